@@ -1,0 +1,222 @@
+using System.Diagnostics.CodeAnalysis;
+using LogStore.Diagnostics;
+using LogStore.Storage;
+using LogStore.Storage.Files;
+using LogStore.Storage.Indexing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LogStore;
+
+/// <summary>
+/// Owns one data directory, locked for its lifetime: its topics, their partitions, and the background work on
+/// them (time-based flushing). Open it with <see cref="OpenAsync"/>, dispose it to flush and close cleanly; a Broker
+/// that was not disposed (a crash, a kill) is recovered the next time it opens. Thread-safe.
+/// </summary>
+public sealed partial class Broker : IAsyncDisposable
+{
+    private readonly BrokerOptions _options;
+    private readonly DataDirectoryLock _lock;
+    private readonly TopicConfigStore _configs;
+    private readonly IndexCache _indexCache;
+    private readonly ILogger _logger;
+    private readonly bool _hadCleanShutdown;
+    private readonly SemaphoreSlim _topicsGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile Dictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private Task _flushScheduler = Task.CompletedTask;
+    private int _disposed;
+
+    private Broker(BrokerOptions options, DataDirectoryLock directoryLock, bool hadCleanShutdown)
+    {
+        _options = options;
+        _lock = directoryLock;
+        _hadCleanShutdown = hadCleanShutdown;
+        _configs = new TopicConfigStore(options.DataDirectory);
+        _indexCache = new IndexCache(options.MaxOpenIndexes);
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LogStore");
+    }
+
+    /// <summary>The data directory.</summary>
+    public string DataDirectory => _options.DataDirectory;
+
+    /// <summary>Every topic, in no particular order.</summary>
+    public IReadOnlyCollection<Topic> Topics => _topics.Values;
+
+    /// <summary>
+    /// Opens (creating when missing) and locks the data directory, loads every topic, and recovers partitions whose
+    /// last Broker did not close cleanly.
+    /// </summary>
+    /// <exception cref="StoreLockedException">Another Broker, in this process or another, holds the directory.</exception>
+    /// <exception cref="StorageException">The directory cannot be used, or a file in it is damaged beyond recovery.</exception>
+    public static ValueTask<Broker> OpenAsync(BrokerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        string directory = Path.GetFullPath(options.DataDirectory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot create the data directory: {e.Message}", directory, e);
+        }
+        DataDirectoryLock directoryLock = DataDirectoryLock.Acquire(directory);
+        Broker? broker = null;
+        try
+        {
+            string marker = Path.Combine(directory, LogFileNames.CleanShutdownFile);
+            bool clean = File.Exists(marker);
+            if (clean)
+            {
+                // From now on the directory is "in use": a crash must not look clean to the next open.
+                File.Delete(marker);
+                DurableFile.FsyncDirectory(directory);
+            }
+            broker = new Broker(options, directoryLock, clean);
+            broker.LoadTopics(directory);
+            broker._flushScheduler = broker.RunFlushSchedulerAsync();
+            return ValueTask.FromResult(broker);
+        }
+        catch
+        {
+            if (broker is not null)
+                broker.CloseAllPartitions(writeCleanMarker: false);
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private void LoadTopics(string directory)
+    {
+        RemoveDeletedDirectories(directory);
+        // Not yet shared: filled in place, so that a failure half-way closes what was opened.
+        Dictionary<string, Topic> topics = _topics;
+        foreach ((string name, TopicConfig config) in _configs.LoadAll())
+        {
+            if (topics.Count == 0 && !_hadCleanShutdown)
+                LogStoreLog.UncleanShutdown(_logger, directory);
+            topics[name] = OpenTopic(name, config);
+        }
+    }
+
+    private Topic OpenTopic(string name, TopicConfig config)
+    {
+        var partitions = new Partition[config.Partitions];
+        try
+        {
+            for (int i = 0; i < partitions.Length; i++)
+            {
+                var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), config, _indexCache,
+                    _options.TimeProvider, _logger, _hadCleanShutdown);
+                partitions[i] = new Partition(log);
+            }
+        }
+        catch
+        {
+            foreach (Partition? p in partitions)
+                p?.Log.CloseAndDelete();
+            throw;
+        }
+        return new Topic(name, config, partitions);
+    }
+
+    /// <summary>fsyncs every partition: everything appended before the call survives a crash or power loss.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        foreach (Topic topic in _topics.Values)
+        {
+            foreach (Partition partition in topic.Partitions)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!partition.Log.IsClosed)
+                    partition.Log.Flush();
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Flushes and closes every partition, marks the directory as cleanly closed, and releases its lock.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _flushScheduler.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The scheduler stops by cancellation.
+        }
+        try
+        {
+            CloseAllPartitions(writeCleanMarker: true);
+        }
+        finally
+        {
+            _indexCache.EvictAll();
+            _lock.Dispose();
+            _stopping.Dispose();
+            _topicsGate.Dispose();
+        }
+    }
+
+    private void CloseAllPartitions(bool writeCleanMarker)
+    {
+        List<Exception>? errors = null;
+        foreach (Topic topic in _topics.Values)
+        {
+            foreach (Partition partition in topic.Partitions)
+            {
+                try
+                {
+                    partition.Log.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+                catch (Exception e) when (e is LogStoreException or IOException)
+                {
+                    (errors ??= []).Add(e);
+                }
+            }
+        }
+        if (errors is not null)
+            throw new AggregateException("Some partitions could not be flushed and closed; they will be recovered at the next open.", errors);
+        if (writeCleanMarker)
+            DurableFile.WriteAtomically(Path.Combine(DataDirectory, LogFileNames.CleanShutdownFile), "");
+    }
+
+    private async Task RunFlushSchedulerAsync()
+    {
+        using var timer = new PeriodicTimer(_options.FlushCheckInterval, _options.TimeProvider);
+        while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+        {
+            foreach (Topic topic in _topics.Values)
+            {
+                foreach (Partition partition in topic.Partitions)
+                {
+                    try
+                    {
+                        partition.Log.FlushIfIntervalElapsed();
+                    }
+                    catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
+                    {
+                        LogStoreLog.BackgroundFlushFailed(_logger, partition.Id, e);
+                    }
+                }
+            }
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Looks a topic up by name.</summary>
+    public bool TryGetTopic(string name, [NotNullWhen(true)] out Topic? topic)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _topics.TryGetValue(name, out topic);
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace LogStore;
+
+/// <summary>How a <see cref="Broker"/> opens its data directory.</summary>
+public sealed class BrokerOptions
+{
+    /// <summary>The directory holding every partition, created if missing; one Broker at a time may hold it (Kafka's log.dirs).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Settings for topics created without their own. Default: <see cref="TopicConfig"/>'s defaults.</summary>
+    public TopicConfig DefaultTopicConfig { get; init; } = new();
+
+    /// <summary>Where recovery, truncation, roll and deletion are reported. Default null: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The clock for timestamps, roll, flush and retention; tests pass a fake one. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>How often retention is checked. Default 5 minutes (log.retention.check.interval.ms).</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often time-based flushing (<see cref="TopicConfig.FlushInterval"/>) is checked. Default 1 second (log.flush.scheduler.interval.ms).</summary>
+    public TimeSpan FlushCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most inactive segment indexes kept memory-mapped at once; the least recently read are unmapped beyond it. Default 1024.</summary>
+    public int MaxOpenIndexes { get; init; } = 1024;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(DataDirectory, nameof(DataDirectory));
+        ArgumentNullException.ThrowIfNull(DefaultTopicConfig, nameof(DefaultTopicConfig));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetentionCheckInterval, TimeSpan.Zero, nameof(RetentionCheckInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FlushCheckInterval, TimeSpan.Zero, nameof(FlushCheckInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenIndexes, 2, nameof(MaxOpenIndexes));
+        DefaultTopicConfig.Validate();
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Diagnostics;
+
+/// <summary>Every message LogStore logs, with fixed event ids so operators can alert on them.</summary>
+internal static partial class LogStoreLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Opened {Partition}: {Segments} segments, log start {LogStartOffset}, log end {LogEndOffset}, recovery point {RecoveryPoint}")]
+    public static partial void PartitionLoaded(ILogger logger, TopicPartition partition, int segments, long logStartOffset, long logEndOffset, long recoveryPoint);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Unclean shutdown of {DataDirectory} detected: recovering segments past each partition's recovery point")]
+    public static partial void UncleanShutdown(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Recovery truncated {File} at position {Position}: {BytesDropped} bytes dropped ({Reason})")]
+    public static partial void SegmentTruncated(ILogger logger, string file, int position, int bytesDropped, string reason);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Recovery deleted segment {File} ({Bytes} bytes): it follows a damaged segment of {Partition}")]
+    public static partial void SegmentDeletedAfterDamage(ILogger logger, string file, int bytes, TopicPartition partition);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Index files of {File} were missing or damaged and have been rebuilt from the log")]
+    public static partial void IndexRebuilt(ILogger logger, string file);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Rolled {Partition} to a new segment at offset {BaseOffset}")]
+    public static partial void SegmentRolled(ILogger logger, TopicPartition partition, long baseOffset);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Recovered {Partition}: {Segments} segments scanned in {ElapsedMs} ms")]
+    public static partial void PartitionRecovered(ILogger logger, TopicPartition partition, int segments, long elapsedMs);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Removed leftover file {File}")]
+    public static partial void LeftoverRemoved(ILogger logger, string file);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Background flush of {Partition} failed")]
+    public static partial void BackgroundFlushFailed(ILogger logger, TopicPartition partition, Exception exception);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
+    public static partial void TopicDeleted(ILogger logger, string topic);
+}

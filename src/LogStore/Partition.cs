@@ -1,0 +1,92 @@
+using LogStore.Storage;
+
+namespace LogStore;
+
+/// <summary>
+/// The log of one partition: an ordered, append-only sequence of batches with dense offsets, stored as Kafka
+/// segments in <c>&lt;data directory&gt;/&lt;topic&gt;-&lt;partition&gt;/</c>. Thread-safe: appends are serialised,
+/// reads run concurrently with them.
+/// </summary>
+public sealed class Partition
+{
+    private readonly PartitionLog _log;
+
+    internal Partition(PartitionLog log) => _log = log;
+
+    internal PartitionLog Log => _log;
+
+    /// <summary>The topic and partition number.</summary>
+    public TopicPartition Id => _log.Id;
+
+    /// <summary>The first offset that can be read.</summary>
+    public long LogStartOffset => _log.LogStartOffset;
+
+    /// <summary>The offset the next appended record will get.</summary>
+    public long LogEndOffset => _log.LogEndOffset;
+
+    /// <summary>The offset up to which records are committed (all of them on a single node: equal to <see cref="LogEndOffset"/>).</summary>
+    public long HighWatermark => _log.LogEndOffset;
+
+    /// <summary>A snapshot of the partition's segments, oldest first.</summary>
+    public IReadOnlyList<SegmentInfo> Segments => _log.GetSegmentInfos();
+
+    /// <summary>
+    /// Appends a whole batch and assigns its offsets. The batch's baseOffset and partitionLeaderEpoch are rewritten
+    /// in its buffer (both lie outside the CRC), as a Kafka leader does; with
+    /// <see cref="TimestampType.LogAppendTime"/> its timestamp is set too. The append reaches the OS page cache;
+    /// durability comes from <see cref="FlushAsync"/> or the topic's flush policy.
+    /// </summary>
+    /// <exception cref="RecordTooLargeException">The batch exceeds <see cref="TopicConfig.MaxMessageBytes"/>.</exception>
+    /// <exception cref="CorruptRecordException">The batch is not a valid RecordBatch v2 (length, magic, CRC, offsets).</exception>
+    /// <exception cref="ObjectDisposedException">The broker was disposed or the topic deleted.</exception>
+    /// <exception cref="StorageException">The disk failed; the log stays readable.</exception>
+    public ValueTask<AppendResult> AppendAsync(RecordBatch batch, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<AppendResult>(cancellationToken);
+        try
+        {
+            return ValueTask.FromResult(_log.Append(batch));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<AppendResult>(e);
+        }
+    }
+
+    /// <summary>
+    /// Reads whole batches starting with the one that holds <paramref name="offset"/>: at least one batch, even when
+    /// it is larger than <paramref name="maxBytes"/>, then more while they fit (Kafka's fetch). At the log end it waits
+    /// up to <paramref name="maxWait"/> for an append, then returns what is there (possibly nothing).
+    /// Dispose the result to return its buffer.
+    /// </summary>
+    /// <exception cref="OffsetOutOfRangeException">The offset is below <see cref="LogStartOffset"/> or above <see cref="LogEndOffset"/>.</exception>
+    /// <exception cref="CorruptRecordException">The stored bytes are damaged; nothing damaged is ever returned as data.</exception>
+    public ValueTask<FetchResult> ReadAsync(long offset, int maxBytes, TimeSpan maxWait = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        return _log.ReadAsync(offset, maxBytes, maxWait, cancellationToken);
+    }
+
+    /// <summary>The first offset whose record timestamp is at or after <paramref name="timestamp"/>, or null when every record is older.</summary>
+    public long? OffsetForTimestamp(DateTimeOffset timestamp) => _log.OffsetForTimestamp(timestamp.ToUnixTimeMilliseconds());
+
+    /// <summary>fsyncs the log and its indexes: every record appended before the call survives a crash or power loss.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
+        try
+        {
+            _log.Flush();
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Id.ToString();
+}

@@ -1,0 +1,75 @@
+namespace LogStore.Records;
+
+/// <summary>
+/// The position of a reader in one batch's records region, with the checks that span records: exactly
+/// recordCount records and no bytes after them, offset deltas strictly increasing from 0 and never past
+/// the batch's lastOffsetDelta. A plain mutable struct so it can live in an async method or a class field
+/// (unlike <see cref="RecordEnumerator"/>); not thread-safe, and copying it forks the position.
+/// </summary>
+internal struct RecordCursor
+{
+    private readonly long _baseOffset;
+    private readonly long _baseTimestamp;
+    private readonly long? _logAppendTime;
+    private readonly int _lastOffsetDelta;
+    private int _remaining;
+    private int _previousOffsetDelta;
+
+    /// <summary>Creates a cursor before the first record of a batch with these header fields.</summary>
+    public RecordCursor(long baseOffset, long baseTimestamp, long? logAppendTime, int recordCount, int lastOffsetDelta)
+    {
+        _baseOffset = baseOffset;
+        _baseTimestamp = baseTimestamp;
+        _logAppendTime = logAppendTime;
+        _lastOffsetDelta = lastOffsetDelta;
+        _remaining = recordCount;
+        _previousOffsetDelta = -1;
+        Position = 0;
+    }
+
+    /// <summary>Byte position of the next record in the records region.</summary>
+    public int Position { get; private set; }
+
+    /// <summary>Records still to be read.</summary>
+    public readonly int Remaining => _remaining;
+
+    /// <summary>
+    /// Reads the next record of <paramref name="records"/>; false after the last one. Throws
+    /// <see cref="CorruptRecordException"/> when a record is malformed, when the region holds fewer or more
+    /// records than the batch declares, or when offset deltas do not increase.
+    /// </summary>
+    public bool MoveNext(ReadOnlySpan<byte> records, out Record record)
+    {
+        int position = Position;
+        if (_remaining <= 0)
+        {
+            if (position != records.Length)
+            {
+                throw new CorruptRecordException(
+                    $"The record batch at base offset {_baseOffset} has {records.Length - position} bytes after its declared records.");
+            }
+
+            record = default;
+            return false;
+        }
+
+        if (!RecordReader.TryReadNext(records, ref position, _baseOffset, _baseTimestamp, _logAppendTime, out record))
+        {
+            throw new CorruptRecordException(
+                $"The record batch at base offset {_baseOffset} ends {_remaining} record(s) before its declared record count.");
+        }
+
+        int delta = record.OffsetDelta;
+        if (delta <= _previousOffsetDelta || delta > _lastOffsetDelta)
+        {
+            throw new CorruptRecordException(
+                $"The record batch at base offset {_baseOffset} has offset delta {delta} after {_previousOffsetDelta}; " +
+                $"deltas must increase and stay within lastOffsetDelta {_lastOffsetDelta}.");
+        }
+
+        _previousOffsetDelta = delta;
+        _remaining--;
+        Position = position;
+        return true;
+    }
+}

@@ -1,0 +1,195 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace LogStore.Records;
+
+/// <summary>
+/// Kafka's variable-length integers (its <c>ByteUtils</c>), as in protobuf's sint32/sint64: the value is
+/// zig-zag encoded (0, -1, 1, -2 → 0, 1, 2, 3) and then written as base-128 groups, least significant
+/// first, with the high bit of each byte set while more bytes follow. A varint takes 1 to 5 bytes, a
+/// varlong 1 to 10. Writes always use the shortest form, which is what makes re-encoding byte-exact.
+/// </summary>
+/// <remarks>
+/// Reads refuse input that ends mid-number (truncated) or keeps the continuation bit set past the
+/// 5th (varint) or 10th (varlong) byte (overlong). Like Kafka, a read does not insist on the shortest
+/// form and ignores the bits of the last byte that do not fit. Stateless and thread-safe.
+/// </remarks>
+internal static class VarInt
+{
+    /// <summary>The longest varint: 5 bytes.</summary>
+    public const int MaxVarIntLength = 5;
+
+    /// <summary>The longest varlong: 10 bytes.</summary>
+    public const int MaxVarLongLength = 10;
+
+    /// <summary>Bytes <paramref name="value"/> takes as a varint.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SizeOfVarInt(int value)
+    {
+        uint zigZag = (uint)((value << 1) ^ (value >> 31));
+        return (BitOperations.Log2(zigZag | 1) / 7) + 1;
+    }
+
+    /// <summary>Bytes <paramref name="value"/> takes as a varlong.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SizeOfVarLong(long value)
+    {
+        ulong zigZag = (ulong)((value << 1) ^ (value >> 63));
+        return (BitOperations.Log2(zigZag | 1) / 7) + 1;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as a varint at <paramref name="position"/> and moves it past the
+    /// bytes written. The caller guarantees room for <see cref="SizeOfVarInt"/> bytes.
+    /// </summary>
+    public static void WriteVarInt(Span<byte> destination, ref int position, int value)
+    {
+        uint v = (uint)((value << 1) ^ (value >> 31));
+        int p = position;
+        while (v >= 0x80)
+        {
+            destination[p++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        destination[p++] = (byte)v;
+        position = p;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as a varlong at <paramref name="position"/> and moves it past the
+    /// bytes written. The caller guarantees room for <see cref="SizeOfVarLong"/> bytes.
+    /// </summary>
+    public static void WriteVarLong(Span<byte> destination, ref int position, long value)
+    {
+        ulong v = (ulong)((value << 1) ^ (value >> 63));
+        int p = position;
+        while (v >= 0x80)
+        {
+            destination[p++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        destination[p++] = (byte)v;
+        position = p;
+    }
+
+    /// <summary>
+    /// Reads a varint at the start of <paramref name="source"/>. Returns false, with
+    /// <paramref name="bytesRead"/> 0, when the input is truncated or longer than 5 bytes.
+    /// </summary>
+    public static bool TryReadVarInt(ReadOnlySpan<byte> source, out int value, out int bytesRead)
+    {
+        uint raw = 0;
+        int shift = 0;
+        for (int i = 0; i < source.Length; i++)
+        {
+            uint b = source[i];
+            raw |= (b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                // The 5th byte's bits beyond 32 fall off the shift, as in Kafka's ByteUtils.readVarint.
+                value = (int)(raw >> 1) ^ -(int)(raw & 1);
+                bytesRead = i + 1;
+                return true;
+            }
+
+            shift += 7;
+            if (shift > 28)
+            {
+                break;
+            }
+        }
+
+        value = 0;
+        bytesRead = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads a varlong at the start of <paramref name="source"/>. Returns false, with
+    /// <paramref name="bytesRead"/> 0, when the input is truncated or longer than 10 bytes.
+    /// </summary>
+    public static bool TryReadVarLong(ReadOnlySpan<byte> source, out long value, out int bytesRead)
+    {
+        ulong raw = 0;
+        int shift = 0;
+        for (int i = 0; i < source.Length; i++)
+        {
+            ulong b = source[i];
+            raw |= (b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                value = (long)(raw >> 1) ^ -(long)(raw & 1);
+                bytesRead = i + 1;
+                return true;
+            }
+
+            shift += 7;
+            if (shift > 63)
+            {
+                break;
+            }
+        }
+
+        value = 0;
+        bytesRead = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads a varint at <paramref name="position"/> and moves past it; throws
+    /// <see cref="CorruptRecordException"/> when it is truncated or overlong.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ReadVarInt(ReadOnlySpan<byte> source, ref int position)
+    {
+        // Fast path: one byte, the common case for lengths, deltas and counts below 64.
+        int p = position;
+        if ((uint)p < (uint)source.Length && source[p] < 0x80)
+        {
+            uint b = source[p];
+            position = p + 1;
+            return (int)(b >> 1) ^ -(int)(b & 1);
+        }
+
+        return ReadVarIntSlow(source, ref position);
+    }
+
+    /// <summary>
+    /// Reads a varlong at <paramref name="position"/> and moves past it; throws
+    /// <see cref="CorruptRecordException"/> when it is truncated or overlong.
+    /// </summary>
+    public static long ReadVarLong(ReadOnlySpan<byte> source, ref int position)
+    {
+        int p = position;
+        if ((uint)p > (uint)source.Length || !TryReadVarLong(source[p..], out long value, out int read))
+        {
+            throw Invalid(source, p, "varlong", MaxVarLongLength);
+        }
+
+        position = p + read;
+        return value;
+    }
+
+    private static int ReadVarIntSlow(ReadOnlySpan<byte> source, ref int position)
+    {
+        int p = position;
+        if ((uint)p > (uint)source.Length || !TryReadVarInt(source[p..], out int value, out int read))
+        {
+            throw Invalid(source, p, "varint", MaxVarIntLength);
+        }
+
+        position = p + read;
+        return value;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CorruptRecordException Invalid(ReadOnlySpan<byte> source, int position, string kind, int maxLength)
+    {
+        bool truncated = (uint)position >= (uint)source.Length || source.Length - position < maxLength;
+        return new CorruptRecordException(truncated
+            ? $"A {kind} at byte {position} of the records runs past the end of its {source.Length}-byte region."
+            : $"A {kind} at byte {position} of the records is longer than {maxLength} bytes.");
+    }
+}

@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace LogStore.Storage.Files;
+
+/// <summary>
+/// Small-file durability helpers: atomic replace (write a temporary file, fsync it, rename it over the old one,
+/// fsync the directory) and directory fsync, without which a new file's name can vanish in a power loss even
+/// though its bytes were fsynced.
+/// </summary>
+internal static partial class DurableFile
+{
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000; // Linux x86-64/arm64 value
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves either the old or
+    /// the new file, never a torn one.</summary>
+    public static void WriteAtomically(string path, string contents)
+    {
+        string temp = path + LogFileNames.TempSuffix;
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(contents));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot write '{Path.GetFileName(path)}': {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>fsyncs a directory so that files created, renamed or deleted in it stay so after a power loss.
+    /// A no-op where the OS has no such call (Windows makes metadata durable by itself).</summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+            return;
+        int flags = OperatingSystem.IsLinux() ? ORdOnly | ODirectory : ORdOnly;
+        int fd = Open(directory, flags);
+        if (fd < 0)
+            throw new StorageException($"Cannot open directory for fsync (errno {Marshal.GetLastPInvokeError()}).", directory);
+        try
+        {
+            if (Fsync(fd) != 0)
+                throw new StorageException($"Directory fsync failed (errno {Marshal.GetLastPInvokeError()}).", directory);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

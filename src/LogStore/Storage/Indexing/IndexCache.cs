@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace LogStore.Storage.Indexing;
+
+/// <summary>
+/// A bounded set of open, inactive (read-only) indexes, one per broker: when more than <see cref="Capacity"/>
+/// are open, the least recently used is closed (unmapped, file handle released) and reopens on its next use.
+/// </summary>
+/// <remarks>
+/// <para>Only active or recently read segments keep a mapping, so 100,000 segments stay far below the OS's
+/// limits on mappings (<c>vm.max_map_count</c>, 65,530 by default on Linux) and open file handles. Writable
+/// indexes of active segments are never registered: they are in use by definition.</para>
+/// <para><b>Format and crash behaviour:</b> none; the cache holds no files of its own, and closing an evicted
+/// read-only index writes nothing.</para>
+/// <para><b>Thread-safety:</b> fully thread-safe. Lookups never touch the cache's lock: an index records its
+/// last use as a timestamp without synchronization, and only opening an index (already a few system calls)
+/// takes the lock, registers it and, at capacity, scans for the least recently used one. Victims are closed
+/// after the lock is released, under their own lock, so a lookup in progress on a victim finishes first and the
+/// cache never holds its lock while waiting for an index's (no lock-order cycle with an index that registers
+/// while another thread evicts).</para>
+/// </remarks>
+internal sealed class IndexCache
+{
+    /// <summary>The default number of inactive indexes kept open.</summary>
+    public const int DefaultCapacity = 1024;
+
+    private readonly Lock _lock = new();
+    private readonly List<IEvictableIndex> _open = [];
+
+    /// <summary>Creates a cache that keeps at most <paramref name="capacity"/> inactive indexes open.</summary>
+    public IndexCache(int capacity = DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Capacity = capacity;
+    }
+
+    /// <summary>The most inactive indexes kept open at once (briefly exceeded by lookups in flight).</summary>
+    public int Capacity { get; }
+
+    /// <summary>How many indexes are registered as open.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+                return _open.Count;
+        }
+    }
+
+    /// <summary>Closes every registered index, e.g. when the broker shuts down or a test wants a cold start.</summary>
+    public void EvictAll()
+    {
+        IEvictableIndex[] victims;
+        lock (_lock)
+        {
+            victims = [.. _open];
+            foreach (IEvictableIndex index in victims)
+                index.CacheSlot = -1;
+            _open.Clear();
+        }
+        foreach (IEvictableIndex index in victims)
+            index.Evict();
+    }
+
+    /// <summary>
+    /// Records that <paramref name="index"/> just opened, closing the least recently used other indexes while
+    /// more than <see cref="Capacity"/> are open. The caller must not hold any index's lock.
+    /// </summary>
+    internal void Register(IEvictableIndex index)
+    {
+        lock (_lock)
+        {
+            if (index.CacheSlot >= 0)
+                return;
+            index.CacheSlot = _open.Count;
+            _open.Add(index);
+        }
+        while (true)
+        {
+            IEvictableIndex victim;
+            lock (_lock)
+            {
+                if (_open.Count <= Capacity)
+                    return;
+                victim = LeastRecentlyUsed(except: index);
+                RemoveAt(victim.CacheSlot);
+            }
+            victim.Evict();
+        }
+    }
+
+    /// <summary>Forgets <paramref name="index"/>, which its owner closed or made writable.</summary>
+    internal void Unregister(IEvictableIndex index)
+    {
+        lock (_lock)
+        {
+            if (index.CacheSlot >= 0)
+                RemoveAt(index.CacheSlot);
+        }
+    }
+
+    /// <summary>A clock for <see cref="IEvictableIndex.LastAccess"/>: cheap, monotonic, high resolution.</summary>
+    internal static long Now() => Stopwatch.GetTimestamp();
+
+    // An O(capacity) scan, paid only when an index opens at capacity. Keeping the list ordered instead would
+    // put the cache's lock on every lookup of every partition.
+    private IEvictableIndex LeastRecentlyUsed(IEvictableIndex except)
+    {
+        IEvictableIndex? oldest = null;
+        long oldestAccess = long.MaxValue;
+        foreach (IEvictableIndex candidate in _open)
+        {
+            long access = candidate.LastAccess;
+            if (!ReferenceEquals(candidate, except) && access < oldestAccess)
+            {
+                oldest = candidate;
+                oldestAccess = access;
+            }
+        }
+        // Capacity is at least 1, so with more than Capacity entries there is always another one.
+        return oldest!;
+    }
+
+    // Swap-remove: the order of the list carries no meaning, recency lives in LastAccess.
+    private void RemoveAt(int slot)
+    {
+        int last = _open.Count - 1;
+        IEvictableIndex removed = _open[slot];
+        if (slot != last)
+        {
+            IEvictableIndex moved = _open[last];
+            _open[slot] = moved;
+            moved.CacheSlot = slot;
+        }
+        _open.RemoveAt(last);
+        removed.CacheSlot = -1;
+    }
+}
+
+/// <summary>An index that <see cref="IndexCache"/> can close to bound the number of open mappings.</summary>
+internal interface IEvictableIndex
+{
+    /// <summary>When the index was last used, in <see cref="IndexCache.Now"/> ticks; read without synchronization.</summary>
+    long LastAccess { get; }
+
+    /// <summary>The index's position in the cache's list, or -1; only the cache reads or writes it, under its lock.</summary>
+    int CacheSlot { get; set; }
+
+    /// <summary>Closes the index if it is open and read-only; it reopens on its next use.</summary>
+    void Evict();
+}

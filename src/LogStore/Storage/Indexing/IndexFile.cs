@@ -1,0 +1,314 @@
+using System.IO.MemoryMappedFiles;
+
+namespace LogStore.Storage.Indexing;
+
+/// <summary>
+/// A memory-mapped file of fixed-size, big-endian entries, the base of <see cref="OffsetIndex"/> and
+/// <see cref="TimeIndex"/> (Kafka's <c>AbstractIndex</c>).
+/// </summary>
+/// <remarks>
+/// <para><b>File format:</b> a flat array of <see cref="EntrySize"/>-byte entries, no header and no checksum.
+/// A writable (active) index is preallocated to <c>maxIndexSize</c> rounded down to a multiple of the entry
+/// size and zero-filled past the last entry; it is trimmed to exactly <see cref="SizeInBytes"/> when its
+/// segment rolls or closes (<see cref="TrimToValidSize"/>).</para>
+/// <para><b>Thread-safety:</b> one writer and any number of readers. Every operation that touches the mapping
+/// takes one short lock, so a lookup can never run against a mapping that a concurrent close, resize or trim
+/// is tearing down (it sees the index closed and throws <see cref="ObjectDisposedException"/> instead of
+/// faulting). A lookup is a handful of reads, so an uncontended lock costs less than a reader-writer lock's
+/// bookkeeping would; <see cref="Entries"/> and <see cref="IsFull"/> are read without the lock.</para>
+/// <para><b>After a crash:</b> the file may still have its preallocated length with zeros after the last
+/// entry. The entry count is therefore never taken from the file length (KAFKA-19200): it is the index of
+/// the first all-zero slot, found by binary search. That is sound because no real entry is all zeros: every
+/// offset-index entry has a relative offset above 0 (the batch at position 0 never gets an entry, and any later
+/// batch ends past the base offset), and a time-index entry could only be all zeros at slot 0 with timestamp 0,
+/// where losing it merely makes a lookup start at the segment's beginning. Truncation zeroes the slots it
+/// drops so the rule keeps holding. Anything still wrong is found by <c>SanityCheck</c>, and the loader
+/// rebuilds the index from the log; an index is only ever a hint.</para>
+/// </remarks>
+internal abstract unsafe partial class IndexFile : IDisposable
+{
+    private readonly int _maxIndexSize;
+    private string _path;
+    private FileStream? _stream;
+    private MemoryMappedFile? _mapping;
+    private MemoryMappedViewAccessor? _view;
+    private byte* _base;          // start of the view; null when nothing is mapped (0-length file or closed)
+    private long _length;         // file length in bytes as found at open or last resize
+    private volatile int _maxEntries;
+    private volatile int _entries;
+    private volatile bool _writable;
+    private volatile bool _closed;
+
+    /// <summary>Opens (and, when <paramref name="writable"/>, creates and preallocates) the index file.</summary>
+    /// <exception cref="StorageException">The file could not be opened, created or mapped.</exception>
+    protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable, int entrySize)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (writable && maxIndexSize < entrySize)
+            throw new ArgumentOutOfRangeException(nameof(maxIndexSize), maxIndexSize, $"An index needs room for at least one {entrySize}-byte entry.");
+        _path = path;
+        BaseOffset = baseOffset;
+        EntrySize = entrySize;
+        _maxIndexSize = maxIndexSize;
+        _writable = writable;
+        try
+        {
+            Open(writable);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Release();
+            throw new StorageException("Could not open index file.", path, ex);
+        }
+        _entries = CountEntries();
+    }
+
+    /// <summary>The size of one entry in bytes.</summary>
+    protected int EntrySize { get; }
+
+    /// <summary>The lock every operation on the mapping holds; subclasses take it around their own reads and writes.</summary>
+    protected Lock Sync { get; } = new();
+
+    /// <summary>The index file's current path.</summary>
+    public string Path => _path;
+
+    /// <summary>The base offset of the segment this index belongs to.</summary>
+    public long BaseOffset { get; }
+
+    /// <summary>The size this index preallocates to when it is (or becomes) writable.</summary>
+    public int MaxIndexSize => _maxIndexSize;
+
+    /// <summary>How many entries the mapped file can hold.</summary>
+    public int MaxEntries => _maxEntries;
+
+    /// <summary>How many entries the index holds.</summary>
+    public int Entries => _entries;
+
+    /// <summary>True when no entry can be appended.</summary>
+    public virtual bool IsFull => _entries >= _maxEntries;
+
+    /// <summary>The bytes the entries use (the file length after <see cref="TrimToValidSize"/>).</summary>
+    public int SizeInBytes => _entries * EntrySize;
+
+    /// <summary>The length of the file as mapped, which may exceed <see cref="SizeInBytes"/> while preallocated.</summary>
+    public long FileLength => _length;
+
+    /// <summary>True while the file is mapped read-write and accepts appends.</summary>
+    public bool IsWritable => _writable;
+
+    /// <summary>True once <see cref="Close"/>, <see cref="DeleteIfExists"/> or <see cref="RenameTo"/> ran.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>Flushes written entries to the disk: the mapped pages, then an fsync of the file.</summary>
+    public void Flush()
+    {
+        lock (Sync)
+        {
+            if (_closed || !_writable)
+                return;
+            try
+            {
+                _view?.Flush();
+                _stream!.Flush(flushToDisk: true);
+            }
+            catch (IOException ex)
+            {
+                throw new StorageException("Could not flush index file.", _path, ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Shrinks the file to exactly its entries (segment roll or close), fsyncs it, and keeps it mapped
+    /// read-only so lookups continue. No-op when the index is already read-only.
+    /// </summary>
+    public void TrimToValidSize()
+    {
+        lock (Sync)
+        {
+            if (_closed || !_writable)
+                return;
+            SetLengthAndMap(SizeInBytes, writable: false);
+        }
+    }
+
+    /// <summary>
+    /// Sets a writable index's file length to <paramref name="newSize"/> rounded down to a multiple of the entry
+    /// size and remaps it (Kafka uses this to re-preallocate an index whose segment became active again).
+    /// </summary>
+    /// <returns>False when the file already had that length.</returns>
+    public bool Resize(int newSize)
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            ThrowIfReadOnly();
+            long rounded = RoundDown(newSize);
+            ArgumentOutOfRangeException.ThrowIfLessThan(rounded, (long)SizeInBytes, nameof(newSize));
+            if (rounded == _length)
+                return false;
+            SetLengthAndMap(rounded, writable: true);
+            OnEntriesChanged();
+            return true;
+        }
+    }
+
+    /// <summary>Keeps the first <paramref name="entries"/> entries and zeroes the slots after them.</summary>
+    public void TruncateToEntries(int entries)
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            ThrowIfReadOnly();
+            int keep = Math.Clamp(entries, 0, _entries);
+            int old = _entries;
+            // Publish the smaller count first so a reader never trusts a slot that is being zeroed. The zeroing
+            // itself is what keeps the open-time count right if we crash later (KAFKA-19200).
+            _entries = keep;
+            if (old > keep)
+                new Span<byte>(SlotPointer(keep), (old - keep) * EntrySize).Clear();
+            OnEntriesChanged();
+        }
+    }
+
+    /// <summary>Removes every entry and re-preallocates the file to <see cref="MaxIndexSize"/>.</summary>
+    public void Reset()
+    {
+        lock (Sync)
+        {
+            TruncateToEntries(0);
+            Resize(_maxIndexSize);
+        }
+    }
+
+    /// <summary>Unmaps and closes the file; a writable index is trimmed to its entries first.</summary>
+    public void Close()
+    {
+        lock (Sync)
+        {
+            if (_closed)
+                return;
+            try
+            {
+                if (_writable)
+                    SetLengthAndMap(SizeInBytes, writable: false, remap: false);
+            }
+            finally
+            {
+                Release();
+                _closed = true;
+            }
+        }
+    }
+
+    /// <inheritdoc cref="Close"/>
+    public void Dispose() => Close();
+
+    /// <summary>Closes the index without trimming it and deletes the file.</summary>
+    /// <returns>True when a file was deleted.</returns>
+    public bool DeleteIfExists()
+    {
+        lock (Sync)
+        {
+            // No trim: the bytes are about to go away.
+            Release();
+            _closed = true;
+            try
+            {
+                if (!File.Exists(_path))
+                    return false;
+                File.Delete(_path);
+                return true;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException("Could not delete index file.", _path, ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the index (trimming a writable one) and renames its file. The mapping is released first because
+    /// Windows cannot rename a mapped file; the object stays closed, and <see cref="LazyIndex{T}"/> reopens it
+    /// at the new path on its next use.
+    /// </summary>
+    public void RenameTo(string newPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newPath);
+        lock (Sync)
+        {
+            Close();
+            MoveFile(_path, newPath);
+            _path = newPath;
+        }
+    }
+
+    /// <summary>True when <paramref name="offset"/> can be stored relative to <see cref="BaseOffset"/>.</summary>
+    public bool CanAppendOffset(long offset)
+    {
+        long relative = offset - BaseOffset;
+        return relative is >= 0 and <= int.MaxValue;
+    }
+
+    /// <summary>Reads the key (<paramref name="value"/> false) or value of an entry, for the shared search.</summary>
+    protected abstract long ReadSearchKey(int slot, bool value);
+
+    /// <summary>Lets a subclass refresh what it caches about the last entry; called under <see cref="Sync"/>.</summary>
+    protected abstract void OnEntriesChanged();
+
+    /// <summary>
+    /// The slot of the greatest entry whose key (or value) is ≤ <paramref name="target"/>, or -1 when every
+    /// entry is greater or the index is empty. The caller holds <see cref="Sync"/>.
+    /// </summary>
+    protected int LargestLowerBoundSlot(long target, bool searchValue = false)
+    {
+        ThrowIfClosed();
+        int entries = _entries;
+        if (entries == 0 || ReadSearchKey(0, searchValue) > target)
+            return -1;
+        // Kafka's cache-friendly search: nearly every lookup (consumers and followers reading near the end)
+        // lands in the last few KiB of the file, so search those "warm" slots first and touch the cold pages,
+        // which may have left the page cache, only for old data.
+        int firstWarm = Math.Max(0, entries - 1 - (8192 / EntrySize));
+        if (ReadSearchKey(firstWarm, searchValue) <= target)
+            return Search(firstWarm, entries - 1, target, searchValue);
+        return Search(0, firstWarm, target, searchValue);
+    }
+
+    /// <summary>A pointer to slot <paramref name="slot"/>, bounds-checked against the mapped length.</summary>
+    protected byte* SlotPointer(int slot)
+    {
+        // Every read and write goes through here, so a short or corrupt file can at worst give wrong answers,
+        // never an access violation.
+        if ((uint)slot >= (uint)_maxEntries || _base is null)
+            throw new InvalidOperationException($"Slot {slot} is outside index '{_path}' ({_maxEntries} slots).");
+        return _base + (long)slot * EntrySize;
+    }
+
+    /// <summary>Counts one appended entry; the caller has written the slot under <see cref="Sync"/>.</summary>
+    protected void IncrementEntries() => _entries++;
+
+    /// <summary>Throws when the index was closed.</summary>
+    protected void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);
+
+    /// <summary>Throws when the index is mapped read-only.</summary>
+    protected void ThrowIfReadOnly()
+    {
+        if (!_writable)
+            throw new InvalidOperationException($"Index '{_path}' is read-only.");
+    }
+
+    // Binary search for the largest lower bound in [lo, hi], given key(lo) <= target.
+    private int Search(int lo, int hi, long target, bool searchValue)
+    {
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo + 1) >> 1);
+            if (ReadSearchKey(mid, searchValue) <= target)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        return lo;
+    }
+}

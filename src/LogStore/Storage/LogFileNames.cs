@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace LogStore.Storage;
+
+/// <summary>Kafka's file and directory names: <c>&lt;topic&gt;-&lt;partition&gt;/</c> holding
+/// <c>&lt;20-digit base offset&gt;.log|.index|.timeindex</c>, plus the suffixes used while files are swapped or deleted.</summary>
+internal static class LogFileNames
+{
+    public const string LogSuffix = ".log";
+    public const string IndexSuffix = ".index";
+    public const string TimeIndexSuffix = ".timeindex";
+    public const string DeletedSuffix = ".deleted";
+    public const string CleanedSuffix = ".cleaned";
+    public const string SwapSuffix = ".swap";
+    public const string TempSuffix = ".tmp";
+    public const string DeleteDirSuffix = "-delete";
+    public const string CleanShutdownFile = ".logstore_cleanshutdown";
+    public const string LockFile = ".lock";
+    public const string TopicConfigDirectory = "topic-configs";
+    public const string PartitionCheckpointFile = "partition.checkpoint";
+
+    public static string FileNamePrefix(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
+
+    public static string LogFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + LogSuffix);
+
+    public static string IndexFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + IndexSuffix);
+
+    public static string TimeIndexFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + TimeIndexSuffix);
+
+    public static string PartitionDirectoryName(TopicPartition tp) => $"{tp.Topic}-{tp.Partition.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>Parses the base offset from a segment file name such as <c>00000000000000000042.log</c>.</summary>
+    public static bool TryParseBaseOffset(string fileName, string suffix, out long baseOffset)
+    {
+        baseOffset = 0;
+        if (!fileName.EndsWith(suffix, StringComparison.Ordinal))
+            return false;
+        ReadOnlySpan<char> digits = fileName.AsSpan(0, fileName.Length - suffix.Length);
+        return digits.Length == 20
+            && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
+    }
+
+    /// <summary>Parses <c>topic-N</c>; the topic is everything before the last '-'.</summary>
+    public static bool TryParsePartitionDirectory(string name, out TopicPartition tp)
+    {
+        tp = default;
+        int dash = name.LastIndexOf('-');
+        if (dash <= 0 || dash == name.Length - 1)
+            return false;
+        ReadOnlySpan<char> digits = name.AsSpan(dash + 1);
+        if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int partition))
+            return false;
+        // "topic-007" is not a name we write: refuse it rather than alias partition 7.
+        if (digits.Length > 1 && digits[0] == '0')
+            return false;
+        tp = new TopicPartition(name[..dash], partition);
+        return true;
+    }
+}

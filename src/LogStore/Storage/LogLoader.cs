@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using LogStore.Diagnostics;
+using LogStore.Storage.Indexing;
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Storage;
+
+/// <summary>What <see cref="LogLoader.Load"/> hands to the partition log.</summary>
+internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset, long LogEndOffset, long RecoveryPoint);
+
+/// <summary>
+/// Opens a partition directory and, after an unclean stop, recovers it (Kafka's LogLoader). Leftover temporary
+/// files are removed; every segment from the one holding the checkpointed recovery point on is validated batch by
+/// batch and truncated at the first invalid byte, and segments after a damaged one are deleted; indexes that are
+/// missing are rebuilt. Segments before the recovery point are trusted and not read at all, so opening costs
+/// nothing per flushed segment. Recovery never appends; appends never repair.
+/// </summary>
+internal static class LogLoader
+{
+    public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, IndexCache cache, bool hadCleanShutdown, ILogger logger)
+    {
+        var checkpoint = PartitionCheckpoint.Read(directory);
+        RemoveLeftovers(directory, logger);
+
+        var segments = new List<LogSegment>();
+        try
+        {
+            foreach (long baseOffset in SegmentBaseOffsets(directory))
+                segments.Add(LogSegment.Open(directory, baseOffset, config, cache, create: false, active: false));
+
+            long logStartOffset = checkpoint?.LogStartOffset ?? (segments.Count > 0 ? segments[0].BaseOffset : 0);
+            if (segments.Count == 0)
+                segments.Add(LogSegment.Open(directory, logStartOffset, config, cache, create: true, active: false));
+
+            foreach (LogSegment segment in segments)
+            {
+                if (!segment.IndexFilesExist && segment.SizeInBytes > 0)
+                {
+                    segment.RebuildIndexes();
+                    LogStoreLog.IndexRebuilt(logger, segment.Log.FilePath);
+                }
+            }
+
+            long recoveryPoint = hadCleanShutdown ? long.MaxValue : checkpoint?.RecoveryPoint ?? 0;
+            if (!hadCleanShutdown)
+                Recover(segments, recoveryPoint, tp, logger);
+
+            LogSegment active = segments[^1];
+            active.EnsureIndexesValid();
+            active.MakeActive();
+            long logEndOffset = Math.Max(active.ReadNextOffset(), active.BaseOffset);
+            logStartOffset = Math.Clamp(logStartOffset, segments[0].BaseOffset, logEndOffset);
+            // After recovery the scanned tail is valid but maybe not on disk yet: the partition log flushes it at once.
+            recoveryPoint = Math.Min(recoveryPoint, logEndOffset);
+            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint);
+        }
+        catch
+        {
+            foreach (LogSegment segment in segments)
+                segment.Close();
+            throw;
+        }
+    }
+
+    private static void Recover(List<LogSegment> segments, long recoveryPoint, TopicPartition tp, ILogger logger)
+    {
+        var watch = Stopwatch.StartNew();
+        int first = Math.Max(0, LogSegments.FloorIndex([.. segments], recoveryPoint));
+        int scanned = 0;
+        long nextOffset = first > 0 ? segments[first].BaseOffset : 0;
+        for (int i = first; i < segments.Count; i++)
+        {
+            LogSegment segment = segments[i];
+            segment.MakeActive();
+            RecoveryResult result = segment.Recover();
+            scanned++;
+            bool damaged = result.BytesDropped > 0;
+            if (damaged)
+                LogStoreLog.SegmentTruncated(logger, segment.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? "invalid batch");
+            if (i < segments.Count - 1)
+                segment.OnBecomeInactive();
+            nextOffset = Math.Max(nextOffset, segment.ReadNextOffset());
+            // Whatever follows damage was written after bytes that never reached the disk: it cannot be trusted.
+            if (damaged && i < segments.Count - 1)
+            {
+                DeleteFrom(segments, i + 1, tp, logger);
+                segment.MakeActive();
+                break;
+            }
+            if (i < segments.Count - 1 && segments[i + 1].BaseOffset < nextOffset)
+            {
+                DeleteFrom(segments, i + 1, tp, logger);
+                segment.MakeActive();
+                break;
+            }
+        }
+        LogStoreLog.PartitionRecovered(logger, tp, scanned, watch.ElapsedMilliseconds);
+    }
+
+    private static void DeleteFrom(List<LogSegment> segments, int index, TopicPartition tp, ILogger logger)
+    {
+        for (int j = segments.Count - 1; j >= index; j--)
+        {
+            LogStoreLog.SegmentDeletedAfterDamage(logger, segments[j].Log.FilePath, segments[j].SizeInBytes, tp);
+            segments[j].DeleteFiles();
+            segments.RemoveAt(j);
+        }
+    }
+
+    private static IEnumerable<long> SegmentBaseOffsets(string directory)
+    {
+        var offsets = new List<long>();
+        foreach (string file in System.IO.Directory.EnumerateFiles(directory, "*" + LogFileNames.LogSuffix))
+        {
+            if (LogFileNames.TryParseBaseOffset(Path.GetFileName(file), LogFileNames.LogSuffix, out long baseOffset))
+                offsets.Add(baseOffset);
+        }
+        offsets.Sort();
+        return offsets;
+    }
+
+    /// <summary>Temporary and half-deleted files, and indexes whose log is gone, are what interrupted work leaves.</summary>
+    private static void RemoveLeftovers(string directory, ILogger logger)
+    {
+        foreach (string file in System.IO.Directory.EnumerateFiles(directory))
+        {
+            string name = Path.GetFileName(file);
+            bool leftover = name.EndsWith(LogFileNames.TempSuffix, StringComparison.Ordinal)
+                || name.EndsWith(LogFileNames.DeletedSuffix, StringComparison.Ordinal)
+                || name.EndsWith(LogFileNames.CleanedSuffix, StringComparison.Ordinal);
+            if (!leftover && (name.EndsWith(LogFileNames.IndexSuffix, StringComparison.Ordinal) || name.EndsWith(LogFileNames.TimeIndexSuffix, StringComparison.Ordinal)))
+            {
+                string log = Path.Combine(directory, Path.GetFileNameWithoutExtension(name) + LogFileNames.LogSuffix);
+                leftover = !File.Exists(log);
+            }
+            if (leftover)
+            {
+                File.Delete(file);
+                LogStoreLog.LeftoverRemoved(logger, file);
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using LogStore.Storage.Indexing;
+
+namespace LogStore.Storage;
+
+internal sealed partial class LogSegment
+{
+    // Enough of a batch header to know its size, magic and last offset.
+    private const int PeekSize = 27;
+
+    private volatile bool _indexesValidated;
+
+    /// <summary>
+    /// Reads whole batches starting with the one that holds <paramref name="offset"/>: at least that batch, then more
+    /// while they fit in <paramref name="maxBytes"/>. Returns null when no batch of this segment reaches the offset.
+    /// Every batch returned has been checked (length, magic, CRC); damage is a <see cref="CorruptRecordException"/>.
+    /// </summary>
+    public FetchResult? Read(TopicPartition tp, long offset, int maxBytes, long highWatermark, long logStartOffset)
+    {
+        int limit = Log.SizeInBytes;
+        int position = LookupIndex(offset).Position;
+        if (position >= limit)
+            return null;
+
+        int window = (int)Math.Min(limit - position, (long)Math.Max(maxBytes, 4096) + _indexIntervalBytes + PeekSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
+        try
+        {
+            int filled = Log.Read(position, buffer.AsSpan(0, window), limit);
+            int cursor = 0;
+            while (true)
+            {
+                if (position + cursor >= limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
+                if (filled - cursor < PeekSize)
+                {
+                    position += cursor;
+                    filled = Log.Read(position, buffer.AsSpan(0, window), limit);
+                    cursor = 0;
+                    if (filled < PeekSize)
+                        throw Corrupt(position, "a batch header is cut short");
+                }
+                int size = PeekBatch(buffer.AsSpan(cursor, PeekSize), position + cursor, out long lastOffset);
+                if (lastOffset >= offset)
+                    break;
+                cursor += size;
+            }
+
+            int first = cursor;
+            int end = first;
+            int count = 0;
+            while (filled - end >= PeekSize)
+            {
+                int size = PeekBatch(buffer.AsSpan(end, PeekSize), position + end, out _);
+                if (end + size > filled || (count > 0 && end + size - first > maxBytes))
+                    break;
+                end += size;
+                count++;
+            }
+            if (count == 0)
+            {
+                // The first batch is larger than what was read: read exactly it, whatever maxBytes says (as Kafka's fetch).
+                int size = PeekBatch(buffer.AsSpan(first, PeekSize), position + first, out _);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = ArrayPool<byte>.Shared.Rent(size);
+                position += first;
+                first = 0;
+                if (Log.Read(position, buffer.AsSpan(0, size), limit) != size)
+                    throw Corrupt(position, $"the batch claims {size} bytes past the end of the segment");
+                end = size;
+                count = 1;
+            }
+            Verify(buffer, first, end, position);
+            return new FetchResult(tp, buffer, first, end - first, count, highWatermark, logStartOffset);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>The first offset at or after <paramref name="startingOffset"/> whose timestamp is at least
+    /// <paramref name="timestamp"/>, found through the time index and a short scan; null when there is none here.</summary>
+    public long? FindOffsetByTimestamp(long timestamp, long startingOffset)
+    {
+        TimestampOffset hint = LookupTimeIndex(timestamp);
+        int position = LookupIndex(Math.Max(hint.Offset, startingOffset)).Position;
+        using var scanner = new BatchScanner(Log, position, Log.SizeInBytes, verifyCrc: true);
+        while (scanner.MoveNext())
+        {
+            RecordBatch batch = scanner.Current;
+            if (batch.MaxTimestamp < timestamp || batch.LastOffset < startingOffset)
+                continue;
+            bool logAppendTime = batch.TimestampType == TimestampType.LogAppendTime;
+            foreach (Record record in batch)
+            {
+                long recordTimestamp = logAppendTime ? batch.MaxTimestamp : record.Timestamp;
+                if (record.Offset >= startingOffset && recordTimestamp >= timestamp)
+                    return record.Offset;
+            }
+        }
+        if (scanner.Stop == ScanStop.Corrupt)
+            throw Corrupt(scanner.ValidBytesEnd, scanner.StopReason!);
+        return null;
+    }
+
+    /// <summary>The index entry to start scanning from for <paramref name="offset"/>; a damaged index is rebuilt first.</summary>
+    internal OffsetPosition LookupIndex(long offset)
+    {
+        EnsureIndexesValid();
+        try
+        {
+            return OffsetIndex.Lookup(offset);
+        }
+        catch (CorruptIndexException)
+        {
+            RebuildIndexes();
+            return OffsetIndex.Lookup(offset);
+        }
+    }
+
+    private TimestampOffset LookupTimeIndex(long timestamp)
+    {
+        EnsureIndexesValid();
+        try
+        {
+            return TimeIndex.Lookup(timestamp);
+        }
+        catch (CorruptIndexException)
+        {
+            RebuildIndexes();
+            return TimeIndex.Lookup(timestamp);
+        }
+    }
+
+    private TimestampOffset LookupTimeIndexLast()
+    {
+        EnsureIndexesValid();
+        try
+        {
+            return TimeIndex.LastEntry();
+        }
+        catch (CorruptIndexException)
+        {
+            RebuildIndexes();
+            return TimeIndex.LastEntry();
+        }
+    }
+
+    /// <summary>
+    /// The first use of an inactive segment's indexes checks them against the log: a trimmed index holds exactly its
+    /// entries, increasing, pointing inside the log. Anything else (zeroed, truncated, garbage) is rebuilt, so index
+    /// damage never reaches a reader.
+    /// </summary>
+    internal void EnsureIndexesValid()
+    {
+        if (_indexesValidated)
+            return;
+        lock (_rebuildLock)
+        {
+            if (_indexesValidated)
+                return;
+            if (!OffsetIndex.IsWritable && !IndexesLookValid())
+                RebuildIndexesLocked();
+            _indexesValidated = true;
+        }
+    }
+
+    private bool IndexesLookValid()
+    {
+        try
+        {
+            OffsetIndex offsets = OffsetIndex.Get();
+            TimeIndex times = TimeIndex.Get();
+            if (offsets.FileLength != offsets.SizeInBytes || times.FileLength != times.SizeInBytes)
+                return false;
+            OffsetIndex.SanityCheck();
+            TimeIndex.SanityCheck();
+            return offsets.Entries == 0 || offsets.Entry(offsets.Entries - 1).Position < Log.SizeInBytes;
+        }
+        catch (CorruptIndexException)
+        {
+            return false;
+        }
+    }
+
+    private int PeekBatch(ReadOnlySpan<byte> header, long filePosition, out long lastOffset)
+    {
+        int batchLength = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
+        if (batchLength < RecordBatch.HeaderSize - RecordBatch.LogOverhead || header[16] != RecordBatch.CurrentMagic)
+            throw Corrupt(filePosition, "the batch header is invalid (length or magic)");
+        lastOffset = BinaryPrimitives.ReadInt64BigEndian(header) + BinaryPrimitives.ReadInt32BigEndian(header[23..]);
+        return RecordBatch.LogOverhead + batchLength;
+    }
+
+    private void Verify(byte[] buffer, int start, int end, long filePositionOfBuffer)
+    {
+        for (int at = start; at < end;)
+        {
+            RecordBatch batch;
+            try
+            {
+                batch = RecordBatch.Parse(new ReadOnlyMemory<byte>(buffer, at, PeekBatchSize(buffer, at)));
+            }
+            catch (CorruptRecordException e)
+            {
+                throw Corrupt(filePositionOfBuffer + at, e.Message);
+            }
+            if (!batch.IsValid)
+                throw Corrupt(filePositionOfBuffer + at, "the batch's CRC does not match its bytes");
+            at += batch.SizeInBytes;
+        }
+    }
+
+    private static int PeekBatchSize(byte[] buffer, int at) =>
+        RecordBatch.LogOverhead + BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(at + 8));
+
+    private CorruptRecordException Corrupt(long position, string reason) =>
+        new($"Corrupt batch in segment {BaseOffset}: {reason}.", Log.FilePath, position);
+}

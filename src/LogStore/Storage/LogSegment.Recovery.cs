@@ -1,0 +1,99 @@
+using LogStore.Storage.Indexing;
+
+namespace LogStore.Storage;
+
+internal sealed partial class LogSegment
+{
+    /// <summary>
+    /// Validates every batch from the start (length, magic, CRC, offsets increasing and inside the segment's
+    /// relative range), rebuilds both indexes from the valid ones and truncates the log at the first invalid byte.
+    /// Called only by <see cref="LogLoader"/> on segments past the recovery point, with the indexes writable.
+    /// </summary>
+    /// <returns>What was found: the bytes dropped and why.</returns>
+    public RecoveryResult Recover()
+    {
+        lock (_rebuildLock)
+        {
+            OffsetIndex.Get().Reset();
+            TimeIndex.Get().Reset();
+            (int validBytes, string? reason) = IndexValidBatches();
+            int dropped = Log.SizeInBytes - validBytes;
+            if (dropped > 0)
+                Log.TruncateTo(validBytes);
+            _indexesValidated = true;
+            return new RecoveryResult(validBytes, dropped, reason);
+        }
+    }
+
+    /// <summary>Rebuilds a damaged index of an inactive segment from its log, leaving the log untouched.</summary>
+    public void RebuildIndexes()
+    {
+        lock (_rebuildLock)
+            RebuildIndexesLocked();
+    }
+
+    private void RebuildIndexesLocked()
+    {
+        bool wasWritable = OffsetIndex.IsWritable;
+        OffsetIndex.DeleteIfExists();
+        TimeIndex.DeleteIfExists();
+        OffsetIndex.MakeWritable();
+        TimeIndex.MakeWritable();
+        IndexValidBatches();
+        if (!wasWritable)
+            OnBecomeInactive();
+        _indexesValidated = true;
+    }
+
+    /// <summary>Scans the log, re-adding index entries exactly as appends did; returns where the valid batches end.</summary>
+    private (int ValidBytes, string? Reason) IndexValidBatches()
+    {
+        _bytesSinceLastIndexEntry = 0;
+        long maxTimestamp = -1;
+        long offsetOfMax = BaseOffset;
+        long nextExpected = BaseOffset;
+        string? reason = null;
+        int validEnd;
+        using (var scanner = new BatchScanner(Log, 0, Log.SizeInBytes, verifyCrc: true))
+        {
+            while (scanner.MoveNext())
+            {
+                RecordBatch batch = scanner.Current;
+                reason = CheckOffsets(batch, nextExpected);
+                if (reason is not null)
+                    break;
+                if (batch.MaxTimestamp > maxTimestamp)
+                {
+                    maxTimestamp = batch.MaxTimestamp;
+                    offsetOfMax = batch.LastOffset;
+                }
+                _maxTimestampSoFar = maxTimestamp;
+                _offsetOfMaxTimestampSoFar = offsetOfMax;
+                AddIndexEntryIfDue(batch.LastOffset, scanner.CurrentPosition, batch.SizeInBytes);
+                nextExpected = batch.NextOffset;
+            }
+            validEnd = reason is null ? scanner.ValidBytesEnd : scanner.CurrentPosition;
+            reason ??= scanner.StopReason;
+        }
+        _offsetOfMaxTimestampSoFar = offsetOfMax;
+        Volatile.Write(ref _maxTimestampSoFar, maxTimestamp);
+        return (validEnd, reason);
+    }
+
+    private string? CheckOffsets(RecordBatch batch, long nextExpected)
+    {
+        if (batch.BaseOffset < nextExpected)
+            return $"batch base offset {batch.BaseOffset} is below the expected {nextExpected}";
+        if (batch.LastOffsetDelta < 0 || batch.RecordCount < 0)
+            return $"batch has lastOffsetDelta {batch.LastOffsetDelta} and recordCount {batch.RecordCount}";
+        if (batch.LastOffset - BaseOffset > int.MaxValue)
+            return $"batch last offset {batch.LastOffset} is too far above the segment's base offset {BaseOffset}";
+        return null;
+    }
+}
+
+/// <summary>What <see cref="LogSegment.Recover"/> found.</summary>
+/// <param name="ValidBytes">Bytes of valid batches kept.</param>
+/// <param name="BytesDropped">Bytes truncated after them.</param>
+/// <param name="Reason">Why the scan stopped before the end, when it did.</param>
+internal readonly record struct RecoveryResult(int ValidBytes, int BytesDropped, string? Reason);

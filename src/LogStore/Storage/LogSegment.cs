@@ -1,0 +1,205 @@
+using LogStore.Storage.Indexing;
+
+namespace LogStore.Storage;
+
+/// <summary>
+/// One segment: a <c>.log</c> of batches plus its sparse <c>.index</c> and <c>.timeindex</c>, all named by the
+/// segment's 20-digit base offset (Kafka's LogSegment). The segment decides when an index entry is due: an offset
+/// entry maps a batch's last offset to the position where the batch starts, once more than
+/// <c>IndexIntervalBytes</c> were appended since the previous entry; the time entry beside it holds the largest
+/// timestamp so far and the last offset of the batch that holds it.
+/// Thread-safety: appends, roll and recovery come from the partition's single writer; lookups and reads may run
+/// concurrently with them. Indexes of inactive segments open lazily and may be unmapped again by the broker's
+/// <see cref="IndexCache"/>.
+/// After a crash: the log may end in a torn batch and the indexes may lag or be zero-filled; <see cref="Recover"/>
+/// truncates the log at the first invalid byte and rebuilds both indexes from it.
+/// </summary>
+internal sealed partial class LogSegment : IDisposable
+{
+    private const long Unknown = long.MinValue;
+
+    private readonly int _indexIntervalBytes;
+    private readonly int _maxIndexSize;
+    private readonly Lock _rebuildLock = new();
+    private int _bytesSinceLastIndexEntry;
+    private long _maxTimestampSoFar = Unknown;
+    private long _offsetOfMaxTimestampSoFar;
+    private long _rollingBasedTime = Unknown;
+
+    private LogSegment(string directory, long baseOffset, FileRecords log, LazyOffsetIndex offsetIndex, LazyTimeIndex timeIndex,
+        int indexIntervalBytes, int maxIndexSize)
+    {
+        Directory = directory;
+        BaseOffset = baseOffset;
+        Log = log;
+        OffsetIndex = offsetIndex;
+        TimeIndex = timeIndex;
+        _indexIntervalBytes = indexIntervalBytes;
+        _maxIndexSize = maxIndexSize;
+    }
+
+    public string Directory { get; }
+
+    public long BaseOffset { get; }
+
+    public FileRecords Log { get; }
+
+    public LazyOffsetIndex OffsetIndex { get; }
+
+    public LazyTimeIndex TimeIndex { get; }
+
+    public int SizeInBytes => Log.SizeInBytes;
+
+    /// <summary>Opens (or with <paramref name="create"/>, creates) the segment's files; indexes stay unopened until used.</summary>
+    public static LogSegment Open(string directory, long baseOffset, TopicConfig config, IndexCache? cache, bool create, bool active)
+    {
+        FileRecords log = FileRecords.Open(LogFileNames.LogFile(directory, baseOffset), create);
+        var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
+        var timeIndex = new LazyTimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
+        return new LogSegment(directory, baseOffset, log, offsetIndex, timeIndex, config.IndexIntervalBytes, config.SegmentIndexBytes);
+    }
+
+    public bool IndexFilesExist => File.Exists(OffsetIndex.Path) && File.Exists(TimeIndex.Path);
+
+    /// <summary>The largest record timestamp in the segment, or -1 when it holds no batch.</summary>
+    public long LargestTimestamp
+    {
+        get
+        {
+            long known = Volatile.Read(ref _maxTimestampSoFar);
+            return known != Unknown ? known : LoadLargestTimestamp();
+        }
+    }
+
+    /// <summary>Appends one batch whose offsets the partition has already assigned.</summary>
+    public void Append(RecordBatch batch)
+    {
+        if (Volatile.Read(ref _maxTimestampSoFar) == Unknown)
+            LoadLargestTimestamp();
+        int position = Log.Append(batch.Span);
+        if (_rollingBasedTime == Unknown)
+            _rollingBasedTime = batch.MaxTimestamp;
+        long maxTimestamp = batch.MaxTimestamp;
+        if (maxTimestamp > _maxTimestampSoFar)
+        {
+            _offsetOfMaxTimestampSoFar = batch.LastOffset;
+            Volatile.Write(ref _maxTimestampSoFar, maxTimestamp);
+        }
+        AddIndexEntryIfDue(batch.LastOffset, position, batch.SizeInBytes);
+    }
+
+    private void AddIndexEntryIfDue(long lastOffset, int position, int batchSize)
+    {
+        if (_bytesSinceLastIndexEntry > _indexIntervalBytes)
+        {
+            OffsetIndex.Append(lastOffset, position);
+            TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
+            _bytesSinceLastIndexEntry = 0;
+        }
+        _bytesSinceLastIndexEntry += batchSize;
+    }
+
+    /// <summary>Kafka's roll rule: the batch would pass segment.bytes, segment.ms has passed since the first batch,
+    /// an index is full, or the batch's offsets no longer fit relative to the base offset.</summary>
+    public bool ShouldRoll(RecordBatch batch, long nowMs, TopicConfig config)
+    {
+        int size = SizeInBytes;
+        if (size == 0)
+            return false;
+        if (size > config.SegmentBytes - batch.SizeInBytes)
+            return true;
+        if (_rollingBasedTime == Unknown)
+            _rollingBasedTime = FirstBatchMaxTimestamp();
+        if (nowMs - _rollingBasedTime > (long)config.SegmentRollTime.TotalMilliseconds)
+            return true;
+        return OffsetIndex.Get().IsFull || TimeIndex.Get().IsFull || batch.LastOffset - BaseOffset > int.MaxValue;
+    }
+
+    /// <summary>Called on the segment that stops being active: records the final time-index entry (as Kafka does on
+    /// roll and close), trims both indexes to their entries and lets them be unmapped when idle.</summary>
+    public void OnBecomeInactive()
+    {
+        if (_maxTimestampSoFar != Unknown && _offsetOfMaxTimestampSoFar > BaseOffset && OffsetIndex.IsWritable)
+            TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        OffsetIndex.MakeReadOnly();
+        TimeIndex.MakeReadOnly();
+    }
+
+    /// <summary>Reopens both indexes read-write and preallocated, for the segment that becomes (or stays) active.</summary>
+    public void MakeActive()
+    {
+        OffsetIndex.MakeWritable();
+        TimeIndex.MakeWritable();
+    }
+
+    /// <summary>fsyncs the log, then the indexes.</summary>
+    public void Flush()
+    {
+        Log.Flush();
+        OffsetIndex.Flush();
+        TimeIndex.Flush();
+    }
+
+    /// <summary>The offset after the last batch: found from the last index entry with a short scan.</summary>
+    public long ReadNextOffset()
+    {
+        OffsetPosition start = LookupIndex(long.MaxValue);
+        long next = BaseOffset;
+        using var scanner = new BatchScanner(Log, start.Position, Log.SizeInBytes, verifyCrc: false);
+        while (scanner.MoveNext())
+            next = scanner.Current.NextOffset;
+        return next;
+    }
+
+    /// <summary>Closes files and unmaps indexes; an active segment's indexes are trimmed first.</summary>
+    public void Close()
+    {
+        if (OffsetIndex.IsWritable)
+            OnBecomeInactive();
+        OffsetIndex.Close();
+        TimeIndex.Close();
+        Log.Dispose();
+    }
+
+    public void Dispose() => Close();
+
+    /// <summary>Closes the segment and deletes its three files.</summary>
+    public void DeleteFiles()
+    {
+        OffsetIndex.DeleteIfExists();
+        TimeIndex.DeleteIfExists();
+        Log.Dispose();
+        File.Delete(Log.FilePath);
+    }
+
+    public override string ToString() => $"LogSegment(baseOffset={BaseOffset}, size={SizeInBytes}, file={Log.FilePath})";
+
+    private long FirstBatchMaxTimestamp()
+    {
+        using var scanner = new BatchScanner(Log, 0, Log.SizeInBytes, verifyCrc: false);
+        return scanner.MoveNext() ? scanner.Current.MaxTimestamp : Unknown;
+    }
+
+    private long LoadLargestTimestamp()
+    {
+        // The time index's last entry is the maximum up to its offset; batches after it may be later still.
+        TimestampOffset last = LookupTimeIndexLast();
+        long max = last.Timestamp;
+        long offsetOfMax = last.Offset;
+        OffsetPosition from = LookupIndex(last.Offset);
+        using (var scanner = new BatchScanner(Log, from.Position, Log.SizeInBytes, verifyCrc: false))
+        {
+            while (scanner.MoveNext())
+            {
+                if (scanner.Current.MaxTimestamp > max)
+                {
+                    max = scanner.Current.MaxTimestamp;
+                    offsetOfMax = scanner.Current.LastOffset;
+                }
+            }
+        }
+        _offsetOfMaxTimestampSoFar = offsetOfMax;
+        Volatile.Write(ref _maxTimestampSoFar, max);
+        return max;
+    }
+}

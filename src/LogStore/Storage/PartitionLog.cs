@@ -1,0 +1,157 @@
+using LogStore.Diagnostics;
+using LogStore.Storage.Indexing;
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Storage;
+
+/// <summary>
+/// The log of one partition (Kafka's LocalLog + UnifiedLog's append path): a directory <c>&lt;topic&gt;-&lt;n&gt;/</c> of
+/// segments. It owns offsets (assigned on append by rewriting each batch's baseOffset, as Kafka's leader does), roll,
+/// flush and the recovery-point checkpoint.
+/// Thread-safety: appends are serialised by one lock (a single writer); reads and offset lookups run concurrently
+/// with them on immutable snapshots, seeing only batches whose bytes are completely written.
+/// After a crash: <see cref="LogLoader"/> restores a valid prefix that includes everything flushed.
+/// </summary>
+internal sealed partial class PartitionLog : IAsyncDisposable
+{
+    private readonly Lock _writeLock = new();
+    private readonly Lock _flushLock = new();
+    private readonly LogSegments _segments = new();
+    private readonly IndexCache _indexCache;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private long _logStartOffset;
+    private long _logEndOffset;
+    private long _recoveryPoint;
+    private long _checkpointedRecoveryPoint = -1;
+    private long _checkpointedLogStartOffset = -1;
+    private long _lastFlushTimestamp;
+    private bool _newSegmentSinceFlush;
+    private volatile bool _closed;
+
+    private PartitionLog(TopicPartition id, string directory, TopicConfig config, IndexCache indexCache, TimeProvider time, ILogger logger)
+    {
+        Id = id;
+        Directory = directory;
+        Config = config;
+        _indexCache = indexCache;
+        _time = time;
+        _logger = logger;
+        _lastFlushTimestamp = time.GetTimestamp();
+    }
+
+    public TopicPartition Id { get; }
+
+    public string Directory { get; }
+
+    public TopicConfig Config { get; }
+
+    public long LogStartOffset => Volatile.Read(ref _logStartOffset);
+
+    public long LogEndOffset => Volatile.Read(ref _logEndOffset);
+
+    /// <summary>Everything below it is known to be on disk.</summary>
+    public long RecoveryPoint => Volatile.Read(ref _recoveryPoint);
+
+    public bool IsClosed => _closed;
+
+    internal LogSegments Segments => _segments;
+
+    /// <summary>Opens (creating when missing) the partition's directory and loads it, recovering after an unclean stop.</summary>
+    public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, IndexCache indexCache,
+        TimeProvider time, ILogger logger, bool hadCleanShutdown)
+    {
+        string directory = Path.Combine(dataDirectory, LogFileNames.PartitionDirectoryName(id));
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot create partition directory: {e.Message}", directory, e);
+        }
+        var log = new PartitionLog(id, directory, config, indexCache, time, logger);
+        LoadedLog loaded = LogLoader.Load(directory, id, config, indexCache, hadCleanShutdown, logger);
+        log._segments.Reset(loaded.Segments);
+        log._logStartOffset = loaded.LogStartOffset;
+        log._logEndOffset = loaded.LogEndOffset;
+        log._recoveryPoint = loaded.RecoveryPoint;
+        if (hadCleanShutdown)
+        {
+            log._checkpointedRecoveryPoint = loaded.RecoveryPoint;
+            log._checkpointedLogStartOffset = loaded.LogStartOffset;
+        }
+        else
+        {
+            // Make what recovery kept (and cut) durable before anything new is appended after it.
+            log.Flush(loaded.LogEndOffset, forceCheckpoint: true);
+        }
+        LogStoreLog.PartitionLoaded(logger, id, loaded.Segments.Count, loaded.LogStartOffset, loaded.LogEndOffset, log._recoveryPoint);
+        return log;
+    }
+
+    /// <summary>A snapshot of the segments for <see cref="Partition.Segments"/>.</summary>
+    public IReadOnlyList<SegmentInfo> GetSegmentInfos()
+    {
+        LogSegment[] segments = _segments.Snapshot;
+        var infos = new SegmentInfo[segments.Length];
+        for (int i = 0; i < segments.Length; i++)
+        {
+            LogSegment s = segments[i];
+            long next = i + 1 < segments.Length ? segments[i + 1].BaseOffset : LogEndOffset;
+            infos[i] = new SegmentInfo(s.BaseOffset, next, s.SizeInBytes, s.LargestTimestamp, s.Log.FilePath, s.OffsetIndex.Path, s.TimeIndex.Path);
+        }
+        return infos;
+    }
+
+    /// <summary>Flushes, writes the checkpoint and closes every segment: after this the partition reopens without recovery.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_writeLock)
+        {
+            if (_closed)
+                return ValueTask.CompletedTask;
+            _closed = true;
+            try
+            {
+                Flush(LogEndOffset, forceCheckpoint: true);
+            }
+            finally
+            {
+                lock (_flushLock)
+                {
+                    foreach (LogSegment segment in _segments.Snapshot)
+                        segment.Close();
+                }
+                WakeReaders();
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes without flushing and deletes the partition's directory (topic deletion).</summary>
+    public void CloseAndDelete()
+    {
+        lock (_writeLock)
+        {
+            _closed = true;
+            lock (_flushLock)
+            {
+                foreach (LogSegment segment in _segments.Snapshot)
+                    segment.Close();
+            }
+            WakeReaders();
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+            ThrowClosed();
+    }
+
+    private void ThrowClosed() =>
+        throw new ObjectDisposedException($"partition {Id}", $"Partition {Id} is closed: its Broker was disposed or its topic deleted.");
+
+    public override string ToString() => $"PartitionLog({Id})";
+}

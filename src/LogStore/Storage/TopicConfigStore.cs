@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using LogStore.Storage.Files;
+
+namespace LogStore.Storage;
+
+/// <summary>
+/// Persists each topic's <see cref="TopicConfig"/> as <c>topic-configs/&lt;topic&gt;.properties</c> in the data
+/// directory: Kafka's config names, one <c>name=value</c> per line (durations in milliseconds, as Kafka's
+/// <c>*.ms</c> settings; an empty value means "none"). Written atomically; a file that does not parse is reported
+/// as a <see cref="StorageException"/> naming it, never guessed at.
+/// </summary>
+internal sealed class TopicConfigStore(string dataDirectory)
+{
+    private const string Suffix = ".properties";
+
+    private readonly string _directory = Path.Combine(dataDirectory, LogFileNames.TopicConfigDirectory);
+
+    public string PathOf(string topic) => Path.Combine(_directory, topic + Suffix);
+
+    public IEnumerable<(string Topic, TopicConfig Config)> LoadAll()
+    {
+        if (!Directory.Exists(_directory))
+            yield break;
+        foreach (string file in Directory.EnumerateFiles(_directory, "*" + Suffix).Order(StringComparer.Ordinal))
+        {
+            string topic = Path.GetFileNameWithoutExtension(file);
+            TopicName.Validate(topic);
+            yield return (topic, Read(file));
+        }
+    }
+
+    public void Save(string topic, TopicConfig config)
+    {
+        Directory.CreateDirectory(_directory);
+        var text = new StringBuilder("# LogStore topic configuration (Kafka names)\n");
+        foreach ((string name, string value) in ToProperties(config))
+            text.Append(name).Append('=').Append(value).Append('\n');
+        DurableFile.WriteAtomically(PathOf(topic), text.ToString());
+    }
+
+    public void Delete(string topic)
+    {
+        File.Delete(PathOf(topic));
+        DurableFile.FsyncDirectory(_directory);
+    }
+
+    private static IEnumerable<(string, string)> ToProperties(TopicConfig c)
+    {
+        yield return ("partitions", Str(c.Partitions));
+        yield return ("replication.factor", Str(c.ReplicationFactor));
+        yield return ("segment.bytes", Str(c.SegmentBytes));
+        yield return ("segment.ms", Str((long)c.SegmentRollTime.TotalMilliseconds));
+        yield return ("index.interval.bytes", Str(c.IndexIntervalBytes));
+        yield return ("segment.index.bytes", Str(c.SegmentIndexBytes));
+        yield return ("retention.ms", c.RetentionTime is { } rt ? Str((long)rt.TotalMilliseconds) : "");
+        yield return ("retention.bytes", c.RetentionBytes is { } rb ? Str(rb) : "");
+        yield return ("cleanup.policy", c.CleanupPolicy switch
+        {
+            CleanupPolicy.Compact => "compact",
+            CleanupPolicy.CompactAndDelete => "compact,delete",
+            _ => "delete",
+        });
+        yield return ("max.message.bytes", Str(c.MaxMessageBytes));
+        yield return ("flush.messages", c.FlushMessages is { } fm ? Str(fm) : "");
+        yield return ("flush.ms", c.FlushInterval is { } fi ? Str((long)fi.TotalMilliseconds) : "");
+    }
+
+    private static TopicConfig Read(string file)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string raw in File.ReadAllLines(file))
+            {
+                string line = raw.Trim();
+                if (line.Length == 0 || line[0] == '#')
+                    continue;
+                int eq = line.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                    throw Bad(file, $"line '{line}' is not name=value");
+                values[line[..eq].Trim()] = line[(eq + 1)..].Trim();
+            }
+            var config = new TopicConfig
+            {
+                Partitions = Int(values, "partitions", file),
+                ReplicationFactor = Int(values, "replication.factor", file),
+                SegmentBytes = Long(values, "segment.bytes", file)!.Value,
+                SegmentRollTime = TimeSpan.FromMilliseconds(Long(values, "segment.ms", file)!.Value),
+                IndexIntervalBytes = Int(values, "index.interval.bytes", file),
+                SegmentIndexBytes = Int(values, "segment.index.bytes", file),
+                RetentionTime = Long(values, "retention.ms", file, optional: true) is { } rt ? TimeSpan.FromMilliseconds(rt) : null,
+                RetentionBytes = Long(values, "retention.bytes", file, optional: true),
+                CleanupPolicy = values.GetValueOrDefault("cleanup.policy") switch
+                {
+                    "delete" => CleanupPolicy.Delete,
+                    "compact" => CleanupPolicy.Compact,
+                    "compact,delete" or "delete,compact" => CleanupPolicy.CompactAndDelete,
+                    var other => throw Bad(file, $"cleanup.policy '{other}' is not delete, compact or compact,delete"),
+                },
+                MaxMessageBytes = Int(values, "max.message.bytes", file),
+                FlushMessages = Long(values, "flush.messages", file, optional: true),
+                FlushInterval = Long(values, "flush.ms", file, optional: true) is { } fi ? TimeSpan.FromMilliseconds(fi) : null,
+            };
+            config.Validate();
+            return config;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or OverflowException)
+        {
+            throw new StorageException($"Topic configuration is unreadable or invalid: {e.Message}", file, e);
+        }
+    }
+
+    private static long? Long(Dictionary<string, string> values, string name, string file, bool optional = false)
+    {
+        if (!values.TryGetValue(name, out string? text))
+            throw Bad(file, $"'{name}' is missing");
+        if (text.Length == 0 && optional)
+            return null;
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+            throw Bad(file, $"'{name}' has the value '{text}', which is not a whole number");
+        return value;
+    }
+
+    private static int Int(Dictionary<string, string> values, string name, string file) =>
+        checked((int)Long(values, name, file)!.Value);
+
+    private static StorageException Bad(string file, string reason) =>
+        new($"Topic configuration is invalid: {reason}.", file);
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,66 @@
+namespace LogStore;
+
+/// <summary>
+/// A topic's settings, with Kafka's names and defaults. Persisted in the data directory with the topic and
+/// validated when the topic is created (<see cref="ArgumentOutOfRangeException"/> for a value out of range).
+/// </summary>
+public sealed class TopicConfig
+{
+    /// <summary>Number of partitions. Default 1 (Kafka's num.partitions).</summary>
+    public int Partitions { get; init; } = 1;
+
+    /// <summary>Copies of each partition across nodes. Default 1: a single node (Kafka's replication.factor).</summary>
+    public int ReplicationFactor { get; init; } = 1;
+
+    /// <summary>Size at which the active segment is rolled. Default 1 GiB (segment.bytes).</summary>
+    public long SegmentBytes { get; init; } = 1L << 30;
+
+    /// <summary>Age after which the active segment is rolled, counted from its first batch. Default 7 days (segment.ms).</summary>
+    public TimeSpan SegmentRollTime { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Bytes of log between two offset-index entries. Default 4096 (index.interval.bytes).</summary>
+    public int IndexIntervalBytes { get; init; } = 4096;
+
+    /// <summary>Size each segment's index is preallocated to; a full index rolls the segment. Default 10 MiB (segment.index.bytes).</summary>
+    public int SegmentIndexBytes { get; init; } = 10 << 20;
+
+    /// <summary>Age after which whole segments are deleted; null keeps them forever. Default 7 days (retention.ms).</summary>
+    public TimeSpan? RetentionTime { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Partition size above which the oldest segments are deleted; null for no limit. Default null (retention.bytes).</summary>
+    public long? RetentionBytes { get; init; }
+
+    /// <summary>Delete old segments, compact by key, or both. Default <see cref="CleanupPolicy.Delete"/> (cleanup.policy).</summary>
+    public CleanupPolicy CleanupPolicy { get; init; } = CleanupPolicy.Delete;
+
+    /// <summary>Largest batch a partition accepts, in bytes. Default 1 MiB (max.message.bytes).</summary>
+    public int MaxMessageBytes { get; init; } = 1 << 20;
+
+    /// <summary>Records appended after which a partition is fsynced; null leaves it to the OS. Default null (flush.messages).</summary>
+    public long? FlushMessages { get; init; }
+
+    /// <summary>Time after which unflushed appends are fsynced; null leaves it to the OS. Default null (flush.ms).</summary>
+    public TimeSpan? FlushInterval { get; init; }
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Partitions, 1, nameof(Partitions));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReplicationFactor, 1, nameof(ReplicationFactor));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 14, nameof(SegmentBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SegmentBytes, int.MaxValue, nameof(SegmentBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SegmentRollTime, TimeSpan.Zero, nameof(SegmentRollTime));
+        ArgumentOutOfRangeException.ThrowIfNegative(IndexIntervalBytes, nameof(IndexIntervalBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SegmentIndexBytes, 12 * 2, nameof(SegmentIndexBytes));
+        if (RetentionTime is { } rt)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rt, TimeSpan.Zero, nameof(RetentionTime));
+        if (RetentionBytes is { } rb)
+            ArgumentOutOfRangeException.ThrowIfNegative(rb, nameof(RetentionBytes));
+        if (CleanupPolicy is not (CleanupPolicy.Delete or CleanupPolicy.Compact or CleanupPolicy.CompactAndDelete))
+            throw new ArgumentOutOfRangeException(nameof(CleanupPolicy), CleanupPolicy, "Unknown cleanup policy.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 61, nameof(MaxMessageBytes));
+        if (FlushMessages is { } fm)
+            ArgumentOutOfRangeException.ThrowIfLessThan(fm, 1, nameof(FlushMessages));
+        if (FlushInterval is { } fi)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(fi, TimeSpan.Zero, nameof(FlushInterval));
+    }
+}

@@ -1,0 +1,25 @@
+namespace LogStore;
+
+/// <summary>Kafka's rule for topic names; because the name becomes a directory name, the rule is also what keeps
+/// every file inside the data directory.</summary>
+internal static class TopicName
+{
+    public const int MaxLength = 249;
+
+    public static void Validate(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+            throw new InvalidTopicException(name, "the name is empty.");
+        if (name is "." or "..")
+            throw new InvalidTopicException(name, "'.' and '..' are not allowed.");
+        if (name.Length > MaxLength)
+            throw new InvalidTopicException(name, $"the name is {name.Length} characters long; the limit is {MaxLength}.");
+        foreach (char c in name)
+        {
+            if (!IsLegal(c))
+                throw new InvalidTopicException(name, $"'{c}' (U+{(int)c:X4}) is not allowed; use only a-z, A-Z, 0-9, '.', '_' and '-'.");
+        }
+    }
+
+    private static bool IsLegal(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '_' or '-';
+}
