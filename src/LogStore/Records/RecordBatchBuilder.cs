@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using LogStore.Records;
 using LogStore.Records.Compression;
@@ -178,7 +179,9 @@ public sealed class RecordBatchBuilder : IDisposable
     /// <summary>
     /// Appends a record from arrays, a null array meaning a Kafka null (length -1) key or value.
     /// See <see cref="Append(long, ReadOnlySpan{byte}, ReadOnlySpan{byte}, IReadOnlyList{Header}, bool, bool)"/>.
+    /// Preferred for collection expressions, so that <c>Append(t, [1], null)</c> writes a null value.
     /// </summary>
+    [OverloadResolutionPriority(1)]
     public void Append(long timestamp, byte[]? key, byte[]? value, IReadOnlyList<Header>? headers = null) =>
         Append(timestamp, key.AsSpan(), value.AsSpan(), headers, key is null, value is null);
 

@@ -18,7 +18,7 @@ internal static class RawBatch
         BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(8), batch.Length - RecordBatch.LogOverhead);
         BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(12), -1);
         batch[16] = RecordBatch.CurrentMagic;
-        BinaryPrimitives.WriteInt16BigEndian(batch.AsSpan(21), (short)((int)codec | extraAttributes));
+        BinaryPrimitives.WriteInt16BigEndian(batch.AsSpan(21), (short)((int)codec | (ushort)extraAttributes));
         BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(23), lastOffsetDelta);
         BinaryPrimitives.WriteInt64BigEndian(batch.AsSpan(27), baseTimestamp);
         BinaryPrimitives.WriteInt64BigEndian(batch.AsSpan(35), baseTimestamp);

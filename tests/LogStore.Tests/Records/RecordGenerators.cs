@@ -10,8 +10,8 @@ internal static class RecordGenerators
 
     /// <summary>Null, empty or random bytes (sometimes more than one varint group of length).</summary>
     public static readonly Gen<byte[]?> NullableBytes = Gen.Frequency(
-        (1, Gen.Const<byte[]?>(null)),
-        (1, Gen.Const<byte[]?>([])),
+        (1, Gen.Const((byte[]?)null)),
+        (1, Gen.Const((byte[]?)[])),
         (5, Gen.Byte.Array[1, 200].Select(b => (byte[]?)b)),
         (1, Gen.Byte.Array[200, 3000].Select(b => (byte[]?)b)));
 
