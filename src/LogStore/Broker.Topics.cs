@@ -77,7 +77,7 @@ public sealed partial class Broker
             foreach (Partition partition in topic.Partitions)
             {
                 partition.Log.CloseAndDelete();
-                string target = $"{partition.Log.Directory}.{Guid.NewGuid():N}{LogFileNames.DeleteDirSuffix}";
+                string target = Path.Combine(DataDirectory, LogFileNames.DeleteDirectoryName(partition.Id));
                 Directory.Move(partition.Log.Directory, target);
                 renamed.Add(target);
             }

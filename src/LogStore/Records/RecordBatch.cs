@@ -109,12 +109,15 @@ public readonly struct RecordBatch
 
     /// <summary>
     /// Reads the size of the batch starting at <paramref name="data"/> from its baseOffset/batchLength
-    /// prefix, for a scanner that walks a segment. Needs 17 bytes (through magic).
+    /// prefix, for a scanner that walks a segment. Never throws.
     /// </summary>
-    /// <param name="data">Bytes from the batch's first byte on; only the first 17 are read.</param>
-    /// <param name="sizeInBytes">The whole batch's size, 12 + batchLength.</param>
-    /// <returns>False when fewer than 17 bytes were given (a partial batch at the end of a file).</returns>
-    /// <exception cref="CorruptRecordException">batchLength is below the minimum, or magic is not 2.</exception>
+    /// <param name="data">Bytes from the batch's first byte on; only the first 17 (through magic) are read.</param>
+    /// <param name="sizeInBytes">The whole batch's size, 12 + batchLength; 0 when false is returned.</param>
+    /// <returns>
+    /// False when fewer than 17 bytes were given (a partial header at the end of a file), or when batchLength is
+    /// impossible (below 49, or so large that the size overflows): a caller that passed 17 bytes or more knows
+    /// the header is corrupt. The magic byte is not checked here; <see cref="Parse"/> checks it.
+    /// </returns>
     public static bool TryReadSize(ReadOnlySpan<byte> data, out int sizeInBytes)
     {
         if (data.Length < SizeProbeLength)
@@ -126,12 +129,8 @@ public readonly struct RecordBatch
         int batchLength = BinaryPrimitives.ReadInt32BigEndian(data[BatchLengthOffset..]);
         if (batchLength < HeaderSize - LogOverhead || batchLength > int.MaxValue - LogOverhead)
         {
-            throw new CorruptRecordException($"Found a record batch whose batchLength {batchLength} is outside {HeaderSize - LogOverhead} to {int.MaxValue - LogOverhead}.");
-        }
-
-        if (data[MagicOffset] != CurrentMagic)
-        {
-            throw new CorruptRecordException($"Found a record batch with magic {data[MagicOffset]}; only magic {CurrentMagic} is supported.");
+            sizeInBytes = 0;
+            return false;
         }
 
         sizeInBytes = LogOverhead + batchLength;

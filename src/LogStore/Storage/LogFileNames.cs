@@ -29,6 +29,15 @@ internal static class LogFileNames
 
     public static string PartitionDirectoryName(TopicPartition tp) => $"{tp.Topic}-{tp.Partition.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>Kafka's name for a partition directory awaiting deletion, <c>&lt;dir&gt;.&lt;id&gt;-delete</c>, with the
+    /// directory part shortened when the whole would pass the 255-byte file-name limit.</summary>
+    public static string DeleteDirectoryName(TopicPartition tp)
+    {
+        string suffix = $".{Guid.NewGuid():N}{DeleteDirSuffix}";
+        string name = PartitionDirectoryName(tp);
+        return name[..Math.Min(name.Length, 255 - suffix.Length)] + suffix;
+    }
+
     /// <summary>Parses the base offset from a segment file name such as <c>00000000000000000042.log</c>.</summary>
     public static bool TryParseBaseOffset(string fileName, string suffix, out long baseOffset)
     {

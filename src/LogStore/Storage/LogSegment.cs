@@ -24,7 +24,8 @@ internal sealed partial class LogSegment : IDisposable
     private int _bytesSinceLastIndexEntry;
     private long _maxTimestampSoFar = Unknown;
     private long _offsetOfMaxTimestampSoFar;
-    private long _rollingBasedTime = Unknown;
+    private long _rollingBasedTimestamp = Unknown;
+    private long _createdMs = Unknown;
 
     private LogSegment(string directory, long baseOffset, FileRecords log, LazyOffsetIndex offsetIndex, LazyTimeIndex timeIndex,
         int indexIntervalBytes, int maxIndexSize)
@@ -77,8 +78,8 @@ internal sealed partial class LogSegment : IDisposable
         if (Volatile.Read(ref _maxTimestampSoFar) == Unknown)
             LoadLargestTimestamp();
         int position = Log.Append(batch.Span);
-        if (_rollingBasedTime == Unknown)
-            _rollingBasedTime = batch.MaxTimestamp;
+        if (_rollingBasedTimestamp == Unknown)
+            _rollingBasedTimestamp = batch.MaxTimestamp;
         long maxTimestamp = batch.MaxTimestamp;
         if (maxTimestamp > _maxTimestampSoFar)
         {
@@ -99,18 +100,23 @@ internal sealed partial class LogSegment : IDisposable
         _bytesSinceLastIndexEntry += batchSize;
     }
 
-    /// <summary>Kafka's roll rule: the batch would pass segment.bytes, segment.ms has passed since the first batch,
-    /// an index is full, or the batch's offsets no longer fit relative to the base offset.</summary>
+    /// <summary>Kafka's roll rule: the batch would pass segment.bytes, segment.ms separates the new batch's timestamp
+    /// from the first batch's (or, without timestamps, now from the segment's creation), an index is full, or the
+    /// batch's offsets no longer fit relative to the base offset. Comparing record timestamps rather than the clock
+    /// keeps a replay of old records from rolling at every batch.</summary>
     public bool ShouldRoll(RecordBatch batch, long nowMs, TopicConfig config)
     {
+        if (_createdMs == Unknown)
+            _createdMs = nowMs;
         int size = SizeInBytes;
         if (size == 0)
             return false;
         if (size > config.SegmentBytes - batch.SizeInBytes)
             return true;
-        if (_rollingBasedTime == Unknown)
-            _rollingBasedTime = FirstBatchMaxTimestamp();
-        if (nowMs - _rollingBasedTime > (long)config.SegmentRollTime.TotalMilliseconds)
+        if (_rollingBasedTimestamp == Unknown)
+            _rollingBasedTimestamp = FirstBatchMaxTimestamp();
+        long waited = _rollingBasedTimestamp >= 0 ? batch.MaxTimestamp - _rollingBasedTimestamp : nowMs - _createdMs;
+        if (waited > (long)config.SegmentRollTime.TotalMilliseconds)
             return true;
         return OffsetIndex.Get().IsFull || TimeIndex.Get().IsFull || batch.LastOffset - BaseOffset > int.MaxValue;
     }

@@ -5,14 +5,15 @@ using LogStore.Storage.Files;
 namespace LogStore.Storage;
 
 /// <summary>
-/// Persists each topic's <see cref="TopicConfig"/> as <c>topic-configs/&lt;topic&gt;.properties</c> in the data
+/// Persists each topic's <see cref="TopicConfig"/> as <c>topic-configs/&lt;topic&gt;.conf</c> in the data
 /// directory: Kafka's config names, one <c>name=value</c> per line (durations in milliseconds, as Kafka's
 /// <c>*.ms</c> settings; an empty value means "none"). Written atomically; a file that does not parse is reported
 /// as a <see cref="StorageException"/> naming it, never guessed at.
 /// </summary>
 internal sealed class TopicConfigStore(string dataDirectory)
 {
-    private const string Suffix = ".properties";
+    // Short, so that a 249-character topic name still makes a legal file name.
+    private const string Suffix = ".conf";
 
     private readonly string _directory = Path.Combine(dataDirectory, LogFileNames.TopicConfigDirectory);
 
@@ -22,6 +23,8 @@ internal sealed class TopicConfigStore(string dataDirectory)
     {
         if (!Directory.Exists(_directory))
             yield break;
+        foreach (string leftover in Directory.EnumerateFiles(_directory, "*" + LogFileNames.TempSuffix))
+            File.Delete(leftover);
         foreach (string file in Directory.EnumerateFiles(_directory, "*" + Suffix).Order(StringComparer.Ordinal))
         {
             string topic = Path.GetFileNameWithoutExtension(file);

@@ -89,16 +89,38 @@ public sealed class RecordBatchTests
         Assert.That(size, Is.EqualTo(bytes.Length));
     }
 
-    [Test]
-    public void TryReadSize_BadMagicOrLength_ThrowsCorruptRecord()
+    [TestCase(-1)]
+    [TestCase(0)]
+    [TestCase(48)]
+    [TestCase(int.MaxValue - 11)]
+    [TestCase(int.MaxValue)]
+    public void TryReadSize_ImpossibleLength_ReturnsFalse(int batchLength)
     {
-        byte[] badMagic = SampleBatch();
-        badMagic[16] = 1;
-        byte[] badLength = SampleBatch();
-        BinaryPrimitives.WriteInt32BigEndian(badLength.AsSpan(8), 10);
+        byte[] bytes = SampleBatch();
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), batchLength);
 
-        Assert.That(() => RecordBatch.TryReadSize(badMagic, out _), Throws.TypeOf<CorruptRecordException>());
-        Assert.That(() => RecordBatch.TryReadSize(badLength, out _), Throws.TypeOf<CorruptRecordException>());
+        Assert.That(RecordBatch.TryReadSize(bytes, out int size), Is.False);
+        Assert.That(size, Is.Zero);
+    }
+
+    [Test]
+    public void TryReadSize_LargestPossibleLength_ReturnsIntMaxValue()
+    {
+        byte[] bytes = SampleBatch();
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), int.MaxValue - 12);
+
+        Assert.That(RecordBatch.TryReadSize(bytes, out int size), Is.True);
+        Assert.That(size, Is.EqualTo(int.MaxValue));
+    }
+
+    [Test]
+    public void TryReadSize_OtherMagic_LeavesTheCheckToParse()
+    {
+        byte[] bytes = SampleBatch();
+        bytes[16] = 1;
+
+        Assert.That(RecordBatch.TryReadSize(bytes, out int size), Is.True);
+        Assert.That(() => RecordBatch.Parse(bytes.AsMemory(0, size)), Throws.TypeOf<CorruptRecordException>());
     }
 
     [Test]

@@ -17,7 +17,9 @@ internal static partial class DurableFile
     /// the new file, never a torn one.</summary>
     public static void WriteAtomically(string path, string contents)
     {
-        string temp = path + LogFileNames.TempSuffix;
+        // A short unique name: the target's own name may already be at the file-name length limit (a 249-character
+        // topic), and two writers must never share a temporary file. Loaders delete "*.tmp" leftovers.
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Guid.NewGuid().ToString("N") + LogFileNames.TempSuffix);
         try
         {
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096))
@@ -30,7 +32,20 @@ internal static partial class DurableFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            TryDelete(temp);
             throw new StorageException($"Cannot write '{Path.GetFileName(path)}': {e.Message}", path, e);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the next load removes "*.tmp" leftovers.
         }
     }
 
