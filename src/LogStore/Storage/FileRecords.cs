@@ -1,3 +1,4 @@
+using LogStore.Storage.Indexing;
 using Microsoft.Win32.SafeHandles;
 
 namespace LogStore.Storage;
@@ -6,21 +7,31 @@ namespace LogStore.Storage;
 /// A segment's <c>.log</c> file: whole RecordBatch v2 batches back to back, appended with positional writes and
 /// read with positional reads (the OS page cache is the only cache). Bytes are never rewritten in place; the only
 /// change to written data is truncation during recovery.
+/// The file handle of an inactive segment is opened on first use and closed again by the broker's
+/// <see cref="IndexCache"/> when idle, so 100,000 segments never hold 100,000 handles; the active segment's handle
+/// is pinned open. Each use leases the handle, and an eviction waits for the leases to end.
 /// Thread-safety: one appender (the partition's writer); any number of concurrent readers, which see at most
 /// <see cref="SizeInBytes"/>, published only after the bytes are written.
 /// After a crash: anything past the last fsync may be torn or missing; <see cref="LogSegment.Recover"/> finds the end.
 /// </summary>
-internal sealed class FileRecords : IDisposable
+internal sealed class FileRecords : IEvictableIndex, IDisposable
 {
-    private FileStream _stream;
-    private int _size;
+    private readonly Lock _gate = new();
+    private readonly IndexCache? _cache;
+    private FileStream? _stream;
+    private int _leases;
+    private bool _pinned;
+    private bool _closeWhenIdle;
     private bool _disposed;
+    private int _size;
+    private long _lastAccess;
+    private int _cacheSlot = -1;
 
-    private FileRecords(string path, FileStream stream, int size)
+    private FileRecords(string path, int size, IndexCache? cache)
     {
         FilePath = path;
-        _stream = stream;
         _size = size;
+        _cache = cache;
     }
 
     public string FilePath { get; private set; }
@@ -28,21 +39,39 @@ internal sealed class FileRecords : IDisposable
     /// <summary>Bytes of complete batches; readers never look past it.</summary>
     public int SizeInBytes => Volatile.Read(ref _size);
 
-    public SafeFileHandle Handle => _stream.SafeFileHandle;
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_gate)
+                return _stream is not null;
+        }
+    }
 
-    public static FileRecords Open(string path, bool create)
+    long IEvictableIndex.LastAccess => Volatile.Read(ref _lastAccess);
+
+    int IEvictableIndex.CacheSlot
+    {
+        get => _cacheSlot;
+        set => _cacheSlot = value;
+    }
+
+    /// <summary>Opens the file: an active one (or one being created) keeps its handle; an inactive one is only
+    /// measured until it is read.</summary>
+    public static FileRecords Open(string path, bool create, bool active, IndexCache? cache)
     {
         try
         {
-            var stream = new FileStream(path, create ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite,
-                FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.None);
-            long length = stream.Length;
+            var info = new FileInfo(path);
+            if (!create && !info.Exists)
+                throw new StorageException("Segment file is missing.", path);
+            long length = info.Exists ? info.Length : 0;
             if (length > int.MaxValue)
-            {
-                stream.Dispose();
                 throw new StorageException($"Segment file is {length} bytes, larger than a segment may be (2 GiB).", path);
-            }
-            return new FileRecords(path, stream, (int)length);
+            var records = new FileRecords(path, (int)length, cache);
+            if (create || active)
+                records.Pin(create);
+            return records;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -50,13 +79,39 @@ internal sealed class FileRecords : IDisposable
         }
     }
 
-    /// <summary>Writes <paramref name="batch"/> at the end; returns the position it starts at.</summary>
+    /// <summary>Keeps the handle open until <see cref="Unpin"/>: the segment is active.</summary>
+    public void Pin(bool create = false)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _stream ??= OpenStream(create);
+            _pinned = true;
+            _closeWhenIdle = false;
+            _cache?.Unregister(this);
+        }
+    }
+
+    /// <summary>Lets the cache close the handle when idle: the segment is no longer active.</summary>
+    public void Unpin()
+    {
+        lock (_gate)
+        {
+            if (!_pinned)
+                return;
+            _pinned = false;
+        }
+        Touch(register: true);
+    }
+
+    /// <summary>Writes <paramref name="batch"/> at the end; returns the position it starts at. Active segments only.</summary>
     public int Append(ReadOnlySpan<byte> batch)
     {
         int position = _size;
+        SafeFileHandle handle = _stream?.SafeFileHandle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
         try
         {
-            RandomAccess.Write(Handle, batch, position);
+            RandomAccess.Write(handle, batch, position);
         }
         catch (IOException e)
         {
@@ -70,73 +125,154 @@ internal sealed class FileRecords : IDisposable
     public int Read(long position, Span<byte> destination, int limit)
     {
         int wanted = (int)Math.Min(destination.Length, Math.Max(0, limit - position));
-        int total = 0;
-        while (total < wanted)
+        if (wanted == 0)
+            return 0;
+        FileStream stream = Acquire();
+        try
         {
-            int n;
-            try
+            int total = 0;
+            while (total < wanted)
             {
-                n = RandomAccess.Read(Handle, destination.Slice(total, wanted - total), position + total);
+                int n = RandomAccess.Read(stream.SafeFileHandle, destination.Slice(total, wanted - total), position + total);
+                if (n == 0)
+                    break;
+                total += n;
             }
-            catch (IOException e)
-            {
-                throw new StorageException($"Cannot read at position {position + total}: {e.Message}", FilePath, e);
-            }
-            if (n == 0)
-                break;
-            total += n;
+            return total;
         }
-        return total;
+        catch (IOException e)
+        {
+            throw new StorageException($"Cannot read at position {position}: {e.Message}", FilePath, e);
+        }
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>fsync: everything appended so far survives a power loss once this returns.</summary>
     public void Flush()
     {
+        FileStream stream = Acquire();
         try
         {
-            _stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: true);
         }
         catch (IOException e)
         {
             throw new StorageException($"fsync failed: {e.Message}", FilePath, e);
+        }
+        finally
+        {
+            Release();
         }
     }
 
     /// <summary>Cuts the file at <paramref name="size"/> (recovery and replication truncation only).</summary>
     public void TruncateTo(int size)
     {
+        FileStream stream = Acquire();
         try
         {
-            _stream.SetLength(size);
+            stream.SetLength(size);
         }
         catch (IOException e)
         {
             throw new StorageException($"Cannot truncate to {size} bytes: {e.Message}", FilePath, e);
         }
+        finally
+        {
+            Release();
+        }
         Volatile.Write(ref _size, size);
     }
 
-    /// <summary>Renames the file; the handle stays open on Unix, and is reopened after the move elsewhere.</summary>
-    public void RenameTo(string newPath)
+    /// <summary>Closes the handle and deletes the file.</summary>
+    public void Delete()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            _stream.Dispose();
-            File.Move(FilePath, newPath);
-            _stream = new FileStream(newPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 0);
-        }
-        else
-        {
-            File.Move(FilePath, newPath);
-        }
-        FilePath = newPath;
+        Dispose();
+        File.Delete(FilePath);
     }
 
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
-        _stream.Dispose();
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _pinned = false;
+            if (_leases == 0)
+                CloseLocked();
+            else
+                _closeWhenIdle = true;
+        }
+        _cache?.Unregister(this);
+    }
+
+    void IEvictableIndex.Evict()
+    {
+        lock (_gate)
+        {
+            if (_pinned)
+                return;
+            if (_leases == 0)
+                CloseLocked();
+            else
+                _closeWhenIdle = true;
+        }
+    }
+
+    private FileStream Acquire()
+    {
+        bool opened;
+        FileStream stream;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            opened = _stream is null || _closeWhenIdle;
+            _stream ??= OpenStream(create: false);
+            _closeWhenIdle = false;
+            _leases++;
+            stream = _stream;
+        }
+        Touch(register: opened);
+        return stream;
+    }
+
+    private void Release()
+    {
+        lock (_gate)
+        {
+            if (--_leases == 0 && _closeWhenIdle)
+                CloseLocked();
+        }
+    }
+
+    private void Touch(bool register)
+    {
+        Volatile.Write(ref _lastAccess, IndexCache.Now());
+        if (register && !_pinned)
+            _cache?.Register(this);
+    }
+
+    private FileStream OpenStream(bool create)
+    {
+        try
+        {
+            return new FileStream(FilePath, create ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite,
+                FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot open segment file: {e.Message}", FilePath, e);
+        }
+    }
+
+    private void CloseLocked()
+    {
+        _stream?.Dispose();
+        _stream = null;
+        _closeWhenIdle = false;
     }
 }

@@ -54,7 +54,7 @@ internal sealed partial class LogSegment : IDisposable
     /// <summary>Opens (or with <paramref name="create"/>, creates) the segment's files; indexes stay unopened until used.</summary>
     public static LogSegment Open(string directory, long baseOffset, TopicConfig config, IndexCache? cache, bool create, bool active)
     {
-        FileRecords log = FileRecords.Open(LogFileNames.LogFile(directory, baseOffset), create);
+        FileRecords log = FileRecords.Open(LogFileNames.LogFile(directory, baseOffset), create, active, cache);
         var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
         var timeIndex = new LazyTimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
         return new LogSegment(directory, baseOffset, log, offsetIndex, timeIndex, config.IndexIntervalBytes, config.SegmentIndexBytes);
@@ -129,11 +129,13 @@ internal sealed partial class LogSegment : IDisposable
             TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
         OffsetIndex.MakeReadOnly();
         TimeIndex.MakeReadOnly();
+        Log.Unpin();
     }
 
     /// <summary>Reopens both indexes read-write and preallocated, for the segment that becomes (or stays) active.</summary>
     public void MakeActive()
     {
+        Log.Pin();
         OffsetIndex.MakeWritable();
         TimeIndex.MakeWritable();
     }
@@ -174,8 +176,7 @@ internal sealed partial class LogSegment : IDisposable
     {
         OffsetIndex.DeleteIfExists();
         TimeIndex.DeleteIfExists();
-        Log.Dispose();
-        File.Delete(Log.FilePath);
+        Log.Delete();
     }
 
     public override string ToString() => $"LogSegment(baseOffset={BaseOffset}, size={SizeInBytes}, file={Log.FilePath})";

@@ -268,7 +268,7 @@ public sealed class OffsetIndexTests : IndexTestFiles
         var gen = Gen.Select(Gen.Long[0, 1L << 40], Gen.Int[1, 40].Array[0, 300], Gen.Long[-50, 13_000].Array[1, 40]);
         gen.Sample((baseOffset, deltas, targets) =>
         {
-            string path = FilePath($"p{file++}.index");
+            string path = FilePath($"p{Interlocked.Increment(ref file)}.index");
             using var index = new OffsetIndex(path, baseOffset, Math.Max(8, deltas.Length * 8), writable: true);
             var offsets = new long[deltas.Length];
             long offset = baseOffset;

@@ -183,7 +183,7 @@ public sealed class TimeIndexTests : IndexTestFiles
         var gen = Gen.Select(Gen.Int[1, 1000].Array[0, 300], Gen.Long[-100, 310_000].Array[1, 40]);
         gen.Sample((deltas, targets) =>
         {
-            string path = FilePath($"p{file++}.timeindex");
+            string path = FilePath($"p{Interlocked.Increment(ref file)}.timeindex");
             const long baseOffset = 1000;
             using var index = new TimeIndex(path, baseOffset, Math.Max(12, (deltas.Length + 1) * 12), writable: true);
             var timestamps = new long[deltas.Length];
