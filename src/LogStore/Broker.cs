@@ -18,7 +18,7 @@ public sealed partial class Broker : IAsyncDisposable
     private readonly BrokerOptions _options;
     private readonly DataDirectoryLock _lock;
     private readonly TopicConfigStore _configs;
-    private readonly IndexCache _indexCache;
+    private readonly SegmentFileCache _fileCache;
     private readonly ILogger _logger;
     private readonly bool _hadCleanShutdown;
     private readonly SemaphoreSlim _topicsGate = new(1, 1);
@@ -33,7 +33,7 @@ public sealed partial class Broker : IAsyncDisposable
         _lock = directoryLock;
         _hadCleanShutdown = hadCleanShutdown;
         _configs = new TopicConfigStore(options.DataDirectory);
-        _indexCache = new IndexCache(options.MaxOpenIndexes);
+        _fileCache = new SegmentFileCache(options.MaxOpenSegmentFiles);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LogStore");
     }
 
@@ -109,7 +109,7 @@ public sealed partial class Broker : IAsyncDisposable
         {
             for (int i = 0; i < partitions.Length; i++)
             {
-                var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), config, _indexCache,
+                var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), config, _fileCache,
                     _options.TimeProvider, _logger, _hadCleanShutdown);
                 partitions[i] = new Partition(log);
             }
@@ -159,7 +159,7 @@ public sealed partial class Broker : IAsyncDisposable
         }
         finally
         {
-            _indexCache.EvictAll();
+            _fileCache.EvictAll();
             _lock.Dispose();
             _stopping.Dispose();
             _topicsGate.Dispose();

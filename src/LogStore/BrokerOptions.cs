@@ -23,8 +23,8 @@ public sealed class BrokerOptions
     /// <summary>How often time-based flushing (<see cref="TopicConfig.FlushInterval"/>) is checked. Default 1 second (log.flush.scheduler.interval.ms).</summary>
     public TimeSpan FlushCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Most inactive segment indexes kept memory-mapped at once; the least recently read are unmapped beyond it. Default 1024.</summary>
-    public int MaxOpenIndexes { get; init; } = 1024;
+    /// <summary>Most files of inactive segments (.log handles, .index and .timeindex mappings) kept open at once; the least recently read are closed beyond it, so 100,000 segments stay far below the OS limits on handles and mappings. Default 1024.</summary>
+    public int MaxOpenSegmentFiles { get; init; } = 1024;
 
     internal void Validate()
     {
@@ -33,7 +33,7 @@ public sealed class BrokerOptions
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetentionCheckInterval, TimeSpan.Zero, nameof(RetentionCheckInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FlushCheckInterval, TimeSpan.Zero, nameof(FlushCheckInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenIndexes, 2, nameof(MaxOpenIndexes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenSegmentFiles, 2, nameof(MaxOpenSegmentFiles));
         DefaultTopicConfig.Validate();
     }
 }

@@ -9,7 +9,7 @@ public sealed class ConcurrencyTests
     public async Task ReadersFollowingAWriterThatRolls_SeeEveryRecordOnceInOrder()
     {
         using var dir = new TempDirectory();
-        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Path, MaxOpenIndexes = 4 });
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Path, MaxOpenSegmentFiles = 4 });
         Partition p = (await broker.CreateTopicAsync("t", new TopicConfig { SegmentBytes = 3000, IndexIntervalBytes = 200 })).Partitions[0];
         const int Batches_ = 400;
         const int PerBatch = 5;
@@ -54,7 +54,7 @@ public sealed class ConcurrencyTests
             for (int i = 0; i < 300; i++)
                 await p.AppendAsync(Batches.Batch(Batches.Make(i * 3, 3)));
         }
-        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Path, MaxOpenIndexes = Capacity }))
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Path, MaxOpenSegmentFiles = Capacity }))
         {
             Partition p = broker.Topics.Single().Partitions[0];
             var segments = p.Log.Segments.Snapshot;

@@ -8,16 +8,16 @@ namespace LogStore.Storage;
 /// read with positional reads (the OS page cache is the only cache). Bytes are never rewritten in place; the only
 /// change to written data is truncation during recovery.
 /// The file handle of an inactive segment is opened on first use and closed again by the broker's
-/// <see cref="IndexCache"/> when idle, so 100,000 segments never hold 100,000 handles; the active segment's handle
+/// <see cref="SegmentFileCache"/> when idle, so 100,000 segments never hold 100,000 handles; the active segment's handle
 /// is pinned open. Each use leases the handle, and an eviction waits for the leases to end.
 /// Thread-safety: one appender (the partition's writer); any number of concurrent readers, which see at most
 /// <see cref="SizeInBytes"/>, published only after the bytes are written.
 /// After a crash: anything past the last fsync may be torn or missing; <see cref="LogSegment.Recover"/> finds the end.
 /// </summary>
-internal sealed class FileRecords : IEvictableIndex, IDisposable
+internal sealed class FileRecords : IEvictableFile, IDisposable
 {
     private readonly Lock _gate = new();
-    private readonly IndexCache? _cache;
+    private readonly SegmentFileCache? _cache;
     private FileStream? _stream;
     private int _leases;
     private bool _pinned;
@@ -27,7 +27,7 @@ internal sealed class FileRecords : IEvictableIndex, IDisposable
     private long _lastAccess;
     private int _cacheSlot = -1;
 
-    private FileRecords(string path, int size, IndexCache? cache)
+    private FileRecords(string path, int size, SegmentFileCache? cache)
     {
         FilePath = path;
         _size = size;
@@ -48,9 +48,9 @@ internal sealed class FileRecords : IEvictableIndex, IDisposable
         }
     }
 
-    long IEvictableIndex.LastAccess => Volatile.Read(ref _lastAccess);
+    long IEvictableFile.LastAccess => Volatile.Read(ref _lastAccess);
 
-    int IEvictableIndex.CacheSlot
+    int IEvictableFile.CacheSlot
     {
         get => _cacheSlot;
         set => _cacheSlot = value;
@@ -58,7 +58,7 @@ internal sealed class FileRecords : IEvictableIndex, IDisposable
 
     /// <summary>Opens the file: an active one (or one being created) keeps its handle; an inactive one is only
     /// measured until it is read.</summary>
-    public static FileRecords Open(string path, bool create, bool active, IndexCache? cache)
+    public static FileRecords Open(string path, bool create, bool active, SegmentFileCache? cache)
     {
         try
         {
@@ -210,7 +210,7 @@ internal sealed class FileRecords : IEvictableIndex, IDisposable
         _cache?.Unregister(this);
     }
 
-    void IEvictableIndex.Evict()
+    void IEvictableFile.Evict()
     {
         lock (_gate)
         {
@@ -251,7 +251,7 @@ internal sealed class FileRecords : IEvictableIndex, IDisposable
 
     private void Touch(bool register)
     {
-        Volatile.Write(ref _lastAccess, IndexCache.Now());
+        Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
         if (register && !_pinned)
             _cache?.Register(this);
     }

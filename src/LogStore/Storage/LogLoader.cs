@@ -17,7 +17,7 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// </summary>
 internal static class LogLoader
 {
-    public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, IndexCache cache, bool hadCleanShutdown, ILogger logger)
+    public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger)
     {
         var checkpoint = PartitionCheckpoint.Read(directory);
         RemoveLeftovers(directory, logger);

@@ -15,6 +15,8 @@ internal sealed partial class LogSegment
     /// Reads whole batches starting with the one that holds <paramref name="offset"/>: at least that batch, then more
     /// while they fit in <paramref name="maxBytes"/>. Returns null when no batch of this segment reaches the offset.
     /// Every batch returned has been checked (length, magic, CRC); damage is a <see cref="CorruptRecordException"/>.
+    /// Batches at or past <paramref name="highWatermark"/> are left out: the segment's size is published before the
+    /// partition's log end, and a reader must never get ahead of the offsets the partition admits to.
     /// </summary>
     public FetchResult? Read(TopicPartition tp, long offset, int maxBytes, long highWatermark, long logStartOffset)
     {
@@ -45,6 +47,11 @@ internal sealed partial class LogSegment
                         throw Corrupt(position, "a batch header is cut short");
                 }
                 int size = PeekBatch(buffer.AsSpan(cursor, PeekSize), position + cursor, out long lastOffset);
+                if (lastOffset >= highWatermark)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
                 if (lastOffset >= offset)
                     break;
                 cursor += size;
@@ -55,8 +62,8 @@ internal sealed partial class LogSegment
             int count = 0;
             while (filled - end >= PeekSize)
             {
-                int size = PeekBatch(buffer.AsSpan(end, PeekSize), position + end, out _);
-                if (end + size > filled || (count > 0 && end + size - first > maxBytes))
+                int size = PeekBatch(buffer.AsSpan(end, PeekSize), position + end, out long lastOffset);
+                if (end + size > filled || (count > 0 && end + size - first > maxBytes) || lastOffset >= highWatermark)
                     break;
                 end += size;
                 count++;

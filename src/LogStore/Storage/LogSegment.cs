@@ -10,7 +10,7 @@ namespace LogStore.Storage;
 /// timestamp so far and the last offset of the batch that holds it.
 /// Thread-safety: appends, roll and recovery come from the partition's single writer; lookups and reads may run
 /// concurrently with them. Indexes of inactive segments open lazily and may be unmapped again by the broker's
-/// <see cref="IndexCache"/>.
+/// <see cref="SegmentFileCache"/>.
 /// After a crash: the log may end in a torn batch and the indexes may lag or be zero-filled; <see cref="Recover"/>
 /// truncates the log at the first invalid byte and rebuilds both indexes from it.
 /// </summary>
@@ -52,7 +52,7 @@ internal sealed partial class LogSegment : IDisposable
     public int SizeInBytes => Log.SizeInBytes;
 
     /// <summary>Opens (or with <paramref name="create"/>, creates) the segment's files; indexes stay unopened until used.</summary>
-    public static LogSegment Open(string directory, long baseOffset, TopicConfig config, IndexCache? cache, bool create, bool active)
+    public static LogSegment Open(string directory, long baseOffset, TopicConfig config, SegmentFileCache? cache, bool create, bool active)
     {
         FileRecords log = FileRecords.Open(LogFileNames.LogFile(directory, baseOffset), create, active, cache);
         var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);

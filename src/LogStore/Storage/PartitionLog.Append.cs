@@ -70,7 +70,7 @@ internal sealed partial class PartitionLog
         string logFile = LogFileNames.LogFile(Directory, baseOffset);
         if (File.Exists(logFile) && new FileInfo(logFile).Length > 0)
             throw new StorageException($"Cannot roll {Id}: a non-empty segment already exists at offset {baseOffset}.", logFile);
-        LogSegment segment = LogSegment.Open(Directory, baseOffset, Config, _indexCache, create: true, active: true);
+        LogSegment segment = LogSegment.Open(Directory, baseOffset, Config, _fileCache, create: true, active: true);
         _segments.Add(segment);
         _newSegmentSinceFlush = true;
         LogStoreLog.SegmentRolled(_logger, Id, baseOffset);

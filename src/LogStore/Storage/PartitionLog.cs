@@ -17,7 +17,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     private readonly Lock _writeLock = new();
     private readonly Lock _flushLock = new();
     private readonly LogSegments _segments = new();
-    private readonly IndexCache _indexCache;
+    private readonly SegmentFileCache _fileCache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private long _logStartOffset;
@@ -29,12 +29,12 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     private bool _newSegmentSinceFlush;
     private volatile bool _closed;
 
-    private PartitionLog(TopicPartition id, string directory, TopicConfig config, IndexCache indexCache, TimeProvider time, ILogger logger)
+    private PartitionLog(TopicPartition id, string directory, TopicConfig config, SegmentFileCache fileCache, TimeProvider time, ILogger logger)
     {
         Id = id;
         Directory = directory;
         Config = config;
-        _indexCache = indexCache;
+        _fileCache = fileCache;
         _time = time;
         _logger = logger;
         _lastFlushTimestamp = time.GetTimestamp();
@@ -58,7 +58,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     internal LogSegments Segments => _segments;
 
     /// <summary>Opens (creating when missing) the partition's directory and loads it, recovering after an unclean stop.</summary>
-    public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, IndexCache indexCache,
+    public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, SegmentFileCache fileCache,
         TimeProvider time, ILogger logger, bool hadCleanShutdown)
     {
         string directory = Path.Combine(dataDirectory, LogFileNames.PartitionDirectoryName(id));
@@ -70,8 +70,8 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         {
             throw new StorageException($"Cannot create partition directory: {e.Message}", directory, e);
         }
-        var log = new PartitionLog(id, directory, config, indexCache, time, logger);
-        LoadedLog loaded = LogLoader.Load(directory, id, config, indexCache, hadCleanShutdown, logger);
+        var log = new PartitionLog(id, directory, config, fileCache, time, logger);
+        LoadedLog loaded = LogLoader.Load(directory, id, config, fileCache, hadCleanShutdown, logger);
         log._segments.Reset(loaded.Segments);
         log._logStartOffset = loaded.LogStartOffset;
         log._logEndOffset = loaded.LogEndOffset;

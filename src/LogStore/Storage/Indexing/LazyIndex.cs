@@ -1,9 +1,10 @@
+using LogStore.Storage;
 namespace LogStore.Storage.Indexing;
 
 /// <summary>
 /// An index that opens its file on first use (Kafka's <c>LazyIndex</c>), so a partition with thousands of inactive
 /// segments opens without touching a single index file. A read-only one registers with the broker's
-/// <see cref="IndexCache"/> when it opens, may be closed again when evicted, and reopens transparently.
+/// <see cref="SegmentFileCache"/> when it opens, may be closed again when evicted, and reopens transparently.
 /// </summary>
 /// <remarks>
 /// <para><b>File format:</b> that of <typeparamref name="T"/>; this type adds none.</para>
@@ -14,10 +15,10 @@ namespace LogStore.Storage.Indexing;
 /// index is never evicted), because a read-only one may be closed by the cache at any moment.</para>
 /// <para><b>After a crash:</b> nothing of its own; the file is whatever <typeparamref name="T"/> left.</para>
 /// </remarks>
-internal abstract class LazyIndex<T> : IEvictableIndex, IDisposable
+internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     where T : IndexFile
 {
-    private readonly IndexCache? _cache;
+    private readonly SegmentFileCache? _cache;
     private T? _index;
     private string _path;
     private volatile bool _writable;
@@ -30,7 +31,7 @@ internal abstract class LazyIndex<T> : IEvictableIndex, IDisposable
     /// <param name="maxIndexSize">The preallocation size when writable (<c>segment.index.bytes</c>).</param>
     /// <param name="writable">True for the active segment's index: opened read-write, preallocated, never evicted.</param>
     /// <param name="cache">The broker's cache of open inactive indexes, or null to keep them open until closed.</param>
-    protected LazyIndex(string path, long baseOffset, int maxIndexSize, bool writable, IndexCache? cache)
+    protected LazyIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = path;
@@ -58,9 +59,9 @@ internal abstract class LazyIndex<T> : IEvictableIndex, IDisposable
     /// <summary>The lock held around every use of the open index.</summary>
     protected Lock Gate { get; } = new();
 
-    long IEvictableIndex.LastAccess => Volatile.Read(ref _lastAccess);
+    long IEvictableFile.LastAccess => Volatile.Read(ref _lastAccess);
 
-    int IEvictableIndex.CacheSlot
+    int IEvictableFile.CacheSlot
     {
         get => _cacheSlot;
         set => _cacheSlot = value;
@@ -162,7 +163,7 @@ internal abstract class LazyIndex<T> : IEvictableIndex, IDisposable
         }
     }
 
-    void IEvictableIndex.Evict()
+    void IEvictableFile.Evict()
     {
         lock (Gate)
         {
@@ -203,7 +204,7 @@ internal abstract class LazyIndex<T> : IEvictableIndex, IDisposable
     /// </summary>
     protected void Accessed(bool register)
     {
-        Volatile.Write(ref _lastAccess, IndexCache.Now());
+        Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
         if (register)
             _cache?.Register(this);
     }

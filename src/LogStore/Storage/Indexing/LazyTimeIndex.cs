@@ -1,3 +1,4 @@
+using LogStore.Storage;
 namespace LogStore.Storage.Indexing;
 
 /// <summary>
@@ -13,7 +14,7 @@ namespace LogStore.Storage.Indexing;
 internal sealed class LazyTimeIndex : LazyIndex<TimeIndex>
 {
     /// <summary>Remembers where the index lives; opens nothing.</summary>
-    public LazyTimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, IndexCache? cache = null)
+    public LazyTimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null)
         : base(path, baseOffset, maxIndexSize, writable, cache)
     {
     }

@@ -1,3 +1,4 @@
+using LogStore.Storage;
 using LogStore.Storage.Indexing;
 
 namespace LogStore.Tests.Storage.Indexing;
@@ -9,7 +10,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     [Test]
     public void Constructor_TwoThousandIndexes_TouchesNoFile()
     {
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         var indexes = new List<LazyOffsetIndex>();
         var timeIndexes = new List<LazyTimeIndex>();
         for (int i = 0; i < 2000; i++)
@@ -53,7 +54,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     public void Append_WritableLazyIndex_CreatesPreallocatedFileOnFirstUse()
     {
         string path = FilePath("00000000000000000000.index");
-        var cache = new IndexCache(capacity: 1);
+        var cache = new SegmentFileCache(capacity: 1);
         using var lazy = new LazyOffsetIndex(path, 0, 80, writable: true, cache);
         Assert.That(File.Exists(path), Is.False);
 
@@ -69,7 +70,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     public void MakeReadOnly_OpenActiveIndex_TrimsAndJoinsTheCache()
     {
         string path = FilePath("00000000000000000000.timeindex");
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         using var lazy = new LazyTimeIndex(path, 0, 120, writable: true, cache);
         foreach (var (timestamp, offset) in VectorTimes)
             lazy.MaybeAppend(timestamp, offset);
@@ -99,7 +100,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     public void MakeWritable_InactiveIndex_ReopensPreallocatedForTruncation()
     {
         string path = WriteOffsetIndex("a.index", 0, (10, 100), (20, 200), (30, 300));
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         using var lazy = new LazyOffsetIndex(path, 0, 80, writable: false, cache);
         lazy.Lookup(15);
         Assert.That(cache.Count, Is.EqualTo(1));
@@ -129,7 +130,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     {
         string path = WriteOffsetIndex("a.index", 0, (10, 100));
         string newPath = FilePath("a.index.deleted");
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         using var lazy = new LazyOffsetIndex(path, 0, 80, writable: false, cache);
         if (open)
             lazy.Lookup(10);
@@ -160,7 +161,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     public void DeleteIfExists_OpenOrNot_DeletesTheFile(bool open)
     {
         string path = WriteOffsetIndex("a.index", 0, (10, 100));
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         var lazy = new LazyOffsetIndex(path, 0, 80, writable: false, cache);
         if (open)
             lazy.Lookup(10);

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 
-namespace LogStore.Storage.Indexing;
+namespace LogStore.Storage;
 
 /// <summary>
-/// A bounded set of open, inactive (read-only) indexes, one per broker: when more than <see cref="Capacity"/>
-/// are open, the least recently used is closed (unmapped, file handle released) and reopens on its next use.
+/// A bounded set of open files of inactive segments (<c>.log</c> handles and read-only <c>.index</c> /
+/// <c>.timeindex</c> mappings), one per broker: when more than <see cref="Capacity"/> are open, the least recently
+/// used is closed (unmapped, file handle released) and reopens on its next use.
 /// </summary>
 /// <remarks>
 /// <para>Only active or recently read segments keep a mapping, so 100,000 segments stay far below the OS's
@@ -19,16 +20,16 @@ namespace LogStore.Storage.Indexing;
 /// cache never holds its lock while waiting for an index's (no lock-order cycle with an index that registers
 /// while another thread evicts).</para>
 /// </remarks>
-internal sealed class IndexCache
+internal sealed class SegmentFileCache
 {
     /// <summary>The default number of inactive indexes kept open.</summary>
     public const int DefaultCapacity = 1024;
 
     private readonly Lock _lock = new();
-    private readonly List<IEvictableIndex> _open = [];
+    private readonly List<IEvictableFile> _open = [];
 
     /// <summary>Creates a cache that keeps at most <paramref name="capacity"/> inactive indexes open.</summary>
-    public IndexCache(int capacity = DefaultCapacity)
+    public SegmentFileCache(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
@@ -50,15 +51,15 @@ internal sealed class IndexCache
     /// <summary>Closes every registered index, e.g. when the broker shuts down or a test wants a cold start.</summary>
     public void EvictAll()
     {
-        IEvictableIndex[] victims;
+        IEvictableFile[] victims;
         lock (_lock)
         {
             victims = [.. _open];
-            foreach (IEvictableIndex index in victims)
+            foreach (IEvictableFile index in victims)
                 index.CacheSlot = -1;
             _open.Clear();
         }
-        foreach (IEvictableIndex index in victims)
+        foreach (IEvictableFile index in victims)
             index.Evict();
     }
 
@@ -66,7 +67,7 @@ internal sealed class IndexCache
     /// Records that <paramref name="index"/> just opened, closing the least recently used other indexes while
     /// more than <see cref="Capacity"/> are open. The caller must not hold any index's lock.
     /// </summary>
-    internal void Register(IEvictableIndex index)
+    internal void Register(IEvictableFile index)
     {
         lock (_lock)
         {
@@ -77,7 +78,7 @@ internal sealed class IndexCache
         }
         while (true)
         {
-            IEvictableIndex victim;
+            IEvictableFile victim;
             lock (_lock)
             {
                 if (_open.Count <= Capacity)
@@ -90,7 +91,7 @@ internal sealed class IndexCache
     }
 
     /// <summary>Forgets <paramref name="index"/>, which its owner closed or made writable.</summary>
-    internal void Unregister(IEvictableIndex index)
+    internal void Unregister(IEvictableFile index)
     {
         lock (_lock)
         {
@@ -99,16 +100,16 @@ internal sealed class IndexCache
         }
     }
 
-    /// <summary>A clock for <see cref="IEvictableIndex.LastAccess"/>: cheap, monotonic, high resolution.</summary>
+    /// <summary>A clock for <see cref="IEvictableFile.LastAccess"/>: cheap, monotonic, high resolution.</summary>
     internal static long Now() => Stopwatch.GetTimestamp();
 
     // An O(capacity) scan, paid only when an index opens at capacity. Keeping the list ordered instead would
     // put the cache's lock on every lookup of every partition.
-    private IEvictableIndex LeastRecentlyUsed(IEvictableIndex except)
+    private IEvictableFile LeastRecentlyUsed(IEvictableFile except)
     {
-        IEvictableIndex? oldest = null;
+        IEvictableFile? oldest = null;
         long oldestAccess = long.MaxValue;
-        foreach (IEvictableIndex candidate in _open)
+        foreach (IEvictableFile candidate in _open)
         {
             long access = candidate.LastAccess;
             if (!ReferenceEquals(candidate, except) && access < oldestAccess)
@@ -125,10 +126,10 @@ internal sealed class IndexCache
     private void RemoveAt(int slot)
     {
         int last = _open.Count - 1;
-        IEvictableIndex removed = _open[slot];
+        IEvictableFile removed = _open[slot];
         if (slot != last)
         {
-            IEvictableIndex moved = _open[last];
+            IEvictableFile moved = _open[last];
             _open[slot] = moved;
             moved.CacheSlot = slot;
         }
@@ -137,10 +138,10 @@ internal sealed class IndexCache
     }
 }
 
-/// <summary>An index that <see cref="IndexCache"/> can close to bound the number of open mappings.</summary>
-internal interface IEvictableIndex
+/// <summary>An index that <see cref="SegmentFileCache"/> can close to bound the number of open mappings.</summary>
+internal interface IEvictableFile
 {
-    /// <summary>When the index was last used, in <see cref="IndexCache.Now"/> ticks; read without synchronization.</summary>
+    /// <summary>When the index was last used, in <see cref="SegmentFileCache.Now"/> ticks; read without synchronization.</summary>
     long LastAccess { get; }
 
     /// <summary>The index's position in the cache's list, or -1; only the cache reads or writes it, under its lock.</summary>

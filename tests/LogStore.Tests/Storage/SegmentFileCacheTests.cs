@@ -1,20 +1,21 @@
+using LogStore.Storage;
 using LogStore.Storage.Indexing;
 
 namespace LogStore.Tests.Storage.Indexing;
 
 [TestFixture]
-public sealed class IndexCacheTests : IndexTestFiles
+public sealed class SegmentFileCacheTests : IndexTestFiles
 {
     [Test]
     public void Constructor_ZeroCapacity_ThrowsArgumentOutOfRange()
     {
-        Assert.That(() => new IndexCache(0), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => new SegmentFileCache(0), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
     public void Register_BeyondCapacity_ClosesLeastRecentlyUsed()
     {
-        var cache = new IndexCache(capacity: 3);
+        var cache = new SegmentFileCache(capacity: 3);
         LazyOffsetIndex[] lazies = CreateSegments(cache, 5);
 
         lazies[0].Lookup(15);
@@ -36,7 +37,7 @@ public sealed class IndexCacheTests : IndexTestFiles
     [Test]
     public void Lookup_AfterEviction_ReopensAndAnswers()
     {
-        var cache = new IndexCache(capacity: 1);
+        var cache = new SegmentFileCache(capacity: 1);
         LazyOffsetIndex[] lazies = CreateSegments(cache, 2);
         Assert.That(lazies[0].Lookup(25), Is.EqualTo(new OffsetPosition(20, 200)));
 
@@ -52,7 +53,7 @@ public sealed class IndexCacheTests : IndexTestFiles
     [Test]
     public void Register_WritableIndexes_AreNotCountedOrEvicted()
     {
-        var cache = new IndexCache(capacity: 1);
+        var cache = new SegmentFileCache(capacity: 1);
         using var active = new LazyOffsetIndex(FilePath("active.index"), 0, 80, writable: true, cache);
         active.Append(5, 50);
         LazyOffsetIndex[] inactive = CreateSegments(cache, 3);
@@ -68,7 +69,7 @@ public sealed class IndexCacheTests : IndexTestFiles
     [Test]
     public void EvictAll_OpenIndexes_ClosesThem()
     {
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         LazyOffsetIndex[] lazies = CreateSegments(cache, 4);
         foreach (LazyOffsetIndex lazy in lazies)
             lazy.Lookup(15);
@@ -82,7 +83,7 @@ public sealed class IndexCacheTests : IndexTestFiles
     [Test]
     public void Close_RegisteredIndex_LeavesTheCache()
     {
-        var cache = new IndexCache();
+        var cache = new SegmentFileCache();
         LazyOffsetIndex[] lazies = CreateSegments(cache, 2);
         lazies[0].Lookup(15);
         lazies[1].Lookup(15);
@@ -95,7 +96,7 @@ public sealed class IndexCacheTests : IndexTestFiles
     [Test]
     public void Lookup_ManyThreadsManySegmentsSmallCapacity_AlwaysAnswersAndStaysBounded()
     {
-        var cache = new IndexCache(capacity: 4);
+        var cache = new SegmentFileCache(capacity: 4);
         LazyOffsetIndex[] lazies = CreateSegments(cache, 32);
         int wrong = 0;
 
@@ -117,7 +118,7 @@ public sealed class IndexCacheTests : IndexTestFiles
     }
 
     // Segment i has base offset i * 1000 and entries (base + 10, 100), (base + 20, 200).
-    private LazyOffsetIndex[] CreateSegments(IndexCache cache, int count)
+    private LazyOffsetIndex[] CreateSegments(SegmentFileCache cache, int count)
     {
         var lazies = new LazyOffsetIndex[count];
         for (int i = 0; i < count; i++)
