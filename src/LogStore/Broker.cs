@@ -24,6 +24,7 @@ public sealed partial class Broker : IAsyncDisposable
     private readonly SemaphoreSlim _topicsGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private volatile Dictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private readonly Dictionary<Type, IAsyncDisposable> _services = [];
     private Task _flushScheduler = Task.CompletedTask;
     private int _disposed;
 
@@ -153,6 +154,11 @@ public sealed partial class Broker : IAsyncDisposable
         {
             // The scheduler stops by cancellation.
         }
+        IAsyncDisposable[] services;
+        lock (_services)
+            services = [.. _services.Values];
+        foreach (IAsyncDisposable service in services)
+            await service.DisposeAsync().ConfigureAwait(false);
         try
         {
             CloseAllPartitions(writeCleanMarker: true);
@@ -211,7 +217,30 @@ public sealed partial class Broker : IAsyncDisposable
         }
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+    /// <summary>
+    /// The broker-wide instance of an internal service (a group coordinator, a retention manager…), created on first
+    /// use. Services are disposed, in no set order, before the partitions close.
+    /// </summary>
+    internal T GetService<T>(Func<Broker, T> factory)
+        where T : class, IAsyncDisposable
+    {
+        lock (_services)
+        {
+            ThrowIfDisposed();
+            if (!_services.TryGetValue(typeof(T), out IAsyncDisposable? service))
+            {
+                service = factory(this);
+                _services.Add(typeof(T), service);
+            }
+            return (T)service;
+        }
+    }
+
+    internal BrokerOptions Options => _options;
+
+    internal ILogger Logger => _logger;
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>Looks a topic up by name.</summary>
     public bool TryGetTopic(string name, [NotNullWhen(true)] out Topic? topic)

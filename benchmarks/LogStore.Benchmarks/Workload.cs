@@ -1,0 +1,76 @@
+namespace LogStore.Benchmarks;
+
+/// <summary>
+/// The data every benchmark writes and reads, built outside the measured region: one Kafka RecordBatch v2 of
+/// at most 16 KiB (Kafka's batch.size) holding records with a null key and a value of the given size, and the
+/// same value bytes for FasterLog's one-entry-per-record baseline. Deterministic, so the host process can
+/// compute the same work per operation for the throughput columns as the benchmark process measures.
+/// </summary>
+internal static class Workload
+{
+    /// <summary>Kafka's default batch.size: the cap on one prebuilt batch.</summary>
+    public const int BatchBytes = 16 * 1024;
+
+    /// <summary>A fixed timestamp: every record of a batch shares its millisecond, as a fast producer's do.</summary>
+    public const long Timestamp = 1_700_000_000_000;
+
+    /// <summary>FasterLog's per-entry overhead: a 4-byte length header, the entry padded to 4 bytes (no checksum).</summary>
+    public static long FasterEntryBytes(int valueSize) => 4 + ((valueSize + 3) & ~3);
+
+    /// <summary>The value bytes of every record: pseudo-random, fixed seed.</summary>
+    public static byte[] Value(int size)
+    {
+        var value = new byte[size];
+        new Random(42).NextBytes(value);
+        return value;
+    }
+
+    /// <summary>The largest batch of <paramref name="valueSize"/>-byte records that fits in <paramref name="maxBytes"/>.</summary>
+    public static PrebuiltBatch BuildBatch(int valueSize, int maxBytes = BatchBytes)
+    {
+        byte[] value = Value(valueSize);
+        int count = Math.Max(1, (maxBytes - RecordBatch.HeaderSize) / (valueSize + 4));
+        byte[] bytes = Build(value, count);
+        while (bytes.Length > maxBytes && count > 1)
+            bytes = Build(value, --count);
+        while (true)
+        {
+            byte[] bigger = Build(value, count + 1);
+            if (bigger.Length > maxBytes)
+                break;
+            bytes = bigger;
+            count++;
+        }
+        return new PrebuiltBatch(bytes, count, value);
+    }
+
+    /// <summary>A batch of exactly <paramref name="count"/> records of <paramref name="value"/>.</summary>
+    public static byte[] Build(byte[] value, int count)
+    {
+        using var builder = new RecordBatchBuilder(CompressionType.None, BatchBytes);
+        for (int i = 0; i < count; i++)
+            builder.Append(Timestamp, ReadOnlySpan<byte>.Empty, value, null, keyIsNull: true);
+        return builder.Build().Memory.ToArray();
+    }
+
+    /// <summary>A fresh directory under /tmp (the real disk, not /dev/shm).</summary>
+    public static string NewTempDirectory(string name)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"logstore-bench-{name}-{Guid.NewGuid():N}"[..40]);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Deletes a directory made by <see cref="NewTempDirectory"/>, if it still exists.</summary>
+    public static void DeleteDirectory(string? path)
+    {
+        if (path is not null && Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
+    }
+}
+
+/// <summary>A batch's bytes, how many records it holds and the value each record carries.</summary>
+internal sealed record PrebuiltBatch(byte[] Bytes, int Records, byte[] Value)
+{
+    public RecordBatch Parse() => RecordBatch.Parse(Bytes);
+}

@@ -1,0 +1,54 @@
+namespace LogStore;
+
+/// <summary>
+/// Consumes records from a <see cref="Broker"/>'s topics, either from partitions assigned by hand
+/// (<see cref="Assign"/>) or as a member of a consumer group (<see cref="Subscribe"/>) whose members share the
+/// topics' partitions. Not thread-safe: one consumer is used by one logical reader at a time, as in Kafka.
+/// </summary>
+public interface IConsumer<TKey, TValue> : IAsyncDisposable
+{
+    /// <summary>The group this consumer belongs to, or null when it is assigned partitions by hand.</summary>
+    string? GroupId { get; }
+
+    /// <summary>The partitions currently assigned.</summary>
+    IReadOnlyList<TopicPartition> Assignment { get; }
+
+    /// <summary>Joins the group for <paramref name="topics"/>; partitions are assigned by the group.</summary>
+    void Subscribe(IEnumerable<string> topics);
+
+    /// <summary>Leaves the group; the assignment becomes empty.</summary>
+    void Unsubscribe();
+
+    /// <summary>Consumes the given partitions from the given offsets, outside any group management.</summary>
+    void Assign(IEnumerable<TopicPartitionOffset> partitions);
+
+    /// <summary>Moves the position of an assigned partition.</summary>
+    void Seek(TopicPartitionOffset position);
+
+    /// <summary>The offset of the next record this consumer will return from <paramref name="partition"/>.</summary>
+    long Position(TopicPartition partition);
+
+    /// <summary>Returns the next record, waiting up to <paramref name="timeout"/> for one; null when none came.</summary>
+    ValueTask<ConsumeResult<TKey, TValue>?> ConsumeAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Every record, as it arrives, until cancelled.</summary>
+    IAsyncEnumerable<ConsumeResult<TKey, TValue>> ConsumeAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Commits the current positions of every assigned partition.</summary>
+    void Commit();
+
+    /// <summary>Commits the given offsets (the next offset to read, as in Kafka).</summary>
+    void Commit(IEnumerable<TopicPartitionOffset> offsets);
+
+    /// <summary>The committed offset of <paramref name="partition"/> for this consumer's group, or null.</summary>
+    long? Committed(TopicPartition partition);
+
+    /// <summary>The first offset of <paramref name="partition"/> whose timestamp is at or after <paramref name="timestamp"/>, or null.</summary>
+    long? OffsetForTimestamp(TopicPartition partition, DateTimeOffset timestamp);
+
+    /// <summary>Raised after a rebalance gives this consumer partitions.</summary>
+    event Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned;
+
+    /// <summary>Raised before a rebalance takes partitions away.</summary>
+    event Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked;
+}

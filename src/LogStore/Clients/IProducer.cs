@@ -1,0 +1,22 @@
+namespace LogStore;
+
+/// <summary>
+/// Produces messages to a <see cref="Broker"/>'s topics: records are serialized into a per-partition open batch, the
+/// batch is sealed when full or when <see cref="ProducerOptions.Linger"/> has passed, compressed as a whole and
+/// appended by a sender loop. Thread-safe. Disposing flushes, then releases the buffer pool.
+/// </summary>
+public interface IProducer<TKey, TValue> : IAsyncDisposable
+{
+    /// <summary>Produces one message to <paramref name="topic"/>, partitioned by the producer's partitioner; completes
+    /// when its batch is appended (and, with <see cref="Acks.All"/> and a flush policy, durable).</summary>
+    ValueTask<DeliveryResult> ProduceAsync(string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default);
+
+    /// <summary>Produces one message to a given partition.</summary>
+    ValueTask<DeliveryResult> ProduceAsync(TopicPartition partition, Message<TKey, TValue> message, CancellationToken cancellationToken = default);
+
+    /// <summary>Produces one message without waiting; <paramref name="onDelivery"/> is called once with its offset or its error.</summary>
+    void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null);
+
+    /// <summary>Completes when everything produced before the call is appended.</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,26 @@
+namespace LogStore;
+
+/// <summary>How a producer batches, compresses and waits (Kafka's producer settings).</summary>
+public sealed class ProducerOptions
+{
+    /// <summary>Bytes at which a partition's open batch is sealed. Default 16 KiB (batch.size).</summary>
+    public int BatchSize { get; init; } = 16 * 1024;
+
+    /// <summary>Time after a batch's first record at which it is sealed even when not full. Default 5 ms (linger.ms).</summary>
+    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Total bytes of batch buffers the producer may hold; producing waits when they are all in use. Default 32 MiB (buffer.memory).</summary>
+    public long BufferMemory { get; init; } = 32L << 20;
+
+    /// <summary>How long producing waits for a free buffer before it throws. Default 60 s (max.block.ms).</summary>
+    public TimeSpan MaxBlock { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How each batch is compressed. Default none (compression.type).</summary>
+    public CompressionType Compression { get; init; } = CompressionType.None;
+
+    /// <summary>What a delivery waits for. Default <see cref="Acks.All"/> (acks).</summary>
+    public Acks Acks { get; init; } = Acks.All;
+
+    /// <summary>Chooses partitions; null for Kafka's default: murmur2 of the key, sticky for null keys (partitioner.class).</summary>
+    public IPartitioner? Partitioner { get; init; }
+}
