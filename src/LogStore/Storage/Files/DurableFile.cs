@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace LogStore.Storage.Files;
 
@@ -69,6 +70,26 @@ internal static partial class DurableFile
             _ = Close(fd);
         }
     }
+
+    /// <summary>
+    /// Reserves disk blocks for the first <paramref name="length"/> bytes of a file. A preallocated index is written
+    /// through a memory mapping: were its blocks sparse, a full disk would surface as SIGBUS on a store into the
+    /// mapping and kill the process, instead of as an exception here, where the caller can still refuse the roll.
+    /// </summary>
+    public static void Reserve(SafeFileHandle handle, long length, string path)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0)
+            return;
+        int error = PosixFallocate(handle, 0, length);
+        // EOPNOTSUPP/EINVAL: a file system without fallocate (some tmpfs or FUSE); the sparse file stays as before.
+        if (error is not 0 and not 95 and not 22)
+            throw new StorageException(error == 28
+                ? $"The disk is full: cannot reserve {length} bytes for an index."
+                : $"Cannot reserve {length} bytes (errno {error}).", path);
+    }
+
+    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
+    private static partial int PosixFallocate(SafeFileHandle fd, long offset, long length);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);

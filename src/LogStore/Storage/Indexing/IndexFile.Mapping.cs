@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using LogStore.Storage.Files;
 
 namespace LogStore.Storage.Indexing;
 
@@ -48,7 +49,10 @@ internal abstract unsafe partial class IndexFile
             // Preallocate, but never cut off entries a larger earlier configuration wrote.
             long length = Math.Max(RoundDown(_maxIndexSize), RoundDown(_stream.Length));
             if (_stream.Length != length)
+            {
                 _stream.SetLength(length);
+                DurableFile.Reserve(_stream.SafeFileHandle, length, _path);
+            }
         }
         else
         {

@@ -55,6 +55,11 @@ internal abstract unsafe partial class IndexFile : IDisposable
         {
             Open(writable);
         }
+        catch (StorageException)
+        {
+            Release();
+            throw;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Release();
