@@ -79,6 +79,7 @@ public sealed partial class Broker : IAsyncDisposable
             broker = new Broker(options, directoryLock, clean);
             broker.LoadTopics(directory);
             broker._flushScheduler = broker.RunFlushSchedulerAsync();
+            broker.StartRetention();
             return ValueTask.FromResult(broker);
         }
         catch

@@ -72,14 +72,13 @@ public sealed class Partition
     public long? OffsetForTimestamp(DateTimeOffset timestamp) => _log.OffsetForTimestamp(timestamp.ToUnixTimeMilliseconds());
 
     /// <summary>fsyncs the log and its indexes: every record appended before the call survives a crash or power loss.</summary>
+    /// <remarks>Concurrent callers share one fsync (group commit); a caller whose records an fsync in progress covers
+    /// waits for it instead of starting its own.</remarks>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled(cancellationToken);
         try
         {
-            _log.Flush();
-            return ValueTask.CompletedTask;
+            return _log.FlushAsync(_log.LogEndOffset, cancellationToken);
         }
         catch (Exception e)
         {

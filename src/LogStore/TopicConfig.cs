@@ -33,6 +33,15 @@ public sealed class TopicConfig
     /// <summary>Delete old segments, compact by key, or both. Default <see cref="CleanupPolicy.Delete"/> (cleanup.policy).</summary>
     public CleanupPolicy CleanupPolicy { get; init; } = CleanupPolicy.Delete;
 
+    /// <summary>How long a tombstone (a record with a null value) of a compacted topic stays readable after the cleaner
+    /// first sees it, so that a consumer reading from the start sees the delete before it is dropped. Default 1 day
+    /// (delete.retention.ms).</summary>
+    public TimeSpan DeleteRetentionTime { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>The share of a compacted log's bytes that must be dirty (written since the last cleaning) before the
+    /// cleaner rewrites it, from 0 to 1. Default 0.5 (min.cleanable.dirty.ratio).</summary>
+    public double MinCleanableDirtyRatio { get; init; } = 0.5;
+
     /// <summary>Largest batch a partition accepts, in bytes. Default 1 MiB (max.message.bytes).</summary>
     public int MaxMessageBytes { get; init; } = 1 << 20;
 
@@ -57,6 +66,9 @@ public sealed class TopicConfig
             ArgumentOutOfRangeException.ThrowIfNegative(rb, nameof(RetentionBytes));
         if (CleanupPolicy is not (CleanupPolicy.Delete or CleanupPolicy.Compact or CleanupPolicy.CompactAndDelete))
             throw new ArgumentOutOfRangeException(nameof(CleanupPolicy), CleanupPolicy, "Unknown cleanup policy.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(DeleteRetentionTime, TimeSpan.Zero, nameof(DeleteRetentionTime));
+        if (!(MinCleanableDirtyRatio is >= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(MinCleanableDirtyRatio), MinCleanableDirtyRatio, "The dirty ratio must be between 0 and 1.");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 61, nameof(MaxMessageBytes));
         if (FlushMessages is { } fm)
             ArgumentOutOfRangeException.ThrowIfLessThan(fm, 1, nameof(FlushMessages));

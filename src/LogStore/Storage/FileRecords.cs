@@ -187,6 +187,29 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
         Volatile.Write(ref _size, size);
     }
 
+    /// <summary>
+    /// Renames the file (segment deletion and the cleaner's swap). The handle is closed first when no read is in
+    /// flight, so the rename also works where open files cannot be renamed; a read in flight keeps its handle (opened
+    /// with <see cref="FileShare.Delete"/>, which permits the rename) and the next use reopens at the new path.
+    /// </summary>
+    public void RenameTo(string newPath)
+    {
+        lock (_gate)
+        {
+            if (_leases == 0 && !_pinned)
+                CloseLocked();
+            try
+            {
+                File.Move(FilePath, newPath, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException($"Cannot rename segment file to '{Path.GetFileName(newPath)}': {e.Message}", FilePath, e);
+            }
+            FilePath = newPath;
+        }
+    }
+
     /// <summary>Closes the handle and deletes the file.</summary>
     public void Delete()
     {

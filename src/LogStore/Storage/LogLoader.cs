@@ -15,11 +15,12 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// missing are rebuilt. Segments before the recovery point are trusted and not read at all, so opening costs
 /// nothing per flushed segment. Recovery never appends; appends never repair.
 /// </summary>
-internal static class LogLoader
+internal static partial class LogLoader
 {
     public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger)
     {
         var checkpoint = PartitionCheckpoint.Read(directory);
+        CompleteOrAbortSwap(directory, logger);
         RemoveLeftovers(directory, logger);
 
         var segments = new List<LogSegment>();

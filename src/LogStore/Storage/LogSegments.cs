@@ -61,6 +61,23 @@ internal sealed class LogSegments
     public void Reset(IEnumerable<LogSegment> segments) =>
         Volatile.Write(ref _segments, segments.OrderBy(s => s.BaseOffset).ToArray());
 
+    /// <summary>Removes <paramref name="removed"/> and adds <paramref name="added"/> in one new snapshot (retention
+    /// deletes a prefix; the cleaner swaps cleaned segments for the ones they replace), so a reader sees either set,
+    /// never a mix.</summary>
+    public void Replace(IReadOnlyCollection<LogSegment> removed, IReadOnlyCollection<LogSegment> added)
+    {
+        var gone = new HashSet<LogSegment>(removed);
+        var next = new List<LogSegment>(_segments.Length - removed.Count + added.Count);
+        foreach (LogSegment segment in _segments)
+        {
+            if (!gone.Contains(segment))
+                next.Add(segment);
+        }
+        next.AddRange(added);
+        next.Sort(static (a, b) => a.BaseOffset.CompareTo(b.BaseOffset));
+        Volatile.Write(ref _segments, next.ToArray());
+    }
+
     public void Remove(LogSegment segment)
     {
         LogSegment[] current = _segments;

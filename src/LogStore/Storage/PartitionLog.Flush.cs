@@ -1,3 +1,4 @@
+using LogStore.Diagnostics;
 using LogStore.Storage.Files;
 
 namespace LogStore.Storage;
@@ -16,8 +17,21 @@ internal sealed partial class PartitionLog
             {
                 LogSegment[] segments = _segments.Snapshot;
                 int first = Math.Max(0, LogSegments.FloorIndex(segments, from));
+                long started = _time.GetTimestamp();
                 for (int i = first; i < segments.Length && segments[i].BaseOffset < upToOffset; i++)
-                    segments[i].Flush();
+                {
+                    // A segment deleted meanwhile (retention, the cleaner's swap) has nothing left to make durable.
+                    if (!segments[i].TryAcquire())
+                        continue;
+                    try
+                    {
+                        segments[i].Flush();
+                    }
+                    finally
+                    {
+                        segments[i].Release();
+                    }
+                }
                 if (_newSegmentSinceFlush)
                 {
                     // A new segment's name must be durable too, or its fsynced bytes can vanish with the name.
@@ -25,6 +39,7 @@ internal sealed partial class PartitionLog
                     DurableFile.FsyncDirectory(Directory);
                 }
                 Volatile.Write(ref _recoveryPoint, upToOffset);
+                LogStoreMetrics.RecordFsync(Id, _time.GetElapsedTime(started));
             }
             _lastFlushTimestamp = _time.GetTimestamp();
             MaybeWriteCheckpoint(forceCheckpoint);

@@ -9,21 +9,47 @@ internal sealed partial class PartitionLog
     public FetchResult Read(long offset, int maxBytes)
     {
         ThrowIfClosed();
-        long logEnd = LogEndOffset;
-        long logStart = LogStartOffset;
-        if (offset < logStart || offset > logEnd)
-            throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
-        if (offset == logEnd)
-            return FetchResult.Empty(Id, logEnd, logStart);
+        while (true)
+        {
+            // Log end, then segments, then log start: a roll adds its segment before the log end moves past it, and
+            // retention moves the log start before it removes segments, so this order never misses either.
+            long logEnd = LogEndOffset;
+            LogSegment[] segments = _segments.Snapshot;
+            long logStart = LogStartOffset;
+            if (offset < logStart || offset > logEnd)
+                throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
+            if (offset == logEnd)
+                return FetchResult.Empty(Id, logEnd, logStart);
+            if (TryRead(segments, offset, maxBytes, logEnd, logStart, out FetchResult? result))
+                return result ?? FetchResult.Empty(Id, logEnd, logStart);
+            // A segment was deleted or swapped by the cleaner since the snapshot: look again.
+        }
+    }
 
-        LogSegment[] segments = _segments.Snapshot;
+    private bool TryRead(LogSegment[] segments, long offset, int maxBytes, long logEnd, long logStart, out FetchResult? result)
+    {
         for (int i = Math.Max(0, LogSegments.FloorIndex(segments, offset)); i < segments.Length; i++)
         {
-            FetchResult? result = segments[i].Read(Id, offset, maxBytes, logEnd, logStart);
-            if (result is not null)
-                return result;
+            LogSegment segment = segments[i];
+            if (!segment.TryAcquire())
+            {
+                result = null;
+                return false;
+            }
+            try
+            {
+                // Compaction leaves gaps: a segment may end below the offset, and the next one holds what follows.
+                result = segment.Read(Id, offset, maxBytes, logEnd, logStart);
+                if (result is not null)
+                    return true;
+            }
+            finally
+            {
+                segment.Release();
+            }
         }
-        return FetchResult.Empty(Id, logEnd, logStart);
+        result = null;
+        return true;
     }
 
     /// <summary>Like <see cref="Read"/>, but when nothing is there yet waits up to <paramref name="maxWait"/> for an
@@ -87,15 +113,35 @@ internal sealed partial class PartitionLog
     public long? OffsetForTimestamp(long timestampMs)
     {
         ThrowIfClosed();
-        long logStart = LogStartOffset;
-        foreach (LogSegment segment in _segments.Snapshot)
+        while (true)
         {
-            if (segment.SizeInBytes == 0 || segment.LargestTimestamp < timestampMs)
-                continue;
-            long? found = segment.FindOffsetByTimestamp(timestampMs, logStart);
-            if (found is not null)
+            LogSegment[] segments = _segments.Snapshot;
+            long logStart = LogStartOffset;
+            if (TryFindOffset(segments, timestampMs, logStart, out long? found))
                 return found;
         }
-        return null;
+    }
+
+    private static bool TryFindOffset(LogSegment[] segments, long timestampMs, long logStart, out long? found)
+    {
+        found = null;
+        foreach (LogSegment segment in segments)
+        {
+            if (!segment.TryAcquire())
+                return false;
+            try
+            {
+                if (segment.SizeInBytes == 0 || segment.LargestTimestamp < timestampMs)
+                    continue;
+                found = segment.FindOffsetByTimestamp(timestampMs, logStart);
+                if (found is not null)
+                    return true;
+            }
+            finally
+            {
+                segment.Release();
+            }
+        }
+        return true;
     }
 }

@@ -93,15 +93,30 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     /// <summary>A snapshot of the segments for <see cref="Partition.Segments"/>.</summary>
     public IReadOnlyList<SegmentInfo> GetSegmentInfos()
     {
-        LogSegment[] segments = _segments.Snapshot;
-        var infos = new SegmentInfo[segments.Length];
-        for (int i = 0; i < segments.Length; i++)
+        while (true)
         {
-            LogSegment s = segments[i];
-            long next = i + 1 < segments.Length ? segments[i + 1].BaseOffset : LogEndOffset;
-            infos[i] = new SegmentInfo(s.BaseOffset, next, s.SizeInBytes, s.LargestTimestamp, s.Log.FilePath, s.OffsetIndex.Path, s.TimeIndex.Path);
+            LogSegment[] segments = _segments.Snapshot;
+            var infos = new SegmentInfo[segments.Length];
+            int i = 0;
+            for (; i < segments.Length; i++)
+            {
+                LogSegment s = segments[i];
+                // Reading the largest timestamp may open the time index: a deleted segment's is gone.
+                if (!s.TryAcquire())
+                    break;
+                try
+                {
+                    long next = i + 1 < segments.Length ? segments[i + 1].BaseOffset : LogEndOffset;
+                    infos[i] = new SegmentInfo(s.BaseOffset, next, s.SizeInBytes, s.LargestTimestamp, s.Log.FilePath, s.OffsetIndex.Path, s.TimeIndex.Path);
+                }
+                finally
+                {
+                    s.Release();
+                }
+            }
+            if (i == segments.Length)
+                return infos;
         }
-        return infos;
     }
 
     /// <summary>Flushes, writes the checkpoint and closes every segment: after this the partition reopens without recovery.</summary>

@@ -64,6 +64,8 @@ internal sealed class TopicConfigStore(string dataDirectory)
             CleanupPolicy.CompactAndDelete => "compact,delete",
             _ => "delete",
         });
+        yield return ("delete.retention.ms", Str((long)c.DeleteRetentionTime.TotalMilliseconds));
+        yield return ("min.cleanable.dirty.ratio", c.MinCleanableDirtyRatio.ToString("R", CultureInfo.InvariantCulture));
         yield return ("max.message.bytes", Str(c.MaxMessageBytes));
         yield return ("flush.messages", c.FlushMessages is { } fm ? Str(fm) : "");
         yield return ("flush.ms", c.FlushInterval is { } fi ? Str((long)fi.TotalMilliseconds) : "");
@@ -101,6 +103,11 @@ internal sealed class TopicConfigStore(string dataDirectory)
                     "compact,delete" or "delete,compact" => CleanupPolicy.CompactAndDelete,
                     var other => throw Bad(file, $"cleanup.policy '{other}' is not delete, compact or compact,delete"),
                 },
+                // Files written before these settings existed lack them: Kafka's defaults apply.
+                DeleteRetentionTime = values.ContainsKey("delete.retention.ms")
+                    ? TimeSpan.FromMilliseconds(Long(values, "delete.retention.ms", file)!.Value) : TimeSpan.FromDays(1),
+                MinCleanableDirtyRatio = values.TryGetValue("min.cleanable.dirty.ratio", out string? ratio)
+                    ? Ratio(ratio, file) : 0.5,
                 MaxMessageBytes = Int(values, "max.message.bytes", file),
                 FlushMessages = Long(values, "flush.messages", file, optional: true),
                 FlushInterval = Long(values, "flush.ms", file, optional: true) is { } fi ? TimeSpan.FromMilliseconds(fi) : null,
@@ -124,6 +131,11 @@ internal sealed class TopicConfigStore(string dataDirectory)
             throw Bad(file, $"'{name}' has the value '{text}', which is not a whole number");
         return value;
     }
+
+    private static double Ratio(string text, string file) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            ? value
+            : throw Bad(file, $"'min.cleanable.dirty.ratio' has the value '{text}', which is not a number");
 
     private static int Int(Dictionary<string, string> values, string name, string file) =>
         checked((int)Long(values, name, file)!.Value);
