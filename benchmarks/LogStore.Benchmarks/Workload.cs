@@ -56,7 +56,7 @@ internal static class Workload
     /// <summary>A fresh directory under /tmp (the real disk, not /dev/shm).</summary>
     public static string NewTempDirectory(string name)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"logstore-bench-{name}-{Guid.NewGuid():N}"[..40]);
+        string path = Path.Combine("/tmp", $"logstore-bench-{name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(path);
         return path;
     }

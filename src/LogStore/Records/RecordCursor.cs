@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace LogStore.Records;
 
 /// <summary>
@@ -44,32 +47,40 @@ internal struct RecordCursor
         if (_remaining <= 0)
         {
             if (position != records.Length)
-            {
-                throw new CorruptRecordException(
-                    $"The record batch at base offset {_baseOffset} has {records.Length - position} bytes after its declared records.");
-            }
+                ThrowTrailingBytes(_baseOffset, records.Length - position);
 
             record = default;
             return false;
         }
 
         if (!RecordReader.TryReadNext(records, ref position, _baseOffset, _baseTimestamp, _logAppendTime, out record))
-        {
-            throw new CorruptRecordException(
-                $"The record batch at base offset {_baseOffset} ends {_remaining} record(s) before its declared record count.");
-        }
+            ThrowTooFewRecords(_baseOffset, _remaining);
 
         int delta = record.OffsetDelta;
         if (delta <= _previousOffsetDelta || delta > _lastOffsetDelta)
-        {
-            throw new CorruptRecordException(
-                $"The record batch at base offset {_baseOffset} has offset delta {delta} after {_previousOffsetDelta}; " +
-                $"deltas must increase and stay within lastOffsetDelta {_lastOffsetDelta}.");
-        }
+            ThrowBadDelta(_baseOffset, delta, _previousOffsetDelta, _lastOffsetDelta);
 
         _previousOffsetDelta = delta;
         _remaining--;
         Position = position;
         return true;
     }
+
+    // Out of line, so that MoveNext carries no interpolated-string locals (see RecordReader).
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTrailingBytes(long baseOffset, int bytes) =>
+        throw new CorruptRecordException($"The record batch at base offset {baseOffset} has {bytes} bytes after its declared records.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooFewRecords(long baseOffset, int remaining) =>
+        throw new CorruptRecordException($"The record batch at base offset {baseOffset} ends {remaining} record(s) before its declared record count.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadDelta(long baseOffset, int delta, int previous, int last) =>
+        throw new CorruptRecordException(
+            $"The record batch at base offset {baseOffset} has offset delta {delta} after {previous}; " +
+            $"deltas must increase and stay within lastOffsetDelta {last}.");
 }

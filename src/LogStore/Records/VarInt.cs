@@ -144,13 +144,23 @@ internal static class VarInt
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ReadVarInt(ReadOnlySpan<byte> source, ref int position)
     {
-        // Fast path: one byte, the common case for lengths, deltas and counts below 64.
+        // Fast paths inline: one byte (values -64..63: counts, small deltas) and two bytes (-8192..8191: every
+        // length of a 100-byte record and most offset deltas). Longer ones take the checked slow path.
         int p = position;
-        if ((uint)p < (uint)source.Length && source[p] < 0x80)
+        if ((uint)p < (uint)source.Length)
         {
-            uint b = source[p];
-            position = p + 1;
-            return (int)(b >> 1) ^ -(int)(b & 1);
+            uint b0 = source[p];
+            if (b0 < 0x80)
+            {
+                position = p + 1;
+                return (int)(b0 >> 1) ^ -(int)(b0 & 1);
+            }
+            if ((uint)(p + 1) < (uint)source.Length && source[p + 1] < 0x80)
+            {
+                uint raw = (b0 & 0x7F) | ((uint)source[p + 1] << 7);
+                position = p + 2;
+                return (int)(raw >> 1) ^ -(int)(raw & 1);
+            }
         }
 
         return ReadVarIntSlow(source, ref position);
@@ -160,7 +170,22 @@ internal static class VarInt
     /// Reads a varlong at <paramref name="position"/> and moves past it; throws
     /// <see cref="CorruptRecordException"/> when it is truncated or overlong.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long ReadVarLong(ReadOnlySpan<byte> source, ref int position)
+    {
+        int p = position;
+        if ((uint)p < (uint)source.Length && source[p] < 0x80)
+        {
+            uint b = source[p];
+            position = p + 1;
+            return (long)(b >> 1) ^ -(long)(b & 1);
+        }
+
+        return ReadVarLongSlow(source, ref position);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long ReadVarLongSlow(ReadOnlySpan<byte> source, ref int position)
     {
         int p = position;
         if ((uint)p > (uint)source.Length || !TryReadVarLong(source[p..], out long value, out int read))
@@ -172,6 +197,7 @@ internal static class VarInt
         return value;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ReadVarIntSlow(ReadOnlySpan<byte> source, ref int position)
     {
         int p = position;

@@ -1,3 +1,4 @@
+using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
 using Microsoft.Win32.SafeHandles;
 
@@ -26,11 +27,17 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
     private int _size;
     private long _lastAccess;
     private int _cacheSlot = -1;
+    private int _writebackStart;
+
+    // Appends start the disk's writeback every 8 MiB: measured on this project's machine, a durable 1 GiB append
+    // then finishes 1.5x sooner than leaving every byte for the final fsync (benchmarks/RESULTS.md).
+    private const int WritebackChunk = 8 << 20;
 
     private FileRecords(string path, int size, SegmentFileCache? cache)
     {
         FilePath = path;
         _size = size;
+        _writebackStart = size;
         _cache = cache;
     }
 
@@ -118,6 +125,11 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
             throw new StorageException($"Cannot append {batch.Length} bytes at position {position}: {e.Message}", FilePath, e);
         }
         Volatile.Write(ref _size, position + batch.Length);
+        if (position + batch.Length - _writebackStart >= WritebackChunk)
+        {
+            DurableFile.StartWriteback(handle, _writebackStart, position + batch.Length - _writebackStart);
+            _writebackStart = position + batch.Length;
+        }
         return position;
     }
 
@@ -185,6 +197,7 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
             Release();
         }
         Volatile.Write(ref _size, size);
+        _writebackStart = Math.Min(_writebackStart, size);
     }
 
     /// <summary>
