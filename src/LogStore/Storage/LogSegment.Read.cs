@@ -25,7 +25,9 @@ internal sealed partial class LogSegment
         if (position >= limit)
             return null;
 
-        int window = (int)Math.Min(limit - position, (long)Math.Max(maxBytes, 4096) + _indexIntervalBytes + PeekSize);
+        // maxBytes alone (not plus the index interval): a pooled 1 MiB fetch then rents 1 MiB, not the next power of
+        // two; when the target batch lies past the window, the scan below refills from there.
+        int window = (int)Math.Min(limit - position, Math.Max(maxBytes, 4096));
         byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
         try
         {

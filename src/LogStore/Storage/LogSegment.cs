@@ -60,8 +60,6 @@ internal sealed partial class LogSegment : IDisposable
         return new LogSegment(directory, baseOffset, log, offsetIndex, timeIndex, config.IndexIntervalBytes, config.SegmentIndexBytes);
     }
 
-    public bool IndexFilesExist => File.Exists(OffsetIndex.Path) && File.Exists(TimeIndex.Path);
-
     /// <summary>The largest record timestamp in the segment, or -1 when it holds no batch.</summary>
     public long LargestTimestamp
     {
