@@ -23,4 +23,33 @@ public sealed class ConsumerOptions
 
     /// <summary>Most bytes fetched from one partition at a time. Default 1 MiB (max.partition.fetch.bytes).</summary>
     public int MaxPartitionFetchBytes { get; init; } = 1 << 20;
+
+    /// <summary>How the group shares partitions among its members; every member of a group must use the same one.
+    /// Default <see cref="PartitionAssignmentStrategy.Range"/> (partition.assignment.strategy).</summary>
+    public PartitionAssignmentStrategy PartitionAssignmentStrategy { get; init; } = PartitionAssignmentStrategy.Range;
+
+    /// <summary>How long a group member may go without calling ConsumeAsync (and without waiting inside it) before the
+    /// group evicts it and gives its partitions to the others. Default 45 s (session.timeout.ms).</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>How often the group checks that a member still polls; eviction happens at the first check at least
+    /// <see cref="SessionTimeout"/> after the check that last saw it poll. Default 3 s (heartbeat.interval.ms).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(3);
+
+    internal void Validate()
+    {
+        if (GroupId is not null)
+            ArgumentException.ThrowIfNullOrWhiteSpace(GroupId, nameof(GroupId));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AutoCommitInterval, TimeSpan.Zero, nameof(AutoCommitInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPollRecords, 1, nameof(MaxPollRecords));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPartitionFetchBytes, 1, nameof(MaxPartitionFetchBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FetchMaxBytes, 1, nameof(FetchMaxBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionTimeout, TimeSpan.Zero, nameof(SessionTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HeartbeatInterval, SessionTimeout, nameof(HeartbeatInterval));
+        if (!Enum.IsDefined(AutoOffsetReset))
+            throw new ArgumentOutOfRangeException(nameof(AutoOffsetReset), AutoOffsetReset, "Unknown AutoOffsetReset.");
+        if (!Enum.IsDefined(PartitionAssignmentStrategy))
+            throw new ArgumentOutOfRangeException(nameof(PartitionAssignmentStrategy), PartitionAssignmentStrategy, "Unknown PartitionAssignmentStrategy.");
+    }
 }

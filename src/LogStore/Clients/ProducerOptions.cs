@@ -23,4 +23,26 @@ public sealed class ProducerOptions
 
     /// <summary>Chooses partitions; null for Kafka's default: murmur2 of the key, sticky for null keys (partitioner.class).</summary>
     public IPartitioner? Partitioner { get; init; }
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Linger, TimeSpan.Zero, nameof(Linger));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BufferMemory, nameof(BufferMemory));
+        if (MaxBlock < TimeSpan.Zero && MaxBlock != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(MaxBlock), MaxBlock, "MaxBlock must be zero or more, or Timeout.InfiniteTimeSpan.");
+        if ((uint)Compression > (uint)CompressionType.Zstd)
+            throw new ArgumentOutOfRangeException(nameof(Compression), Compression, "Kafka's codecs are None, Gzip, Snappy, Lz4 and Zstd.");
+        if (Acks is not (Acks.None or Acks.Leader or Acks.All))
+            throw new ArgumentOutOfRangeException(nameof(Acks), Acks, "Acks is None, Leader or All.");
+
+        // The pool must hold at least one batch buffer (see Buffers.BufferPool.CostOf for what one costs).
+        long oneBuffer = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(BatchSize, RecordBatch.HeaderSize))
+            * (Compression == CompressionType.None ? 1 : 3);
+        if (BufferMemory < oneBuffer)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BufferMemory), BufferMemory,
+                $"BufferMemory must hold at least one batch buffer: {oneBuffer} bytes for BatchSize {BatchSize} with {Compression} compression.");
+        }
+    }
 }

@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using LogStore.Clients.Groups;
+
+namespace LogStore.Clients;
+
+internal sealed partial class Consumer<TKey, TValue>
+{
+    // DateTimeOffset's range in Unix milliseconds: a record timestamp outside it (Kafka's -1 is inside) has none.
+    private const long MinTimestampMs = -62_135_596_800_000;
+    private const long MaxTimestampMs = 253_402_300_799_999;
+
+    /// <summary>
+    /// Returns the next record, waiting up to <paramref name="timeout"/> (or <see cref="Timeout.InfiniteTimeSpan"/>)
+    /// for one; null when none came. Completes synchronously when a record is buffered and nothing is pending.
+    /// Group work (revoke, assign, auto-commit) runs here first, on the caller's thread.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Nothing is assigned and the consumer is not subscribed.</exception>
+    /// <exception cref="OffsetOutOfRangeException">A position is out of range and <see cref="AutoOffsetReset.Error"/> applies.</exception>
+    /// <exception cref="CorruptRecordException">The next record is damaged; the position stays before it (Seek past it to go on).</exception>
+    /// <exception cref="UnknownTopicException">An assigned partition's topic was deleted.</exception>
+    public ValueTask<ConsumeResult<TKey, TValue>?> ConsumeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        PollSignal signal = _signal;
+        signal.PollCount++;
+        if (signal.Pending == 0 && !cancellationToken.IsCancellationRequested && _fetcher.TryNext(out Fetcher.PartitionState? state, out Record record))
+        {
+            try
+            {
+                return new ValueTask<ConsumeResult<TKey, TValue>?>(CreateResult(state, record));
+            }
+            catch (Exception e)
+            {
+                return ValueTask.FromException<ConsumeResult<TKey, TValue>?>(e);
+            }
+        }
+        return ConsumeSlowAsync(timeout, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ConsumeResult<TKey, TValue>> ConsumeAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            ConsumeResult<TKey, TValue>? result = await ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            if (result is not null)
+                yield return result;
+        }
+    }
+
+    private async ValueTask<ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout is zero or more, or Timeout.InfiniteTimeSpan.");
+        Interlocked.Increment(ref _activePolls);
+        long started = _time.GetTimestamp();
+        _signal.InPoll = true;
+        try
+        {
+            ThrowIfDisposed();
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+            while (true)
+            {
+                ThrowIfDisposed();
+                cancellationToken.ThrowIfCancellationRequested();
+                if (TryConsumeNow(out ConsumeResult<TKey, TValue>? result))
+                    return result;
+                TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - _time.GetElapsedTime(started);
+                if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
+                    return null;
+                await _fetcher.WaitForDataAsync(remaining, _signal.WaitAsync(), wait.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _signal.InPoll = false;
+            _signal.PollCount++;
+            if (Interlocked.Decrement(ref _activePolls) == 0)
+                Volatile.Read(ref _pollsDrained)?.TrySetResult();
+        }
+    }
+
+    /// <summary>Does the pending group work, resolves unknown positions, and takes a record if one is there.</summary>
+    private bool TryConsumeNow(out ConsumeResult<TKey, TValue>? result)
+    {
+        HandleSignals();
+        if (_mode == AssignmentMode.None)
+        {
+            throw new InvalidOperationException(
+                "This consumer has no partitions: call Assign, or Subscribe with a GroupId, before consuming.");
+        }
+        foreach (Fetcher.PartitionState state in _fetcher.Partitions)
+        {
+            if (state.Position == Fetcher.UnknownPosition)
+                ResolvePosition(state);
+        }
+        while (true)
+        {
+            try
+            {
+                if (_fetcher.TryNextSlow(out Fetcher.PartitionState? state, out Record record))
+                {
+                    result = CreateResult(state, record);
+                    return true;
+                }
+                result = null;
+                return false;
+            }
+            catch (OffsetOutOfRangeException e) when (_fetcher.TryGet(e.TopicPartition, out Fetcher.PartitionState? state))
+            {
+                Reset(state, e.Offset);
+            }
+            catch (ObjectDisposedException) when (!IsBrokerDisposed() && FindDeletedTopic() is string topic)
+            {
+                throw new UnknownTopicException(topic);
+            }
+        }
+    }
+
+    /// <summary>Builds the message of <paramref name="record"/>: key and value through the deserializers, headers
+    /// copied when there are any, timestamp converted. The position has already moved past the record, so a
+    /// deserializer that throws does not block the partition (as Confluent.Kafka's ConsumeException).</summary>
+    private ConsumeResult<TKey, TValue> CreateResult(Fetcher.PartitionState state, Record record)
+    {
+        var message = new Message<TKey, TValue>
+        {
+            Key = _keyDeserializer.Deserialize(record.Key, record.IsKeyNull),
+            Value = _valueDeserializer.Deserialize(record.Value, record.IsValueNull),
+        };
+        long timestamp = record.Timestamp;
+        if (timestamp is >= MinTimestampMs and <= MaxTimestampMs)
+            message.Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestamp);
+        if (record.HeaderCount > 0)
+            message.Headers = CopyHeaders(record);
+        return new ConsumeResult<TKey, TValue>(state.Id, record.Offset, message);
+    }
+
+    private static Headers CopyHeaders(Record record)
+    {
+        var headers = new Headers();
+        foreach (RecordHeader header in record.Headers)
+            headers.Add(header.GetKeyString(), header.IsValueNull ? null : header.Value.ToArray());
+        return headers;
+    }
+
+    /// <summary>Sets an unknown position: the log start or end when asked for, else the committed offset when valid,
+    /// else the reset policy.</summary>
+    private void ResolvePosition(Fetcher.PartitionState state)
+    {
+        Partition partition = state.Partition;
+        switch (state.Rule)
+        {
+            case PositionRule.Earliest:
+                _fetcher.Seek(state, partition.LogStartOffset, PositionRule.Committed);
+                return;
+            case PositionRule.Latest:
+                _fetcher.Seek(state, partition.LogEndOffset, PositionRule.Committed);
+                return;
+        }
+        long? committed = _options.GroupId is { } group ? GroupCoordinator.For(_broker).Offsets.Get(group, state.Id) : null;
+        if (committed is long offset && offset >= partition.LogStartOffset && offset <= partition.LogEndOffset)
+        {
+            _fetcher.Seek(state, offset, PositionRule.Committed);
+            state.LastCommitted = offset;
+            return;
+        }
+        Reset(state, committed ?? -1);
+    }
+
+    /// <summary>Applies <see cref="ConsumerOptions.AutoOffsetReset"/> to a partition whose offset
+    /// <paramref name="requested"/> (-1: none) is missing or out of range.</summary>
+    private void Reset(Fetcher.PartitionState state, long requested)
+    {
+        Partition partition = state.Partition;
+        long offset;
+        switch (_options.AutoOffsetReset)
+        {
+            case AutoOffsetReset.Earliest:
+                offset = partition.LogStartOffset;
+                break;
+            case AutoOffsetReset.Latest:
+                offset = partition.LogEndOffset;
+                break;
+            default:
+                throw new OffsetOutOfRangeException(state.Id, requested, partition.LogStartOffset, partition.LogEndOffset);
+        }
+        GroupLog.OffsetReset(_broker.Logger, state.Id, offset, _options.AutoOffsetReset, requested);
+        _fetcher.Seek(state, offset, PositionRule.Committed);
+    }
+
+    private string? FindDeletedTopic()
+    {
+        foreach (Fetcher.PartitionState state in _fetcher.Partitions)
+        {
+            if (!_broker.TryGetTopic(state.Id.Topic, out Topic? topic) || topic.Partitions[state.Id.Partition] != state.Partition)
+                return state.Id.Topic;
+        }
+        return null;
+    }
+}

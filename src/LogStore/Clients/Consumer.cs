@@ -1,0 +1,268 @@
+using LogStore.Clients.Groups;
+
+namespace LogStore.Clients;
+
+/// <summary>
+/// The consumer behind <see cref="Broker.CreateConsumer{TKey, TValue}"/>: partitions assigned by hand
+/// (<see cref="Assign"/>) or by its group (<see cref="Subscribe"/>), records fetched and decoded lazily by a
+/// <see cref="Fetcher"/>, positions committed to the broker's <see cref="OffsetStore"/>.
+/// </summary>
+/// <remarks>
+/// <para>Not thread-safe, as Kafka's consumer: one logical reader calls it. Its group, its heartbeat and its
+/// auto-commit timer never call into it; they raise a <see cref="PollSignal"/>, and everything they ask for
+/// (revoking, assigning, committing) happens on the caller's thread inside the next ConsumeAsync — or inside the one
+/// waiting now, which they wake. PartitionsRevoked and PartitionsAssigned are therefore raised from ConsumeAsync
+/// (and from Unsubscribe and DisposeAsync for the final revoke), never from another thread.</para>
+/// <para>Special offsets for <see cref="Assign"/> and <see cref="Seek"/>, as Confluent.Kafka's Offset:
+/// -2 the log start (Beginning), -1 the log end (End), -1000 (Stored) and -1001 (Unset) the committed offset, else
+/// <see cref="ConsumerOptions.AutoOffsetReset"/>.</para>
+/// </remarks>
+internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
+{
+    /// <summary>Confluent.Kafka's Offset.Beginning.</summary>
+    public const long OffsetBeginning = -2;
+
+    /// <summary>Confluent.Kafka's Offset.End.</summary>
+    public const long OffsetEnd = -1;
+
+    /// <summary>Confluent.Kafka's Offset.Stored.</summary>
+    public const long OffsetStored = -1000;
+
+    /// <summary>Confluent.Kafka's Offset.Unset.</summary>
+    public const long OffsetUnset = -1001;
+
+    private readonly Broker _broker;
+    private readonly ConsumerOptions _options;
+    private readonly IDeserializer<TKey> _keyDeserializer;
+    private readonly IDeserializer<TValue> _valueDeserializer;
+    private readonly TimeProvider _time;
+    private readonly Fetcher _fetcher;
+    private readonly PollSignal _signal = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private ITimer? _autoCommitTimer;
+    private AssignmentMode _mode;
+    private int _disposed;
+    private int _activePolls;
+    private TaskCompletionSource? _pollsDrained;
+    private bool _inHandler;
+
+    public Consumer(Broker broker, ConsumerOptions options, IDeserializer<TKey> keyDeserializer, IDeserializer<TValue> valueDeserializer)
+    {
+        _broker = broker;
+        _options = options;
+        _keyDeserializer = keyDeserializer;
+        _valueDeserializer = valueDeserializer;
+        _time = broker.Options.TimeProvider;
+        _fetcher = new Fetcher(options, _time);
+        if (options.GroupId is not null && options.EnableAutoCommit)
+        {
+            _autoCommitTimer = _time.CreateTimer(static state => ((PollSignal)state!).Raise(PollSignal.AutoCommitDue),
+                _signal, options.AutoCommitInterval, options.AutoCommitInterval);
+        }
+    }
+
+    private enum AssignmentMode
+    {
+        None,
+        Manual,
+        Subscribed,
+    }
+
+    /// <inheritdoc/>
+    public string? GroupId => _options.GroupId;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<TopicPartition> Assignment
+    {
+        get
+        {
+            IReadOnlyList<Fetcher.PartitionState> partitions = _fetcher.Partitions;
+            var assignment = new TopicPartition[partitions.Count];
+            for (int i = 0; i < assignment.Length; i++)
+                assignment[i] = partitions[i].Id;
+            return assignment;
+        }
+    }
+
+    /// <inheritdoc/>
+    public event Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned;
+
+    /// <inheritdoc/>
+    public event Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked;
+
+    /// <summary>The consumer's group membership, for tests: null unless subscribed.</summary>
+    internal GroupMember? Member => _member;
+
+    /// <summary>
+    /// Consumes <paramref name="partitions"/> from the offsets given, outside group management, replacing any earlier
+    /// manual assignment; partitions that stay keep nothing of their old position. An empty list unassigns.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The consumer is subscribed.</exception>
+    /// <exception cref="UnknownTopicException">A topic or partition does not exist.</exception>
+    public void Assign(IEnumerable<TopicPartitionOffset> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        ThrowIfDisposed();
+        if (_mode == AssignmentMode.Subscribed)
+        {
+            throw new InvalidOperationException(
+                "This consumer is subscribed to topics through its group; Assign and Subscribe cannot be combined. Call Unsubscribe first.");
+        }
+        var wanted = new List<(Partition Partition, long Offset)>();
+        foreach (TopicPartitionOffset tpo in partitions)
+        {
+            ValidateOffset(tpo.Offset, nameof(partitions));
+            wanted.Add((GetPartition(tpo.TopicPartition), tpo.Offset));
+        }
+        var keep = new HashSet<TopicPartition>();
+        foreach ((Partition partition, _) in wanted)
+            keep.Add(partition.Id);
+        var dropped = new List<TopicPartition>();
+        foreach (Fetcher.PartitionState state in _fetcher.Partitions)
+        {
+            if (!keep.Contains(state.Id))
+                dropped.Add(state.Id);
+        }
+        if (dropped.Count > 0)
+        {
+            AutoCommit(dropped);
+            foreach (TopicPartition tp in dropped)
+                _fetcher.Remove(tp);
+        }
+        foreach ((Partition partition, long offset) in wanted)
+        {
+            (long position, PositionRule rule) = ToPosition(offset);
+            _fetcher.Add(partition, position, rule);
+        }
+        _mode = _fetcher.Partitions.Count > 0 ? AssignmentMode.Manual : AssignmentMode.None;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The partition is not assigned to this consumer.</exception>
+    public void Seek(TopicPartitionOffset position)
+    {
+        ThrowIfDisposed();
+        ValidateOffset(position.Offset, nameof(position));
+        Fetcher.PartitionState state = GetAssigned(position.TopicPartition);
+        (long offset, PositionRule rule) = ToPosition(position.Offset);
+        _fetcher.Seek(state, offset, rule);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The partition is not assigned to this consumer.</exception>
+    /// <exception cref="OffsetOutOfRangeException">The position is unknown and <see cref="AutoOffsetReset.Error"/> applies.</exception>
+    public long Position(TopicPartition partition)
+    {
+        ThrowIfDisposed();
+        Fetcher.PartitionState state = GetAssigned(partition);
+        if (state.Position == Fetcher.UnknownPosition)
+            ResolvePosition(state);
+        return state.Position;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="UnknownTopicException">The topic or partition does not exist.</exception>
+    public long? OffsetForTimestamp(TopicPartition partition, DateTimeOffset timestamp)
+    {
+        ThrowIfDisposed();
+        return GetPartition(partition).OffsetForTimestamp(timestamp);
+    }
+
+    /// <summary>
+    /// Leaves the group (committing first when auto-commit is on, and raising PartitionsRevoked), or commits the
+    /// manual assignment's positions when auto-commit is on; then drops every buffer. Once the broker is disposed
+    /// nothing is committed.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            _signal.Raise(PollSignal.Closed);
+            await _disposing.CancelAsync().ConfigureAwait(false);
+            Interlocked.Exchange(ref _autoCommitTimer, null)?.Dispose();
+            await WaitForPollsToEndAsync().ConfigureAwait(false);
+            if (!IsBrokerDisposed())
+            {
+                if (_mode == AssignmentMode.Subscribed)
+                    LeaveGroup();
+                else if (_mode == AssignmentMode.Manual)
+                    AutoCommit(null);
+            }
+        }
+        finally
+        {
+            _mode = AssignmentMode.None;
+            _fetcher.Dispose();
+            _disposing.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A ConsumeAsync waiting on another thread (ConsumeAllAsync in a background loop) is woken by the cancellation
+    /// above and ends with <see cref="ObjectDisposedException"/>; the buffers are released only after it has left.
+    /// Not when disposing from inside a partition handler, which runs within that very ConsumeAsync.
+    /// </summary>
+    private async ValueTask WaitForPollsToEndAsync()
+    {
+        if (_inHandler)
+            return;
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _pollsDrained, drained);
+        if (Volatile.Read(ref _activePolls) == 0)
+            drained.TrySetResult();
+        await drained.Task.ConfigureAwait(false);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _broker.ThrowIfDisposed();
+    }
+
+    private bool IsBrokerDisposed()
+    {
+        try
+        {
+            _broker.ThrowIfDisposed();
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    private Partition GetPartition(TopicPartition tp)
+    {
+        ArgumentNullException.ThrowIfNull(tp.Topic, nameof(tp));
+        if (!_broker.TryGetTopic(tp.Topic, out Topic? topic))
+            throw new UnknownTopicException(tp.Topic);
+        if ((uint)tp.Partition >= (uint)topic.Partitions.Count)
+            throw new UnknownTopicException(tp.Topic, tp.Partition);
+        return topic.Partitions[tp.Partition];
+    }
+
+    private Fetcher.PartitionState GetAssigned(TopicPartition tp) =>
+        _fetcher.TryGet(tp, out Fetcher.PartitionState? state)
+            ? state
+            : throw new InvalidOperationException($"{tp} is not assigned to this consumer; its assignment is [{string.Join(", ", Assignment)}].");
+
+    private static void ValidateOffset(long offset, string paramName)
+    {
+        if (offset < 0 && offset is not (OffsetBeginning or OffsetEnd or OffsetStored or OffsetUnset))
+        {
+            throw new ArgumentOutOfRangeException(paramName, offset,
+                "An offset is 0 or more, or one of -2 (beginning), -1 (end), -1000 (stored) and -1001 (unset).");
+        }
+    }
+
+    private static (long Position, PositionRule Rule) ToPosition(long offset) => offset switch
+    {
+        OffsetBeginning => (Fetcher.UnknownPosition, PositionRule.Earliest),
+        OffsetEnd => (Fetcher.UnknownPosition, PositionRule.Latest),
+        OffsetStored or OffsetUnset => (Fetcher.UnknownPosition, PositionRule.Committed),
+        _ => (offset, PositionRule.Committed),
+    };
+}

@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LogStore.Records;
+using LogStore.Records.Compression;
+
+namespace LogStore.Clients;
+
+internal sealed partial class Fetcher
+{
+    /// <summary>
+    /// The batches of one fetch, decoded lazily one record at a time (Kafka's CompletedFetch): a batch is parsed (and
+    /// decompressed into a pooled buffer) only when the reader reaches it, and nothing is decoded into objects ahead of
+    /// the reader. Batches wholly below the reader's position are skipped unread; inside the batch that holds the
+    /// position, earlier records are decoded and skipped (a compressed batch can only be read from its start).
+    /// Control batches are skipped. Not thread-safe; dispose to return the fetch's and the decompression buffers.
+    /// </summary>
+    internal sealed class CompletedFetch : IDisposable
+    {
+        private readonly FetchResult _result;
+        private readonly ReadOnlyMemory<byte> _batches;
+        private int _nextBatch;
+        // The records region of the current batch as array + range: a span made from them is cheaper than
+        // ReadOnlyMemory.Span, and this is read once per record.
+        private byte[] _records = [];
+        private int _recordsStart;
+        private int _recordsLength;
+        private PooledBufferWriter? _decompressed;
+        private RecordCursor _cursor;
+        private bool _inBatch;
+
+        public CompletedFetch(FetchResult result)
+        {
+            _result = result;
+            _batches = result.Records;
+            SizeInBytes = _batches.Length;
+            NextFetchOffset = LastNextOffset(_batches.Span);
+        }
+
+        /// <summary>Bytes of the fetched batches.</summary>
+        public int SizeInBytes { get; }
+
+        /// <summary>Where the following fetch starts: the offset after the last batch.</summary>
+        public long NextFetchOffset { get; }
+
+        /// <summary>The partition's high watermark when the fetch was made.</summary>
+        public long HighWatermark => _result.HighWatermark;
+
+        /// <summary>
+        /// The next record at or after <paramref name="position"/>; false when the fetch holds no more. The record's
+        /// spans stay valid until the next call or <see cref="Dispose"/>.
+        /// </summary>
+        /// <exception cref="CorruptRecordException">A batch or record is malformed, or a compressed block is damaged.</exception>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryNext(long position, out Record record)
+        {
+            if (_inBatch && _cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out record) && record.Offset >= position)
+                return true;
+            return TryNextSlow(position, out record);
+        }
+
+        private bool TryNextSlow(long position, out Record record)
+        {
+            while (true)
+            {
+                if (_inBatch)
+                {
+                    if (_cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out record))
+                    {
+                        if (record.Offset >= position)
+                            return true;
+                        continue;
+                    }
+                    EndBatch();
+                }
+                if (!StartBatch(position))
+                {
+                    record = default;
+                    return false;
+                }
+            }
+        }
+
+        /// <summary>Moves to the next batch that holds a record at or after <paramref name="position"/>.</summary>
+        private bool StartBatch(long position)
+        {
+            ReadOnlySpan<byte> all = _batches.Span;
+            while (_nextBatch < all.Length)
+            {
+                if (!RecordBatch.TryReadSize(all[_nextBatch..], out int size) || size > all.Length - _nextBatch)
+                    throw new CorruptRecordException($"A fetched batch of {_result.TopicPartition} at byte {_nextBatch} has a damaged length.");
+                RecordBatch batch = RecordBatch.Parse(_batches.Slice(_nextBatch, size));
+                _nextBatch += size;
+                if (batch.IsControlBatch || batch.NextOffset <= position || batch.RecordCount == 0)
+                    continue;
+                ReadOnlyMemory<byte> region = batch.Memory[RecordBatch.HeaderSize..];
+                if (batch.Compression != CompressionType.None)
+                {
+                    _decompressed = CompressionCodecs.Decompress(batch.Compression, region.Span, RecordBatch.DefaultMaxDecompressedBytes);
+                    region = _decompressed.WrittenMemory;
+                }
+                if (!MemoryMarshal.TryGetArray(region, out ArraySegment<byte> segment))
+                    segment = region.ToArray(); // never: fetch and decompression buffers are arrays
+                (_records, _recordsStart, _recordsLength) = (segment.Array!, segment.Offset, segment.Count);
+                _cursor = batch.CreateCursor();
+                _inBatch = true;
+                return true;
+            }
+            return false;
+        }
+
+        private void EndBatch()
+        {
+            _inBatch = false;
+            _records = [];
+            _recordsStart = 0;
+            _recordsLength = 0;
+            PooledBufferWriter? decompressed = _decompressed;
+            _decompressed = null;
+            decompressed?.Dispose();
+        }
+
+        private static long LastNextOffset(ReadOnlySpan<byte> batches)
+        {
+            long next = -1;
+            for (int at = 0; at + RecordBatch.HeaderSize <= batches.Length;)
+            {
+                ReadOnlySpan<byte> header = batches[at..];
+                next = BinaryPrimitives.ReadInt64BigEndian(header) + BinaryPrimitives.ReadInt32BigEndian(header[RecordBatch.LastOffsetDeltaOffset..]) + 1;
+                int batchLength = BinaryPrimitives.ReadInt32BigEndian(header[RecordBatch.BatchLengthOffset..]);
+                if (batchLength <= 0)
+                    break;
+                at += RecordBatch.LogOverhead + batchLength;
+            }
+            return next;
+        }
+
+        /// <summary>Returns the buffers.</summary>
+        public void Dispose()
+        {
+            EndBatch();
+            _nextBatch = int.MaxValue;
+            _result.Dispose();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+namespace LogStore.Clients.Groups;
+
+internal sealed partial class ConsumerGroup
+{
+    /// <summary>
+    /// The periodic liveness check of one member (its heartbeat timer's callback). A member is alive while it waits
+    /// inside ConsumeAsync or when it polled since the previous check; otherwise, once <see cref="GroupMember.SessionTimeout"/>
+    /// has passed since a check last saw it alive, it is evicted: its partitions are released without a commit and
+    /// the others rebalance. The consumer learns it on its next ConsumeAsync (PartitionsRevoked, then a rejoin).
+    /// </summary>
+    public void CheckLiveness(GroupMember member)
+    {
+        TimeProvider time = _coordinator.Broker.Options.TimeProvider;
+        lock (_lock)
+        {
+            if (!member.IsActive)
+                return;
+            long now = time.GetTimestamp();
+            int polls = member.Signal.PollCount;
+            if (polls != member.LastSeenPollCount || member.Signal.InPoll)
+            {
+                member.LastSeenPollCount = polls;
+                member.LastSeenTimestamp = now;
+                return;
+            }
+            if (time.GetElapsedTime(member.LastSeenTimestamp, now) < member.SessionTimeout)
+                return;
+            member.Evicted = true;
+            RemoveLocked(member);
+            GroupLog.MemberEvicted(_coordinator.Broker.Logger, GroupId, member.MemberId, (long)member.SessionTimeout.TotalMilliseconds);
+            RebalanceLocked();
+        }
+        member.Signal.Raise(PollSignal.GroupChanged);
+    }
+
+    /// <summary>Stops every member's timer; the broker is closing.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            foreach (GroupMember member in _members)
+                member.Dispose();
+        }
+    }
+
+    private static IPartitionAssignor AssignorFor(PartitionAssignmentStrategy strategy) => strategy switch
+    {
+        PartitionAssignmentStrategy.RoundRobin => RoundRobinAssignor.Instance,
+        PartitionAssignmentStrategy.CooperativeSticky => CooperativeStickyAssignor.Instance,
+        _ => RangeAssignor.Instance,
+    };
+
+    private void RemoveLocked(GroupMember member)
+    {
+        member.IsActive = false;
+        member.Dispose();
+        _members.Remove(member);
+        foreach (TopicPartition tp in member.Owned)
+            _owners.Remove(tp);
+        member.Owned.Clear();
+        member.Target = [];
+    }
+
+    private void ReleaseLocked(GroupMember member, TopicPartition tp)
+    {
+        if (_owners.TryGetValue(tp, out GroupMember? owner) && owner == member)
+            _owners.Remove(tp);
+        member.Owned.Remove(tp);
+    }
+
+    /// <summary>Raises the signal of every member whose target holds partitions it does not own yet.</summary>
+    private void WakeWaitingMembersLocked(GroupMember? except)
+    {
+        foreach (GroupMember other in _members)
+        {
+            if (other == except)
+                continue;
+            foreach (TopicPartition tp in other.Target)
+            {
+                if (!other.Owned.Contains(tp))
+                {
+                    other.Signal.Raise(PollSignal.GroupChanged);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Recomputes every member's target with the assignor and raises every member's signal.</summary>
+    private void RebalanceLocked()
+    {
+        _generation++;
+        if (_members.Count == 0)
+            return;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var subscriptions = new List<MemberSubscription>(_members.Count);
+        foreach (GroupMember member in _members)
+        {
+            foreach (string topic in member.Topics)
+            {
+                if (!counts.ContainsKey(topic))
+                    counts[topic] = _coordinator.Broker.TryGetTopic(topic, out Topic? t) ? t.Partitions.Count : 0;
+            }
+            // The previous target, not what is owned right now: that is where each partition is going anyway, and a
+            // sticky assignor should keep it there.
+            subscriptions.Add(new MemberSubscription(member.MemberId, member.Topics, member.Target));
+        }
+        Dictionary<string, List<TopicPartition>> assignment = _assignor!.Assign(subscriptions, counts);
+        foreach (GroupMember member in _members)
+            member.Target = assignment[member.MemberId];
+        GroupLog.Rebalanced(_coordinator.Broker.Logger, GroupId, _generation, _members.Count, _assignor.Name);
+        foreach (GroupMember member in _members)
+            member.Signal.Raise(PollSignal.GroupChanged);
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Clients.Groups;
+
+/// <summary>What consumer groups log, with fixed event ids (3001–3099) so operators can alert on them.</summary>
+internal static partial class GroupLog
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Member {MemberId} joined group {GroupId} for topics {Topics}")]
+    public static partial void MemberJoined(ILogger logger, string groupId, string memberId, string topics);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Member {MemberId} left group {GroupId}")]
+    public static partial void MemberLeft(ILogger logger, string groupId, string memberId);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Member {MemberId} of group {GroupId} was evicted: it did not poll for {SessionTimeoutMs} ms (session.timeout.ms)")]
+    public static partial void MemberEvicted(ILogger logger, string groupId, string memberId, long sessionTimeoutMs);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Group {GroupId} rebalanced to generation {Generation} with {Members} member(s) ({Strategy})")]
+    public static partial void Rebalanced(ILogger logger, string groupId, int generation, int members, string strategy);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Auto-commit of group {GroupId} failed")]
+    public static partial void AutoCommitFailed(ILogger logger, string groupId, Exception exception);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Loaded committed offsets: {Records} records, {Keys} keys in {ElapsedMs} ms")]
+    public static partial void OffsetsLoaded(ILogger logger, long records, int keys, long elapsedMs);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Reset {Partition} to offset {Offset} ({Policy}): the committed or requested offset {Requested} was missing or out of range")]
+    public static partial void OffsetReset(ILogger logger, TopicPartition partition, long offset, AutoOffsetReset policy, long requested);
+}

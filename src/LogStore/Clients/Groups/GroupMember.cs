@@ -1,0 +1,71 @@
+namespace LogStore.Clients.Groups;
+
+/// <summary>
+/// One consumer's membership of a <see cref="ConsumerGroup"/>, from join until it leaves or is evicted (a consumer
+/// that rejoins gets a new member). The mutable state belongs to the group and is read and written under its lock.
+/// </summary>
+internal sealed class GroupMember : IDisposable
+{
+    private ITimer? _heartbeat;
+
+    public GroupMember(ConsumerGroup group, string memberId, string[] topics, PollSignal signal, TimeSpan sessionTimeout)
+    {
+        Group = group;
+        MemberId = memberId;
+        Topics = topics;
+        Signal = signal;
+        SessionTimeout = sessionTimeout;
+    }
+
+    /// <summary>The group.</summary>
+    public ConsumerGroup Group { get; }
+
+    /// <summary>The member id (Kafka's member.id): "consumer-{group}-{join sequence}-{uuid}", so members sort by join order.</summary>
+    public string MemberId { get; }
+
+    /// <summary>How long the member may go without polling.</summary>
+    public TimeSpan SessionTimeout { get; }
+
+    /// <summary>The consumer's signal: the group raises <see cref="PollSignal.GroupChanged"/> on it.</summary>
+    public PollSignal Signal { get; }
+
+    /// <summary>The subscribed topics (under the group's lock).</summary>
+    public string[] Topics { get; set; }
+
+    /// <summary>The partitions the member holds: taken and not yet released (under the group's lock).</summary>
+    public HashSet<TopicPartition> Owned { get; } = [];
+
+    /// <summary>What the last rebalance assigned it (under the group's lock).</summary>
+    public List<TopicPartition> Target { get; set; } = [];
+
+    /// <summary>The generation whose revocations the member has done (under the group's lock).</summary>
+    public int SyncedGeneration { get; set; }
+
+    /// <summary>False once the member left or was evicted (under the group's lock).</summary>
+    public bool IsActive { get; set; } = true;
+
+    /// <summary>True when the group evicted it for missing its session timeout (under the group's lock).</summary>
+    public bool Evicted { get; set; }
+
+    /// <summary>The poll count the last liveness check saw, and when (TimeProvider timestamp).</summary>
+    public int LastSeenPollCount { get; set; }
+
+    /// <summary>When the last liveness check saw the member poll (TimeProvider timestamp).</summary>
+    public long LastSeenTimestamp { get; set; }
+
+    /// <summary>Starts the periodic liveness check.</summary>
+    public void StartHeartbeat(TimeProvider time, TimeSpan interval)
+    {
+        _heartbeat = time.CreateTimer(static state =>
+        {
+            var member = (GroupMember)state!;
+            member.Group.CheckLiveness(member);
+        }, this, interval, interval);
+    }
+
+    /// <summary>Stops the liveness check.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _heartbeat, null)?.Dispose();
+
+    /// <inheritdoc/>
+    public override string ToString() => MemberId;
+}

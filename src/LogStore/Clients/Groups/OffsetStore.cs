@@ -1,0 +1,230 @@
+using System.Buffers;
+using System.Diagnostics;
+using LogStore.Storage;
+
+namespace LogStore.Clients.Groups;
+
+/// <summary>
+/// The committed offsets of every consumer group of one broker, kept durable in the internal compacted topic
+/// <c>__consumer_offsets</c> (Kafka's name and record format, see <see cref="OffsetCommitCodec"/>) and served from
+/// memory. Thread-safe.
+/// </summary>
+/// <remarks>
+/// <para>The topic is created on first use with <see cref="PartitionCount"/> partitions and cleanup.policy=compact;
+/// a group's records all go to partition <see cref="OffsetCommitCodec.PartitionFor"/> (Java's String.hashCode of the
+/// group id, as Kafka), so one commit is one batch appended to one partition.</para>
+/// <para>On first use the whole topic is read once from its start and the last value of each key kept (a null value
+/// deletes the key): O(records), which compaction keeps near O(groups × partitions). After that a commit appends
+/// its batch, fsyncs that partition, then updates the map; each map entry remembers the log offset of its record, so
+/// concurrent commits of one key leave the map agreeing with the log (the later record wins in both).</para>
+/// <para>After a crash, a commit that returned is on disk; one that did not return may or may not be.</para>
+/// </remarks>
+internal sealed class OffsetStore
+{
+    /// <summary>Kafka's name for the topic of committed offsets.</summary>
+    public const string TopicName = "__consumer_offsets";
+
+    /// <summary>Partitions of the topic when this store creates it (Kafka's offsets.topic.num.partitions is 50; one
+    /// embedded broker needs few). An existing topic keeps its own count.</summary>
+    public const int PartitionCount = 4;
+
+    // One batch stays well inside the topic's max.message.bytes.
+    private const int MaxBatchBytes = 256 * 1024;
+    private const int ReadChunkBytes = 1 << 20;
+
+    private readonly Broker _broker;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Dictionary<TopicPartition, Entry>> _groups = new(StringComparer.Ordinal);
+    private Topic? _topic;
+
+    public OffsetStore(Broker broker) => _broker = broker;
+
+    /// <summary>How many records the initial load read (for tests and logs).</summary>
+    public long RecordsLoaded { get; private set; }
+
+    /// <summary>The committed offset of <paramref name="partition"/> for <paramref name="group"/>, or null.</summary>
+    public long? Get(string group, TopicPartition partition)
+    {
+        EnsureLoaded();
+        lock (_lock)
+        {
+            return _groups.TryGetValue(group, out var offsets) && offsets.TryGetValue(partition, out Entry entry)
+                ? entry.Offset
+                : null;
+        }
+    }
+
+    /// <summary>Every committed offset of <paramref name="group"/> (a snapshot).</summary>
+    public Dictionary<TopicPartition, long> GetAll(string group)
+    {
+        EnsureLoaded();
+        var all = new Dictionary<TopicPartition, long>();
+        lock (_lock)
+        {
+            if (_groups.TryGetValue(group, out var offsets))
+            {
+                foreach ((TopicPartition tp, Entry entry) in offsets)
+                {
+                    if (entry.Offset is long offset)
+                        all[tp] = offset;
+                }
+            }
+        }
+        return all;
+    }
+
+    /// <summary>Appends one record per offset (a tombstone for a null offset), fsyncs, then updates the map.</summary>
+    /// <exception cref="StorageException">The disk failed; nothing that was not appended is visible.</exception>
+    public void Commit(string group, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (offsets.Count == 0)
+            return;
+        Topic topic = EnsureLoaded();
+        Partition partition = topic.Partitions[OffsetCommitCodec.PartitionFor(group, topic.Partitions.Count)];
+        long nowMs = _broker.Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var appended = new (TopicPartition Partition, long? Offset, long LogOffset)[offsets.Count];
+        using var builder = new RecordBatchBuilder(CompressionType.None, initialCapacity: 4096);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            int first = 0;
+            for (int i = 0; i < offsets.Count; i++)
+            {
+                (TopicPartition tp, long? offset) = offsets[i];
+                int keySize = OffsetCommitCodec.KeySize(group, tp);
+                if (scratch.Length < keySize + OffsetCommitCodec.ValueSize)
+                {
+                    ArrayPool<byte>.Shared.Return(scratch);
+                    scratch = ArrayPool<byte>.Shared.Rent(keySize + OffsetCommitCodec.ValueSize);
+                }
+                Span<byte> key = scratch.AsSpan(0, OffsetCommitCodec.WriteKey(scratch, group, tp));
+                Span<byte> value = offset is long o
+                    ? scratch.AsSpan(keySize, OffsetCommitCodec.WriteValue(scratch.AsSpan(keySize), o, nowMs))
+                    : default;
+                builder.Append(nowMs, key, value, headers: null, keyIsNull: false, valueIsNull: offset is null);
+                if (builder.EstimatedSizeInBytes >= MaxBatchBytes || i == offsets.Count - 1)
+                {
+                    AppendResult result = AppendBatch(partition, builder, group, offsets, first, i);
+                    for (int k = first; k <= i; k++)
+                        appended[k] = (offsets[k].Partition, offsets[k].Offset, result.BaseOffset + (k - first));
+                    builder.Reset();
+                    first = i + 1;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+        partition.Log.Flush();
+        lock (_lock)
+        {
+            foreach ((TopicPartition tp, long? offset, long logOffset) in appended)
+                Apply(group, tp, offset, nowMs, logOffset);
+        }
+    }
+
+    private static AppendResult AppendBatch(Partition partition, RecordBatchBuilder builder, string group,
+        IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets, int first, int last)
+    {
+        try
+        {
+            return partition.Log.Append(builder.Build());
+        }
+        catch (IOException e)
+        {
+            throw new StorageException(
+                $"Cannot commit {last - first + 1} offset(s) of group '{group}' starting with {offsets[first].Partition}: {e.Message}",
+                partition.Log.Directory, e);
+        }
+    }
+
+    /// <summary>Reads the topic once from its start (creating it when missing) and returns it.</summary>
+    private Topic EnsureLoaded()
+    {
+        Topic? topic = Volatile.Read(ref _topic);
+        if (topic is not null)
+            return topic;
+        lock (_lock)
+        {
+            if (_topic is not null)
+                return _topic;
+            _broker.ThrowIfDisposed();
+            // Topic creation is synchronous unless another creation holds the broker's gate for a moment.
+            topic = _broker.GetOrCreateTopicAsync(TopicName, new TopicConfig
+            {
+                Partitions = PartitionCount,
+                CleanupPolicy = CleanupPolicy.Compact,
+                SegmentBytes = 100L << 20, // offsets.topic.segment.bytes
+                RetentionTime = null,
+            }).AsTask().GetAwaiter().GetResult();
+            long started = Stopwatch.GetTimestamp();
+            long records = 0;
+            foreach (Partition partition in topic.Partitions)
+                records += Load(partition);
+            RecordsLoaded = records;
+            GroupLog.OffsetsLoaded(_broker.Logger, records, CountKeys(), (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Volatile.Write(ref _topic, topic);
+            return topic;
+        }
+    }
+
+    private long Load(Partition partition)
+    {
+        long records = 0;
+        long next = partition.LogStartOffset;
+        long end = partition.LogEndOffset;
+        while (next < end)
+        {
+            using FetchResult fetch = partition.Log.Read(next, ReadChunkBytes);
+            if (fetch.IsEmpty)
+                break;
+            foreach (RecordBatch batch in fetch)
+            {
+                if (!batch.IsControlBatch)
+                {
+                    foreach (Record record in batch)
+                    {
+                        records++;
+                        if (record.IsKeyNull || !OffsetCommitCodec.TryReadKey(record.Key, out string group, out TopicPartition tp))
+                            continue;
+                        long? offset = record.IsValueNull ? null : OffsetCommitCodec.ReadValue(record.Value).Offset;
+                        Apply(group, tp, offset, record.Timestamp, record.Offset, loading: true);
+                    }
+                }
+                next = batch.NextOffset;
+            }
+        }
+        return records;
+    }
+
+    /// <summary>Records a value unless the map holds a later record of the key. A tombstone stays as a null entry
+    /// while running (so an earlier concurrent commit cannot resurrect the key) and is dropped while loading.</summary>
+    private void Apply(string group, TopicPartition partition, long? offset, long commitTimestampMs, long logOffset, bool loading = false)
+    {
+        if (!_groups.TryGetValue(group, out var offsets))
+        {
+            if (offset is null)
+                return;
+            _groups[group] = offsets = [];
+        }
+        if (offsets.TryGetValue(partition, out Entry existing) && existing.LogOffset > logOffset)
+            return;
+        if (offset is null && loading)
+            offsets.Remove(partition);
+        else
+            offsets[partition] = new Entry(offset, commitTimestampMs, logOffset);
+    }
+
+    private int CountKeys()
+    {
+        int keys = 0;
+        foreach (var offsets in _groups.Values)
+            keys += offsets.Count;
+        return keys;
+    }
+
+    /// <summary>A committed offset, with the log offset of the record that holds it.</summary>
+    private readonly record struct Entry(long? Offset, long CommitTimestampMs, long LogOffset);
+}

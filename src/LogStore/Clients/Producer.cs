@@ -1,0 +1,204 @@
+using LogStore.Buffers;
+using LogStore.Records;
+
+namespace LogStore.Clients;
+
+/// <summary>
+/// The <see cref="IProducer{TKey, TValue}"/> of a <see cref="Broker"/>, shaped as Kafka's KafkaProducer: a record is
+/// serialized into a per-thread scratch buffer, partitioned, and copied into its partition's open batch in the
+/// <see cref="RecordAccumulator"/>; the <see cref="Sender"/> appends sealed batches in the background. Producing a record
+/// with no callback allocates nothing once buffers are warm. Thread-safe.
+/// </summary>
+internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
+{
+    // "key is null" on a value type boxes the key when the JIT does not see through it; with these read-only statics
+    // (constants once the method is optimized) the check is gone for int and long keys.
+    private static readonly bool s_keyCanBeNull = default(TKey) is null;
+    private static readonly bool s_valueCanBeNull = default(TValue) is null;
+
+    private readonly ISerializer<TKey> _keySerializer;
+    private readonly ISerializer<TValue> _valueSerializer;
+    private readonly IPartitioner? _partitioner;
+    private readonly TimeProvider _time;
+    private readonly Acks _acks;
+    private readonly BufferPool _pool;
+    private readonly RecordAccumulator _accumulator;
+    private readonly Sender _sender;
+    private readonly ProducerRegistry _registry;
+    private int _disposed;
+
+    public Producer(Broker broker, ProducerOptions options, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer)
+    {
+        _keySerializer = keySerializer;
+        _valueSerializer = valueSerializer;
+
+        // The default partitioner's null-key stickiness needs the accumulator's batch boundaries, so it is done here.
+        _partitioner = options.Partitioner is DefaultPartitioner ? null : options.Partitioner;
+        _time = broker.Options.TimeProvider;
+        _acks = options.Acks;
+        Sender? sender = null;
+        _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, _time, () => sender!.Wake());
+        _accumulator = new RecordAccumulator(broker, _pool, options.BatchSize, _time, () => sender!.Wake());
+        _sender = sender = new Sender(_accumulator, _pool, options, _time, broker.Logger);
+
+        // Registered before the sender starts, so that a broker disposed meanwhile leaves nothing running.
+        _registry = broker.GetService(static _ => new ProducerRegistry());
+        _registry.Add(this);
+        _sender.Start();
+    }
+
+    /// <summary>The buffer pool, for tests.</summary>
+    internal BufferPool Pool => _pool;
+
+    /// <inheritdoc/>
+    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(message);
+        _accumulator.BeginAppend(this);
+        Exception? error;
+        TopicPartition where;
+        long timestamp;
+        try
+        {
+            ProducerTopic? target = _accumulator.ResolveTopic(topic);
+            if (target is null)
+            {
+                error = new UnknownTopicException(topic);
+                where = new TopicPartition(topic, -1);
+                timestamp = Now(message);
+            }
+            else
+            {
+                object? completion = _acks == Acks.None ? null : onDelivery;
+                error = AppendBlocking(target, -1, message, completion, out where, out timestamp);
+                if (error is null && (completion is not null || onDelivery is null))
+                    return;
+            }
+        }
+        finally
+        {
+            _accumulator.EndAppend();
+        }
+
+        // Reached for an error known before batching, or Acks.None (done once batched): report here, off every lock.
+        onDelivery?.Invoke(new DeliveryReport(where, -1, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), error));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _accumulator.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Flushes, stops the sender once everything is appended and delivered, then releases the buffer pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _accumulator.Close();
+        await _sender.DisposeAsync().ConfigureAwait(false);
+        _pool.Dispose();
+        _accumulator.Dispose();
+        _registry.Remove(this);
+    }
+
+    /// <summary>
+    /// Serializes and appends one record, blocking for buffer memory when needed. Returns the error that fails the
+    /// record's delivery before it is batched (record too large), or null once it is batched.
+    /// </summary>
+    private Exception? AppendBlocking(ProducerTopic target, int explicitPartition, Message<TKey, TValue> message, object? completion,
+        out TopicPartition where, out long timestamp)
+    {
+        PooledBufferWriter scratch = RecordAccumulator.RentScratch();
+        try
+        {
+            ProducerRecord record = Serialize(message, scratch, out timestamp);
+            ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
+            where = partition.Id;
+            if (record.SizeInOwnBatch > target.Topic.Config.MaxMessageBytes)
+                return new RecordTooLargeException(partition.Id, record.SizeInOwnBatch, target.Topic.Config.MaxMessageBytes);
+
+            RecordBatchBuilder? spare = null;
+            long spareCost = 0;
+            try
+            {
+                AppendStatus status = _accumulator.Append(partition, in record, completion, sticky, ref spare, ref spareCost);
+                if (status == AppendStatus.AbortedForNewBatch)
+                {
+                    partition = target.Partitions[target.NextStickyPartition(partition.Id.Partition)];
+                    where = partition.Id;
+                    status = _accumulator.Append(partition, in record, completion, false, ref spare, ref spareCost);
+                }
+                while (status == AppendStatus.NeedsBuffer)
+                {
+                    (spare, spareCost) = _pool.Allocate(_accumulator.CapacityFor(in record));
+                    status = _accumulator.Append(partition, in record, completion, false, ref spare, ref spareCost);
+                }
+            }
+            finally
+            {
+                // Memory waited for but not used (another thread opened a batch meanwhile) goes back.
+                if (spare is not null)
+                    _pool.Deallocate(spare, spareCost, reusable: true);
+            }
+            return null;
+        }
+        finally
+        {
+            RecordAccumulator.TrimScratch(scratch);
+        }
+    }
+
+    /// <summary>Writes the key then the value into <paramref name="scratch"/> and measures the record.</summary>
+    private ProducerRecord Serialize(Message<TKey, TValue> message, PooledBufferWriter scratch, out long timestamp)
+    {
+        TKey key = message.Key;
+        TValue value = message.Value;
+        bool keyIsNull = s_keyCanBeNull && key is null;
+        bool valueIsNull = s_valueCanBeNull && value is null;
+        if (!keyIsNull)
+            _keySerializer.Serialize(key, scratch);
+        int keyLength = scratch.WrittenCount;
+        if (!valueIsNull)
+            _valueSerializer.Serialize(value, scratch);
+        ReadOnlySpan<byte> written = scratch.WrittenSpan;
+        timestamp = Now(message);
+        return ProducerRecord.Create(timestamp, written[..keyLength], keyIsNull, written[keyLength..], valueIsNull, message.Headers);
+    }
+
+    private long Now(Message<TKey, TValue> message) =>
+        (message.Timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// The record's partition: the one asked for, the custom partitioner's, murmur2 of the key, or (null key, default
+    /// partitioner) the topic's sticky partition, in which case <paramref name="sticky"/> is set.
+    /// </summary>
+    private ProducerPartition ChoosePartition(ProducerTopic target, int explicitPartition, scoped in ProducerRecord record, out bool sticky)
+    {
+        int count = target.Partitions.Length;
+        sticky = false;
+        int index;
+        if (explicitPartition >= 0)
+        {
+            index = explicitPartition;
+        }
+        else if (_partitioner is not null)
+        {
+            index = _partitioner.Partition(target.Name, record.Key, record.KeyIsNull, count);
+            if ((uint)index >= (uint)count)
+                throw new InvalidOperationException($"The partitioner {_partitioner.GetType().Name} chose partition {index} of topic '{target.Name}', which has {count} partitions.");
+        }
+        else if (record.KeyIsNull)
+        {
+            index = target.StickyPartition();
+            sticky = true;
+        }
+        else
+        {
+            index = Murmur2.Partition(record.Key, count);
+        }
+        return target.Partitions[index];
+    }
+}

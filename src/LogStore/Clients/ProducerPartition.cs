@@ -1,0 +1,26 @@
+namespace LogStore.Clients;
+
+/// <summary>
+/// One partition as a producer sees it: at most one open batch, guarded by <see cref="Lock"/>. Sealing under that
+/// lock and queueing in the same step keeps a partition's batches in order all the way to the log.
+/// </summary>
+internal sealed class ProducerPartition(ProducerTopic topic, Partition partition)
+{
+    /// <summary>Guards <see cref="Open"/> and the open batch's builder.</summary>
+    public Lock Lock { get; } = new();
+
+    public ProducerTopic Topic { get; } = topic;
+
+    public Partition Partition { get; } = partition;
+
+    public TopicPartition Id { get; } = partition.Id;
+
+    /// <summary>The batch records are appended to, or null.</summary>
+    public ProducerBatch? Open { get; set; }
+
+    /// <summary>Sender only: an fsync is due in the current round.</summary>
+    public bool FlushPending { get; set; }
+
+    /// <summary>Sender only: the error of the current round's fsync.</summary>
+    public Exception? FlushError { get; set; }
+}
