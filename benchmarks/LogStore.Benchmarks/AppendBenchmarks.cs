@@ -13,11 +13,11 @@ namespace LogStore.Benchmarks;
 /// <remarks>
 /// The batches stay within 16 KiB, so 65,536 of them fill a 1 GiB segment without rolling it: the operation measures
 /// the append path, not segment creation. Records/s, MB/s and allocation per batch come from the Mean
-/// (<see cref="ThroughputConfig"/>). <see cref="FileStreamWriteBehind"/> is an experiment, not a baseline: the same
+/// (<see cref="ThroughputConfig"/>). <see cref="FileStreamWriteBehind"/> is the real ceiling (a second baseline): the same
 /// writes, with the kernel asked to start writing back each 8 MiB as soon as it is written (Linux sync_file_range,
 /// as RocksDB's bytes_per_sync), so the disk works while the producer still writes and the final fsync has little
-/// left to do. <see cref="LogStoreAppendWriteBehind"/> applies the same to LogStore from the outside (a second
-/// handle on the active segment's file): it estimates what that change to the append path would bring. The iteration counts are capped (each operation moves 1 GiB): without <c>--job</c> a case takes
+/// left to do. LogStore's own append path does the same (FileRecords.Append), so FileStreamWriteBehind is the
+/// ceiling it is measured against. The iteration counts are capped (each operation moves 1 GiB): without <c>--job</c> a case takes
 /// 8 to 15 measured iterations.
 /// </remarks>
 [MemoryDiagnoser]
@@ -41,7 +41,6 @@ public partial class AppendBenchmarks
     private Broker? _broker;
     private Partition _partition = null!;
     private FasterLogHarness? _faster;
-    private Microsoft.Win32.SafeHandles.SafeFileHandle? _segmentHandle;
 
     [Params(100, 1024)]
     public int RecordSize { get; set; }
@@ -116,21 +115,18 @@ public partial class AppendBenchmarks
     [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     private static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);
 
-    [IterationSetup(Targets = [nameof(LogStoreAppend), nameof(LogStoreAppendWriteBehind)])]
+    [IterationSetup(Target = nameof(LogStoreAppend))]
     public void SetupLogStore()
     {
         _directory = Workload.NewTempDirectory("append-ls");
         _broker = Broker.OpenAsync(new BrokerOptions { DataDirectory = _directory }).AsTask().GetAwaiter().GetResult();
         Topic topic = _broker.CreateTopicAsync("bench").AsTask().GetAwaiter().GetResult();
         _partition = topic.Partitions[0];
-        _segmentHandle = File.OpenHandle(_partition.Segments[^1].LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
     }
 
-    [IterationCleanup(Targets = [nameof(LogStoreAppend), nameof(LogStoreAppendWriteBehind)])]
+    [IterationCleanup(Target = nameof(LogStoreAppend))]
     public void CleanupLogStore()
     {
-        _segmentHandle?.Dispose();
-        _segmentHandle = null;
         _broker?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _broker = null;
         Workload.DeleteDirectory(_directory);
@@ -144,31 +140,6 @@ public partial class AppendBenchmarks
         RecordBatch batch = _batch.Parse();
         for (int i = 0; i < BatchesPerOperation; i++)
             await partition.AppendAsync(batch);
-        await partition.FlushAsync();
-    }
-
-    /// <summary>
-    /// Experiment: <see cref="LogStoreAppend"/> plus sync_file_range(SYNC_FILE_RANGE_WRITE) on each finished 8 MiB of
-    /// the segment through a second handle, i.e. what write-behind in the append path would bring.
-    /// </summary>
-    [Benchmark]
-    public async Task LogStoreAppendWriteBehind()
-    {
-        Partition partition = _partition;
-        RecordBatch batch = _batch.Parse();
-        int fd = (int)_segmentHandle!.DangerousGetHandle();
-        long synced = 0;
-        long written = 0;
-        for (int i = 0; i < BatchesPerOperation; i++)
-        {
-            await partition.AppendAsync(batch);
-            written += batch.SizeInBytes;
-            if (written - synced >= WriteBehindBytes)
-            {
-                _ = SyncFileRange(fd, synced, written - synced, SyncFileRangeWrite);
-                synced = written;
-            }
-        }
         await partition.FlushAsync();
     }
 

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
-using LogStore.Benchmarks.Experiments;
 
 namespace LogStore.Benchmarks;
 
@@ -10,8 +9,7 @@ namespace LogStore.Benchmarks;
 /// UnsafeRelease) over the same records (the baseline of the Ratio column), and a raw FileStream read of the
 /// segment files (the page-cache copy ceiling; no decoding, no checks). The data is written and read once in the
 /// global setup, so it is in the page cache before the first measured read; both logs read through it (see
-/// <see cref="FasterLogHarness"/>). <see cref="LogStoreReadVariantDecoder"/> is an experiment: the same fetches,
-/// with the records decoded by <see cref="RecordReaderVariant"/> (same checks, a cheaper hot path).
+/// <see cref="FasterLogHarness"/>).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -47,7 +45,7 @@ public class ReadBenchmarks
 
     private static long BatchCount(PrebuiltBatch batch) => (TargetRecords + batch.Records - 1) / batch.Records;
 
-    [GlobalSetup(Targets = [nameof(LogStoreRead), nameof(FileStreamRead), nameof(LogStoreReadVariantDecoder)])]
+    [GlobalSetup(Targets = [nameof(LogStoreRead), nameof(FileStreamRead)])]
     public void SetupLogStore()
     {
         _batch = Workload.BuildBatch(RecordSize);
@@ -128,26 +126,6 @@ public class ReadBenchmarks
             next = batch.NextOffset;
         }
         return next;
-    }
-
-    /// <summary>Experiment: <see cref="LogStoreRead"/> with <see cref="RecordReaderVariant"/> as the record decoder.</summary>
-    [Benchmark]
-    public async Task<long> LogStoreReadVariantDecoder()
-    {
-        Partition partition = _partition;
-        long end = partition.LogEndOffset;
-        long offset = 0;
-        long valueBytes = 0;
-        while (offset < end)
-        {
-            using FetchResult fetch = await partition.ReadAsync(offset, FetchMaxBytes);
-            foreach (RecordBatch batch in fetch)
-            {
-                valueBytes += RecordReaderVariant.SumKeyAndValueLengths(batch);
-                offset = batch.NextOffset;
-            }
-        }
-        return valueBytes;
     }
 
     /// <summary>FasterLog's scan of every entry: UnsafeGetNext hands out a pointer into its page frame, no copy.</summary>
