@@ -255,6 +255,12 @@ internal abstract unsafe partial class IndexFile : IDisposable
         return relative is >= 0 and <= int.MaxValue;
     }
 
+    /// <summary>Removes every entry whose offset is at or above <paramref name="offset"/>.</summary>
+    public abstract void TruncateTo(long offset);
+
+    /// <summary>Checks the entries are well formed; throws <see cref="CorruptIndexException"/> when not.</summary>
+    public abstract void SanityCheck();
+
     /// <summary>Reads the key (<paramref name="value"/> false) or value of an entry, for the shared search.</summary>
     protected abstract long ReadSearchKey(int slot, bool value);
 

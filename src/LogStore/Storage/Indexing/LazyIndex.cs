@@ -176,6 +176,29 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     }
 
     /// <summary>Opens the index file; called under <see cref="Gate"/>.</summary>
+    /// <summary>The number of entries, opening the index if needed.</summary>
+    public int Entries() => Use(0, static (index, _) => index.Entries);
+
+    /// <summary>Removes entries at or above <paramref name="offset"/>, opening the index if needed.</summary>
+    public void TruncateTo(long offset) => Use(offset, static (index, o) => { index.TruncateTo(o); return true; });
+
+    /// <summary>Checks the index's entries, opening it if needed.</summary>
+    public void SanityCheck() => Use(0, static (index, _) => { index.SanityCheck(); return true; });
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the open index under the gate, so an eviction cannot close it midway.
+    /// Callers pass static lambdas and their state as <paramref name="argument"/>: nothing is allocated per call.
+    /// </summary>
+    protected TResult Use<TArgument, TResult>(TArgument argument, Func<T, TArgument, TResult> operation)
+    {
+        TResult result;
+        bool register;
+        lock (Gate)
+            result = operation(GetLocked(out register), argument);
+        Accessed(register);
+        return result;
+    }
+
     protected abstract T Open(string path, long baseOffset, int maxIndexSize, bool writable);
 
     /// <summary>

@@ -105,7 +105,7 @@ internal sealed unsafe class OffsetIndex : IndexFile
     /// <summary>
     /// Removes every entry whose offset is ≥ <paramref name="offset"/>; truncating past the last entry does nothing.
     /// </summary>
-    public void TruncateTo(long offset)
+    public override void TruncateTo(long offset)
     {
         lock (Sync)
         {
@@ -124,7 +124,7 @@ internal sealed unsafe class OffsetIndex : IndexFile
     /// start above the base offset, positions never decrease. Reads every entry.
     /// </summary>
     /// <exception cref="CorruptIndexException">One of the checks failed; the index must be rebuilt.</exception>
-    public void SanityCheck()
+    public override void SanityCheck()
     {
         lock (Sync)
         {

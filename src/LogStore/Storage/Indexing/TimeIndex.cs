@@ -122,7 +122,7 @@ internal sealed unsafe class TimeIndex : IndexFile
     /// <summary>
     /// Removes every entry whose offset is ≥ <paramref name="offset"/>; truncating past the last entry does nothing.
     /// </summary>
-    public void TruncateTo(long offset)
+    public override void TruncateTo(long offset)
     {
         lock (Sync)
         {
@@ -140,7 +140,7 @@ internal sealed unsafe class TimeIndex : IndexFile
     /// offsets never decrease and none is below the base offset. Reads every entry.
     /// </summary>
     /// <exception cref="CorruptIndexException">One of the checks failed; the index must be rebuilt.</exception>
-    public void SanityCheck()
+    public override void SanityCheck()
     {
         lock (Sync)
         {
