@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LogStore.Buffers;
 using LogStore.Records;
 
@@ -19,7 +20,11 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly ISerializer<TKey> _keySerializer;
     private readonly ISerializer<TValue> _valueSerializer;
     private readonly IPartitioner? _partitioner;
-    private readonly TimeProvider _time;
+    private readonly ProducerClock _clock;
+
+    // The built-in byte serializers write the value as it is: Produce batches such a value straight from the caller's
+    // array, without first copying it into the scratch buffer.
+    private readonly bool _valueIsRaw;
     private readonly Acks _acks;
     private readonly BufferPool _pool;
     private readonly RecordAccumulator _accumulator;
@@ -34,12 +39,14 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
         // The default partitioner's null-key stickiness needs the accumulator's batch boundaries, so it is done here.
         _partitioner = options.Partitioner is DefaultPartitioner ? null : options.Partitioner;
-        _time = broker.Options.TimeProvider;
+        TimeProvider time = broker.Options.TimeProvider;
+        _clock = new ProducerClock(time);
+        _valueIsRaw = ReferenceEquals(valueSerializer, Serializers.ByteArray) || ReferenceEquals(valueSerializer, Serializers.ReadOnlyMemory);
         _acks = options.Acks;
         Sender? sender = null;
-        _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, _time, () => sender!.Wake());
-        _accumulator = new RecordAccumulator(broker, _pool, options.BatchSize, _time, () => sender!.Wake());
-        _sender = sender = new Sender(_accumulator, _pool, options, _time, broker.Logger);
+        _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, time, () => sender!.Wake());
+        _accumulator = new RecordAccumulator(broker, _pool, options.BatchSize, time, () => sender!.Wake());
+        _sender = sender = new Sender(_accumulator, _pool, options, time, broker.Logger);
 
         // Registered before the sender starts, so that a broker disposed meanwhile leaves nothing running.
         _registry = broker.GetService(static _ => new ProducerRegistry());
@@ -111,10 +118,12 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private Exception? AppendBlocking(ProducerTopic target, int explicitPartition, Message<TKey, TValue> message, object? completion,
         out TopicPartition where, out long timestamp)
     {
-        PooledBufferWriter scratch = RecordAccumulator.RentScratch();
+        PooledBufferWriter? scratch = null;
         try
         {
-            ProducerRecord record = Serialize(message, scratch, out timestamp);
+            ProducerRecord record = TrySerializeRaw(message, out timestamp, out ProducerRecord raw)
+                ? raw
+                : Serialize(message, scratch = RecordAccumulator.RentScratch(), out timestamp);
             ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
             where = partition.Id;
             if (record.SizeInOwnBatch > target.Topic.Config.MaxMessageBytes)
@@ -147,8 +156,50 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         finally
         {
-            RecordAccumulator.TrimScratch(scratch);
+            if (scratch is not null)
+                RecordAccumulator.TrimScratch(scratch);
         }
+    }
+
+    /// <summary>
+    /// Wraps a record with a null key and a raw (byte array or memory) value without copying it: the value's bytes are
+    /// the caller's, valid for the synchronous append only. False for any other record, which goes through
+    /// <see cref="Serialize"/>.
+    /// </summary>
+    private bool TrySerializeRaw(Message<TKey, TValue> message, out long timestamp, out ProducerRecord record)
+    {
+        if (!_valueIsRaw || !s_keyCanBeNull || message.Key is not null)
+        {
+            timestamp = 0;
+            record = default;
+            return false;
+        }
+        TValue value = message.Value;
+        ReadOnlySpan<byte> bytes;
+        bool valueIsNull = false;
+        if (typeof(TValue) == typeof(ReadOnlyMemory<byte>))
+        {
+            // Specialised for this value type: no boxing.
+            bytes = Unsafe.As<TValue, ReadOnlyMemory<byte>>(ref value).Span;
+        }
+        else if (value is null)
+        {
+            bytes = default;
+            valueIsNull = true;
+        }
+        else if ((object)value is byte[] array)
+        {
+            bytes = array;
+        }
+        else
+        {
+            timestamp = 0;
+            record = default;
+            return false;
+        }
+        timestamp = Now(message);
+        record = ProducerRecord.Create(timestamp, default, true, bytes, valueIsNull, message.Headers);
+        return true;
     }
 
     /// <summary>Writes the key then the value into <paramref name="scratch"/> and measures the record.</summary>
@@ -169,7 +220,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     private long Now(Message<TKey, TValue> message) =>
-        (message.Timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
+        message.Timestamp is { } timestamp ? timestamp.ToUnixTimeMilliseconds() : _clock.UnixMilliseconds();
 
     /// <summary>
     /// The record's partition: the one asked for, the custom partitioner's, murmur2 of the key, or (null key, default
