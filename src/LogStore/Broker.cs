@@ -102,6 +102,16 @@ public sealed partial class Broker : IAsyncDisposable
                 LogStoreLog.UncleanShutdown(_logger, directory);
             topics[name] = OpenTopic(name, config);
         }
+        // A partition directory whose topic has no configuration is data we cannot serve: refuse to open rather than
+        // let the topic silently vanish (its configuration file was deleted or damaged).
+        foreach (string dir in Directory.EnumerateDirectories(directory))
+        {
+            if (LogFileNames.TryParsePartitionDirectory(Path.GetFileName(dir), out TopicPartition tp) && !topics.ContainsKey(tp.Topic))
+            {
+                throw new StorageException($"Partition directory '{Path.GetFileName(dir)}' has no topic configuration: restore " +
+                    $"the configuration file, or delete the directory to drop its data.", _configs.PathOf(tp.Topic));
+            }
+        }
     }
 
     private Topic OpenTopic(string name, TopicConfig config)
@@ -191,7 +201,10 @@ public sealed partial class Broker : IAsyncDisposable
             }
         }
         if (errors is not null)
-            throw new AggregateException("Some partitions could not be flushed and closed; they will be recovered at the next open.", errors);
+        {
+            throw new StorageException($"{errors.Count} partition(s) could not be flushed and closed cleanly; they will be recovered at the next open. First error: {errors[0].Message}",
+                DataDirectory, new AggregateException(errors));
+        }
         if (writeCleanMarker)
             DurableFile.WriteAtomically(Path.Combine(DataDirectory, LogFileNames.CleanShutdownFile), "");
     }

@@ -142,11 +142,12 @@ public sealed class BrokerTests
         await using (Broker broker = await Open())
             await broker.CreateTopicAsync("t");
         string file = _dir.Combine("topic-configs", "t.conf");
+        string original = File.ReadAllText(file);
         File.WriteAllText(file, "partitions=banana\n");
         var e = Assert.ThrowsAsync<StorageException>(async () => await Open());
         Assert.That(e!.FilePath, Is.EqualTo(file));
         // The failed open released the lock.
-        File.Delete(file);
+        File.WriteAllText(file, original);
         await using Broker reopened = await Open();
     }
 

@@ -43,7 +43,7 @@ internal sealed partial class LogSegment
                 if (filled - cursor < PeekSize)
                 {
                     position += cursor;
-                    filled = Log.Read(position, buffer.AsSpan(0, window), limit);
+                    filled = Log.Read(position, buffer, limit);
                     cursor = 0;
                     if (filled < PeekSize)
                         throw Corrupt(position, "a batch header is cut short");
@@ -64,7 +64,14 @@ internal sealed partial class LogSegment
             int count = 0;
             while (filled - end >= PeekSize)
             {
-                int size = PeekBatch(buffer.AsSpan(end, PeekSize), position + end, out long lastOffset);
+                // Past the first batch, a damaged header ends this read (the valid batches before it are returned);
+                // the next read, starting there, reports the damage.
+                if (!TryPeekBatch(buffer.AsSpan(end, PeekSize), out int size, out long lastOffset))
+                {
+                    if (count == 0)
+                        throw Corrupt(position + end, "the batch header is invalid (length or magic)");
+                    break;
+                }
                 if (end + size > filled || (count > 0 && end + size - first > maxBytes) || lastOffset >= highWatermark)
                     break;
                 end += size;
@@ -198,13 +205,16 @@ internal sealed partial class LogSegment
         }
     }
 
-    private int PeekBatch(ReadOnlySpan<byte> header, long filePosition, out long lastOffset)
+    private int PeekBatch(ReadOnlySpan<byte> header, long filePosition, out long lastOffset) =>
+        TryPeekBatch(header, out int size, out lastOffset) ? size : throw Corrupt(filePosition, "the batch header is invalid (length or magic)");
+
+    private static bool TryPeekBatch(ReadOnlySpan<byte> header, out int size, out long lastOffset)
     {
         int batchLength = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
-        if (batchLength < RecordBatch.HeaderSize - RecordBatch.LogOverhead || header[16] != RecordBatch.CurrentMagic)
-            throw Corrupt(filePosition, "the batch header is invalid (length or magic)");
         lastOffset = BinaryPrimitives.ReadInt64BigEndian(header) + BinaryPrimitives.ReadInt32BigEndian(header[23..]);
-        return RecordBatch.LogOverhead + batchLength;
+        size = RecordBatch.LogOverhead + batchLength;
+        return batchLength >= RecordBatch.HeaderSize - RecordBatch.LogOverhead && batchLength <= int.MaxValue - RecordBatch.LogOverhead
+            && header[16] == RecordBatch.CurrentMagic;
     }
 
     private void Verify(byte[] buffer, int start, int end, long filePositionOfBuffer)
