@@ -42,27 +42,19 @@ internal static class VarInt
     /// Writes <paramref name="value"/> as a varint at <paramref name="position"/> and moves it past the
     /// bytes written. The caller guarantees room for <see cref="SizeOfVarInt"/> bytes.
     /// </summary>
-    public static void WriteVarInt(Span<byte> destination, ref int position, int value)
-    {
-        uint v = (uint)((value << 1) ^ (value >> 31));
-        int p = position;
-        while (v >= 0x80)
-        {
-            destination[p++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-
-        destination[p++] = (byte)v;
-        position = p;
-    }
+    public static void WriteVarInt(Span<byte> destination, ref int position, int value) =>
+        WriteUnsigned(destination, ref position, (uint)((value << 1) ^ (value >> 31)));
 
     /// <summary>
     /// Writes <paramref name="value"/> as a varlong at <paramref name="position"/> and moves it past the
     /// bytes written. The caller guarantees room for <see cref="SizeOfVarLong"/> bytes.
     /// </summary>
-    public static void WriteVarLong(Span<byte> destination, ref int position, long value)
+    public static void WriteVarLong(Span<byte> destination, ref int position, long value) =>
+        WriteUnsigned(destination, ref position, (ulong)((value << 1) ^ (value >> 63)));
+
+    // Base-128 little-endian groups of an already zig-zagged value (Kafka's ByteUtils.writeUnsignedVarlong).
+    private static void WriteUnsigned(Span<byte> destination, ref int position, ulong v)
     {
-        ulong v = (ulong)((value << 1) ^ (value >> 63));
         int p = position;
         while (v >= 0x80)
         {
@@ -80,30 +72,11 @@ internal static class VarInt
     /// </summary>
     public static bool TryReadVarInt(ReadOnlySpan<byte> source, out int value, out int bytesRead)
     {
-        uint raw = 0;
-        int shift = 0;
-        for (int i = 0; i < source.Length; i++)
-        {
-            uint b = source[i];
-            raw |= (b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                // The 5th byte's bits beyond 32 fall off the shift, as in Kafka's ByteUtils.readVarint.
-                value = (int)(raw >> 1) ^ -(int)(raw & 1);
-                bytesRead = i + 1;
-                return true;
-            }
-
-            shift += 7;
-            if (shift > 28)
-            {
-                break;
-            }
-        }
-
-        value = 0;
-        bytesRead = 0;
-        return false;
+        // Bits a 5th byte carries beyond 32 fall off, as in Kafka's ByteUtils.readVarint.
+        bool ok = TryReadUnsigned(source, MaxVarIntLength, out ulong raw, out bytesRead);
+        uint u = (uint)raw;
+        value = ok ? (int)(u >> 1) ^ -(int)(u & 1) : 0;
+        return ok;
     }
 
     /// <summary>
@@ -112,27 +85,28 @@ internal static class VarInt
     /// </summary>
     public static bool TryReadVarLong(ReadOnlySpan<byte> source, out long value, out int bytesRead)
     {
-        ulong raw = 0;
-        int shift = 0;
-        for (int i = 0; i < source.Length; i++)
+        bool ok = TryReadUnsigned(source, MaxVarLongLength, out ulong raw, out bytesRead);
+        value = ok ? (long)(raw >> 1) ^ -(long)(raw & 1) : 0;
+        return ok;
+    }
+
+    // Reads base-128 groups, at most maxLength bytes; false (bytesRead 0) when truncated or longer.
+    private static bool TryReadUnsigned(ReadOnlySpan<byte> source, int maxLength, out ulong raw, out int bytesRead)
+    {
+        raw = 0;
+        int limit = Math.Min(source.Length, maxLength);
+        for (int i = 0; i < limit; i++)
         {
             ulong b = source[i];
-            raw |= (b & 0x7F) << shift;
+            raw |= (b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0)
             {
-                value = (long)(raw >> 1) ^ -(long)(raw & 1);
                 bytesRead = i + 1;
                 return true;
             }
-
-            shift += 7;
-            if (shift > 63)
-            {
-                break;
-            }
         }
 
-        value = 0;
+        raw = 0;
         bytesRead = 0;
         return false;
     }

@@ -255,8 +255,26 @@ internal abstract unsafe partial class IndexFile : IDisposable
         return relative is >= 0 and <= int.MaxValue;
     }
 
-    /// <summary>Removes every entry whose offset is at or above <paramref name="offset"/>.</summary>
-    public abstract void TruncateTo(long offset);
+    /// <summary>
+    /// Removes every entry whose offset is at or above <paramref name="offset"/>; truncating past the last entry does
+    /// nothing. Entries increase in offset in both index kinds, so one binary search finds the cut.
+    /// </summary>
+    public void TruncateTo(long offset)
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            int slot = LargestLowerBoundSlot(offset, OffsetIsSearchValue);
+            // No entry ≤ offset: drop all. An entry exactly at offset: drop it and the rest. Otherwise keep the
+            // lower bound, whose batch ends before offset.
+            int keep = slot < 0 ? 0 : ReadSearchKey(slot, OffsetIsSearchValue) == offset ? slot : slot + 1;
+            if (keep < Entries)
+                TruncateToEntries(keep);
+        }
+    }
+
+    /// <summary>Whether an entry's absolute offset is its search value (time index) rather than its key (offset index).</summary>
+    protected abstract bool OffsetIsSearchValue { get; }
 
     /// <summary>Checks the entries are well formed; throws <see cref="CorruptIndexException"/> when not.</summary>
     public abstract void SanityCheck();

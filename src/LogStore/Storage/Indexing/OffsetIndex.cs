@@ -16,7 +16,7 @@ namespace LogStore.Storage.Indexing;
 /// <para><b>Thread-safety:</b> one writer (the partition's append path), any number of concurrent readers,
 /// as described on <see cref="IndexFile"/>.</para>
 /// <para><b>After a crash:</b> the entry count is recovered from the zero-filled tail (see <see cref="IndexFile"/>);
-/// entries past the durable end of the log are removed by <see cref="TruncateTo"/> during recovery, and an index
+/// entries past the durable end of the log are removed by <see cref="IndexFile.TruncateTo"/> during recovery, and an index
 /// failing <see cref="SanityCheck"/> is deleted and rebuilt from the log. No checksum is kept: an index is a
 /// hint, never the source of truth.</para>
 /// </remarks>
@@ -102,22 +102,8 @@ internal sealed unsafe class OffsetIndex : IndexFile
         }
     }
 
-    /// <summary>
-    /// Removes every entry whose offset is ≥ <paramref name="offset"/>; truncating past the last entry does nothing.
-    /// </summary>
-    public override void TruncateTo(long offset)
-    {
-        lock (Sync)
-        {
-            ThrowIfClosed();
-            int slot = LargestLowerBoundSlot(offset);
-            // No entry ≤ offset: drop all. An entry exactly at offset: drop it and the rest. Otherwise keep the
-            // lower bound, whose batch ends before offset.
-            int keep = slot < 0 ? 0 : Read(slot).Offset == offset ? slot : slot + 1;
-            if (keep < Entries)
-                TruncateToEntries(keep);
-        }
-    }
+    /// <inheritdoc/>
+    protected override bool OffsetIsSearchValue => false;
 
     /// <summary>
     /// Checks what can be checked without the log: the file holds whole entries, offsets strictly increase and
