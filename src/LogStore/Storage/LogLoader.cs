@@ -88,14 +88,9 @@ internal static partial class LogLoader
             if (i < segments.Count - 1)
                 segment.OnBecomeInactive();
             nextOffset = Math.Max(nextOffset, segment.ReadNextOffset());
-            // Whatever follows damage was written after bytes that never reached the disk: it cannot be trusted.
-            if (damaged && i < segments.Count - 1)
-            {
-                DeleteFrom(segments, i + 1, tp, logger);
-                segment.MakeActive();
-                break;
-            }
-            if (i < segments.Count - 1 && segments[i + 1].BaseOffset < nextOffset)
+            // Whatever follows damage was written after bytes that never reached the disk, and a next segment that
+            // starts below this one's end overlaps it: neither can be trusted.
+            if (i < segments.Count - 1 && (damaged || segments[i + 1].BaseOffset < nextOffset))
             {
                 DeleteFrom(segments, i + 1, tp, logger);
                 segment.MakeActive();
