@@ -15,7 +15,7 @@ namespace LogStore.Storage;
 /// <see cref="SizeInBytes"/>, published only after the bytes are written.
 /// After a crash: anything past the last fsync may be torn or missing; <see cref="LogSegment.Recover"/> finds the end.
 /// </summary>
-internal sealed class FileRecords : IEvictableFile, IDisposable
+internal sealed partial class FileRecords : IEvictableFile, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly SegmentFileCache? _cache;
@@ -124,13 +124,19 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
         {
             throw new StorageException($"Cannot append {batch.Length} bytes at position {position}: {e.Message}", FilePath, e);
         }
-        Volatile.Write(ref _size, position + batch.Length);
-        if (position + batch.Length - _writebackStart >= WritebackChunk)
-        {
-            DurableFile.StartWriteback(handle, _writebackStart, position + batch.Length - _writebackStart);
-            _writebackStart = position + batch.Length;
-        }
+        Publish(handle, position + batch.Length);
         return position;
+    }
+
+    /// <summary>Makes written bytes up to <paramref name="end"/> visible to readers and starts writeback when due.</summary>
+    private void Publish(SafeFileHandle handle, int end)
+    {
+        Volatile.Write(ref _size, end);
+        if (end - _writebackStart >= WritebackChunk)
+        {
+            DurableFile.StartWriteback(handle, _writebackStart, end - _writebackStart);
+            _writebackStart = end;
+        }
     }
 
     /// <summary>Reads up to <paramref name="destination"/>.Length bytes at <paramref name="position"/>, never past <paramref name="limit"/>.</summary>

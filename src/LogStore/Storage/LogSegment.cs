@@ -75,7 +75,12 @@ internal sealed partial class LogSegment : IDisposable
     {
         if (Volatile.Read(ref _maxTimestampSoFar) == Unknown)
             LoadLargestTimestamp();
-        int position = Log.Append(batch.Span);
+        Track(batch, Log.Append(batch.Span));
+    }
+
+    /// <summary>Records an appended (or staged) batch at <paramref name="position"/>: timestamps and index entries.</summary>
+    private void Track(RecordBatch batch, int position)
+    {
         if (_rollingBasedTimestamp == Unknown)
             _rollingBasedTimestamp = batch.MaxTimestamp;
         long maxTimestamp = batch.MaxTimestamp;
@@ -106,7 +111,8 @@ internal sealed partial class LogSegment : IDisposable
     {
         if (_createdMs == Unknown)
             _createdMs = nowMs;
-        int size = SizeInBytes;
+        // The writer's view: staged batches count, so that one staged run never passes segment.bytes.
+        int size = Log.AppendPosition;
         if (size == 0)
             return false;
         if (size > config.SegmentBytes - batch.SizeInBytes)
