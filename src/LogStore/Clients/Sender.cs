@@ -86,7 +86,7 @@ internal sealed partial class Sender : IAsyncDisposable
                     await SendAsync().ConfigureAwait(false);
                     continue;
                 }
-                if (closing && !_accumulator.HasAppendsInProgress && _accumulator.IsDrained)
+                if (closing && !_accumulator.HasWaitingAppends && _accumulator.IsDrained)
                     return;
             }
             catch (Exception e)
