@@ -93,7 +93,7 @@ public static class LogStoreCli
         }
         finally
         {
-            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await FlushQuietlyAsync(stdout).ConfigureAwait(false);
         }
     }
 
@@ -105,6 +105,19 @@ public static class LogStoreCli
             names.Add(command.Command.Name);
         names.Reverse();
         return string.Join(' ', names);
+    }
+
+    /// <summary>Flushes what is left of the output; a reader that went away (a closed pipe) is not an error worth a trace.</summary>
+    private static async Task FlushQuietlyAsync(TextWriter stdout)
+    {
+        try
+        {
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The command's own result was already decided and reported.
+        }
     }
 
     private static async Task WriteErrorAsync(TextWriter stderr, string message)

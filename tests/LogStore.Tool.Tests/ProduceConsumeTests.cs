@@ -89,6 +89,20 @@ public sealed class ProduceConsumeTests : ToolTestBase
     }
 
     [Test]
+    public async Task Produce_RecordOverMaxMessageBytes_FailsCountingIt_AndTheOthersArrive()
+    {
+        CliRun created = await Cli.RunAsync("topics", "create", "-d", Data, "-t", "t", "--config", "max.message.bytes=200");
+        Assert.That(created.ExitCode, Is.Zero, created.ToString());
+
+        CliRun produced = await Cli.RunWithInputAsync($"small\n{new string('x', 500)}\nsmall too\n", "produce", "-d", Data, "-t", "t");
+        CliRun consumed = await Cli.RunAsync("consume", "-d", Data, "-t", "t", "--from-beginning");
+
+        AssertOneErrorLine(produced, 1, "1 of 3 record(s) were not produced: A batch of ");
+        Assert.That(produced.ErrLines[0], Does.Contain("exceeds max.message.bytes (200)"));
+        Assert.That(consumed.OutLines, Is.EqualTo(new[] { "small", "small too" }));
+    }
+
+    [Test]
     public async Task Consume_Offset_StartsAtThatOffset()
     {
         await CreateTopic("t");

@@ -18,7 +18,7 @@ internal static class IndexFileDumper
         if (kind.BaseOffset is null)
             output.WriteLine("Base offset unknown (the file name is not a 20-digit offset): offsets are relative");
         long baseOffset = kind.BaseOffset ?? 0;
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadShared(path);
         int slots = bytes.Length / kind.EntrySize;
         int used = 0;
         while (used < slots && bytes.AsSpan(used * kind.EntrySize, kind.EntrySize).ContainsAnyExcept((byte)0))
@@ -68,6 +68,15 @@ internal static class IndexFileDumper
             output.WriteLine(Invariant($"Found {partial} invalid bytes at the end of {Path.GetFileName(path)}: a partial {kind.EntrySize}-byte entry"));
         }
         return new DumpReport(problem);
+    }
+
+    /// <summary>The whole file, read while a Broker may hold it open for writing (its active segment's indexes).</summary>
+    private static byte[] ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        byte[] bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        return bytes;
     }
 
     private static string Describe(SegmentFileKind kind, long offset, long other) =>
