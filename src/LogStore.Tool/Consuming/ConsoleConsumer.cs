@@ -4,7 +4,7 @@ namespace LogStore.Tool.Consuming;
 /// The consuming loop of <c>consume</c>, as kafka-console-consumer's: print records until --max is reached or the
 /// end of the log (after --timeout-ms), then, with a group, commit the positions reached, so the next run resumes
 /// after the last record printed. Auto-commit is off: only what was printed is committed. Ctrl+C ends the loop the
-/// same way. Not thread-safe; one per command.
+/// same way.
 /// </summary>
 internal static class ConsoleConsumer
 {
