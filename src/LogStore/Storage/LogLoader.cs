@@ -42,10 +42,13 @@ internal static partial class LogLoader
             {
                 string prefix = LogFileNames.FileNamePrefix(segment.BaseOffset);
                 bool indexesExist = names.Contains(prefix + LogFileNames.IndexSuffix) && names.Contains(prefix + LogFileNames.TimeIndexSuffix);
-                if (!indexesExist && segment.SizeInBytes > 0)
+                if (!indexesExist)
                 {
+                    // An empty segment (a new partition's first) gets empty indexes: after a clean shutdown nothing
+                    // else creates them before the active segment's indexes are validated below.
                     segment.RebuildIndexes();
-                    LogStoreLog.IndexRebuilt(logger, segment.Log.FilePath);
+                    if (segment.SizeInBytes > 0)
+                        LogStoreLog.IndexRebuilt(logger, segment.Log.FilePath);
                 }
             }
 
