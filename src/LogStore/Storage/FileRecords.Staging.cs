@@ -42,12 +42,13 @@ internal sealed partial class FileRecords
         try
         {
             if (_staged.Count == 1)
-                RandomAccess.Write(handle, _staged[0].Span, position);
+                _files.Write(handle, _staged[0].Span, position, FilePath);
             else
-                RandomAccess.Write(handle, _staged, position);
+                _files.Write(handle, _staged, position, FilePath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            TryTruncateTail(position);
             throw new StorageException($"Cannot append {length} bytes at position {position}: {e.Message}", FilePath, e);
         }
         finally
