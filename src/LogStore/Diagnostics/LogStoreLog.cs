@@ -34,4 +34,10 @@ internal static partial class LogStoreLog
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
     public static partial void TopicDeleted(ILogger logger, string topic);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partitions")]
+    public static partial void TopicCreated(ILogger logger, string topic, int partitions);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Incremented the log start offset of {Partition} to {LogStartOffset} (DeleteRecords)")]
+    public static partial void LogStartOffsetIncremented(ILogger logger, TopicPartition partition, long logStartOffset);
 }
