@@ -109,6 +109,7 @@ public sealed partial class Broker
         _configs.Save(name, config);
         Topic topic = OpenTopic(name, config);
         _topics = new Dictionary<string, Topic>(_topics, StringComparer.Ordinal) { [name] = topic };
+        LogStoreLog.TopicCreated(_logger, name, config.Partitions);
         return topic;
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LogStore.Clients.Groups;
+using LogStore.Diagnostics;
 
 namespace LogStore.Clients;
 
@@ -131,6 +132,8 @@ internal sealed partial class Consumer<TKey, TValue>
             message.Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(timestamp);
         if (record.HeaderCount > 0)
             message.Headers = CopyHeaders(record);
+        if (LogStoreTracing.IsEnabled)
+            LogStoreTracing.Received(state.Id, record.Offset, _options.GroupId);
         return new ConsumeResult<TKey, TValue>(state.Id, record.Offset, message);
     }
 

@@ -1,4 +1,5 @@
 using LogStore.Clients.Groups;
+using LogStore.Diagnostics;
 
 namespace LogStore.Clients;
 
@@ -61,6 +62,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyIsShared = typeof(TKey) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(keyDeserializer, Deserializers.ReadOnlyMemory);
         _valueIsShared = typeof(TValue) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(valueDeserializer, Deserializers.ReadOnlyMemory);
         _fetcher = new Fetcher(options, _time, shareBuffers: _keyIsShared || _valueIsShared);
+        LogStoreMetrics.TrackConsumer(_fetcher, options.GroupId);
         if (options.GroupId is not null && options.EnableAutoCommit)
         {
             _autoCommitTimer = _time.CreateTimer(static state => ((PollSignal)state!).Raise(PollSignal.AutoCommitDue),
@@ -201,6 +203,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         finally
         {
             _mode = AssignmentMode.None;
+            LogStoreMetrics.UntrackConsumer(_fetcher);
             _fetcher.Dispose();
             _disposing.Dispose();
         }

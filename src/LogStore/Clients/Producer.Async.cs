@@ -27,7 +27,7 @@ internal sealed partial class Producer<TKey, TValue>
     /// The fast path appends synchronously and returns the delivery's pooled awaitable; only a wait for buffer memory
     /// goes async (<see cref="AppendWhenBufferFreeAsync"/>), with the serialized bytes copied out of the thread's scratch.
     /// </summary>
-    private ValueTask<DeliveryResult> ProduceAsync(string topic, int explicitPartition, Message<TKey, TValue> message, CancellationToken cancellationToken)
+    private ValueTask<DeliveryResult> ProduceCoreAsync(string topic, int explicitPartition, Message<TKey, TValue> message, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<DeliveryResult>(cancellationToken);

@@ -57,8 +57,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// <summary>The buffer pool, for tests.</summary>
     internal BufferPool Pool => _pool;
 
-    /// <inheritdoc/>
-    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null)
+    /// <summary>Produce without a span (<see cref="Produce"/> decides).</summary>
+    private void ProduceCore(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(message);

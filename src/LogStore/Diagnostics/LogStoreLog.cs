@@ -2,7 +2,12 @@ using Microsoft.Extensions.Logging;
 
 namespace LogStore.Diagnostics;
 
-/// <summary>Every message LogStore logs, with fixed event ids so operators can alert on them.</summary>
+/// <summary>
+/// The broker's and partitions' lifecycle messages (event ids 1001-1099), with fixed event ids so operators can alert on
+/// them. The other ranges, each in its layer's own log class: 1101-1199 retention and compaction (RetentionLog),
+/// 1201-1299 storage failures (StorageLog), 2001-2099 kept for replication, 3001-3099 consumer groups (GroupLog),
+/// 4001-4099 the producer (ProducerLog). Every logger's category is <c>"LogStore"</c>.
+/// </summary>
 internal static partial class LogStoreLog
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Opened {Partition}: {Segments} segments, log start {LogStartOffset}, log end {LogEndOffset}, recovery point {RecoveryPoint}")]
@@ -34,4 +39,10 @@ internal static partial class LogStoreLog
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
     public static partial void TopicDeleted(ILogger logger, string topic);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partitions")]
+    public static partial void TopicCreated(ILogger logger, string topic, int partitions);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Incremented the log start offset of {Partition} to {LogStartOffset} (DeleteRecords)")]
+    public static partial void LogStartOffsetIncremented(ILogger logger, TopicPartition partition, long logStartOffset);
 }

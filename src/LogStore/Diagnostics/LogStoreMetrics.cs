@@ -18,10 +18,24 @@ namespace LogStore.Diagnostics;
 /// <item><term><c>logstore.log.size</c></term><description>Observable gauge: bytes of every segment of each open partition.</description></item>
 /// <item><term><c>logstore.fsyncs</c></term><description>Counter of partition flushes that fsynced segments.</description></item>
 /// <item><term><c>logstore.fsync.duration</c></term><description>Histogram of those flushes' durations, in seconds.</description></item>
+/// <item><term><c>logstore.records.appended</c></term><description>Counter of records appended (producers' batches and
+/// <c>Partition.AppendAsync</c>), added once per append call, never per record.</description></item>
+/// <item><term><c>logstore.bytes.appended</c></term><description>Counter of bytes of the batches appended, as stored.</description></item>
+/// <item><term><c>logstore.append.duration</c></term><description>Histogram of append calls' durations (waiting for the
+/// partition's write lock, validating, writing to the page cache; not the fsync a flush policy may add), in seconds.</description></item>
+/// <item><term><c>logstore.records.read</c></term><description>Counter of records in the batches read (consumers' fetches,
+/// <c>Partition.ReadAsync</c>, the group coordinator's loads); a fetch returns whole batches, so records before the
+/// offset asked for are counted too, as Kafka's fetch metrics do.</description></item>
+/// <item><term><c>logstore.bytes.read</c></term><description>Counter of bytes of those batches.</description></item>
+/// <item><term><c>logstore.segment.count</c></term><description>Observable gauge: segments of each open partition.</description></item>
+/// <item><term><c>logstore.consumer.lag</c></term><description>Observable gauge: the high watermark less the position of
+/// every partition assigned to an open consumer whose position is known, tagged <c>logstore.consumer.group</c> too when
+/// the consumer has a group. Consumers are held weakly and dropped when disposed.</description></item>
 /// </list>
-/// Thread-safe. Nothing is measured, and nothing allocated, while no listener is enabled.
+/// Thread-safe. Nothing is measured, and nothing allocated, while no listener is enabled. Traces come from the
+/// <see cref="System.Diagnostics.ActivitySource"/> named <c>"LogStore"</c> (<see cref="LogStoreTracing"/>).
 /// </summary>
-internal static class LogStoreMetrics
+internal static partial class LogStoreMetrics
 {
     /// <summary>The meter's name, for <c>AddMeter("LogStore")</c>.</summary>
     public const string MeterName = "LogStore";
@@ -47,14 +61,41 @@ internal static class LogStoreMetrics
     private static readonly Histogram<double> FsyncDuration =
         Meter.CreateHistogram<double>("logstore.fsync.duration", "s", "Duration of a partition flush (fsync of its dirty segments).");
 
+    // Appends take microseconds, fsyncs milliseconds: the default buckets (0 to 10,000) would put them all in the first.
+    private static readonly InstrumentAdvice<double> DurationAdvice = new()
+    {
+        HistogramBucketBoundaries = [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    };
+
+    // The traffic instruments: all created here, as one file's static fields initialise in order after Meter.
+    private static readonly Counter<long> RecordsAppended =
+        Meter.CreateCounter<long>("logstore.records.appended", "{record}", "Records appended to partitions.");
+
+    private static readonly Counter<long> BytesAppended =
+        Meter.CreateCounter<long>("logstore.bytes.appended", "By", "Bytes of the batches appended to partitions.");
+
+    private static readonly Histogram<double> AppendDuration = Meter.CreateHistogram("logstore.append.duration", "s",
+        "Duration of an append call: lock wait, validation and the write to the page cache.", tags: null, DurationAdvice);
+
+    private static readonly Counter<long> RecordsRead =
+        Meter.CreateCounter<long>("logstore.records.read", "{record}", "Records in the batches read from partitions.");
+
+    private static readonly Counter<long> BytesRead =
+        Meter.CreateCounter<long>("logstore.bytes.read", "By", "Bytes of the batches read from partitions.");
+
     private static readonly Lock BrokersLock = new();
     private static readonly List<Broker> Brokers = [];
 
     // Partitions are small numbers: boxing each once keeps tagging allocation-free.
     private static readonly object[] BoxedPartitions = CreateBoxedPartitions(1024);
 
-    static LogStoreMetrics() =>
+    static LogStoreMetrics()
+    {
         Meter.CreateObservableGauge("logstore.log.size", ObserveLogSizes, "By", "Bytes of all segments of a partition.");
+        Meter.CreateObservableGauge("logstore.segment.count", ObserveSegmentCounts, "{segment}", "Segments of a partition.");
+        Meter.CreateObservableGauge("logstore.consumer.lag", ObserveConsumerLag, "{record}",
+            "Records between a consumer's position and the partition's high watermark.");
+    }
 
     /// <summary>Adds a broker's partitions to <c>logstore.log.size</c>.</summary>
     public static void Register(Broker broker)
@@ -104,7 +145,13 @@ internal static class LogStoreMetrics
         return tags;
     }
 
-    private static IEnumerable<Measurement<long>> ObserveLogSizes()
+    private static IEnumerable<Measurement<long>> ObserveLogSizes() =>
+        ObservePartitions(static partition => partition.Log.SizeInBytes);
+
+    private static IEnumerable<Measurement<long>> ObserveSegmentCounts() =>
+        ObservePartitions(static partition => partition.Log.Segments.Count);
+
+    private static List<Measurement<long>> ObservePartitions(Func<Partition, long> measure)
     {
         Broker[] brokers;
         lock (BrokersLock)
@@ -117,7 +164,7 @@ internal static class LogStoreMetrics
                 foreach (Partition partition in topic.Partitions)
                 {
                     if (!partition.Log.IsClosed)
-                        measurements.Add(new Measurement<long>(partition.Log.SizeInBytes, Tags(partition.Id)));
+                        measurements.Add(new Measurement<long>(measure(partition), Tags(partition.Id)));
                 }
             }
         }

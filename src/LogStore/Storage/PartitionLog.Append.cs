@@ -38,6 +38,7 @@ internal sealed partial class PartitionLog
     {
         error = null;
         int appended = 0;
+        long started = LogStoreMetrics.AppendStarting(_time);
         lock (_writeLock)
         {
             ThrowIfClosed();
@@ -82,6 +83,7 @@ internal sealed partial class PartitionLog
                 // A failed write or roll: what was written before stays appended; the failure is the next batch's.
                 error = e;
             }
+            LogStoreMetrics.RecordAppend(Id, batches[..appended], _time, started);
             if (appended > 0)
             {
                 WakeReaders();

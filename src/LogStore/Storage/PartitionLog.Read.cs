@@ -1,3 +1,5 @@
+using LogStore.Diagnostics;
+
 namespace LogStore.Storage;
 
 internal sealed partial class PartitionLog
@@ -21,7 +23,7 @@ internal sealed partial class PartitionLog
             if (offset == logEnd)
                 return FetchResult.Empty(Id, logEnd, logStart);
             if (TryRead(segments, offset, maxBytes, logEnd, logStart, out FetchResult? result))
-                return result ?? FetchResult.Empty(Id, logEnd, logStart);
+                return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, logEnd, logStart));
             // A segment was deleted or swapped by the cleaner since the snapshot: look again.
         }
     }

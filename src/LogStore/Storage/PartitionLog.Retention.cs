@@ -89,6 +89,7 @@ internal sealed partial class PartitionLog
                 Volatile.Write(ref _logStartOffset, beforeOffset);
             }
             WriteLogStartCheckpoint(required: true);
+            LogStoreLog.LogStartOffsetIncremented(_logger, Id, beforeOffset);
             DeleteSegmentsWhile(RetentionReason.LogStartOffset);
             return LogStartOffset;
         }
