@@ -12,29 +12,13 @@ namespace LogStore.Tests.Reliability;
 public sealed class CrashLoopTests
 {
     /// <summary>The CI setting: every mode, 95 kills in all (producer 30, roll 20, retention 15, compaction 15,
-    /// consumer commits 15).</summary>
+    /// consumer commits 15). The soak setting (hundreds of kills) is the soak tool's (tests/LogStore.Soak).</summary>
     [TestCase("producer", 30, 300, 5101)]
     [TestCase("roll", 20, 80, 5102)]
     [TestCase("retention", 15, 150, 5103)]
     [TestCase("compact", 15, 150, 5104)]
     [TestCase("consume", 15, 60, 5105)]
     public async Task CrashLoop_SigkillAtRandomMoments_EveryAcknowledgedRecordSurvivesIntact(string mode, int kills, int maxAcksBetweenKills, int seed)
-    {
-        CrashLoopFigures figures = await CrashLoopRunner.RunAsync(mode, kills, maxAcksBetweenKills, seed);
-        TestContext.Out.WriteLine(figures.ToString());
-        CrashLoopRunner.AssertModeExercised(figures);
-    }
-
-    /// <summary>The soak setting (≥ 200 kills per mode): run with <c>--filter "TestCategory=Soak"</c>, or run the soak
-    /// tool (tests/LogStore.Soak), which also runs the other long suites.</summary>
-    [Explicit("Soak: minutes long")]
-    [Category("Soak")]
-    [TestCase("producer", 200, 400, 6101)]
-    [TestCase("roll", 200, 80, 6102)]
-    [TestCase("retention", 200, 200, 6103)]
-    [TestCase("compact", 200, 200, 6104)]
-    [TestCase("consume", 200, 100, 6105)]
-    public async Task CrashLoop_Soak_EveryAcknowledgedRecordSurvivesIntact(string mode, int kills, int maxAcksBetweenKills, int seed)
     {
         CrashLoopFigures figures = await CrashLoopRunner.RunAsync(mode, kills, maxAcksBetweenKills, seed);
         TestContext.Out.WriteLine(figures.ToString());

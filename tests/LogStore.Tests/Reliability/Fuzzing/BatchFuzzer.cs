@@ -217,6 +217,16 @@ internal sealed class FuzzFigures
 
     public long Count(FuzzOutcome outcome) => _outcomes[(int)outcome];
 
+    /// <summary>Cases whose input was damaged or hostile: every family but the <c>valid</c> batches.</summary>
+    public long Damaged
+    {
+        get
+        {
+            lock (_lock)
+                return Cases - _families.GetValueOrDefault("valid");
+        }
+    }
+
     public override string ToString()
     {
         lock (_lock)
