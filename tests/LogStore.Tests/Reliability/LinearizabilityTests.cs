@@ -21,9 +21,10 @@ public sealed class LinearizabilityTests
     [TestCase(400, 7001)]
     [TestCase(1000, 7002)]
     [TestCase(1000, 7003)]
+    [CancelAfter(60_000)]
     public async Task ProducersConsumersRollsAndRetention_EachPartitionHasOneHistoryEveryConsumerFollows(int recordsPerProducer, int seed)
     {
-        LinearizabilityFigures figures = await LinearizabilityRun.RunAsync(recordsPerProducer, seed);
+        LinearizabilityFigures figures = await LinearizabilityRun.RunAsync(recordsPerProducer, seed, TestContext.CurrentContext.CancellationToken);
 
         TestContext.Out.WriteLine(figures.ToString());
         Assert.That(figures.MinLogStartOffset, Is.Positive, "retention never deleted a segment of some partition");
