@@ -21,6 +21,8 @@ internal static class SoakSteps
         ["consume"] = 100,
     };
 
+    private static readonly TimeSpan s_roundTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>Kills of a mode from which its effects (rolls, commits) must show.</summary>
     private const int MinKillsToCheckExercised = 5;
 
@@ -72,7 +74,11 @@ internal static class SoakSteps
             int seed = unchecked(options.Seed * 7919 + round);
             bool passed = await RunAsync($"linearizability round {round + 1}/{options.LinearizabilityRounds} (seed {seed})", summary, async () =>
             {
-                LinearizabilityFigures figures = await LinearizabilityRun.RunAsync(RecordsPerProducer, seed, cancellationToken);
+                // A round takes about a second: one still running after s_roundTimeout is stuck (a consumer that never
+                // reaches the log end), which is a failure, not a wait.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(s_roundTimeout);
+                LinearizabilityFigures figures = await LinearizabilityRun.RunAsync(RecordsPerProducer, seed, timeout.Token);
                 summary.Add(figures);
                 return figures.ToString();
             });
@@ -93,7 +99,8 @@ internal static class SoakSteps
         }
         catch (OperationCanceledException)
         {
-            summary.Failures.Add($"{step}: cancelled after {clock.Elapsed.TotalSeconds:F0} s");
+            summary.Failures.Add($"{step}: cancelled or timed out after {clock.Elapsed.TotalSeconds:F0} s");
+            Console.WriteLine($"{step}: cancelled or timed out");
         }
 #pragma warning disable CA1031 // any exception is the step's failure, reported with the seed that reproduces it
         catch (Exception e)
