@@ -13,6 +13,9 @@ internal static class CrashRecords
     /// <summary>The topic the host produces to.</summary>
     public const string Topic = "crash";
 
+    /// <summary>The consumer group of the <c>consume</c> mode.</summary>
+    public const string Group = "crash-group";
+
     /// <summary>Distinct keys on the compacted topic: few, so the cleaner has plenty to remove.</summary>
     public const int CompactKeys = 16;
 
@@ -55,6 +58,7 @@ internal static class CrashRecords
             SegmentBytes = 4 << 10, IndexIntervalBytes = 128, FlushMessages = 1, RetentionTime = null, SegmentIndexBytes = IndexBytes,
             CleanupPolicy = CleanupPolicy.Compact, MinCleanableDirtyRatio = 0, DeleteRetentionTime = TimeSpan.Zero,
         },
-        _ => throw new ArgumentException($"Unknown mode '{mode}': producer, roll, retention or compact.", nameof(mode)),
+        "consume" => new TopicConfig { SegmentBytes = 16 << 10, IndexIntervalBytes = 256, FlushMessages = 1, RetentionTime = null, SegmentIndexBytes = IndexBytes },
+        _ => throw new ArgumentException($"Unknown mode '{mode}': producer, roll, retention, compact or consume.", nameof(mode)),
     };
 }

@@ -4,14 +4,14 @@ using LogStore;
 using LogStore.CrashHost;
 
 // The child of the crash-loop test (tests/LogStore.Tests/Reliability/CrashLoopTests.cs, tests/RELIABILITY.md).
-// Usage: LogStore.CrashHost <dataDirectory> <producer|roll|retention|compact> <seed>
+// Usage: LogStore.CrashHost <dataDirectory> <producer|roll|retention|compact|consume> <seed>
 // Opens the store, continues the sequence from the last record in the log, and produces until it is killed, writing
 // "START <logEndOffset> <nextSeq>" once and then "ACK <offset> <seq>" for each record only after its delivery
 // completed durably (flush.messages=1: the append fsyncs before it returns). Nothing here derives the next sequence
 // number from the log end offset, so a lost, duplicated or reused offset shows up as seq != offset in the checker.
 if (args.Length != 3)
 {
-    Console.Error.WriteLine("usage: LogStore.CrashHost <dataDirectory> <producer|roll|retention|compact> <seed>");
+    Console.Error.WriteLine("usage: LogStore.CrashHost <dataDirectory> <producer|roll|retention|compact|consume> <seed>");
     return 2;
 }
 
@@ -32,6 +32,10 @@ Topic topic = await broker.GetOrCreateTopicAsync(CrashRecords.Topic, config);
 Partition partition = topic.Partitions[0];
 long nextSeq = await LastSeqAsync(partition) + 1;
 WriteLine(stdout, $"START {partition.LogEndOffset} {nextSeq}");
+
+// Consumer-group commits under kill (CommitMode.cs).
+if (mode == "consume")
+    return await CommitMode.RunAsync(broker, partition, random, nextSeq, stdout);
 
 if (mode == "producer")
 {

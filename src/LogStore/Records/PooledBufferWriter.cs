@@ -10,13 +10,22 @@ namespace LogStore.Records;
 /// <remarks>
 /// <para>An optional <see cref="MaxLength"/> caps how many bytes may be written; going past it throws
 /// <see cref="CorruptRecordException"/>, because the cap exists to stop a hostile or damaged compressed
-/// block from inflating without bound. Capacity may overshoot the cap by at most one size hint.</para>
+/// block from inflating without bound. A capped writer never rents more than the cap (rounded up to the
+/// pool's power-of-two bucket), so a bomb costs at most twice the cap in pool misses: near the cap,
+/// <see cref="GetSpan"/> and <see cref="GetMemory"/> return what room is left below it, which may be less
+/// than the size hint, and at the cap a small overflow area, so that a decoder with more output writes
+/// there and its <see cref="Advance"/> throws, while a decoder that is done reads an end (never an empty
+/// span, which stream copies take for the end of their input).</para>
 /// <para>Not thread-safe: one owner at a time. <see cref="Dispose"/> returns the array to the pool; the
 /// writer must not be used after that, and spans obtained from it must not outlive it.</para>
 /// </remarks>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumGrowth = 256;
+
+    /// <summary>Where a capped writer at its cap lets a decoder write, so that its Advance fails. What lands here
+    /// is never read, so threads sharing it race harmlessly.</summary>
+    private static readonly byte[] s_overflow = new byte[4096];
 
     private byte[] _buffer;
     private int _written;
@@ -58,7 +67,8 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         _written = length;
     }
 
-    /// <summary>Makes room for <paramref name="additional"/> bytes past the written ones.</summary>
+    /// <summary>Makes room for <paramref name="additional"/> bytes past the written ones (a capped writer: at most up
+    /// to its cap).</summary>
     public void EnsureCapacity(int additional)
     {
         if (additional > _buffer.Length - _written)
@@ -83,14 +93,16 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+
+        // The cap first: past it, the bytes may sit in the overflow area rather than in the buffer.
+        if ((long)_written + count > MaxLength)
+        {
+            throw LimitExceeded((long)_written + count);
+        }
+
         if (count > _buffer.Length - _written)
         {
             throw new InvalidOperationException("Advanced past the end of the buffer obtained from GetSpan.");
-        }
-
-        if (_written + count > MaxLength)
-        {
-            throw LimitExceeded((long)_written + count);
         }
 
         _written += count;
@@ -100,7 +112,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         EnsureCapacity(Math.Max(sizeHint, 1));
-        return _buffer.AsMemory(_written);
+        return _written < _buffer.Length ? _buffer.AsMemory(_written) : s_overflow;
     }
 
     /// <inheritdoc/>
@@ -115,6 +127,10 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         if (sizeHint > _buffer.Length - _written)
         {
             Grow(sizeHint);
+            if (_written == _buffer.Length)
+            {
+                return s_overflow;
+            }
         }
 
         return _buffer.AsSpan(_written);
@@ -138,13 +154,24 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long needed = (long)_written + additional;
+        if (needed > MaxLength && MaxLength < Array.MaxLength)
+        {
+            // Capped: room beyond the cap could only be filled by bytes Advance refuses, and renting it
+            // would double the cost of a bomb (a 64 MiB cap plus one chunk rents a 128 MiB array).
+            if (_buffer.Length >= MaxLength)
+            {
+                return;
+            }
+
+            needed = MaxLength;
+        }
+
         if (needed > Array.MaxLength)
         {
             throw new InvalidOperationException($"A buffer of {needed} bytes is larger than the largest array .NET allows.");
         }
 
-        // Doubling keeps the copies amortized O(1) per byte; the cap stops doubling past MaxLength,
-        // but never below what was asked for (Advance enforces the cap on what is actually written).
+        // Doubling keeps the copies amortized O(1) per byte; the cap stops doubling past MaxLength.
         long doubled = Math.Min(Math.Max((long)_buffer.Length * 2, MinimumGrowth), MaxLength);
         int newSize = (int)Math.Max(needed, doubled);
         byte[] bigger = ArrayPool<byte>.Shared.Rent(newSize);

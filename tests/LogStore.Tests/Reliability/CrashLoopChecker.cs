@@ -24,6 +24,9 @@ internal sealed class CrashLoopChecker
         _compact = CrashRecords.Config(mode).CleanupPolicy != CleanupPolicy.Delete;
     }
 
+    /// <summary>The consumer-commit checks of the <c>consume</c> mode (idle in the other modes).</summary>
+    public CommitChecker Commits { get; } = new();
+
     public long AcknowledgedRecords => _acknowledged.Count;
 
     public long RecordsVerified { get; private set; }
@@ -37,8 +40,16 @@ internal sealed class CrashLoopChecker
     /// <summary>The most segments seen at one check.</summary>
     public int MaxSegments { get; private set; }
 
-    /// <summary>A child's own view: it continued where the log ended and acknowledged dense offsets, each its seq.</summary>
-    public void AcceptRun(int round, (long LogEndOffset, long NextSeq) start, List<(long Offset, long Seq)> acks)
+    /// <summary>A child's own view: it continued where the log ended and acknowledged dense offsets, each its seq;
+    /// in the consume mode, its commits too (<see cref="CommitChecker.AcceptRun"/>).</summary>
+    public void AcceptRun(int round, ChildRun run)
+    {
+        AcceptRecords(round, run.Start, run.Acks);
+        if (_mode == "consume")
+            Commits.AcceptRun(round, run);
+    }
+
+    private void AcceptRecords(int round, (long LogEndOffset, long NextSeq) start, List<(long Offset, long Seq)> acks)
     {
         Assert.That(start.NextSeq, Is.EqualTo(start.LogEndOffset),
             $"Round {round}: the child found log end offset {start.LogEndOffset} but the last record's sequence says {start.NextSeq - 1}.");
@@ -72,6 +83,8 @@ internal sealed class CrashLoopChecker
         MaxCompactedAway = Math.Max(MaxCompactedAway, end - start - present.Count);
         MaxSegments = Math.Max(MaxSegments, partition.Segments.Count);
         await CheckIndexesAsync(partition, start, end, present, where);
+        if (_mode == "consume")
+            await Commits.CheckAsync(broker, end, where);
 
         // Nothing lies past the log end: a read there is empty, a read beyond it out of range.
         using (FetchResult atEnd = await partition.ReadAsync(end, 1 << 16))
@@ -149,21 +162,7 @@ internal sealed class CrashLoopChecker
     /// entry's offset, inside the log), and reads of offsets across each segment return the batch holding them.</summary>
     private async Task CheckIndexesAsync(Partition partition, long start, long end, HashSet<long> present, string where)
     {
-        foreach (LogSegment segment in partition.Log.Segments.Snapshot)
-        {
-            segment.EnsureIndexesValid();
-            OffsetIndex index = segment.OffsetIndex.Get();
-            long previousEntry = -1;
-            for (int i = 0; i < index.Entries; i++)
-            {
-                OffsetPosition entry = index.Entry(i);
-                Assert.That(entry.Offset, Is.GreaterThan(previousEntry), $"{where}: {segment} index entries do not increase.");
-                Assert.That(entry.Position, Is.LessThan(segment.SizeInBytes), $"{where}: {segment} index entry {entry} points past the log.");
-                RecordBatch batch = ReadBatchAt(segment, entry.Position, where);
-                Assert.That(batch.LastOffset, Is.EqualTo(entry.Offset), $"{where}: {segment} index entry {entry} names the batch [{batch.BaseOffset}, {batch.LastOffset}].");
-                previousEntry = entry.Offset;
-            }
-        }
+        CheckOffsetIndexes(partition, where);
 
         foreach (SegmentInfo info in partition.Segments)
         {
@@ -184,6 +183,27 @@ internal sealed class CrashLoopChecker
                 if (present.Contains(offset))
                     Assert.That(batch.BaseOffset, Is.LessThanOrEqualTo(offset), $"{where}: a read at {offset} returned [{batch.BaseOffset}, {batch.LastOffset}].");
                 RecordsVerified++;
+            }
+        }
+    }
+
+    /// <summary>Each segment's offset index agrees with its log: entries increase, and each names a valid batch
+    /// inside the log whose last offset is the entry's offset.</summary>
+    internal static void CheckOffsetIndexes(Partition partition, string where)
+    {
+        foreach (LogSegment segment in partition.Log.Segments.Snapshot)
+        {
+            segment.EnsureIndexesValid();
+            OffsetIndex index = segment.OffsetIndex.Get();
+            long previousEntry = -1;
+            for (int i = 0; i < index.Entries; i++)
+            {
+                OffsetPosition entry = index.Entry(i);
+                Assert.That(entry.Offset, Is.GreaterThan(previousEntry), $"{where}: {segment} index entries do not increase.");
+                Assert.That(entry.Position, Is.LessThan(segment.SizeInBytes), $"{where}: {segment} index entry {entry} points past the log.");
+                RecordBatch batch = ReadBatchAt(segment, entry.Position, where);
+                Assert.That(batch.LastOffset, Is.EqualTo(entry.Offset), $"{where}: {segment} index entry {entry} names the batch [{batch.BaseOffset}, {batch.LastOffset}].");
+                previousEntry = entry.Offset;
             }
         }
     }
