@@ -106,6 +106,7 @@ public sealed class TmpfsDiskFullTests
         {
             Partition p = (await broker.CreateTopicAsync("t", Config)).Partitions[0];
             (end, StorageException failure) = await Fill(p);
+            TestContext.Out.WriteLine($"The {MountBytes >> 20} MiB tmpfs was full after {end:N0} records of {ValueSize} B: {failure.Message}");
             Assert.That(end, Is.GreaterThan(0));
             Assert.That(failure.FilePath, Does.StartWith(_data), failure.Message);
             Assert.That(failure.InnerException, Is.InstanceOf<IOException>());
