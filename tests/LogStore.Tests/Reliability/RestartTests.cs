@@ -122,6 +122,67 @@ public sealed class RestartTests
     }
 
     [Test]
+    public async Task OpenAsync_AfterCrashWithoutCheckpoint_ValidatesEverySegmentButRewritesOnlyTheDamagedIndex()
+    {
+        const int Segments = 20;
+        const int BatchesPerSegment = 6;
+        using var source = new TempDirectory();
+        long end;
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = source.Path }))
+        {
+            Partition p = (await broker.CreateTopicAsync("t", new TopicConfig
+            {
+                SegmentRollTime = TimeRolled.SegmentRollTime, RetentionTime = null, SegmentIndexBytes = TimeRolled.SegmentIndexBytes, IndexIntervalBytes = 128,
+            })).Partitions[0];
+            for (int segment = 0; segment < Segments; segment++)
+            {
+                for (int b = 0; b < BatchesPerSegment; b++)
+                    await p.AppendAsync(Batch(p.LogEndOffset, Batches.BaseTime + segment * RollStep + b));
+            }
+            end = p.LogEndOffset;
+            Assert.That(p.Segments, Has.Count.EqualTo(Segments));
+        }
+        // A crash with no usable checkpoint: everything is past the recovery point.
+        File.Delete(source.Combine(CleanMarker));
+        File.Delete(source.Combine("t-0", "partition.checkpoint"));
+        string partition = source.Combine("t-0");
+        string Index(int segment, string suffix) =>
+            Path.Combine(partition, (segment * BatchesPerSegment * 4L).ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + suffix);
+        string damaged = Index(5, ".index");
+        byte[] original = File.ReadAllBytes(damaged);
+        Assert.That(original.Length, Is.GreaterThanOrEqualTo(16), "the segment has index entries");
+        byte[] shifted = [.. original];
+        shifted[7]++; // the first entry's position now points one byte into a batch: well formed, but wrong
+        File.WriteAllBytes(damaged, shifted);
+        var untouched = Snapshot(partition, f => (f.EndsWith(".index", StringComparison.Ordinal) || f.EndsWith(".timeindex", StringComparison.Ordinal))
+            && !f.StartsWith(Index(5, ""), StringComparison.Ordinal) && !f.StartsWith(Index(Segments - 1, ""), StringComparison.Ordinal));
+        Assert.That(untouched, Has.Count.EqualTo(2 * (Segments - 2)), "all indexes but the damaged segment's and the active one's");
+        var logs = new CapturingLoggerFactory();
+
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = source.Path, LoggerFactory = logs }))
+        {
+            Partition p = broker.Topics.Single().Partitions[0];
+            Assert.That(logs.Events(1007).Single()["Segments"], Is.EqualTo(Segments), "every segment was validated");
+            Assert.That(File.ReadAllBytes(damaged), Is.EqualTo(original), "the wrong index was rebuilt from its log");
+            foreach ((string file, (byte[] bytes, DateTime written)) in untouched)
+            {
+                Assert.That(File.GetLastWriteTimeUtc(file), Is.EqualTo(written), $"{Path.GetFileName(file)} was rewritten");
+                Assert.That(File.ReadAllBytes(file), Is.EqualTo(bytes), $"{Path.GetFileName(file)} changed");
+            }
+            await AssertDense(p, end);
+            for (long offset = 0; offset < end; offset += 3)
+            {
+                using FetchResult fetch = await p.ReadAsync(offset, 1);
+                foreach (RecordBatch first in fetch)
+                {
+                    Assert.That(offset, Is.InRange(first.BaseOffset, first.LastOffset), $"the read at {offset} starts at the batch holding it");
+                    break;
+                }
+            }
+        }
+    }
+
+    [Test]
     public async Task CleanShutdownMarker_ExistsOnlyBetweenACompleteCloseAndTheNextOpen()
     {
         using var dir = new TempDirectory();
