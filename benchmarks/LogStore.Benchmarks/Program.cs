@@ -10,5 +10,15 @@ namespace LogStore.Benchmarks;
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>Runs the BenchmarkDotNet classes, or with a first argument <c>restart</c> the restart-time benchmark
+    /// (see <see cref="RestartBenchmark"/>; <c>restart-child</c> is its killed child).</summary>
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "restart")
+            return RestartBenchmark.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "restart-child")
+            return RestartBenchmark.Child(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

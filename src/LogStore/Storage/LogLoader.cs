@@ -12,7 +12,8 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// Opens a partition directory and, after an unclean stop, recovers it (Kafka's LogLoader). Leftover temporary
 /// files are removed; every segment from the one holding the checkpointed recovery point on is validated batch by
 /// batch and truncated at the first invalid byte, and segments after a damaged one are deleted; indexes that are
-/// missing are rebuilt. Segments before the recovery point are trusted and not read at all, so opening costs
+/// missing are rebuilt, and so are those of the validated segments unless a rolled segment's indexes agree with its
+/// batches (then they are kept untouched). Segments before the recovery point are trusted and not read at all, so opening costs
 /// nothing per flushed segment. After a clean shutdown nothing is recovered, but the active segment's tail (the batches
 /// after its last index entry, CRC included) is checked, and the segment is recovered when that tail is damaged: a file
 /// changed after the close must not make reads fail or appends land behind garbage. Recovery never appends; appends
@@ -97,13 +98,26 @@ internal static partial class LogLoader
         for (int i = first; i < segments.Count; i++)
         {
             LogSegment segment = segments[i];
+            bool last = i == segments.Count - 1;
+            scanned++;
+            // A rolled segment whose batches and indexes all check out keeps its index files untouched.
+            if (!last && segment.TryValidateKeepingIndexes())
+            {
+                nextOffset = Math.Max(nextOffset, segment.ReadNextOffset());
+                if (segments[i + 1].BaseOffset < nextOffset)
+                {
+                    DeleteFrom(segments, i + 1, tp, logger);
+                    segment.MakeActive();
+                    break;
+                }
+                continue;
+            }
             segment.MakeActive();
             RecoveryResult result = segment.Recover();
-            scanned++;
             bool damaged = result.BytesDropped > 0;
             if (damaged)
                 LogStoreLog.SegmentTruncated(logger, segment.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? "invalid batch");
-            if (i < segments.Count - 1)
+            if (!last)
                 segment.OnBecomeInactive();
             nextOffset = Math.Max(nextOffset, segment.ReadNextOffset());
             // Whatever follows damage was written after bytes that never reached the disk, and a next segment that
