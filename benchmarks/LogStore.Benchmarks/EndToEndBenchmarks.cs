@@ -133,7 +133,7 @@ public class EndToEndBenchmarks
         await log.CommitAsync();
     }
 
-    [GlobalSetup(Target = nameof(LogStoreConsume))]
+    [GlobalSetup(Targets = [nameof(LogStoreConsume), nameof(LogStoreConsumeMemory)])]
     public void SetupConsume()
     {
         Prepare();
@@ -146,6 +146,7 @@ public class EndToEndBenchmarks
         producer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _broker.FlushAsync().AsTask().GetAwaiter().GetResult();
         Check(LogStoreConsume().GetAwaiter().GetResult());
+        Check(LogStoreConsumeMemory().GetAwaiter().GetResult());
     }
 
     /// <summary>Every record read back as a Message by a consumer assigned the partition from offset 0.</summary>
@@ -160,6 +161,29 @@ public class EndToEndBenchmarks
         while (seen < _records)
         {
             ConsumeResult<Null, byte[]>? result = await consumer.ConsumeAsync(TimeSpan.FromSeconds(10));
+            if (result is null)
+                throw new InvalidOperationException($"No record after {seen} of {_records}.");
+            valueBytes += result.Message.Value.Length;
+            seen++;
+        }
+        return valueBytes;
+    }
+
+    /// <summary>
+    /// The same, with <see cref="Deserializers.ReadOnlyMemory"/> values: each Message's value is a view of the fetched
+    /// bytes (as Kafka's ByteBufferDeserializer), so no byte is copied per record.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory("Consume")]
+    public async Task<long> LogStoreConsumeMemory()
+    {
+        await using IConsumer<Null, ReadOnlyMemory<byte>> consumer = _broker!.CreateConsumer(new ConsumerOptions(), Deserializers.Null, Deserializers.ReadOnlyMemory);
+        consumer.Assign([new TopicPartitionOffset(new TopicPartition(TopicName, 0), 0)]);
+        long seen = 0;
+        long valueBytes = 0;
+        while (seen < _records)
+        {
+            ConsumeResult<Null, ReadOnlyMemory<byte>>? result = await consumer.ConsumeAsync(TimeSpan.FromSeconds(10));
             if (result is null)
                 throw new InvalidOperationException($"No record after {seen} of {_records}.");
             valueBytes += result.Message.Value.Length;

@@ -81,7 +81,7 @@ public sealed partial class Broker
                 Directory.Move(partition.Log.Directory, target);
                 renamed.Add(target);
             }
-            DurableFile.FsyncDirectory(DataDirectory);
+            DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
             _configs.Delete(name);
             foreach (string dir in renamed)
                 Directory.Delete(dir, recursive: true);

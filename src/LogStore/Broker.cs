@@ -33,8 +33,8 @@ public sealed partial class Broker : IAsyncDisposable
         _options = options;
         _lock = directoryLock;
         _hadCleanShutdown = hadCleanShutdown;
-        _configs = new TopicConfigStore(options.DataDirectory);
-        _fileCache = new SegmentFileCache(options.MaxOpenSegmentFiles);
+        _configs = new TopicConfigStore(options.DataDirectory, options.FileSystem);
+        _fileCache = new SegmentFileCache(options.MaxOpenSegmentFiles, options.FileSystem);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LogStore");
     }
 
@@ -74,7 +74,7 @@ public sealed partial class Broker : IAsyncDisposable
             {
                 // From now on the directory is "in use": a crash must not look clean to the next open.
                 File.Delete(marker);
-                DurableFile.FsyncDirectory(directory);
+                DurableFile.FsyncDirectory(options.FileSystem, directory);
             }
             broker = new Broker(options, directoryLock, clean);
             broker.LoadTopics(directory);
@@ -136,7 +136,7 @@ public sealed partial class Broker : IAsyncDisposable
     }
 
     /// <summary>fsyncs every partition: everything appended before the call survives a crash or power loss.</summary>
-    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         foreach (Topic topic in _topics.Values)
@@ -144,11 +144,11 @@ public sealed partial class Broker : IAsyncDisposable
             foreach (Partition partition in topic.Partitions)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                // Through the group commit, which honours the token even when an fsync hangs.
                 if (!partition.Log.IsClosed)
-                    partition.Log.Flush();
+                    await partition.Log.FlushAsync(partition.Log.LogEndOffset, cancellationToken).ConfigureAwait(false);
             }
         }
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>Flushes and closes every partition, marks the directory as cleanly closed, and releases its lock.</summary>
@@ -183,9 +183,14 @@ public sealed partial class Broker : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes every partition. The clean-shutdown marker is written only when every partition was flushed, checkpointed
+    /// and closed; otherwise the failures are logged and the next open recovers. Never throws: a close that a failing
+    /// disk makes unclean is still a close.
+    /// </summary>
     private void CloseAllPartitions(bool writeCleanMarker)
     {
-        List<Exception>? errors = null;
+        int failed = 0;
         foreach (Topic topic in _topics.Values)
         {
             foreach (Partition partition in topic.Partitions)
@@ -194,19 +199,30 @@ public sealed partial class Broker : IAsyncDisposable
                 {
                     partition.Log.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 }
-                catch (Exception e) when (e is LogStoreException or IOException)
+                catch (Exception e) when (e is LogStoreException or IOException or UnauthorizedAccessException)
                 {
-                    (errors ??= []).Add(e);
+                    failed++;
+                    StorageLog.PartitionCloseFailed(_logger, partition.Id, e);
                 }
             }
         }
-        if (errors is not null)
+        if (failed > 0)
         {
-            throw new StorageException($"{errors.Count} partition(s) could not be flushed and closed cleanly; they will be recovered at the next open. First error: {errors[0].Message}",
-                DataDirectory, new AggregateException(errors));
+            if (writeCleanMarker)
+                StorageLog.UncleanClose(_logger, DataDirectory, failed);
+            return;
         }
         if (writeCleanMarker)
-            DurableFile.WriteAtomically(Path.Combine(DataDirectory, LogFileNames.CleanShutdownFile), "");
+        {
+            try
+            {
+                DurableFile.WriteAtomically(_options.FileSystem, Path.Combine(DataDirectory, LogFileNames.CleanShutdownFile), "");
+            }
+            catch (StorageException e)
+            {
+                StorageLog.CleanShutdownMarkerFailed(_logger, DataDirectory, e);
+            }
+        }
     }
 
     private async Task RunFlushSchedulerAsync()

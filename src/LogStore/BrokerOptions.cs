@@ -26,11 +26,15 @@ public sealed class BrokerOptions
     /// <summary>Most files of inactive segments (.log handles, .index and .timeindex mappings) kept open at once; the least recently read are closed beyond it, so 100,000 segments stay far below the OS limits on handles and mappings. Default 1024.</summary>
     public int MaxOpenSegmentFiles { get; init; } = 1024;
 
+    /// <summary>The file system the Broker writes through; tests pass a fault-injecting one. Default: the disk.</summary>
+    internal Storage.Files.FileSystem FileSystem { get; init; } = Storage.Files.FileSystem.Disk;
+
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(DataDirectory, nameof(DataDirectory));
         ArgumentNullException.ThrowIfNull(DefaultTopicConfig, nameof(DefaultTopicConfig));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(FileSystem, nameof(FileSystem));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetentionCheckInterval, TimeSpan.Zero, nameof(RetentionCheckInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FlushCheckInterval, TimeSpan.Zero, nameof(FlushCheckInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenSegmentFiles, 2, nameof(MaxOpenSegmentFiles));

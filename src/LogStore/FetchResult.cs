@@ -55,6 +55,12 @@ public sealed class FetchResult : IDisposable
     /// <summary>Enumerates the batches without allocating: <c>foreach (RecordBatch batch in result)</c>.</summary>
     public BatchEnumerator GetEnumerator() => new(Records);
 
+    /// <summary>
+    /// Lets the garbage collector own the buffer instead of the pool: for consumers that hand out views of the fetched
+    /// bytes (<see cref="Deserializers.ReadOnlyMemory"/>), which stay valid as long as they are referenced.
+    /// </summary>
+    internal void Abandon() => _buffer = null;
+
     /// <summary>Returns the buffer to the pool.</summary>
     public void Dispose()
     {

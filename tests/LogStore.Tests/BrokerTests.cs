@@ -161,4 +161,22 @@ public sealed class BrokerTests
         await broker.FlushAsync();
         Assert.That(t.Partitions.Select(p => p.Log.RecoveryPoint), Is.EqualTo(new long[] { 4, 2 }));
     }
+
+    [Test]
+    public async Task CreateTopicAsync_AfterACleanReopen_CreatesAWorkingTopicThatReopens()
+    {
+        await using (Broker broker = await Open())
+            await broker.CreateTopicAsync("first");
+        // This open skips recovery (clean shutdown): the new partition's indexes must still be created.
+        await using (Broker broker = await Open())
+        {
+            Topic t = await broker.CreateTopicAsync("second");
+            await t.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 3)));
+        }
+        await using (Broker broker = await Open())
+        {
+            Assert.That(broker.TryGetTopic("second", out Topic? t), Is.True);
+            Assert.That(t!.Partitions[0].LogEndOffset, Is.EqualTo(3));
+        }
+    }
 }

@@ -95,15 +95,17 @@ public sealed class RecoveryTests
     [Test]
     public async Task Read_FlippedByteInAFlushedSegmentAfterCleanClose_ThrowsCorruptRecordNeverData()
     {
+        int batchSize = Batches.Make(0, 4).Length;
         await using (Broker broker = await Open(_dir.Path))
         {
-            Topic t = await broker.CreateTopicAsync("t");
-            for (int i = 0; i < 5; i++)
+            // Five batches per segment: the damaged one is in an inactive segment, which a clean open trusts (the active
+            // segment's tail is checked at open and recovered instead, see CorruptedFilesTests).
+            Topic t = await broker.CreateTopicAsync("t", new TopicConfig { SegmentBytes = batchSize * 5 });
+            for (int i = 0; i < 8; i++)
                 await t.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(i * 4, 4)));
         }
         string log = _dir.Combine("t-0", "00000000000000000000.log");
         byte[] bytes = File.ReadAllBytes(log);
-        int batchSize = Batches.Make(0, 4).Length;
         bytes[batchSize * 2 + 75] ^= 0x01;
         File.WriteAllBytes(log, bytes);
 

@@ -123,8 +123,8 @@ internal sealed partial class Consumer<TKey, TValue>
     {
         var message = new Message<TKey, TValue>
         {
-            Key = _keyDeserializer.Deserialize(record.Key, record.IsKeyNull),
-            Value = _valueDeserializer.Deserialize(record.Value, record.IsValueNull),
+            Key = _keyIsShared ? Shared<TKey>(state, record.Key) : _keyDeserializer.Deserialize(record.Key, record.IsKeyNull),
+            Value = _valueIsShared ? Shared<TValue>(state, record.Value) : _valueDeserializer.Deserialize(record.Value, record.IsValueNull),
         };
         long timestamp = record.Timestamp;
         if (timestamp is >= MinTimestampMs and <= MaxTimestampMs)
@@ -132,6 +132,14 @@ internal sealed partial class Consumer<TKey, TValue>
         if (record.HeaderCount > 0)
             message.Headers = CopyHeaders(record);
         return new ConsumeResult<TKey, TValue>(state.Id, record.Offset, message);
+    }
+
+    /// <summary>A view of a key's or value's bytes as <typeparamref name="T"/>, which is <see cref="ReadOnlyMemory{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Shared<T>(Fetcher.PartitionState state, ReadOnlySpan<byte> bytes)
+    {
+        ReadOnlyMemory<byte> memory = state.Fetch!.Share(bytes);
+        return Unsafe.As<ReadOnlyMemory<byte>, T>(ref memory);
     }
 
     private static Headers CopyHeaders(Record record)

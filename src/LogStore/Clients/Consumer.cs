@@ -35,6 +35,11 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly ConsumerOptions _options;
     private readonly IDeserializer<TKey> _keyDeserializer;
     private readonly IDeserializer<TValue> _valueDeserializer;
+
+    // With the built-in ReadOnlyMemory deserializer, keys and values are views of the fetched bytes (as Kafka's
+    // ByteBufferDeserializer returns slices of the fetch response): no copy per record.
+    private readonly bool _keyIsShared;
+    private readonly bool _valueIsShared;
     private readonly TimeProvider _time;
     private readonly Fetcher _fetcher;
     private readonly PollSignal _signal = new();
@@ -53,7 +58,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyDeserializer = keyDeserializer;
         _valueDeserializer = valueDeserializer;
         _time = broker.Options.TimeProvider;
-        _fetcher = new Fetcher(options, _time);
+        _keyIsShared = typeof(TKey) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(keyDeserializer, Deserializers.ReadOnlyMemory);
+        _valueIsShared = typeof(TValue) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(valueDeserializer, Deserializers.ReadOnlyMemory);
+        _fetcher = new Fetcher(options, _time, shareBuffers: _keyIsShared || _valueIsShared);
         if (options.GroupId is not null && options.EnableAutoCommit)
         {
             _autoCommitTimer = _time.CreateTimer(static state => ((PollSignal)state!).Raise(PollSignal.AutoCommitDue),

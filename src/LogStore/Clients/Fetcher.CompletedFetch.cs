@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LogStore.Records;
@@ -28,10 +29,15 @@ internal sealed partial class Fetcher
         private PooledBufferWriter? _decompressed;
         private RecordCursor _cursor;
         private bool _inBatch;
+        private readonly bool _shareBuffers;
 
-        public CompletedFetch(FetchResult result)
+        /// <param name="result">The fetch.</param>
+        /// <param name="shareBuffers">True when records are handed out as views of the fetched (or decompressed) bytes:
+        /// the buffers then belong to the garbage collector rather than the pool, so a view stays valid.</param>
+        public CompletedFetch(FetchResult result, bool shareBuffers)
         {
             _result = result;
+            _shareBuffers = shareBuffers;
             _batches = result.Records;
             SizeInBytes = _batches.Length;
             NextFetchOffset = LastNextOffset(_batches.Span);
@@ -109,6 +115,19 @@ internal sealed partial class Fetcher
             return false;
         }
 
+        /// <summary>
+        /// A view of <paramref name="bytes"/>, a key or value of the record last returned, that outlives the fetch
+        /// (<c>shareBuffers</c> mode only: the buffer is never returned to the pool).
+        /// </summary>
+        public ReadOnlyMemory<byte> Share(ReadOnlySpan<byte> bytes)
+        {
+            Debug.Assert(_shareBuffers);
+            if (bytes.IsEmpty)
+                return ReadOnlyMemory<byte>.Empty;
+            int start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(_records), ref MemoryMarshal.GetReference(bytes));
+            return new ReadOnlyMemory<byte>(_records, start, bytes.Length);
+        }
+
         private void EndBatch()
         {
             _inBatch = false;
@@ -117,7 +136,8 @@ internal sealed partial class Fetcher
             _recordsLength = 0;
             PooledBufferWriter? decompressed = _decompressed;
             _decompressed = null;
-            decompressed?.Dispose();
+            if (!_shareBuffers)
+                decompressed?.Dispose();
         }
 
         private static long LastNextOffset(ReadOnlySpan<byte> batches)
@@ -140,6 +160,8 @@ internal sealed partial class Fetcher
         {
             EndBatch();
             _nextBatch = int.MaxValue;
+            if (_shareBuffers)
+                _result.Abandon();
             _result.Dispose();
         }
     }

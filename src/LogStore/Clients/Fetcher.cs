@@ -25,6 +25,7 @@ internal sealed partial class Fetcher : IDisposable
     private readonly int _maxPartitionFetchBytes;
     private readonly int _fetchMaxBytes;
     private readonly int _maxPollRecords;
+    private readonly bool _shareBuffers;
     private readonly TimeProvider _time;
     private readonly Dictionary<TopicPartition, PartitionState> _byId = [];
     private readonly List<ReadAhead> _orphans = [];
@@ -34,8 +35,9 @@ internal sealed partial class Fetcher : IDisposable
     private int _quota;
     private long _bufferedBytes;
 
-    public Fetcher(ConsumerOptions options, TimeProvider time)
+    public Fetcher(ConsumerOptions options, TimeProvider time, bool shareBuffers = false)
     {
+        _shareBuffers = shareBuffers;
         _maxPartitionFetchBytes = options.MaxPartitionFetchBytes;
         _fetchMaxBytes = options.FetchMaxBytes;
         _maxPollRecords = options.MaxPollRecords;
@@ -202,7 +204,7 @@ internal sealed partial class Fetcher : IDisposable
             result?.Dispose();
             return false;
         }
-        var fetch = new CompletedFetch(result);
+        var fetch = new CompletedFetch(result, _shareBuffers);
         p.Fetch = fetch;
         p.FetchOffset = Math.Max(p.FetchOffset, fetch.NextFetchOffset);
         _bufferedBytes += fetch.SizeInBytes;

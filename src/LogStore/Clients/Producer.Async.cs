@@ -31,8 +31,8 @@ internal sealed partial class Producer<TKey, TValue>
     {
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<DeliveryResult>(cancellationToken);
-        _accumulator.BeginAppend(this);
-        bool endAppend = true;
+        _accumulator.ThrowIfClosed();
+        bool endWait = false;
         ProducerDeliverySource? source = null;
         PooledBufferWriter? scratch = null;
         try
@@ -63,13 +63,15 @@ internal sealed partial class Producer<TKey, TValue>
             }
             if (status == AppendStatus.NeedsBuffer)
             {
+                // The accumulator registered the wait; the async path ends it, or this method if the copy fails.
+                endWait = true;
                 byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(scratch.WrittenCount, 1));
                 scratch.WrittenSpan.CopyTo(copy);
                 var pending = new PendingRecord(copy, record.Key.Length, record.KeyIsNull, record.Value.Length, record.ValueIsNull,
                     timestamp, message.Headers, _accumulator.CapacityFor(in record));
-                endAppend = false;
                 ProducerDeliverySource? waiting = source;
                 source = null;
+                endWait = false;
                 return AppendWhenBufferFreeAsync(partition, pending, waiting, cancellationToken);
             }
 
@@ -88,8 +90,8 @@ internal sealed partial class Producer<TKey, TValue>
             source?.ReturnUnused();
             if (scratch is not null)
                 RecordAccumulator.TrimScratch(scratch);
-            if (endAppend)
-                _accumulator.EndAppend();
+            if (endWait)
+                _accumulator.EndWait();
         }
     }
 
@@ -108,7 +110,7 @@ internal sealed partial class Producer<TKey, TValue>
                 ReadOnlySpan<byte> bytes = pending.Bytes;
                 ProducerRecord record = ProducerRecord.Create(pending.Timestamp, bytes[..pending.KeyLength], pending.KeyIsNull,
                     bytes.Slice(pending.KeyLength, pending.ValueLength), pending.ValueIsNull, pending.Headers);
-                _accumulator.Append(partition, in record, source, false, ref spare, ref spareCost);
+                _accumulator.Append(partition, in record, source, false, ref spare, ref spareCost, waiting: true);
                 batched = true;
             }
             finally
@@ -122,7 +124,7 @@ internal sealed partial class Producer<TKey, TValue>
             ArrayPool<byte>.Shared.Return(pending.Bytes);
             if (!batched)
                 source?.ReturnUnused();
-            _accumulator.EndAppend();
+            _accumulator.EndWait();
         }
 
         return source is null

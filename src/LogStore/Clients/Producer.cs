@@ -62,30 +62,23 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(message);
-        _accumulator.BeginAppend(this);
+        _accumulator.ThrowIfClosed();
         Exception? error;
         TopicPartition where;
         long timestamp;
-        try
+        ProducerTopic? target = _accumulator.ResolveTopic(topic);
+        if (target is null)
         {
-            ProducerTopic? target = _accumulator.ResolveTopic(topic);
-            if (target is null)
-            {
-                error = new UnknownTopicException(topic);
-                where = new TopicPartition(topic, -1);
-                timestamp = Now(message);
-            }
-            else
-            {
-                object? completion = _acks == Acks.None ? null : onDelivery;
-                error = AppendBlocking(target, -1, message, completion, out where, out timestamp);
-                if (error is null && (completion is not null || onDelivery is null))
-                    return;
-            }
+            error = new UnknownTopicException(topic);
+            where = new TopicPartition(topic, -1);
+            timestamp = Now(message);
         }
-        finally
+        else
         {
-            _accumulator.EndAppend();
+            object? completion = _acks == Acks.None ? null : onDelivery;
+            error = AppendBlocking(target, -1, message, completion, out where, out timestamp);
+            if (error is null && (completion is not null || onDelivery is null))
+                return;
         }
 
         // Reached for an error known before batching, or Acks.None (done once batched): report here, off every lock.
@@ -131,6 +124,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
             RecordBatchBuilder? spare = null;
             long spareCost = 0;
+            bool waiting = false;
             try
             {
                 AppendStatus status = _accumulator.Append(partition, in record, completion, sticky, ref spare, ref spareCost);
@@ -142,8 +136,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 }
                 while (status == AppendStatus.NeedsBuffer)
                 {
+                    waiting = true;
                     (spare, spareCost) = _pool.Allocate(_accumulator.CapacityFor(in record));
-                    status = _accumulator.Append(partition, in record, completion, false, ref spare, ref spareCost);
+                    status = _accumulator.Append(partition, in record, completion, false, ref spare, ref spareCost, waiting: true);
                 }
             }
             finally
@@ -151,6 +146,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 // Memory waited for but not used (another thread opened a batch meanwhile) goes back.
                 if (spare is not null)
                     _pool.Deallocate(spare, spareCost, reusable: true);
+                if (waiting)
+                    _accumulator.EndWait();
             }
             return null;
         }

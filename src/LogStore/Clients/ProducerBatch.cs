@@ -43,6 +43,9 @@ internal sealed class ProducerBatch
 
     public Exception? Error { get; set; }
 
+    /// <summary>Set by the sender: the built batch kept the pool's common footprint, so its builder can be reused.</summary>
+    public bool Reusable { get; set; }
+
     public void Initialize(ProducerPartition partition, RecordBatchBuilder builder, long cost, long createdTimestamp)
     {
         Generation++;
@@ -54,6 +57,7 @@ internal sealed class ProducerBatch
         BaseOffset = -1;
         LogAppendTime = null;
         Error = null;
+        Reusable = false;
     }
 
     /// <summary>Whether a record of at most <paramref name="sizeUpperBound"/> bytes fits before the seal limit.</summary>

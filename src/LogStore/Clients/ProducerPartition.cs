@@ -18,9 +18,9 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
     /// <summary>The batch records are appended to, or null.</summary>
     public ProducerBatch? Open { get; set; }
 
-    /// <summary>Sender only: an fsync is due in the current round.</summary>
-    public bool FlushPending { get; set; }
-
     /// <summary>Sender only: the error of the current round's fsync.</summary>
     public Exception? FlushError { get; set; }
+
+    /// <summary>Sender only: this partition's batches of the current round, in seal order.</summary>
+    public List<ProducerBatch> Round { get; } = [];
 }

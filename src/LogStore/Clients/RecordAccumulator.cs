@@ -44,8 +44,9 @@ internal sealed partial class RecordAccumulator : IDisposable
     private readonly Lock _topicsLock = new();
     private volatile Dictionary<string, ProducerTopic> _topics = new(StringComparer.Ordinal);
     private ProducerTopic? _lastTopic;
-    private int _appendsInProgress;
+    private int _waitingAppends;
     private volatile bool _closed;
+    private volatile bool _quiesced;
 
     public RecordAccumulator(Broker broker, BufferPool pool, int batchSize, TimeProvider time, Action wakeSender)
     {
@@ -56,11 +57,21 @@ internal sealed partial class RecordAccumulator : IDisposable
         _wakeSender = wakeSender;
     }
 
-    /// <summary>Whether <see cref="Close"/> was called.</summary>
-    public bool IsClosed => _closed;
+    /// <summary>Whether <see cref="Close"/> has run: no record is batched from now on but those of <see cref="HasWaitingAppends"/>.</summary>
+    public bool IsClosed => _quiesced;
 
-    /// <summary>Whether a Produce call is between <see cref="BeginAppend"/> and <see cref="EndAppend"/>.</summary>
-    public bool HasAppendsInProgress => Volatile.Read(ref _appendsInProgress) > 0;
+    /// <summary>Whether a Produce call that found no buffer is still waiting for one (it will batch its record).</summary>
+    public bool HasWaitingAppends => Volatile.Read(ref _waitingAppends) > 0;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once closed: the cheap early check of a Produce call (the
+    /// binding one is made under the partition's lock, in <see cref="Append"/>).</summary>
+    public void ThrowIfClosed()
+    {
+        if (_closed)
+            ThrowClosed();
+    }
+
+    private static void ThrowClosed() => throw new ObjectDisposedException("Producer", "The producer was disposed.");
 
     /// <summary>The calling thread's scratch buffer, emptied; serializers write the key and value into it.</summary>
     public static PooledBufferWriter RentScratch()
@@ -80,33 +91,36 @@ internal sealed partial class RecordAccumulator : IDisposable
         }
     }
 
-    /// <summary>
-    /// Marks a Produce call as running; throws <see cref="ObjectDisposedException"/> once closed. The count lets the
-    /// sender finish only after every call that got past this point has batched its record.
-    /// </summary>
-    public void BeginAppend(object owner)
+    /// <summary>Ends a wait that <see cref="Append"/> registered by returning <see cref="AppendStatus.NeedsBuffer"/>.</summary>
+    public void EndWait()
     {
-        Interlocked.Increment(ref _appendsInProgress);
-
-        // Incremented before the check (both full fences): either Close sees this call, or this call sees Close.
-        if (_closed)
-        {
-            EndAppend();
-            throw new ObjectDisposedException(owner.GetType().Name, "The producer was disposed.");
-        }
-    }
-
-    public void EndAppend()
-    {
-        if (Interlocked.Decrement(ref _appendsInProgress) == 0 && _closed)
+        if (Interlocked.Decrement(ref _waitingAppends) == 0 && _closed)
             _wakeSender();
     }
 
-    /// <summary>Refuses new records from now on; the sender drains what is there.</summary>
+    /// <summary>
+    /// Refuses new records from now on; the sender drains what is there. Every partition's lock is taken once after the
+    /// flag is set, so an append that saw the producer open under a lock has finished before the sender is told: the
+    /// closed check costs Produce no interlocked operation of its own.
+    /// </summary>
     public void Close()
     {
-        _closed = true;
-        Interlocked.MemoryBarrier();
+        Dictionary<string, ProducerTopic> topics;
+        lock (_topicsLock)
+        {
+            _closed = true;
+            topics = _topics;
+        }
+        foreach (ProducerTopic topic in topics.Values)
+        {
+            foreach (ProducerPartition partition in topic.Partitions)
+            {
+                lock (partition.Lock)
+                {
+                }
+            }
+        }
+        _quiesced = true;
         _wakeSender();
     }
 
@@ -128,6 +142,9 @@ internal sealed partial class RecordAccumulator : IDisposable
         {
             lock (_topicsLock)
             {
+                // Close sweeps the partitions known when it sets the flag: none may be added after.
+                if (_closed)
+                    ThrowClosed();
                 if (!_topics.TryGetValue(name, out known) || !ReferenceEquals(known.Topic, topic))
                 {
                     // Copy on write: Produce reads the table without a lock. A replaced entry (the topic was deleted and
@@ -145,16 +162,21 @@ internal sealed partial class RecordAccumulator : IDisposable
     /// <summary>
     /// Appends <paramref name="record"/> to <paramref name="partition"/>'s open batch, sealing it first when the record
     /// does not fit. A new batch takes <paramref name="spare"/> when given (from a wait for memory), else a free pool
-    /// buffer; without either it returns <see cref="AppendStatus.NeedsBuffer"/>. With
+    /// buffer; without either it returns <see cref="AppendStatus.NeedsBuffer"/> and, unless <paramref name="waiting"/>,
+    /// registers a wait the caller ends with <see cref="EndWait"/> once its record is batched (or failed). With
     /// <paramref name="abortOnNewBatch"/>, a needed new batch returns <see cref="AppendStatus.AbortedForNewBatch"/>, so
     /// that a null key can move to another partition (Kafka's abortOnNewBatch).
     /// </summary>
     /// <exception cref="BufferExhaustedException">The record needs more buffer than the whole pool.</exception>
+    /// <exception cref="ObjectDisposedException">The producer is closed (and the call is not a registered wait).</exception>
     public AppendStatus Append(ProducerPartition partition, scoped in ProducerRecord record, object? completion, bool abortOnNewBatch,
-        ref RecordBatchBuilder? spare, ref long spareCost)
+        ref RecordBatchBuilder? spare, ref long spareCost, bool waiting = false)
     {
         lock (partition.Lock)
         {
+            // A call that already waits for memory was counted before the close: its record still goes in.
+            if (_closed && !waiting)
+                ThrowClosed();
             ProducerBatch? batch = partition.Open;
             if (batch is not null)
             {
@@ -177,6 +199,9 @@ internal sealed partial class RecordAccumulator : IDisposable
             }
             else if (!_pool.TryAllocate(CapacityFor(record), out builder, out cost))
             {
+                // Counted under the lock: Close's sweep of the locks then sees it, and the sender waits for it.
+                if (!waiting)
+                    Interlocked.Increment(ref _waitingAppends);
                 return AppendStatus.NeedsBuffer;
             }
 

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using LogStore.Buffers;
+using LogStore.Records;
 using Microsoft.Extensions.Logging;
 
 namespace LogStore.Clients;
@@ -21,9 +23,18 @@ internal sealed partial class Sender : IAsyncDisposable
     /// <summary>The shortest timer: a linger deadline a fraction of a millisecond away is not worth a busy wake.</summary>
     private static readonly TimeSpan MinimumTimer = TimeSpan.FromMilliseconds(1);
 
+    // One append call (one gathered write) takes at most this much: enough to amortise the system call and let the
+    // kernel use large page-cache folios, well under the 1,024 buffers a pwritev accepts.
+    private const int MaxChunkBatches = 256;
+    private const long MaxChunkBytes = 1 << 20;
+
     private readonly Signal _signal = new();
     private readonly List<ProducerBatch> _batches = [];
     private readonly List<ProducerPartition> _toFlush = [];
+    private readonly List<ProducerPartition> _partitions = [];
+    private readonly List<ProducerBatch> _chunk = [];
+    private readonly List<RecordBatch> _built = [];
+    private readonly AppendResult[] _results = new AppendResult[MaxChunkBatches];
     private readonly RecordAccumulator _accumulator;
     private readonly BufferPool _pool;
     private readonly TimeSpan _linger;
@@ -75,7 +86,7 @@ internal sealed partial class Sender : IAsyncDisposable
                     await SendAsync().ConfigureAwait(false);
                     continue;
                 }
-                if (closing && !_accumulator.HasAppendsInProgress && _accumulator.IsDrained)
+                if (closing && !_accumulator.HasWaitingAppends && _accumulator.IsDrained)
                     return;
             }
             catch (Exception e)
@@ -112,34 +123,26 @@ internal sealed partial class Sender : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends the drained batches in order, fsyncs where due, then delivers.</summary>
+    /// <summary>Appends the drained batches, each partition's in seal order, fsyncs where due, then delivers.</summary>
     private async ValueTask SendAsync()
     {
         List<ProducerBatch> batches = _batches;
         foreach (ProducerBatch batch in batches)
         {
-            bool reusable = false;
-            try
-            {
-                RecordBatch built = batch.Builder!.Build();
-                reusable = _pool.KeepsPoolableFootprint(built);
-                AppendResult result = await batch.Partition.Partition.AppendAsync(built).ConfigureAwait(false);
-                batch.BaseOffset = result.BaseOffset;
-                batch.LogAppendTime = result.LogAppendTime;
-                if (_acksAll && batch.Partition.Topic.FlushOnAck && !batch.Partition.FlushPending)
-                {
-                    batch.Partition.FlushPending = true;
-                    _toFlush.Add(batch.Partition);
-                }
-            }
-            catch (Exception e)
-            {
-                batch.Error = e;
-                reusable = false;
-                ProducerLog.BatchFailed(_logger, batch.Builder!.RecordCount, batch.Partition.Id, e);
-            }
-            _pool.Deallocate(batch.TakeBuilder(), batch.Cost, reusable);
+            if (batch.Partition.Round.Count == 0)
+                _partitions.Add(batch.Partition);
+            batch.Partition.Round.Add(batch);
         }
+        foreach (ProducerPartition partition in _partitions)
+        {
+            List<ProducerBatch> round = partition.Round;
+            for (int start = 0; start < round.Count;)
+                start += AppendChunk(partition, round, start);
+            round.Clear();
+            if (_acksAll && partition.Topic.FlushOnAck)
+                _toFlush.Add(partition);
+        }
+        _partitions.Clear();
 
         // One fsync per partition per round, however many of its batches the round appended.
         foreach (ProducerPartition partition in _toFlush)
@@ -161,10 +164,7 @@ internal sealed partial class Sender : IAsyncDisposable
             batch.Deliver(_logger);
         }
         foreach (ProducerPartition partition in _toFlush)
-        {
-            partition.FlushPending = false;
             partition.FlushError = null;
-        }
         _toFlush.Clear();
 
         int count = batches.Count;
@@ -172,5 +172,77 @@ internal sealed partial class Sender : IAsyncDisposable
             _accumulator.Recycle(batch);
         batches.Clear();
         _accumulator.MarkDone(count);
+    }
+
+    /// <summary>
+    /// Builds up to <see cref="MaxChunkBatches"/> batches (at most <see cref="MaxChunkBytes"/>) of one partition from
+    /// <paramref name="start"/>, appends them with one call (one gathered write per segment), records where each landed
+    /// or why not, and returns their builders to the pool. Returns how many batches it took.
+    /// </summary>
+    private int AppendChunk(ProducerPartition partition, List<ProducerBatch> round, int start)
+    {
+        _chunk.Clear();
+        _built.Clear();
+        long bytes = 0;
+        int taken = 0;
+        while (start + taken < round.Count && taken < MaxChunkBatches && bytes < MaxChunkBytes)
+        {
+            ProducerBatch batch = round[start + taken++];
+            try
+            {
+                RecordBatch sealedBatch = batch.Builder!.Build();
+                batch.Reusable = _pool.KeepsPoolableFootprint(sealedBatch);
+                bytes += sealedBatch.SizeInBytes;
+                _chunk.Add(batch);
+                _built.Add(sealedBatch);
+            }
+            catch (Exception e)
+            {
+                Fail(batch, e);
+            }
+        }
+
+        // The log stops at a batch it cannot take (too large, a failed write): that one fails, the rest go on.
+        Span<RecordBatch> built = CollectionsMarshal.AsSpan(_built);
+        for (int done = 0; done < built.Length;)
+        {
+            int appended;
+            Exception? error;
+            try
+            {
+                appended = partition.Partition.Log.Append(built[done..], _results.AsSpan(done), verifyCrc: false, out LogStoreException? failure);
+                error = failure;
+            }
+            catch (Exception e)
+            {
+                // The log is closed (or worse): nothing more goes in.
+                appended = 0;
+                for (int k = done; k < built.Length; k++)
+                    Fail(_chunk[k], e);
+                break;
+            }
+            for (int k = done; k < done + appended; k++)
+            {
+                _chunk[k].BaseOffset = _results[k].BaseOffset;
+                _chunk[k].LogAppendTime = _results[k].LogAppendTime;
+            }
+            done += appended;
+            if (error is not null)
+                Fail(_chunk[done++], error);
+        }
+
+        foreach (ProducerBatch batch in _chunk)
+            _pool.Deallocate(batch.TakeBuilder(), batch.Cost, batch.Reusable && batch.Error is null);
+        _chunk.Clear();
+        _built.Clear();
+        return taken;
+    }
+
+    private void Fail(ProducerBatch batch, Exception error)
+    {
+        batch.Error = error;
+        ProducerLog.BatchFailed(_logger, batch.Builder!.RecordCount, batch.Partition.Id, error);
+        if (!_chunk.Contains(batch))
+            _pool.Deallocate(batch.TakeBuilder(), batch.Cost, reusable: false);
     }
 }

@@ -55,12 +55,12 @@ internal static class CleanerCheckpoint
         return offsets;
     }
 
-    public static void Write(string dataDirectory, IReadOnlyDictionary<TopicPartition, long> offsets)
+    public static void Write(FileSystem files, string dataDirectory, IReadOnlyDictionary<TopicPartition, long> offsets)
     {
         var text = new StringBuilder();
         text.Append(Version).Append('\n').Append(offsets.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach ((TopicPartition tp, long offset) in offsets.OrderBy(e => e.Key.Topic, StringComparer.Ordinal).ThenBy(e => e.Key.Partition))
             text.Append(CultureInfo.InvariantCulture, $"{tp.Topic} {tp.Partition} {offset}\n");
-        DurableFile.WriteAtomically(Path.Combine(dataDirectory, FileName), text.ToString());
+        DurableFile.WriteAtomically(files, Path.Combine(dataDirectory, FileName), text.ToString());
     }
 }

@@ -99,7 +99,7 @@ internal sealed class LogCleaner
 
             _firstDirty[log.Id] = result.EndOffset;
             ForgetDeletedPartitions();
-            CleanerCheckpoint.Write(_broker.DataDirectory, _firstDirty);
+            CleanerCheckpoint.Write(_broker.Options.FileSystem, _broker.DataDirectory, _firstDirty);
             if (result.EarliestDeleteHorizon == long.MaxValue)
                 _deleteHorizons.Remove(log.Id);
             else

@@ -14,11 +14,14 @@ namespace LogStore.Storage;
 /// Thread-safety: one appender (the partition's writer); any number of concurrent readers, which see at most
 /// <see cref="SizeInBytes"/>, published only after the bytes are written.
 /// After a crash: anything past the last fsync may be torn or missing; <see cref="LogSegment.Recover"/> finds the end.
+/// Writes, fsyncs, truncations and renames go through the broker's <see cref="FileSystem"/>; a write that fails (a full
+/// disk) leaves <see cref="SizeInBytes"/> where it was and cuts off whatever part of the batch reached the file.
 /// </summary>
-internal sealed class FileRecords : IEvictableFile, IDisposable
+internal sealed partial class FileRecords : IEvictableFile, IDisposable
 {
     private readonly Lock _gate = new();
     private readonly SegmentFileCache? _cache;
+    private readonly FileSystem _files;
     private FileStream? _stream;
     private int _leases;
     private bool _pinned;
@@ -39,6 +42,7 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
         _size = size;
         _writebackStart = size;
         _cache = cache;
+        _files = cache?.Files ?? FileSystem.Disk;
     }
 
     public string FilePath { get; private set; }
@@ -118,19 +122,41 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
         SafeFileHandle handle = _stream?.SafeFileHandle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
         try
         {
-            RandomAccess.Write(handle, batch, position);
+            _files.Write(handle, batch, position, FilePath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Readers never see past SizeInBytes, but a clean close would make a torn tail part of the file that the next
+            // open trusts; cut it off now (best effort: the open's tail check or recovery would truncate it too).
+            TryTruncateTail(position);
             throw new StorageException($"Cannot append {batch.Length} bytes at position {position}: {e.Message}", FilePath, e);
         }
-        Volatile.Write(ref _size, position + batch.Length);
-        if (position + batch.Length - _writebackStart >= WritebackChunk)
-        {
-            DurableFile.StartWriteback(handle, _writebackStart, position + batch.Length - _writebackStart);
-            _writebackStart = position + batch.Length;
-        }
+        Publish(handle, position + batch.Length);
         return position;
+    }
+
+    /// <summary>Makes written bytes up to <paramref name="end"/> visible to readers and starts writeback when due.</summary>
+    private void Publish(SafeFileHandle handle, int end)
+    {
+        Volatile.Write(ref _size, end);
+        if (end - _writebackStart >= WritebackChunk)
+        {
+            DurableFile.StartWriteback(handle, _writebackStart, end - _writebackStart);
+            _writebackStart = end;
+        }
+    }
+
+    private void TryTruncateTail(int size)
+    {
+        try
+        {
+            if (_stream is { } stream)
+                _files.SetLength(stream, size, FilePath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The bytes past SizeInBytes stay; nothing reads them, and the next open validates the tail.
+        }
     }
 
     /// <summary>Reads up to <paramref name="destination"/>.Length bytes at <paramref name="position"/>, never past <paramref name="limit"/>.</summary>
@@ -168,9 +194,9 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
         FileStream stream = Acquire();
         try
         {
-            stream.Flush(flushToDisk: true);
+            _files.Flush(stream, FilePath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StorageException($"fsync failed: {e.Message}", FilePath, e);
         }
@@ -186,9 +212,9 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
         FileStream stream = Acquire();
         try
         {
-            stream.SetLength(size);
+            _files.SetLength(stream, size, FilePath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StorageException($"Cannot truncate to {size} bytes: {e.Message}", FilePath, e);
         }
@@ -213,7 +239,7 @@ internal sealed class FileRecords : IEvictableFile, IDisposable
                 CloseLocked();
             try
             {
-                File.Move(FilePath, newPath, overwrite: true);
+                _files.Move(FilePath, newPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

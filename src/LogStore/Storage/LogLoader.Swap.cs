@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LogStore.Retention;
+using LogStore.Storage.Files;
 using Microsoft.Extensions.Logging;
 
 namespace LogStore.Storage;
@@ -19,7 +20,7 @@ namespace LogStore.Storage;
 /// </remarks>
 internal static partial class LogLoader
 {
-    private static void CompleteOrAbortSwap(string directory, ILogger logger)
+    private static void CompleteOrAbortSwap(string directory, FileSystem files, ILogger logger)
     {
         var cleaned = new List<string>();
         var swaps = new List<(string File, long BaseOffset)>();
@@ -77,8 +78,8 @@ internal static partial class LogLoader
             }
         }
         foreach ((string file, _) in committed)
-            File.Move(file, file[..^LogFileNames.SwapSuffix.Length], overwrite: true);
-        Files.DurableFile.FsyncDirectory(directory);
+            files.Move(file, file[..^LogFileNames.SwapSuffix.Length]);
+        DurableFile.FsyncDirectory(files, directory);
         RetentionLog.SwapCompleted(logger, directory, committed.Count, committed.Min(c => c.BaseOffset));
     }
 

@@ -13,14 +13,18 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// files are removed; every segment from the one holding the checkpointed recovery point on is validated batch by
 /// batch and truncated at the first invalid byte, and segments after a damaged one are deleted; indexes that are
 /// missing are rebuilt. Segments before the recovery point are trusted and not read at all, so opening costs
-/// nothing per flushed segment. Recovery never appends; appends never repair.
+/// nothing per flushed segment. After a clean shutdown nothing is recovered, but the active segment's tail (the batches
+/// after its last index entry, CRC included) is checked, and the segment is recovered when that tail is damaged: a file
+/// changed after the close must not make reads fail or appends land behind garbage. Recovery never appends; appends
+/// never repair. Opening writes nothing that needs free space (see <see cref="IndexFile"/> and
+/// <see cref="PartitionLog.Flush(long, bool)"/>), so a broker opens on a full disk.
 /// </summary>
 internal static partial class LogLoader
 {
     public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger)
     {
         var checkpoint = PartitionCheckpoint.Read(directory);
-        CompleteOrAbortSwap(directory, logger);
+        CompleteOrAbortSwap(directory, cache.Files, logger);
         // One listing serves every question about which files exist: a stat per file would cost 2,000 segments
         // thousands of system calls at open.
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -36,22 +40,36 @@ internal static partial class LogLoader
 
             long logStartOffset = checkpoint?.LogStartOffset ?? (segments.Count > 0 ? segments[0].BaseOffset : 0);
             if (segments.Count == 0)
-                segments.Add(LogSegment.Open(directory, logStartOffset, config, cache, create: true, active: false));
+            {
+                // A new partition, or one whose segment files were all deleted: then the checkpoint says where records
+                // ended, and the log restarts there, so that no offset is ever handed out twice.
+                if (checkpoint is { } known && known.RecoveryPoint > logStartOffset)
+                {
+                    StorageLog.SegmentsMissing(logger, tp, known.RecoveryPoint);
+                    logStartOffset = known.RecoveryPoint;
+                }
+                segments.Add(LogSegment.Open(directory, logStartOffset, config, cache, create: true, active: true));
+            }
 
             foreach (LogSegment segment in segments)
             {
                 string prefix = LogFileNames.FileNamePrefix(segment.BaseOffset);
                 bool indexesExist = names.Contains(prefix + LogFileNames.IndexSuffix) && names.Contains(prefix + LogFileNames.TimeIndexSuffix);
-                if (!indexesExist && segment.SizeInBytes > 0)
+                if (!indexesExist)
                 {
+                    // An empty segment (a new partition's first) gets empty indexes: after a clean shutdown nothing
+                    // else creates them before the active segment's indexes are validated below.
                     segment.RebuildIndexes();
-                    LogStoreLog.IndexRebuilt(logger, segment.Log.FilePath);
+                    if (segment.SizeInBytes > 0)
+                        LogStoreLog.IndexRebuilt(logger, segment.Log.FilePath);
                 }
             }
 
             long recoveryPoint = hadCleanShutdown ? long.MaxValue : checkpoint?.RecoveryPoint ?? 0;
             if (!hadCleanShutdown)
                 Recover(segments, recoveryPoint, tp, logger);
+            else
+                RecoverDamagedTail(segments[^1], logger);
 
             LogSegment active = segments[^1];
             active.EnsureIndexesValid();
@@ -98,6 +116,17 @@ internal static partial class LogLoader
             }
         }
         LogStoreLog.PartitionRecovered(logger, tp, scanned, watch.ElapsedMilliseconds);
+    }
+
+    private static void RecoverDamagedTail(LogSegment active, ILogger logger)
+    {
+        if (active.ValidateTail() is not { } damage)
+            return;
+        StorageLog.DamagedTailAfterCleanShutdown(logger, active.Log.FilePath, damage);
+        active.MakeActive();
+        RecoveryResult result = active.Recover();
+        if (result.BytesDropped > 0)
+            LogStoreLog.SegmentTruncated(logger, active.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? damage);
     }
 
     private static void DeleteFrom(List<LogSegment> segments, int index, TopicPartition tp, ILogger logger)

@@ -11,19 +11,41 @@ internal sealed partial class LogSegment
 
     private volatile bool _indexesValidated;
 
+    // Set once the indexes were rebuilt from the log in this process: after that, a read that disagrees with them has
+    // found damage in the log, not in the index.
+    private volatile bool _indexesRebuiltFromLog;
+
     /// <summary>
     /// Reads whole batches starting with the one that holds <paramref name="offset"/>: at least that batch, then more
     /// while they fit in <paramref name="maxBytes"/>. Returns null when no batch of this segment reaches the offset.
-    /// Every batch returned has been checked (length, magic, CRC); damage is a <see cref="CorruptRecordException"/>.
+    /// Every batch returned has been checked (length, magic, CRC), and every batch header on the way follows the chain
+    /// of offsets and index entries (<see cref="BatchChain"/>): damage is a <see cref="CorruptRecordException"/>, never a
+    /// skipped or mislabelled record. A mismatch with the index of an inactive segment first rebuilds the index from the
+    /// log (once per segment; the index may be what is wrong) and reads again.
     /// Batches at or past <paramref name="highWatermark"/> are left out: the segment's size is published before the
     /// partition's log end, and a reader must never get ahead of the offsets the partition admits to.
     /// </summary>
     public FetchResult? Read(TopicPartition tp, long offset, int maxBytes, long highWatermark, long logStartOffset)
     {
+        try
+        {
+            return ReadChained(tp, offset, maxBytes, highWatermark, logStartOffset);
+        }
+        catch (CorruptRecordException) when (!OffsetIndex.IsWritable && !_indexesRebuiltFromLog)
+        {
+            RebuildIndexes();
+            return ReadChained(tp, offset, maxBytes, highWatermark, logStartOffset);
+        }
+    }
+
+    private FetchResult? ReadChained(TopicPartition tp, long offset, int maxBytes, long highWatermark, long logStartOffset)
+    {
         int limit = Log.SizeInBytes;
-        int position = LookupIndex(offset).Position;
+        (OffsetPosition start, OffsetPosition next) = LookupIndexWithNext(offset);
+        int position = start.Position;
         if (position >= limit)
             return null;
+        var chain = new BatchChain(BaseOffset, _denseOffsets, start, next);
 
         // maxBytes alone (not plus the index interval): a pooled 1 MiB fetch then rents 1 MiB, not the next power of
         // two; when the target batch lies past the window, the scan below refills from there.
@@ -33,10 +55,15 @@ internal sealed partial class LogSegment
         {
             int filled = Log.Read(position, buffer.AsSpan(0, window), limit);
             int cursor = 0;
+            long lastOffset;
             while (true)
             {
                 if (position + cursor >= limit)
                 {
+                    // Stepping past the end means the last length stepped over was wrong: the records after it would
+                    // be skipped silently.
+                    if (position + cursor > limit)
+                        throw Corrupt(position + cursor, "a batch length points past the end of the segment");
                     ArrayPool<byte>.Shared.Return(buffer);
                     return null;
                 }
@@ -48,7 +75,9 @@ internal sealed partial class LogSegment
                     if (filled < PeekSize)
                         throw Corrupt(position, "a batch header is cut short");
                 }
-                int size = PeekBatch(buffer.AsSpan(cursor, PeekSize), position + cursor, out long lastOffset);
+                int size = PeekBatch(buffer.AsSpan(cursor, PeekSize), position + cursor, out long baseOffset, out lastOffset);
+                if (chain.Check(position + cursor, baseOffset, lastOffset) is { } broken)
+                    throw Corrupt(position + cursor, broken);
                 if (lastOffset >= highWatermark)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -64,14 +93,16 @@ internal sealed partial class LogSegment
             int count = 0;
             while (filled - end >= PeekSize)
             {
-                // Past the first batch, a damaged header ends this read (the valid batches before it are returned);
-                // the next read, starting there, reports the damage.
-                if (!TryPeekBatch(buffer.AsSpan(end, PeekSize), out int size, out long lastOffset))
+                // Past the first batch (checked above), a damaged header ends this read (the valid batches before it
+                // are returned); the next read, starting there, reports the damage.
+                if (!TryPeekBatch(buffer.AsSpan(end, PeekSize), out int size, out long baseOffset, out lastOffset))
                 {
                     if (count == 0)
                         throw Corrupt(position + end, "the batch header is invalid (length or magic)");
                     break;
                 }
+                if (count > 0 && chain.Check(position + end, baseOffset, lastOffset) is not null)
+                    break;
                 if (end + size > filled || (count > 0 && end + size - first > maxBytes) || lastOffset >= highWatermark)
                     break;
                 end += size;
@@ -80,7 +111,7 @@ internal sealed partial class LogSegment
             if (count == 0)
             {
                 // The first batch is larger than what was read: read exactly it, whatever maxBytes says (as Kafka's fetch).
-                int size = PeekBatch(buffer.AsSpan(first, PeekSize), position + first, out _);
+                int size = PeekBatch(buffer.AsSpan(first, PeekSize), position + first, out _, out _);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = ArrayPool<byte>.Shared.Rent(size);
                 position += first;
@@ -123,6 +154,21 @@ internal sealed partial class LogSegment
         if (scanner.Stop == ScanStop.Corrupt)
             throw Corrupt(scanner.ValidBytesEnd, scanner.StopReason!);
         return null;
+    }
+
+    /// <summary><see cref="LookupIndex"/> plus the entry after the one found (<see cref="BatchChain"/>).</summary>
+    private (OffsetPosition Start, OffsetPosition Next) LookupIndexWithNext(long offset)
+    {
+        EnsureIndexesValid();
+        try
+        {
+            return OffsetIndex.LookupWithNext(offset);
+        }
+        catch (CorruptIndexException)
+        {
+            RebuildIndexes();
+            return OffsetIndex.LookupWithNext(offset);
+        }
     }
 
     /// <summary>The index entry to start scanning from for <paramref name="offset"/>; a damaged index is rebuilt first.</summary>
@@ -205,13 +251,14 @@ internal sealed partial class LogSegment
         }
     }
 
-    private int PeekBatch(ReadOnlySpan<byte> header, long filePosition, out long lastOffset) =>
-        TryPeekBatch(header, out int size, out lastOffset) ? size : throw Corrupt(filePosition, "the batch header is invalid (length or magic)");
+    private int PeekBatch(ReadOnlySpan<byte> header, long filePosition, out long baseOffset, out long lastOffset) =>
+        TryPeekBatch(header, out int size, out baseOffset, out lastOffset) ? size : throw Corrupt(filePosition, "the batch header is invalid (length or magic)");
 
-    private static bool TryPeekBatch(ReadOnlySpan<byte> header, out int size, out long lastOffset)
+    private static bool TryPeekBatch(ReadOnlySpan<byte> header, out int size, out long baseOffset, out long lastOffset)
     {
         int batchLength = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
-        lastOffset = BinaryPrimitives.ReadInt64BigEndian(header) + BinaryPrimitives.ReadInt32BigEndian(header[23..]);
+        baseOffset = BinaryPrimitives.ReadInt64BigEndian(header);
+        lastOffset = baseOffset + BinaryPrimitives.ReadInt32BigEndian(header[23..]);
         size = RecordBatch.LogOverhead + batchLength;
         return batchLength >= RecordBatch.HeaderSize - RecordBatch.LogOverhead && batchLength <= int.MaxValue - RecordBatch.LogOverhead
             && header[16] == RecordBatch.CurrentMagic;

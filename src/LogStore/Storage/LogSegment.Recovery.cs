@@ -21,8 +21,38 @@ internal sealed partial class LogSegment
             if (dropped > 0)
                 Log.TruncateTo(validBytes);
             _indexesValidated = true;
+            _indexesRebuiltFromLog = true;
             return new RecoveryResult(validBytes, dropped, reason);
         }
+    }
+
+    /// <summary>
+    /// The cheap check of a segment trusted after a clean shutdown: the batches from the last offset-index entry to the
+    /// end (at most about <c>index.interval.bytes</c> and one batch) must be whole, pass their CRC, and follow on from
+    /// that entry. Returns null when they do, otherwise what is wrong. Reads the indexes (rebuilding damaged ones).
+    /// </summary>
+    public string? ValidateTail()
+    {
+        int size = Log.SizeInBytes;
+        if (size == 0)
+            return null;
+        OffsetPosition last = LookupIndex(long.MaxValue);
+        if (last.Position >= size)
+            return $"the last index entry points at position {last.Position}, past the end of the log ({size} bytes)";
+        using var scanner = new BatchScanner(Log, last.Position, size, verifyCrc: true);
+        long nextExpected = BaseOffset;
+        bool first = true;
+        while (scanner.MoveNext())
+        {
+            RecordBatch batch = scanner.Current;
+            if (first && last.Position > 0 && batch.LastOffset != last.Offset)
+                return $"the batch at the last index entry (position {last.Position}) ends at offset {batch.LastOffset}, not {last.Offset}";
+            if (CheckOffsets(batch, nextExpected) is { } reason)
+                return $"{reason} at position {scanner.CurrentPosition}";
+            first = false;
+            nextExpected = batch.NextOffset;
+        }
+        return scanner.Stop == ScanStop.None ? null : $"{scanner.StopReason} at position {scanner.ValidBytesEnd}";
     }
 
     /// <summary>Rebuilds a damaged index of an inactive segment from its log, leaving the log untouched.</summary>
@@ -43,6 +73,7 @@ internal sealed partial class LogSegment
         if (!wasWritable)
             OnBecomeInactive();
         _indexesValidated = true;
+        _indexesRebuiltFromLog = true;
     }
 
     /// <summary>Scans the log, re-adding index entries exactly as appends did; returns where the valid batches end.</summary>

@@ -20,6 +20,7 @@ internal sealed partial class LogSegment : IDisposable
 
     private readonly int _indexIntervalBytes;
     private readonly int _maxIndexSize;
+    private readonly bool _denseOffsets;
     private readonly Lock _rebuildLock = new();
     private int _bytesSinceLastIndexEntry;
     private long _maxTimestampSoFar = Unknown;
@@ -28,8 +29,9 @@ internal sealed partial class LogSegment : IDisposable
     private long _createdMs = Unknown;
 
     private LogSegment(string directory, long baseOffset, FileRecords log, LazyOffsetIndex offsetIndex, LazyTimeIndex timeIndex,
-        int indexIntervalBytes, int maxIndexSize)
+        int indexIntervalBytes, int maxIndexSize, bool denseOffsets)
     {
+        _denseOffsets = denseOffsets;
         Directory = directory;
         BaseOffset = baseOffset;
         Log = log;
@@ -51,13 +53,42 @@ internal sealed partial class LogSegment : IDisposable
 
     public int SizeInBytes => Log.SizeInBytes;
 
-    /// <summary>Opens (or with <paramref name="create"/>, creates) the segment's files; indexes stay unopened until used.</summary>
+    /// <summary>True when the segment's offsets have no gaps: its topic is not compacted, so every batch starts right
+    /// after the previous one and the segment starts at its base offset.</summary>
+    public bool HasDenseOffsets => _denseOffsets;
+
+    /// <summary>
+    /// Opens (or with <paramref name="create"/>, creates) the segment's files; indexes stay unopened until used, except
+    /// those of a new active segment (a roll), which are created and preallocated here so that a full disk fails the
+    /// roll before any byte is appended. The indexes of an existing segment made active again tolerate a full disk
+    /// (see <see cref="IndexFile"/>), so that a broker can always open.
+    /// </summary>
+    /// <exception cref="StorageException">A file could not be opened or created (the disk is full, an I/O error).</exception>
     public static LogSegment Open(string directory, long baseOffset, TopicConfig config, SegmentFileCache? cache, bool create, bool active)
     {
         FileRecords log = FileRecords.Open(LogFileNames.LogFile(directory, baseOffset), create, active, cache);
-        var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
-        var timeIndex = new LazyTimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
-        return new LogSegment(directory, baseOffset, log, offsetIndex, timeIndex, config.IndexIntervalBytes, config.SegmentIndexBytes);
+        var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache,
+            preallocateBestEffort: !create);
+        var timeIndex = new LazyTimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache,
+            preallocateBestEffort: !create);
+        if (create && active)
+        {
+            try
+            {
+                offsetIndex.Get();
+                timeIndex.Get();
+            }
+            catch
+            {
+                offsetIndex.Close();
+                timeIndex.Close();
+                log.Dispose();
+                throw;
+            }
+        }
+        // Only the cleaner leaves gaps between batches: every other segment holds one dense run of offsets.
+        bool dense = (config.CleanupPolicy & CleanupPolicy.Compact) == 0;
+        return new LogSegment(directory, baseOffset, log, offsetIndex, timeIndex, config.IndexIntervalBytes, config.SegmentIndexBytes, dense);
     }
 
     /// <summary>The largest record timestamp in the segment, or -1 when it holds no batch.</summary>
@@ -73,9 +104,18 @@ internal sealed partial class LogSegment : IDisposable
     /// <summary>Appends one batch whose offsets the partition has already assigned.</summary>
     public void Append(RecordBatch batch)
     {
+        // A roll that failed half-way (a full disk) leaves the previous segment last but inactive: refuse before writing,
+        // or its bytes would land in a segment whose indexes can no longer follow them.
+        if (!OffsetIndex.IsWritable)
+            throw new InvalidOperationException($"Segment {Log.FilePath} is not active.");
         if (Volatile.Read(ref _maxTimestampSoFar) == Unknown)
             LoadLargestTimestamp();
-        int position = Log.Append(batch.Span);
+        Track(batch, Log.Append(batch.Span));
+    }
+
+    /// <summary>Records an appended (or staged) batch at <paramref name="position"/>: timestamps and index entries.</summary>
+    private void Track(RecordBatch batch, int position)
+    {
         if (_rollingBasedTimestamp == Unknown)
             _rollingBasedTimestamp = batch.MaxTimestamp;
         long maxTimestamp = batch.MaxTimestamp;
@@ -91,8 +131,12 @@ internal sealed partial class LogSegment : IDisposable
     {
         if (_bytesSinceLastIndexEntry > _indexIntervalBytes)
         {
-            OffsetIndex.Append(lastOffset, position);
-            TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
+            // Appends roll before an index fills, so only recovery into an index that a full disk kept short meets a
+            // full one: an index is a hint, and a full one just stays sparser.
+            if (!OffsetIndex.Get().IsFull)
+                OffsetIndex.Append(lastOffset, position);
+            if (!TimeIndex.Get().IsFull)
+                TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
             _bytesSinceLastIndexEntry = 0;
         }
         _bytesSinceLastIndexEntry += batchSize;
@@ -106,7 +150,8 @@ internal sealed partial class LogSegment : IDisposable
     {
         if (_createdMs == Unknown)
             _createdMs = nowMs;
-        int size = SizeInBytes;
+        // The writer's view: staged batches count, so that one staged run never passes segment.bytes.
+        int size = Log.AppendPosition;
         if (size == 0)
             return false;
         if (size > config.SegmentBytes - batch.SizeInBytes)
@@ -123,8 +168,11 @@ internal sealed partial class LogSegment : IDisposable
     /// roll and close), trims both indexes to their entries and lets them be unmapped when idle.</summary>
     public void OnBecomeInactive()
     {
-        if (_maxTimestampSoFar != Unknown && _offsetOfMaxTimestampSoFar > BaseOffset && OffsetIndex.IsWritable)
+        if (_maxTimestampSoFar != Unknown && _offsetOfMaxTimestampSoFar > BaseOffset && OffsetIndex.IsWritable
+            && TimeIndex.Get() is { } times && times.Entries < times.MaxEntries)
+        {
             TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
+        }
         OffsetIndex.MakeReadOnly();
         TimeIndex.MakeReadOnly();
         Log.Unpin();

@@ -36,8 +36,10 @@ internal static class PartitionCheckpoint
         return (recoveryPoint, logStartOffset);
     }
 
-    public static void Write(string partitionDirectory, long recoveryPoint, long logStartOffset) =>
-        DurableFile.WriteAtomically(Path.Combine(partitionDirectory, LogFileNames.PartitionCheckpointFile),
+    /// <exception cref="StorageException">The file could not be written (the disk is full, an I/O error); the previous
+    /// version stays.</exception>
+    public static void Write(FileSystem files, string partitionDirectory, long recoveryPoint, long logStartOffset) =>
+        DurableFile.WriteAtomically(files, Path.Combine(partitionDirectory, LogFileNames.PartitionCheckpointFile),
             string.Create(CultureInfo.InvariantCulture, $"{Version}\nrecovery-point {recoveryPoint}\nlog-start-offset {logStartOffset}\n"));
 
     private static bool TryParse(string line, string key, out long value)

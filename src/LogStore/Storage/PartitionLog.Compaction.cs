@@ -68,7 +68,7 @@ internal sealed partial class PartitionLog
             if (Stop(stopAfter, SwapStep.CleanedWritten))
                 return SwapOutcome.Stopped;
 
-            DurableFile.FsyncDirectory(Directory);
+            DurableFile.FsyncDirectory(_fileCache.Files, Directory);
             for (int i = cleanedBaseOffsets.Count - 1; i >= 0; i--)
             {
                 foreach (string suffix in SegmentSuffixes)
@@ -78,7 +78,7 @@ internal sealed partial class PartitionLog
                         return SwapOutcome.Stopped;
                 }
             }
-            DurableFile.FsyncDirectory(Directory);
+            DurableFile.FsyncDirectory(_fileCache.Files, Directory);
             if (Stop(stopAfter, SwapStep.AllSwap))
                 return SwapOutcome.Stopped;
 
@@ -97,7 +97,7 @@ internal sealed partial class PartitionLog
                         return SwapOutcome.Stopped;
                 }
             }
-            DurableFile.FsyncDirectory(Directory);
+            DurableFile.FsyncDirectory(_fileCache.Files, Directory);
             if (Stop(stopAfter, SwapStep.AllFinal))
                 return SwapOutcome.Stopped;
 
@@ -121,7 +121,7 @@ internal sealed partial class PartitionLog
         string stem = Path.Combine(Directory, LogFileNames.FileNamePrefix(baseOffset) + kind);
         try
         {
-            File.Move(stem + fromSuffix, stem + toSuffix, overwrite: true);
+            _fileCache.Files.Move(stem + fromSuffix, stem + toSuffix);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

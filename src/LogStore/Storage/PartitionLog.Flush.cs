@@ -3,11 +3,26 @@ using LogStore.Storage.Files;
 
 namespace LogStore.Storage;
 
+/// <summary>
+/// Flushing: fsync of the segments past the recovery point, then the checkpoint.
+/// </summary>
+/// <remarks>
+/// <para>A failed fsync is final for this partition until the Broker is reopened (as PostgreSQL and Kafka treat it):
+/// after a failed write-back, Linux may mark the dirty pages clean or drop them, so a later fsync that succeeds proves
+/// nothing about them. Every later flush fails with a <see cref="StorageException"/>, the recovery point never moves past
+/// the failure, and the next open validates everything after it.</para>
+/// <para>A failed checkpoint write (a full disk) fails no flush: the records are durable, and the checkpoint only
+/// shortens a restart. It is retried at the next flush; a restart meanwhile recovers from the previous checkpoint,
+/// which is slower but never wrong.</para>
+/// </remarks>
 internal sealed partial class PartitionLog
 {
+    private Exception? _fsyncFailure;
+
     /// <summary>fsyncs every segment holding offsets below <paramref name="upToOffset"/> that is not yet known flushed,
     /// then advances the recovery point. Concurrent callers are serialised; a caller whose offsets a concurrent flush
     /// already covered returns at once.</summary>
+    /// <exception cref="StorageException">An fsync failed, now or earlier.</exception>
     public void Flush(long upToOffset, bool forceCheckpoint)
     {
         lock (_flushLock)
@@ -15,39 +30,67 @@ internal sealed partial class PartitionLog
             long from = _recoveryPoint;
             if (upToOffset > from)
             {
-                LogSegment[] segments = _segments.Snapshot;
-                int first = Math.Max(0, LogSegments.FloorIndex(segments, from));
+                ThrowIfFsyncFailed();
                 long started = _time.GetTimestamp();
-                for (int i = first; i < segments.Length && segments[i].BaseOffset < upToOffset; i++)
+                try
                 {
-                    // A segment deleted meanwhile (retention, the cleaner's swap) has nothing left to make durable.
-                    if (!segments[i].TryAcquire())
-                        continue;
-                    try
-                    {
-                        segments[i].Flush();
-                    }
-                    finally
-                    {
-                        segments[i].Release();
-                    }
+                    FlushSegments(from, upToOffset);
                 }
-                if (_newSegmentSinceFlush)
+                catch (StorageException e)
                 {
-                    // A new segment's name must be durable too, or its fsynced bytes can vanish with the name.
-                    _newSegmentSinceFlush = false;
-                    DurableFile.FsyncDirectory(Directory);
+                    _fsyncFailure = e;
+                    StorageLog.FsyncFailed(_logger, Id, e);
+                    throw;
                 }
                 Volatile.Write(ref _recoveryPoint, upToOffset);
                 LogStoreMetrics.RecordFsync(Id, _time.GetElapsedTime(started));
             }
             _lastFlushTimestamp = _time.GetTimestamp();
-            MaybeWriteCheckpoint(forceCheckpoint);
+            _ = MaybeWriteCheckpoint(forceCheckpoint);
         }
     }
 
     /// <summary>Flushes everything appended so far.</summary>
     public void Flush() => Flush(LogEndOffset, forceCheckpoint: false);
+
+    /// <summary>True when the checkpoint on disk holds the current recovery point and log start offset.</summary>
+    private bool CheckpointIsCurrent => _checkpointedRecoveryPoint == _recoveryPoint && _checkpointedLogStartOffset == LogStartOffset;
+
+    private void FlushSegments(long from, long upToOffset)
+    {
+        LogSegment[] segments = _segments.Snapshot;
+        int first = Math.Max(0, LogSegments.FloorIndex(segments, from));
+        for (int i = first; i < segments.Length && segments[i].BaseOffset < upToOffset; i++)
+        {
+            // A segment deleted meanwhile (retention, the cleaner's swap) has nothing left to make durable.
+            if (!segments[i].TryAcquire())
+                continue;
+            try
+            {
+                segments[i].Flush();
+            }
+            finally
+            {
+                segments[i].Release();
+            }
+        }
+        if (_newSegmentSinceFlush)
+        {
+            // A new segment's name must be durable too, or its fsynced bytes can vanish with the name.
+            DurableFile.FsyncDirectory(_fileCache.Files, Directory);
+            _newSegmentSinceFlush = false;
+        }
+    }
+
+    private void ThrowIfFsyncFailed()
+    {
+        if (_fsyncFailure is { } failure)
+        {
+            throw new StorageException($"An earlier fsync of {Id} failed ({failure.Message}), so records appended since the last " +
+                "successful flush may not be on disk even if a later fsync succeeds: dispose and reopen the Broker, whose recovery " +
+                "validates them.", Directory, failure);
+        }
+    }
 
     /// <summary>For the broker's flush scheduler: flushes when <see cref="TopicConfig.FlushInterval"/> has passed
     /// since the last flush and something is unflushed.</summary>
@@ -61,21 +104,30 @@ internal sealed partial class PartitionLog
 
     /// <summary>The checkpoint is rewritten when the recovery point enters another segment (so a restart never
     /// scans more than the segments since), when the log start moved, and at close — not on every flush, which
-    /// would double the fsyncs of a durable producer.</summary>
-    private void MaybeWriteCheckpoint(bool force)
+    /// would double the fsyncs of a durable producer. A failure is logged, retried at the next flush and returned.</summary>
+    private StorageException? MaybeWriteCheckpoint(bool force)
     {
         long recoveryPoint = _recoveryPoint;
         long logStartOffset = LogStartOffset;
         if (!force && recoveryPoint == _checkpointedRecoveryPoint && logStartOffset == _checkpointedLogStartOffset)
-            return;
+            return null;
         if (!force && logStartOffset == _checkpointedLogStartOffset && _checkpointedRecoveryPoint >= 0)
         {
             LogSegment[] segments = _segments.Snapshot;
             if (LogSegments.FloorIndex(segments, recoveryPoint) == LogSegments.FloorIndex(segments, _checkpointedRecoveryPoint))
-                return;
+                return null;
         }
-        PartitionCheckpoint.Write(Directory, recoveryPoint, logStartOffset);
+        try
+        {
+            PartitionCheckpoint.Write(_fileCache.Files, Directory, recoveryPoint, logStartOffset);
+        }
+        catch (StorageException e)
+        {
+            StorageLog.CheckpointWriteFailed(_logger, Id, recoveryPoint, e);
+            return e;
+        }
         _checkpointedRecoveryPoint = recoveryPoint;
         _checkpointedLogStartOffset = logStartOffset;
+        return null;
     }
 }

@@ -14,7 +14,10 @@ namespace LogStore.Storage;
 /// fsyncs that follow run on the thread pool, so that a caller whose records are durable is never held back for
 /// others'. A failed fsync fails every waiter of that round with the <see cref="StorageException"/>; the recovery
 /// point does not move, so the next waiter tries again.</para>
-/// <para>Every wait honours its cancellation token; a cancelled waiter stops waiting, the shared fsync goes on.</para>
+/// <para>Every wait honours its cancellation token; a cancelled waiter stops waiting, the shared fsync goes on. That
+/// holds for the first waiter too when its token can be cancelled: it then runs the fsync on the thread pool and waits
+/// for it with its token (one hand-off more), because an fsync on a failing or hung disk may never return
+/// (microsoft/FASTER#586) and a thread blocked in the system call cannot be cancelled.</para>
 /// </remarks>
 internal sealed partial class PartitionLog
 {
@@ -69,6 +72,11 @@ internal sealed partial class PartitionLog
             }
             lead = _fsyncInProgress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             target = _fsyncInProgressUpTo = LogEndOffset;
+        }
+        if (cancellationToken.CanBeCanceled)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Log.RunNextRound(state.Round, state.Target), (Log: this, Round: lead, Target: target), preferLocal: false);
+            return new ValueTask(lead.Task.WaitAsync(cancellationToken));
         }
         try
         {

@@ -28,7 +28,8 @@ internal sealed partial class PartitionLog
 
     private bool TryRead(LogSegment[] segments, long offset, int maxBytes, long logEnd, long logStart, out FetchResult? result)
     {
-        for (int i = Math.Max(0, LogSegments.FloorIndex(segments, offset)); i < segments.Length; i++)
+        int floor = Math.Max(0, LogSegments.FloorIndex(segments, offset));
+        for (int i = floor; i < segments.Length; i++)
         {
             LogSegment segment = segments[i];
             if (!segment.TryAcquire())
@@ -42,6 +43,14 @@ internal sealed partial class PartitionLog
                 result = segment.Read(Id, offset, maxBytes, logEnd, logStart);
                 if (result is not null)
                     return true;
+                // Dense offsets leave no room for a gap: a segment that ends before the offset it should hold lost
+                // records (a truncated or deleted file), and reading on from the next segment would skip them silently.
+                if (i == floor && segment.HasDenseOffsets && offset >= segment.BaseOffset)
+                {
+                    long nextBase = i + 1 < segments.Length ? segments[i + 1].BaseOffset : logEnd;
+                    throw new CorruptRecordException($"Records are missing from {Id}: segment {segment.BaseOffset} ends before offset {offset}, " +
+                        $"but the next {(i + 1 < segments.Length ? "segment starts" : "append goes")} at offset {nextBase}.", segment.Log.FilePath, segment.SizeInBytes);
+                }
             }
             finally
             {

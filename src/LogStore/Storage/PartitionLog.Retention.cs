@@ -88,7 +88,7 @@ internal sealed partial class PartitionLog
                     return _logStartOffset;
                 Volatile.Write(ref _logStartOffset, beforeOffset);
             }
-            WriteLogStartCheckpoint();
+            WriteLogStartCheckpoint(required: true);
             DeleteSegmentsWhile(RetentionReason.LogStartOffset);
             return LogStartOffset;
         }
@@ -150,7 +150,9 @@ internal sealed partial class PartitionLog
             if (firstLeft > _logStartOffset)
                 Volatile.Write(ref _logStartOffset, firstLeft);
         }
-        WriteLogStartCheckpoint();
+        // Deleting frees space: a full disk that cannot take the checkpoint must not stop it. The next open clamps the log
+        // start to the first segment left, so the deleted records cannot come back.
+        WriteLogStartCheckpoint(required: false);
         long bytes = 0;
         foreach (LogSegment segment in doomed)
         {
@@ -163,12 +165,16 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>Persists a moved log start offset at once: after a crash, records below it must stay unreadable.</summary>
-    private void WriteLogStartCheckpoint()
+    /// <exception cref="StorageException">The checkpoint could not be written and <paramref name="required"/> is set.</exception>
+    private void WriteLogStartCheckpoint(bool required)
     {
         lock (_flushLock)
         {
-            if (!_closed)
-                MaybeWriteCheckpoint(force: false);
+            if (!_closed && MaybeWriteCheckpoint(force: false) is { } failure && required)
+            {
+                throw new StorageException($"The new log start offset {LogStartOffset} of {Id} holds now but could not be persisted, so " +
+                    $"it may not survive a crash: {failure.Message}", Directory, failure);
+            }
         }
     }
 

@@ -83,8 +83,17 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         }
         else
         {
-            // Make what recovery kept (and cut) durable before anything new is appended after it.
-            log.Flush(loaded.LogEndOffset, forceCheckpoint: true);
+            // Make what recovery kept (and cut) durable before anything new is appended after it. Opening needs no
+            // space: a checkpoint a full disk refuses is retried at the next flush, and a failed fsync leaves the log
+            // readable (its later flushes fail, see PartitionLog.Flush).
+            try
+            {
+                log.Flush(loaded.LogEndOffset, forceCheckpoint: true);
+            }
+            catch (StorageException)
+            {
+                // Logged by Flush.
+            }
         }
         LogStoreLog.PartitionLoaded(logger, id, loaded.Segments.Count, loaded.LogStartOffset, loaded.LogEndOffset, log._recoveryPoint);
         return log;
@@ -119,7 +128,12 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         }
     }
 
-    /// <summary>Flushes, writes the checkpoint and closes every segment: after this the partition reopens without recovery.</summary>
+    /// <summary>
+    /// Flushes, writes the checkpoint and closes every segment: after this the partition reopens without recovery.
+    /// Every segment is closed even when something fails.
+    /// </summary>
+    /// <exception cref="StorageException">The flush, the checkpoint or a segment's close failed: the partition is closed,
+    /// but not cleanly, and must be recovered at the next open (the Broker then writes no clean-shutdown marker).</exception>
     public ValueTask DisposeAsync()
     {
         lock (_writeLock)
@@ -127,18 +141,39 @@ internal sealed partial class PartitionLog : IAsyncDisposable
             if (_closed)
                 return ValueTask.CompletedTask;
             _closed = true;
+            List<Exception>? errors = null;
             try
             {
                 Flush(LogEndOffset, forceCheckpoint: true);
-            }
-            finally
-            {
                 lock (_flushLock)
                 {
-                    foreach (LogSegment segment in _segments.Snapshot)
-                        segment.Close();
+                    if (!CheckpointIsCurrent)
+                        (errors ??= []).Add(new StorageException($"The checkpoint of {Id} could not be written.", Path.Combine(Directory, LogFileNames.PartitionCheckpointFile)));
                 }
-                WakeReaders();
+            }
+            catch (StorageException e)
+            {
+                (errors ??= []).Add(e);
+            }
+            lock (_flushLock)
+            {
+                foreach (LogSegment segment in _segments.Snapshot)
+                {
+                    try
+                    {
+                        segment.Close();
+                    }
+                    catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+                    {
+                        (errors ??= []).Add(e);
+                    }
+                }
+            }
+            WakeReaders();
+            if (errors is not null)
+            {
+                return ValueTask.FromException(errors.Count == 1 && errors[0] is StorageException single ? single
+                    : new StorageException($"{Id} could not be closed cleanly: {errors[0].Message}", Directory, new AggregateException(errors)));
             }
         }
         return ValueTask.CompletedTask;

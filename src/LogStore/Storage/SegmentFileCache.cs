@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LogStore.Storage.Files;
 
 namespace LogStore.Storage;
 
@@ -28,12 +29,21 @@ internal sealed class SegmentFileCache
     private readonly Lock _lock = new();
     private readonly List<IEvictableFile> _open = [];
 
-    /// <summary>Creates a cache that keeps at most <paramref name="capacity"/> inactive indexes open.</summary>
-    public SegmentFileCache(int capacity = DefaultCapacity)
+    /// <summary>Creates a cache that keeps at most <paramref name="capacity"/> inactive indexes open, for files on
+    /// <paramref name="files"/> (default: the disk).</summary>
+    public SegmentFileCache(int capacity = DefaultCapacity, FileSystem? files = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
+        Files = files ?? FileSystem.Disk;
     }
+
+    /// <summary>
+    /// The file system of the broker's files: every segment and index opened with this cache writes, fsyncs,
+    /// preallocates and renames through it. It lives here because the cache is the one per-broker object every segment
+    /// and index already holds.
+    /// </summary>
+    public FileSystem Files { get; }
 
     /// <summary>The most inactive indexes kept open at once (briefly exceeded by lookups in flight).</summary>
     public int Capacity { get; }

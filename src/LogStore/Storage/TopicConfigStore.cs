@@ -10,7 +10,7 @@ namespace LogStore.Storage;
 /// <c>*.ms</c> settings; an empty value means "none"). Written atomically; a file that does not parse is reported
 /// as a <see cref="StorageException"/> naming it, never guessed at.
 /// </summary>
-internal sealed class TopicConfigStore(string dataDirectory)
+internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
 {
     // Short, so that a 249-character topic name still makes a legal file name.
     private const string Suffix = ".conf";
@@ -39,13 +39,13 @@ internal sealed class TopicConfigStore(string dataDirectory)
         var text = new StringBuilder("# LogStore topic configuration (Kafka names)\n");
         foreach ((string name, string value) in ToProperties(config))
             text.Append(name).Append('=').Append(value).Append('\n');
-        DurableFile.WriteAtomically(PathOf(topic), text.ToString());
+        DurableFile.WriteAtomically(files, PathOf(topic), text.ToString());
     }
 
     public void Delete(string topic)
     {
         File.Delete(PathOf(topic));
-        DurableFile.FsyncDirectory(_directory);
+        DurableFile.FsyncDirectory(files, _directory);
     }
 
     private static IEnumerable<(string, string)> ToProperties(TopicConfig c)

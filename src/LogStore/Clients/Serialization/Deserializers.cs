@@ -17,7 +17,13 @@ public static class Deserializers
     /// <summary>Copies the bytes into a new array (Kafka's ByteArrayDeserializer).</summary>
     public static IDeserializer<byte[]> ByteArray { get; } = new ByteArrayDeserializer();
 
-    /// <summary>Copies the bytes into new memory; a Kafka null is an empty <see cref="ReadOnlyMemory{T}"/>.</summary>
+    /// <summary>
+    /// The bytes as memory; a Kafka null is an empty <see cref="ReadOnlyMemory{T}"/>. A consumer given this deserializer
+    /// does not copy: it hands out views of the fetched bytes (as Kafka's ByteBufferDeserializer), valid for as long as
+    /// they are referenced. Holding one keeps its whole fetch buffer (up to
+    /// <see cref="ConsumerOptions.MaxPartitionFetchBytes"/>) alive; copy it (<c>ToArray</c>) to keep a few records long.
+    /// Called directly, it copies.
+    /// </summary>
     public static IDeserializer<ReadOnlyMemory<byte>> ReadOnlyMemory { get; } = new ReadOnlyMemoryDeserializer();
 
     /// <summary>Ignores the bytes and returns null.</summary>

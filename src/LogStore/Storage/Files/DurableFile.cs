@@ -7,7 +7,7 @@ namespace LogStore.Storage.Files;
 /// <summary>
 /// Small-file durability helpers: atomic replace (write a temporary file, fsync it, rename it over the old one,
 /// fsync the directory) and directory fsync, without which a new file's name can vanish in a power loss even
-/// though its bytes were fsynced.
+/// though its bytes were fsynced. The steps that can fail go through a <see cref="FileSystem"/>, so tests can fail them.
 /// </summary>
 internal static partial class DurableFile
 {
@@ -16,25 +16,41 @@ internal static partial class DurableFile
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves either the old or
     /// the new file, never a torn one.</summary>
-    public static void WriteAtomically(string path, string contents)
+    /// <exception cref="StorageException">A step failed (the disk is full, an I/O error); the old file is unchanged.</exception>
+    public static void WriteAtomically(FileSystem files, string path, string contents)
     {
         // A short unique name: the target's own name may already be at the file-name length limit (a 249-character
         // topic), and two writers must never share a temporary file. Loaders delete "*.tmp" leftovers.
-        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Guid.NewGuid().ToString("N") + LogFileNames.TempSuffix);
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string temp = Path.Combine(directory, Guid.NewGuid().ToString("N") + LogFileNames.TempSuffix);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096))
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                stream.Write(Encoding.UTF8.GetBytes(contents));
-                stream.Flush(flushToDisk: true);
+                files.Write(stream.SafeFileHandle, Encoding.UTF8.GetBytes(contents), 0, temp);
+                files.Flush(stream, temp);
             }
-            File.Move(temp, path, overwrite: true);
-            FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            files.Move(temp, path);
+            files.FsyncDirectory(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
             throw new StorageException($"Cannot write '{Path.GetFileName(path)}': {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>fsyncs <paramref name="directory"/> through <paramref name="files"/>.</summary>
+    /// <exception cref="StorageException">The fsync failed.</exception>
+    public static void FsyncDirectory(FileSystem files, string directory)
+    {
+        try
+        {
+            files.FsyncDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Directory fsync failed: {e.Message}", directory, e);
         }
     }
 
@@ -50,20 +66,27 @@ internal static partial class DurableFile
         }
     }
 
-    /// <summary>fsyncs a directory so that files created, renamed or deleted in it stay so after a power loss.
-    /// A no-op where the OS has no such call (Windows makes metadata durable by itself).</summary>
-    public static void FsyncDirectory(string directory)
+    /// <summary>The system call behind <see cref="DiskFileSystem.FsyncDirectory"/>. A no-op where the OS has no such
+    /// call (Windows makes metadata durable by itself).</summary>
+    /// <exception cref="IOException">open or fsync failed; the HResult is the errno.</exception>
+    internal static void FsyncDirectoryNow(string directory)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
             return;
         int flags = OperatingSystem.IsLinux() ? ORdOnly | ODirectory : ORdOnly;
         int fd = Open(directory, flags);
         if (fd < 0)
-            throw new StorageException($"Cannot open directory for fsync (errno {Marshal.GetLastPInvokeError()}).", directory);
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw DiskErrors.Exception(errno, $"Cannot open directory for fsync (errno {errno}).");
+        }
         try
         {
             if (Fsync(fd) != 0)
-                throw new StorageException($"Directory fsync failed (errno {Marshal.GetLastPInvokeError()}).", directory);
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw DiskErrors.Exception(errno, $"Directory fsync failed (errno {errno}).");
+            }
         }
         finally
         {
@@ -76,16 +99,17 @@ internal static partial class DurableFile
     /// through a memory mapping: were its blocks sparse, a full disk would surface as SIGBUS on a store into the
     /// mapping and kill the process, instead of as an exception here, where the caller can still refuse the roll.
     /// </summary>
-    public static void Reserve(SafeFileHandle handle, long length, string path)
+    /// <exception cref="IOException">posix_fallocate failed (ENOSPC: the disk is full); the HResult is the errno.</exception>
+    internal static void Reserve(SafeFileHandle handle, long length)
     {
         if (!OperatingSystem.IsLinux() || length <= 0)
             return;
         int error = PosixFallocate(handle, 0, length);
-        // EOPNOTSUPP/EINVAL: a file system without fallocate (some tmpfs or FUSE); the sparse file stays as before.
+        // EOPNOTSUPP/EINVAL: a file system without fallocate (some FUSE); the sparse file stays as before.
         if (error is not 0 and not 95 and not 22)
-            throw new StorageException(error == 28
-                ? $"The disk is full: cannot reserve {length} bytes for an index."
-                : $"Cannot reserve {length} bytes (errno {error}).", path);
+            throw DiskErrors.Exception(error, error == DiskErrors.Enospc
+                ? $"No space left on device: cannot reserve {length} bytes."
+                : $"Cannot reserve {length} bytes (errno {error}).");
     }
 
     /// <summary>

@@ -13,12 +13,12 @@ namespace LogStore.Storage.Indexing;
 internal abstract unsafe partial class IndexFile
 {
     /// <summary>Renames an index file if it exists, wrapping I/O failures.</summary>
-    internal static void MoveFile(string from, string to)
+    internal static void MoveFile(FileSystem files, string from, string to)
     {
         try
         {
             if (File.Exists(from))
-                File.Move(from, to, overwrite: true);
+                files.Move(from, to);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -49,10 +49,7 @@ internal abstract unsafe partial class IndexFile
             // Preallocate, but never cut off entries a larger earlier configuration wrote.
             long length = Math.Max(RoundDown(_maxIndexSize), RoundDown(_stream.Length));
             if (_stream.Length != length)
-            {
-                _stream.SetLength(length);
-                DurableFile.Reserve(_stream.SafeFileHandle, length, _path);
-            }
+                SetLength(length);
         }
         else
         {
@@ -88,8 +85,8 @@ internal abstract unsafe partial class IndexFile
                 _stream.Dispose();
                 _stream = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             }
-            _stream.SetLength(length);
-            _stream.Flush(flushToDisk: true);
+            length = SetLength(length);
+            _files.Flush(_stream, _path);
             if (remap)
                 Map(length, writable);
             else
@@ -101,6 +98,30 @@ internal abstract unsafe partial class IndexFile
             Release();
             _closed = true;
             throw new StorageException($"Could not resize index file to {length} bytes.", _path, ex);
+        }
+    }
+
+    /// <summary>
+    /// Sets the file's length, reserving the blocks of a growing file (see <see cref="DurableFile.Reserve"/>). In
+    /// best-effort mode a full disk leaves the file as it was; returns the length the file has.
+    /// </summary>
+    private long SetLength(long length)
+    {
+        long current = _stream!.Length;
+        if (length <= current)
+        {
+            _files.SetLength(_stream, length, _path);
+            return length;
+        }
+        try
+        {
+            _files.Preallocate(_stream, length, _path);
+            return length;
+        }
+        catch (IOException e) when (_preallocateBestEffort && DiskErrors.IsDiskFull(e))
+        {
+            // An index is a hint: one that stays at its length is full, and the segment rolls at its next append.
+            return current;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using LogStore.Storage.Files;
 
 namespace LogStore.Storage.Indexing;
 
@@ -24,10 +25,16 @@ namespace LogStore.Storage.Indexing;
 /// where losing it merely makes a lookup start at the segment's beginning. Truncation zeroes the slots it
 /// drops so the rule keeps holding. Anything still wrong is found by <c>SanityCheck</c>, and the loader
 /// rebuilds the index from the log; an index is only ever a hint.</para>
+/// <para><b>Full disk:</b> resizing, fsync and rename go through the broker's <see cref="FileSystem"/>. A writable index
+/// opened with <c>preallocateBestEffort</c> (an existing segment made active again at open or recovery) that cannot
+/// reserve its blocks keeps the length it had: it is full, so the next append rolls a new segment, and that roll (which
+/// must preallocate) fails cleanly until space is freed. So a full disk never stops a broker from opening.</para>
 /// </remarks>
 internal abstract unsafe partial class IndexFile : IDisposable
 {
     private readonly int _maxIndexSize;
+    private readonly FileSystem _files;
+    private readonly bool _preallocateBestEffort;
     private string _path;
     private FileStream? _stream;
     private MemoryMappedFile? _mapping;
@@ -40,8 +47,16 @@ internal abstract unsafe partial class IndexFile : IDisposable
     private volatile bool _closed;
 
     /// <summary>Opens (and, when <paramref name="writable"/>, creates and preallocates) the index file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="baseOffset">The base offset of the segment.</param>
+    /// <param name="maxIndexSize">The size a writable index preallocates to.</param>
+    /// <param name="writable">Open read-write and preallocated, rather than read-only.</param>
+    /// <param name="entrySize">Bytes per entry.</param>
+    /// <param name="files">The file system; null for the disk.</param>
+    /// <param name="preallocateBestEffort">When the disk is full, keep the file's current length instead of failing.</param>
     /// <exception cref="StorageException">The file could not be opened, created or mapped.</exception>
-    protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable, int entrySize)
+    protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable, int entrySize, FileSystem? files = null,
+        bool preallocateBestEffort = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (writable && maxIndexSize < entrySize)
@@ -51,6 +66,8 @@ internal abstract unsafe partial class IndexFile : IDisposable
         EntrySize = entrySize;
         _maxIndexSize = maxIndexSize;
         _writable = writable;
+        _files = files ?? FileSystem.Disk;
+        _preallocateBestEffort = preallocateBestEffort;
         try
         {
             Open(writable);
@@ -114,9 +131,9 @@ internal abstract unsafe partial class IndexFile : IDisposable
             try
             {
                 _view?.Flush();
-                _stream!.Flush(flushToDisk: true);
+                _files.Flush(_stream!, _path);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw new StorageException("Could not flush index file.", _path, ex);
             }
@@ -243,7 +260,7 @@ internal abstract unsafe partial class IndexFile : IDisposable
         lock (Sync)
         {
             Close();
-            MoveFile(_path, newPath);
+            MoveFile(_files, _path, newPath);
             _path = newPath;
         }
     }

@@ -1,4 +1,5 @@
-using LogStore.Storage;
+using LogStore.Storage.Files;
+
 namespace LogStore.Storage.Indexing;
 
 /// <summary>
@@ -31,7 +32,10 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     /// <param name="maxIndexSize">The preallocation size when writable (<c>segment.index.bytes</c>).</param>
     /// <param name="writable">True for the active segment's index: opened read-write, preallocated, never evicted.</param>
     /// <param name="cache">The broker's cache of open inactive indexes, or null to keep them open until closed.</param>
-    protected LazyIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache)
+    /// <param name="preallocateBestEffort">When a writable open cannot reserve the file's blocks because the disk is
+    /// full, keep the file's length (the index is then full) rather than fail; false for a new segment's index, whose roll
+    /// must fail instead.</param>
+    protected LazyIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache, bool preallocateBestEffort = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = path;
@@ -39,7 +43,14 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         MaxIndexSize = maxIndexSize;
         _writable = writable;
         _cache = cache;
+        PreallocateBestEffort = preallocateBestEffort;
     }
+
+    /// <summary>The file system the index lives on.</summary>
+    protected FileSystem Files => _cache?.Files ?? FileSystem.Disk;
+
+    /// <summary>Whether a writable open tolerates a full disk; see the constructor.</summary>
+    protected bool PreallocateBestEffort { get; }
 
     /// <summary>The index file's current path.</summary>
     public string Path => Volatile.Read(ref _path);
@@ -143,7 +154,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         lock (Gate)
         {
             CloseLocked();
-            IndexFile.MoveFile(_path, newPath);
+            IndexFile.MoveFile(Files, _path, newPath);
             Volatile.Write(ref _path, newPath);
         }
     }
@@ -175,7 +186,6 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         }
     }
 
-    /// <summary>Opens the index file; called under <see cref="Gate"/>.</summary>
     /// <summary>The number of entries, opening the index if needed.</summary>
     public int Entries() => Use(0, static (index, _) => index.Entries);
 
@@ -199,6 +209,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         return result;
     }
 
+    /// <summary>Opens the index file; called under <see cref="Gate"/>.</summary>
     protected abstract T Open(string path, long baseOffset, int maxIndexSize, bool writable);
 
     /// <summary>
@@ -209,11 +220,14 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     protected T GetLocked(out bool register)
     {
         T? index = _index;
-        if (index is not null)
+        // An index that a failed trim or resize left closed is opened again rather than handed out closed.
+        if (index is not null && !index.IsClosed)
         {
             register = false;
             return index;
         }
+        if (index is not null)
+            _cache?.Unregister(this);
         index = Open(_path, BaseOffset, MaxIndexSize, _writable);
         Volatile.Write(ref _index, index);
         register = !_writable && _cache is not null;

@@ -7,13 +7,17 @@ namespace LogStore.Storage.Indexing;
 internal sealed class LazyOffsetIndex : LazyIndex<OffsetIndex>
 {
     /// <summary>Creates the lazy index; nothing is opened until first use.</summary>
-    public LazyOffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null)
-        : base(path, baseOffset, maxIndexSize, writable, cache)
+    public LazyOffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null, bool preallocateBestEffort = true)
+        : base(path, baseOffset, maxIndexSize, writable, cache, preallocateBestEffort)
     {
     }
 
-    /// <summary>See <see cref="OffsetIndex.Lookup"/>.</summary>
+    /// <summary>See <see cref="OffsetIndex.Lookup(long)"/>.</summary>
     public OffsetPosition Lookup(long targetOffset) => Use(targetOffset, static (index, target) => index.Lookup(target));
+
+    /// <summary>See <see cref="OffsetIndex.Lookup(long, out OffsetPosition)"/>.</summary>
+    public (OffsetPosition Start, OffsetPosition Next) LookupWithNext(long targetOffset) =>
+        Use(targetOffset, static (index, target) => (index.Lookup(target, out OffsetPosition next), next));
 
     /// <summary>See <see cref="OffsetIndex.Entry"/>.</summary>
     public OffsetPosition Entry(int n) => Use(n, static (index, slot) => index.Entry(slot));
@@ -23,5 +27,5 @@ internal sealed class LazyOffsetIndex : LazyIndex<OffsetIndex>
         Use((offset, position), static (index, entry) => { index.Append(entry.offset, entry.position); return true; });
 
     protected override OffsetIndex Open(string path, long baseOffset, int maxIndexSize, bool writable) =>
-        new(path, baseOffset, maxIndexSize, writable);
+        new(path, baseOffset, maxIndexSize, writable, Files, PreallocateBestEffort);
 }

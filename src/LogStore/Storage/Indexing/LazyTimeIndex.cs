@@ -7,8 +7,8 @@ namespace LogStore.Storage.Indexing;
 internal sealed class LazyTimeIndex : LazyIndex<TimeIndex>
 {
     /// <summary>Creates the lazy index; nothing is opened until first use.</summary>
-    public LazyTimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null)
-        : base(path, baseOffset, maxIndexSize, writable, cache)
+    public LazyTimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null, bool preallocateBestEffort = true)
+        : base(path, baseOffset, maxIndexSize, writable, cache, preallocateBestEffort)
     {
     }
 
@@ -26,5 +26,5 @@ internal sealed class LazyTimeIndex : LazyIndex<TimeIndex>
         Use((timestamp, offset, skipFullCheck), static (index, e) => { index.MaybeAppend(e.timestamp, e.offset, e.skipFullCheck); return true; });
 
     protected override TimeIndex Open(string path, long baseOffset, int maxIndexSize, bool writable) =>
-        new(path, baseOffset, maxIndexSize, writable);
+        new(path, baseOffset, maxIndexSize, writable, Files, PreallocateBestEffort);
 }

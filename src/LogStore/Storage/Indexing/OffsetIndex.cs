@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using LogStore.Storage.Files;
 
 namespace LogStore.Storage.Indexing;
 
@@ -30,8 +31,14 @@ internal sealed unsafe class OffsetIndex : IndexFile
 
     /// <summary>Opens an offset index; see <see cref="IndexFile"/> for what <paramref name="writable"/> does.</summary>
     /// <exception cref="StorageException">The file could not be opened, created or mapped.</exception>
-    public OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable)
-        : base(path, baseOffset, maxIndexSize, writable, Size)
+    /// <param name="path">The file.</param>
+    /// <param name="baseOffset">The base offset of the segment.</param>
+    /// <param name="maxIndexSize">The size a writable index preallocates to.</param>
+    /// <param name="writable">Open read-write and preallocated.</param>
+    /// <param name="files">The file system; null for the disk.</param>
+    /// <param name="preallocateBestEffort">Keep the current length when the disk is full (see <see cref="IndexFile"/>).</param>
+    public OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, FileSystem? files = null, bool preallocateBestEffort = false)
+        : base(path, baseOffset, maxIndexSize, writable, Size, files, preallocateBestEffort)
     {
         lock (Sync)
             OnEntriesChanged();
@@ -85,6 +92,21 @@ internal sealed unsafe class OffsetIndex : IndexFile
         lock (Sync)
         {
             int slot = LargestLowerBoundSlot(targetOffset);
+            return slot < 0 ? new OffsetPosition(BaseOffset, 0) : Read(slot);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Lookup(long)"/>, plus the entry after the one found in <paramref name="next"/> (or
+    /// (<see cref="long.MaxValue"/>, <see cref="int.MaxValue"/>) when there is none): a read scanning from the first must
+    /// land exactly on the second, which is how it knows that no batch length sent it past records.
+    /// </summary>
+    public OffsetPosition Lookup(long targetOffset, out OffsetPosition next)
+    {
+        lock (Sync)
+        {
+            int slot = LargestLowerBoundSlot(targetOffset);
+            next = slot + 1 < Entries ? Read(slot + 1) : OffsetPosition.None;
             return slot < 0 ? new OffsetPosition(BaseOffset, 0) : Read(slot);
         }
     }
@@ -180,4 +202,8 @@ internal sealed unsafe class OffsetIndex : IndexFile
 /// <summary>An offset index entry: a batch's last offset and the batch's byte position in the log.</summary>
 /// <param name="Offset">The absolute offset.</param>
 /// <param name="Position">The byte position in the segment's log file.</param>
-internal readonly record struct OffsetPosition(long Offset, int Position);
+internal readonly record struct OffsetPosition(long Offset, int Position)
+{
+    /// <summary>No entry: past every position.</summary>
+    public static OffsetPosition None => new(long.MaxValue, int.MaxValue);
+}

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using LogStore.Storage.Files;
 
 namespace LogStore.Storage.Indexing;
 
@@ -30,8 +31,14 @@ internal sealed unsafe class TimeIndex : IndexFile
 
     /// <summary>Opens a time index; see <see cref="IndexFile"/> for what <paramref name="writable"/> does.</summary>
     /// <exception cref="StorageException">The file could not be opened, created or mapped.</exception>
-    public TimeIndex(string path, long baseOffset, int maxIndexSize, bool writable)
-        : base(path, baseOffset, maxIndexSize, writable, Size)
+    /// <param name="path">The file.</param>
+    /// <param name="baseOffset">The base offset of the segment.</param>
+    /// <param name="maxIndexSize">The size a writable index preallocates to.</param>
+    /// <param name="writable">Open read-write and preallocated.</param>
+    /// <param name="files">The file system; null for the disk.</param>
+    /// <param name="preallocateBestEffort">Keep the current length when the disk is full (see <see cref="IndexFile"/>).</param>
+    public TimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, FileSystem? files = null, bool preallocateBestEffort = false)
+        : base(path, baseOffset, maxIndexSize, writable, Size, files, preallocateBestEffort)
     {
         lock (Sync)
             OnEntriesChanged();

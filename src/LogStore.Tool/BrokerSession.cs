@@ -1,0 +1,34 @@
+namespace LogStore.Tool;
+
+/// <summary>
+/// Opens the <see cref="Broker"/> of a <c>--data</c> directory for one command, as Kafka's scripts connect to a broker.
+/// Every command but <c>topics create</c> and <c>bench</c> refuses a directory that does not exist, because opening
+/// one creates it: a mistyped path would otherwise silently become an empty store.
+/// </summary>
+internal static class BrokerSession
+{
+    public static async Task<Broker> OpenAsync(string dataDirectory, bool create, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(dataDirectory))
+            throw CommandException.Usage("--data needs a directory");
+        if (!create && !Directory.Exists(dataDirectory))
+            throw new CommandException($"data directory '{dataDirectory}' does not exist");
+        if (File.Exists(dataDirectory))
+            throw new CommandException($"data directory '{dataDirectory}' is a file");
+        return await Broker.OpenAsync(new BrokerOptions { DataDirectory = dataDirectory }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The topic called <paramref name="name"/>, or the "unknown topic" failure.</summary>
+    public static Topic GetTopic(Broker broker, string name) =>
+        broker.TryGetTopic(name, out Topic? topic) ? topic : throw new CommandException($"unknown topic '{name}'");
+
+    /// <summary>The partitions chosen by <c>--partition</c> (all when null), or the "unknown partition" failure.</summary>
+    public static IReadOnlyList<Partition> GetPartitions(Topic topic, int? partition)
+    {
+        if (partition is not int p)
+            return topic.Partitions;
+        if ((uint)p >= (uint)topic.Partitions.Count)
+            throw new CommandException($"unknown partition {p} of topic '{topic.Name}' (it has {topic.Partitions.Count})");
+        return [topic.Partitions[p]];
+    }
+}

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace LogStore.Tool.Commands;
+
+/// <summary><c>logstore topics list|create|describe|delete</c>: kafka-topics for a data directory.</summary>
+internal static class TopicsCommand
+{
+    public static Command Create(CliContext cli) => new("topics", "List, create, describe and delete topics (kafka-topics).")
+    {
+        List(cli),
+        CreateTopic(cli),
+        Describe(cli),
+        Delete(cli),
+    };
+
+    private static Command List(CliContext cli)
+    {
+        Option<string> data = CommonOptions.Data();
+        var excludeInternal = new Option<bool>("--exclude-internal") { Description = "Leave out internal topics such as __consumer_offsets." };
+        var command = new Command("list", "Print the name of every topic, one per line.") { data, excludeInternal };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            bool skipInternal = parsed.GetValue(excludeInternal);
+            foreach (string name in broker.Topics.Select(t => t.Name).Order(StringComparer.Ordinal))
+            {
+                if (!(skipInternal && IsInternal(name)))
+                    await cli.Out.WriteLineAsync(name).ConfigureAwait(false);
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateTopic(CliContext cli)
+    {
+        Option<string> data = CommonOptions.Data();
+        Option<string> topic = CommonOptions.Topic(description: "The topic to create.");
+        Option<int> partitions = CommonOptions.Positive(new Option<int>("--partitions")
+        {
+            Description = "Number of partitions.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        });
+        var config = new Option<string[]>("--config")
+        {
+            Description = $"A topic setting with its Kafka name, name=value; repeat for several. Known: {string.Join(", ", TopicConfigSettings.Names)}.",
+            HelpName = "NAME=VALUE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("create", "Create a topic; creates the data directory when it does not exist.") { data, topic, partitions, config };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string name = parsed.GetRequiredValue(topic);
+            TopicConfig settings = TopicConfigSettings.Parse(parsed.GetValue(partitions), parsed.GetValue(config) ?? []);
+            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: true, ct).ConfigureAwait(false);
+            try
+            {
+                await broker.CreateTopicAsync(name, settings, ct).ConfigureAwait(false);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                // The library names the TopicConfig property; the user typed its Kafka name.
+                string detail = ErrorReport.OneLine(e.Message.Split(" (Parameter", 2)[0]);
+                throw CommandException.Usage($"{TopicConfigSettings.NameOf(e.ParamName)} is out of range: {detail}");
+            }
+            await cli.Out.WriteLineAsync($"Created topic {name}.").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Describe(CliContext cli)
+    {
+        Option<string> data = CommonOptions.Data();
+        Option<string> topic = CommonOptions.Topic(required: false, description: "The topic to describe; every topic when left out.");
+        var command = new Command("describe", "Show each topic's settings and, per partition, its offsets, segments and size.") { data, topic };
+        command.SetAction(async (parsed, ct) =>
+        {
+            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            IEnumerable<Topic> topics = parsed.GetValue(topic) is string name
+                ? [BrokerSession.GetTopic(broker, name)]
+                : broker.Topics.OrderBy(t => t.Name, StringComparer.Ordinal);
+            foreach (Topic t in topics)
+                await DescribeTopicAsync(cli.Out, t).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task DescribeTopicAsync(TextWriter output, Topic topic)
+    {
+        string configs = string.Join(',', TopicConfigSettings.Describe(topic.Config).Select(s => $"{s.Name}={s.Value}"));
+        await output.WriteLineAsync(Invariant($"Topic: {topic.Name}\tPartitionCount: {topic.Partitions.Count}\tReplicationFactor: {topic.Config.ReplicationFactor}\tConfigs: {configs}")).ConfigureAwait(false);
+        foreach (Partition partition in topic.Partitions)
+        {
+            IReadOnlyList<SegmentInfo> segments = partition.Segments;
+            long size = segments.Sum(s => s.SizeInBytes);
+            await output.WriteLineAsync(Invariant($"\tTopic: {topic.Name}\tPartition: {partition.Id.Partition}\tLogStartOffset: {partition.LogStartOffset}\tLogEndOffset: {partition.LogEndOffset}\tSegments: {segments.Count}\tSize: {size}")).ConfigureAwait(false);
+            foreach (SegmentInfo segment in segments)
+            {
+                string largest = segment.LargestTimestamp < 0 ? "-" : Timestamps.Format(segment.LargestTimestamp);
+                await output.WriteLineAsync(Invariant($"\t\tSegment: {Path.GetFileName(segment.LogPath)}\tBaseOffset: {segment.BaseOffset}\tNextOffset: {segment.NextOffset}\tSize: {segment.SizeInBytes}\tLargestTimestamp: {largest}")).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static Command Delete(CliContext cli)
+    {
+        Option<string> data = CommonOptions.Data();
+        Option<string> topic = CommonOptions.Topic(description: "The topic to delete, with all its data.");
+        var command = new Command("delete", "Delete a topic and all its data.") { data, topic };
+        command.SetAction(async (parsed, ct) =>
+        {
+            string name = parsed.GetRequiredValue(topic);
+            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            BrokerSession.GetTopic(broker, name);
+            await broker.DeleteTopicAsync(name, ct).ConfigureAwait(false);
+            await cli.Out.WriteLineAsync($"Deleted topic {name}.").ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Kafka's convention: names starting with two underscores belong to the broker itself.</summary>
+    private static bool IsInternal(string topic) => topic.StartsWith("__", StringComparison.Ordinal);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Storage;
+
+/// <summary>What the storage engine logs about failing disks and damage found at open, with fixed event ids (12xx)
+/// beside <see cref="Diagnostics.LogStoreLog"/>'s.</summary>
+internal static partial class StorageLog
+{
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Could not write the checkpoint of {Partition} (recovery point {RecoveryPoint}); it is retried at the next flush, and a restart meanwhile recovers from the previous one")]
+    public static partial void CheckpointWriteFailed(ILogger logger, TopicPartition partition, long recoveryPoint, Exception exception);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "fsync of {Partition} failed: every later flush of it fails until the Broker is reopened, and the next open recovers what was not known durable")]
+    public static partial void FsyncFailed(ILogger logger, TopicPartition partition, Exception exception);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "The tail of {File}, after a clean shutdown, is damaged ({Reason}): the segment is recovered")]
+    public static partial void DamagedTailAfterCleanShutdown(ILogger logger, string file, string reason);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Error, Message = "{Partition} was not closed cleanly; the next open recovers it")]
+    public static partial void PartitionCloseFailed(ILogger logger, TopicPartition partition, Exception exception);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "{Partition} has no segment file although its checkpoint says records up to offset {RecoveryPoint} existed; it starts empty at that offset, so no offset is ever reused")]
+    public static partial void SegmentsMissing(ILogger logger, TopicPartition partition, long recoveryPoint);
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Error, Message = "The Broker on {DataDirectory} did not close cleanly: {Failed} partition(s) could not be flushed or checkpointed; the next open recovers them")]
+    public static partial void UncleanClose(ILogger logger, string dataDirectory, int failed);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Error, Message = "Could not write the clean-shutdown marker of {DataDirectory}: the next open recovers every partition past its recovery point")]
+    public static partial void CleanShutdownMarkerFailed(ILogger logger, string dataDirectory, Exception exception);
+}

@@ -1,0 +1,89 @@
+using LogStore.Tool.Tests.TestSupport;
+
+namespace LogStore.Tool.Tests;
+
+/// <summary>Every failure is one line on standard error and a non-zero exit code: 1 for failures, 2 for usage errors.</summary>
+[TestFixture]
+public sealed class ErrorTests : ToolTestBase
+{
+    [TestCase("produce")]
+    [TestCase("consume")]
+    public async Task UnknownTopic_FailsWithOneLine(string command)
+    {
+        await CreateTopic("known");
+
+        AssertOneErrorLine(await Cli.RunWithInputAsync("x\n", command, "--data", Data, "--topic", "missing"), 1, "unknown topic 'missing'");
+    }
+
+    [Test]
+    public async Task UnknownTopic_DescribeAndDelete_FailWithOneLine()
+    {
+        await CreateTopic("known");
+
+        AssertOneErrorLine(await Cli.RunAsync("topics", "describe", "-d", Data, "-t", "missing"), 1, "unknown topic 'missing'");
+        AssertOneErrorLine(await Cli.RunAsync("topics", "delete", "-d", Data, "-t", "missing"), 1, "unknown topic 'missing'");
+    }
+
+    [Test]
+    public async Task UnknownPartition_FailsWithOneLine()
+    {
+        await CreateTopic("t", partitions: 2);
+
+        AssertOneErrorLine(await Cli.RunAsync("consume", "-d", Data, "-t", "t", "--partition", "2"), 1, "unknown partition 2 of topic 't'");
+    }
+
+    [TestCase("topics", "list")]
+    [TestCase("topics", "describe")]
+    [TestCase("consume", "-t", "t")]
+    [TestCase("produce", "-t", "t")]
+    [TestCase("groups", "list")]
+    public async Task MissingDataDirectory_FailsWithOneLine_AndCreatesNothing(params string[] command)
+    {
+        string missing = Path.Combine(Data, "nowhere");
+
+        CliRun run = await Cli.RunAsync([.. command, "--data", missing]);
+
+        AssertOneErrorLine(run, 1, $"data directory '{missing}' does not exist");
+        Assert.That(Directory.Exists(missing), Is.False);
+    }
+
+    [Test]
+    public async Task LockedDataDirectory_FailsWithOneLine()
+    {
+        await CreateTopic("t");
+        await using Broker holder = await OpenBroker();
+
+        AssertOneErrorLine(await Cli.RunAsync("topics", "list", "-d", Data), 1, "is locked by another Broker or process");
+    }
+
+    [TestCase(new[] { "topics", "list" }, "Option '--data' is required.")]
+    [TestCase(new[] { "consume", "--data", "x" }, "Option '--topic' is required.")]
+    [TestCase(new[] { "topics", "frobnicate" }, "Unrecognized command or argument 'frobnicate'.")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--max", "lots" }, "lots")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--max", "0" }, "--max must be 1 or more")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--offset", "-4" }, "--offset must be 0 or more")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--offset", "1", "--from-beginning" }, "--from-beginning and --offset cannot be combined")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--time", "yesterday" }, "--time must be Unix milliseconds or an ISO 8601 time")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--format", "xml" }, "xml")]
+    [TestCase(new[] { "produce", "-d", "x", "-t", "t", "--key-separator", "" }, "--key-separator must not be empty")]
+    [TestCase(new[] { "dump" }, "Required argument missing for command: 'dump'")]
+    [TestCase(new string[0], "Required command was not provided.")]
+    public async Task BadArguments_AreUsageErrors_OnOneLineThatPointsAtHelp(string[] args, string message)
+    {
+        CliRun run = await Cli.RunAsync(args);
+
+        AssertOneErrorLine(run, 2, message);
+        Assert.That(run.ErrLines[0], Does.EndWith("--help')"));
+        Assert.That(run.Out, Is.Empty);
+        Assert.That(Directory.Exists("x"), Is.False);
+    }
+
+    [Test]
+    public async Task Help_PrintsTheOptionsAndSucceeds()
+    {
+        CliRun run = await Cli.RunAsync("topics", "create", "--help");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("--partitions").And.Contain("--config"));
+    }
+}
