@@ -5,10 +5,18 @@ namespace LogStore.Benchmarks;
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project benchmarks/LogStore.Benchmarks -- --filter '*Append*'</c>.
 /// Without <c>--job</c> every class runs BenchmarkDotNet's default job (real runs); add <c>--job short</c>
-/// (1 launch, 3 warm-ups, 3 iterations) for a quick CI-like check, or <c>--job dry</c> for a smoke test.
+/// (1 launch, 3 warm-ups, 3 iterations) for a quick CI-like check, <c>--ci</c> for the shortest real measurement
+/// (<see cref="CiJob"/>: 1 launch, 1 warm-up, 3 iterations), or <c>--job dry</c> for a smoke test.
 /// See benchmarks/RESULTS.md for the commands and the figures.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        BenchmarkSwitcher switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
+        if (args.Contains(CiJob.Flag))
+            switcher.Run([.. args.Where(a => a != CiJob.Flag)], CiJob.Config);
+        else
+            switcher.Run(args);
+    }
 }

@@ -22,6 +22,8 @@ internal sealed class CompareOptions
                                 1 append 100 B, 2 append 1 KiB, 3 read back, 4 append + fsync every 1 MiB,
                                 5 4 partitions / 2 writer threads, 6 random reads by offset, 7 open 10,000 segments
           --rounds N            measured rounds after the warm-up round (default 3)
+          --systems LIST        only the systems whose names contain one of these words, e.g. LogStore,FasterLog
+                                (for profiling one system; the ratios need the LogStore row)
           --random-logs LIST    log sizes for workload 6 (default 1000000,50000000)
           --lookups N           random reads per log size (default 100,000)
           --segments N          segments for workload 7 (default 10,000)
@@ -51,6 +53,13 @@ internal sealed class CompareOptions
     public SortedSet<int> Workloads { get; private set; } = [1, 2, 3, 4, 5, 6, 7];
 
     public string DataRoot { get; private set; } = "/tmp";
+
+    /// <summary>--systems: name fragments; empty means every system.</summary>
+    public string[] Systems { get; private set; } = [];
+
+    /// <summary>Whether a system takes part (see --systems).</summary>
+    public bool Includes(string system) =>
+        Systems.Length == 0 || Systems.Any(s => system.Contains(s, StringComparison.OrdinalIgnoreCase));
 
     public string? Out { get; private set; }
 
@@ -97,6 +106,9 @@ internal sealed class CompareOptions
                     break;
                 case "--segments":
                     options.Segments = (int)PositiveLong(arg, Next());
+                    break;
+                case "--systems":
+                    options.Systems = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     break;
                 case "--dir":
                     options.DataRoot = Next();

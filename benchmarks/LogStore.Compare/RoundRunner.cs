@@ -10,11 +10,14 @@ namespace LogStore.Compare;
 /// </summary>
 internal sealed class RoundRunner(CompareOptions options)
 {
-    public int Steps(int contestants) => contestants * (options.Rounds + 1);
+    public int Steps(IEnumerable<Contestant> contestants) => Steps(contestants.Select(c => c.System));
+
+    public int Steps(IEnumerable<string> systems) => systems.Count(options.Includes) * (options.Rounds + 1);
 
     public WorkloadResult Run(ProgressSink progress, string id, string title, string baseline, IReadOnlyList<Contestant> contestants,
         long records, int recordSize, long? warmupRecords = null)
     {
+        contestants = [.. contestants.Where(c => options.Includes(c.System))];
         long warm = warmupRecords ?? options.WarmupRecords(records);
         var samples = contestants.ToDictionary(c => c.System, _ => new List<Sample>());
         for (int round = 0; round <= options.Rounds; round++)

@@ -15,7 +15,7 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
 
     public string Title => $"append {records:N0} x {size} B";
 
-    public int Steps => runner.Steps(Contestants().Count);
+    public int Steps => runner.Steps(Contestants());
 
     public void Run(ProgressSink progress, Action<WorkloadResult> completed) =>
         completed(runner.Run(progress, number.ToString(System.Globalization.CultureInfo.InvariantCulture), Title, SystemNames.LogStore, Contestants(), records, size));

@@ -25,7 +25,7 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
 
     public string Title => $"append {records:N0} x {size} B, durable every 1 MiB";
 
-    public int Steps => runner.Steps(Contestants().Count);
+    public int Steps => runner.Steps(Contestants());
 
     public void Run(ProgressSink progress, Action<WorkloadResult> completed) =>
         completed(runner.Run(progress, "4", Title, SystemNames.LogStore, Contestants(), records, size));

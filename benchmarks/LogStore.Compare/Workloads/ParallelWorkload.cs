@@ -21,7 +21,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
 
     public string Title => $"{Partitions} partitions / {Threads} writer threads, {records:N0} x {size} B";
 
-    public int Steps => runner.Steps(Contestants().Count);
+    public int Steps => runner.Steps(Contestants());
 
     public void Run(ProgressSink progress, Action<WorkloadResult> completed) =>
         completed(runner.Run(progress, "5", Title, SystemNames.LogStore, Contestants(), records, size));

@@ -40,16 +40,20 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
             string label = $"W6 log of {records:N0}";
 
             progress.Status($"{label}: FileStream");
-            result.Systems.Add(FileStream(records, measured, warmup));
+            if (options.Includes(SystemNames.FileStream))
+                result.Systems.Add(FileStream(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: LogStore");
-            result.Systems.Add(LogStore(records, measured, warmup));
+            if (options.Includes(SystemNames.LogStore))
+                result.Systems.Add(LogStore(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: FasterLog");
-            result.Systems.Add(FasterLog(records, measured, warmup));
+            if (options.Includes(SystemNames.FasterLog))
+                result.Systems.Add(FasterLog(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: SQLite");
-            result.Systems.Add(Sqlite(records, measured, warmup));
+            if (options.Includes(SystemNames.Sqlite))
+                result.Systems.Add(Sqlite(records, measured, warmup));
             progress.Step();
             foreach (SystemResult s in result.Systems)
             {

@@ -17,7 +17,9 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
 
     public string Title => $"read back {records:N0} x {size} B";
 
-    public int Steps => BuildSteps + runner.Steps(5);
+    public int Steps => BuildSteps + runner.Steps(Readers);
+
+    private static readonly string[] Readers = [SystemNames.FileStream, SystemNames.LogStore, SystemNames.LogStoreConsumer, SystemNames.FasterLog, SystemNames.Sqlite];
 
     public void Run(ProgressSink progress, Action<WorkloadResult> completed)
     {
