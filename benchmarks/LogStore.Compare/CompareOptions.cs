@@ -13,6 +13,7 @@ internal sealed class CompareOptions
 
         dotnet run -c Release --project benchmarks/LogStore.Compare -- [options]
         dotnet run -c Release --project benchmarks/LogStore.Compare -- chart <results.json> <chart.png>
+        dotnet run -c Release --project benchmarks/LogStore.Compare -- markdown <results.json>   (RESULTS.md section)
 
           --quick               CI smoke run: small counts, one measured round (seconds)
           --records N           records of the small-record workloads 1, 3, 4, 5 (default 10,000,000);
@@ -28,7 +29,7 @@ internal sealed class CompareOptions
           --lookups N           random reads per log size (default 100,000)
           --segments N          segments for workload 7 (default 10,000)
           --dir PATH            where the data directories go (default /tmp; the real disk, not tmpfs)
-          --out FILE            write the results as JSON
+          --out FILE            write the results as JSON (and the Markdown tables beside it, FILE.md)
           --chart FILE          render a PNG bar chart of the results
         """;
 

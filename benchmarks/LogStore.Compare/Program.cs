@@ -22,10 +22,16 @@ internal static class Program
             AnsiConsole.MarkupLine($"Chart written to [bold]{Markup.Escape(png)}[/].");
             return 0;
         }
-        if (args is ["--help"] or ["-h"] or ["chart", ..])
+        if (args is ["markdown", string results])
+        {
+            // For benchmarks/RESULTS.md: the section of a run, regenerated from its --out file.
+            Console.Write(ResultTable.Markdown(ResultsFile.Read(results)));
+            return 0;
+        }
+        if (args is ["--help"] or ["-h"] or ["chart", ..] or ["markdown", ..])
         {
             Console.WriteLine(CompareOptions.Usage);
-            return args is ["chart", ..] ? 2 : 0;
+            return args is ["chart", ..] or ["markdown", ..] ? 2 : 0;
         }
         CompareOptions options;
         try
@@ -51,6 +57,7 @@ internal static class Program
             Command = "dotnet run -c Release --project benchmarks/LogStore.Compare --" + (options.CommandLine.Length > 0 ? " " + options.CommandLine : ""),
             Machine = MachineInfo.Detect(options.DataRoot),
             Started = DateTimeOffset.Now,
+            LoadAtStart = MachineInfo.LoadAverage(),
             Quick = options.Quick,
             Rounds = options.Rounds,
             Settings = Settings(options),
@@ -82,6 +89,7 @@ internal static class Program
             });
 
         report.Finished = DateTimeOffset.Now;
+        report.LoadAtEnd = MachineInfo.LoadAverage();
         report.Targets = Targets.Evaluate(report.Workloads);
         ResultTable.Write(report);
         AnsiConsole.MarkupLine(Markup.Escape($"Run took {(report.Finished - report.Started).TotalMinutes:0.0} min."));

@@ -78,6 +78,11 @@ internal sealed class RunReport
 
     public DateTimeOffset Finished { get; set; }
 
+    /// <summary>/proc/loadavg (1, 5, 15 min) when the run started and when it finished.</summary>
+    public string? LoadAtStart { get; init; }
+
+    public string? LoadAtEnd { get; set; }
+
     public bool Quick { get; init; }
 
     public int Rounds { get; init; }

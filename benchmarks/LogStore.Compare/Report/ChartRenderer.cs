@@ -16,7 +16,7 @@ internal static class ChartRenderer
         (N.LogStore, "LogStore (partition)", Color.FromHex("#1565c0")),
         (N.LogStoreProducer, "LogStore (producer)", Color.FromHex("#64b5f6")),
         (N.LogStoreConsumer, "LogStore (consumer)", Color.FromHex("#90caf9")),
-        (N.FasterLog, "FasterLog", Color.FromHex("#ef6c00")),
+        (N.FasterLog, "FasterLog (4 MiB pages, 64 MiB memory)", Color.FromHex("#ef6c00")),
         (N.Sqlite, "SQLite", Color.FromHex("#2e7d32")),
     ];
 

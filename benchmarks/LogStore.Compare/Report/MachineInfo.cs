@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace LogStore.Compare;
 
 /// <summary>The machine a run measured: the results are only comparable within one run and one machine.</summary>
-internal sealed record MachineInfo(string Cpu, int Cores, string Memory, string Os, string Runtime, string Disk, string Gc)
+internal sealed record MachineInfo(string Cpu, int Cores, string Memory, string Os, string Runtime, string Disk, string Gc, string? Kernel = null)
 {
     public static MachineInfo Detect(string dataRoot) => new(
         DetectCpu(),
@@ -12,9 +12,30 @@ internal sealed record MachineInfo(string Cpu, int Cores, string Memory, string 
         RuntimeInformation.OSDescription,
         $".NET {Environment.Version} ({RuntimeInformation.ProcessArchitecture})",
         DetectDisk(dataRoot),
-        $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}");
+        $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}",
+        ReadLine("/proc/sys/kernel/osrelease"));
 
-    public override string ToString() => $"{Cpu}, {Cores} cores, {Memory}; {Os}; {Runtime}; GC {Gc}; data on {Disk}";
+    public override string ToString() => $"{Cpu}, {Cores} cores, {Memory}; {Os}{(Kernel is null ? "" : ", kernel " + Kernel)}; {Runtime}; GC {Gc}; data on {Disk}";
+
+    /// <summary>The 1/5/15-minute load averages now (/proc/loadavg): the machine may be shared, and a busy one
+    /// skews every figure, so the report names the load at the start and the end of the run.</summary>
+    public static string? LoadAverage()
+    {
+        string? line = ReadLine("/proc/loadavg");
+        return line is null ? null : string.Join(' ', line.Split(' ').Take(3));
+    }
+
+    private static string? ReadLine(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadLines(path).FirstOrDefault()?.Trim() : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     private static string DetectCpu()
     {

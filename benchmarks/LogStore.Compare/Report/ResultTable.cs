@@ -49,6 +49,16 @@ internal static class ResultTable
     public static string Markdown(RunReport report)
     {
         var md = new StringBuilder();
+        string took = report.Finished > report.Started ? F($"{(report.Finished - report.Started).TotalMinutes:0.0} min") : "still running";
+        md.AppendLine(F($"Run of {report.Started:yyyy-MM-dd HH:mm zzz}, {took}, {report.Rounds} measured round(s) after a warm-up round{(report.Quick ? " (--quick: a smoke run, not results)" : "")}."));
+        md.AppendLine();
+        md.AppendLine("```");
+        md.AppendLine(report.Command);
+        md.AppendLine("```");
+        md.AppendLine();
+        md.AppendLine($"- Machine: {report.Machine}");
+        md.AppendLine($"- Load average (1/5/15 min) at the start: {report.LoadAtStart ?? "unknown"}; at the end: {report.LoadAtEnd ?? "unknown"}");
+        md.AppendLine();
         md.AppendLine("| " + string.Join(" | ", Headers) + " |");
         md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---:|", Headers.Length - 2)));
         foreach (WorkloadResult workload in report.Workloads)
