@@ -28,6 +28,8 @@ internal sealed class CompareOptions
           --random-logs LIST    log sizes for workload 6 (default 1000000,50000000)
           --lookups N           random reads per log size (default 100,000)
           --segments N          segments for workload 7 (default 10,000)
+          --batch-bytes N       LogStore's batch size on the partition path (default 16384, Kafka's batch.size);
+                                an experiment knob: larger batches mean fewer write(2)s per MiB
           --dir PATH            where the data directories go (default /tmp; the real disk, not tmpfs)
           --out FILE            write the results as JSON (and the Markdown tables beside it, FILE.md)
           --chart FILE          render a PNG bar chart of the results
@@ -54,6 +56,8 @@ internal sealed class CompareOptions
     public SortedSet<int> Workloads { get; private set; } = [1, 2, 3, 4, 5, 6, 7];
 
     public string DataRoot { get; private set; } = "/tmp";
+
+    public int BatchBytes { get; private set; } = 16 * 1024;
 
     /// <summary>--systems: name fragments; empty means every system.</summary>
     public string[] Systems { get; private set; } = [];
@@ -110,6 +114,9 @@ internal sealed class CompareOptions
                     break;
                 case "--systems":
                     options.Systems = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    break;
+                case "--batch-bytes":
+                    options.BatchBytes = (int)PositiveLong(arg, Next());
                     break;
                 case "--dir":
                     options.DataRoot = Next();

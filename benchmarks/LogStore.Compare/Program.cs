@@ -51,6 +51,7 @@ internal static class Program
     private static void Run(CompareOptions options)
     {
         Scratch.Root = options.DataRoot;
+        Payload.BatchBytes = options.BatchBytes;
         Scratch.DeleteLeftovers();
         var report = new RunReport
         {
@@ -123,7 +124,7 @@ internal static class Program
     private static Dictionary<string, string> Settings(CompareOptions o) => new()
     {
         ["LogStore"] = $"src/LogStore at {GitCommit()}, defaults: 1 GiB segments, offset index entry every 4 KiB, writeback started every 8 MiB. " +
-            "Partition path: RecordBatchBuilder (16 KiB batches, null keys) + Partition.AppendAsync, Partition/Broker.FlushAsync (fsync). " +
+            $"Partition path: RecordBatchBuilder ({o.BatchBytes / 1024} KiB batches, null keys) + Partition.AppendAsync, Partition/Broker.FlushAsync (fsync). " +
             "Producer path: Broker.CreateProducer<Null, byte[]>() with default ProducerOptions (16 KiB batches, 5 ms linger, 32 MiB buffer memory, acks=all), a new producer per run.",
         ["FasterLog"] = "Microsoft.FASTER.Core 2.6.5: " + FasterLogStore.Settings,
         ["SQLite"] = SqliteStore.Settings,

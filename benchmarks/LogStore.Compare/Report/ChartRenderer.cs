@@ -93,7 +93,8 @@ internal static class ChartRenderer
         plottable.ValueLabelStyle.FontSize = 10;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. ticks]);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
-        plot.Axes.Margins(bottom: 0, top: 0.15);
+        // Room above the tallest bar for the legend (upper right), so it never hides a bar.
+        plot.Axes.Margins(bottom: 0, top: 0.4);
         foreach (string system in systems)
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = LabelOf(system), FillColor = ColorOf(system) });
         plot.Legend.Alignment = Alignment.UpperRight;

@@ -24,7 +24,7 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
     [
         new(SystemNames.FileStream, "payload only, 1 MiB write(2)s, one fsync at the end", RawFileTrial(writeBehind: false)),
         new(SystemNames.FileStreamWriteBehind, "the same, writeback of each 8 MiB started at once (sync_file_range), fsync at the end", RawFileTrial(writeBehind: true)),
-        new(SystemNames.LogStore, "RecordBatchBuilder (16 KiB batches) + Partition.AppendAsync, then Partition.FlushAsync", n =>
+        new(SystemNames.LogStore, $"RecordBatchBuilder ({Payload.BatchBytes / 1024} KiB batches) + Partition.AppendAsync, then Partition.FlushAsync", n =>
         {
             LogStoreStore store = LogStoreStore.Create($"w{number}-ls");
             return new Trial(() => store.AppendDurably(_value, n), store.Dispose);
