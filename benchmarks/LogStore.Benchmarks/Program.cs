@@ -5,20 +5,26 @@ namespace LogStore.Benchmarks;
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project benchmarks/LogStore.Benchmarks -- --filter '*Append*'</c>.
 /// Without <c>--job</c> every class runs BenchmarkDotNet's default job (real runs); add <c>--job short</c>
-/// (1 launch, 3 warm-ups, 3 iterations) for a quick CI-like check, or <c>--job dry</c> for a smoke test.
+/// (1 launch, 3 warm-ups, 3 iterations) for a quick CI-like check, <c>--ci</c> for the shortest real measurement
+/// (<see cref="CiJob"/>: 1 launch, 1 warm-up, 3 iterations), or <c>--job dry</c> for a smoke test.
 /// See benchmarks/RESULTS.md for the commands and the figures.
 /// </summary>
 public static class Program
 {
-    /// <summary>Runs the BenchmarkDotNet classes, or with a first argument <c>restart</c> the restart-time benchmark
-    /// (see <see cref="RestartBenchmark"/>; <c>restart-child</c> is its killed child).</summary>
+    /// <summary>Runs the BenchmarkDotNet classes (with <c>--ci</c>, the short CI job), or with a first argument
+    /// <c>restart</c> the restart-time benchmark (see <see cref="RestartBenchmark"/>; <c>restart-child</c> is its
+    /// killed child).</summary>
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "restart")
             return RestartBenchmark.Run(args[1..]);
         if (args.Length > 0 && args[0] == "restart-child")
             return RestartBenchmark.Child(args[1..]);
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        BenchmarkSwitcher switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
+        if (args.Contains(CiJob.Flag))
+            switcher.Run([.. args.Where(a => a != CiJob.Flag)], CiJob.Config);
+        else
+            switcher.Run(args);
         return 0;
     }
 }

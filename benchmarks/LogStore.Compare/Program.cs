@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using LogStore.Compare.Systems;
+using LogStore.Compare.Workloads;
+using Spectre.Console;
+
+namespace LogStore.Compare;
+
+/// <summary>
+/// Issue 6's comparison: the same workloads on LogStore, FasterLog, SQLite and a raw FileStream, interleaved in one
+/// process run. See <see cref="CompareOptions.Usage"/> and benchmarks/RESULTS.md.
+/// </summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        // Redirected (CI, a log file): Spectre would wrap the tables at 80 columns.
+        if (Console.IsOutputRedirected)
+            AnsiConsole.Profile.Width = 220;
+        if (args is ["chart", string json, string png])
+        {
+            ChartRenderer.Render(ResultsFile.Read(json), png);
+            AnsiConsole.MarkupLine($"Chart written to [bold]{Markup.Escape(png)}[/].");
+            return 0;
+        }
+        if (args is ["markdown", string results])
+        {
+            // For benchmarks/RESULTS.md: the section of a run, regenerated from its --out file.
+            Console.Write(ResultTable.Markdown(ResultsFile.Read(results)));
+            return 0;
+        }
+        if (args is ["--help"] or ["-h"] or ["chart", ..] or ["markdown", ..])
+        {
+            Console.WriteLine(CompareOptions.Usage);
+            return args is ["chart", ..] or ["markdown", ..] ? 2 : 0;
+        }
+        CompareOptions options;
+        try
+        {
+            options = CompareOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(CompareOptions.Usage);
+            return 2;
+        }
+        Run(options);
+        return 0;
+    }
+
+    private static void Run(CompareOptions options)
+    {
+        Scratch.Root = options.DataRoot;
+        Payload.BatchBytes = options.BatchBytes;
+        Scratch.DeleteLeftovers();
+        var report = new RunReport
+        {
+            Command = "dotnet run -c Release --project benchmarks/LogStore.Compare --" + (options.CommandLine.Length > 0 ? " " + options.CommandLine : ""),
+            Machine = MachineInfo.Detect(options.DataRoot),
+            Started = DateTimeOffset.Now,
+            LoadAtStart = MachineInfo.LoadAverage(),
+            Quick = options.Quick,
+            Rounds = options.Rounds,
+            Settings = Settings(options),
+        };
+        AnsiConsole.MarkupLine($"[bold]LogStore.Compare[/] {Markup.Escape(report.Command)}");
+        AnsiConsole.MarkupLine(Markup.Escape(report.Machine.ToString()));
+
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var runner = new RoundRunner(options);
+                List<(IWorkload Workload, ProgressTask Task)> planned = [.. Workloads(options, runner).Select(w =>
+                    (w, context.AddTask(Markup.Escape($"W{w.Number} {w.Title}"), autoStart: false, maxValue: Math.Max(1, w.Steps))))];
+                foreach ((IWorkload workload, ProgressTask task) in planned)
+                {
+                    var sink = new ProgressSink(task);
+                    sink.Begin(workload.Steps);
+                    workload.Run(sink, result =>
+                    {
+                        report.Workloads.Add(result);
+                        if (options.Out is not null)
+                            ResultsFile.Write(options.Out, report);
+                    });
+                    sink.End();
+                    task.Description = Markup.Escape($"W{workload.Number} {workload.Title}: done");
+                }
+            });
+
+        report.Finished = DateTimeOffset.Now;
+        report.LoadAtEnd = MachineInfo.LoadAverage();
+        report.Targets = Targets.Evaluate(report.Workloads);
+        ResultTable.Write(report);
+        AnsiConsole.MarkupLine(Markup.Escape($"Run took {(report.Finished - report.Started).TotalMinutes:0.0} min."));
+        if (options.Out is not null)
+        {
+            ResultsFile.Write(options.Out, report);
+            AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(options.Out)}[/] (and {Markup.Escape(Path.ChangeExtension(options.Out, ".md"))}).");
+        }
+        if (options.Chart is not null)
+        {
+            ChartRenderer.Render(report, options.Chart);
+            AnsiConsole.MarkupLine($"Chart written to [bold]{Markup.Escape(options.Chart)}[/].");
+        }
+    }
+
+    private static List<IWorkload> Workloads(CompareOptions o, RoundRunner runner)
+    {
+        var all = new List<IWorkload>
+        {
+            new AppendWorkload(1, o.Records, o.Size, runner),
+            new AppendWorkload(2, o.LargeRecords, o.LargeSize, runner),
+            new ReadWorkload(o.Records, o.Size, runner),
+            new FsyncWorkload(o.Records, o.Size, runner),
+            new ParallelWorkload(o.Records, o.Size, runner),
+            new RandomReadWorkload(o, o.Size),
+            new OpenWorkload(o.Segments),
+        };
+        return [.. all.Where(w => o.Workloads.Contains(w.Number))];
+    }
+
+    private static Dictionary<string, string> Settings(CompareOptions o) => new()
+    {
+        ["LogStore"] = $"src/LogStore at {GitCommit()}, defaults: 1 GiB segments, offset index entry every 4 KiB, writeback started every 8 MiB. " +
+            $"Partition path: RecordBatchBuilder ({o.BatchBytes / 1024} KiB batches, null keys) + Partition.AppendAsync, Partition/Broker.FlushAsync (fsync). " +
+            "Producer path: Broker.CreateProducer<Null, byte[]>() with default ProducerOptions (16 KiB batches, 5 ms linger, 32 MiB buffer memory, acks=all), a new producer per run.",
+        ["FasterLog"] = "Microsoft.FASTER.Core 2.6.5: " + FasterLogStore.Settings,
+        ["SQLite"] = SqliteStore.Settings,
+        ["FileStream"] = "FileStream(bufferSize: 0), the payload only in 1 MiB write(2)s, Flush(flushToDisk: true) at the end; " +
+            "'+ write-behind' also calls sync_file_range(SYNC_FILE_RANGE_WRITE) on each finished 8 MiB",
+        ["Run"] = $"one process; per workload a warm-up round ({(o.Quick ? "a tenth of the records" : "a tenth of the records")}), then {o.Rounds} measured round(s), " +
+            "the systems' order rotated each round; figures are the median round; every append workload ends durable (fsync/commit) for every system; " +
+            "MB/s counts user payload (records x value size); allocation is GC.GetTotalAllocatedBytes(precise) over the run (all threads)",
+    };
+
+    private static string GitCommit()
+    {
+        try
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true });
+            string? commit = git?.StandardOutput.ReadToEnd().Trim();
+            git?.WaitForExit();
+            return string.IsNullOrEmpty(commit) ? "unknown commit" : "commit " + commit;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown commit";
+        }
+    }
+}

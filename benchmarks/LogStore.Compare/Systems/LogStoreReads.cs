@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+
+namespace LogStore.Compare.Systems;
+
+/// <summary>LogStore's two read paths: fetches decoded as spans (the partition path) and a consumer handing out
+/// <see cref="Message{TKey, TValue}"/> objects (the client path), plus a read of one record by offset.</summary>
+internal static class LogStoreReads
+{
+    /// <summary>Kafka's max.partition.fetch.bytes: what one ReadAsync asks for.</summary>
+    public const int FetchBytes = 1 << 20;
+
+    /// <summary>ReadAsync of 1 MiB fetches from offset 0 to the end, every record decoded (RecordBatch and Record are
+    /// views over the fetch buffer: no copy, no allocation per record); returns the value bytes seen.</summary>
+    public static long ReadAllAsSpans(Partition partition)
+    {
+        long end = partition.LogEndOffset;
+        long offset = 0;
+        long valueBytes = 0;
+        while (offset < end)
+        {
+            using FetchResult fetch = partition.ReadAsync(offset, FetchBytes).GetAwaiter().GetResult();
+            offset = Decode(fetch, ref valueBytes);
+        }
+        return valueBytes;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long Decode(FetchResult fetch, ref long valueBytes)
+    {
+        long next = -1;
+        foreach (RecordBatch batch in fetch)
+        {
+            foreach (Record record in batch)
+                valueBytes += record.Key.Length + record.Value.Length;
+            next = batch.NextOffset;
+        }
+        return next;
+    }
+
+    /// <summary>An <see cref="IConsumer{TKey, TValue}"/> (no group) assigned every partition from offset 0,
+    /// ConsumeAsync until <paramref name="records"/> are seen: a ConsumeResult, a Message and a byte[] per record.</summary>
+    public static long ConsumeAll(Broker broker, Topic topic, long records)
+    {
+        IConsumer<Null, byte[]> consumer = broker.CreateConsumer<Null, byte[]>(new ConsumerOptions());
+        try
+        {
+            consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(p.Id, 0)));
+            long valueBytes = 0;
+            for (long seen = 0; seen < records; seen++)
+            {
+                ConsumeResult<Null, byte[]> result = consumer.ConsumeAsync(TimeSpan.FromSeconds(10)).AsTask().GetAwaiter().GetResult()
+                    ?? throw new InvalidOperationException($"No record after {seen} of {records}.");
+                valueBytes += result.Message.Value.Length;
+            }
+            return valueBytes;
+        }
+        finally
+        {
+            consumer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>One record by offset: a fetch of the batch holding it (maxBytes 1: one batch), found by the offset
+    /// index, CRC-checked, then decoded up to the record. Returns its value length.</summary>
+    public static int ReadAt(Partition partition, long offset)
+    {
+        using FetchResult fetch = partition.ReadAsync(offset, 1).GetAwaiter().GetResult();
+        foreach (RecordBatch batch in fetch)
+        {
+            if (batch.LastOffset < offset)
+                continue;
+            foreach (Record record in batch)
+            {
+                if (record.Offset == offset)
+                    return record.Value.Length;
+            }
+        }
+        throw new InvalidOperationException($"Offset {offset} was not in the fetch.");
+    }
+}

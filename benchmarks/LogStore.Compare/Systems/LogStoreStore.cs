@@ -1,0 +1,63 @@
+namespace LogStore.Compare.Systems;
+
+/// <summary>
+/// A LogStore broker in its own data directory with one topic ("bench"): default segment size (1 GiB), no
+/// retention (nothing may be deleted under a benchmark), <paramref name="partitions"/> partitions. Dispose closes
+/// the broker (a clean shutdown) and deletes the directory.
+/// </summary>
+internal sealed class LogStoreStore : IDisposable
+{
+    public const string TopicName = "bench";
+
+    private LogStoreStore(string directory, Broker broker, Topic topic)
+    {
+        Directory = directory;
+        Broker = broker;
+        Topic = topic;
+    }
+
+    public string Directory { get; }
+
+    public Broker Broker { get; }
+
+    public Topic Topic { get; }
+
+    public static LogStoreStore Create(string name, int partitions = 1)
+    {
+        string directory = Scratch.NewDirectory(name);
+        Broker broker = Broker.OpenAsync(new BrokerOptions { DataDirectory = directory }).AsTask().GetAwaiter().GetResult();
+        Topic topic = broker.CreateTopicAsync(TopicName, new TopicConfig { Partitions = partitions, RetentionTime = null }).AsTask().GetAwaiter().GetResult();
+        return new LogStoreStore(directory, broker, topic);
+    }
+
+    public Partition Partition(int index = 0) => Topic.Partitions[index];
+
+    /// <summary>fsyncs every partition (Broker.FlushAsync).</summary>
+    public void Flush() => Broker.FlushAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>A producer as an application creates it: default options (16 KiB batches, 5 ms linger, 32 MiB buffer
+    /// memory, acks=all, sticky partitioning of null keys), byte[] values, null keys.</summary>
+    public IProducer<Null, byte[]> CreateProducer() => Broker.CreateProducer<Null, byte[]>();
+
+    /// <summary>Appends <paramref name="records"/> values through <see cref="PartitionWriter"/> and fsyncs.</summary>
+    public void AppendDurably(byte[] value, long records)
+    {
+        using var writer = new PartitionWriter(Partition(), value.Length);
+        for (long i = records; i > 0; i--)
+            writer.Append(value);
+        writer.Seal();
+        Flush();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Broker.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Scratch.Delete(Directory);
+        }
+    }
+}
