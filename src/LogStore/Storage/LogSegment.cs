@@ -146,10 +146,10 @@ internal sealed partial class LogSegment : IDisposable
     /// from the first batch's (or, without timestamps, now from the segment's creation), an index is full, or the
     /// batch's offsets no longer fit relative to the base offset. Comparing record timestamps rather than the clock
     /// keeps a replay of old records from rolling at every batch.</summary>
-    public bool ShouldRoll(RecordBatch batch, long nowMs, TopicConfig config)
+    public bool ShouldRoll(RecordBatch batch, ref AppendClock clock, TopicConfig config)
     {
         if (_createdMs == Unknown)
-            _createdMs = nowMs;
+            _createdMs = clock.NowMs;
         // The writer's view: staged batches count, so that one staged run never passes segment.bytes.
         int size = Log.AppendPosition;
         if (size == 0)
@@ -158,7 +158,7 @@ internal sealed partial class LogSegment : IDisposable
             return true;
         if (_rollingBasedTimestamp == Unknown)
             _rollingBasedTimestamp = FirstBatchMaxTimestamp();
-        long waited = _rollingBasedTimestamp >= 0 ? batch.MaxTimestamp - _rollingBasedTimestamp : nowMs - _createdMs;
+        long waited = _rollingBasedTimestamp >= 0 ? batch.MaxTimestamp - _rollingBasedTimestamp : clock.NowMs - _createdMs;
         if (waited > (long)config.SegmentRollTime.TotalMilliseconds)
             return true;
         return OffsetIndex.Get().IsFull || TimeIndex.Get().IsFull || batch.LastOffset - BaseOffset > int.MaxValue;

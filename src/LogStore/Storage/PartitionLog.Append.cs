@@ -42,7 +42,7 @@ internal sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
-            long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var clock = new AppendClock(_time);
             LogSegment segment = _segments.Active!;
             long next = _logEndOffset;
             int staged = 0;
@@ -62,10 +62,10 @@ internal sealed partial class PartitionLog
                     DateTimeOffset? logAppendTime = null;
                     if (batch.TimestampType == TimestampType.LogAppendTime)
                     {
-                        RecordBatch.SetMaxTimestampAndTimestampType(bytes, nowMs, TimestampType.LogAppendTime);
-                        logAppendTime = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
+                        RecordBatch.SetMaxTimestampAndTimestampType(bytes, clock.NowMs, TimestampType.LogAppendTime);
+                        logAppendTime = DateTimeOffset.FromUnixTimeMilliseconds(clock.NowMs);
                     }
-                    if (segment.ShouldRoll(batch, nowMs, Config))
+                    if (segment.ShouldRoll(batch, ref clock, Config))
                     {
                         appended += WriteStaged(segment, staged, next);
                         staged = 0;

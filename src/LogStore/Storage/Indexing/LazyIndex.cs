@@ -241,7 +241,10 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     /// </summary>
     protected void Accessed(bool register)
     {
-        Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
+        // Only read-only indexes are in the cache's recency order; the active segment's are used on every append, where
+        // the clock read would cost more than the index work (benchmarks/RESULTS.md, "Comparison").
+        if (register || !_writable)
+            Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
         if (register)
             _cache?.Register(this);
     }
