@@ -22,6 +22,11 @@ internal sealed partial class Fetcher : IDisposable
     /// <summary>A position not resolved yet: from the committed offset or the reset policy on the next poll.</summary>
     public const long UnknownPosition = long.MinValue;
 
+    // A shared fetch buffer is never returned to the pool (records point into it), so each fetch allocates one. Below
+    // 85,000 bytes it is a young-generation array that dies cheaply with its records; a 1 MiB one would be a
+    // large-object allocation, and a gen-2 collection every few fetches made the zero-copy path slower than copying
+    // (EndToEndBenchmarks, benchmarks/RESULTS.md). A first batch larger than this is still read whole.
+    private const int SharedFetchBytes = 64 * 1024;
     private readonly int _maxPartitionFetchBytes;
     private readonly int _fetchMaxBytes;
     private readonly int _maxPollRecords;
@@ -38,7 +43,7 @@ internal sealed partial class Fetcher : IDisposable
     public Fetcher(ConsumerOptions options, TimeProvider time, bool shareBuffers = false)
     {
         _shareBuffers = shareBuffers;
-        _maxPartitionFetchBytes = options.MaxPartitionFetchBytes;
+        _maxPartitionFetchBytes = shareBuffers ? Math.Min(options.MaxPartitionFetchBytes, SharedFetchBytes) : options.MaxPartitionFetchBytes;
         _fetchMaxBytes = options.FetchMaxBytes;
         _maxPollRecords = options.MaxPollRecords;
         _time = time;
