@@ -1,59 +1,27 @@
-using System.Diagnostics.Metrics;
-using LogStore.Diagnostics;
+using LogStore.Tests.Diagnostics;
 using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Retention;
 
-/// <summary>The "LogStore" meter's instruments, observed with a <see cref="MeterListener"/> filtered to this test's topic.</summary>
+/// <summary>The "LogStore" meter's instruments, observed with a <see cref="MeterCapture"/> filtered to this test's topic.</summary>
 [TestFixture]
 public sealed class LogStoreMetricsTests : RetentionFixture
 {
-    private readonly List<(string Instrument, double Value, string? Reason)> _measurements = [];
-    private MeterListener _listener = null!;
+    private MeterCapture _capture = null!;
     private string _topic = null!;
 
     [SetUp]
     public void StartListening()
     {
         _topic = "metrics-" + Guid.NewGuid().ToString("N")[..8];
-        _listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == LogStoreMetrics.MeterName)
-                    listener.EnableMeasurementEvents(instrument);
-            },
-        };
-        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
-        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
-        _listener.Start();
+        _capture = new MeterCapture(_topic);
     }
 
     [TearDown]
-    public void StopListening() => _listener.Dispose();
+    public void StopListening() => _capture.Dispose();
 
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        string? topic = null, reason = null;
-        foreach (KeyValuePair<string, object?> tag in tags)
-        {
-            if (tag.Key == "logstore.topic")
-                topic = tag.Value as string;
-            else if (tag.Key == "logstore.reason")
-                reason = tag.Value as string;
-        }
-        if (topic == _topic)
-        {
-            lock (_measurements)
-                _measurements.Add((instrument.Name, value, reason));
-        }
-    }
-
-    private double Sum(string instrument, string? reason = null)
-    {
-        lock (_measurements)
-            return _measurements.Where(m => m.Instrument == instrument && (reason is null || m.Reason == reason)).Sum(m => m.Value);
-    }
+    private double Sum(string instrument, string? reason = null) =>
+        _capture.Of(instrument).Where(m => reason is null || m.Tags.GetValueOrDefault("logstore.reason") as string == reason).Sum(m => m.Value);
 
     [Test]
     public async Task Retention_DeletingSegments_CountsSegmentsAndBytes()
@@ -80,8 +48,7 @@ public sealed class LogStoreMetricsTests : RetentionFixture
         await p.FlushAsync();
 
         Assert.That(Sum("logstore.fsyncs"), Is.GreaterThanOrEqualTo(1));
-        lock (_measurements)
-            Assert.That(_measurements.Count(m => m.Instrument == "logstore.fsync.duration"), Is.EqualTo(Sum("logstore.fsyncs")));
+        Assert.That(_capture.Of("logstore.fsync.duration"), Has.Count.EqualTo(Sum("logstore.fsyncs")));
     }
 
     [Test]
@@ -92,7 +59,7 @@ public sealed class LogStoreMetricsTests : RetentionFixture
         for (int i = 0; i < 5; i++)
             await p.AppendAsync(Batches.Batch(Batches.Make(i * 4, 4)));
 
-        _listener.RecordObservableInstruments();
+        _capture.Observe();
 
         Assert.That(Sum("logstore.log.size"), Is.EqualTo(p.Segments.Sum(s => s.SizeInBytes)));
     }
