@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 
@@ -58,30 +59,7 @@ public class ConsumerDecodeBenchmarks
 
     /// <summary>ReadAsync of 1 MiB fetches (the consumer's max.partition.fetch.bytes), every record decoded as spans.</summary>
     [Benchmark(Baseline = true)]
-    public async Task<long> DecodeAsSpans()
-    {
-        long offset = 0;
-        long valueBytes = 0;
-        while (offset < _records)
-        {
-            using FetchResult fetch = await _partition.ReadAsync(offset, 1 << 20);
-            offset = Decode(fetch, ref valueBytes);
-        }
-        return valueBytes;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static long Decode(FetchResult fetch, ref long valueBytes)
-    {
-        long next = -1;
-        foreach (RecordBatch batch in fetch)
-        {
-            foreach (Record record in batch)
-                valueBytes += record.Value.Length;
-            next = batch.NextOffset;
-        }
-        return next;
-    }
+    public Task<long> DecodeAsSpans() => SpanReads.ReadAllAsync(_partition).AsTask();
 
     /// <summary>A consumer assigned the partition from offset 0, ConsumeAsync per record until all are seen.</summary>
     [Benchmark]

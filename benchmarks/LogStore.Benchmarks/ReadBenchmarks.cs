@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 
@@ -101,32 +102,7 @@ public class ReadBenchmarks
 
     /// <summary>ReadAsync of 1 MiB fetches from offset 0 to the end; every record of every batch decoded.</summary>
     [Benchmark]
-    public async Task<long> LogStoreRead()
-    {
-        Partition partition = _partition;
-        long end = partition.LogEndOffset;
-        long offset = 0;
-        long valueBytes = 0;
-        while (offset < end)
-        {
-            using FetchResult fetch = await partition.ReadAsync(offset, FetchMaxBytes);
-            offset = Decode(fetch, ref valueBytes);
-        }
-        return valueBytes;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static long Decode(FetchResult fetch, ref long valueBytes)
-    {
-        long next = -1;
-        foreach (RecordBatch batch in fetch)
-        {
-            foreach (Record record in batch)
-                valueBytes += record.Key.Length + record.Value.Length;
-            next = batch.NextOffset;
-        }
-        return next;
-    }
+    public Task<long> LogStoreRead() => SpanReads.ReadAllAsync(_partition, FetchMaxBytes).AsTask();
 
     /// <summary>FasterLog's scan of every entry: UnsafeGetNext hands out a pointer into its page frame, no copy.</summary>
     [Benchmark(Baseline = true)]

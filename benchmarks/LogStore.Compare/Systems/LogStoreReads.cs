@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using System.Runtime.CompilerServices;
 
 namespace LogStore.Compare.Systems;
@@ -11,31 +12,8 @@ internal static class LogStoreReads
 
     /// <summary>ReadAsync of 1 MiB fetches from offset 0 to the end, every record decoded (RecordBatch and Record are
     /// views over the fetch buffer: no copy, no allocation per record); returns the value bytes seen.</summary>
-    public static long ReadAllAsSpans(Partition partition)
-    {
-        long end = partition.LogEndOffset;
-        long offset = 0;
-        long valueBytes = 0;
-        while (offset < end)
-        {
-            using FetchResult fetch = partition.ReadAsync(offset, FetchBytes).GetAwaiter().GetResult();
-            offset = Decode(fetch, ref valueBytes);
-        }
-        return valueBytes;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static long Decode(FetchResult fetch, ref long valueBytes)
-    {
-        long next = -1;
-        foreach (RecordBatch batch in fetch)
-        {
-            foreach (Record record in batch)
-                valueBytes += record.Key.Length + record.Value.Length;
-            next = batch.NextOffset;
-        }
-        return next;
-    }
+    public static long ReadAllAsSpans(Partition partition) =>
+        SpanReads.ReadAllAsync(partition, FetchBytes).AsTask().GetAwaiter().GetResult();
 
     /// <summary>An <see cref="IConsumer{TKey, TValue}"/> (no group) assigned every partition from offset 0,
     /// ConsumeAsync until <paramref name="records"/> are seen: a ConsumeResult, a Message and a byte[] per record.</summary>
