@@ -66,6 +66,28 @@ internal sealed class FasterLogHarness : IDisposable
         }
     }
 
+    /// <summary>Scans every entry with GetNext, which copies each into a new byte[]; returns the bytes seen.</summary>
+    public long ScanAllCopying()
+    {
+        long valueBytes = 0;
+        using FasterLogScanIterator iterator = Log.Scan(Log.BeginAddress, Log.TailAddress);
+        while (true)
+        {
+            if (iterator.GetNext(out byte[] entry, out int length, out _))
+            {
+                valueBytes += entry.Length == length ? length : 0;
+            }
+            else if (iterator.Ended)
+            {
+                return valueBytes;
+            }
+            else
+            {
+                iterator.WaitAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
     public void Dispose()
     {
         Log.Dispose();
