@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 
@@ -144,7 +145,7 @@ public partial class AppendBenchmarks
     }
 
     [IterationSetup(Target = nameof(FasterLog))]
-    public void SetupFasterLog() => _faster = FasterLogHarness.Create("append-fl");
+    public void SetupFasterLog() => _faster = FasterLogHarness.Create(Workload.NewTempDirectory("append-fl"));
 
     [IterationCleanup(Target = nameof(FasterLog))]
     public void CleanupFasterLog()

@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 
@@ -112,7 +113,7 @@ public class EndToEndBenchmarks
     }
 
     [IterationSetup(Target = nameof(FasterLogEnqueue))]
-    public void SetupFasterLog() => _faster = FasterLogHarness.Create("e2e-fl");
+    public void SetupFasterLog() => _faster = FasterLogHarness.Create(Workload.NewTempDirectory("e2e-fl"));
 
     [IterationCleanup(Target = nameof(FasterLogEnqueue))]
     public void CleanupFasterLog()
@@ -196,7 +197,7 @@ public class EndToEndBenchmarks
     public void SetupScan()
     {
         Prepare();
-        _faster = FasterLogHarness.Create("e2e-scan");
+        _faster = FasterLogHarness.Create(Workload.NewTempDirectory("e2e-scan"));
         for (long i = _records; i > 0; i--)
             _faster.Log.Enqueue(_value.AsSpan());
         _faster.Log.CommitAsync().AsTask().GetAwaiter().GetResult();

@@ -71,7 +71,7 @@ public class ReadBenchmarks
     {
         _batch = Workload.BuildBatch(RecordSize);
         _records = BatchCount(_batch) * _batch.Records;
-        _faster = FasterLogHarness.Create("read-fl");
+        _faster = FasterLogHarness.Create(Workload.NewTempDirectory("read-fl"));
         byte[] value = _batch.Value;
         for (long i = 0; i < _records; i++)
             _faster.Log.Enqueue(value.AsSpan());

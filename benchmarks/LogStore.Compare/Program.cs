@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using System.Diagnostics;
 using LogStore.Compare.Systems;
 using LogStore.Compare.Workloads;
@@ -126,7 +127,7 @@ internal static class Program
         ["LogStore"] = $"src/LogStore at {GitCommit()}, defaults: 1 GiB segments, offset index entry every 4 KiB, writeback started every 8 MiB. " +
             $"Partition path: RecordBatchBuilder ({o.BatchBytes / 1024} KiB batches, null keys) + Partition.AppendAsync, Partition/Broker.FlushAsync (fsync). " +
             "Producer path: Broker.CreateProducer<Null, byte[]>() with default ProducerOptions (16 KiB batches, 5 ms linger, 32 MiB buffer memory, acks=all), a new producer per run.",
-        ["FasterLog"] = "Microsoft.FASTER.Core 2.6.5: " + FasterLogStore.Settings,
+        ["FasterLog"] = "Microsoft.FASTER.Core 2.6.5: " + FasterLogHarness.SettingsDescription,
         ["SQLite"] = SqliteStore.Settings,
         ["FileStream"] = "FileStream(bufferSize: 0), the payload only in 1 MiB write(2)s, Flush(flushToDisk: true) at the end; " +
             "'+ write-behind' also calls sync_file_range(SYNC_FILE_RANGE_WRITE) on each finished 8 MiB",

@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
 namespace LogStore.Compare.Workloads;
@@ -48,7 +49,7 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
         }),
         new(SystemNames.FasterLog, "Enqueue(span) per record, then CommitAsync", n =>
         {
-            FasterLogStore log = FasterLogStore.Create($"w{number}-fl");
+            FasterLogHarness log = FasterLogHarness.Create(Scratch.NewDirectory($"w{number}-fl"));
             return new Trial(() => log.AppendDurably(_value, n), log.Dispose);
         }),
         new(SystemNames.Sqlite, "prepared INSERT per row, 1,000-row transactions, WAL, synchronous=NORMAL, last commit FULL", n =>

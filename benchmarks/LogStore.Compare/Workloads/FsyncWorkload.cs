@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
 namespace LogStore.Compare.Workloads;
@@ -38,7 +39,7 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
         new(SystemNames.LogStoreInlineFsync, "PartitionWriter; every 1 MiB await Partition.FlushAsync (the writer stops)", LogStoreTrial(pipelined: false)),
         new(SystemNames.FasterLog, "Enqueue per record; every 1 MiB CommitAsync started (waiting for the previous one), enqueueing on", n =>
         {
-            FasterLogStore log = FasterLogStore.Create("w4-fl");
+            FasterLogHarness log = FasterLogHarness.Create(Scratch.NewDirectory("w4-fl"));
             return new Trial(() =>
             {
                 FASTER.core.FasterLog faster = log.Log;

@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
 namespace LogStore.Compare.Workloads;
@@ -113,7 +114,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
         }),
         new(SystemNames.FasterLog, "4 FasterLogs, each thread enqueueing a batch's worth of records into each of its 2 in turn, then 4 commits", n =>
         {
-            FasterLogStore[] logs = [.. Enumerable.Range(0, Partitions).Select(p => FasterLogStore.Create($"w5-fl{p}"))];
+            FasterLogHarness[] logs = [.. Enumerable.Range(0, Partitions).Select(p => FasterLogHarness.Create(Scratch.NewDirectory($"w5-fl{p}")))];
             return new Trial(() =>
             {
                 WriterThreads.Run(Threads, t =>
@@ -134,7 +135,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
                 Task.WaitAll([.. logs.Select(l => l.Log.CommitAsync().AsTask())]);
             }, () =>
             {
-                foreach (FasterLogStore log in logs)
+                foreach (FasterLogHarness log in logs)
                     log.Dispose();
             });
         }),

@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using System.Diagnostics;
 using System.Globalization;
 using LogStore.Compare.Systems;
@@ -106,7 +107,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
 
     private SystemResult FasterLog(long records, long[] measured, long[] warmup)
     {
-        using FasterLogStore log = FasterLogStore.Create("w6-fl");
+        using FasterLogHarness log = FasterLogHarness.Create(Scratch.NewDirectory("w6-fl"));
         long[] wanted = [.. measured.Concat(warmup).Distinct().Order()];
         var addresses = new long[wanted.Length];
         int next = 0;

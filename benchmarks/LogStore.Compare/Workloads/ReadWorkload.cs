@@ -1,3 +1,4 @@
+using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
 namespace LogStore.Compare.Workloads;
@@ -25,7 +26,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
     {
         string? rawDirectory = null;
         LogStoreStore? logStore = null;
-        FasterLogStore? faster = null;
+        FasterLogHarness? faster = null;
         SqliteStore? sqlite = null;
         try
         {
@@ -43,7 +44,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
             logStore.AppendDurably(_value, records);
             progress.Step();
             progress.Status($"W3 {Title}: writing the data (FasterLog)");
-            faster = FasterLogStore.Create("w3-fl");
+            faster = FasterLogHarness.Create(Scratch.NewDirectory("w3-fl"));
             faster.AppendDurably(_value, records);
             progress.Step();
             progress.Status($"W3 {Title}: writing the data (SQLite)");
@@ -54,7 +55,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
             var buffer = new byte[Payload.MiB];
             long expected = records * size;
             LogStoreStore ls = logStore;
-            FasterLogStore fl = faster;
+            FasterLogHarness fl = faster;
             SqliteStore sq = sqlite;
             List<Contestant> contestants =
             [

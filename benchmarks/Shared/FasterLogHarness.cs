@@ -1,23 +1,25 @@
 using FASTER.core;
 
-namespace LogStore.Compare.Systems;
+namespace LogStore.BenchmarkShared;
 
 /// <summary>
-/// A Microsoft.FASTER.Core 2.6.5 FasterLog in its own directory, at its best settings for a sequential log (as in
-/// benchmarks/LogStore.Benchmarks/FasterLogHarness.cs): 4 MiB pages (PageSizeBits 22), 64 MiB of in-memory log
-/// (MemorySizeBits 26), a local storage device. On Linux <see cref="Devices.CreateLogDevice"/> opens its files with
-/// O_SYNC, so each page flush is a synchronous write to the disk; commits write the commit metadata. Reads go through
-/// the OS page cache. Dispose closes the log and deletes the directory.
+/// A Microsoft.FASTER.Core 2.6.5 FasterLog in its own directory, configured at its best for a sequential log:
+/// 4 MiB pages (PageSizeBits 22), 64 MiB of in-memory log (MemorySizeBits 26), a local storage device.
+/// <see cref="Devices.CreateLogDevice"/> on Linux makes a <see cref="ManagedLocalStorageDevice"/> whose files are
+/// opened with O_SYNC (FileOptions.WriteThrough; its "no buffering" flag has no effect on Linux under .NET 10, as
+/// strace shows: no O_DIRECT), so every page flush is a synchronous write to the disk and reads go through the OS
+/// page cache, like LogStore's. Shared by both benchmark programs. Dispose closes the log and deletes the directory.
 /// </summary>
-internal sealed class FasterLogStore : IDisposable
+internal sealed class FasterLogHarness : IDisposable
 {
-    public const string Settings = "PageSize 4 MiB (PageSizeBits 22), MemorySize 64 MiB (MemorySizeBits 26), " +
+    /// <summary>The settings, as the benchmark reports name them.</summary>
+    public const string SettingsDescription = "PageSize 4 MiB (PageSizeBits 22), MemorySize 64 MiB (MemorySizeBits 26), " +
         "Devices.CreateLogDevice (O_SYNC on Linux), default segment size 1 GiB";
 
     private readonly IDevice _device;
     private readonly FasterLogSettings _settings;
 
-    private FasterLogStore(string directory, IDevice device, FasterLogSettings settings, FasterLog log)
+    private FasterLogHarness(string directory, IDevice device, FasterLogSettings settings, FasterLog log)
     {
         Directory = directory;
         _device = device;
@@ -29,9 +31,9 @@ internal sealed class FasterLogStore : IDisposable
 
     public FasterLog Log { get; }
 
-    public static FasterLogStore Create(string name)
+    /// <summary>A FasterLog in <paramref name="directory"/>, an empty directory the harness deletes when disposed.</summary>
+    public static FasterLogHarness Create(string directory)
     {
-        string directory = Scratch.NewDirectory(name);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "hlog.log"), deleteOnClose: true);
         var settings = new FasterLogSettings
         {
@@ -40,7 +42,7 @@ internal sealed class FasterLogStore : IDisposable
             MemorySizeBits = 26,
             LogCommitDir = Path.Combine(directory, "commits"),
         };
-        return new FasterLogStore(directory, device, settings, new FasterLog(settings));
+        return new FasterLogHarness(directory, device, settings, new FasterLog(settings));
     }
 
     /// <summary>Enqueue(span) of every record, then CommitAsync, waiting for it (durable).</summary>
@@ -85,6 +87,28 @@ internal sealed class FasterLogStore : IDisposable
         return bytes is null ? throw new InvalidOperationException($"No entry at address {address}.") : length;
     }
 
+    /// <summary>Scans every entry with GetNext, which copies each into a new byte[]; returns the bytes seen.</summary>
+    public long ScanAllCopying()
+    {
+        long valueBytes = 0;
+        using FasterLogScanIterator iterator = Log.Scan(Log.BeginAddress, Log.TailAddress);
+        while (true)
+        {
+            if (iterator.GetNext(out byte[] entry, out int length, out _))
+            {
+                valueBytes += entry.Length == length ? length : 0;
+            }
+            else if (iterator.Ended)
+            {
+                return valueBytes;
+            }
+            else
+            {
+                iterator.WaitAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
     public void Dispose()
     {
         try
@@ -95,7 +119,8 @@ internal sealed class FasterLogStore : IDisposable
         }
         finally
         {
-            Scratch.Delete(Directory);
+            if (System.IO.Directory.Exists(Directory))
+                System.IO.Directory.Delete(Directory, recursive: true);
         }
     }
 }
