@@ -1,3 +1,4 @@
+using LogStore.Tests.Reliability.Fuzzing;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using CsCheck;
@@ -175,24 +176,8 @@ public sealed class RecordBatchHostileInputTests
     [Test]
     public void GetEnumerator_ZstdFrameClaimingHugeContentSize_IsRefusedAtTheLimit()
     {
-        // Frame header: magic, FHD 0xC0 (8-byte content size, with a window descriptor), a 128 KiB window,
-        // content size 2^40; then 16 RLE blocks of 128 KiB: 4 bytes each that would inflate to 2 MiB.
-        const int blocks = 16;
-        byte[] frame = new byte[4 + 1 + 1 + 8 + (blocks * 4)];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, 0xFD2FB528);
-        frame[4] = 0xC0;
-        frame[5] = (17 - 10) << 3;
-        BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(6), 1UL << 40);
-        for (int i = 0; i < blocks; i++)
-        {
-            int header = (i == blocks - 1 ? 1 : 0) | (1 << 1) | ((128 * 1024) << 3); // last?, RLE, 128 KiB
-            int at = 14 + (i * 4);
-            frame[at] = (byte)header;
-            frame[at + 1] = (byte)(header >> 8);
-            frame[at + 2] = (byte)(header >> 16);
-            frame[at + 3] = 0x5A;
-        }
-
+        // A 128 KiB window, content size 2^40, then 16 RLE blocks of 128 KiB: 4 bytes each that would inflate to 2 MiB.
+        byte[] frame = DecompressionBombs.ZstdClaim(blocks: 16, windowLog: 17);
         RecordBatch batch = RecordBatch.Parse(RawBatch.Create(frame, 1, 0, CompressionType.Zstd));
 
         Assert.That(() => { using RecordEnumerator e = batch.GetEnumerator(256 * 1024); },

@@ -25,14 +25,15 @@ internal static class DecompressionBombs
     /// <summary>A raw snappy block that declares 2 GiB - 1 uncompressed bytes and holds none.</summary>
     public static byte[] SnappyClaim => [0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x00];
 
-    /// <summary>A zstd frame that declares 2^40 bytes and a 128 MiB window, then run-length blocks of 128 KiB each
-    /// (4 bytes per block): <paramref name="blocks"/> × 128 KiB of output from a few hundred bytes.</summary>
-    public static byte[] ZstdClaim(int blocks = 64)
+    /// <summary>A zstd frame that declares 2^40 bytes and a 2^<paramref name="windowLog"/>-byte window (128 MiB by
+    /// default), then run-length blocks of 128 KiB each (4 bytes per block): <paramref name="blocks"/> × 128 KiB of
+    /// output from a few hundred bytes.</summary>
+    public static byte[] ZstdClaim(int blocks = 64, int windowLog = 27)
     {
         byte[] frame = new byte[4 + 1 + 1 + 8 + (blocks * 4)];
         BinaryPrimitives.WriteUInt32LittleEndian(frame, 0xFD2FB528);
         frame[4] = 0xC0;                   // 8-byte content size, window descriptor present
-        frame[5] = (27 - 10) << 3;         // window 2^27
+        frame[5] = (byte)((windowLog - 10) << 3);
         BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(6), 1UL << 40);
         for (int i = 0; i < blocks; i++)
         {
