@@ -11,7 +11,7 @@ namespace LogStore.Tests.Reliability;
 [TestFixture]
 public sealed class CorruptedFilesTests
 {
-    public enum FileKind { InactiveLog, ActiveLog, Index, TimeIndex, PartitionCheckpoint, TopicConfig, CleanerCheckpoint, OffsetsLog }
+    public enum FileKind { InactiveLog, ActiveLog, Index, TimeIndex, PartitionCheckpoint, TopicConfig, CleanerCheckpoint, OffsetsLog, ActiveIndex }
 
     public enum Damage { TruncateLast1, TruncateLast7, TruncateLast61, TruncateHalf, TruncateToZero, FlipBits, ZeroPage, AppendGarbage, Delete, ReplaceWithDirectory }
 
@@ -109,7 +109,9 @@ public sealed class CorruptedFilesTests
         select Case(false, kind, damage);
 
     public static IEnumerable<TestCaseData> CrashedCases() =>
-        from kind in new[] { FileKind.InactiveLog, FileKind.ActiveLog, FileKind.OffsetsLog }
+        // The active segment's index too: flushes do not sync it (recovery rebuilds it from the log), so after a crash it may
+        // hold anything.
+        from kind in new[] { FileKind.InactiveLog, FileKind.ActiveLog, FileKind.OffsetsLog, FileKind.ActiveIndex }
         from damage in Enum.GetValues<Damage>()
         select Case(true, kind, damage);
 
@@ -267,6 +269,7 @@ public sealed class CorruptedFilesTests
             FileKind.InactiveLog => Segments(".log")[1],
             FileKind.ActiveLog => Segments(".log")[^1],
             FileKind.Index => Segments(".index")[1],
+            FileKind.ActiveIndex => Segments(".index")[^1],
             FileKind.TimeIndex => Segments(".timeindex")[1],
             FileKind.PartitionCheckpoint => store.Combine(TopicName + "-0", "partition.checkpoint"),
             FileKind.TopicConfig => store.Combine("topic-configs", TopicName + ".conf"),

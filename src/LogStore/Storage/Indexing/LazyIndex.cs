@@ -93,13 +93,6 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         return index;
     }
 
-    /// <summary>Flushes the index if it is open; an unopened one has nothing unwritten.</summary>
-    public void Flush()
-    {
-        lock (Gate)
-            _index?.Flush();
-    }
-
     /// <summary>
     /// Turns an inactive index back into an active one (the log was truncated into this segment): the read-only
     /// mapping is closed and the next use opens the file read-write, preallocated to <see cref="MaxIndexSize"/>.
