@@ -1,26 +1,12 @@
 using System.Text;
 using LogStore.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LogStore.Tests;
 
 [TestFixture]
-public sealed class PartitionTests
+public sealed class PartitionTests : BrokerFixture
 {
-    private TempDirectory _dir = null!;
-    private FakeTimeProvider _time = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = new TempDirectory();
-        _time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Batches.BaseTime));
-    }
-
-    [TearDown]
-    public void TearDown() => _dir.Dispose();
-
-    private ValueTask<Broker> Open() => Broker.OpenAsync(new BrokerOptions { DataDirectory = _dir.Path, TimeProvider = _time });
+    private ValueTask<Broker> Open() => Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time });
 
     private static async Task<Partition> CreatePartition(Broker broker, TopicConfig? config = null) =>
         (await broker.CreateTopicAsync("t", config ?? new TopicConfig())).Partitions[0];
@@ -65,12 +51,12 @@ public sealed class PartitionTests
     {
         await using Broker broker = await Open();
         Partition p = await CreatePartition(broker, new TopicConfig { SegmentRollTime = TimeSpan.FromHours(1) });
-        await p.AppendAsync(Batches.Batch(Batches.Make(0, 1, timestamp: _time.GetUtcNow().ToUnixTimeMilliseconds())));
-        _time.Advance(TimeSpan.FromMinutes(59));
-        await p.AppendAsync(Batches.Batch(Batches.Make(1, 1, timestamp: _time.GetUtcNow().ToUnixTimeMilliseconds())));
+        await p.AppendAsync(Batches.Batch(Batches.Make(0, 1, timestamp: Time.GetUtcNow().ToUnixTimeMilliseconds())));
+        Time.Advance(TimeSpan.FromMinutes(59));
+        await p.AppendAsync(Batches.Batch(Batches.Make(1, 1, timestamp: Time.GetUtcNow().ToUnixTimeMilliseconds())));
         Assert.That(p.Segments, Has.Count.EqualTo(1));
-        _time.Advance(TimeSpan.FromMinutes(2));
-        await p.AppendAsync(Batches.Batch(Batches.Make(2, 1, timestamp: _time.GetUtcNow().ToUnixTimeMilliseconds())));
+        Time.Advance(TimeSpan.FromMinutes(2));
+        await p.AppendAsync(Batches.Batch(Batches.Make(2, 1, timestamp: Time.GetUtcNow().ToUnixTimeMilliseconds())));
         Assert.That(p.Segments.Select(s => s.BaseOffset), Is.EqualTo(new long[] { 0, 2 }));
     }
 
@@ -166,7 +152,7 @@ public sealed class PartitionTests
         Partition p = await CreatePartition(broker);
         ValueTask<FetchResult> pending = p.ReadAsync(0, 1000, TimeSpan.FromSeconds(5));
         Assert.That(pending.IsCompleted, Is.False);
-        _time.Advance(TimeSpan.FromSeconds(6));
+        Time.Advance(TimeSpan.FromSeconds(6));
         using FetchResult fetch = await pending;
         Assert.That(fetch.IsEmpty, Is.True);
     }
@@ -240,11 +226,11 @@ public sealed class PartitionTests
         using var builder = new RecordBatchBuilder { TimestampType = TimestampType.LogAppendTime };
         builder.Append(5, Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes("v"));
         AppendResult result = await p.AppendAsync(builder.Build());
-        Assert.That(result.LogAppendTime, Is.EqualTo(_time.GetUtcNow()));
+        Assert.That(result.LogAppendTime, Is.EqualTo(Time.GetUtcNow()));
         using FetchResult fetch = await p.ReadAsync(0, 1000);
         foreach (RecordBatch b in fetch)
         {
-            Assert.That(b.MaxTimestamp, Is.EqualTo(_time.GetUtcNow().ToUnixTimeMilliseconds()));
+            Assert.That(b.MaxTimestamp, Is.EqualTo(Time.GetUtcNow().ToUnixTimeMilliseconds()));
             Assert.That(b.IsValid, Is.True, "the CRC was recomputed after the timestamp changed");
         }
     }
@@ -265,15 +251,15 @@ public sealed class PartitionTests
     {
         await using Broker broker = await Broker.OpenAsync(new BrokerOptions
         {
-            DataDirectory = _dir.Path,
-            TimeProvider = _time,
+            DataDirectory = Dir.Path,
+            TimeProvider = Time,
             FlushCheckInterval = TimeSpan.FromSeconds(1),
         });
         Partition p = await CreatePartition(broker, new TopicConfig { FlushInterval = TimeSpan.FromSeconds(10) });
         await p.AppendAsync(Batches.Batch(Batches.Make(0, 3)));
-        _time.Advance(TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
         Assert.That(p.Log.RecoveryPoint, Is.Zero);
-        _time.Advance(TimeSpan.FromSeconds(6));
+        Time.Advance(TimeSpan.FromSeconds(6));
         await WaitUntil(() => p.Log.RecoveryPoint == 3);
         Assert.That(p.Log.RecoveryPoint, Is.EqualTo(3));
     }

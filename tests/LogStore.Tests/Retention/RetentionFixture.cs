@@ -2,27 +2,12 @@ using System.Text;
 using LogStore.Retention;
 using LogStore.Storage;
 using LogStore.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LogStore.Tests.Retention;
 
 /// <summary>What the retention fixtures share: a temp directory, a fake clock at <see cref="Batches.BaseTime"/>, keyed batches.</summary>
-public abstract class RetentionFixture
+public abstract class RetentionFixture : BrokerFixture
 {
-    internal TempDirectory Dir { get; private set; } = null!;
-
-    internal FakeTimeProvider Time { get; private set; } = null!;
-
-    [SetUp]
-    public void SetUpDirectory()
-    {
-        Dir = new TempDirectory();
-        Time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Batches.BaseTime));
-    }
-
-    [TearDown]
-    public void TearDownDirectory() => Dir.Dispose();
-
     internal ValueTask<Broker> Open(string? path = null, TimeSpan? interval = null) => Broker.OpenAsync(new BrokerOptions
     {
         DataDirectory = path ?? Dir.Path,

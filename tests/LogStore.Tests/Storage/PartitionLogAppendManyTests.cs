@@ -1,29 +1,15 @@
 using LogStore.Storage;
 using LogStore.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LogStore.Tests.Storage;
 
 /// <summary>The producer's path into the log: many batches per call, written with one gathered write per segment.</summary>
 [TestFixture]
-public sealed class PartitionLogAppendManyTests
+public sealed class PartitionLogAppendManyTests : BrokerFixture
 {
-    private TempDirectory _dir = null!;
-    private FakeTimeProvider _time = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = new TempDirectory();
-        _time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Batches.BaseTime));
-    }
-
-    [TearDown]
-    public void TearDown() => _dir.Dispose();
-
     private async Task<(Broker Broker, Partition Partition)> Open(TopicConfig config)
     {
-        Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = _dir.Path, TimeProvider = _time });
+        Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time });
         Topic topic = broker.TryGetTopic("t", out Topic? existing) ? existing : await broker.CreateTopicAsync("t", config);
         return (broker, topic.Partitions[0]);
     }
