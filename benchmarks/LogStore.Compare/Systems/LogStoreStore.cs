@@ -39,6 +39,23 @@ internal sealed class LogStoreStore : IDisposable
     /// memory, acks=all, sticky partitioning of null keys), byte[] values, null keys.</summary>
     public IProducer<Null, byte[]> CreateProducer() => Broker.CreateProducer<Null, byte[]>();
 
+    /// <summary>A trial of one producer (<see cref="CreateProducer"/>): <paramref name="produce"/>, then the producer's
+    /// flush and Broker.FlushAsync (durable); cleanup disposes the producer and this store.</summary>
+    public Trial ProducerTrial(Action<IProducer<Null, byte[]>> produce)
+    {
+        IProducer<Null, byte[]> producer = CreateProducer();
+        return new Trial(() =>
+        {
+            produce(producer);
+            producer.FlushAsync().AsTask().GetAwaiter().GetResult();
+            Flush();
+        }, () =>
+        {
+            producer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            Dispose();
+        });
+    }
+
     /// <summary>Appends <paramref name="records"/> values through <see cref="PartitionWriter"/> and fsyncs.</summary>
     public void AppendDurably(byte[] value, long records)
     {

@@ -32,19 +32,11 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
         }),
         new(SystemNames.LogStoreProducer, "IProducer.Produce (default options) per record, producer FlushAsync, Broker.FlushAsync", n =>
         {
-            LogStoreStore store = LogStoreStore.Create($"w{number}-lp");
-            IProducer<Null, byte[]> producer = store.CreateProducer();
             var message = new Message<Null, byte[]> { Value = _value };
-            return new Trial(() =>
+            return LogStoreStore.Create($"w{number}-lp").ProducerTrial(producer =>
             {
                 for (long i = n; i > 0; i--)
                     producer.Produce(LogStoreStore.TopicName, message);
-                producer.FlushAsync().AsTask().GetAwaiter().GetResult();
-                store.Flush();
-            }, () =>
-            {
-                producer.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                store.Dispose();
             });
         }),
         new(SystemNames.FasterLog, "Enqueue(span) per record, then CommitAsync", n =>

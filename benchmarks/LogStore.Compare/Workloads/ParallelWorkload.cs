@@ -94,23 +94,12 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
         }),
         new(SystemNames.LogStoreProducer, "one IProducer, Produce from 2 threads (sticky partitioner spreads batches), flush, Broker.FlushAsync", n =>
         {
-            LogStoreStore store = LogStoreStore.Create("w5-lp", Partitions);
-            IProducer<Null, byte[]> producer = store.CreateProducer();
-            return new Trial(() =>
+            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial(producer => WriterThreads.Run(Threads, t =>
             {
-                WriterThreads.Run(Threads, t =>
-                {
-                    var message = new Message<Null, byte[]> { Value = _value };
-                    for (long i = n / Threads + (t < n % Threads ? 1 : 0); i > 0; i--)
-                        producer.Produce(LogStoreStore.TopicName, message);
-                });
-                producer.FlushAsync().AsTask().GetAwaiter().GetResult();
-                store.Flush();
-            }, () =>
-            {
-                producer.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                store.Dispose();
-            });
+                var message = new Message<Null, byte[]> { Value = _value };
+                for (long i = n / Threads + (t < n % Threads ? 1 : 0); i > 0; i--)
+                    producer.Produce(LogStoreStore.TopicName, message);
+            }));
         }),
         new(SystemNames.FasterLog, "4 FasterLogs, each thread enqueueing a batch's worth of records into each of its 2 in turn, then 4 commits", n =>
         {
