@@ -121,7 +121,8 @@ internal abstract unsafe partial class IndexFile : IDisposable
     /// <summary>True once <see cref="Close"/>, <see cref="DeleteIfExists"/> or <see cref="RenameTo"/> ran.</summary>
     public bool IsClosed => _closed;
 
-    /// <summary>Flushes written entries to the disk: the mapped pages, then an fsync of the file.</summary>
+    /// <summary>Flushes written entries to the disk: the mapped pages, then an fsync of the file. Segment flushes do not
+    /// call it (an active index is rebuilt by recovery, a rolled one synced by its trim: <see cref="LogSegment.Flush"/>).</summary>
     public void Flush()
     {
         lock (Sync)
