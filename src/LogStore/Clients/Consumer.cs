@@ -41,6 +41,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     // ByteBufferDeserializer returns slices of the fetch response): no copy per record.
     private readonly bool _keyIsShared;
     private readonly bool _valueIsShared;
+
+    // Keys read with the built-in Null deserializer (Confluent.Kafka's Null keys, the usual case) skip the call.
+    private readonly bool _keyIsNull;
     private readonly TimeProvider _time;
     private readonly Fetcher _fetcher;
     private readonly PollSignal _signal = new();
@@ -61,6 +64,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _time = broker.Options.TimeProvider;
         _keyIsShared = typeof(TKey) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(keyDeserializer, Deserializers.ReadOnlyMemory);
         _valueIsShared = typeof(TValue) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(valueDeserializer, Deserializers.ReadOnlyMemory);
+        _keyIsNull = ReferenceEquals(keyDeserializer, Deserializers.Null);
         _fetcher = new Fetcher(options, _time, shareBuffers: _keyIsShared || _valueIsShared);
         LogStoreMetrics.TrackConsumer(_fetcher, options.GroupId);
         if (options.GroupId is not null && options.EnableAutoCommit)

@@ -60,6 +60,43 @@ public sealed partial class ConsumerTests
     }
 
     [Test]
+    public async Task ConsumeAsync_DeserializerThrows_SurfacesAtTheAwait_AndTheNextPollGoesOn()
+    {
+        Partition p = (await Topic()).Partitions[0];
+        await Append(p, 0, 5);
+        // v0 comes through a fresh fetch (the slow path), v2 from the buffered one (the synchronous fast path).
+        var failing = new FailingDeserializer("v0", "v2");
+        await using IConsumer<string, string> consumer = _broker.CreateConsumer(new ConsumerOptions(), Deserializers.Utf8, failing);
+        consumer.Assign([new TopicPartitionOffset(p.Id, 0)]);
+
+        var outcomes = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            try
+            {
+                ConsumeResult<string, string>? result = await consumer.ConsumeAsync(TimeSpan.Zero);
+                outcomes.Add($"{result!.Offset}:{result.Message.Value}");
+            }
+            catch (FormatException e)
+            {
+                outcomes.Add(e.Message);
+            }
+        }
+
+        Assert.That(outcomes, Is.EqualTo(new[] { "bad v0", "1:v1", "bad v2", "3:v3", "4:v4" }));
+        Assert.That(consumer.Position(p.Id), Is.EqualTo(5));
+    }
+
+    private sealed class FailingDeserializer(params string[] failOn) : IDeserializer<string>
+    {
+        public string Deserialize(ReadOnlySpan<byte> data, bool isNull)
+        {
+            string value = System.Text.Encoding.UTF8.GetString(data);
+            return failOn.Contains(value) ? throw new FormatException($"bad {value}") : value;
+        }
+    }
+
+    [Test]
     public async Task AfterDispose_EveryCall_ThrowsObjectDisposed()
     {
         Partition p = (await Topic()).Partitions[0];
