@@ -31,17 +31,6 @@ internal sealed partial class Consumer<TKey, TValue>
         return ConsumeSlowAsync(timeout, cancellationToken);
     }
 
-    /// <inheritdoc/>
-    public async IAsyncEnumerable<ConsumeResult<TKey, TValue>> ConsumeAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            ConsumeResult<TKey, TValue>? result = await ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-            if (result is not null)
-                yield return result;
-        }
-    }
-
     private async ValueTask<ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
@@ -62,7 +51,16 @@ internal sealed partial class Consumer<TKey, TValue>
                 TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - _time.GetElapsedTime(started);
                 if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
                     return null;
-                await _fetcher.WaitForDataAsync(remaining, _signal.WaitAsync(), wait.Token).ConfigureAwait(false);
+                try
+                {
+                    await _fetcher.WaitForDataAsync(remaining, _signal.WaitAsync(), wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Only disposal cancels the wait otherwise: report that, whichever step of the wait it reached.
+                    ThrowIfDisposed();
+                    throw;
+                }
             }
         }
         finally

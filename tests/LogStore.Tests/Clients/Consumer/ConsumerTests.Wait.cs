@@ -97,6 +97,36 @@ public sealed partial class ConsumerTests
         Assert.That(seen, Is.EqualTo(new long[] { 0, 1, 2, 3 }));
     }
 
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public async Task ConsumeAllAsync_EndsWhenEitherTokenIsCancelled_WhileWaiting(bool cancelMethodToken, bool cancelEnumeratorToken)
+    {
+        Partition p = (await Topic()).Partitions[0];
+        await Append(p, 0, 1);
+        await using IConsumer<string, string> consumer = Create();
+        consumer.Assign([new TopicPartitionOffset(p.Id, 0)]);
+        using var methodCts = new CancellationTokenSource();
+        using var enumeratorCts = new CancellationTokenSource();
+        var seen = new List<long>();
+
+        Task all = Task.Run(async () =>
+        {
+            await foreach (ConsumeResult<string, string> result in consumer.ConsumeAllAsync(methodCts.Token).WithCancellation(enumeratorCts.Token))
+            {
+                seen.Add(result.Offset);
+                // The next MoveNextAsync waits: nothing follows offset 0. Cancelling now ends that wait.
+                if (cancelMethodToken)
+                    await methodCts.CancelAsync();
+                if (cancelEnumeratorToken)
+                    await enumeratorCts.CancelAsync();
+            }
+        });
+
+        Assert.That(async () => await all.WaitAsync(Guard), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(seen, Is.EqualTo(new long[] { 0 }));
+    }
+
     [Test]
     public async Task DisposeAsync_WhileAnotherThreadWaitsInConsumeAllAsync_EndsItWithObjectDisposed()
     {

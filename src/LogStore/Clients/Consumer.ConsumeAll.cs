@@ -1,0 +1,65 @@
+namespace LogStore.Clients;
+
+internal sealed partial class Consumer<TKey, TValue>
+{
+    /// <inheritdoc/>
+    public IAsyncEnumerable<ConsumeResult<TKey, TValue>> ConsumeAllAsync(CancellationToken cancellationToken = default) =>
+        new ConsumeAll(this, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ConsumeAllAsync"/>'s sequence, written out rather than as an async iterator: a record already
+    /// buffered completes <c>MoveNextAsync</c> synchronously with no state machine, so <c>await foreach</c> runs as fast
+    /// as a loop over <see cref="ConsumeAsync"/> (the compiler's iterator cost 12 % per record, ConsumerDecodeBenchmarks).
+    /// Each enumeration honours both the method's token and the one given to <c>GetAsyncEnumerator</c>
+    /// (<c>WithCancellation</c>), as <c>[EnumeratorCancellation]</c> does.
+    /// </summary>
+    private sealed class ConsumeAll(Consumer<TKey, TValue> consumer, CancellationToken cancellationToken) : IAsyncEnumerable<ConsumeResult<TKey, TValue>>
+    {
+        public IAsyncEnumerator<ConsumeResult<TKey, TValue>> GetAsyncEnumerator(CancellationToken enumeratorToken = default)
+        {
+            if (!enumeratorToken.CanBeCanceled || enumeratorToken == cancellationToken)
+                return new Enumerator(consumer, cancellationToken, linked: null);
+            if (!cancellationToken.CanBeCanceled)
+                return new Enumerator(consumer, enumeratorToken, linked: null);
+            var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, enumeratorToken);
+            return new Enumerator(consumer, linked.Token, linked);
+        }
+    }
+
+    private sealed class Enumerator(Consumer<TKey, TValue> consumer, CancellationToken cancellationToken, CancellationTokenSource? linked)
+        : IAsyncEnumerator<ConsumeResult<TKey, TValue>>
+    {
+        public ConsumeResult<TKey, TValue> Current { get; private set; } = null!;
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            ValueTask<ConsumeResult<TKey, TValue>?> next = consumer.ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+            if (next.IsCompletedSuccessfully && next.Result is { } result)
+            {
+                Current = result;
+                return new ValueTask<bool>(true);
+            }
+            return MoveNextSlowAsync(next);
+        }
+
+        private async ValueTask<bool> MoveNextSlowAsync(ValueTask<ConsumeResult<TKey, TValue>?> pending)
+        {
+            // With no timeout a poll only ends with a record or an exception; null is retried all the same.
+            while (true)
+            {
+                if (await pending.ConfigureAwait(false) is { } result)
+                {
+                    Current = result;
+                    return true;
+                }
+                pending = consumer.ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            linked?.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
