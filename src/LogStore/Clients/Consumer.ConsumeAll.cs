@@ -33,26 +33,24 @@ internal sealed partial class Consumer<TKey, TValue>
 
         public ValueTask<bool> MoveNextAsync()
         {
-            ValueTask<ConsumeResult<TKey, TValue>?> next = consumer.ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken);
-            if (next.IsCompletedSuccessfully && next.Result is { } result)
+            if (consumer.TryConsumeBuffered(cancellationToken) is { } result)
             {
                 Current = result;
                 return new ValueTask<bool>(true);
             }
-            return MoveNextSlowAsync(next);
+            return MoveNextSlowAsync();
         }
 
-        private async ValueTask<bool> MoveNextSlowAsync(ValueTask<ConsumeResult<TKey, TValue>?> pending)
+        private async ValueTask<bool> MoveNextSlowAsync()
         {
             // With no timeout a poll only ends with a record or an exception; null is retried all the same.
             while (true)
             {
-                if (await pending.ConfigureAwait(false) is { } result)
+                if (await consumer.ConsumeSlowAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false) is { } result)
                 {
                     Current = result;
                     return true;
                 }
-                pending = consumer.ConsumeAsync(Timeout.InfiniteTimeSpan, cancellationToken);
             }
         }
 

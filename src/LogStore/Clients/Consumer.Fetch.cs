@@ -19,16 +19,26 @@ internal sealed partial class Consumer<TKey, TValue>
     /// <exception cref="OffsetOutOfRangeException">A position is out of range and <see cref="AutoOffsetReset.Error"/> applies.</exception>
     /// <exception cref="CorruptRecordException">The next record is damaged; the position stays before it (Seek past it to go on).</exception>
     /// <exception cref="UnknownTopicException">An assigned partition's topic was deleted.</exception>
-    public ValueTask<ConsumeResult<TKey, TValue>?> ConsumeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<ConsumeResult<TKey, TValue>?> ConsumeAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        TryConsumeBuffered(cancellationToken) is { } result
+            ? new ValueTask<ConsumeResult<TKey, TValue>?>(result)
+            : ConsumeSlowAsync(timeout, cancellationToken);
+
+    /// <summary>
+    /// The hot path of <see cref="ConsumeAsync"/> and <see cref="ConsumeAllAsync"/>: the next record of the partition
+    /// being drained when one is buffered and no group work is pending, else null (the caller takes the slow path).
+    /// </summary>
+    // No exception handler here: one made the consumer spill the decoded record to the stack and cost 10 % of its
+    // throughput (EndToEndBenchmarks). A deserializer's exception on this path is thrown by the call itself rather than
+    // stored in the returned ValueTask; awaiting it sees the same exception either way.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ConsumeResult<TKey, TValue>? TryConsumeBuffered(CancellationToken cancellationToken)
     {
         PollSignal signal = _signal;
         signal.PollCount++;
-        // No exception handler here: one made this method spill the decoded record to the stack and cost 10 % of the
-        // consumer's throughput (EndToEndBenchmarks). A deserializer's exception on this path is thrown by the call
-        // itself rather than stored in the returned ValueTask; awaiting it sees the same exception either way.
-        if (signal.Pending == 0 && !cancellationToken.IsCancellationRequested && _fetcher.TryNext(out Fetcher.PartitionState? state, out Record record))
-            return new ValueTask<ConsumeResult<TKey, TValue>?>(CreateResult(state, in record));
-        return ConsumeSlowAsync(timeout, cancellationToken);
+        return signal.Pending == 0 && !cancellationToken.IsCancellationRequested && _fetcher.TryNext(out Fetcher.PartitionState? state, out Record record)
+            ? CreateResult(state, in record)
+            : null;
     }
 
     private async ValueTask<ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
