@@ -26,7 +26,10 @@ internal static class LogStoreReads
             long valueBytes = 0;
             for (long seen = 0; seen < records; seen++)
             {
-                ConsumeResult<Null, byte[]> result = consumer.ConsumeAsync(TimeSpan.FromSeconds(10)).AsTask().GetAwaiter().GetResult()
+                // A synchronous caller takes a completed ValueTask's result directly; AsTask() on every record would
+                // allocate a Task per record that the consumer never made.
+                ValueTask<ConsumeResult<Null, byte[]>?> next = consumer.ConsumeAsync(TimeSpan.FromSeconds(10));
+                ConsumeResult<Null, byte[]> result = (next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult())
                     ?? throw new InvalidOperationException($"No record after {seen} of {records}.");
                 valueBytes += result.Message.Value.Length;
             }
