@@ -48,10 +48,12 @@ internal sealed partial class Consumer<TKey, TValue>
         Interlocked.Increment(ref _activePolls);
         long started = _time.GetTimestamp();
         _signal.InPoll = true;
+        // Made when the poll first has to wait: most slow-path polls (a partition's turn is over, a fetch ran out)
+        // find a record at once, and linking two tokens costs two callback registrations.
+        CancellationTokenSource? wait = null;
         try
         {
             ThrowIfDisposed();
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
             while (true)
             {
                 ThrowIfDisposed();
@@ -63,6 +65,7 @@ internal sealed partial class Consumer<TKey, TValue>
                     return null;
                 try
                 {
+                    wait ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
                     await _fetcher.WaitForDataAsync(remaining, _signal.WaitAsync(), wait.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -75,6 +78,7 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         finally
         {
+            wait?.Dispose();
             _signal.InPoll = false;
             _signal.PollCount++;
             if (Interlocked.Decrement(ref _activePolls) == 0)
