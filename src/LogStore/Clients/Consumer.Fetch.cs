@@ -28,9 +28,9 @@ internal sealed partial class Consumer<TKey, TValue>
     /// The hot path of <see cref="ConsumeAsync"/> and <see cref="ConsumeAllAsync"/>: the next record of the partition
     /// being drained when one is buffered and no group work is pending, else null (the caller takes the slow path).
     /// </summary>
-    // No exception handler here: one made the consumer spill the decoded record to the stack and cost 10 % of its
-    // throughput (EndToEndBenchmarks). A deserializer's exception on this path is thrown by the call itself rather than
-    // stored in the returned ValueTask; awaiting it sees the same exception either way.
+    // No exception handler here: one made the JIT keep the decoded record on the stack, 11 % of the consumer's
+    // throughput (benchmarks/RESULTS.md, "Consumer hot path rework"). A deserializer's exception on this path is thrown
+    // by the call itself rather than stored in the returned ValueTask; awaiting it sees the same exception either way.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ConsumeResult<TKey, TValue>? TryConsumeBuffered(CancellationToken cancellationToken)
     {

@@ -29,6 +29,8 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable
     long Position(TopicPartition partition);
 
     /// <summary>Returns the next record, waiting up to <paramref name="timeout"/> for one; null when none came.</summary>
+    /// <remarks>A deserializer's exception reaches the caller (from the call or its await); the position has already
+    /// moved past that record, so the next call goes on with the following one.</remarks>
     ValueTask<ConsumeResult<TKey, TValue>?> ConsumeAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>Every record, as it arrives, until cancelled.</summary>
