@@ -22,6 +22,7 @@ internal sealed partial class Fetcher
         private readonly ManualResetEventSlim? _done;
         private int _state;
         private FetchResult? _result;
+        private RecordIndex? _index;
         private ExceptionDispatchInfo? _error;
 
         private ReadAhead(Partition partition, long offset, int maxBytes)
@@ -57,19 +58,21 @@ internal sealed partial class Fetcher
         void IThreadPoolWorkItem.Execute()
         {
             if (Interlocked.CompareExchange(ref _state, Running, Queued) == Queued)
-                Run();
+                Run(index: true);
         }
 
-        /// <summary>The result, reading it now if no worker started yet, else waiting for the worker.</summary>
+        /// <summary>The result, and the index of its records when the worker made one (the caller owns both), reading it
+        /// now if no worker started yet (without an index: the consumer would decode the records itself anyway), else
+        /// waiting for the worker.</summary>
         /// <exception cref="LogStoreException">What the read threw (out of range, corrupt, storage).</exception>
-        public FetchResult Take()
+        public (FetchResult? Result, RecordIndex? Index) Take()
         {
             if (Interlocked.CompareExchange(ref _state, Running, Queued) == Queued)
-                Run();
+                Run(index: false);
             else if (!IsCompleted)
                 _done!.Wait();
             _error?.Throw();
-            return _result!;
+            return (_result, _index);
         }
 
         /// <summary>Disposes the result once there is one; true when done (the read ahead is no longer wanted).</summary>
@@ -82,15 +85,18 @@ internal sealed partial class Fetcher
             }
             if (!IsCompleted)
                 return false;
+            _index?.Dispose();
             _result?.Dispose();
             return true;
         }
 
-        private void Run()
+        private void Run(bool index)
         {
             try
             {
                 _result = _partition!.Log.Read(_offset, _maxBytes);
+                if (index && _result is { IsEmpty: false } result)
+                    _index = RecordIndex.Build(result.Records);
             }
             catch (Exception e)
             {
