@@ -31,22 +31,13 @@ internal sealed partial class Fetcher
         private bool _inBatch;
         private readonly bool _shareBuffers;
 
-        // The current batch when the read ahead indexed it: entries _entry.._entryEnd of _index, over _records.
-        private readonly RecordIndex? _index;
-        private int _entry;
-        private int _entryEnd;
-        private long _baseOffset;
-
         /// <param name="result">The fetch.</param>
         /// <param name="shareBuffers">True when records are handed out as views of the fetched (or decompressed) bytes:
         /// the buffers then belong to the garbage collector rather than the pool, so a view stays valid.</param>
-        /// <param name="index">Where the records of its uncompressed batches lie, when the read ahead found out; the
-        /// fetch owns it from here.</param>
-        public CompletedFetch(FetchResult result, bool shareBuffers, RecordIndex? index = null)
+        public CompletedFetch(FetchResult result, bool shareBuffers)
         {
             _result = result;
             _shareBuffers = shareBuffers;
-            _index = index;
             _batches = result.Records;
             SizeInBytes = _batches.Length;
             NextFetchOffset = LastNextOffset(_batches.Span);
@@ -69,16 +60,8 @@ internal sealed partial class Fetcher
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool TryNext(long position, out Record record)
         {
-            if (_entry < _entryEnd)
-            {
-                record = _index!.Get(_entry++, new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), _baseOffset);
-                if (record.Offset >= position)
-                    return true;
-            }
-            else if (_inBatch && _cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out record) && record.Offset >= position)
-            {
+            if (_inBatch && _cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out record) && record.Offset >= position)
                 return true;
-            }
             return TryNextSlow(position, out record);
         }
 
@@ -86,13 +69,6 @@ internal sealed partial class Fetcher
         {
             while (true)
             {
-                if (_entry < _entryEnd)
-                {
-                    record = _index!.Get(_entry++, new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), _baseOffset);
-                    if (record.Offset >= position)
-                        return true;
-                    continue;
-                }
                 if (_inBatch)
                 {
                     if (_cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out record))
@@ -120,36 +96,23 @@ internal sealed partial class Fetcher
                 if (!RecordBatch.TryReadSize(all[_nextBatch..], out int size) || size > all.Length - _nextBatch)
                     throw new CorruptRecordException($"A fetched batch of {_result.TopicPartition} at byte {_nextBatch} has a damaged length.");
                 RecordBatch batch = RecordBatch.Parse(_batches.Slice(_nextBatch, size));
-                int batchPosition = _nextBatch;
                 _nextBatch += size;
                 if (batch.IsControlBatch || batch.NextOffset <= position || batch.RecordCount == 0)
                     continue;
                 ReadOnlyMemory<byte> region = batch.Memory[RecordBatch.HeaderSize..];
-                if (_index is not null && _index.TryGetBatch(batchPosition, out int first, out int count))
-                {
-                    SetRecords(region);
-                    _baseOffset = batch.BaseOffset;
-                    (_entry, _entryEnd) = (first, first + count);
-                    return true;
-                }
                 if (batch.Compression != CompressionType.None)
                 {
                     _decompressed = CompressionCodecs.Decompress(batch.Compression, region.Span, RecordBatch.DefaultMaxDecompressedBytes);
                     region = _decompressed.WrittenMemory;
                 }
-                SetRecords(region);
+                if (!MemoryMarshal.TryGetArray(region, out ArraySegment<byte> segment))
+                    segment = region.ToArray(); // never: fetch and decompression buffers are arrays
+                (_records, _recordsStart, _recordsLength) = (segment.Array!, segment.Offset, segment.Count);
                 _cursor = batch.CreateCursor();
                 _inBatch = true;
                 return true;
             }
             return false;
-        }
-
-        private void SetRecords(ReadOnlyMemory<byte> region)
-        {
-            if (!MemoryMarshal.TryGetArray(region, out ArraySegment<byte> segment))
-                segment = region.ToArray(); // never: fetch and decompression buffers are arrays
-            (_records, _recordsStart, _recordsLength) = (segment.Array!, segment.Offset, segment.Count);
         }
 
         /// <summary>
@@ -196,8 +159,6 @@ internal sealed partial class Fetcher
         public void Dispose()
         {
             EndBatch();
-            _entry = _entryEnd = 0;
-            _index?.Dispose();
             _nextBatch = int.MaxValue;
             if (_shareBuffers)
                 _result.Abandon();

@@ -22,7 +22,6 @@ internal sealed partial class Fetcher
         private readonly ManualResetEventSlim? _done;
         private int _state;
         private FetchResult? _result;
-        private RecordIndex? _index;
         private ExceptionDispatchInfo? _error;
 
         private ReadAhead(Partition partition, long offset, int maxBytes)
@@ -58,21 +57,19 @@ internal sealed partial class Fetcher
         void IThreadPoolWorkItem.Execute()
         {
             if (Interlocked.CompareExchange(ref _state, Running, Queued) == Queued)
-                Run(index: true);
+                Run();
         }
 
-        /// <summary>The result, and the index of its records when the worker made one (the caller owns both), reading it
-        /// now if no worker started yet (without an index: the consumer would decode the records itself anyway), else
-        /// waiting for the worker.</summary>
+        /// <summary>The result, reading it now if no worker started yet, else waiting for the worker.</summary>
         /// <exception cref="LogStoreException">What the read threw (out of range, corrupt, storage).</exception>
-        public (FetchResult? Result, RecordIndex? Index) Take()
+        public FetchResult Take()
         {
             if (Interlocked.CompareExchange(ref _state, Running, Queued) == Queued)
-                Run(index: false);
+                Run();
             else if (!IsCompleted)
                 _done!.Wait();
             _error?.Throw();
-            return (_result, _index);
+            return _result!;
         }
 
         /// <summary>Disposes the result once there is one; true when done (the read ahead is no longer wanted).</summary>
@@ -85,18 +82,15 @@ internal sealed partial class Fetcher
             }
             if (!IsCompleted)
                 return false;
-            _index?.Dispose();
             _result?.Dispose();
             return true;
         }
 
-        private void Run(bool index)
+        private void Run()
         {
             try
             {
                 _result = _partition!.Log.Read(_offset, _maxBytes);
-                if (index && _result is { IsEmpty: false } result)
-                    _index = RecordIndex.Build(result.Records);
             }
             catch (Exception e)
             {

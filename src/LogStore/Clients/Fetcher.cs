@@ -191,14 +191,13 @@ internal sealed partial class Fetcher : IDisposable
     private bool TryStartFetch(PartitionState p)
     {
         FetchResult? result = null;
-        RecordIndex? index = null;
         if (p.Prefetch is { } prefetch)
         {
             // Taking a read ahead still in flight costs no more than reading now, and keeps "data at the fetch offset
             // is returned" true, which makes a poll's outcome deterministic.
             p.Prefetch = null;
             _bufferedBytes -= _maxPartitionFetchBytes;
-            (result, index) = prefetch.Take();
+            result = prefetch.Take();
         }
         else if (p.FetchOffset != p.Partition.LogEndOffset || p.Partition.Log.IsClosed)
         {
@@ -207,11 +206,10 @@ internal sealed partial class Fetcher : IDisposable
         }
         if (result is null || result.IsEmpty)
         {
-            index?.Dispose();
             result?.Dispose();
             return false;
         }
-        var fetch = new CompletedFetch(result, _shareBuffers, index);
+        var fetch = new CompletedFetch(result, _shareBuffers);
         p.Fetch = fetch;
         p.FetchOffset = Math.Max(p.FetchOffset, fetch.NextFetchOffset);
         _bufferedBytes += fetch.SizeInBytes;
@@ -276,9 +274,7 @@ internal sealed partial class Fetcher : IDisposable
         {
             try
             {
-                (FetchResult? result, RecordIndex? index) = orphan.Take();
-                index?.Dispose();
-                result?.Dispose();
+                orphan.Take().Dispose();
             }
             catch (Exception e) when (e is LogStoreException or ObjectDisposedException or IOException)
             {

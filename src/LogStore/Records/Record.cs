@@ -77,9 +77,6 @@ public readonly ref struct Record
     /// <summary>The headers in wire order; keys may repeat. Use with <c>foreach</c>.</summary>
     public HeaderEnumerator Headers => new(_headers, HeaderCount);
 
-    /// <summary>The encoded headers, as stored (what <see cref="Headers"/> enumerates).</summary>
-    internal ReadOnlySpan<byte> RawHeaders => _headers;
-
     /// <summary>The record's encoded size, including its length prefix.</summary>
     public int SizeInBytes { get; }
 
