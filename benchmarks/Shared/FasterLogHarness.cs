@@ -109,6 +109,22 @@ internal sealed class FasterLogHarness : IDisposable
         }
     }
 
+    /// <summary>Scans every entry with FasterLog's documented async form, <c>await foreach</c> over
+    /// <c>GetAsyncEnumerable()</c> (a byte[] per entry); returns the bytes seen.</summary>
+    public async Task<long> ScanAllAsync()
+    {
+        long valueBytes = 0;
+        long end = Log.TailAddress;
+        using FasterLogScanIterator iterator = Log.Scan(Log.BeginAddress, end);
+        await foreach ((byte[] entry, int length, long _, long nextAddress) in iterator.GetAsyncEnumerable())
+        {
+            valueBytes += entry.Length == length ? length : 0;
+            if (nextAddress >= end)
+                break;
+        }
+        return valueBytes;
+    }
+
     public void Dispose()
     {
         try
