@@ -121,6 +121,74 @@ public sealed class PartitionTests : BrokerFixture
     }
 
     [Test]
+    public async Task ReadAsync_OneByteFetches_BatchesLargerThanTheIndexInterval_ReturnExactlyTheBatchHoldingTheOffset()
+    {
+        await using Broker broker = await Open();
+        // Every batch is larger than the interval, so every batch after the first is indexed, and the sizes change from
+        // batch to batch: a read steps over the entry's batch and must not trust the next one to be as large.
+        Partition p = await CreatePartition(broker, new TopicConfig { IndexIntervalBytes = 256 });
+        int[] valueSizes = [300, 40, 900, 900, 25, 2000, 60, 700];
+        var bounds = new List<(long First, long Last)>();
+        long next = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            int count = 1 + i % 5;
+            AppendResult appended = await p.AppendAsync(Batches.Batch(Batches.Make((int)next, count, valueSize: valueSizes[i % valueSizes.Length])));
+            bounds.Add((appended.BaseOffset, appended.LastOffset));
+            next += count;
+        }
+        await broker.DisposeAsync();
+
+        // Reopened, the segment's index is read from its file rather than kept from the appends.
+        await using Broker reopened = await Open();
+        Partition q = reopened.TryGetTopic("t", out Topic? topic) ? topic.Partitions[0] : throw new AssertionException("topic t is gone");
+        foreach ((long first, long last) in bounds)
+        {
+            for (long offset = first; offset <= last; offset++)
+            {
+                using FetchResult fetch = await q.ReadAsync(offset, 1);
+                Assert.That(fetch.BatchCount, Is.EqualTo(1), $"offset {offset}");
+                foreach (RecordBatch batch in fetch)
+                    Assert.That((batch.BaseOffset, batch.LastOffset, batch.IsValid), Is.EqualTo((first, last, true)), $"offset {offset}");
+            }
+        }
+    }
+
+    [Test]
+    public async Task ReadAsync_TheIndexedBatchSteppedOverHasADamagedLength_ThrowsCorruptRecord()
+    {
+        byte[] third = Batches.Make(4, 2, valueSize: 500);
+        int thirdPosition;
+        string logPath;
+        await using (Broker broker = await Open())
+        {
+            Partition p = await CreatePartition(broker, new TopicConfig { IndexIntervalBytes = 256 });
+            await p.AppendAsync(Batches.Batch(Batches.Make(0, 2, valueSize: 500)));
+            await p.AppendAsync(Batches.Batch(Batches.Make(2, 2, valueSize: 500)));
+            await p.AppendAsync(Batches.Batch(third));
+            await p.AppendAsync(Batches.Batch(Batches.Make(6, 2, valueSize: 500)));
+            logPath = p.Segments[0].LogPath;
+            thirdPosition = (int)(new FileInfo(logPath).Length - 2 * third.Length);
+        }
+        // The batch at offsets 2..3 is indexed; a read of offset 4 starts at its entry and steps over it. Lengthening it
+        // by one batch sends the step past offsets 4..5, which only the chain of offsets can notice (no CRC covers it).
+        int secondPosition = thirdPosition - third.Length;
+        using (FileStream file = File.Open(logPath, FileMode.Open, FileAccess.ReadWrite))
+        {
+            byte[] length = new byte[4];
+            file.Position = secondPosition + 8;
+            file.ReadExactly(length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(length) + third.Length);
+            file.Position = secondPosition + 8;
+            file.Write(length);
+        }
+
+        await using Broker reopened = await Open();
+        Partition q = reopened.TryGetTopic("t", out Topic? topic) ? topic.Partitions[0] : throw new AssertionException("topic t is gone");
+        Assert.That(async () => (await q.ReadAsync(4, 1)).Dispose(), Throws.InstanceOf<CorruptRecordException>());
+    }
+
+    [Test]
     public async Task ReadAsync_OutsideTheLog_ThrowsOffsetOutOfRange()
     {
         await using Broker broker = await Open();

@@ -38,7 +38,7 @@ internal sealed partial class FileRecords
             return;
         int position = _size;
         int length = _stagedBytes;
-        SafeFileHandle handle = _stream?.SafeFileHandle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
+        SafeFileHandle handle = _handle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
         try
         {
             if (_staged.Count == 1)

@@ -23,6 +23,9 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     private readonly SegmentFileCache? _cache;
     private readonly FileSystem _files;
     private FileStream? _stream;
+    // FileStream.SafeFileHandle seeks the descriptor to the stream's position on every call (an lseek per append or
+    // read); every I/O here is positional, so the handle is taken once, when the stream opens.
+    private SafeFileHandle? _handle;
     private int _leases;
     private bool _pinned;
     private bool _closeWhenIdle;
@@ -96,7 +99,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _stream ??= OpenStream(create);
+            OpenLocked(create);
             _pinned = true;
             _closeWhenIdle = false;
             _cache?.Unregister(this);
@@ -119,7 +122,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     public int Append(ReadOnlySpan<byte> batch)
     {
         int position = _size;
-        SafeFileHandle handle = _stream?.SafeFileHandle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
+        SafeFileHandle handle = _handle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
         try
         {
             _files.Write(handle, batch, position, FilePath);
@@ -165,13 +168,13 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         int wanted = (int)Math.Min(destination.Length, Math.Max(0, limit - position));
         if (wanted == 0)
             return 0;
-        FileStream stream = Acquire();
+        SafeFileHandle handle = Acquire().Handle;
         try
         {
             int total = 0;
             while (total < wanted)
             {
-                int n = RandomAccess.Read(stream.SafeFileHandle, destination.Slice(total, wanted - total), position + total);
+                int n = RandomAccess.Read(handle, destination.Slice(total, wanted - total), position + total);
                 if (n == 0)
                     break;
                 total += n;
@@ -191,7 +194,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     /// <summary>fsync: everything appended so far survives a power loss once this returns.</summary>
     public void Flush()
     {
-        FileStream stream = Acquire();
+        FileStream stream = Acquire().Stream;
         try
         {
             _files.Flush(stream, FilePath);
@@ -209,7 +212,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     /// <summary>Cuts the file at <paramref name="size"/> (recovery and replication truncation only).</summary>
     public void TruncateTo(int size)
     {
-        FileStream stream = Acquire();
+        FileStream stream = Acquire().Stream;
         try
         {
             _files.SetLength(stream, size, FilePath);
@@ -285,21 +288,29 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         }
     }
 
-    private FileStream Acquire()
+    private (FileStream Stream, SafeFileHandle Handle) Acquire()
     {
         bool opened;
-        FileStream stream;
+        (FileStream, SafeFileHandle) leased;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             opened = _stream is null || _closeWhenIdle;
-            _stream ??= OpenStream(create: false);
+            OpenLocked(create: false);
             _closeWhenIdle = false;
             _leases++;
-            stream = _stream;
+            leased = (_stream!, _handle!);
         }
         Touch(register: opened);
-        return stream;
+        return leased;
+    }
+
+    private void OpenLocked(bool create)
+    {
+        if (_stream is not null)
+            return;
+        _stream = OpenStream(create);
+        _handle = _stream.SafeFileHandle;
     }
 
     private void Release()
@@ -335,6 +346,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     {
         _stream?.Dispose();
         _stream = null;
+        _handle = null;
         _closeWhenIdle = false;
     }
 }

@@ -46,10 +46,23 @@ internal sealed partial class LogSegment
         if (position >= limit)
             return null;
         var chain = new BatchChain(BaseOffset, _denseOffsets, start, next);
+        int steppedOver = 0;
+        if (start.Position > 0 && start.Offset < offset)
+        {
+            // The entry's own batch ends at start.Offset, below the target, so only its header is read (for the chain)
+            // rather than a window that would be thrown away: with batches larger than the index interval (the
+            // producer's 16 KiB against 4 KiB) it is a whole batch before the one wanted.
+            steppedOver = StepOverEntryBatch(position, limit, highWatermark, ref chain);
+            position += steppedOver;
+            if (position >= limit || steppedOver == 0)
+                return null;
+        }
 
         // maxBytes alone (not plus the index interval): a pooled 1 MiB fetch then rents 1 MiB, not the next power of
-        // two; when the target batch lies past the window, the scan below refills from there.
-        int window = (int)Math.Min(limit - position, Math.Max(maxBytes, 4096));
+        // two; when the target batch lies past the window, the scan below refills from there. Landing on the next
+        // index entry, the batch there is the one wanted (it ends at or past the target): it is read whole at once,
+        // guessing it is as large as the one stepped over.
+        int window = (int)Math.Min(limit - position, Math.Max(Math.Max(maxBytes, 4096), position == next.Position ? steppedOver : 0));
         byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
         try
         {
@@ -110,13 +123,17 @@ internal sealed partial class LogSegment
             }
             if (count == 0)
             {
-                // The first batch is larger than what was read: read exactly it, whatever maxBytes says (as Kafka's fetch).
+                // The first batch is larger than what was read: read exactly it, whatever maxBytes says (as Kafka's
+                // fetch), keeping the part already read.
                 int size = PeekBatch(buffer.AsSpan(first, PeekSize), position + first, out _, out _);
+                int have = filled - first;
+                byte[] whole = ArrayPool<byte>.Shared.Rent(size);
+                buffer.AsSpan(first, have).CopyTo(whole);
                 ArrayPool<byte>.Shared.Return(buffer);
-                buffer = ArrayPool<byte>.Shared.Rent(size);
+                buffer = whole;
                 position += first;
                 first = 0;
-                if (Log.Read(position, buffer.AsSpan(0, size), limit) != size)
+                if (Log.Read(position + have, buffer.AsSpan(have, size - have), limit) != size - have)
                     throw Corrupt(position, $"the batch claims {size} bytes past the end of the segment");
                 end = size;
                 count = 1;
@@ -129,6 +146,24 @@ internal sealed partial class LogSegment
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+    }
+
+    /// <summary>Reads the header of the batch at <paramref name="position"/> that an index entry names, checks it against
+    /// the chain, and returns its size (the step to the next batch); 0 when that batch is not below the high
+    /// watermark yet.</summary>
+    private int StepOverEntryBatch(int position, int limit, long highWatermark, ref BatchChain chain)
+    {
+        Span<byte> header = stackalloc byte[PeekSize];
+        if (Log.Read(position, header, limit) < PeekSize)
+            throw Corrupt(position, "a batch header is cut short");
+        int size = PeekBatch(header, position, out long baseOffset, out long lastOffset);
+        if (chain.Check(position, baseOffset, lastOffset) is { } broken)
+            throw Corrupt(position, broken);
+        if (lastOffset >= highWatermark)
+            return 0;
+        if (position + (long)size > limit)
+            throw Corrupt(position, "a batch length points past the end of the segment");
+        return size;
     }
 
     /// <summary>The first offset at or after <paramref name="startingOffset"/> whose timestamp is at least
