@@ -7,7 +7,8 @@ using LogStore.CrashHost;
 // Usage: LogStore.CrashHost <dataDirectory> <producer|roll|retention|compact|consume> <seed>
 // Opens the store, continues the sequence from the last record in the log, and produces until it is killed, writing
 // "START <logEndOffset> <nextSeq>" once and then "ACK <offset> <seq>" for each record only after its delivery
-// completed durably (flush.messages=1: the append fsyncs before it returns). Nothing here derives the next sequence
+// completed durably (flush.messages=1: the append fsyncs before it returns); in the compact mode also
+// "CLEANED <endOffset>" after each finished cleaning (CleanedLineLogger). Nothing here derives the next sequence
 // number from the log end offset, so a lost, duplicated or reused offset shows up as seq != offset in the checker.
 if (args.Length != 3)
 {
@@ -27,6 +28,7 @@ await using Broker broker = await Broker.OpenAsync(new BrokerOptions
     DataDirectory = dataDirectory,
     // Retention and the cleaner run often so kills land while they delete or swap segments.
     RetentionCheckInterval = mode is "retention" or "compact" ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromMinutes(5),
+    LoggerFactory = compact ? new CleanedLineLogger(stdout) : null,
 });
 Topic topic = await broker.GetOrCreateTopicAsync(CrashRecords.Topic, config);
 Partition partition = topic.Partitions[0];

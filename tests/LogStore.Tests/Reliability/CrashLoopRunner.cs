@@ -42,9 +42,16 @@ internal static class CrashLoopRunner
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int killAfter = random.Next(8) == 0 ? random.Next(3) : random.Next(1, maxProgressBetweenKills + 1);
-                // In the consume mode, half the kills wait for the next commit to start, so they land inside Commit.
-                bool inCommit = mode == "consume" && random.Next(2) == 0;
-                ChildRun run = await RunChildAsync(host, store.Path, mode, random.Next(), killAfter, inCommit);
+                // Half the kills wait for a line past the progress count: in the consume mode the next commit's start, so
+                // they land inside Commit; in the compact mode the next finished cleaning, so the cleaner certainly ran
+                // (on its real-clock loop it may not get a turn in a short-lived child) and the kill lands just after a swap.
+                string? killAt = mode switch
+                {
+                    "consume" when random.Next(2) == 0 => "COMMITTING ",
+                    "compact" when random.Next(2) == 0 => "CLEANED ",
+                    _ => null,
+                };
+                ChildRun run = await RunChildAsync(host, store.Path, mode, random.Next(), killAfter, killAt);
                 checker.AcceptRun(round, run);
                 using TempDirectory image = store.CrashImage();
                 await checker.CheckAsync(round, image.Path);
@@ -65,24 +72,25 @@ internal static class CrashLoopRunner
     }
 
     /// <summary>The variants test what they claim: segments rolled, retention deleted, the cleaner removed records,
-    /// consumers committed. Retention and the cleaner run on the child's real-clock background loop, so on a loaded
-    /// machine they may not get a turn: that weakens the run's coverage, not its checks, and only warns (through
-    /// <paramref name="warn"/>; NUnit's warning by default).</summary>
+    /// consumers committed. Retention runs on the child's real-clock background loop, so on a loaded machine it may not
+    /// get a turn: that weakens the run's coverage, not its checks, and only warns (through <paramref name="warn"/>;
+    /// NUnit's warning by default). The cleaner is waited for (<c>CLEANED</c> lines), so it must have removed records.</summary>
     public static void AssertModeExercised(CrashLoopFigures figures, Action<string>? warn = null)
     {
         warn ??= Assert.Warn;
         Assert.That(figures.MaxSegments, Is.GreaterThan(1), $"{figures}: no segment rolled.");
         if (figures.Mode == "retention" && figures.MaxLogStartOffset == 0)
             warn($"{figures}: retention never deleted a segment.");
-        if (figures.Mode == "compact" && figures.MaxCompactedAway == 0)
-            warn($"{figures}: the cleaner never removed a record.");
+        if (figures.Mode == "compact")
+            Assert.That(figures.MaxCompactedAway, Is.GreaterThan(0), $"{figures}: the cleaner never removed a record.");
         if (figures.Mode == "consume")
             Assert.That(figures.Commits, Is.GreaterThan(figures.Kills / 2), $"{figures}: the consumers committed almost nothing.");
     }
 
-    /// <summary>Starts a child, reads until <paramref name="killAfter"/> progress lines, SIGKILLs it and collects
-    /// every complete line it printed, including those still in the pipe.</summary>
-    private static async Task<ChildRun> RunChildAsync(string host, string dataDirectory, string mode, int seed, int killAfter, bool inCommit)
+    /// <summary>Starts a child, reads until <paramref name="killAfter"/> progress lines (and then, when given, a line
+    /// starting with <paramref name="killAt"/>), SIGKILLs it and collects every complete line it printed, including
+    /// those still in the pipe.</summary>
+    private static async Task<ChildRun> RunChildAsync(string host, string dataDirectory, string mode, int seed, int killAfter, string? killAt)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -113,12 +121,12 @@ internal static class CrashLoopRunner
                 lines.Add(line!);
                 if (line!.StartsWith(progress, StringComparison.Ordinal))
                     seen++;
-                waiting = seen < killAfter || lines.Count == 0 || (inCommit && !line.StartsWith("COMMITTING ", StringComparison.Ordinal));
+                waiting = seen < killAfter || lines.Count == 0 || (killAt is not null && !line.StartsWith(killAt, StringComparison.Ordinal));
             }
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"The child printed nothing for {ChildTimeout}: {Stderr(stderr)}");
+            Assert.Fail($"The child printed nothing{(killAt is null ? "" : $" (waiting for a line '{killAt.Trim()}')")} for {ChildTimeout}: {Stderr(stderr)}");
         }
         finally
         {
@@ -150,7 +158,8 @@ internal static class CrashLoopRunner
 }
 
 /// <summary>What one child printed before its kill: <c>START</c>, then <c>ACK</c> lines and, in the consume mode,
-/// <c>RESUME</c>, <c>COMMITTING</c> and <c>COMMIT</c> lines, in order.</summary>
+/// <c>RESUME</c>, <c>COMMITTING</c> and <c>COMMIT</c> lines, in order (the compact mode's <c>CLEANED</c> lines only
+/// pace the kills).</summary>
 internal sealed record ChildRun((long LogEndOffset, long NextSeq) Start, List<(long Offset, long Seq)> Acks, long? Resume,
     List<(bool Done, long Offset)> Commits)
 {
@@ -175,6 +184,8 @@ internal sealed record ChildRun((long LogEndOffset, long NextSeq) Start, List<(l
                     break;
                 case "COMMITTING" or "COMMIT" when parts.Length == 2:
                     commits.Add((parts[0] == "COMMIT", Number(parts[1])));
+                    break;
+                case "CLEANED" when parts.Length == 2:
                     break;
                 default:
                     Assert.Fail($"Unexpected child output line '{line}'.");
