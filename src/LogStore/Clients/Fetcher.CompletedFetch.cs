@@ -29,22 +29,27 @@ internal sealed partial class Fetcher
         private PooledBufferWriter? _decompressed;
         private RecordCursor _cursor;
         private bool _inBatch;
-        private readonly bool _shareBuffers;
+        private readonly ShareMode _share;
 
         /// <param name="result">The fetch.</param>
-        /// <param name="shareBuffers">True when records are handed out as views of the fetched (or decompressed) bytes:
-        /// the buffers then belong to the garbage collector rather than the pool, so a view stays valid.</param>
-        public CompletedFetch(FetchResult result, bool shareBuffers)
+        /// <param name="share">Whether keys and values are handed out as memory that outlives the fetch, and how: views
+        /// of the fetched (or decompressed) bytes, whose buffers then belong to the garbage collector rather than the
+        /// pool, or copies.</param>
+        public CompletedFetch(FetchResult result, ShareMode share)
         {
             _result = result;
-            _shareBuffers = shareBuffers;
+            _share = share;
             _batches = result.Records;
             SizeInBytes = _batches.Length;
-            NextFetchOffset = LastNextOffset(_batches.Span);
+            (NextFetchOffset, long firstOffset) = OffsetRange(_batches.Span);
+            AverageRecordBytes = NextFetchOffset > firstOffset ? SizeInBytes / (NextFetchOffset - firstOffset) : SizeInBytes;
         }
 
         /// <summary>Bytes of the fetched batches.</summary>
         public int SizeInBytes { get; }
+
+        /// <summary>Bytes per offset of the fetched batches (with batch overheads; offsets removed by compaction count).</summary>
+        public long AverageRecordBytes { get; }
 
         /// <summary>Where the following fetch starts: the offset after the last batch.</summary>
         public long NextFetchOffset { get; }
@@ -116,14 +121,16 @@ internal sealed partial class Fetcher
         }
 
         /// <summary>
-        /// A view of <paramref name="bytes"/>, a key or value of the record last returned, that outlives the fetch
-        /// (<c>shareBuffers</c> mode only: the buffer is never returned to the pool).
+        /// <paramref name="bytes"/>, a key or value of the record last returned, as memory that outlives the fetch: a
+        /// view of a buffer never returned to the pool, or a copy (<see cref="ShareMode"/>).
         /// </summary>
         public ReadOnlyMemory<byte> Share(ReadOnlySpan<byte> bytes)
         {
-            Debug.Assert(_shareBuffers);
+            Debug.Assert(_share != ShareMode.None);
             if (bytes.IsEmpty)
                 return ReadOnlyMemory<byte>.Empty;
+            if (_share == ShareMode.ValueCopies)
+                return bytes.ToArray();
             int start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(_records), ref MemoryMarshal.GetReference(bytes));
             return new ReadOnlyMemory<byte>(_records, start, bytes.Length);
         }
@@ -136,13 +143,15 @@ internal sealed partial class Fetcher
             _recordsLength = 0;
             PooledBufferWriter? decompressed = _decompressed;
             _decompressed = null;
-            if (!_shareBuffers)
+            if (_share != ShareMode.FetchBuffer)
                 decompressed?.Dispose();
         }
 
-        private static long LastNextOffset(ReadOnlySpan<byte> batches)
+        /// <summary>The offset after the last batch, and the first batch's base offset.</summary>
+        private static (long Next, long First) OffsetRange(ReadOnlySpan<byte> batches)
         {
             long next = -1;
+            long first = batches.Length >= RecordBatch.HeaderSize ? BinaryPrimitives.ReadInt64BigEndian(batches) : -1;
             for (int at = 0; at + RecordBatch.HeaderSize <= batches.Length;)
             {
                 ReadOnlySpan<byte> header = batches[at..];
@@ -152,7 +161,7 @@ internal sealed partial class Fetcher
                     break;
                 at += RecordBatch.LogOverhead + batchLength;
             }
-            return next;
+            return (next, first);
         }
 
         /// <summary>Returns the buffers.</summary>
@@ -160,7 +169,7 @@ internal sealed partial class Fetcher
         {
             EndBatch();
             _nextBatch = int.MaxValue;
-            if (_shareBuffers)
+            if (_share == ShareMode.FetchBuffer)
                 _result.Abandon();
             _result.Dispose();
         }

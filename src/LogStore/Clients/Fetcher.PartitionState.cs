@@ -30,6 +30,10 @@ internal sealed partial class Fetcher
         /// <summary>The next fetch, read ahead on the thread pool or brought by a long poll.</summary>
         public ReadAhead? Prefetch;
 
+        /// <summary>Whether its last fetch averaged <see cref="ValueCopyMinRecordBytes"/> or more per record (shared
+        /// memory only: see <see cref="ShareMode"/>).</summary>
+        public bool LargeRecords;
+
         /// <summary>The last offset committed by this consumer, to skip commits that would change nothing.</summary>
         public long LastCommitted = -1;
 
@@ -39,6 +43,19 @@ internal sealed partial class Fetcher
         /// <inheritdoc/>
         public override string ToString() => $"{Id}@{(Position == UnknownPosition ? "?" : Position)}";
     }
+}
+
+/// <summary>How a fetch hands out keys and values as <see cref="ReadOnlyMemory{T}"/> that outlives it.</summary>
+internal enum ShareMode
+{
+    /// <summary>Not at all: the fetch's buffers go back to the pool when it is done.</summary>
+    None,
+
+    /// <summary>Views of the fetched (or decompressed) bytes, whose buffers then belong to the garbage collector.</summary>
+    FetchBuffer,
+
+    /// <summary>A copy of each key and value; the fetch's buffers go back to the pool.</summary>
+    ValueCopies,
 }
 
 /// <summary>How a consumer resolves a position it does not know yet.</summary>

@@ -32,10 +32,11 @@ internal sealed partial class Fetcher
             _done = new ManualResetEventSlim(false);
         }
 
-        private ReadAhead(FetchResult? result, ExceptionDispatchInfo? error)
+        private ReadAhead(FetchResult? result, ExceptionDispatchInfo? error, int reservedBytes)
         {
             _result = result;
             _error = error;
+            _maxBytes = reservedBytes;
             _state = Done;
         }
 
@@ -47,9 +48,12 @@ internal sealed partial class Fetcher
             return readAhead;
         }
 
-        /// <summary>A read that already happened (a long poll's result or error).</summary>
-        public static ReadAhead Completed(FetchResult? result, Exception? error) =>
-            new(result, error is null ? null : ExceptionDispatchInfo.Capture(error));
+        /// <summary>A read that already happened (a long poll's result or error) of up to <paramref name="maxBytes"/>.</summary>
+        public static ReadAhead Completed(FetchResult? result, Exception? error, int maxBytes) =>
+            new(result, error is null ? null : ExceptionDispatchInfo.Capture(error), maxBytes);
+
+        /// <summary>The bytes the fetcher counts against <see cref="ConsumerOptions.FetchMaxBytes"/> for this read.</summary>
+        public int ReservedBytes => _maxBytes;
 
         /// <summary>Whether the result is there.</summary>
         public bool IsCompleted => Volatile.Read(ref _state) == Done;

@@ -65,7 +65,7 @@ internal sealed partial class Fetcher
     {
         try
         {
-            return p.Partition.ReadAsync(p.FetchOffset, _maxPartitionFetchBytes, maxWait, cancellationToken).AsTask();
+            return p.Partition.ReadAsync(p.FetchOffset, FetchBytes(p), maxWait, cancellationToken).AsTask();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -103,7 +103,7 @@ internal sealed partial class Fetcher
             result?.Dispose();
             return;
         }
-        p.Prefetch = ReadAhead.Completed(result, error);
-        _bufferedBytes += _maxPartitionFetchBytes;
+        p.Prefetch = ReadAhead.Completed(result, error, FetchBytes(p));
+        _bufferedBytes += p.Prefetch.ReservedBytes;
     }
 }

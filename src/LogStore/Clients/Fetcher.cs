@@ -27,6 +27,13 @@ internal sealed partial class Fetcher : IDisposable
     // large-object allocation, and a gen-2 collection every few fetches made the zero-copy path slower than copying
     // (EndToEndBenchmarks, benchmarks/RESULTS.md). A first batch larger than this is still read whole.
     private const int SharedFetchBytes = 64 * 1024;
+
+    // From this many bytes per record, "shared" keys and values are copies made on the consumer's thread, and fetches
+    // are full-size pooled reads, as for byte[]: with large records the one thread reading fresh 64 KiB buffers was the
+    // bottleneck, and the zero-copy consumer ran at 0.6x the copying one at 1 KiB. With small records the consumer's
+    // own work per record dominates, and views stay faster (benchmarks/RESULTS.md, "Reads and shared values").
+    private const int ValueCopyMinRecordBytes = 512;
+
     private readonly int _maxPartitionFetchBytes;
     private readonly int _fetchMaxBytes;
     private readonly int _maxPollRecords;
@@ -43,7 +50,7 @@ internal sealed partial class Fetcher : IDisposable
     public Fetcher(ConsumerOptions options, TimeProvider time, bool shareBuffers = false)
     {
         _shareBuffers = shareBuffers;
-        _maxPartitionFetchBytes = shareBuffers ? Math.Min(options.MaxPartitionFetchBytes, SharedFetchBytes) : options.MaxPartitionFetchBytes;
+        _maxPartitionFetchBytes = options.MaxPartitionFetchBytes;
         _fetchMaxBytes = options.FetchMaxBytes;
         _maxPollRecords = options.MaxPollRecords;
         _time = time;
@@ -187,6 +194,14 @@ internal sealed partial class Fetcher : IDisposable
         return false;
     }
 
+    /// <summary>How <paramref name="p"/>'s fetches hand out shared views, from what its last fetch held.</summary>
+    private ShareMode ShareModeOf(PartitionState p) =>
+        !_shareBuffers ? ShareMode.None : p.LargeRecords ? ShareMode.ValueCopies : ShareMode.FetchBuffer;
+
+    /// <summary>The most bytes one fetch of <paramref name="p"/> asks for.</summary>
+    private int FetchBytes(PartitionState p) =>
+        ShareModeOf(p) == ShareMode.FetchBuffer ? Math.Min(_maxPartitionFetchBytes, SharedFetchBytes) : _maxPartitionFetchBytes;
+
     /// <summary>Makes the next fetch of <paramref name="p"/> current: its finished read-ahead, or a synchronous read.</summary>
     private bool TryStartFetch(PartitionState p)
     {
@@ -196,20 +211,23 @@ internal sealed partial class Fetcher : IDisposable
             // Taking a read ahead still in flight costs no more than reading now, and keeps "data at the fetch offset
             // is returned" true, which makes a poll's outcome deterministic.
             p.Prefetch = null;
-            _bufferedBytes -= _maxPartitionFetchBytes;
+            _bufferedBytes -= prefetch.ReservedBytes;
             result = prefetch.Take();
         }
         else if (p.FetchOffset != p.Partition.LogEndOffset || p.Partition.Log.IsClosed)
         {
             // Also past the log end or on a closed log: the read throws what the consumer must handle.
-            result = p.Partition.Log.Read(p.FetchOffset, _maxPartitionFetchBytes);
+            result = p.Partition.Log.Read(p.FetchOffset, FetchBytes(p));
         }
         if (result is null || result.IsEmpty)
         {
             result?.Dispose();
             return false;
         }
-        var fetch = new CompletedFetch(result, _shareBuffers);
+        // Either mode works with a buffer of any size: the size only decides which is cheaper.
+        var fetch = new CompletedFetch(result, ShareModeOf(p));
+        if (_shareBuffers)
+            p.LargeRecords = fetch.AverageRecordBytes >= ValueCopyMinRecordBytes;
         p.Fetch = fetch;
         p.FetchOffset = Math.Max(p.FetchOffset, fetch.NextFetchOffset);
         _bufferedBytes += fetch.SizeInBytes;
@@ -230,10 +248,11 @@ internal sealed partial class Fetcher : IDisposable
 
     private void StartReadAhead(PartitionState p)
     {
-        if (p.Prefetch is not null || p.FetchOffset >= p.Partition.LogEndOffset || _bufferedBytes + _maxPartitionFetchBytes > _fetchMaxBytes)
+        int bytes = FetchBytes(p);
+        if (p.Prefetch is not null || p.FetchOffset >= p.Partition.LogEndOffset || _bufferedBytes + bytes > _fetchMaxBytes)
             return;
-        _bufferedBytes += _maxPartitionFetchBytes;
-        p.Prefetch = ReadAhead.Start(p.Partition, p.FetchOffset, _maxPartitionFetchBytes);
+        _bufferedBytes += bytes;
+        p.Prefetch = ReadAhead.Start(p.Partition, p.FetchOffset, bytes);
     }
 
     /// <summary>Drops what was fetched for <paramref name="p"/>; its read-ahead, if any, is disposed when it completes.</summary>
@@ -247,7 +266,7 @@ internal sealed partial class Fetcher : IDisposable
         }
         if (p.Prefetch is { } prefetch)
         {
-            _bufferedBytes -= _maxPartitionFetchBytes;
+            _bufferedBytes -= prefetch.ReservedBytes;
             _orphans.Add(prefetch);
             p.Prefetch = null;
         }

@@ -19,10 +19,11 @@ public static class Deserializers
 
     /// <summary>
     /// The bytes as memory; a Kafka null is an empty <see cref="ReadOnlyMemory{T}"/>. A consumer given this deserializer
-    /// does not copy: it hands out views of the fetched bytes (as Kafka's ByteBufferDeserializer), valid for as long as
-    /// they are referenced. Holding one keeps its whole fetch buffer (up to
-    /// <see cref="ConsumerOptions.MaxPartitionFetchBytes"/>) alive; copy it (<c>ToArray</c>) to keep a few records long.
-    /// Called directly, it copies.
+    /// hands out views of the fetched bytes instead of copies (as Kafka's ByteBufferDeserializer), valid for as long as
+    /// they are referenced. Holding one keeps its whole fetch buffer alive (64 KiB, or the one batch it holds when
+    /// larger); copy it (<c>ToArray</c>) to keep a few records long. Where a partition's records average 512 bytes or
+    /// more, copying each key and value is the faster way, and the consumer does that instead. Called directly, it
+    /// copies.
     /// </summary>
     public static IDeserializer<ReadOnlyMemory<byte>> ReadOnlyMemory { get; } = new ReadOnlyMemoryDeserializer();
 
