@@ -31,7 +31,7 @@ internal sealed partial class Fetcher : IDisposable
     // From this many bytes per record, "shared" keys and values are copies made on the consumer's thread, and fetches
     // are full-size pooled reads, as for byte[]: with large records the one thread reading fresh 64 KiB buffers was the
     // bottleneck, and the zero-copy consumer ran at 0.6x the copying one at 1 KiB. With small records the consumer's
-    // own work per record dominates, and views stay faster (benchmarks/RESULTS.md, "Reads and shared values").
+    // own work per record dominates, and views stay faster (benchmarks/RESULTS.md, "Reads by offset and shared values").
     private const int ValueCopyMinRecordBytes = 512;
 
     private readonly int _maxPartitionFetchBytes;
