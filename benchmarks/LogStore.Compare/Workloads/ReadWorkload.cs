@@ -20,7 +20,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
 
     public int Steps => BuildSteps + runner.Steps(Readers);
 
-    private static readonly string[] Readers = [SystemNames.FileStream, SystemNames.LogStore, SystemNames.LogStoreConsumer, SystemNames.FasterLog, SystemNames.Sqlite];
+    private static readonly string[] Readers = [SystemNames.FileStream, SystemNames.LogStore, SystemNames.LogStoreConsumer, SystemNames.LogStoreConsumerViews, SystemNames.FasterLog, SystemNames.Sqlite];
 
     public void Run(ProgressSink progress, Action<WorkloadResult> completed)
     {
@@ -62,6 +62,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
                 new(SystemNames.FileStream, "the payload file in 1 MiB read(2)s, no decoding (page-cache copy ceiling)", Reading(() => RawFile.ReadAll(rawPath, buffer), expected)),
                 new(SystemNames.LogStore, "Partition.ReadAsync of 1 MiB fetches, every record decoded as spans (no copy)", Reading(() => LogStoreReads.ReadAllAsSpans(ls.Partition()), expected)),
                 new(SystemNames.LogStoreConsumer, "IConsumer.ConsumeAsync per record: ConsumeResult + Message + byte[] value", Reading(() => LogStoreReads.ConsumeAll(ls.Broker, ls.Topic, records), expected)),
+                new(SystemNames.LogStoreConsumerViews, "the same with Deserializers.ReadOnlyMemory: ConsumeResult + Message, the value a view of the fetch", Reading(() => LogStoreReads.ConsumeAllAsViews(ls.Broker, ls.Topic, records), expected)),
                 new(SystemNames.FasterLog, "Scan iterator, UnsafeGetNext/UnsafeRelease (a pointer into its page, no copy)", Reading(fl.ScanAll, expected)),
                 new(SystemNames.Sqlite, "SELECT value ORDER BY id, GetBytes into one buffer", Reading(sq.ReadAll, expected)),
             ];
