@@ -23,17 +23,19 @@ TopicConfig config = CrashRecords.Config(mode);
 bool compact = config.CleanupPolicy != CleanupPolicy.Delete;
 TextWriter stdout = Console.Out;
 
+CleanedLineLogger? cleanedLines = compact ? new CleanedLineLogger(stdout) : null;
 await using Broker broker = await Broker.OpenAsync(new BrokerOptions
 {
     DataDirectory = dataDirectory,
     // Retention and the cleaner run often so kills land while they delete or swap segments.
     RetentionCheckInterval = mode is "retention" or "compact" ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromMinutes(5),
-    LoggerFactory = compact ? new CleanedLineLogger(stdout) : null,
+    LoggerFactory = cleanedLines,
 });
 Topic topic = await broker.GetOrCreateTopicAsync(CrashRecords.Topic, config);
 Partition partition = topic.Partitions[0];
 long nextSeq = await LastSeqAsync(partition) + 1;
 WriteLine(stdout, $"START {partition.LogEndOffset} {nextSeq}");
+cleanedLines?.Start();
 
 // Consumer-group commits under kill (CommitMode.cs).
 if (mode == "consume")
