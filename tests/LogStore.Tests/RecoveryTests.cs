@@ -183,6 +183,36 @@ public sealed class RecoveryTests
         Assert.That(PartitionOf(broker).Segments[^1].SizeInBytes, Is.EqualTo(size));
     }
 
+    /// <summary>A power loss can drop the last batches of a rolled segment that was never fsynced without leaving any
+    /// invalid byte: the file just ends at a batch boundary (or is empty), below the next segment's base offset.</summary>
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(2)]
+    public async Task Open_RolledSegmentLostItsLastBatchesCleanly_EndsTheLogThere_WithNoHole(int batchesKept)
+    {
+        using TempDirectory image = await CrashAfter(60, flushAfter: 0, new TopicConfig { IndexIntervalBytes = 64, SegmentBytes = 1500 });
+        string[] logs = [.. Directory.GetFiles(image.Combine("t-0"), "*.log").Order()];
+        Assert.That(logs, Has.Length.GreaterThan(3));
+        string damaged = logs[^3];
+        long damagedBase = long.Parse(Path.GetFileNameWithoutExtension(damaged), System.Globalization.CultureInfo.InvariantCulture);
+        byte[] bytes = File.ReadAllBytes(damaged);
+        int cut = 0;
+        for (int b = 0; b < batchesKept; b++)
+            cut += RecordBatch.LogOverhead + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(cut + 8));
+        File.WriteAllBytes(damaged, bytes[..cut]);
+        // The checkpoint must not vouch for the damaged segment (it would not, had it not been flushed).
+        File.Delete(image.Combine("t-0", "partition.checkpoint"));
+
+        await using Broker broker = await Open(image.Path);
+        Partition p = PartitionOf(broker);
+        long end = damagedBase + batchesKept * 4;
+        Assert.That(p.LogEndOffset, Is.EqualTo(end));
+        Assert.That(p.Segments[^1].BaseOffset, Is.EqualTo(damagedBase), "the segments after the damaged one are gone");
+        await AssertRecords(p, (int)end);
+        Assert.That((await p.AppendAsync(Batches.Batch(Batches.Make((int)end, 2)))).BaseOffset, Is.EqualTo(end));
+        await AssertRecords(p, (int)end + 2);
+    }
+
     [Test]
     public async Task Open_CheckpointMissing_RecoversEverySegment()
     {

@@ -1,5 +1,8 @@
+using System.Buffers;
 using LogStore.Storage;
+using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
+using Microsoft.Win32.SafeHandles;
 
 namespace LogStore.Retention;
 
@@ -11,53 +14,64 @@ namespace LogStore.Retention;
 /// </summary>
 /// <remarks>
 /// Thread-safety: none; one cleaner writes it. After a crash: <c>.cleaned</c> files are never part of the log; the
-/// loader deletes them. <see cref="Complete"/> fsyncs all three files before the swap may rename them.
+/// loader deletes them. <see cref="Complete"/> fsyncs all three files before the swap may rename them. Every write and
+/// fsync goes through the broker's <see cref="FileSystem"/>, as the log's own do, so a full or failing disk meets the
+/// cleaner the same way.
 /// </remarks>
 internal sealed class CleanedSegmentWriter : IDisposable
 {
+    // Batches are gathered into writes of this size: a cleaned batch can be as small as one record.
     private const int BufferSize = 1 << 20;
 
+    private readonly FileSystem _files;
+    private readonly string _logPath;
     private readonly FileStream _log;
+    private readonly SafeFileHandle _logHandle;
     private readonly OffsetIndex _offsetIndex;
     private readonly TimeIndex _timeIndex;
     private readonly int _indexIntervalBytes;
-    private int _position;
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private int _buffered;
+    private int _written;
     private int _bytesSinceLastIndexEntry;
     private long _maxTimestamp = -1;
     private long _offsetOfMaxTimestamp;
     private bool _done;
 
-    public CleanedSegmentWriter(string directory, long baseOffset, TopicConfig config)
+    public CleanedSegmentWriter(string directory, long baseOffset, TopicConfig config, FileSystem files)
     {
         BaseOffset = baseOffset;
+        _files = files;
         _indexIntervalBytes = config.IndexIntervalBytes;
         _offsetOfMaxTimestamp = baseOffset;
         string suffix = LogFileNames.CleanedSuffix;
-        string logPath = LogFileNames.LogFile(directory, baseOffset) + suffix;
+        _logPath = LogFileNames.LogFile(directory, baseOffset) + suffix;
         string indexPath = LogFileNames.IndexFile(directory, baseOffset) + suffix;
         string timeIndexPath = LogFileNames.TimeIndexFile(directory, baseOffset) + suffix;
         // Leftovers of an attempt that failed would otherwise be taken for entries.
         File.Delete(indexPath);
         File.Delete(timeIndexPath);
-        _log = new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, BufferSize);
+        _log = new FileStream(_logPath, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        _logHandle = _log.SafeFileHandle;
         try
         {
-            _offsetIndex = new OffsetIndex(indexPath, baseOffset, config.SegmentIndexBytes, writable: true);
-            _timeIndex = new TimeIndex(timeIndexPath, baseOffset, config.SegmentIndexBytes, writable: true);
+            _offsetIndex = new OffsetIndex(indexPath, baseOffset, config.SegmentIndexBytes, writable: true, files);
+            _timeIndex = new TimeIndex(timeIndexPath, baseOffset, config.SegmentIndexBytes, writable: true, files);
         }
         catch
         {
             _offsetIndex?.DeleteIfExists();
             _log.Dispose();
-            File.Delete(logPath);
+            File.Delete(_logPath);
+            ReturnBuffer();
             throw;
         }
     }
 
     public long BaseOffset { get; }
 
-    /// <summary>Bytes written to the log so far.</summary>
-    public long SizeInBytes => _position;
+    /// <summary>Bytes appended to the log so far.</summary>
+    public long SizeInBytes => (long)_written + _buffered;
 
     /// <summary>Appends one whole batch whose offsets lie in this segment.</summary>
     public void Append(ReadOnlySpan<byte> batch, long lastOffset, long maxTimestamp)
@@ -71,14 +85,42 @@ internal sealed class CleanedSegmentWriter : IDisposable
         {
             // An index is only a hint: a full one just stays sparser.
             if (!_offsetIndex.IsFull)
-                _offsetIndex.Append(lastOffset, _position);
+                _offsetIndex.Append(lastOffset, _written + _buffered);
             if (!_timeIndex.IsFull)
                 _timeIndex.MaybeAppend(_maxTimestamp, _offsetOfMaxTimestamp);
             _bytesSinceLastIndexEntry = 0;
         }
-        _log.Write(batch);
-        _position = checked(_position + batch.Length);
+        if (batch.Length > int.MaxValue - SizeInBytes)
+            throw new OverflowException($"A cleaned segment cannot pass {int.MaxValue} bytes.");
+        if (batch.Length > BufferSize - _buffered)
+            WriteBuffered();
+        if (batch.Length >= BufferSize)
+        {
+            _files.Write(_logHandle, batch, _written, _logPath);
+            _written += batch.Length;
+        }
+        else
+        {
+            batch.CopyTo(_buffer.AsSpan(_buffered));
+            _buffered += batch.Length;
+        }
         _bytesSinceLastIndexEntry += batch.Length;
+    }
+
+    private void WriteBuffered()
+    {
+        if (_buffered == 0)
+            return;
+        _files.Write(_logHandle, _buffer.AsSpan(0, _buffered), _written, _logPath);
+        _written += _buffered;
+        _buffered = 0;
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_buffer is { } buffer)
+            ArrayPool<byte>.Shared.Return(buffer);
+        _buffer = null;
     }
 
     /// <summary>Adds the final time-index entry (as a roll does), trims both indexes and fsyncs all three files.</summary>
@@ -92,8 +134,10 @@ internal sealed class CleanedSegmentWriter : IDisposable
         _timeIndex.TrimToValidSize();
         _offsetIndex.Close();
         _timeIndex.Close();
-        _log.Flush(flushToDisk: true);
+        WriteBuffered();
+        _files.Flush(_log, _logPath);
         _log.Dispose();
+        ReturnBuffer();
         _done = true;
     }
 
@@ -105,8 +149,8 @@ internal sealed class CleanedSegmentWriter : IDisposable
         _done = true;
         _offsetIndex.DeleteIfExists();
         _timeIndex.DeleteIfExists();
-        string path = _log.Name;
         _log.Dispose();
-        File.Delete(path);
+        File.Delete(_logPath);
+        ReturnBuffer();
     }
 }

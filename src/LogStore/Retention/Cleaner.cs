@@ -173,7 +173,7 @@ internal sealed class Cleaner(OffsetMap map, TimeProvider time)
     private long WriteGroup(PartitionLog log, LogSegment[] group, BatchFilter filter, long nowMs, ref long earliestHorizon, CancellationToken cancellationToken)
     {
         long deleteRetentionMs = (long)log.Config.DeleteRetentionTime.TotalMilliseconds;
-        using var writer = new CleanedSegmentWriter(log.Directory, group[0].BaseOffset, log.Config);
+        using var writer = new CleanedSegmentWriter(log.Directory, group[0].BaseOffset, log.Config, log.Files);
         byte[]? lastDropped = null;
         int batches = 0;
         foreach (LogSegment segment in group)

@@ -103,8 +103,9 @@ internal static partial class LogLoader
             // A rolled segment whose batches and indexes all check out keeps its index files untouched.
             if (!last && segment.TryValidateKeepingIndexes())
             {
-                nextOffset = Math.Max(nextOffset, segment.ReadNextOffset());
-                if (segments[i + 1].BaseOffset < nextOffset)
+                long end = segment.ReadNextOffset();
+                nextOffset = Math.Max(nextOffset, end);
+                if (segments[i + 1].BaseOffset < nextOffset || LostItsTail(segment, end, segments[i + 1], tp, logger))
                 {
                     DeleteFrom(segments, i + 1, tp, logger);
                     segment.MakeActive();
@@ -119,10 +120,12 @@ internal static partial class LogLoader
                 LogStoreLog.SegmentTruncated(logger, segment.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? "invalid batch");
             if (!last)
                 segment.OnBecomeInactive();
-            nextOffset = Math.Max(nextOffset, segment.ReadNextOffset());
-            // Whatever follows damage was written after bytes that never reached the disk, and a next segment that
-            // starts below this one's end overlaps it: neither can be trusted.
-            if (i < segments.Count - 1 && (damaged || segments[i + 1].BaseOffset < nextOffset))
+            long segmentEnd = segment.ReadNextOffset();
+            nextOffset = Math.Max(nextOffset, segmentEnd);
+            // Whatever follows damage, or records that never reached the disk, was written after them, and a next
+            // segment that starts below this one's end overlaps it: none of it can be trusted.
+            if (i < segments.Count - 1
+                && (damaged || segments[i + 1].BaseOffset < nextOffset || LostItsTail(segment, segmentEnd, segments[i + 1], tp, logger)))
             {
                 DeleteFrom(segments, i + 1, tp, logger);
                 segment.MakeActive();
@@ -130,6 +133,20 @@ internal static partial class LogLoader
             }
         }
         LogStoreLog.PartitionRecovered(logger, tp, scanned, watch.ElapsedMilliseconds);
+    }
+
+    /// <summary>
+    /// Whether a segment of dense offsets ends (at <paramref name="end"/>) before the next one begins. A power loss
+    /// can drop a rolled segment's last records cleanly, leaving no invalid byte to find: the file is just shorter.
+    /// Dense offsets have no room for a gap, and anything after lost records was never acknowledged as durable (a
+    /// flush covers every segment below its offset), so the log ends there.
+    /// </summary>
+    private static bool LostItsTail(LogSegment segment, long end, LogSegment next, TopicPartition tp, ILogger logger)
+    {
+        if (!segment.HasDenseOffsets || end >= next.BaseOffset)
+            return false;
+        StorageLog.SegmentEndsBeforeNext(logger, tp, segment.BaseOffset, end, next.BaseOffset);
+        return true;
     }
 
     private static void RecoverDamagedTail(LogSegment active, ILogger logger)

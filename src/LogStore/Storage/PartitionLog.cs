@@ -1,4 +1,5 @@
 using LogStore.Diagnostics;
+using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
 using Microsoft.Extensions.Logging;
 
@@ -43,6 +44,9 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     public TopicPartition Id { get; }
 
     public string Directory { get; }
+
+    /// <summary>The broker's file system, through which every write, fsync and rename of this log goes.</summary>
+    public FileSystem Files => _fileCache.Files;
 
     public TopicConfig Config { get; }
 

@@ -26,4 +26,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(EventId = 1207, Level = LogLevel.Error, Message = "Could not write the clean-shutdown marker of {DataDirectory}: the next open recovers every partition past its recovery point")]
     public static partial void CleanShutdownMarkerFailed(ILogger logger, string dataDirectory, Exception exception);
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Segment {BaseOffset} of {Partition} ends at offset {End}, below the next segment's {NextBaseOffset}: its last records never reached the disk, so the log ends there and the later segments are deleted")]
+    public static partial void SegmentEndsBeforeNext(ILogger logger, TopicPartition partition, long baseOffset, long end, long nextBaseOffset);
 }

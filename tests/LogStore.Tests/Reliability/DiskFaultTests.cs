@@ -328,6 +328,44 @@ public sealed class DiskFaultTests
         long.Parse(File.ReadAllLines(checkpoint).Single(l => l.StartsWith("recovery-point ", StringComparison.Ordinal))["recovery-point ".Length..],
             System.Globalization.CultureInfo.InvariantCulture);
 
+    [TestCase((int)FileOperation.Write, DiskErrors.Enospc)]
+    [TestCase((int)FileOperation.Flush, DiskErrors.Eio)]
+    public async Task Clean_CleanedSegmentCannotBeWritten_LeavesTheLogAsItWas_AndTheNextRunCleans(int operationValue, int errno)
+    {
+        var operation = (FileOperation)operationValue;
+        await using Broker broker = await Open();
+        Partition p = (await broker.CreateTopicAsync("t", new TopicConfig
+        {
+            SegmentBytes = 600, SegmentIndexBytes = 4096, IndexIntervalBytes = 128,
+            CleanupPolicy = CleanupPolicy.Compact, MinCleanableDirtyRatio = 0, DeleteRetentionTime = TimeSpan.Zero,
+        })).Partitions[0];
+        using (var builder = new RecordBatchBuilder())
+        {
+            for (int i = 0; i < 60; i++)
+            {
+                builder.Append(Batches.BaseTime, System.Text.Encoding.UTF8.GetBytes($"key{i % 3}"), System.Text.Encoding.UTF8.GetBytes($"v{i}"));
+                await p.AppendAsync(builder.Build());
+                builder.Reset();
+            }
+        }
+        Assert.That(p.Segments.Count, Is.GreaterThan(3));
+        var before = await Batches.ReadAll(p, 0);
+        int calls = _files.Count(operation);
+
+        // The cleaner's own files go through the same seam as the log's: a full or failing disk stops the cleaning.
+        _files.Fail(operation, errno, pathContains: ".cleaned");
+        broker.Retention.RunOnce();
+        Assert.That(_files.Count(operation), Is.GreaterThan(calls), "the cleaned segment's writes bypass the file system seam");
+        Assert.That((await Batches.ReadAll(p, 0)).Select(r => (r.Offset, r.Value)), Is.EqualTo(before.Select(r => (r.Offset, r.Value))));
+        Assert.That(Directory.GetFiles(_dir.Combine("t-0"), "*.cleaned"), Is.Empty, "a failed cleaning leaves no files behind");
+
+        _files.Heal();
+        broker.Retention.RunOnce();
+        var after = await Batches.ReadAll(p, 0);
+        Assert.That(after, Has.Count.LessThan(before.Count), "the next run cleaned");
+        Assert.That(after.TakeLast(3).Select(r => r.Value), Is.EqualTo(new[] { "v57", "v58", "v59" }));
+    }
+
     [Test]
     public async Task DisposeAsync_CheckpointCannotBeWritten_ClosesWithoutTheCleanMarkerAndTheNextOpenRecovers()
     {
