@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using LogStore.Soak;
 
-// The soak tool (issue 5): the long versions of the reliability suites in one run — the crash loop in every mode, the
-// RecordBatch fuzzer for a while, linearizability rounds — then a summary; exit code 1 if any step failed, 2 on a bad
+// The soak tool (issue 5): the long versions of the reliability suites in one run — the crash loop in every mode,
+// simulated power losses, the RecordBatch fuzzer for a while, linearizability rounds — then a summary; exit code 1 if any step failed, 2 on a bad
 // command line. The CI-size versions of the same suites run in `dotnet test`. See tests/RELIABILITY.md, "Soak tool".
 SoakOptions options;
 try
@@ -26,6 +26,7 @@ Console.WriteLine($"soak {(options.Short ? "(short) " : "")}{options}");
 var clock = Stopwatch.StartNew();
 var summary = new SoakSummary();
 await SoakSteps.CrashLoopAsync(options, summary, stop.Token);
+await SoakSteps.PowerLossAsync(options, summary, stop.Token);
 SoakSteps.Fuzz(options, summary, stop.Token);
 await SoakSteps.LinearizabilityAsync(options, summary, stop.Token);
 

@@ -23,7 +23,7 @@ internal static class SoakSteps
 
     private static readonly TimeSpan s_roundTimeout = TimeSpan.FromMinutes(2);
 
-    /// <summary>Kills of a mode from which its effects (rolls, commits) must show.</summary>
+    /// <summary>Kills of a mode (or power losses of a case) from which its effects (rolls, commits) must show.</summary>
     private const int MinKillsToCheckExercised = 5;
 
     /// <summary>Records each producer of a linearizability round sends (4 producers, 3 partitions).</summary>
@@ -46,6 +46,29 @@ internal static class SoakSteps
                 // A handful of kills may all land before the first roll: too few to ask for the mode's effects.
                 if (kills >= MinKillsToCheckExercised)
                     CrashLoopRunner.AssertModeExercised(figures, warning => Console.WriteLine("  warning: " + warning));
+                summary.Add(figures);
+                return figures.ToString();
+            });
+        }
+    }
+
+    /// <summary>The power-loss loop in every case, <see cref="SoakOptions.PowerLosses"/> spread evenly over them, up to
+    /// 40 appends apart.</summary>
+    public static async Task PowerLossAsync(SoakOptions options, SoakSummary summary, CancellationToken cancellationToken)
+    {
+        var cases = PowerLossRun.Cases;
+        for (int k = 0; k < cases.Length && !cancellationToken.IsCancellationRequested; k++)
+        {
+            int losses = options.PowerLosses / cases.Length + (k < options.PowerLosses % cases.Length ? 1 : 0);
+            if (losses == 0)
+                continue;
+            int seed = unchecked(options.Seed * 131 + k);
+            (string mode, bool byHand) = cases[k];
+            await RunAsync($"power loss '{mode}'{(byHand ? ", flushed by hand" : "")} (seed {seed})", summary, async () =>
+            {
+                PowerLossFigures figures = await PowerLossRun.RunAsync(mode, byHand, losses, maxAppendsBetween: 40, seed, cancellationToken);
+                if (losses >= MinKillsToCheckExercised)
+                    PowerLossRun.AssertExercised(figures);
                 summary.Add(figures);
                 return figures.ToString();
             });

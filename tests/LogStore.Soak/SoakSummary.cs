@@ -9,6 +9,7 @@ namespace LogStore.Soak;
 internal sealed class SoakSummary
 {
     private readonly List<CrashLoopFigures> _crashLoops = [];
+    private readonly List<PowerLossFigures> _powerLosses = [];
     private readonly List<LinearizabilityFigures> _rounds = [];
 
     public List<string> Failures { get; } = [];
@@ -16,6 +17,8 @@ internal sealed class SoakSummary
     public FuzzFigures? Fuzz { get; set; }
 
     public void Add(CrashLoopFigures figures) => _crashLoops.Add(figures);
+
+    public void Add(PowerLossFigures figures) => _powerLosses.Add(figures);
 
     public void Add(LinearizabilityFigures figures) => _rounds.Add(figures);
 
@@ -28,6 +31,9 @@ internal sealed class SoakSummary
         text.AppendLine(c, $"  records verified:    {_crashLoops.Sum(f => f.RecordsVerified):N0} record reads after kills, " +
             $"{_crashLoops.Sum(f => f.AcknowledgedRecords):N0} acknowledged records, " +
             $"{_crashLoops.Sum(f => f.Commits):N0} acknowledged commits");
+        text.AppendLine(c, $"  power losses:        {_powerLosses.Sum(f => f.Images):N0} images checked " +
+            $"({string.Join(", ", _powerLosses.Select(f => $"{f.Case} {f.Images}"))}), " +
+            $"{_powerLosses.Sum(f => f.AcknowledgedRecords):N0} acknowledged records");
         text.AppendLine(c, $"  damages tried:       {Fuzz?.Damaged ?? 0:N0} damaged or hostile batches decoded");
         text.AppendLine(c, $"  fuzz cases:          {Fuzz?.Cases ?? 0:N0} in {Fuzz?.Elapsed.TotalSeconds ?? 0:F0} s");
         text.AppendLine(c, $"  histories checked:   {_rounds.Sum(r => r.Partitions):N0} partition histories in {_rounds.Count} rounds, " +
