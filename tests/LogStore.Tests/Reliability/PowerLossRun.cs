@@ -15,9 +15,12 @@ namespace LogStore.Tests.Reliability;
 /// </summary>
 internal static class PowerLossRun
 {
-    /// <summary>The cases: the crash loop's topics (flush.messages=1: every append is acknowledged durable), and the
-    /// <c>roll</c> topic without flush.messages, where only appends before a <see cref="Partition.FlushAsync"/> are.</summary>
-    public static readonly (string Mode, bool FlushedByHand)[] Cases = [("roll", false), ("retention", false), ("compact", false), ("roll", true)];
+    /// <summary>The cases: the crash loop's topics (flush.messages=1: every append is acknowledged durable) — in the
+    /// <c>producer</c> mode through an <see cref="IProducer{TKey, TValue}"/> with <see cref="Acks.All"/>, whose delivery
+    /// is the acknowledgement — and the <c>roll</c> topic without flush.messages, where only appends before a
+    /// <see cref="Partition.FlushAsync"/> are.</summary>
+    public static readonly (string Mode, bool FlushedByHand)[] Cases =
+        [("roll", false), ("retention", false), ("compact", false), ("producer", false), ("roll", true)];
 
     /// <summary>Runs <paramref name="losses"/> power losses of a case, 1 to <paramref name="maxAppendsBetween"/> appends
     /// apart, two images each.</summary>
@@ -37,6 +40,9 @@ internal static class PowerLossRun
         await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = store.Path, FileSystem = files, TimeProvider = time },
             cancellationToken);
         Partition partition = (await broker.CreateTopicAsync(CrashRecords.Topic, config, cancellationToken)).Partitions[0];
+        await using IProducer<string, string>? producer = mode == "producer"
+            ? broker.CreateProducer<string, string>(new ProducerOptions { Acks = Acks.All })
+            : null;
         using var builder = new RecordBatchBuilder();
         long durableEnd = 0;
         long next = 0;
@@ -48,11 +54,10 @@ internal static class PowerLossRun
             for (int i = 0; i < appends; i++)
             {
                 int count = random.Next(1, 9);
-                for (int j = 0; j < count; j++)
-                    builder.Append(Batches.BaseTime, Encoding.UTF8.GetBytes(CrashRecords.Key(next + j, compact)), Encoding.UTF8.GetBytes(CrashRecords.Value(next + j)));
-                AppendResult appended = await partition.AppendAsync(builder.Build(), cancellationToken);
-                builder.Reset();
-                Assert.That(appended.BaseOffset, Is.EqualTo(next), "the live store assigned an unexpected offset");
+                long first = producer is null
+                    ? await AppendAsync(partition, builder, next, count, compact, cancellationToken)
+                    : await ProduceAsync(producer, next, count, cancellationToken);
+                Assert.That(first, Is.EqualTo(next), "the live store assigned an unexpected offset");
                 next += count;
                 if (!flushedByHand)
                 {
@@ -80,6 +85,36 @@ internal static class PowerLossRun
         }
         return new PowerLossFigures(flushedByHand ? mode + ", flushed by hand" : mode, losses * 2, checker.AcknowledgedRecords,
             checker.RecordsVerified, checker.MaxSegments, checker.MaxLogStartOffset, checker.MaxCompactedAway);
+    }
+
+    /// <summary>Appends records <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 as
+    /// one batch; returns the offset it got.</summary>
+    private static async Task<long> AppendAsync(Partition partition, RecordBatchBuilder builder, long first, int count, bool compact,
+        CancellationToken cancellationToken)
+    {
+        for (int j = 0; j < count; j++)
+            builder.Append(Batches.BaseTime, Encoding.UTF8.GetBytes(CrashRecords.Key(first + j, compact)), Encoding.UTF8.GetBytes(CrashRecords.Value(first + j)));
+        AppendResult appended = await partition.AppendAsync(builder.Build(), cancellationToken);
+        builder.Reset();
+        return appended.BaseOffset;
+    }
+
+    /// <summary>Produces the records as a burst of deliveries in flight at once, flushes (the clock never moves, so no
+    /// linger ends a batch) and waits for every delivery; returns the first record's offset.</summary>
+    private static async Task<long> ProduceAsync(IProducer<string, string> producer, long first, int count, CancellationToken cancellationToken)
+    {
+        var tp = new TopicPartition(CrashRecords.Topic, 0);
+        var deliveries = new Task<DeliveryResult>[count];
+        for (int j = 0; j < count; j++)
+        {
+            var message = new Message<string, string> { Key = CrashRecords.Key(first + j, compact: false), Value = CrashRecords.Value(first + j) };
+            deliveries[j] = producer.ProduceAsync(tp, message, cancellationToken).AsTask();
+        }
+        await producer.FlushAsync(cancellationToken);
+        DeliveryResult[] results = await Task.WhenAll(deliveries);
+        for (int j = 0; j < count; j++)
+            Assert.That(results[j].Offset, Is.EqualTo(results[0].Offset + j), "a burst's deliveries are in order");
+        return results[0].Offset;
     }
 
     /// <summary>The case did what it claims: segments rolled, retention deleted, the cleaner removed records.</summary>

@@ -12,6 +12,7 @@ public sealed class PowerLossTests
     [TestCase("roll", 15, 30, 6101)]
     [TestCase("retention", 20, 60, 6102)]
     [TestCase("compact", 20, 60, 6103)]
+    [TestCase("producer", 15, 40, 6105)]
     public Task PowerLoss_EveryAppendFsynced_NoAcknowledgedRecordIsLost(string mode, int losses, int maxAppendsBetween, int seed) =>
         RunAsync(mode, flushedByHand: false, losses, maxAppendsBetween, seed);
 
