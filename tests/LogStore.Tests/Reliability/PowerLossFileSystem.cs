@@ -23,7 +23,7 @@ internal sealed class PowerLossFileSystem : FileSystem
     private readonly Lock _gate = new();
     private readonly Dictionary<string, byte[]> _durable = new(StringComparer.Ordinal);
     // The bytes of the last write at position 0 of each file: the whole content of the files the store opens
-    // write-only and exclusively (those it replaces atomically), which cannot be read back until they are closed.
+    // exclusively (those that replace another by a rename), which no other handle can read until they are closed.
     private readonly Dictionary<string, byte[]> _writtenFromStart = new(StringComparer.Ordinal);
 
     public override void Write(SafeFileHandle handle, ReadOnlySpan<byte> bytes, long position, string path)
@@ -48,21 +48,35 @@ internal sealed class PowerLossFileSystem : FileSystem
         byte[] content;
         if (stream.CanRead)
         {
-            content = new byte[length];
-            int read = 0;
-            while (read < content.Length && RandomAccess.Read(handle, content.AsSpan(read), read) is int n and > 0)
-                read += n;
-            content = read == content.Length ? content : content[..read];
+            content = ReadPrefix(handle, length);
         }
         else
         {
-            lock (_gate)
-                content = _writtenFromStart.TryGetValue(key, out byte[]? whole) && whole.Length == length
-                    ? whole
-                    : throw new InvalidOperationException($"{path} is write-only and was not written whole from its start.");
+            try
+            {
+                using SafeFileHandle reader = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                content = ReadPrefix(reader, length);
+            }
+            catch (IOException)
+            {
+                // Opened exclusively (a file about to replace another by a rename): it was written whole.
+                lock (_gate)
+                    content = _writtenFromStart.TryGetValue(key, out byte[]? whole) && whole.Length == length
+                        ? whole
+                        : throw new InvalidOperationException($"{path} is locked and was not written whole from its start.");
+            }
         }
         lock (_gate)
             _durable[key] = content;
+    }
+
+    private static byte[] ReadPrefix(SafeFileHandle handle, long length)
+    {
+        byte[] content = new byte[length];
+        int read = 0;
+        while (read < content.Length && RandomAccess.Read(handle, content.AsSpan(read), read) is int n and > 0)
+            read += n;
+        return read == content.Length ? content : content[..read];
     }
 
     public override void SetLength(FileStream stream, long length, string path) => Disk.SetLength(stream, length, path);
