@@ -100,32 +100,23 @@ internal static partial class LogLoader
             LogSegment segment = segments[i];
             bool last = i == segments.Count - 1;
             scanned++;
+            bool damaged = false;
             // A rolled segment whose batches and indexes all check out keeps its index files untouched.
-            if (!last && segment.TryValidateKeepingIndexes())
+            if (last || !segment.TryValidateKeepingIndexes())
             {
-                long end = segment.ReadNextOffset();
-                nextOffset = Math.Max(nextOffset, end);
-                if (segments[i + 1].BaseOffset < nextOffset || LostItsTail(segment, end, segments[i + 1], tp, logger))
-                {
-                    DeleteFrom(segments, i + 1, tp, logger);
-                    segment.MakeActive();
-                    break;
-                }
-                continue;
+                segment.MakeActive();
+                RecoveryResult result = segment.Recover();
+                damaged = result.BytesDropped > 0;
+                if (damaged)
+                    LogStoreLog.SegmentTruncated(logger, segment.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? "invalid batch");
+                if (!last)
+                    segment.OnBecomeInactive();
             }
-            segment.MakeActive();
-            RecoveryResult result = segment.Recover();
-            bool damaged = result.BytesDropped > 0;
-            if (damaged)
-                LogStoreLog.SegmentTruncated(logger, segment.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? "invalid batch");
-            if (!last)
-                segment.OnBecomeInactive();
             long segmentEnd = segment.ReadNextOffset();
             nextOffset = Math.Max(nextOffset, segmentEnd);
             // Whatever follows damage, or records that never reached the disk, was written after them, and a next
             // segment that starts below this one's end overlaps it: none of it can be trusted.
-            if (i < segments.Count - 1
-                && (damaged || segments[i + 1].BaseOffset < nextOffset || LostItsTail(segment, segmentEnd, segments[i + 1], tp, logger)))
+            if (!last && (damaged || segments[i + 1].BaseOffset < nextOffset || LostItsTail(segment, segmentEnd, segments[i + 1], tp, logger)))
             {
                 DeleteFrom(segments, i + 1, tp, logger);
                 segment.MakeActive();
