@@ -26,6 +26,7 @@ public sealed partial class PackageTests
     private string _root = null!;
     private string _feed = null!;
     private string _version = null!;
+    private string _projectVersion = null!;
 
     [OneTimeSetUp]
     public void PackLibrary()
@@ -35,10 +36,16 @@ public sealed partial class PackageTests
         Directory.CreateDirectory(_feed);
         string project = typeof(PackageTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "LogStoreProject").Value!;
+        _projectVersion = DotnetCli.RunOrFail(Path.GetDirectoryName(project)!, CommandTimeout, null,
+            "msbuild", project, "-getProperty:Version", "-nologo").Trim();
+        // A version of this run's own: a machine whose packages folder once restored the project's version (a
+        // fallback folder the restore trusts) would otherwise hand the application that old package instead.
+        string version = $"{_projectVersion}-test.{Guid.NewGuid().ToString("N")[..12]}";
         DotnetCli.RunOrFail(Path.GetDirectoryName(project)!, CommandTimeout, null,
-            "pack", project, "-c", "Release", "-o", _feed, "--disable-build-servers", "-nologo");
+            "pack", project, "-c", "Release", "-o", _feed, $"-p:Version={version}", "--disable-build-servers", "-nologo");
         string package = Directory.GetFiles(_feed, "LogStore.*.nupkg").Single();
         _version = PackageVersion().Match(Path.GetFileName(package)).Groups[1].Value;
+        Assert.That(_version, Is.EqualTo(version));
     }
 
     [OneTimeTearDown]
@@ -113,6 +120,7 @@ public sealed partial class PackageTests
     private void WriteIsolationFiles(string app)
     {
         string fallback = GlobalPackagesFolder();
+        string stale = WriteStalePackage();
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -120,6 +128,7 @@ public sealed partial class PackageTests
                 <add key="logstore-packed" value="{_feed}" />
               </packageSources>
               <fallbackPackageFolders>
+                <add key="stale" value="{stale}" />
                 <add key="machine" value="{fallback}" />
               </fallbackPackageFolders>
             </configuration>
@@ -139,6 +148,29 @@ public sealed partial class PackageTests
               </PropertyGroup>
             </Project>
             """);
+    }
+
+    /// <summary>
+    /// A packages folder holding an old, broken LogStore at the project's version, as a machine that once restored
+    /// it has: the application must never get it (an empty assembly folder fails the build or the run).
+    /// </summary>
+    private string WriteStalePackage()
+    {
+        string folder = Path.Combine(_root, "stale-packages");
+        string id = "logstore";
+        string version = _projectVersion.ToLowerInvariant();
+        string package = Path.Combine(folder, id, version);
+        Directory.CreateDirectory(Path.Combine(package, "lib", "net10.0"));
+        File.WriteAllText(Path.Combine(package, $"{id}.{version}.nupkg.sha512"), "stale");
+        File.WriteAllText(Path.Combine(package, ".nupkg.metadata"), """{ "version": 2, "contentHash": "stale", "source": null }""");
+        File.WriteAllText(Path.Combine(package, $"{id}.nuspec"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+              <metadata><id>LogStore</id><version>{_projectVersion}</version><authors>stale</authors><description>stale</description></metadata>
+            </package>
+            """);
+        File.WriteAllText(Path.Combine(package, "lib", "net10.0", "_._"), "");
+        return folder;
     }
 
     /// <summary>This machine's NuGet packages folder, as <c>dotnet nuget locals</c> reports it.</summary>
