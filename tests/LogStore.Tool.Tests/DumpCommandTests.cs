@@ -204,12 +204,11 @@ public sealed partial class DumpCommandTests : ToolTestBase
         return copy;
     }
 
-    /// <summary>The folder holding a shared Kafka test vector, or the test is ignored when shared/ is not beside the repository.</summary>
+    /// <summary>The folder holding a Kafka test vector (tests/testdata/kafka-record-batches, copied to the output).</summary>
     private static string TestData(string file)
     {
         string dir = Path.Combine(TestContext.CurrentContext.TestDirectory, "testdata", "kafka-record-batches");
-        if (!File.Exists(Path.Combine(dir, file)))
-            Assert.Ignore($"shared test data {file} is not present");
+        Assert.That(Path.Combine(dir, file), Does.Exist, "the vectors of tests/testdata are copied to the test output");
         return dir;
     }
 }

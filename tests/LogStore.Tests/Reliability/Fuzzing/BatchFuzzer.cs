@@ -16,7 +16,7 @@ namespace LogStore.Tests.Reliability.Fuzzing;
 /// codec, keys, null keys and values, headers, LogAppendTime); <c>mutated</c> valid batches (see
 /// <see cref="BatchMutations"/>); <c>hostile</c> records whose fields lie (<see cref="HostileRecords"/>), some also
 /// mutated; <c>bomb</c> decompression bombs (<see cref="DecompressionBombs"/>) under caps from 4 KiB to 1 MiB;
-/// <c>vector</c> and <c>corpus</c> inputs (Kafka's vectors in ../shared/testdata, the files in FuzzCorpus/) mutated.
+/// <c>vector</c> and <c>corpus</c> inputs (Kafka's vectors in tests/testdata, the files in FuzzCorpus/) mutated.
 /// </remarks>
 internal static class BatchFuzzer
 {

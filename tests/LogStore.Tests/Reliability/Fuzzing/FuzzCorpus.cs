@@ -5,7 +5,7 @@ namespace LogStore.Tests.Reliability.Fuzzing;
 
 /// <summary>
 /// The fuzzer's stored inputs, copied next to the test assembly: Kafka's RecordBatch vectors
-/// (../shared/testdata/kafka-record-batches, when present) and the corpus of interesting inputs in
+/// (tests/testdata/kafka-record-batches) and the corpus of interesting inputs in
 /// tests/LogStore.Tests/Reliability/FuzzCorpus/ (named <c>&lt;what&gt;[-cap&lt;bytes&gt;].bin</c>; the cap defaults
 /// to 1 MiB). Both are replayed on every run and mutated by the fuzzer. Loaded once; thread-safe.
 /// </summary>
@@ -33,16 +33,12 @@ internal static class FuzzCorpus
     {
         var vectors = new List<(string, byte[], int)>();
         if (!System.IO.Directory.Exists(VectorDirectory))
-            return vectors;
+            throw new DirectoryNotFoundException($"Kafka's vectors are missing from the test output: {VectorDirectory} (tests/testdata/kafka-record-batches)");
         foreach (string path in System.IO.Directory.EnumerateFiles(VectorDirectory, "*.bin").Order(StringComparer.Ordinal))
             vectors.Add((Path.GetFileNameWithoutExtension(path), File.ReadAllBytes(path), DefaultCap));
-        string segment = Path.Combine(VectorDirectory, "segment-3-batches.log");
-        if (File.Exists(segment))
-        {
-            byte[] log = File.ReadAllBytes(segment);
-            for (int at = 0, n = 0; RecordBatch.TryReadSize(log.AsSpan(at), out int size) && at + size <= log.Length; at += size, n++)
-                vectors.Add(($"segment-3-batches#{n}", log[at..(at + size)], DefaultCap));
-        }
+        byte[] log = File.ReadAllBytes(Path.Combine(VectorDirectory, "segment-3-batches.log"));
+        for (int at = 0, n = 0; RecordBatch.TryReadSize(log.AsSpan(at), out int size) && at + size <= log.Length; at += size, n++)
+            vectors.Add(($"segment-3-batches#{n}", log[at..(at + size)], DefaultCap));
         return vectors;
     }
 

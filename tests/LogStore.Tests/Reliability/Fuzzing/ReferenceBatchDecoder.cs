@@ -7,7 +7,7 @@ namespace LogStore.Tests.Reliability.Fuzzing;
 
 /// <summary>
 /// A second, deliberately plain decoder of RecordBatch v2, written from the format description
-/// (../shared/testdata/kafka-record-batches/README.md) and sharing no parsing code with src/LogStore/Records: bytes are
+/// (tests/testdata/kafka-record-batches/README.md) and sharing no parsing code with src/LogStore/Records: bytes are
 /// read one at a time with explicit bounds checks, varints as Kafka's <c>ByteUtils</c> reads them. The fuzzer compares
 /// the library's decoder with it: both must accept the same bytes and read the same records. Only decompression is
 /// shared (the codec libraries are the library's dependencies, not its parsing).
