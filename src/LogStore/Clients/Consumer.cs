@@ -50,6 +50,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly CancellationTokenSource _disposing = new();
     private ITimer? _autoCommitTimer;
     private AssignmentMode _mode;
+    private const int Open = 0;
+    private const int Closing = 1;
+    private const int Closed = 2;
     private int _disposed;
     private int _activePolls;
     private TaskCompletionSource? _pollsDrained;
@@ -181,15 +184,39 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         return GetPartition(partition).OffsetForTimestamp(timestamp);
     }
 
+    /// <inheritdoc/>
+    /// <exception cref="ObjectDisposedException">The consumer was already closed or disposed.</exception>
+    public void Close()
+    {
+        if (Interlocked.CompareExchange(ref _disposed, Closing, Open) != Open)
+            throw new ObjectDisposedException(GetType().FullName, "The consumer was already closed or disposed.");
+        ValueTask closing = CloseAsync(throwErrors: true);
+        // Completes at once unless a ConsumeAsync on another thread still has to leave.
+        if (!closing.IsCompletedSuccessfully)
+            closing.AsTask().GetAwaiter().GetResult();
+    }
+
     /// <summary>
-    /// Leaves the group (committing first when auto-commit is on, and raising PartitionsRevoked), or commits the
-    /// manual assignment's positions when auto-commit is on; then drops every buffer. Once the broker is disposed
-    /// nothing is committed.
+    /// Leaves the group (committing first when auto-commit is on, and raising PartitionsRevoked, in which Commit still
+    /// works), or commits the manual assignment's positions when auto-commit is on; then drops every buffer. Once the
+    /// broker is disposed nothing is committed. Never throws: a failure, in a handler too, is logged.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.CompareExchange(ref _disposed, Closing, Open) != Open)
             return;
+        try
+        {
+            await CloseAsync(throwErrors: false).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            GroupLog.CloseFailed(_broker.Logger, _options.GroupId, e);
+        }
+    }
+
+    private async ValueTask CloseAsync(bool throwErrors)
+    {
         try
         {
             _signal.Raise(PollSignal.Closed);
@@ -204,8 +231,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                     AutoCommit(null);
             }
         }
+        catch (Exception e) when (!throwErrors)
+        {
+            GroupLog.CloseFailed(_broker.Logger, _options.GroupId, e);
+        }
         finally
         {
+            Volatile.Write(ref _disposed, Closed);
             _mode = AssignmentMode.None;
             LogStoreMetrics.UntrackConsumer(_fetcher);
             _fetcher.Dispose();
@@ -229,9 +261,14 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         await drained.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Throws once the consumer is closing or closed, except inside the final PartitionsRevoked of a close: the
+    /// standard manual-commit pattern commits there, and that commit must not be lost.
+    /// </summary>
     private void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int state = Volatile.Read(ref _disposed);
+        ObjectDisposedException.ThrowIf(state != Open && !(state == Closing && _inHandler), this);
         _broker.ThrowIfDisposed();
     }
 

@@ -51,6 +51,17 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable
     /// <summary>Raised after a rebalance gives this consumer partitions.</summary>
     event Action<IReadOnlyList<TopicPartition>>? PartitionsAssigned;
 
-    /// <summary>Raised before a rebalance takes partitions away.</summary>
+    /// <summary>Raised before a rebalance takes partitions away, and once more for every owned partition when the
+    /// consumer closes (<see cref="Close"/> or <see cref="IAsyncDisposable.DisposeAsync"/>); <see cref="Commit()"/>
+    /// works inside it.</summary>
     event Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked;
+
+    /// <summary>
+    /// Leaves the group cleanly (committing first when auto-commit is on, then raising
+    /// <see cref="PartitionsRevoked"/>), or commits a manual assignment's positions when auto-commit is on, and
+    /// releases the consumer's buffers, as Confluent.Kafka's <c>Close</c>. Unlike
+    /// <see cref="IAsyncDisposable.DisposeAsync"/>, which logs and swallows them, it throws what went wrong (a
+    /// handler's exception, a failed commit). Disposing afterwards does nothing.
+    /// </summary>
+    void Close();
 }

@@ -20,6 +20,9 @@ internal static partial class GroupLog
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Auto-commit of group {GroupId} failed")]
     public static partial void AutoCommitFailed(ILogger logger, string groupId, Exception exception);
 
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Closing a consumer of group {GroupId} failed; its resources were released")]
+    public static partial void CloseFailed(ILogger logger, string? groupId, Exception exception);
+
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Loaded committed offsets: {Records} records, {Keys} keys in {ElapsedMs} ms")]
     public static partial void OffsetsLoaded(ILogger logger, long records, int keys, long elapsedMs);
 
