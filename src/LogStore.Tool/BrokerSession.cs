@@ -1,12 +1,17 @@
+using LogStore.Storage;
+
 namespace LogStore.Tool;
 
 /// <summary>
 /// Opens the <see cref="Broker"/> of a <c>--data</c> directory for one command, as Kafka's scripts connect to a broker.
 /// Every command but <c>topics create</c> and <c>bench</c> refuses a directory that does not exist, because opening
-/// one creates it: a mistyped path would otherwise silently become an empty store.
+/// one creates it: a mistyped path would otherwise silently become an empty store. No command opens an existing
+/// directory that is not a store (a mistyped <c>--data ~/app</c> for <c>~/app/data</c>): opening writes a lock file and a
+/// shutdown marker into it, and a create would mix a store into the user's own files.
 /// </summary>
 internal static class BrokerSession
 {
+
     public static async Task<Broker> OpenAsync(string dataDirectory, bool create, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(dataDirectory))
@@ -15,8 +20,28 @@ internal static class BrokerSession
             throw new CommandException($"data directory '{dataDirectory}' does not exist");
         if (File.Exists(dataDirectory))
             throw new CommandException($"data directory '{dataDirectory}' is a file");
+        RequireDataDirectory(dataDirectory, create);
         return await Broker.OpenAsync(new BrokerOptions { DataDirectory = dataDirectory }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Throws unless <paramref name="dataDirectory"/> is a LogStore data directory (it holds the topic-configs
+    /// directory every opened store has), or an empty or missing one that <paramref name="create"/> may make a store.
+    /// </summary>
+    private static void RequireDataDirectory(string dataDirectory, bool create)
+    {
+        if (!Directory.Exists(dataDirectory) || IsDataDirectory(dataDirectory))
+            return;
+        if (create && !Directory.EnumerateFileSystemEntries(dataDirectory).Any())
+            return;
+        string? nested = Directory.EnumerateDirectories(dataDirectory).Order(StringComparer.Ordinal).FirstOrDefault(IsDataDirectory);
+        string hint = nested is null ? "" : $"; did you mean '{nested}'?";
+        throw new CommandException($"'{dataDirectory}' is not a LogStore data directory: expected a directory made by LogStore, " +
+            $"holding '{LogFileNames.TopicConfigDirectory}/' and partition directories such as 'orders-0/'{hint}");
+    }
+
+    private static bool IsDataDirectory(string directory) =>
+        Directory.Exists(Path.Combine(directory, LogFileNames.TopicConfigDirectory));
 
     /// <summary>The topic called <paramref name="name"/>, or the "unknown topic" failure.</summary>
     public static Topic GetTopic(Broker broker, string name) =>

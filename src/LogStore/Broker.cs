@@ -103,15 +103,28 @@ public sealed partial class Broker : IAsyncDisposable
             topics[name] = OpenTopic(name, config);
         }
         // A partition directory whose topic has no configuration is data we cannot serve: refuse to open rather than
-        // let the topic silently vanish (its configuration file was deleted or damaged).
+        // let the topic silently vanish (its configuration file was deleted or damaged). Only one holding a partition's
+        // files: a user's own folder that happens to be named like one ("notes-1") is not ours to judge.
         foreach (string dir in Directory.EnumerateDirectories(directory))
         {
-            if (LogFileNames.TryParsePartitionDirectory(Path.GetFileName(dir), out TopicPartition tp) && !topics.ContainsKey(tp.Topic))
+            if (LogFileNames.TryParsePartitionDirectory(Path.GetFileName(dir), out TopicPartition tp) && !topics.ContainsKey(tp.Topic)
+                && HoldsPartitionFiles(dir))
             {
                 throw new StorageException($"Partition directory '{Path.GetFileName(dir)}' has no topic configuration: restore " +
                     $"the configuration file, or delete the directory to drop its data.", _configs.PathOf(tp.Topic));
             }
         }
+    }
+
+    private static bool HoldsPartitionFiles(string directory)
+    {
+        foreach (string file in Directory.EnumerateFiles(directory))
+        {
+            string name = Path.GetFileName(file);
+            if (name == LogFileNames.PartitionCheckpointFile || LogFileNames.TryParseBaseOffset(name, LogFileNames.LogSuffix, out _))
+                return true;
+        }
+        return false;
     }
 
     private Topic OpenTopic(string name, TopicConfig config)

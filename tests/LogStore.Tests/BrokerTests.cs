@@ -137,6 +137,37 @@ public sealed class BrokerTests
     }
 
     [Test]
+    public async Task OpenAsync_UserFolderNamedLikeAPartition_IsLeftAloneAndTheStoreOpens()
+    {
+        await using (Broker broker = await Open())
+            await broker.CreateTopicAsync("t");
+        string notes = _dir.Combine("notes-1");
+        Directory.CreateDirectory(notes);
+        File.WriteAllText(Path.Combine(notes, "todo.txt"), "mine");
+
+        await using (Broker broker = await Open())
+            Assert.That(broker.Topics.Select(t => t.Name), Is.EqualTo(new[] { "t" }));
+
+        Assert.That(File.ReadAllText(Path.Combine(notes, "todo.txt")), Is.EqualTo("mine"));
+    }
+
+    [Test]
+    public async Task OpenAsync_PartitionDirectoryWithoutItsTopicConfig_ThrowsNamingTheConfigFile()
+    {
+        await using (Broker broker = await Open())
+        {
+            Topic t = await broker.CreateTopicAsync("t");
+            await t.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 3)));
+        }
+        string config = _dir.Combine("topic-configs", "t.conf");
+        File.Delete(config);
+
+        var e = Assert.ThrowsAsync<StorageException>(async () => await Open());
+
+        Assert.That(e!.FilePath, Is.EqualTo(config));
+    }
+
+    [Test]
     public async Task OpenAsync_DamagedTopicConfig_ThrowsStorageExceptionNamingTheFile()
     {
         await using (Broker broker = await Open())

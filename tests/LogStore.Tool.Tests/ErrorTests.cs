@@ -47,6 +47,34 @@ public sealed class ErrorTests : ToolTestBase
         Assert.That(Directory.Exists(missing), Is.False);
     }
 
+    [TestCase("topics", "list")]
+    [TestCase("topics", "describe")]
+    [TestCase("topics", "delete", "-t", "t")]
+    [TestCase("consume", "-t", "t")]
+    [TestCase("produce", "-t", "t")]
+    [TestCase("groups", "list")]
+    [TestCase("topics", "create", "-t", "t")]
+    public async Task DirectoryThatIsNotAStore_FailsNamingWhatWasExpected_AndWritesNothing(params string[] command)
+    {
+        // An application's directory, with the store one level down: the user typed --data ~/app for ~/app/data.
+        string app = Path.Combine(Data, "app");
+        Directory.CreateDirectory(Path.Combine(app, "notes-1"));
+        File.WriteAllText(Path.Combine(app, "appsettings.json"), "{}");
+        string store = Path.Combine(app, "data");
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = store }))
+            await broker.CreateTopicAsync("t", new TopicConfig());
+        string[] before = Listing(app);
+
+        CliRun run = await Cli.RunWithInputAsync("x\n", [.. command, "--data", app]);
+
+        AssertOneErrorLine(run, 1, $"'{app}' is not a LogStore data directory: expected a directory made by LogStore, " +
+            $"holding 'topic-configs/' and partition directories such as 'orders-0/'; did you mean '{store}'?");
+        Assert.That(Listing(app), Is.EqualTo(before), "the command wrote into the directory");
+    }
+
+    private static string[] Listing(string directory) =>
+        [.. Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+
     [Test]
     public async Task LockedDataDirectory_FailsWithOneLine()
     {
