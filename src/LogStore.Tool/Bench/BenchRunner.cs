@@ -10,8 +10,6 @@ namespace LogStore.Tool.Bench;
 /// </summary>
 internal static class BenchRunner
 {
-    // Confluent.Kafka's Offset.Beginning, which Assign accepts.
-    private const long OffsetBeginning = -2;
     private const int ProgressEvery = 4096;
     private static readonly TimeSpan s_stallTimeout = TimeSpan.FromSeconds(30);
 
@@ -84,7 +82,7 @@ internal static class BenchRunner
         long bytes = 0;
         await using (IConsumer<Null, int> consumer = broker.CreateConsumer(new ConsumerOptions(), Deserializers.Null, ValueLength.Instance))
         {
-            consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(p.Id, OffsetBeginning)));
+            consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(p.Id, Offset.Beginning)));
             while (records < settings.Records)
             {
                 ConsumeResult<Null, int> result = await consumer.ConsumeAsync(s_stallTimeout, cancellationToken).ConfigureAwait(false)

@@ -8,11 +8,6 @@ namespace LogStore.Tool.Consuming;
 /// </summary>
 internal static class ConsoleConsumer
 {
-    // Confluent.Kafka's special offsets, which Assign accepts (IConsumer's documentation).
-    private const long OffsetBeginning = -2;
-    private const long OffsetEnd = -1;
-    private const long OffsetStored = -1000;
-
     // How long to wait for data that is there but not yet fetched, or for a group's assignment.
     private static readonly TimeSpan s_pollWait = TimeSpan.FromMilliseconds(100);
 
@@ -53,9 +48,9 @@ internal static class ConsoleConsumer
 
     private static long StartOffset(Partition partition, ConsumeRequest request) =>
         request.Offset ?? (request.Time is DateTimeOffset time ? partition.OffsetForTimestamp(time) ?? partition.LogEndOffset
-            : request.FromBeginning ? OffsetBeginning
-            : request.Group is not null ? OffsetStored
-            : OffsetEnd);
+            : request.FromBeginning ? Offset.Beginning
+            : request.Group is not null ? Offset.Stored
+            : Offset.End);
 
     private static async Task ConsumeAsync(IConsumer<byte[]?, byte[]?> consumer, Topic topic, ConsumeRequest request,
         RecordWriter writer, TextWriter output, CancellationToken cancellationToken)

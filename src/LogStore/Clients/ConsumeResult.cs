@@ -16,19 +16,42 @@ public sealed class ConsumeResult<TKey, TValue>
         Message = message;
     }
 
-    internal ConsumeResult(Partition partition, long offset, Message<TKey, TValue> message)
+    internal ConsumeResult(LogStore.Partition partition, long offset, Message<TKey, TValue> message)
     {
         _partition = partition;
         Offset = offset;
         Message = message;
     }
 
+    /// <summary>The end-of-partition event: <see cref="Offset"/> is the partition's end, and there is no message.</summary>
+    internal ConsumeResult(LogStore.Partition partition, long endOffset)
+    {
+        _partition = partition;
+        Offset = endOffset;
+        Message = null!;
+        IsPartitionEOF = true;
+    }
+
     /// <summary>The partition it came from.</summary>
-    public TopicPartition TopicPartition => _partition is Partition partition ? partition.Id : (TopicPartition)_partition;
+    public TopicPartition TopicPartition => _partition is LogStore.Partition partition ? partition.Id : (TopicPartition)_partition;
+
+    /// <summary>The topic it came from (Confluent.Kafka's <c>ConsumeResult.Topic</c>).</summary>
+    public string Topic => TopicPartition.Topic;
+
+    /// <summary>The partition number it came from (Confluent.Kafka's <c>ConsumeResult.Partition</c>).</summary>
+    public int Partition => TopicPartition.Partition;
+
+    /// <summary>Its partition and offset: what <see cref="IConsumer{TKey, TValue}.Commit(ConsumeResult{TKey, TValue})"/>
+    /// stores is the next one (<see cref="Offset"/> + 1).</summary>
+    public TopicPartitionOffset TopicPartitionOffset => new(TopicPartition, Offset);
 
     /// <summary>Its offset.</summary>
     public long Offset { get; }
 
-    /// <summary>The decoded message.</summary>
+    /// <summary>True for the event that the consumer reached the end of the partition
+    /// (<see cref="ConsumerOptions.EnablePartitionEof"/>); <see cref="Message"/> is then null.</summary>
+    public bool IsPartitionEOF { get; }
+
+    /// <summary>The decoded message; null when <see cref="IsPartitionEOF"/>.</summary>
     public Message<TKey, TValue> Message { get; }
 }

@@ -109,8 +109,8 @@ internal sealed partial class Consumer<TKey, TValue>
                     result = CreateResult(state, in record);
                     return true;
                 }
-                result = null;
-                return false;
+                result = _options.EnablePartitionEof ? NextEndOfPartition() : null;
+                return result is not null;
             }
             catch (OffsetOutOfRangeException e) when (_fetcher.TryGet(e.TopicPartition, out Fetcher.PartitionState? state))
             {
@@ -121,6 +121,23 @@ internal sealed partial class Consumer<TKey, TValue>
                 throw new UnknownTopicException(topic);
             }
         }
+    }
+
+    /// <summary>The end-of-partition event of the first partition that has nothing more to return and whose end was not
+    /// reported at this position yet; null when there is none.</summary>
+    private ConsumeResult<TKey, TValue>? NextEndOfPartition()
+    {
+        foreach (Fetcher.PartitionState state in _fetcher.Partitions)
+        {
+            long position = state.Position;
+            if (position != Fetcher.UnknownPosition && !state.Paused && position != state.EofReportedAt
+                && position >= state.Partition.HighWatermark)
+            {
+                state.EofReportedAt = position;
+                return new ConsumeResult<TKey, TValue>(state.Partition, position);
+            }
+        }
+        return null;
     }
 
     /// <summary>Builds the message of <paramref name="record"/>: key and value through the deserializers, headers

@@ -80,8 +80,9 @@ internal sealed partial class Consumer<TKey, TValue>
         var offsets = new List<(TopicPartition, long?)>();
         foreach (Fetcher.PartitionState state in _fetcher.Partitions)
         {
-            if (state.Position != Fetcher.UnknownPosition)
-                offsets.Add((state.Id, state.Position));
+            long offset = CommittableOffset(state);
+            if (offset != Fetcher.UnknownPosition)
+                offsets.Add((state.Id, offset));
         }
         CommitOffsets(offsets);
     }
@@ -149,10 +150,11 @@ internal sealed partial class Consumer<TKey, TValue>
         var offsets = new List<(TopicPartition, long?)>();
         foreach (Fetcher.PartitionState state in _fetcher.Partitions)
         {
-            if (state.Position != Fetcher.UnknownPosition && state.Position != state.LastCommitted
+            long offset = CommittableOffset(state);
+            if (offset != Fetcher.UnknownPosition && offset != state.LastCommitted
                 && (partitions is null || partitions.Contains(state.Id)))
             {
-                offsets.Add((state.Id, state.Position));
+                offsets.Add((state.Id, offset));
             }
         }
         try

@@ -14,24 +14,10 @@ namespace LogStore.Clients;
 /// (revoking, assigning, committing) happens on the caller's thread inside the next ConsumeAsync — or inside the one
 /// waiting now, which they wake. PartitionsRevoked and PartitionsAssigned are therefore raised from ConsumeAsync
 /// (and from Unsubscribe and DisposeAsync for the final revoke), never from another thread.</para>
-/// <para>Special offsets for <see cref="Assign"/> and <see cref="Seek"/>, as Confluent.Kafka's Offset:
-/// -2 the log start (Beginning), -1 the log end (End), -1000 (Stored) and -1001 (Unset) the committed offset, else
-/// <see cref="ConsumerOptions.AutoOffsetReset"/>.</para>
+/// <para>Special offsets for <see cref="Assign"/> and <see cref="Seek"/>: see <see cref="Offset"/>.</para>
 /// </remarks>
 internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 {
-    /// <summary>Confluent.Kafka's Offset.Beginning.</summary>
-    public const long OffsetBeginning = -2;
-
-    /// <summary>Confluent.Kafka's Offset.End.</summary>
-    public const long OffsetEnd = -1;
-
-    /// <summary>Confluent.Kafka's Offset.Stored.</summary>
-    public const long OffsetStored = -1000;
-
-    /// <summary>Confluent.Kafka's Offset.Unset.</summary>
-    public const long OffsetUnset = -1001;
-
     private readonly Broker _broker;
     private readonly ConsumerOptions _options;
     private readonly IDeserializer<TKey> _keyDeserializer;
@@ -119,11 +105,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         ArgumentNullException.ThrowIfNull(partitions);
         ThrowIfDisposed();
-        if (_mode == AssignmentMode.Subscribed)
-        {
-            throw new InvalidOperationException(
-                "This consumer is subscribed to topics through its group; Assign and Subscribe cannot be combined. Call Unsubscribe first.");
-        }
+        RequireManualAssignment();
         var wanted = new List<(Partition Partition, long Offset)>();
         foreach (TopicPartitionOffset tpo in partitions)
         {
@@ -302,7 +284,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private static void ValidateOffset(long offset, string paramName)
     {
-        if (offset < 0 && offset is not (OffsetBeginning or OffsetEnd or OffsetStored or OffsetUnset))
+        if (offset < 0 && offset is not (Offset.Beginning or Offset.End or Offset.Stored or Offset.Unset))
         {
             throw new ArgumentOutOfRangeException(paramName, offset,
                 "An offset is 0 or more, or one of -2 (beginning), -1 (end), -1000 (stored) and -1001 (unset).");
@@ -311,9 +293,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private static (long Position, PositionRule Rule) ToPosition(long offset) => offset switch
     {
-        OffsetBeginning => (Fetcher.UnknownPosition, PositionRule.Earliest),
-        OffsetEnd => (Fetcher.UnknownPosition, PositionRule.Latest),
-        OffsetStored or OffsetUnset => (Fetcher.UnknownPosition, PositionRule.Committed),
+        Offset.Beginning => (Fetcher.UnknownPosition, PositionRule.Earliest),
+        Offset.End => (Fetcher.UnknownPosition, PositionRule.Latest),
+        Offset.Stored or Offset.Unset => (Fetcher.UnknownPosition, PositionRule.Committed),
         _ => (offset, PositionRule.Committed),
     };
 }

@@ -12,6 +12,17 @@ public sealed class ConsumerOptions
     /// <summary>Whether positions are committed periodically. Default true (enable.auto.commit).</summary>
     public bool EnableAutoCommit { get; init; } = true;
 
+    /// <summary>Whether the position after each returned record is what a commit (auto or <c>Commit()</c>) stores.
+    /// Off, only offsets given to <see cref="IConsumer{TKey, TValue}.StoreOffset(TopicPartitionOffset)"/> are: the
+    /// at-least-once pattern of storing a record's offset once it is processed. Default true
+    /// (enable.auto.offset.store).</summary>
+    public bool EnableAutoOffsetStore { get; init; } = true;
+
+    /// <summary>When a partition reaches its end, whether ConsumeAsync returns a result with
+    /// <see cref="ConsumeResult{TKey, TValue}.IsPartitionEOF"/> set (and no message), once per time it catches up.
+    /// Default false (enable.partition.eof).</summary>
+    public bool EnablePartitionEof { get; init; }
+
     /// <summary>How often positions are auto-committed. Default 5 s (auto.commit.interval.ms).</summary>
     public TimeSpan AutoCommitInterval { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -1,6 +1,6 @@
 namespace LogStore;
 
-/// <summary>The outcome of one <see cref="IProducer{TKey, TValue}.Produce"/>: where it landed, or why it failed.</summary>
+/// <summary>The outcome of one <c>IProducer.Produce</c>: where it landed, or why it failed.</summary>
 /// <param name="TopicPartition">The partition it was sent to.</param>
 /// <param name="Offset">Its offset, or -1 on error.</param>
 /// <param name="Timestamp">Its timestamp as stored.</param>

@@ -37,6 +37,17 @@ internal sealed partial class Fetcher
         /// <summary>The last offset committed by this consumer, to skip commits that would change nothing.</summary>
         public long LastCommitted = -1;
 
+        /// <summary>The offset stored for the next commit with ConsumerOptions.EnableAutoOffsetStore off, or
+        /// <see cref="UnknownPosition"/>.</summary>
+        public long Stored = UnknownPosition;
+
+        /// <summary>The position at which the end of the partition was last reported (ConsumerOptions.EnablePartitionEof);
+        /// reported again once the position moved.</summary>
+        public long EofReportedAt = UnknownPosition;
+
+        /// <summary>Set while the application paused it: its records are neither fetched nor returned.</summary>
+        public bool Paused;
+
         /// <summary>Set once the partition is no longer assigned.</summary>
         public bool Removed;
 

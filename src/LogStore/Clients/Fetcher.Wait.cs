@@ -23,7 +23,7 @@ internal sealed partial class Fetcher
         var polls = new List<(PartitionState State, Task<FetchResult> Read)>(partitions.Length);
         foreach (PartitionState p in partitions)
         {
-            if (p.Position == UnknownPosition)
+            if (p.Position == UnknownPosition || p.Paused)
                 continue;
             if (p.Prefetch is not null)
             {

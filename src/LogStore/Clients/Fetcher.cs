@@ -123,6 +123,15 @@ internal sealed partial class Fetcher : IDisposable
         state.Rule = rule;
     }
 
+    /// <summary>Pauses or resumes <paramref name="state"/>: a paused partition keeps its position and buffers, but
+    /// <see cref="TryNextSlow"/> skips it and no long poll waits on it.</summary>
+    public void SetPaused(PartitionState state, bool paused)
+    {
+        state.Paused = paused;
+        if (paused && _current == state)
+            _quota = 0;
+    }
+
     /// <summary>
     /// The hot path: the next record of the partition being drained, when it has one buffered and its turn is not
     /// over. Advances that partition's position. Allocates nothing.
@@ -161,7 +170,7 @@ internal sealed partial class Fetcher : IDisposable
         {
             int index = (start + i) % n;
             PartitionState p = partitions[index];
-            if (p.Position == UnknownPosition)
+            if (p.Position == UnknownPosition || p.Paused)
                 continue;
             if (p != _current || _quota <= 0)
                 _quota = _maxPollRecords;

@@ -42,6 +42,41 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable
     /// <summary>Commits the given offsets (the next offset to read, as in Kafka).</summary>
     void Commit(IEnumerable<TopicPartitionOffset> offsets);
 
+    /// <summary>Commits <paramref name="result"/>'s partition at the offset after it.</summary>
+    void Commit(ConsumeResult<TKey, TValue> result);
+
+    /// <summary>Stores the offset after <paramref name="result"/> for the next commit (needs
+    /// <see cref="ConsumerOptions.EnableAutoOffsetStore"/> off).</summary>
+    void StoreOffset(ConsumeResult<TKey, TValue> result);
+
+    /// <summary>Stores <paramref name="offset"/> (the next offset to read) for the next commit, auto or
+    /// <see cref="Commit()"/> (needs <see cref="ConsumerOptions.EnableAutoOffsetStore"/> off).</summary>
+    void StoreOffset(TopicPartitionOffset offset);
+
+    /// <summary>Stops returning records of <paramref name="partitions"/> (assigned ones) until they are resumed; their
+    /// positions stay.</summary>
+    void Pause(IEnumerable<TopicPartition> partitions);
+
+    /// <summary>Returns records of paused <paramref name="partitions"/> again.</summary>
+    void Resume(IEnumerable<TopicPartition> partitions);
+
+    /// <summary>Adds partitions to a manual assignment, leaving the others as they are.</summary>
+    void IncrementalAssign(IEnumerable<TopicPartitionOffset> partitions);
+
+    /// <summary>Removes partitions from a manual assignment (auto-committing them first), leaving the others.</summary>
+    void IncrementalUnassign(IEnumerable<TopicPartition> partitions);
+
+    /// <summary>The partition's log start offset and high watermark. In-process they are exact, never a cached view.</summary>
+    WatermarkOffsets GetWatermarkOffsets(TopicPartition partition);
+
+    /// <summary>The same as <see cref="GetWatermarkOffsets"/>: a store in the same process answers at once
+    /// (Confluent.Kafka asks the broker, waiting up to <paramref name="timeout"/>).</summary>
+    WatermarkOffsets QueryWatermarkOffsets(TopicPartition partition, TimeSpan timeout);
+
+    /// <summary>For each partition, the first offset whose timestamp is at or after the one given, or
+    /// <see cref="Offset.End"/> when there is none (Confluent.Kafka's OffsetsForTimes).</summary>
+    List<TopicPartitionOffset> OffsetsForTimes(IEnumerable<TopicPartitionTimestamp> timestampsToSearch, TimeSpan timeout);
+
     /// <summary>The committed offset of <paramref name="partition"/> for this consumer's group, or null.</summary>
     long? Committed(TopicPartition partition);
 

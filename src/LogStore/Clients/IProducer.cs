@@ -17,6 +17,10 @@ public interface IProducer<TKey, TValue> : IAsyncDisposable
     /// <summary>Produces one message without waiting; <paramref name="onDelivery"/> is called once with its offset or its error.</summary>
     void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null);
 
+    /// <summary>Produces one message to a given partition without waiting; <paramref name="onDelivery"/> is called
+    /// once with its offset or its error (<see cref="UnknownTopicException"/> for a partition the topic lacks).</summary>
+    void Produce(TopicPartition partition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null);
+
     /// <summary>Completes when everything produced before the call is appended.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 }

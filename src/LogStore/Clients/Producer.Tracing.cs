@@ -10,20 +10,30 @@ namespace LogStore.Clients;
 internal sealed partial class Producer<TKey, TValue>
 {
     /// <inheritdoc/>
-    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null)
+    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null) =>
+        Produce(topic, -1, message, onDelivery);
+
+    /// <inheritdoc/>
+    public void Produce(TopicPartition partition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null)
     {
-        if (LogStoreTracing.IsEnabled && LogStoreTracing.StartPublish(topic, -1) is { } activity)
-            ProduceTraced(activity, topic, message, onDelivery);
-        else
-            ProduceCore(topic, message, onDelivery);
+        ArgumentNullException.ThrowIfNull(partition.Topic, nameof(partition));
+        Produce(partition.Topic, partition.Partition, message, onDelivery);
     }
 
-    private void ProduceTraced(Activity activity, string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
+    private void Produce(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
+    {
+        if (LogStoreTracing.IsEnabled && LogStoreTracing.StartPublish(topic, explicitPartition) is { } activity)
+            ProduceTraced(activity, topic, explicitPartition, message, onDelivery);
+        else
+            ProduceCore(topic, explicitPartition, message, onDelivery);
+    }
+
+    private void ProduceTraced(Activity activity, string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
     {
         try
         {
             // The span ends with the delivery report, so one is always asked for (with acks none it comes once batched).
-            ProduceCore(topic, message, report =>
+            ProduceCore(topic, explicitPartition, message, report =>
             {
                 LogStoreTracing.EndPublish(activity, report.TopicPartition, report.Offset, report.Error);
                 onDelivery?.Invoke(report);
@@ -31,7 +41,7 @@ internal sealed partial class Producer<TKey, TValue>
         }
         catch (Exception e)
         {
-            LogStoreTracing.EndPublish(activity, new TopicPartition(topic, -1), -1, e);
+            LogStoreTracing.EndPublish(activity, new TopicPartition(topic, explicitPartition), -1, e);
             throw;
         }
     }

@@ -57,8 +57,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// <summary>The buffer pool, for tests.</summary>
     internal BufferPool Pool => _pool;
 
-    /// <summary>Produce without a span (<see cref="Produce"/> decides).</summary>
-    private void ProduceCore(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
+    /// <summary>Produce without a span (the traced Produce decides).</summary>
+    private void ProduceCore(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(message);
@@ -67,16 +67,16 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         TopicPartition where;
         long timestamp;
         ProducerTopic? target = _accumulator.ResolveTopic(topic);
-        if (target is null)
+        if (target is null || explicitPartition < -1 || explicitPartition >= target.Partitions.Length)
         {
-            error = new UnknownTopicException(topic);
-            where = new TopicPartition(topic, -1);
+            error = target is null ? new UnknownTopicException(topic) : new UnknownTopicException(topic, explicitPartition);
+            where = new TopicPartition(topic, explicitPartition);
             timestamp = Now(message);
         }
         else
         {
             object? completion = _acks == Acks.None ? null : onDelivery;
-            error = AppendBlocking(target, -1, message, completion, out where, out timestamp);
+            error = AppendBlocking(target, explicitPartition, message, completion, out where, out timestamp);
             if (error is null && (completion is not null || onDelivery is null))
                 return;
         }
