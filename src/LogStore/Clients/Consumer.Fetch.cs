@@ -142,13 +142,20 @@ internal sealed partial class Consumer<TKey, TValue>
 
     /// <summary>Builds the message of <paramref name="record"/>: key and value through the deserializers, headers
     /// copied when there are any, timestamp converted. The position has already moved past the record, so a
-    /// deserializer that throws does not block the partition (as Confluent.Kafka's ConsumeException).</summary>
+    /// deserializer that throws does not block the partition; its exception arrives as a
+    /// <see cref="ConsumeException"/> naming the record.</summary>
     private ConsumeResult<TKey, TValue> CreateResult(Fetcher.PartitionState state, in Record record)
     {
         var message = new Message<TKey, TValue>();
         if (!_keyIsNull) // a new Message's key is already null; storing it again would cost a write barrier
-            message.Key = _keyIsShared ? Shared<TKey>(state, record.Key) : _keyDeserializer.Deserialize(record.Key, record.IsKeyNull);
-        message.Value = _valueIsShared ? Shared<TValue>(state, record.Value) : _valueDeserializer.Deserialize(record.Value, record.IsValueNull);
+        {
+            message.Key = _keyIsShared ? Shared<TKey>(state, record.Key)
+                : _keyNeverThrows ? _keyDeserializer.Deserialize(record.Key, record.IsKeyNull)
+                : Guarded(_keyDeserializer, state, in record, isKey: true);
+        }
+        message.Value = _valueIsShared ? Shared<TValue>(state, record.Value)
+            : _valueNeverThrows ? _valueDeserializer.Deserialize(record.Value, record.IsValueNull)
+            : Guarded(_valueDeserializer, state, in record, isKey: false);
         long timestamp = record.Timestamp;
         if (timestamp is >= MinTimestampMs and <= MaxTimestampMs)
             message.SetUnixTimestamp(timestamp);
@@ -157,6 +164,21 @@ internal sealed partial class Consumer<TKey, TValue>
         if (LogStoreTracing.IsEnabled)
             LogStoreTracing.Received(state.Id, record.Offset, _options.GroupId);
         return new ConsumeResult<TKey, TValue>(state.Partition, record.Offset, message);
+    }
+
+    /// <summary>A deserializer call that may throw, kept out of <see cref="CreateResult"/>: a handler there slows the
+    /// hot path of the built-in deserializers, which cannot throw.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T Guarded<T>(IDeserializer<T> deserializer, Fetcher.PartitionState state, in Record record, bool isKey)
+    {
+        try
+        {
+            return isKey ? deserializer.Deserialize(record.Key, record.IsKeyNull) : deserializer.Deserialize(record.Value, record.IsValueNull);
+        }
+        catch (Exception e)
+        {
+            throw new ConsumeException(new TopicPartitionOffset(state.Id, record.Offset), isKey, e);
+        }
     }
 
     /// <summary>A view of a key's or value's bytes as <typeparamref name="T"/>, which is <see cref="ReadOnlyMemory{T}"/>.</summary>

@@ -30,6 +30,10 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     // Keys read with the built-in Null deserializer (Confluent.Kafka's Null keys, the usual case) skip the call.
     private readonly bool _keyIsNull;
+
+    // Built-in deserializers that cannot fail are called directly; others through a handler that names the record.
+    private readonly bool _keyNeverThrows;
+    private readonly bool _valueNeverThrows;
     private readonly TimeProvider _time;
     private readonly Fetcher _fetcher;
     private readonly PollSignal _signal = new();
@@ -54,6 +58,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyIsShared = typeof(TKey) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(keyDeserializer, Deserializers.ReadOnlyMemory);
         _valueIsShared = typeof(TValue) == typeof(ReadOnlyMemory<byte>) && ReferenceEquals(valueDeserializer, Deserializers.ReadOnlyMemory);
         _keyIsNull = ReferenceEquals(keyDeserializer, Deserializers.Null);
+        _keyNeverThrows = Deserializers.NeverThrows(keyDeserializer);
+        _valueNeverThrows = Deserializers.NeverThrows(valueDeserializer);
         _fetcher = new Fetcher(options, _time, shareBuffers: _keyIsShared || _valueIsShared);
         LogStoreMetrics.TrackConsumer(_fetcher, options.GroupId);
         if (options.GroupId is not null && options.EnableAutoCommit)

@@ -40,6 +40,10 @@ public static class Deserializers
     /// <param name="options">The serializer options; null for System.Text.Json's defaults.</param>
     public static IDeserializer<T> Json<T>(JsonSerializerOptions? options = null) => new JsonDeserializer<T>(options);
 
+    /// <summary>Whether <paramref name="deserializer"/> is a built-in one that accepts any bytes.</summary>
+    internal static bool NeverThrows(object deserializer) =>
+        deserializer is Utf8Deserializer or ByteArrayDeserializer or ReadOnlyMemoryDeserializer or NullDeserializer;
+
     private sealed class Utf8Deserializer : IDeserializer<string>
     {
         public string Deserialize(ReadOnlySpan<byte> data, bool isNull) => isNull ? null! : Encoding.UTF8.GetString(data);

@@ -60,7 +60,7 @@ public sealed partial class ConsumerTests
     }
 
     [Test]
-    public async Task ConsumeAsync_DeserializerThrows_SurfacesAtTheAwait_AndTheNextPollGoesOn()
+    public async Task ConsumeAsync_DeserializerThrows_SurfacesAsConsumeExceptionNamingTheRecord_AndTheNextPollGoesOn()
     {
         Partition p = (await Topic()).Partitions[0];
         await Append(p, 0, 5);
@@ -77,13 +77,13 @@ public sealed partial class ConsumerTests
                 ConsumeResult<string, string>? result = await consumer.ConsumeAsync(TimeSpan.Zero);
                 outcomes.Add($"{result!.Offset}:{result.Message.Value}");
             }
-            catch (FormatException e)
+            catch (ConsumeException e) when (e.InnerException is FormatException inner && !e.IsKey)
             {
-                outcomes.Add(e.Message);
+                outcomes.Add($"{e.Record.TopicPartition}@{e.Record.Offset}: {inner.Message}");
             }
         }
 
-        Assert.That(outcomes, Is.EqualTo(new[] { "bad v0", "1:v1", "bad v2", "3:v3", "4:v4" }));
+        Assert.That(outcomes, Is.EqualTo(new[] { $"{p.Id}@0: bad v0", "1:v1", $"{p.Id}@2: bad v2", "3:v3", "4:v4" }));
         Assert.That(consumer.Position(p.Id), Is.EqualTo(5));
     }
 
