@@ -22,4 +22,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Critical, Message = "{Service} failed on {TopicPartition} offset {Offset}; the service stops and the record stays uncommitted")]
     public static partial void RecordFailedStopping(ILogger logger, Exception exception, string service, TopicPartition topicPartition, long offset);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Topic {Topic} exists with {Existing} partitions; the {Configured} of LogStore:Topics are not applied (the host never changes an existing topic)")]
+    public static partial void PartitionCountDiffers(ILogger logger, string topic, int existing, int configured);
 }

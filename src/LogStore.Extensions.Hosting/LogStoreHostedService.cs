@@ -105,6 +105,25 @@ internal sealed class LogStoreHostedService : IHostedLifecycleService, IAsyncDis
         }
     }
 
+    /// <summary>Creates a configured topic when missing. An existing one is left as it is, but a partition count that
+    /// differs from the configuration is said (the host never changes partitions); an invalid configuration fails
+    /// naming the topic.</summary>
+    private async ValueTask EnsureTopicAsync(Broker broker, string name, TopicConfig? config, CancellationToken cancellationToken)
+    {
+        Topic topic;
+        try
+        {
+            topic = await broker.GetOrCreateTopicAsync(name, config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            throw new OptionsValidationException(name, typeof(TopicConfig),
+                [$"LogStore:Topics:{name} is invalid: {e.Message}"]);
+        }
+        if (config is not null && topic.Partitions.Count != config.Partitions)
+            HostingLog.PartitionCountDiffers(_logger, name, topic.Partitions.Count, config.Partitions);
+    }
+
     private async ValueTask<Broker> OpenAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -119,7 +138,7 @@ internal sealed class LogStoreHostedService : IHostedLifecycleService, IAsyncDis
             try
             {
                 foreach ((string name, TopicConfig? config) in options.Topics)
-                    await broker.GetOrCreateTopicAsync(name, config, cancellationToken).ConfigureAwait(false);
+                    await EnsureTopicAsync(broker, name, config, cancellationToken).ConfigureAwait(false);
             }
             catch
             {

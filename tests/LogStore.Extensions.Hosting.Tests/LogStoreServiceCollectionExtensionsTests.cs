@@ -2,6 +2,7 @@ using LogStore.Extensions.Hosting.Tests.TestSupport;
 using LogStore.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LogStore.Extensions.Hosting.Tests;
@@ -126,6 +127,52 @@ public sealed class LogStoreServiceCollectionExtensionsTests
             await host.StopAndDisposeAsync();
         }
         await using Broker reopened = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Combine("data") });
+    }
+
+    [Test]
+    public async Task Topics_ExistingTopicWithAnotherPartitionCount_IsKeptAndAWarningNamesBothCounts()
+    {
+        using var dir = new TempDirectory();
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Path }))
+            await broker.CreateTopicAsync("events", new TopicConfig { Partitions = 2 });
+        var logs = new LogCapture();
+        HostApplicationBuilder builder = TestHosts.NewBuilder(dir.Path, logs);
+        builder.Services.AddLogStore(o =>
+        {
+            o.DataDirectory = dir.Path;
+            o.Topics.Add("events", new TopicConfig { Partitions = 6 });
+        });
+        IHost host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            Assert.That(host.Services.GetRequiredService<Broker>().TryGetTopic("events", out Topic? events) && events.Partitions.Count == 2);
+        }
+        finally
+        {
+            await host.StopAndDisposeAsync();
+        }
+
+        (EventId _, LogLevel level, string message, _) = logs.Entries.Single(e => e.Id.Id == 6007);
+        Assert.That((level, message), Is.EqualTo((LogLevel.Warning,
+            "Topic events exists with 2 partitions; the 6 of LogStore:Topics are not applied (the host never changes an existing topic)")));
+    }
+
+    [Test]
+    public void Topics_InvalidTopicConfig_FailsTheStartNamingTheTopic()
+    {
+        using var dir = new TempDirectory();
+        HostApplicationBuilder builder = TestHosts.NewBuilder(dir.Path);
+        builder.Services.AddLogStore(o =>
+        {
+            o.DataDirectory = dir.Path;
+            o.Topics.Add("orders", new TopicConfig { Partitions = 0 });
+        });
+        using IHost host = builder.Build();
+
+        var e = Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.That(e!.Message, Does.StartWith("LogStore:Topics:orders is invalid: "));
     }
 
     [Test]

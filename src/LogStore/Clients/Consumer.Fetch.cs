@@ -238,7 +238,11 @@ internal sealed partial class Consumer<TKey, TValue>
             default:
                 throw new OffsetOutOfRangeException(state.Id, requested, partition.LogStartOffset, partition.LogEndOffset);
         }
-        GroupLog.OffsetReset(_broker.Logger, state.Id, offset, _options.AutoOffsetReset, requested);
+        // A new group starting on a partition is routine; a committed offset that fell out of the log is worth a word.
+        if (requested == -1)
+            GroupLog.StartedWithoutCommit(_broker.Logger, state.Id, offset, _options.AutoOffsetReset);
+        else
+            GroupLog.OffsetReset(_broker.Logger, state.Id, offset, _options.AutoOffsetReset, requested);
         _fetcher.Seek(state, offset, PositionRule.Committed);
     }
 

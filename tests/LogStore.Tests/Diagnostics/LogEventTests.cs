@@ -19,6 +19,31 @@ public sealed class LogEventTests : DiagnosticsFixture
     }
 
     [Test]
+    public async Task NewGroup_StartingWithoutACommit_LogsAtDebugOnly_AndAnOutOfRangeCommitAtInformation()
+    {
+        await using Broker broker = await Open();
+        Partition p = (await broker.CreateTopicAsync(Topic, new TopicConfig { Partitions = 1 })).Partitions[0];
+        await p.AppendAsync(Batches.Batch(Batches.Make(0, 4)));
+        var options = new ConsumerOptions { GroupId = "g", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false };
+        await using (IConsumer<string, string> fresh = broker.CreateConsumer<string, string>(options))
+        {
+            fresh.Assign([new TopicPartitionOffset(p.Id, Offset.Stored)]);
+            await fresh.ConsumeAsync(TimeSpan.Zero);
+            fresh.Commit([new TopicPartitionOffset(p.Id, 100)]);
+        }
+        await using (IConsumer<string, string> beyond = broker.CreateConsumer<string, string>(options))
+        {
+            beyond.Assign([new TopicPartitionOffset(p.Id, Offset.Stored)]);
+            await beyond.ConsumeAsync(TimeSpan.Zero);
+        }
+
+        Assert.That(Logs.WithId(3011).Select(e => e.Level), Is.EqualTo(new[] { LogLevel.Debug }));
+        CapturingLoggerFactory.LogEntry reset = Logs.WithId(3007).Single();
+        Assert.That(reset.Level, Is.EqualTo(LogLevel.Information));
+        Assert.That(reset.Message, Does.Contain("offset 100 was out of range"));
+    }
+
+    [Test]
     public async Task Roll_LogsSegmentRolledWithTheNewBaseOffset()
     {
         await using Broker broker = await Open();

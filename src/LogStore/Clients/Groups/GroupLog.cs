@@ -26,6 +26,9 @@ internal static partial class GroupLog
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Loaded committed offsets: {Records} records, {Keys} keys in {ElapsedMs} ms")]
     public static partial void OffsetsLoaded(ILogger logger, long records, int keys, long elapsedMs);
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Reset {Partition} to offset {Offset} ({Policy}): the committed or requested offset {Requested} was missing or out of range")]
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Reset {Partition} to offset {Offset} ({Policy}): the committed or requested offset {Requested} was out of range")]
     public static partial void OffsetReset(ILogger logger, TopicPartition partition, long offset, AutoOffsetReset policy, long requested);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Started {Partition} at offset {Offset} ({Policy}): no committed offset")]
+    public static partial void StartedWithoutCommit(ILogger logger, TopicPartition partition, long offset, AutoOffsetReset policy);
 }
