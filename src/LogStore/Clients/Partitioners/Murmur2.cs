@@ -6,7 +6,7 @@ namespace LogStore;
 /// Kafka's murmur2 (MurmurHash2, 32-bit, seed 0x9747b28c), the hash its default partitioner applies to serialized
 /// keys: a key lands in the same partition here as with a Java Kafka producer for the same partition count.
 /// </summary>
-public static class Murmur2
+internal static class Murmur2
 {
     private const uint Seed = 0x9747b28c;
     private const uint M = 0x5bd1e995;
