@@ -68,6 +68,8 @@ public sealed partial class PackageTests
             Assert.That(entries, Does.Contain("lib/net10.0/LogStore.dll"));
             Assert.That(entries, Does.Contain("lib/net10.0/LogStore.xml"), "XML documentation");
             Assert.That(entries, Does.Contain("README.md"));
+            using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))
+                AssertWorksOnTheNuGetPage(readme.ReadToEnd());
 
             using Stream nuspecStream = package.GetEntry("LogStore.nuspec")!.Open();
             XElement metadata = XDocument.Load(nuspecStream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
@@ -151,6 +153,18 @@ public sealed partial class PackageTests
     }
 
     /// <summary>
+    /// NuGet shows the package's README on its own page: a relative link or image (a file of the repository) is
+    /// broken there, and a command that needs a clone of the repository does not work for the reader.
+    /// </summary>
+    private static void AssertWorksOnTheNuGetPage(string readme)
+    {
+        string[] relative = [.. MarkdownLink().Matches(readme).Select(m => m.Groups[1].Value)
+            .Where(target => !target.StartsWith("https://", StringComparison.Ordinal) && !target.StartsWith('#'))];
+        Assert.That(relative, Is.Empty, "links that only work inside the repository");
+        Assert.That(readme, Does.Not.Contain("--project "), "commands that need a clone of the repository");
+    }
+
+    /// <summary>
     /// A packages folder holding an old, broken LogStore at the project's version, as a machine that once restored
     /// it has: the application must never get it (an empty assembly folder fails the build or the run).
     /// </summary>
@@ -181,6 +195,9 @@ public sealed partial class PackageTests
         Assert.That(match.Success, Is.True, $"Unexpected output of 'dotnet nuget locals': {output}");
         return match.Groups[1].Value.Trim();
     }
+
+    [GeneratedRegex(@"\]\(([^)\s]+)\)")]
+    private static partial Regex MarkdownLink();
 
     [GeneratedRegex(@"^LogStore\.(.+)\.nupkg$")]
     private static partial Regex PackageVersion();
