@@ -1,49 +1,26 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace LogStore.Compare;
 
 /// <summary>
-/// The command line. The defaults are issue 6's real counts; <c>--quick</c> scales every workload down to a few
-/// seconds in all (a CI smoke run: it proves every system and workload runs, its figures are not the results).
+/// The command line, on System.CommandLine (as the logstore tool's): the run's options, and the <c>chart</c> and
+/// <c>markdown</c> commands that redraw a run from its JSON. The defaults are issue 6's real counts; <c>--quick</c>
+/// scales every workload down to a few seconds in all (a CI smoke run: it proves every system and workload runs, its
+/// figures are not the results).
 /// </summary>
 internal sealed class CompareOptions
 {
-    public const string Usage = """
-        LogStore.Compare: LogStore vs FasterLog vs SQLite vs a raw FileStream, interleaved in one process run.
-
-        dotnet run -c Release --project benchmarks/LogStore.Compare -- [options]
-        dotnet run -c Release --project benchmarks/LogStore.Compare -- chart <results.json> <chart.png>
-        dotnet run -c Release --project benchmarks/LogStore.Compare -- markdown <results.json>   (RESULTS.md section)
-
-          --quick               CI smoke run: small counts, one measured round (seconds)
-          --records N           records of the small-record workloads 1, 3, 4, 5 (default 10,000,000);
-                                workload 2 writes N/5 records of 1 KiB (default 2,000,000)
-          --size BYTES          record size of workloads 1, 3, 4, 5 (default 100)
-          --workloads LIST      which workloads, e.g. 1,2,6 (default 1-7):
-                                1 append 100 B, 2 append 1 KiB, 3 read back, 4 append + fsync every 1 MiB,
-                                5 4 partitions / 2 writer threads, 6 random reads by offset, 7 open 10,000 segments
-          --rounds N            measured rounds after the warm-up round (default 3)
-          --systems LIST        only the systems whose names contain one of these words, e.g. LogStore,FasterLog
-                                (for profiling one system; the ratios need the LogStore row)
-          --random-logs LIST    log sizes for workload 6 (default 1000000,50000000)
-          --lookups N           random reads per log size (default 100,000)
-          --segments N          segments for workload 7 (default 10,000)
-          --batch-bytes N       LogStore's batch size on the partition path (default 16384, Kafka's batch.size);
-                                an experiment knob: larger batches mean fewer write(2)s per MiB
-          --dir PATH            where the data directories go (default /tmp; the real disk, not tmpfs)
-          --out FILE            write the results as JSON (and the Markdown tables beside it, FILE.md)
-          --chart FILE          render a PNG bar chart of the results
-        """;
-
-    public bool Quick { get; private set; }
+    public bool Quick { get; private init; }
 
     public long Records { get; private set; } = 10_000_000;
 
-    public int Size { get; private set; } = 100;
+    public int Size { get; private init; } = 100;
 
     public long LargeRecords { get; private set; } = 2_000_000;
 
-    public int LargeSize { get; private set; } = 1024;
+    public int LargeSize { get; private init; } = 1024;
 
     public int Rounds { get; private set; } = 3;
 
@@ -53,102 +30,132 @@ internal sealed class CompareOptions
 
     public int Segments { get; private set; } = 10_000;
 
-    public SortedSet<int> Workloads { get; private set; } = [1, 2, 3, 4, 5, 6, 7];
+    public SortedSet<int> Workloads { get; private init; } = [1, 2, 3, 4, 5, 6, 7];
 
-    public string DataRoot { get; private set; } = "/tmp";
+    public string DataRoot { get; private init; } = "/tmp";
 
-    public int BatchBytes { get; private set; } = 16 * 1024;
+    public int BatchBytes { get; private init; } = 16 * 1024;
 
     /// <summary>--systems: name fragments; empty means every system.</summary>
-    public string[] Systems { get; private set; } = [];
+    public string[] Systems { get; private init; } = [];
 
     /// <summary>Whether a system takes part (see --systems).</summary>
     public bool Includes(string system) =>
         Systems.Length == 0 || Systems.Any(s => system.Contains(s, StringComparison.OrdinalIgnoreCase));
 
-    public string? Out { get; private set; }
+    public string? Out { get; private init; }
 
-    public string? Chart { get; private set; }
+    public string? Chart { get; private init; }
 
     /// <summary>The arguments as given, for the report.</summary>
-    public string CommandLine { get; private set; } = "";
+    public string CommandLine { get; private init; } = "";
 
     /// <summary>Records of the warm-up round: a tenth, enough for the JIT's tier-1 code and the disk's first writes.</summary>
     public long WarmupRecords(long records) => Math.Min(records, Math.Max(records / 10, 10_000));
 
-    /// <exception cref="ArgumentException">An unknown option or a bad value.</exception>
-    public static CompareOptions Parse(string[] args)
+    /// <summary>The root command: <paramref name="run"/> with the parsed options, or the chart and markdown commands.</summary>
+    public static RootCommand Command(string[] args, Action<CompareOptions> run, Action<string, string> chart, Action<string> markdown)
     {
-        var options = new CompareOptions { CommandLine = string.Join(' ', args) };
-        bool recordsGiven = false;
-        for (int i = 0; i < args.Length; i++)
+        var quick = new Option<bool>("--quick") { Description = "CI smoke run: small counts, one measured round (seconds)" };
+        var records = Positive(new Option<long>("--records") { Description = "Records of the small-record workloads 1, 3, 4, 5 (default 10,000,000); workload 2 writes N/5 records of 1 KiB", HelpName = "N" });
+        var size = Positive(new Option<int>("--size") { Description = "Record size of workloads 1, 3, 4, 5", DefaultValueFactory = _ => 100, HelpName = "BYTES" });
+        var workloads = new Option<int[]>("--workloads")
         {
-            string arg = args[i];
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
-            switch (arg)
+            Description = "Which workloads (default 1-7): 1 append 100 B, 2 append 1 KiB, 3 read back, 4 append + fsync every 1 MiB, " +
+                "5 4 partitions / 2 writer threads, 6 random reads by offset, 7 open 10,000 segments",
+            HelpName = "LIST",
+            CustomParser = r => [.. CommaList(r).Select(w => w is >= 1 and <= 7 ? (int)w : Fail<int>(r, $"There is no workload {w} (1-7)."))],
+        };
+        var rounds = Positive(new Option<int>("--rounds") { Description = "Measured rounds after the warm-up round", DefaultValueFactory = _ => 3, HelpName = "N" });
+        var systems = new Option<string[]>("--systems")
+        {
+            Description = "Only the systems whose names contain one of these words, e.g. LogStore,FasterLog (the ratios need the LogStore row)",
+            HelpName = "LIST",
+            CustomParser = r => r.Tokens.Count == 1 ? r.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [],
+        };
+        var randomLogs = new Option<long[]>("--random-logs") { Description = "Log sizes for workload 6 (default 1000000,50000000)", HelpName = "LIST", CustomParser = r => [.. CommaList(r)] };
+        var lookups = Positive(new Option<int>("--lookups") { Description = "Random reads per log size (default 100,000)", HelpName = "N" });
+        var segments = Positive(new Option<int>("--segments") { Description = "Segments for workload 7 (default 10,000)", HelpName = "N" });
+        var batchBytes = Positive(new Option<int>("--batch-bytes")
+        {
+            Description = "LogStore's batch size on the partition path (Kafka's batch.size); an experiment knob",
+            DefaultValueFactory = _ => 16 * 1024,
+            HelpName = "N",
+        });
+        var dir = new Option<string>("--dir") { Description = "Where the data directories go (the real disk, not tmpfs)", DefaultValueFactory = _ => "/tmp", HelpName = "PATH" };
+        var output = new Option<string?>("--out") { Description = "Write the results as JSON (and the Markdown tables beside it, FILE.md)", HelpName = "FILE" };
+        var chartFile = new Option<string?>("--chart") { Description = "Render a PNG bar chart of the results", HelpName = "FILE" };
+
+        var root = new RootCommand("LogStore.Compare: LogStore vs FasterLog vs SQLite vs a raw FileStream, interleaved in one process run.")
+        {
+            quick, records, size, workloads, rounds, systems, randomLogs, lookups, segments, batchBytes, dir, output, chartFile,
+        };
+        root.SetAction(parsed =>
+        {
+            bool isQuick = parsed.GetValue(quick);
+            var options = new CompareOptions
             {
-                case "--quick":
-                    options.Quick = true;
-                    break;
-                case "--records":
-                    options.Records = PositiveLong(arg, Next());
-                    recordsGiven = true;
-                    break;
-                case "--size":
-                    options.Size = (int)PositiveLong(arg, Next());
-                    break;
-                case "--rounds":
-                    options.Rounds = (int)PositiveLong(arg, Next());
-                    break;
-                case "--workloads":
-                    options.Workloads = [.. List(arg, Next()).Select(w => w is >= 1 and <= 7 ? (int)w : throw new ArgumentException($"There is no workload {w} (1-7)."))];
-                    break;
-                case "--random-logs":
-                    options.RandomLogs = [.. List(arg, Next())];
-                    break;
-                case "--lookups":
-                    options.Lookups = (int)PositiveLong(arg, Next());
-                    break;
-                case "--segments":
-                    options.Segments = (int)PositiveLong(arg, Next());
-                    break;
-                case "--systems":
-                    options.Systems = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    break;
-                case "--batch-bytes":
-                    options.BatchBytes = (int)PositiveLong(arg, Next());
-                    break;
-                case "--dir":
-                    options.DataRoot = Next();
-                    break;
-                case "--out":
-                    options.Out = Next();
-                    break;
-                case "--chart":
-                    options.Chart = Next();
-                    break;
-                default:
-                    throw new ArgumentException($"Unknown option {arg}.");
-            }
-        }
-        if (options.Quick)
-        {
-            if (!recordsGiven)
-                options.Records = 200_000;
-            options.Rounds = 1;
-            options.RandomLogs = [20_000, 400_000];
-            options.Lookups = 5_000;
-            options.Segments = 300;
-        }
-        options.LargeRecords = Math.Max(1, options.Records / 5);
-        return options;
+                CommandLine = string.Join(' ', args),
+                Quick = isQuick,
+                Size = parsed.GetValue(size),
+                Workloads = parsed.GetResult(workloads) is null ? [1, 2, 3, 4, 5, 6, 7] : [.. parsed.GetValue(workloads)!],
+                Systems = parsed.GetValue(systems) ?? [],
+                BatchBytes = parsed.GetValue(batchBytes),
+                DataRoot = parsed.GetValue(dir)!,
+                Out = parsed.GetValue(output),
+                Chart = parsed.GetValue(chartFile),
+            };
+            // --quick scales the counts down; an explicit --records still wins.
+            options.Records = parsed.GetResult(records) is null ? (isQuick ? 200_000 : 10_000_000) : parsed.GetValue(records);
+            options.Rounds = isQuick ? 1 : parsed.GetValue(rounds);
+            options.RandomLogs = isQuick ? [20_000, 400_000] : parsed.GetValue(randomLogs) ?? [1_000_000, 50_000_000];
+            options.Lookups = isQuick ? 5_000 : parsed.GetResult(lookups) is null ? 100_000 : parsed.GetValue(lookups);
+            options.Segments = isQuick ? 300 : parsed.GetResult(segments) is null ? 10_000 : parsed.GetValue(segments);
+            options.LargeRecords = Math.Max(1, options.Records / 5);
+            run(options);
+        });
+
+        var json = new Argument<string>("results.json") { Description = "A run's --out file" };
+        var png = new Argument<string>("chart.png") { Description = "The PNG to write" };
+        var chartCommand = new Command("chart", "Render the chart of a run from its JSON.") { json, png };
+        chartCommand.SetAction(parsed => chart(parsed.GetValue(json)!, parsed.GetValue(png)!));
+        root.Subcommands.Add(chartCommand);
+
+        var results = new Argument<string>("results.json") { Description = "A run's --out file" };
+        var markdownCommand = new Command("markdown", "Print a run's RESULTS.md section from its JSON.") { results };
+        markdownCommand.SetAction(parsed => markdown(parsed.GetValue(results)!));
+        root.Subcommands.Add(markdownCommand);
+        return root;
     }
 
-    private static long PositiveLong(string option, string value) =>
-        long.TryParse(value.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0
-            ? n
-            : throw new ArgumentException($"{option} needs a positive integer, not '{value}'.");
+    private static Option<T> Positive<T>(Option<T> option) where T : struct, IComparable<T>
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.GetValueOrDefault<T>().CompareTo(default) <= 0)
+                r.AddError($"{option.Name} needs a positive integer, not '{r.Tokens[0].Value}'.");
+        });
+        return option;
+    }
 
-    private static IEnumerable<long> List(string option, string value) =>
-        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => PositiveLong(option, v));
+    private static IEnumerable<long> CommaList(ArgumentResult result)
+    {
+        if (result.Tokens.Count != 1)
+            return [];
+        var values = new List<long>();
+        foreach (string item in result.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (long.TryParse(item.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0)
+                values.Add(n);
+            else
+                result.AddError($"a list of positive integers, not '{item}'.");
+        }
+        return values;
+    }
+
+    private static T Fail<T>(ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default!;
+    }
 }

@@ -8,7 +8,7 @@ namespace LogStore.Compare;
 
 /// <summary>
 /// Issue 6's comparison: the same workloads on LogStore, FasterLog, SQLite and a raw FileStream, interleaved in one
-/// process run. See <see cref="CompareOptions.Usage"/> and benchmarks/RESULTS.md.
+/// process run. See <c>--help</c> (<see cref="CompareOptions"/>) and benchmarks/RESULTS.md.
 /// </summary>
 internal static class Program
 {
@@ -17,36 +17,14 @@ internal static class Program
         // Redirected (CI, a log file): Spectre would wrap the tables at 80 columns.
         if (Console.IsOutputRedirected)
             AnsiConsole.Profile.Width = 220;
-        if (args is ["chart", string json, string png])
-        {
-            ChartRenderer.Render(ResultsFile.Read(json), png);
-            AnsiConsole.MarkupLine($"Chart written to [bold]{Markup.Escape(png)}[/].");
-            return 0;
-        }
-        if (args is ["markdown", string results])
-        {
+        return CompareOptions.Command(args, Run,
+            chart: (json, png) =>
+            {
+                ChartRenderer.Render(ResultsFile.Read(json), png);
+                AnsiConsole.MarkupLine($"Chart written to [bold]{Markup.Escape(png)}[/].");
+            },
             // For benchmarks/RESULTS.md: the section of a run, regenerated from its --out file.
-            Console.Write(ResultTable.Markdown(ResultsFile.Read(results)));
-            return 0;
-        }
-        if (args is ["--help"] or ["-h"] or ["chart", ..] or ["markdown", ..])
-        {
-            Console.WriteLine(CompareOptions.Usage);
-            return args is ["chart", ..] or ["markdown", ..] ? 2 : 0;
-        }
-        CompareOptions options;
-        try
-        {
-            options = CompareOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(CompareOptions.Usage);
-            return 2;
-        }
-        Run(options);
-        return 0;
+            markdown: results => Console.Write(ResultTable.Markdown(ResultsFile.Read(results)))).Parse(args).Invoke();
     }
 
     private static void Run(CompareOptions options)
