@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using LogStore.Tool.Groups;
 
 namespace LogStore.Tool.Commands;
 
-/// <summary><c>logstore groups list|describe</c>: kafka-consumer-groups for the groups that committed offsets.</summary>
+/// <summary><c>logstore groups list|describe</c>: kafka-consumer-groups, through <see cref="Broker.ListConsumerGroups"/>
+/// and <see cref="Broker.DescribeConsumerGroup"/> (which never create the offsets topic).</summary>
 internal static class GroupsCommand
 {
     public static Command Create(CliContext cli) => new("groups", "List consumer groups and show their committed offsets and lag (kafka-consumer-groups).")
@@ -20,7 +20,7 @@ internal static class GroupsCommand
         command.SetAction(async (parsed, ct) =>
         {
             await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
-            foreach (string group in (await CommittedOffsets.ReadAsync(broker, ct).ConfigureAwait(false)).Keys)
+            foreach (string group in broker.ListConsumerGroups())
                 await cli.Out.WriteLineAsync(group).ConfigureAwait(false);
             return ExitCodes.Success;
         });
@@ -35,24 +35,16 @@ internal static class GroupsCommand
         command.SetAction(async (parsed, ct) =>
         {
             await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
-            SortedDictionary<string, Dictionary<TopicPartition, long>> groups = await CommittedOffsets.ReadAsync(broker, ct).ConfigureAwait(false);
-            if (parsed.GetValue(group) is string only)
-            {
-                if (!groups.TryGetValue(only, out Dictionary<TopicPartition, long>? offsets))
-                    throw new CommandException($"consumer group '{only}' does not exist (it has no committed offsets)");
-                groups = new(StringComparer.Ordinal) { [only] = offsets };
-            }
+            IReadOnlyList<string> groups = parsed.GetValue(group) is string only ? [only] : broker.ListConsumerGroups();
             var rows = new List<string[]> { new[] { "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG" } };
-            foreach ((string name, Dictionary<TopicPartition, long> offsets) in groups)
+            foreach (string name in groups)
             {
-                foreach ((TopicPartition tp, long committed) in offsets.OrderBy(o => o.Key.Topic, StringComparer.Ordinal).ThenBy(o => o.Key.Partition))
-                {
-                    // A committed offset may outlive its topic; its log end offset and lag are then unknown.
-                    long? end = broker.TryGetTopic(tp.Topic, out Topic? topic) && tp.Partition < topic.Partitions.Count
-                        ? topic.Partitions[tp.Partition].LogEndOffset
-                        : null;
-                    rows.Add([name, tp.Topic, Str(tp.Partition), Str(committed), end is long e ? Str(e) : "-", end is long e2 ? Str(Math.Max(0, e2 - committed)) : "-"]);
-                }
+                ConsumerGroupDescription description = broker.DescribeConsumerGroup(name);
+                if (description.Partitions.Count == 0 && description.Members.Count == 0)
+                    throw new CommandException($"consumer group '{name}' does not exist (it has no committed offsets)");
+                // A committed offset may outlive its topic; its log end offset and lag are then unknown.
+                foreach (ConsumerGroupPartition p in description.Partitions)
+                    rows.Add([name, p.TopicPartition.Topic, Str(p.TopicPartition.Partition), Opt(p.CommittedOffset), Opt(p.LogEndOffset), Opt(p.Lag)]);
             }
             await WriteTableAsync(cli.Out, rows).ConfigureAwait(false);
             return ExitCodes.Success;
@@ -74,4 +66,6 @@ internal static class GroupsCommand
     }
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Opt(long? value) => value is long v ? Str(v) : "-";
 }

@@ -39,6 +39,28 @@ internal sealed class GroupCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>The group called <paramref name="groupId"/> when it was ever used in this process, else null.</summary>
+    public ConsumerGroup? TryGetGroup(string groupId)
+    {
+        lock (_groups)
+            return _groups.GetValueOrDefault(groupId);
+    }
+
+    /// <summary>The ids of the groups that have members now.</summary>
+    public List<string> GroupsWithMembers()
+    {
+        ConsumerGroup[] groups;
+        lock (_groups)
+            groups = [.. _groups.Values];
+        var ids = new List<string>();
+        foreach (ConsumerGroup group in groups)
+        {
+            if (group.Snapshot().Targets.Count > 0)
+                ids.Add(group.GroupId);
+        }
+        return ids;
+    }
+
     /// <summary>The next member sequence number, so member ids sort by join order.</summary>
     public int NextMemberSequence() => Interlocked.Increment(ref _memberSequence);
 

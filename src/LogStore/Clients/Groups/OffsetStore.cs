@@ -73,6 +73,28 @@ internal sealed class OffsetStore
         return all;
     }
 
+    /// <summary>The ids of the groups with at least one committed offset.</summary>
+    public List<string> GroupIds()
+    {
+        EnsureLoaded();
+        var ids = new List<string>();
+        lock (_lock)
+        {
+            foreach ((string group, Dictionary<TopicPartition, Entry> offsets) in _groups)
+            {
+                foreach (Entry entry in offsets.Values)
+                {
+                    if (entry.Offset is not null)
+                    {
+                        ids.Add(group);
+                        break;
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
     /// <summary>Appends one record per offset (a tombstone for a null offset), fsyncs, then updates the map.</summary>
     /// <exception cref="StorageException">The disk failed; nothing that was not appended is visible.</exception>
     public void Commit(string group, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
