@@ -45,6 +45,18 @@ public sealed class TopicConfig
     /// <summary>Largest batch a partition accepts, in bytes. Default 1 MiB (max.message.bytes).</summary>
     public int MaxMessageBytes { get; init; } = 1 << 20;
 
+    /// <summary>How far a record's timestamp may lie before the broker's clock when it is appended; an older one fails its
+    /// batch with <see cref="InvalidTimestampException"/>. Applies to <see cref="TimestampType.CreateTime"/> batches only
+    /// (a LogAppendTime batch is stamped by the log). Null for no bound. Default null, Kafka's Long.MAX_VALUE
+    /// (message.timestamp.before.max.ms).</summary>
+    public TimeSpan? MessageTimestampBeforeMax { get; init; }
+
+    /// <summary>How far a record's timestamp may lie after the broker's clock when it is appended; a later one fails its
+    /// batch with <see cref="InvalidTimestampException"/>, so that a timestamp in the far future cannot keep its segment,
+    /// and every later one, from time retention. Applies to <see cref="TimestampType.CreateTime"/> batches only. Null for
+    /// no bound. Default 1 hour, as since Kafka 4.0 (message.timestamp.after.max.ms; Long.MAX_VALUE before 4.0).</summary>
+    public TimeSpan? MessageTimestampAfterMax { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Records appended after which a partition is fsynced; null leaves it to the OS. Default null (flush.messages).</summary>
     public long? FlushMessages { get; init; }
 
@@ -72,6 +84,10 @@ public sealed class TopicConfig
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 61, nameof(MaxMessageBytes));
         if (FlushMessages is { } fm)
             ArgumentOutOfRangeException.ThrowIfLessThan(fm, 1, nameof(FlushMessages));
+        if (MessageTimestampBeforeMax is { } before)
+            ArgumentOutOfRangeException.ThrowIfLessThan(before, TimeSpan.Zero, nameof(MessageTimestampBeforeMax));
+        if (MessageTimestampAfterMax is { } after)
+            ArgumentOutOfRangeException.ThrowIfLessThan(after, TimeSpan.Zero, nameof(MessageTimestampAfterMax));
         if (FlushInterval is { } fi)
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(fi, TimeSpan.Zero, nameof(FlushInterval));
     }

@@ -46,11 +46,8 @@ internal sealed partial class Producer<TKey, TValue>
             scratch = RecordAccumulator.RentScratch();
             ProducerRecord record = Serialize(message, scratch, out long timestamp);
             ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
-            if (record.SizeInOwnBatch > target.Topic.Config.MaxMessageBytes)
-            {
-                return ValueTask.FromException<DeliveryResult>(
-                    new RecordTooLargeException(partition.Id, record.SizeInOwnBatch, target.Topic.Config.MaxMessageBytes));
-            }
+            if (Refused(partition, in record, target.Topic.Config) is { } refused)
+                return ValueTask.FromException<DeliveryResult>(refused);
 
             source = _acks == Acks.None ? null : ProducerDeliverySource.Rent();
             RecordBatchBuilder? spare = null;

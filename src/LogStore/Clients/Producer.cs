@@ -106,7 +106,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     /// <summary>
     /// Serializes and appends one record, blocking for buffer memory when needed. Returns the error that fails the
-    /// record's delivery before it is batched (record too large), or null once it is batched.
+    /// record's delivery before it is batched (record too large, negative timestamp), or null once it is batched.
     /// </summary>
     private Exception? AppendBlocking(ProducerTopic target, int explicitPartition, Message<TKey, TValue> message, object? completion,
         out TopicPartition where, out long timestamp)
@@ -119,8 +119,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 : Serialize(message, scratch = RecordAccumulator.RentScratch(), out timestamp);
             ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
             where = partition.Id;
-            if (record.SizeInOwnBatch > target.Topic.Config.MaxMessageBytes)
-                return new RecordTooLargeException(partition.Id, record.SizeInOwnBatch, target.Topic.Config.MaxMessageBytes);
+            if (Refused(partition, in record, target.Topic.Config) is { } refused)
+                return refused;
 
             RecordBatchBuilder? spare = null;
             long spareCost = 0;
@@ -214,6 +214,20 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ReadOnlySpan<byte> written = scratch.WrittenSpan;
         timestamp = Now(message);
         return ProducerRecord.Create(timestamp, written[..keyLength], keyIsNull, written[keyLength..], valueIsNull, message.Headers);
+    }
+
+    /// <summary>
+    /// Why a serialized record is refused before it is batched, as Kafka's producer does: too large for the topic, or a
+    /// negative timestamp (a date before 1970, which time retention would delete at its next check). Two compares per
+    /// record; the log checks the timestamp bounds of the whole batch when it is appended.
+    /// </summary>
+    private static LogStoreException? Refused(ProducerPartition partition, scoped in ProducerRecord record, TopicConfig config)
+    {
+        if (record.SizeInOwnBatch > config.MaxMessageBytes)
+            return new RecordTooLargeException(partition.Id, record.SizeInOwnBatch, config.MaxMessageBytes);
+        if (record.Timestamp < 0)
+            return InvalidTimestampException.Negative(partition.Id, record.Timestamp);
+        return null;
     }
 
     private long Now(Message<TKey, TValue> message) =>

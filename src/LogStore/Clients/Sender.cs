@@ -35,6 +35,7 @@ internal sealed partial class Sender : IAsyncDisposable
     private readonly List<ProducerBatch> _chunk = [];
     private readonly List<RecordBatch> _built = [];
     private readonly AppendResult[] _results = new AppendResult[MaxChunkBatches];
+    private readonly long[] _minTimestamps = new long[MaxChunkBatches];
     private readonly RecordAccumulator _accumulator;
     private readonly BufferPool _pool;
     private readonly TimeSpan _linger;
@@ -193,6 +194,7 @@ internal sealed partial class Sender : IAsyncDisposable
                 RecordBatch sealedBatch = batch.Builder!.Build();
                 batch.Reusable = _pool.KeepsPoolableFootprint(sealedBatch);
                 bytes += sealedBatch.SizeInBytes;
+                _minTimestamps[_built.Count] = batch.Builder!.MinTimestamp;
                 _chunk.Add(batch);
                 _built.Add(sealedBatch);
             }
@@ -210,7 +212,8 @@ internal sealed partial class Sender : IAsyncDisposable
             Exception? error;
             try
             {
-                appended = partition.Partition.Log.Append(built[done..], _results.AsSpan(done), verifyCrc: false, out LogStoreException? failure);
+                appended = partition.Partition.Log.Append(built[done..], _minTimestamps.AsSpan(done, built.Length - done),
+                    _results.AsSpan(done), out LogStoreException? failure);
                 error = failure;
             }
             catch (Exception e)

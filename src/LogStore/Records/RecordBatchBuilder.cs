@@ -30,6 +30,7 @@ public sealed class RecordBatchBuilder : IDisposable
     private int _recordCount;
     private long _baseTimestamp;
     private long _maxTimestamp;
+    private long _minTimestamp;
     private bool _disposed;
 
     /// <summary>Creates a builder.</summary>
@@ -80,6 +81,10 @@ public sealed class RecordBatchBuilder : IDisposable
     /// are written as they are; the log overwrites maxTimestamp with the append time.
     /// </summary>
     public TimestampType TimestampType { get; set; } = TimestampType.CreateTime;
+
+    /// <summary>The smallest record timestamp of the current batch (the header has only the first and the largest), which
+    /// lets the log check a producer's batch against its timestamp bounds without reading its records.</summary>
+    internal long MinTimestamp => _minTimestamp;
 
     /// <summary>Records appended to the current batch.</summary>
     public int RecordCount => _recordCount;
@@ -173,6 +178,7 @@ public sealed class RecordBatchBuilder : IDisposable
 
         _baseTimestamp = baseTimestamp;
         _maxTimestamp = _recordCount == 0 ? timestamp : Math.Max(_maxTimestamp, timestamp);
+        _minTimestamp = _recordCount == 0 ? timestamp : Math.Min(_minTimestamp, timestamp);
         _recordCount++;
     }
 
@@ -235,6 +241,7 @@ public sealed class RecordBatchBuilder : IDisposable
         _recordCount = 0;
         _baseTimestamp = 0;
         _maxTimestamp = 0;
+        _minTimestamp = 0;
     }
 
     /// <summary>Returns the buffers to the pool; batches built earlier become invalid. Safe to call more than once.</summary>

@@ -9,15 +9,18 @@ internal sealed partial class PartitionLog
     /// <summary>The epoch stamped on appended batches; a single node is always the leader of epoch 0.</summary>
     private const int LeaderEpoch = 0;
 
+    /// <summary>The latest reading of the clock by <see cref="LogValidator"/>, under the write lock.</summary>
+    private long _clockFloorMs = long.MinValue;
+
     /// <summary>
-    /// Validates <paramref name="batch"/> (Kafka's LogValidator: size, magic, CRC, offsets), assigns its offsets by
+    /// Validates <paramref name="batch"/> (Kafka's LogValidator: size, magic, CRC, offsets, timestamps), assigns its offsets by
     /// rewriting baseOffset and partitionLeaderEpoch in the caller's buffer (both lie outside the CRC), rolls if due
     /// and appends it. Runs synchronously: the write lands in the page cache.
     /// </summary>
     public AppendResult Append(RecordBatch batch)
     {
         AppendResult result = default;
-        Append(new ReadOnlySpan<RecordBatch>(in batch), new Span<AppendResult>(ref result), verifyCrc: true, out LogStoreException? error);
+        Append(new ReadOnlySpan<RecordBatch>(in batch), builtMinTimestamps: default, new Span<AppendResult>(ref result), out LogStoreException? error);
         if (error is not null)
             ExceptionDispatchInfo.Throw(error);
         return result;
@@ -30,11 +33,13 @@ internal sealed partial class PartitionLog
     /// sets <paramref name="error"/> to the failure of the next one; the rest are not attempted.
     /// </summary>
     /// <param name="batches">The batches, in order; their buffers get their offsets.</param>
+    /// <param name="builtMinTimestamps">Empty for batches from elsewhere, whose CRC is verified and whose records are read
+    /// for their timestamps. For batches this process has just built (the producer's), whose CRC was computed over the
+    /// very bytes appended: each one's smallest record timestamp, which its builder tracked.</param>
     /// <param name="results">Receives one result per appended batch.</param>
-    /// <param name="verifyCrc">False only for batches this process has just built (the producer's), whose CRC was
-    /// computed over the very bytes appended.</param>
     /// <param name="error">The failure of <c>batches[returned count]</c>, or null when all were appended.</param>
-    public int Append(ReadOnlySpan<RecordBatch> batches, Span<AppendResult> results, bool verifyCrc, out LogStoreException? error)
+    public int Append(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
+        out LogStoreException? error)
     {
         error = null;
         int appended = 0;
@@ -51,7 +56,9 @@ internal sealed partial class PartitionLog
                 for (int i = 0; i < batches.Length; i++)
                 {
                     RecordBatch batch = batches[i];
-                    if (Invalid(batch, verifyCrc) is { } invalid)
+                    long? builtMin = builtMinTimestamps.IsEmpty ? null : builtMinTimestamps[i];
+                    if ((Invalid(batch, verifyCrc: builtMin is null)
+                        ?? LogValidator.ValidateTimestamps(batch, builtMin, Id, Config, ref clock, ref _clockFloorMs)) is { } invalid)
                     {
                         error = invalid;
                         break;

@@ -69,6 +69,8 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
         yield return ("max.message.bytes", Str(c.MaxMessageBytes));
         yield return ("flush.messages", c.FlushMessages is { } fm ? Str(fm) : "");
         yield return ("flush.ms", c.FlushInterval is { } fi ? Str((long)fi.TotalMilliseconds) : "");
+        yield return ("message.timestamp.before.max.ms", Bound(c.MessageTimestampBeforeMax));
+        yield return ("message.timestamp.after.max.ms", Bound(c.MessageTimestampAfterMax));
     }
 
     private static TopicConfig Read(string file)
@@ -111,6 +113,11 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
                 MaxMessageBytes = Int(values, "max.message.bytes", file),
                 FlushMessages = Long(values, "flush.messages", file, optional: true),
                 FlushInterval = Long(values, "flush.ms", file, optional: true) is { } fi ? TimeSpan.FromMilliseconds(fi) : null,
+                // Files written before the timestamp bounds existed lack them: the defaults apply.
+                MessageTimestampBeforeMax = values.ContainsKey("message.timestamp.before.max.ms")
+                    ? Bound(values, "message.timestamp.before.max.ms", file) : null,
+                MessageTimestampAfterMax = values.ContainsKey("message.timestamp.after.max.ms")
+                    ? Bound(values, "message.timestamp.after.max.ms", file) : TimeSpan.FromHours(1),
             };
             config.Validate();
             return config;
@@ -131,6 +138,14 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
             throw Bad(file, $"'{name}' has the value '{text}', which is not a whole number");
         return value;
     }
+
+    /// <summary>A timestamp bound: Kafka writes "no bound" as Long.MAX_VALUE; so does any value past TimeSpan's range.</summary>
+    private static TimeSpan? Bound(Dictionary<string, string> values, string name, string file) =>
+        Long(values, name, file, optional: true) is { } ms
+            ? ms > (long)TimeSpan.MaxValue.TotalMilliseconds ? null : TimeSpan.FromMilliseconds(ms)
+            : null;
+
+    private static string Bound(TimeSpan? bound) => Str(bound is { } b ? (long)b.TotalMilliseconds : long.MaxValue);
 
     private static double Ratio(string text, string file) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)

@@ -404,14 +404,14 @@ public sealed class DiskFaultTests
         var results = new AppendResult[batches.Length];
         _files.SpaceLeft = batches.Sum(b => b.SizeInBytes) / 2; // the gathered write is cut short half-way
 
-        int appended = p.Log.Append(batches, results, verifyCrc: true, out LogStoreException? error);
+        int appended = p.Log.Append(batches, builtMinTimestamps: default, results, out LogStoreException? error);
         Assert.That(appended, Is.Zero, "one gathered write: all of its batches or none");
         AssertDiskFull(error, ".log");
         Assert.That(new FileInfo(ActiveLogFile(p)).Length, Is.EqualTo(sizeBefore), "the written half was cut off");
         await AssertDenseRecords(p, end);
 
         _files.FreeSpace();
-        appended = p.Log.Append(batches, results, verifyCrc: true, out error);
+        appended = p.Log.Append(batches, builtMinTimestamps: default, results, out error);
         Assert.That(error, Is.Null);
         Assert.That(appended, Is.EqualTo(8));
         Assert.That(results.Select(r => r.BaseOffset), Is.EqualTo(Enumerable.Range(0, 8).Select(i => end + i * 4)), "the same offsets, again");
@@ -429,7 +429,7 @@ public sealed class DiskFaultTests
         var results = new AppendResult[batches.Length];
         _files.SpaceLeft = batchSize * 3 + 4; // the first segment's run fits; the new segment's indexes do not
 
-        int appended = p.Log.Append(batches, results, verifyCrc: true, out LogStoreException? error);
+        int appended = p.Log.Append(batches, builtMinTimestamps: default, results, out LogStoreException? error);
         Assert.That(appended, Is.EqualTo(3), "the run written before the roll stays appended");
         AssertDiskFull(error, "index");
         Assert.That(results.Take(3).Select(r => r.BaseOffset), Is.EqualTo(new long[] { 0, 4, 8 }));
@@ -437,7 +437,7 @@ public sealed class DiskFaultTests
 
         _files.FreeSpace();
         RecordBatch[] rest = [.. Enumerable.Range(3, 3).Select(i => Batches.Batch(Batches.Make(i * 4, 4)))];
-        Assert.That(p.Log.Append(rest, results, verifyCrc: true, out error), Is.EqualTo(3));
+        Assert.That(p.Log.Append(rest, builtMinTimestamps: default, results, out error), Is.EqualTo(3));
         Assert.That(error, Is.Null);
         await AssertDenseRecords(p, 24);
         Assert.That(p.Segments[1].BaseOffset, Is.EqualTo(12), "the new segment starts where the failed roll would have");

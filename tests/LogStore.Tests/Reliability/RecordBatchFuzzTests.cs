@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using LogStore.Tests.Records;
 using LogStore.Tests.Reliability.Fuzzing;
+using LogStore.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LogStore.Tests.Reliability;
 
@@ -73,6 +75,81 @@ public sealed class RecordBatchFuzzTests
             }
         }
         TestContext.Out.WriteLine($"{FuzzCorpus.Vectors.Count} vectors, {cases:N0} damaged copies checked");
+    }
+
+    /// <summary>Issue 18's hostile timestamps, through the append path: each batch is appended exactly when
+    /// <see cref="HostileTimestamps"/> says it must be, and is otherwise refused with the typed error it names, leaving
+    /// the log end where it was.</summary>
+    [Test]
+    public async Task Append_HostileTimestamps_RefusedWithTheTypedErrorOrReadBackAsWritten()
+    {
+        const int Cases = 600;
+        const int Seed = 1818;
+        using var dir = new TempDirectory();
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Batches.BaseTime));
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dir.Path, TimeProvider = time });
+        (long? Before, long? After)[] bounds = [(null, null), (null, 3_600_000), (86_400_000, 3_600_000), (0, 0)];
+        var partitions = new Partition[bounds.Length];
+        for (int i = 0; i < bounds.Length; i++)
+        {
+            partitions[i] = (await broker.CreateTopicAsync($"t{i}", new TopicConfig
+            {
+                MessageTimestampBeforeMax = bounds[i].Before is long b ? TimeSpan.FromMilliseconds(b) : null,
+                MessageTimestampAfterMax = bounds[i].After is long a ? TimeSpan.FromMilliseconds(a) : null,
+            })).Partitions[0];
+        }
+
+        var random = new Random(Seed);
+        var counts = new Dictionary<TimestampOutcome, int>();
+        for (int n = 0; n < Cases; n++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(random.Next(0, 5000)));
+            int topic = random.Next(bounds.Length);
+            long nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            byte[] bytes = HostileTimestamps.Batch(random, nowMs, bounds[topic].Before, bounds[topic].After, out TimestampOutcome expected, out string what);
+            string context = $"seed {Seed}, case {n}: {what}";
+            Partition p = partitions[topic];
+            long end = p.LogEndOffset;
+            TimestampOutcome outcome;
+            try
+            {
+                await p.AppendAsync(RecordBatch.Parse(bytes));
+                outcome = TimestampOutcome.Appended;
+            }
+            catch (InvalidTimestampException)
+            {
+                outcome = TimestampOutcome.InvalidTimestamp;
+            }
+            catch (CorruptRecordException)
+            {
+                outcome = TimestampOutcome.Corrupt;
+            }
+
+            Assert.That(outcome, Is.EqualTo(expected), context);
+            counts[outcome] = counts.GetValueOrDefault(outcome) + 1;
+            if (outcome != TimestampOutcome.Appended)
+            {
+                Assert.That(p.LogEndOffset, Is.EqualTo(end), context);
+                continue;
+            }
+            using FetchResult fetch = await p.ReadAsync(end, 1 << 20);
+            foreach (RecordBatch stored in fetch)
+            {
+                Assert.That(stored.BaseOffset, Is.EqualTo(end), context);
+                RecordBatch written = RecordBatch.Parse(bytes);
+                using RecordEnumerator expectedRecords = written.GetEnumerator();
+                foreach (Record record in stored)
+                {
+                    Assert.That(expectedRecords.MoveNext(), Is.True, context);
+                    long timestamp = stored.TimestampType == TimestampType.LogAppendTime ? nowMs : expectedRecords.Current.Timestamp;
+                    Assert.That(record.Timestamp, Is.EqualTo(timestamp), context);
+                }
+                break;
+            }
+        }
+        TestContext.Out.WriteLine($"seed {Seed}: {Cases} batches: " + string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
+        foreach (TimestampOutcome outcome in Enum.GetValues<TimestampOutcome>())
+            Assert.That(counts.GetValueOrDefault(outcome), Is.GreaterThan(Cases / 20), $"the cases rarely end in {outcome}: the generator lost its aim");
     }
 
     [TestCase(CompressionType.Gzip)]

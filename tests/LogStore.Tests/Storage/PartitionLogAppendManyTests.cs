@@ -26,7 +26,7 @@ public sealed class PartitionLogAppendManyTests : BrokerFixture
         (Broker broker, Partition p) = await Open(config);
         await using (broker)
         {
-            int appended = p.Log.Append(batches, results, verifyCrc: true, out LogStoreException? error);
+            int appended = p.Log.Append(batches, builtMinTimestamps: default, results, out LogStoreException? error);
 
             Assert.That(error, Is.Null);
             Assert.That(appended, Is.EqualTo(40));
@@ -71,12 +71,12 @@ public sealed class PartitionLogAppendManyTests : BrokerFixture
             RecordBatch[] batches = [small, Batches.Batch(Batches.Make(0, 2)), large, Batches.Batch(Batches.Make(4, 2))];
             var results = new AppendResult[batches.Length];
 
-            int appended = p.Log.Append(batches, results, verifyCrc: true, out LogStoreException? error);
+            int appended = p.Log.Append(batches, builtMinTimestamps: default, results, out LogStoreException? error);
 
             Assert.That(appended, Is.EqualTo(2));
             Assert.That(error, Is.InstanceOf<RecordTooLargeException>());
             Assert.That(p.LogEndOffset, Is.EqualTo(4), "the batches before the failing one are in the log");
-            appended = p.Log.Append(batches.AsSpan(3), results.AsSpan(3), verifyCrc: true, out error);
+            appended = p.Log.Append(batches.AsSpan(3), builtMinTimestamps: default, results.AsSpan(3), out error);
             Assert.That((appended, error, results[3].BaseOffset), Is.EqualTo((1, (LogStoreException?)null, 4L)));
             Assert.That(p.LogEndOffset, Is.EqualTo(6));
         }
@@ -91,7 +91,7 @@ public sealed class PartitionLogAppendManyTests : BrokerFixture
         await using (broker)
         {
             var results = new AppendResult[1];
-            int appended = p.Log.Append([Batches.Batch(damaged)], results, verifyCrc: true, out LogStoreException? error);
+            int appended = p.Log.Append([Batches.Batch(damaged)], builtMinTimestamps: default, results, out LogStoreException? error);
             Assert.That((appended, error), Is.EqualTo((0, error)));
             Assert.That(error, Is.InstanceOf<CorruptRecordException>());
             Assert.That(p.LogEndOffset, Is.Zero);

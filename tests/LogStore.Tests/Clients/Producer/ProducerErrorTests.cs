@@ -68,6 +68,38 @@ public sealed class ProducerErrorTests : ProducerFixture
     }
 
     [Test]
+    public async Task Produce_NegativeTimestamp_FailsThatRecordOnlyWithInvalidTimestamp()
+    {
+        await using Broker broker = await Open();
+        Topic topic = await broker.CreateTopicAsync("t");
+        await using IProducer<string, byte[]> producer = broker.CreateProducer<string, byte[]>();
+        DateTimeOffset before1970 = DateTimeOffset.FromUnixTimeMilliseconds(-1000);
+        var reports = new List<DeliveryReport>();
+        producer.Produce("t", new Message<string, byte[]> { Value = [1] }, r => { lock (reports) reports.Add(r); });
+        // Both producer paths: a raw value batched in place, and a key that goes through the serializer.
+        producer.Produce("t", new Message<string, byte[]> { Value = [2], Timestamp = before1970 }, r => { lock (reports) reports.Add(r); });
+        producer.Produce("t", new Message<string, byte[]> { Key = "k", Value = [3], Timestamp = before1970 }, r => { lock (reports) reports.Add(r); });
+        producer.Produce("t", new Message<string, byte[]> { Value = [4] }, r => { lock (reports) reports.Add(r); });
+        await producer.FlushAsync();
+
+        lock (reports)
+        {
+            DeliveryReport[] refused = reports.Where(r => r.Error is not null).ToArray();
+            Assert.That(refused, Has.Length.EqualTo(2));
+            Assert.That(refused.Select(r => r.Error), Is.All.InstanceOf<InvalidTimestampException>());
+            Assert.That(((InvalidTimestampException)refused[0].Error!).Timestamp, Is.EqualTo(-1000));
+            Assert.That(((InvalidTimestampException)refused[0].Error!).TopicPartition, Is.EqualTo(new TopicPartition("t", 0)));
+            Assert.That(reports.Where(r => r.Error is null).Select(r => r.Offset), Is.EquivalentTo(new long[] { 0, 1 }));
+        }
+        Assert.That(topic.Partitions[0].LogEndOffset, Is.EqualTo(2));
+        var e = Assert.ThrowsAsync<InvalidTimestampException>(async () =>
+            await producer.ProduceAsync("t", new Message<string, byte[]> { Key = "k", Value = [5], Timestamp = before1970 }));
+        Assert.That(e!.Timestamp, Is.EqualTo(-1000));
+        Assert.ThrowsAsync<InvalidTimestampException>(async () =>
+            await producer.ProduceAsync(new TopicPartition("t", 0), new Message<string, byte[]> { Value = [6], Timestamp = before1970 }));
+    }
+
+    [Test]
     public async Task Produce_AfterDispose_ThrowsObjectDisposed()
     {
         await using Broker broker = await Open();
