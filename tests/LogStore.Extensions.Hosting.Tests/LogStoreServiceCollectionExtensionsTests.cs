@@ -49,7 +49,9 @@ public sealed class LogStoreServiceCollectionExtensionsTests
             ("LogStore:DefaultTopicConfig:SegmentBytes", "1048576"),
             ("LogStore:Topics:orders:Partitions", "3"),
             ("LogStore:Topics:orders:CleanupPolicy", "Compact"),
-            ("LogStore:Topics:audit:RetentionTime", ""));
+            ("LogStore:Topics:orders:MessageTimestampBeforeMax", "1.00:00:00"),
+            ("LogStore:Topics:audit:RetentionTime", ""),
+            ("LogStore:Topics:audit:MessageTimestampAfterMax", ""));
         builder.Services.AddLogStore(builder.Configuration);
         IHost host = builder.Build();
         try
@@ -66,6 +68,8 @@ public sealed class LogStoreServiceCollectionExtensionsTests
             Assert.That(orders.Config.CleanupPolicy, Is.EqualTo(CleanupPolicy.Compact));
             Assert.That(broker.TryGetTopic("audit", out Topic? audit));
             Assert.That(audit!.Config.RetentionTime, Is.Null, "an empty value is null: kept forever");
+            Assert.That(orders.Config.MessageTimestampBeforeMax, Is.EqualTo(TimeSpan.FromDays(1)));
+            Assert.That(audit.Config.MessageTimestampAfterMax, Is.Null, "an empty value is null: no bound");
             Topic other = await broker.CreateTopicAsync("other");
             Assert.That(other.Partitions, Has.Count.EqualTo(2));
             Assert.That(other.Config.SegmentBytes, Is.EqualTo(1 << 20));

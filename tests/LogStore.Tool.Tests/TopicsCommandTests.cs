@@ -49,6 +49,23 @@ public sealed class TopicsCommandTests : ToolTestBase
     }
 
     [Test]
+    public async Task Create_WithTimestampBounds_DescribeShowsThem()
+    {
+        CliRun created = await Cli.RunAsync("topics", "create", "--data", Data, "--topic", "events",
+            "--config", "message.timestamp.before.max.ms=86400000", "--config", "message.timestamp.after.max.ms=9223372036854775807");
+        CliRun described = await Cli.RunAsync("topics", "describe", "--data", Data, "--topic", "events");
+        CliRun defaults = await Cli.RunAsync("topics", "create", "--data", Data, "--topic", "plain");
+        CliRun describedDefaults = await Cli.RunAsync("topics", "describe", "--data", Data, "--topic", "plain");
+
+        Assert.That(created.ExitCode, Is.Zero, created.ToString());
+        Assert.That(defaults.ExitCode, Is.Zero, defaults.ToString());
+        Assert.That(described.OutLines[0], Does.Contain("message.timestamp.before.max.ms=86400000")
+            .And.Contain("message.timestamp.after.max.ms=-1"));
+        Assert.That(describedDefaults.OutLines[0], Does.Contain("message.timestamp.before.max.ms=-1")
+            .And.Contain("message.timestamp.after.max.ms=3600000"));
+    }
+
+    [Test]
     public async Task Describe_AfterProducing_ShowsOffsetsEverySegmentAndTheSize()
     {
         CliRun created = await Cli.RunAsync("topics", "create", "--data", Data, "--topic", "log", "--config", "segment.bytes=300");
@@ -116,6 +133,8 @@ public sealed class TopicsCommandTests : ToolTestBase
     [TestCase("segment.bytes=big", "segment.bytes must be a whole number")]
     [TestCase("cleanup.policy=sometimes", "cleanup.policy must be delete, compact or compact,delete")]
     [TestCase("retention.ms", "is not name=value")]
+    [TestCase("message.timestamp.after.max.ms=-5", "message.timestamp.after.max.ms is out of range")]
+    [TestCase("message.timestamp.before.max.ms=soon", "message.timestamp.before.max.ms must be a whole number")]
     public async Task Create_BadConfigValue_IsAUsageErrorNamingTheSetting(string config, string message)
     {
         AssertOneErrorLine(await Cli.RunAsync("topics", "create", "-d", Data, "-t", "t", "--config", config), 2, message);

@@ -6,8 +6,8 @@ namespace LogStore.Tool.Commands;
 /// A topic's settings by their Kafka names, both ways: <c>--config name=value</c> pairs into a
 /// <see cref="TopicConfig"/>, and a <see cref="TopicConfig"/> into the pairs <c>topics describe</c> shows. Durations
 /// are milliseconds as Kafka's <c>*.ms</c> settings; -1 means "none" for the settings that may have none
-/// (retention.ms and retention.bytes as in Kafka, and flush.messages and flush.ms, which Kafka leaves at
-/// Long.MAX_VALUE). Stateless.
+/// (retention.ms and retention.bytes as in Kafka, and flush.messages, flush.ms and the message.timestamp bounds, which
+/// Kafka leaves at Long.MAX_VALUE, also taken as "none"). Stateless.
 /// </summary>
 internal static class TopicConfigSettings
 {
@@ -15,8 +15,8 @@ internal static class TopicConfigSettings
     public static readonly string[] Names =
     [
         "cleanup.policy", "delete.retention.ms", "flush.messages", "flush.ms", "index.interval.bytes",
-        "max.message.bytes", "min.cleanable.dirty.ratio", "retention.bytes", "retention.ms", "segment.bytes",
-        "segment.index.bytes", "segment.ms",
+        "max.message.bytes", "message.timestamp.after.max.ms", "message.timestamp.before.max.ms",
+        "min.cleanable.dirty.ratio", "retention.bytes", "retention.ms", "segment.bytes", "segment.index.bytes", "segment.ms",
     ];
 
     // TopicConfig's property behind each Kafka name, to say which --config an out-of-range error is about.
@@ -28,6 +28,8 @@ internal static class TopicConfigSettings
         [nameof(TopicConfig.FlushInterval)] = "flush.ms",
         [nameof(TopicConfig.IndexIntervalBytes)] = "index.interval.bytes",
         [nameof(TopicConfig.MaxMessageBytes)] = "max.message.bytes",
+        [nameof(TopicConfig.MessageTimestampAfterMax)] = "message.timestamp.after.max.ms",
+        [nameof(TopicConfig.MessageTimestampBeforeMax)] = "message.timestamp.before.max.ms",
         [nameof(TopicConfig.MinCleanableDirtyRatio)] = "min.cleanable.dirty.ratio",
         [nameof(TopicConfig.RetentionBytes)] = "retention.bytes",
         [nameof(TopicConfig.RetentionTime)] = "retention.ms",
@@ -62,6 +64,10 @@ internal static class TopicConfigSettings
             FlushInterval = values.ContainsKey("flush.ms") ? OptionalDuration(values, "flush.ms") : d.FlushInterval,
             IndexIntervalBytes = Int(values, "index.interval.bytes") ?? d.IndexIntervalBytes,
             MaxMessageBytes = Int(values, "max.message.bytes") ?? d.MaxMessageBytes,
+            MessageTimestampAfterMax = values.ContainsKey("message.timestamp.after.max.ms")
+                ? OptionalDuration(values, "message.timestamp.after.max.ms") : d.MessageTimestampAfterMax,
+            MessageTimestampBeforeMax = values.ContainsKey("message.timestamp.before.max.ms")
+                ? OptionalDuration(values, "message.timestamp.before.max.ms") : d.MessageTimestampBeforeMax,
             MinCleanableDirtyRatio = values.TryGetValue("min.cleanable.dirty.ratio", out string? ratio) ? ParseRatio(ratio) : d.MinCleanableDirtyRatio,
             RetentionBytes = values.ContainsKey("retention.bytes") ? OptionalLong(values, "retention.bytes") : d.RetentionBytes,
             RetentionTime = values.ContainsKey("retention.ms") ? OptionalDuration(values, "retention.ms") : d.RetentionTime,
@@ -85,6 +91,8 @@ internal static class TopicConfigSettings
         yield return ("flush.ms", config.FlushInterval is TimeSpan fi ? Ms(fi) : "-1");
         yield return ("index.interval.bytes", Str(config.IndexIntervalBytes));
         yield return ("max.message.bytes", Str(config.MaxMessageBytes));
+        yield return ("message.timestamp.after.max.ms", config.MessageTimestampAfterMax is TimeSpan after ? Ms(after) : "-1");
+        yield return ("message.timestamp.before.max.ms", config.MessageTimestampBeforeMax is TimeSpan before ? Ms(before) : "-1");
         yield return ("min.cleanable.dirty.ratio", config.MinCleanableDirtyRatio.ToString("R", CultureInfo.InvariantCulture));
         yield return ("retention.bytes", config.RetentionBytes is long rb ? Str(rb) : "-1");
         yield return ("retention.ms", config.RetentionTime is TimeSpan rt ? Ms(rt) : "-1");
@@ -131,8 +139,9 @@ internal static class TopicConfigSettings
     private static TimeSpan? Duration(Dictionary<string, string> values, string name) =>
         Long(values, name) is long ms ? TimeSpan.FromMilliseconds(ms) : null;
 
+    /// <summary>A duration where -1, nothing, or one past TimeSpan's range (Kafka's Long.MAX_VALUE) means "none".</summary>
     private static TimeSpan? OptionalDuration(Dictionary<string, string> values, string name) =>
-        OptionalLong(values, name) is long ms ? TimeSpan.FromMilliseconds(ms) : null;
+        OptionalLong(values, name) is long ms && ms <= (long)TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.FromMilliseconds(ms) : null;
 
     private static string Ms(TimeSpan value) => Str((long)value.TotalMilliseconds);
 
