@@ -32,7 +32,7 @@ public static class LogStoreCli
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         var cli = new CliContext(stdin, stdout, stderr);
-        return new Command("logstore", "Work on a LogStore data directory the way Kafka's scripts work on a broker.")
+        var root = new Command("logstore", "Work on a LogStore data directory the way Kafka's scripts work on a broker.")
         {
             new HelpOption(),
             new VersionOption(),
@@ -43,6 +43,8 @@ public static class LogStoreCli
             GroupsCommand.Create(cli),
             BenchCommand.Create(cli),
         };
+        UsageErrors.Apply(root);
+        return root;
     }
 
     /// <summary>
@@ -66,9 +68,22 @@ public static class LogStoreCli
         {
             // System.CommandLine would print every error and the whole help; one line says what is wrong and where to look.
             // An unrecognized word explains the errors that follow from it ("Required command was not provided").
-            ParseError first = parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal)))
-                ?? parsed.Errors[0];
-            await WriteErrorAsync(stderr, $"{first.Message} (see '{CommandPath(parsed)} --help')").ConfigureAwait(false);
+            // A typo gets the option or command it was probably meant to be.
+            string? unmatched = null;
+            ParseError? first = null;
+            foreach (ParseError error in parsed.Errors)
+            {
+                unmatched = parsed.UnmatchedTokens.FirstOrDefault(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal));
+                if (unmatched is not null)
+                {
+                    first = error;
+                    break;
+                }
+            }
+            string message = first is null
+                ? parsed.Errors[0].Message
+                : first.Message + UsageErrors.DidYouMean(parsed.CommandResult.Command, unmatched!);
+            await WriteErrorAsync(stderr, $"{message} (see '{CommandPath(parsed)} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         var invocation = new InvocationConfiguration

@@ -106,6 +106,44 @@ public sealed class ErrorTests : ToolTestBase
         Assert.That(Directory.Exists("x"), Is.False);
     }
 
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--max", "lots" }, "--max must be a whole number, not 'lots'.")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--offset", "1e3" }, "--offset must be a whole number, not '1e3'.")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--partition", "99999999999" }, "--partition must be a whole number from")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--timeout-ms", "soon" }, "--timeout-ms must be a whole number, not 'soon'.")]
+    [TestCase(new[] { "topics", "create", "-d", "x", "-t", "t", "--partitions", "three" }, "--partitions must be a whole number, not 'three'.")]
+    [TestCase(new[] { "bench", "-d", "x", "--records", "many" }, "--records must be a whole number, not 'many'.")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--format", "xml" }, "--format must be one of text, json, not 'xml'.")]
+    [TestCase(new[] { "produce", "-d", "x", "-t", "t", "--compression", "brotli" }, "--compression must be one of none, gzip, snappy, lz4, zstd, not 'brotli'.")]
+    public async Task BadValue_IsExplainedInTheUsersWords_NeverAsADotNetType(string[] args, string message)
+    {
+        CliRun run = await Cli.RunAsync(args);
+
+        AssertOneErrorLine(run, 2, message);
+        Assert.That(run.Err, Does.Not.Contain("System.").And.Not.Contain("expected type").And.Not.Contain("LogStore."));
+    }
+
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--ofset", "3" }, "Did you mean '--offset'?")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--from-begining" }, "Did you mean '--from-beginning'?")]
+    [TestCase(new[] { "topics", "crate", "-d", "x", "-t", "t" }, "Did you mean 'create'?")]
+    [TestCase(new[] { "topic", "list", "-d", "x" }, "Did you mean 'topics'?")]
+    [TestCase(new[] { "consume", "-d", "x", "-t", "t", "--max-mess", "3" }, "Did you mean '--max-messages'?")]
+    public async Task Typo_GetsTheOptionOrCommandItWasProbablyMeantToBe(string[] args, string suggestion)
+    {
+        CliRun run = await Cli.RunAsync(args);
+
+        AssertOneErrorLine(run, 2, suggestion);
+        Assert.That(run.ErrLines[0], Does.Contain("Unrecognized command or argument").And.EndWith("--help')"));
+    }
+
+    [Test]
+    public async Task UnrelatedWord_GetsNoSuggestion()
+    {
+        CliRun run = await Cli.RunAsync("consume", "-d", "x", "-t", "t", "--banana");
+
+        AssertOneErrorLine(run, 2, "Unrecognized command or argument '--banana'");
+        Assert.That(run.Err, Does.Not.Contain("Did you mean"));
+    }
+
     [Test]
     public async Task Help_PrintsTheOptionsAndSucceeds()
     {

@@ -56,7 +56,8 @@ internal static class ConsumeCommand
         };
         timeout.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < -1)
+            // From the token: reading the value of one that did not parse throws (its parse error is reported instead).
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[^1].Value, out int value) && value < -1)
                 result.AddError("--timeout-ms must be -1 (forever), 0 or more.");
         });
         var printKey = new Option<bool>("--print-key") { Description = "In text format, print each record's key, a tab, then its value." };
