@@ -1,3 +1,6 @@
+using LogStore.Records;
+using LogStore.Records.Compression;
+
 namespace LogStore.Storage;
 
 /// <summary>
@@ -10,8 +13,8 @@ namespace LogStore.Storage;
 /// <remarks>
 /// <para>Cost, per batch: a batch this process has just built comes with its smallest record timestamp (its builder
 /// tracked it, and the producer refused negative timestamps record by record) and an exact maxTimestamp, so only the
-/// header is read. A batch from elsewhere (<see cref="Partition.AppendAsync"/>) has its records read once — it has its
-/// CRC checked anyway — and a compressed one is decompressed for it, as Kafka's broker does; its maxTimestamp must
+/// header is read. A batch from elsewhere (<see cref="Partition.AppendAsync"/>) has each record's length and timestamp
+/// read (no other field), and a compressed one is decompressed for it, as Kafka's broker does; its maxTimestamp must
 /// equal its largest record timestamp, since retention and the time index trust it.</para>
 /// <para>The clock is read only when a bound needs it. The after bound is checked first against
 /// the clock floor (<c>clockFloorMs</c>), the partition's last reading: the clock only moves on, so a batch within the bound of
@@ -74,26 +77,53 @@ internal static class LogValidator
         return null;
     }
 
-    /// <summary>Reads every record of a batch from elsewhere for its smallest and largest timestamps.</summary>
+    /// <summary>
+    /// Reads each record's timestamp of a batch from elsewhere: its length, then past the attributes byte its timestamp
+    /// delta, then on to the next record, reading no further field. A record whose other fields are damaged reads the
+    /// same timestamp here as in a reader, which refuses it; the framing (a length past the region, a record count that
+    /// does not match it) is checked, so the walk never reads another record's bytes as a timestamp.
+    /// </summary>
     private static CorruptRecordException? ReadRecordTimestamps(RecordBatch batch, out long min, out long max)
     {
         min = long.MaxValue;
         max = long.MinValue;
+        PooledBufferWriter? decompressed = null;
         try
         {
-            foreach (Record record in batch)
+            ReadOnlySpan<byte> records = batch.Span[RecordBatch.HeaderSize..];
+            if (batch.Compression != CompressionType.None)
             {
-                long timestamp = record.Timestamp;
+                decompressed = CompressionCodecs.Decompress(batch.Compression, records, RecordBatch.DefaultMaxDecompressedBytes);
+                records = decompressed.WrittenSpan;
+            }
+            long baseTimestamp = batch.BaseTimestamp;
+            int position = 0;
+            for (int i = batch.RecordCount; i > 0; i--)
+            {
+                int length = VarInt.ReadVarInt(records, ref position);
+                if (length < 2 || length > records.Length - position)
+                    return Framing(batch, position);
+                int field = position + 1;
+                long timestamp = unchecked(baseTimestamp + VarInt.ReadVarLong(records[..(position + length)], ref field));
                 if (timestamp < min)
                     min = timestamp;
                 if (timestamp > max)
                     max = timestamp;
+                position += length;
             }
-            return null;
+            return position == records.Length ? null : Framing(batch, position);
         }
         catch (CorruptRecordException e)
         {
             return e;
         }
+        finally
+        {
+            decompressed?.Dispose();
+        }
     }
+
+    private static CorruptRecordException Framing(RecordBatch batch, int position) =>
+        new($"The batch's {batch.RecordCount} records do not fill its records region: the record at byte {position} is cut " +
+            "short or overruns it, or bytes follow the last record.");
 }

@@ -4,19 +4,11 @@ namespace LogStore.Tests.Storage;
 
 /// <summary>The topic config files (<c>topic-configs/&lt;topic&gt;.conf</c>, Kafka's names) through a broker's open and create.</summary>
 [TestFixture]
-public sealed class TopicConfigStoreTests
+public sealed class TopicConfigStoreTests : BrokerFixture
 {
-    private TempDirectory _dir = null!;
+    private ValueTask<Broker> Open() => Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time });
 
-    [SetUp]
-    public void SetUp() => _dir = new TempDirectory();
-
-    [TearDown]
-    public void TearDown() => _dir.Dispose();
-
-    private ValueTask<Broker> Open() => Broker.OpenAsync(new BrokerOptions { DataDirectory = _dir.Path });
-
-    private string ConfigFile => _dir.Combine("topic-configs", "t.conf");
+    private string ConfigFile => Dir.Combine("topic-configs", "t.conf");
 
     [Test]
     public async Task Save_TimestampBounds_RoundTripUnderKafkasNames()
