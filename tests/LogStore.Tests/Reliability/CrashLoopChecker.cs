@@ -65,8 +65,9 @@ internal sealed class CrashLoopChecker
         _nextOffset = Math.Max(_nextOffset, expected);
     }
 
-    /// <summary>Opens a copy of the crashed store and checks the log, the indexes and the acknowledged records.</summary>
-    public async Task CheckAsync(int round, string dataDirectory)
+    /// <summary>Opens a copy of the crashed store and checks the log, the indexes and the acknowledged records, then runs
+    /// <paramref name="alsoCheck"/> (given the opened broker, the crash topic's partition and the place for messages).</summary>
+    public async Task CheckAsync(int round, string dataDirectory, Func<Broker, Partition, string, Task>? alsoCheck = null)
     {
         await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dataDirectory });
         Assert.That(broker.TryGetTopic(CrashRecords.Topic, out Topic? topic), Is.True, $"Round {round}: the topic is gone.");
@@ -91,6 +92,8 @@ internal sealed class CrashLoopChecker
             Assert.That(atEnd.IsEmpty, Is.True, $"{where}: a read at the log end returned data.");
         Assert.ThrowsAsync<OffsetOutOfRangeException>(async () => (await partition.ReadAsync(end + 1, 1 << 16)).Dispose(),
             $"{where}: a read past the log end did not fail.");
+        if (alsoCheck is not null)
+            await alsoCheck(broker, partition, where);
     }
 
     /// <summary>Reads from the log start to the log end: every batch valid, every record ours and at its own offset,

@@ -1,30 +1,48 @@
 using LogStore.Storage.Files;
-using LogStore.Tests.TestSupport;
 using Microsoft.Win32.SafeHandles;
 
 namespace LogStore.Tests.Reliability;
 
 /// <summary>
-/// The store's file operations, done on the real disk, plus a record of what each fsync made durable, so that a test
-/// can build the directory a power loss at this moment could leave (<see cref="WriteImage"/>).
+/// The store's file operations, done on the real disk, plus a record of what each fsync made durable — of a file its
+/// bytes, of a directory its entries — so that a test can build the directory tree a power loss at this moment could
+/// leave (<see cref="WriteImage"/>).
 /// </summary>
 /// <remarks>
-/// <para>The model: a file's bytes are durable once an fsync of it has returned, counting only the bytes the file held
+/// <para>File bytes: a file's bytes are durable once an fsync of it has returned, counting only the bytes the file held
 /// when that fsync began (an append racing the fsync is not covered by it). Of everything written since, a power loss
 /// keeps nothing, or (torn) any prefix of it, with one 512-byte sector of that prefix possibly zeroed; a truncation not
 /// yet fsynced may be undone. The shared mappings of the indexes are data of their files like any other.</para>
-/// <para>Renames, creations and deletions count as durable at once, as a journaling file system orders them after the
-/// data the store fsyncs first; the store's directory fsyncs are not checked here.</para>
+/// <para>Directory entries (<c>PowerLossFileSystem.Directories.cs</c>): a create, a delete or a rename is durable only
+/// once its directory has been fsynced after it; until then a power loss keeps, per directory, a prefix of the entry
+/// operations since that directory's last fsync, in the order they happened (none of them, in the strictest image).
+/// A file's bytes belong to the file, not to its name: a file whose deletion is lost comes back with its durable bytes;
+/// a file whose rename is lost is back under its old name with them.</para>
 /// </remarks>
-internal sealed class PowerLossFileSystem : FileSystem
+internal sealed partial class PowerLossFileSystem : FileSystem
 {
     private const int Sector = 512;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, byte[]> _durable = new(StringComparer.Ordinal);
     // The bytes of the last write at position 0 of each file: the whole content of the files the store opens
     // exclusively (those that replace another by a rename), which no other handle can read until they are closed.
     private readonly Dictionary<string, byte[]> _writtenFromStart = new(StringComparer.Ordinal);
+
+    /// <summary>Models the data directory <paramref name="root"/>, which must exist; what it holds now counts as durable.</summary>
+    public PowerLossFileSystem(string root)
+    {
+        _root = Path.GetFullPath(root);
+        _rootNode = new Node(_root, isDirectory: true, inode: 0);
+        lock (_gate)
+        {
+            Observe();
+            MarkAllDurable(_rootNode);
+        }
+    }
+
+    /// <summary>Called at the start of each rename and directory fsync, before it has any effect (a test's chance to
+    /// image the store as a power loss just then would leave it). The argument names the operation.</summary>
+    public Action<string>? BeforeEntryOperation { get; set; }
 
     public override void Write(SafeFileHandle handle, ReadOnlySpan<byte> bytes, long position, string path)
     {
@@ -67,7 +85,10 @@ internal sealed class PowerLossFileSystem : FileSystem
             }
         }
         lock (_gate)
-            _durable[key] = content;
+        {
+            if (NodeOf(key) is { } node)
+                node.DurableBytes = content;
+        }
     }
 
     private static byte[] ReadPrefix(SafeFileHandle handle, long length)
@@ -85,62 +106,95 @@ internal sealed class PowerLossFileSystem : FileSystem
 
     public override void Move(string from, string to)
     {
+        BeforeEntryOperation?.Invoke($"rename {Path.GetFileName(from)} to {Path.GetFileName(to)}");
         // The rename and its record together: an image never sees one without the other.
         lock (_gate)
         {
+            Observe();
             Disk.Move(from, to);
-            string target = Path.GetFullPath(to);
-            if (_durable.Remove(Path.GetFullPath(from), out byte[]? content))
-                _durable[target] = content;
-            else
-                _durable.Remove(target);
+            RecordRename(Path.GetFullPath(from), Path.GetFullPath(to));
         }
     }
 
-    public override void FsyncDirectory(string directory) => Disk.FsyncDirectory(directory);
+    public override void FsyncDirectory(string directory)
+    {
+        BeforeEntryOperation?.Invoke($"fsync of directory {Path.GetFileName(directory)}");
+        // The entries as the fsync begins: one created while it runs is not covered by it.
+        lock (_gate)
+        {
+            Observe();
+            RecordDirectoryFsync(Path.GetFullPath(directory));
+        }
+        Disk.FsyncDirectory(directory);
+    }
+
+    /// <summary>How much of the entry operations since each directory's last fsync an image keeps.</summary>
+    public enum Entries
+    {
+        /// <summary>None: every directory as of its last fsync.</summary>
+        Durable,
+        /// <summary>A random prefix of them, drawn per directory.</summary>
+        RandomPrefix,
+        /// <summary>All of them: the directories as they are now.</summary>
+        Current,
+    }
 
     /// <summary>
-    /// Writes into <paramref name="image"/> what a power loss now could leave of <paramref name="dataDirectory"/>: each
-    /// file's durable bytes and, when <paramref name="torn"/>, a random part of what was appended after them (logs and
-    /// indexes only: the small files the store replaces by renaming are whole, old or new). Fsyncs and renames that
-    /// complete meanwhile (the store's background flush) wait, so the image is of one instant.
+    /// Writes into <paramref name="image"/> what a power loss now could leave of the data directory: each directory's
+    /// entries as <paramref name="entries"/> says, each file's durable bytes and, when <paramref name="torn"/>, a random
+    /// part of what was appended after them (logs and indexes still present: the small files the store replaces by
+    /// renaming are whole, old or new). Fsyncs and renames that complete meanwhile wait, so the image is of one instant.
     /// </summary>
-    public void WriteImage(string dataDirectory, TempDirectory image, Random random, bool torn)
+    public void WriteImage(string image, Random random, bool torn, Entries entries)
     {
         lock (_gate)
-            WriteImageLocked(dataDirectory, image, random, torn);
-    }
-
-    private void WriteImageLocked(string dataDirectory, TempDirectory image, Random random, bool torn)
-    {
-        foreach (string dir in Directory.EnumerateDirectories(dataDirectory, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(dir.Replace(dataDirectory, image.Path, StringComparison.Ordinal));
-        foreach (string file in Directory.EnumerateFiles(dataDirectory, "*", SearchOption.AllDirectories))
         {
-            // A temporary file is being written exclusively (a checkpoint about to replace the old one by a rename);
-            // whether a power loss leaves one or not, the loader ignores it.
-            if (Path.GetFileName(file) == ".lock" || file.EndsWith(".tmp", StringComparison.Ordinal))
-                continue;
-            byte[] current;
-            try
-            {
-                using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                current = new byte[source.Length];
-                source.ReadExactly(current);
-            }
-            catch (FileNotFoundException)
-            {
-                continue; // deleted while the image was made (a temporary file, a segment retention removed)
-            }
-            byte[] durable = _durable.GetValueOrDefault(Path.GetFullPath(file)) ?? [];
-            bool appendOnly = Path.GetExtension(file) is ".log" or ".index" or ".timeindex";
-            File.WriteAllBytes(file.Replace(dataDirectory, image.Path, StringComparison.Ordinal), Survivor(durable, current, random, torn && appendOnly));
+            Observe();
+            WriteDirectory(_rootNode, image, random, torn, entries);
         }
     }
 
-    private static byte[] Survivor(byte[] durable, byte[] current, Random random, bool torn)
+    private void WriteDirectory(Node directory, string target, Random random, bool torn, Entries entries)
     {
-        if (!torn || current.Length <= durable.Length)
+        int kept = entries switch
+        {
+            Entries.Durable => 0,
+            Entries.Current => directory.Pending.Count,
+            _ => random.Next(directory.Pending.Count + 1),
+        };
+        foreach ((string name, Node node) in EntriesAfter(directory, kept))
+        {
+            string path = Path.Combine(target, name);
+            if (node.IsDirectory)
+            {
+                Directory.CreateDirectory(path);
+                WriteDirectory(node, path, random, torn, entries);
+                continue;
+            }
+            byte[] durable = node.DurableBytes ?? [];
+            bool appendOnly = Path.GetExtension(name) is ".log" or ".index" or ".timeindex";
+            File.WriteAllBytes(path, torn && appendOnly && node.Path is { } live ? Survivor(durable, ReadNow(live), random) : durable);
+        }
+    }
+
+    private static byte[] ReadNow(string path)
+    {
+        try
+        {
+            using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            byte[] current = new byte[source.Length];
+            source.ReadExactly(current);
+            return current;
+        }
+        catch (FileNotFoundException)
+        {
+            return []; // deleted since the last look: nothing beyond its durable bytes
+        }
+    }
+
+    private static byte[] Survivor(byte[] durable, byte[] current, Random random)
+    {
+        if (current.Length <= durable.Length)
             return durable;
         int kept = random.Next(current.Length - durable.Length + 1);
         byte[] bytes = [.. durable, .. current.AsSpan(durable.Length, kept)];

@@ -7,32 +7,47 @@ namespace LogStore.Tests.Reliability;
 
 /// <summary>
 /// The power-loss loop (<see cref="PowerLossTests"/>, and the soak tool's longer runs): a store writes through a
-/// <see cref="PowerLossFileSystem"/> while appending the crash loop's records, rolling, and running retention or the
-/// cleaner; at seeded-random moments it is imaged as a power loss then could leave it — only what an fsync covered, then
-/// that plus a torn part of what came after — and each image is checked by <see cref="CrashLoopChecker"/>: it opens,
-/// recovers, holds every acknowledged record intact at its offset, returns nothing corrupt, and its indexes agree with
-/// its log. Failures are NUnit assertions. See tests/RELIABILITY.md, "Power loss".
+/// <see cref="PowerLossFileSystem"/> while appending the crash loop's records, rolling, running retention or the
+/// cleaner, creating topics or committing a group's offsets; at seeded-random moments it is imaged as a power loss then
+/// could leave it — between calls, and just before a rename or directory fsync inside one — in three kinds of image:
+/// durable bytes in the directories as of their last fsync, the same with torn tails, and torn tails with a random
+/// prefix of each directory's unsynced entry operations. Each image is checked by <see cref="CrashLoopChecker"/> and
+/// <see cref="PowerLossPromises"/>: it opens, recovers, holds every acknowledged record intact at its offset, returns
+/// nothing corrupt, its indexes agree with its log, every acknowledged topic, log start and offset commit is there, and
+/// the next append lands at the log end. Failures are NUnit assertions naming the seed. See tests/RELIABILITY.md,
+/// "Power loss".
 /// </summary>
 internal static class PowerLossRun
 {
     /// <summary>The cases: the crash loop's topics (flush.messages=1: every append is acknowledged durable) — in the
     /// <c>producer</c> mode through an <see cref="IProducer{TKey, TValue}"/> with <see cref="Acks.All"/>, whose delivery
-    /// is the acknowledgement — and the <c>roll</c> topic without flush.messages, where only appends before a
-    /// <see cref="Partition.FlushAsync"/> are.</summary>
+    /// is the acknowledgement — the <c>roll</c> topic without flush.messages, where only appends before a
+    /// <see cref="Partition.FlushAsync"/> are, and the <c>roll</c> topic while topics are created (<c>topics</c>) or a
+    /// group commits offsets (<c>groups</c>).</summary>
     public static readonly (string Mode, bool FlushedByHand)[] Cases =
-        [("roll", false), ("retention", false), ("compact", false), ("producer", false), ("roll", true)];
+        [("roll", false), ("retention", false), ("compact", false), ("producer", false), ("roll", true), ("topics", false), ("groups", false)];
+
+    /// <summary>The images made at each power loss between calls; one of them at random inside a call.</summary>
+    private static readonly (bool Torn, PowerLossFileSystem.Entries Entries)[] ImageKinds =
+        [(false, PowerLossFileSystem.Entries.Durable), (true, PowerLossFileSystem.Entries.Durable), (true, PowerLossFileSystem.Entries.RandomPrefix)];
 
     /// <summary>Runs <paramref name="losses"/> power losses of a case, 1 to <paramref name="maxAppendsBetween"/> appends
-    /// apart, two images each.</summary>
+    /// apart, three images each, plus images inside calls at one in four renames and directory fsyncs (at most one per
+    /// call).</summary>
     public static async Task<PowerLossFigures> RunAsync(string mode, bool flushedByHand, int losses, int maxAppendsBetween, int seed,
         CancellationToken cancellationToken = default)
     {
         var random = new Random(seed);
-        var files = new PowerLossFileSystem();
-        var checker = new CrashLoopChecker(mode);
-        TopicConfig config = flushedByHand ? Unflushed(CrashRecords.Config(mode)) : CrashRecords.Config(mode);
-        bool compact = config.CleanupPolicy != CleanupPolicy.Delete;
         using var store = new TempDirectory();
+        var files = new PowerLossFileSystem(store.Path);
+        string recordsMode = mode is "topics" or "groups" ? "roll" : mode;
+        var checker = new CrashLoopChecker(recordsMode);
+        var promises = new PowerLossPromises();
+        using var inside = new ImagesInsideCalls(files, seed);
+        files.BeforeEntryOperation = inside.OnEntryOperation;
+        string label = $"power loss '{mode}'{(flushedByHand ? ", flushed by hand" : "")}, seed {seed}";
+        TopicConfig config = flushedByHand ? Unflushed(CrashRecords.Config(recordsMode)) : CrashRecords.Config(recordsMode);
+        bool compact = config.CleanupPolicy != CleanupPolicy.Delete;
         // A fake clock that never moves: the background flush and retention loops never run, so everything that writes
         // happens in this loop's order and a seed replays it — except the roll's background flush of the rolled
         // segment, which races the loop as it would race a power cut.
@@ -43,48 +58,120 @@ internal static class PowerLossRun
         await using IProducer<string, string>? producer = mode == "producer"
             ? broker.CreateProducer<string, string>(new ProducerOptions { Acks = Acks.All })
             : null;
+        await using IConsumer<string, string>? committer = mode == "groups"
+            ? broker.CreateConsumer<string, string>(new ConsumerOptions { GroupId = PowerLossPromises.Group, EnableAutoCommit = false })
+            : null;
         using var builder = new RecordBatchBuilder();
         long durableEnd = 0;
         long next = 0;
+        int round = 0;
+        // Images made inside the call that just returned are checked against what was acknowledged before it.
+        async Task CheckInsideAsync()
+        {
+            foreach ((TempDirectory image, string where) in inside.TakeAll())
+            {
+                using (image)
+                    await CheckAsync(checker, promises, round, image.Path, $"{label}, {where}");
+            }
+        }
+
+        inside.Armed = true;
         for (int loss = 0; loss < losses; loss++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            long acknowledgedFrom = durableEnd;
+            round = loss;
             int appends = random.Next(1, maxAppendsBetween + 1);
+            int createAt = mode == "topics" ? random.Next(appends) : -1;
             for (int i = 0; i < appends; i++)
             {
                 int count = random.Next(1, 9);
                 long first = producer is null
                     ? await AppendAsync(partition, builder, next, count, compact, cancellationToken)
                     : await ProduceAsync(producer, next, count, cancellationToken);
-                Assert.That(first, Is.EqualTo(next), "the live store assigned an unexpected offset");
+                Assert.That(first, Is.EqualTo(next), $"{label}: the live store assigned an unexpected offset");
                 next += count;
+                await CheckInsideAsync();
                 if (!flushedByHand)
                 {
+                    Acknowledge(checker, loss, durableEnd, next);
                     durableEnd = next;
                 }
                 else if (random.Next(4) == 0)
                 {
                     await partition.FlushAsync(cancellationToken);
+                    await CheckInsideAsync();
+                    Acknowledge(checker, loss, durableEnd, next);
                     durableEnd = next;
                 }
                 if (random.Next(6) == 0)
+                {
                     broker.Retention.RunOnce(cancellationToken);
+                    await CheckInsideAsync();
+                    promises.LogStartAcknowledged(partition.LogStartOffset);
+                }
+                if (i == createAt)
+                {
+                    await CreateTopicAsync(broker, promises, $"power-loss-{loss}", random.Next(1, 4), random.Next(1, 4), CheckInsideAsync, cancellationToken);
+                }
+                if (committer is not null && random.Next(3) == 0)
+                {
+                    promises.CommitRequested(durableEnd);
+                    committer.Commit([new TopicPartitionOffset(new TopicPartition(CrashRecords.Topic, 0), durableEnd)]);
+                    await CheckInsideAsync();
+                    promises.CommitAcknowledged(durableEnd);
+                }
             }
-            var acks = new List<(long Offset, long Seq)>();
-            for (long offset = acknowledgedFrom; offset < durableEnd; offset++)
-                acks.Add((offset, offset));
-            checker.AcceptRun(loss, new ChildRun((acknowledgedFrom, acknowledgedFrom), acks, Resume: null, Commits: []));
 
-            foreach (bool torn in new[] { false, true })
+            foreach ((bool torn, PowerLossFileSystem.Entries entries) in ImageKinds)
             {
                 using var image = new TempDirectory();
-                files.WriteImage(store.Path, image, random, torn);
-                await checker.CheckAsync(loss, image.Path);
+                files.WriteImage(image.Path, random, torn, entries);
+                await CheckAsync(checker, promises, loss, image.Path, $"{label}, between calls, {(torn ? "torn tails" : "durable bytes")}, entries {entries}");
             }
         }
-        return new PowerLossFigures(flushedByHand ? mode + ", flushed by hand" : mode, losses * 2, checker.AcknowledgedRecords,
-            checker.RecordsVerified, checker.MaxSegments, checker.MaxLogStartOffset, checker.MaxCompactedAway);
+        inside.Armed = false;
+        return new PowerLossFigures(flushedByHand ? mode + ", flushed by hand" : mode, losses * ImageKinds.Length, inside.Images,
+            checker.AcknowledgedRecords, checker.RecordsVerified, checker.MaxSegments, checker.MaxLogStartOffset, checker.MaxCompactedAway,
+            promises.TopicsCreated, promises.CommitsAcknowledged);
+    }
+
+    private static void Acknowledge(CrashLoopChecker checker, int round, long from, long to)
+    {
+        var acks = new List<(long Offset, long Seq)>();
+        for (long offset = from; offset < to; offset++)
+            acks.Add((offset, offset));
+        checker.AcceptRun(round, new ChildRun((from, from), acks, Resume: null, Commits: []));
+    }
+
+    private static async Task CheckAsync(CrashLoopChecker checker, PowerLossPromises promises, int round, string image, string where)
+    {
+        try
+        {
+            await checker.CheckAsync(round, image, promises.CheckAsync);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new AssertionException($"{where}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates a topic, then appends <paramref name="records"/> one-record batches to its partition 0, each
+    /// acknowledged once it returns.</summary>
+    private static async Task CreateTopicAsync(Broker broker, PowerLossPromises promises, string name, int partitions, int records,
+        Func<Task> checkInside, CancellationToken cancellationToken)
+    {
+        Topic topic = await broker.CreateTopicAsync(name, PowerLossPromises.TopicRecordsConfig(partitions), cancellationToken);
+        await checkInside();
+        promises.TopicCreated(name, partitions, 0);
+        using var builder = new RecordBatchBuilder();
+        for (int i = 0; i < records; i++)
+        {
+            builder.Append(Batches.BaseTime, Encoding.UTF8.GetBytes(name), PowerLossPromises.TopicValue(name, i));
+            await topic.Partitions[0].AppendAsync(builder.Build(), cancellationToken);
+            builder.Reset();
+            await checkInside();
+            promises.TopicCreated(name, partitions, i + 1);
+        }
     }
 
     /// <summary>Appends records <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1 as
@@ -125,6 +212,11 @@ internal static class PowerLossRun
             Assert.That(figures.MaxLogStartOffset, Is.GreaterThan(0), $"{figures}: retention never deleted a segment.");
         if (figures.Case == "compact")
             Assert.That(figures.MaxCompactedAway, Is.GreaterThan(0), $"{figures}: the cleaner never removed a record.");
+        if (figures.Case == "topics")
+            Assert.That(figures.TopicsCreated, Is.GreaterThan(0), $"{figures}: no topic was created.");
+        if (figures.Case == "groups")
+            Assert.That(figures.CommitsAcknowledged, Is.GreaterThan(0), $"{figures}: no offset was committed.");
+        Assert.That(figures.ImagesInsideCalls, Is.GreaterThan(0), $"{figures}: no image was made inside a call.");
     }
 
     private static TopicConfig Unflushed(TopicConfig config) => new()
@@ -138,10 +230,11 @@ internal static class PowerLossRun
 }
 
 /// <summary>What one power-loss run did, for tests/RELIABILITY.md and the soak's summary.</summary>
-internal sealed record PowerLossFigures(string Case, int Images, long AcknowledgedRecords, long RecordsVerified, int MaxSegments,
-    long MaxLogStartOffset, long MaxCompactedAway)
+internal sealed record PowerLossFigures(string Case, int Images, int ImagesInsideCalls, long AcknowledgedRecords, long RecordsVerified,
+    int MaxSegments, long MaxLogStartOffset, long MaxCompactedAway, int TopicsCreated, int CommitsAcknowledged)
 {
     public override string ToString() =>
-        $"power loss '{Case}': {Images} images, {AcknowledgedRecords} acknowledged records, {RecordsVerified} record reads verified, " +
-        $"up to {MaxSegments} segments, log start up to {MaxLogStartOffset}, up to {MaxCompactedAway} records compacted away";
+        $"power loss '{Case}': {Images} images between calls and {ImagesInsideCalls} inside, {AcknowledgedRecords} acknowledged records, " +
+        $"{RecordsVerified} record reads verified, up to {MaxSegments} segments, log start up to {MaxLogStartOffset}, " +
+        $"up to {MaxCompactedAway} records compacted away, {TopicsCreated} topics created, {CommitsAcknowledged} commits acknowledged";
 }

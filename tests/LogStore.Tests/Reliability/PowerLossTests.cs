@@ -22,6 +22,17 @@ public sealed class PowerLossTests
     public Task PowerLoss_FlushedByHand_RecordsBeforeTheLastFlushSurvive() =>
         RunAsync("roll", flushedByHand: true, losses: 15, maxAppendsBetween: 30, seed: 6104);
 
+    /// <summary>Topics created while the crash topic rolls: every created topic, and every record acknowledged in it, is
+    /// there after any power loss from the moment its creation returned.</summary>
+    [Test]
+    public Task PowerLoss_TopicsCreated_EveryCreatedTopicSurvives() =>
+        RunAsync("topics", flushedByHand: false, losses: 10, maxAppendsBetween: 20, seed: 6106);
+
+    /// <summary>A group commits offsets while the crash topic rolls: an acknowledged commit survives.</summary>
+    [Test]
+    public Task PowerLoss_GroupCommitsOffsets_AcknowledgedCommitSurvives() =>
+        RunAsync("groups", flushedByHand: false, losses: 10, maxAppendsBetween: 20, seed: 6107);
+
     private static async Task RunAsync(string mode, bool flushedByHand, int losses, int maxAppendsBetween, int seed)
     {
         PowerLossFigures figures = await PowerLossRun.RunAsync(mode, flushedByHand, losses, maxAppendsBetween, seed);
