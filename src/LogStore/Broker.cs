@@ -138,6 +138,10 @@ public sealed partial class Broker : IAsyncDisposable
                     _options.TimeProvider, _logger, _hadCleanShutdown);
                 partitions[i] = new Partition(log);
             }
+            // The new partition directories' names, all with one fsync: records in them are acknowledged only after
+            // their own directory's fsync, which is worth nothing while the directory itself can vanish.
+            if (Array.Exists(partitions, p => p.Log.CreatedDirectory))
+                DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
         }
         catch
         {

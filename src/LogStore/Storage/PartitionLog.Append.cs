@@ -142,7 +142,7 @@ internal sealed partial class PartitionLog
             throw new StorageException($"Cannot roll {Id}: a non-empty segment already exists at offset {baseOffset}.", logFile);
         LogSegment segment = LogSegment.Open(Directory, baseOffset, Config, _fileCache, create: true, active: true);
         _segments.Add(segment);
-        _newSegmentSinceFlush = true;
+        Volatile.Write(ref _directoryFsyncPending, 1);
         LogStoreLog.SegmentRolled(_logger, Id, baseOffset);
         // As Kafka does, the rolled segment is flushed in the background, so the recovery point keeps up with rolls
         // and a restart after a crash scans little more than the active segment.

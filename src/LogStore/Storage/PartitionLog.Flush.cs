@@ -74,11 +74,19 @@ internal sealed partial class PartitionLog
                 segments[i].Release();
             }
         }
-        if (_newSegmentSinceFlush)
+        // A new segment's name must be durable too, or its fsynced bytes can vanish with the name. The flag is taken
+        // before the fsync: a roll while it runs sets it again, and the next flush covers that segment.
+        if (Interlocked.Exchange(ref _directoryFsyncPending, 0) != 0)
         {
-            // A new segment's name must be durable too, or its fsynced bytes can vanish with the name.
-            DurableFile.FsyncDirectory(_fileCache.Files, Directory);
-            _newSegmentSinceFlush = false;
+            try
+            {
+                DurableFile.FsyncDirectory(_fileCache.Files, Directory);
+            }
+            catch (StorageException)
+            {
+                Volatile.Write(ref _directoryFsyncPending, 1);
+                throw;
+            }
         }
     }
 

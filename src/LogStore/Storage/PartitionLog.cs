@@ -27,7 +27,9 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     private long _checkpointedRecoveryPoint = -1;
     private long _checkpointedLogStartOffset = -1;
     private long _lastFlushTimestamp;
-    private bool _newSegmentSinceFlush;
+    // 1 while a directory entry of this log (a rolled segment's files, what the loader created or removed) may not be
+    // durable yet: the next flush fsyncs the directory before it acknowledges anything.
+    private int _directoryFsyncPending = 1;
     private volatile bool _closed;
 
     private PartitionLog(TopicPartition id, string directory, TopicConfig config, SegmentFileCache fileCache, TimeProvider time, ILogger logger)
@@ -61,11 +63,16 @@ internal sealed partial class PartitionLog : IAsyncDisposable
 
     internal LogSegments Segments => _segments;
 
+    /// <summary>True when <see cref="Open"/> created the partition's directory: its entry in the data directory is not
+    /// durable until the caller fsyncs the data directory (once for all the partitions it opened).</summary>
+    public bool CreatedDirectory { get; private init; }
+
     /// <summary>Opens (creating when missing) the partition's directory and loads it, recovering after an unclean stop.</summary>
     public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, SegmentFileCache fileCache,
         TimeProvider time, ILogger logger, bool hadCleanShutdown)
     {
         string directory = Path.Combine(dataDirectory, LogFileNames.PartitionDirectoryName(id));
+        bool created = !System.IO.Directory.Exists(directory);
         try
         {
             System.IO.Directory.CreateDirectory(directory);
@@ -74,7 +81,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         {
             throw new StorageException($"Cannot create partition directory: {e.Message}", directory, e);
         }
-        var log = new PartitionLog(id, directory, config, fileCache, time, logger);
+        var log = new PartitionLog(id, directory, config, fileCache, time, logger) { CreatedDirectory = created };
         LoadedLog loaded = LogLoader.Load(directory, id, config, fileCache, hadCleanShutdown, logger);
         log._segments.Reset(loaded.Segments);
         log._logStartOffset = loaded.LogStartOffset;

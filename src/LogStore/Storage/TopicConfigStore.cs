@@ -35,7 +35,12 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
 
     public void Save(string topic, TopicConfig config)
     {
-        Directory.CreateDirectory(_directory);
+        if (!Directory.Exists(_directory))
+        {
+            // The configuration directory's own name must be durable before a configuration in it can be.
+            Directory.CreateDirectory(_directory);
+            DurableFile.FsyncDirectory(files, Path.GetDirectoryName(_directory)!);
+        }
         var text = new StringBuilder("# LogStore topic configuration (Kafka names)\n");
         foreach ((string name, string value) in ToProperties(config))
             text.Append(name).Append('=').Append(value).Append('\n');
