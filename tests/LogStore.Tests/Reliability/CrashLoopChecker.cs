@@ -24,6 +24,10 @@ internal sealed class CrashLoopChecker
         _compact = CrashRecords.Config(mode).CleanupPolicy != CleanupPolicy.Delete;
     }
 
+    /// <summary>The file system of the copies opened for checking (the disk by default; the power-loss loop skips their
+    /// fsyncs, which no check depends on).</summary>
+    public LogStore.Storage.Files.FileSystem ImageFileSystem { get; init; } = LogStore.Storage.Files.FileSystem.Disk;
+
     /// <summary>The consumer-commit checks of the <c>consume</c> mode (idle in the other modes).</summary>
     public CommitChecker Commits { get; } = new();
 
@@ -69,7 +73,7 @@ internal sealed class CrashLoopChecker
     /// <paramref name="alsoCheck"/> (given the opened broker, the crash topic's partition and the place for messages).</summary>
     public async Task CheckAsync(int round, string dataDirectory, Func<Broker, Partition, string, Task>? alsoCheck = null)
     {
-        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dataDirectory });
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = dataDirectory, FileSystem = ImageFileSystem });
         Assert.That(broker.TryGetTopic(CrashRecords.Topic, out Topic? topic), Is.True, $"Round {round}: the topic is gone.");
         Partition partition = topic!.Partitions[0];
         long start = partition.LogStartOffset, end = partition.LogEndOffset;

@@ -53,7 +53,8 @@ public sealed class DirectoryFsyncTests
         Partition partition = (await broker.CreateTopicAsync("t", config)).Partitions[0];
         await partition.FlushAsync();
         long next = 0;
-        var rolledDuringFsync = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fsyncRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var rolledMeanwhile = new ManualResetEventSlim();
         int fired = 0;
         files.BeforeEntryOperation = operation =>
         {
@@ -62,19 +63,21 @@ public sealed class DirectoryFsyncTests
         };
         files.WhileDirectoryFsyncs = directory =>
         {
-            // The first roll's background flush fsyncs the directory: roll again just then.
+            // The first roll's background flush fsyncs the directory: it waits here while the test rolls again.
             if (Path.GetFileName(directory) == "t-0" && Interlocked.Exchange(ref fired, 1) == 0)
             {
-                int segments = partition.Segments.Count;
-                while (partition.Segments.Count == segments)
-                    next = AppendSync(partition, next, 4);
-                rolledDuringFsync.SetResult();
+                fsyncRunning.SetResult();
+                rolledMeanwhile.Wait(TimeSpan.FromSeconds(30));
             }
         };
         int first = partition.Segments.Count;
         while (partition.Segments.Count == first)
             next = AppendSync(partition, next, 4);
-        await rolledDuringFsync.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await fsyncRunning.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        int second = partition.Segments.Count;
+        while (partition.Segments.Count == second)
+            next = AppendSync(partition, next, 4);
+        rolledMeanwhile.Set();
         next = AppendSync(partition, next, 4);
         await partition.FlushAsync();   // everything appended is acknowledged durable
 

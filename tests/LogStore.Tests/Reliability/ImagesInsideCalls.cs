@@ -4,7 +4,7 @@ namespace LogStore.Tests.Reliability;
 
 /// <summary>
 /// Power losses inside a call (<see cref="PowerLossRun"/>): at one in <c>oneIn</c> renames and directory fsyncs, at most
-/// one per call, the store is imaged just before the operation takes effect — mid roll, mid checkpoint replace, mid
+/// one each time it is armed, the store is imaged just before the operation takes effect — mid roll, mid checkpoint replace, mid
 /// compaction swap, mid topic creation — and the image is kept until the call returns, to be checked against what was
 /// acknowledged before it. ALICE's crash points, sampled.
 /// </summary>
@@ -16,8 +16,21 @@ internal sealed class ImagesInsideCalls(PowerLossFileSystem files, int seed, int
     private readonly Random _random = new(unchecked(seed * 31 + 7));
     private readonly List<(TempDirectory Image, string Where)> _images = [];
 
-    /// <summary>Off while the store is being set up.</summary>
-    public bool Armed { get; set; }
+    private bool _armed;
+
+    /// <summary>Allows one more image (the next power loss's inside a call).</summary>
+    public void Arm()
+    {
+        lock (_gate)
+            _armed = true;
+    }
+
+    /// <summary>No more images.</summary>
+    public void Disarm()
+    {
+        lock (_gate)
+            _armed = false;
+    }
 
     /// <summary>Images made so far.</summary>
     public int Images { get; private set; }
@@ -27,8 +40,9 @@ internal sealed class ImagesInsideCalls(PowerLossFileSystem files, int seed, int
     {
         lock (_gate)
         {
-            if (!Armed || _images.Count > 0 || _random.Next(oneIn) != 0)
+            if (!_armed || _random.Next(oneIn) != 0)
                 return;
+            _armed = false;
             bool torn = _random.Next(2) == 0;
             var entries = (PowerLossFileSystem.Entries)_random.Next(2);   // durable entries only, or a random prefix
             var image = new TempDirectory();

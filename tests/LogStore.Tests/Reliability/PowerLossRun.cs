@@ -32,8 +32,8 @@ internal static class PowerLossRun
         [(false, PowerLossFileSystem.Entries.Durable), (true, PowerLossFileSystem.Entries.Durable), (true, PowerLossFileSystem.Entries.RandomPrefix)];
 
     /// <summary>Runs <paramref name="losses"/> power losses of a case, 1 to <paramref name="maxAppendsBetween"/> appends
-    /// apart, three images each, plus images inside calls at one in four renames and directory fsyncs (at most one per
-    /// call).</summary>
+    /// apart, three images each between calls, and before each at most one inside a call (at one in four renames and
+    /// directory fsyncs).</summary>
     public static async Task<PowerLossFigures> RunAsync(string mode, bool flushedByHand, int losses, int maxAppendsBetween, int seed,
         CancellationToken cancellationToken = default)
     {
@@ -41,7 +41,7 @@ internal static class PowerLossRun
         using var store = new TempDirectory();
         var files = new PowerLossFileSystem(store.Path);
         string recordsMode = mode is "topics" or "groups" ? "roll" : mode;
-        var checker = new CrashLoopChecker(recordsMode);
+        var checker = new CrashLoopChecker(recordsMode) { ImageFileSystem = NoFsyncFileSystem.Instance };
         var promises = new PowerLossPromises();
         using var inside = new ImagesInsideCalls(files, seed);
         files.BeforeEntryOperation = inside.OnEntryOperation;
@@ -75,11 +75,11 @@ internal static class PowerLossRun
             }
         }
 
-        inside.Armed = true;
         for (int loss = 0; loss < losses; loss++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             round = loss;
+            inside.Arm();
             int appends = random.Next(1, maxAppendsBetween + 1);
             int createAt = mode == "topics" ? random.Next(appends) : -1;
             for (int i = 0; i < appends; i++)
@@ -129,7 +129,7 @@ internal static class PowerLossRun
                 await CheckAsync(checker, promises, loss, image.Path, $"{label}, between calls, {(torn ? "torn tails" : "durable bytes")}, entries {entries}");
             }
         }
-        inside.Armed = false;
+        inside.Disarm();
         return new PowerLossFigures(flushedByHand ? mode + ", flushed by hand" : mode, losses * ImageKinds.Length, inside.Images,
             checker.AcknowledgedRecords, checker.RecordsVerified, checker.MaxSegments, checker.MaxLogStartOffset, checker.MaxCompactedAway,
             promises.TopicsCreated, promises.CommitsAcknowledged);
