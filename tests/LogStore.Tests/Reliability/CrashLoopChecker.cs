@@ -33,6 +33,9 @@ internal sealed class CrashLoopChecker
 
     public long AcknowledgedRecords => _acknowledged.Count;
 
+    /// <summary>One past the highest acknowledged offset.</summary>
+    public long AcknowledgedEnd => _nextOffset;
+
     public long RecordsVerified { get; private set; }
 
     /// <summary>The highest log start offset seen: retention did delete segments when it is above zero.</summary>

@@ -10,7 +10,7 @@ namespace LogStore.Tests.Reliability;
 /// </summary>
 /// <remarks>Thread-safety: <see cref="OnEntryOperation"/> runs on whichever thread renames or fsyncs (the loop's, or a
 /// background flush's); everything is under one lock.</remarks>
-internal sealed class ImagesInsideCalls(PowerLossFileSystem files, int seed, int oneIn = 4) : IDisposable
+internal sealed class ImagesInsideCalls(int seed, int oneIn = 4) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Random _random = new(unchecked(seed * 31 + 7));
@@ -35,8 +35,8 @@ internal sealed class ImagesInsideCalls(PowerLossFileSystem files, int seed, int
     /// <summary>Images made so far.</summary>
     public int Images { get; private set; }
 
-    /// <summary>For <see cref="PowerLossFileSystem.BeforeEntryOperation"/>.</summary>
-    public void OnEntryOperation(string operation)
+    /// <summary>For <see cref="PowerLossFileSystem.BeforeEntryOperation"/> of <paramref name="files"/>.</summary>
+    public void OnEntryOperation(PowerLossFileSystem files, string operation)
     {
         lock (_gate)
         {

@@ -170,6 +170,8 @@ internal sealed partial class PowerLossFileSystem
         return entries;
     }
 
+    /// <summary>Everything under <paramref name="directory"/> as it is now, entries and bytes, is durable (a store that
+    /// existed before the model: after a power loss and restart, what is on disk is what the disk holds).</summary>
     private static void MarkAllDurable(Node directory)
     {
         directory.DurableEntries = EntriesAfter(directory, directory.Pending.Count);
@@ -178,6 +180,8 @@ internal sealed partial class PowerLossFileSystem
         {
             if (child.IsDirectory)
                 MarkAllDurable(child);
+            else
+                child.DurableBytes = File.ReadAllBytes(child.Path!);
         }
     }
 

@@ -38,13 +38,10 @@ internal static class PowerLossRun
         CancellationToken cancellationToken = default)
     {
         var random = new Random(seed);
-        using var store = new TempDirectory();
-        var files = new PowerLossFileSystem(store.Path);
         string recordsMode = mode is "topics" or "groups" ? "roll" : mode;
         var checker = new CrashLoopChecker(recordsMode) { ImageFileSystem = NoFsyncFileSystem.Instance };
         var promises = new PowerLossPromises();
-        using var inside = new ImagesInsideCalls(files, seed);
-        files.BeforeEntryOperation = inside.OnEntryOperation;
+        using var inside = new ImagesInsideCalls(seed);
         string label = $"power loss '{mode}'{(flushedByHand ? ", flushed by hand" : "")}, seed {seed}";
         TopicConfig config = flushedByHand ? Unflushed(CrashRecords.Config(recordsMode)) : CrashRecords.Config(recordsMode);
         bool compact = config.CleanupPolicy != CleanupPolicy.Delete;
@@ -52,87 +49,127 @@ internal static class PowerLossRun
         // happens in this loop's order and a seed replays it — except the roll's background flush of the rolled
         // segment, which races the loop as it would race a power cut.
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Batches.BaseTime));
-        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = store.Path, FileSystem = files, TimeProvider = time },
-            cancellationToken);
-        Partition partition = (await broker.CreateTopicAsync(CrashRecords.Topic, config, cancellationToken)).Partitions[0];
-        await using IProducer<string, string>? producer = mode == "producer"
-            ? broker.CreateProducer<string, string>(new ProducerOptions { Acks = Acks.All })
-            : null;
-        await using IConsumer<string, string>? committer = mode == "groups"
-            ? broker.CreateConsumer<string, string>(new ConsumerOptions { GroupId = PowerLossPromises.Group, EnableAutoCommit = false })
-            : null;
-        using var builder = new RecordBatchBuilder();
-        long durableEnd = 0;
-        long next = 0;
-        int round = 0;
-        // Images made inside the call that just returned are checked against what was acknowledged before it.
-        async Task CheckInsideAsync()
+        PowerLossStore live = await PowerLossStore.CreateAsync(mode, config, time, inside, cancellationToken);
+        try
         {
-            foreach ((TempDirectory image, string where) in inside.TakeAll())
+            using var builder = new RecordBatchBuilder();
+            long durableEnd = 0;
+            long next = 0;
+            int round = 0, recoveries = 0;
+            // Images made inside the call that just returned are checked against what was acknowledged before it.
+            async Task CheckInsideAsync()
             {
-                using (image)
-                    await CheckAsync(checker, promises, round, image.Path, $"{label}, {where}");
-            }
-        }
-
-        for (int loss = 0; loss < losses; loss++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            round = loss;
-            inside.Arm();
-            int appends = random.Next(1, maxAppendsBetween + 1);
-            int createAt = mode == "topics" ? random.Next(appends) : -1;
-            for (int i = 0; i < appends; i++)
-            {
-                int count = random.Next(1, 9);
-                long first = producer is null
-                    ? await AppendAsync(partition, builder, next, count, compact, cancellationToken)
-                    : await ProduceAsync(producer, next, count, cancellationToken);
-                Assert.That(first, Is.EqualTo(next), $"{label}: the live store assigned an unexpected offset");
-                next += count;
-                await CheckInsideAsync();
-                if (!flushedByHand)
+                foreach ((TempDirectory image, string where) in inside.TakeAll())
                 {
-                    Acknowledge(checker, loss, durableEnd, next);
-                    durableEnd = next;
-                }
-                else if (random.Next(4) == 0)
-                {
-                    await partition.FlushAsync(cancellationToken);
-                    await CheckInsideAsync();
-                    Acknowledge(checker, loss, durableEnd, next);
-                    durableEnd = next;
-                }
-                if (random.Next(6) == 0)
-                {
-                    broker.Retention.RunOnce(cancellationToken);
-                    await CheckInsideAsync();
-                    promises.LogStartAcknowledged(partition.LogStartOffset);
-                }
-                if (i == createAt)
-                {
-                    await CreateTopicAsync(broker, promises, $"power-loss-{loss}", random.Next(1, 4), random.Next(1, 4), CheckInsideAsync, cancellationToken);
-                }
-                if (committer is not null && random.Next(3) == 0)
-                {
-                    promises.CommitRequested(durableEnd);
-                    committer.Commit([new TopicPartitionOffset(new TopicPartition(CrashRecords.Topic, 0), durableEnd)]);
-                    await CheckInsideAsync();
-                    promises.CommitAcknowledged(durableEnd);
+                    using (image)
+                        await CheckAsync(checker, promises, round, image.Path, $"{label}, {where}");
                 }
             }
 
-            foreach ((bool torn, PowerLossFileSystem.Entries entries) in ImageKinds)
+            for (int loss = 0; loss < losses; loss++)
             {
-                using var image = new TempDirectory();
-                files.WriteImage(image.Path, random, torn, entries);
-                await CheckAsync(checker, promises, loss, image.Path, $"{label}, between calls, {(torn ? "torn tails" : "durable bytes")}, entries {entries}");
+                cancellationToken.ThrowIfCancellationRequested();
+                round = loss;
+                inside.Arm();
+                int appends = random.Next(1, maxAppendsBetween + 1);
+                int createAt = mode == "topics" ? random.Next(appends) : -1;
+                Partition partition = live.Partition;
+                for (int i = 0; i < appends; i++)
+                {
+                    int count = random.Next(1, 9);
+                    long first = live.Producer is { } producer
+                        ? await ProduceAsync(producer, next, count, cancellationToken)
+                        : await AppendAsync(partition, builder, next, count, compact, cancellationToken);
+                    Assert.That(first, Is.EqualTo(next), $"{label}: the live store assigned an unexpected offset");
+                    next += count;
+                    await CheckInsideAsync();
+                    if (!flushedByHand)
+                    {
+                        Acknowledge(checker, loss, durableEnd, next);
+                        durableEnd = next;
+                    }
+                    else if (random.Next(4) == 0)
+                    {
+                        await partition.FlushAsync(cancellationToken);
+                        await CheckInsideAsync();
+                        Acknowledge(checker, loss, durableEnd, next);
+                        durableEnd = next;
+                    }
+                    if (random.Next(6) == 0)
+                    {
+                        if (mode == "retention" && random.Next(3) == 0)
+                            await live.Broker.DeleteRecordsAsync(partition.Id, partition.LogStartOffset + (durableEnd - partition.LogStartOffset) / 4, cancellationToken);
+                        else
+                            live.Broker.Retention.RunOnce(cancellationToken);
+                        await CheckInsideAsync();
+                        promises.LogStartAcknowledged(partition.LogStartOffset);
+                    }
+                    if (i == createAt)
+                        await CreateTopicAsync(live.Broker, promises, $"power-loss-{loss}", random.Next(1, 4), random.Next(1, 4), CheckInsideAsync, cancellationToken);
+                    if (live.Committer is { } committer && random.Next(3) == 0)
+                    {
+                        promises.CommitRequested(durableEnd);
+                        committer.Commit([new TopicPartitionOffset(partition.Id, durableEnd)]);
+                        await CheckInsideAsync();
+                        promises.CommitAcknowledged(durableEnd);
+                    }
+                }
+
+                foreach ((bool torn, PowerLossFileSystem.Entries entries) in ImageKinds)
+                {
+                    using var image = new TempDirectory();
+                    live.Files.WriteImage(image.Path, random, torn, entries);
+                    await CheckAsync(checker, promises, loss, image.Path, $"{label}, between calls, {(torn ? "torn tails" : "durable bytes")}, entries {entries}");
+                }
+                if (random.Next(4) == 0)
+                {
+                    // The power loss happens: the store goes on from an image of itself, torn, with a random part of
+                    // its unsynced entries — one image checked (it gets an append), its twin recovered and used.
+                    live = await RecoverAsync(live, mode, time, inside, random, checker, promises, loss, $"{label}, recovered store", cancellationToken);
+                    recoveries++;
+                    durableEnd = next = live.Partition.LogEndOffset;
+                }
             }
+            inside.Disarm();
+            return new PowerLossFigures(flushedByHand ? mode + ", flushed by hand" : mode, losses * ImageKinds.Length + recoveries, inside.Images,
+                recoveries, checker.AcknowledgedRecords, checker.RecordsVerified, checker.MaxSegments, checker.MaxLogStartOffset,
+                checker.MaxCompactedAway, promises.TopicsCreated, promises.CommitsAcknowledged);
         }
-        inside.Disarm();
-        return new PowerLossFigures(flushedByHand ? mode + ", flushed by hand" : mode, losses * ImageKinds.Length, inside.Images,
-            checker.AcknowledgedRecords, checker.RecordsVerified, checker.MaxSegments, checker.MaxLogStartOffset, checker.MaxCompactedAway,
-            promises.TopicsCreated, promises.CommitsAcknowledged);
+        finally
+        {
+            await live.DisposeAsync();
+        }
+    }
+
+    private static async Task<PowerLossStore> RecoverAsync(PowerLossStore live, string mode, FakeTimeProvider time, ImagesInsideCalls inside,
+        Random random, CrashLoopChecker checker, PowerLossPromises promises, int round, string where, CancellationToken cancellationToken)
+    {
+        var image = new TempDirectory();
+        try
+        {
+            live.Files.WriteImage(image.Path, random, torn: true, PowerLossFileSystem.Entries.RandomPrefix);
+            using (TempDirectory twin = Copy(image))
+                await CheckAsync(checker, promises, round, twin.Path, where);
+            await live.DisposeAsync();
+            PowerLossStore recovered = await PowerLossStore.RecoverFromAsync(image, mode, time, inside, cancellationToken);
+            Assert.That(recovered.Partition.LogEndOffset, Is.GreaterThanOrEqualTo(checker.AcknowledgedEnd), $"{where}: the log end moved back.");
+            return recovered;
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
+    }
+
+    private static TempDirectory Copy(TempDirectory source)
+    {
+        var copy = new TempDirectory();
+        foreach (string dir in Directory.EnumerateDirectories(source.Path, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(dir.Replace(source.Path, copy.Path, StringComparison.Ordinal));
+        foreach (string file in Directory.EnumerateFiles(source.Path, "*", SearchOption.AllDirectories))
+            File.Copy(file, file.Replace(source.Path, copy.Path, StringComparison.Ordinal));
+        return copy;
     }
 
     private static void Acknowledge(CrashLoopChecker checker, int round, long from, long to)
@@ -230,11 +267,12 @@ internal static class PowerLossRun
 }
 
 /// <summary>What one power-loss run did, for tests/RELIABILITY.md and the soak's summary.</summary>
-internal sealed record PowerLossFigures(string Case, int Images, int ImagesInsideCalls, long AcknowledgedRecords, long RecordsVerified,
-    int MaxSegments, long MaxLogStartOffset, long MaxCompactedAway, int TopicsCreated, int CommitsAcknowledged)
+internal sealed record PowerLossFigures(string Case, int Images, int ImagesInsideCalls, int Recoveries, long AcknowledgedRecords,
+    long RecordsVerified, int MaxSegments, long MaxLogStartOffset, long MaxCompactedAway, int TopicsCreated, int CommitsAcknowledged)
 {
     public override string ToString() =>
-        $"power loss '{Case}': {Images} images between calls and {ImagesInsideCalls} inside, {AcknowledgedRecords} acknowledged records, " +
+        $"power loss '{Case}': {Images} images between calls and {ImagesInsideCalls} inside, {Recoveries} of them recovered and used, " +
+        $"{AcknowledgedRecords} acknowledged records, " +
         $"{RecordsVerified} record reads verified, up to {MaxSegments} segments, log start up to {MaxLogStartOffset}, " +
         $"up to {MaxCompactedAway} records compacted away, {TopicsCreated} topics created, {CommitsAcknowledged} commits acknowledged";
 }
