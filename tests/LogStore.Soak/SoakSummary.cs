@@ -31,8 +31,9 @@ internal sealed class SoakSummary
         text.AppendLine(c, $"  records verified:    {_crashLoops.Sum(f => f.RecordsVerified):N0} record reads after kills, " +
             $"{_crashLoops.Sum(f => f.AcknowledgedRecords):N0} acknowledged records, " +
             $"{_crashLoops.Sum(f => f.Commits):N0} acknowledged commits");
-        text.AppendLine(c, $"  power losses:        {_powerLosses.Sum(f => f.Images):N0} images checked " +
-            $"({string.Join(", ", _powerLosses.Select(f => $"{f.Case} {f.Images}"))}), " +
+        text.AppendLine(c, $"  power losses:        {_powerLosses.Sum(f => f.Images + f.ImagesInsideCalls):N0} images checked " +
+            $"({string.Join(", ", _powerLosses.Select(f => $"{f.Case} {f.Images + f.ImagesInsideCalls}"))}; " +
+            $"{_powerLosses.Sum(f => f.ImagesInsideCalls):N0} inside calls, {_powerLosses.Sum(f => f.Recoveries):N0} recovered and used), " +
             $"{_powerLosses.Sum(f => f.AcknowledgedRecords):N0} acknowledged records");
         text.AppendLine(c, $"  damages tried:       {Fuzz?.Damaged ?? 0:N0} damaged or hostile batches decoded");
         text.AppendLine(c, $"  fuzz cases:          {Fuzz?.Cases ?? 0:N0} in {Fuzz?.Elapsed.TotalSeconds ?? 0:F0} s");
