@@ -84,7 +84,7 @@ public sealed partial class Broker
             DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
             _configs.Delete(name);
             foreach (string dir in renamed)
-                Directory.Delete(dir, recursive: true);
+                DeleteDirectory(dir);
             LogStoreLog.TopicDeleted(_logger, name);
         }
         catch (IOException e)
@@ -117,8 +117,18 @@ public sealed partial class Broker
     {
         foreach (string dir in Directory.EnumerateDirectories(directory, "*" + LogFileNames.DeleteDirSuffix))
         {
-            Directory.Delete(dir, recursive: true);
-            LogStoreLog.LeftoverRemoved(_logger, dir);
+            if (DeleteDirectory(dir))
+                LogStoreLog.LeftoverRemoved(_logger, dir);
         }
+    }
+
+    /// <summary>Deletes a deleted partition's directory, never through a link (see <see cref="StoreFile.DeleteDirectory"/>);
+    /// returns false when links kept it.</summary>
+    private bool DeleteDirectory(string dir)
+    {
+        List<string> links = StoreFile.DeleteDirectory(dir);
+        foreach (string link in links)
+            StorageLog.LinkLeftInPlace(_logger, link);
+        return links.Count == 0;
     }
 }

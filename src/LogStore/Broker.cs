@@ -69,7 +69,8 @@ public sealed partial class Broker : IAsyncDisposable
         try
         {
             string marker = Path.Combine(directory, LogFileNames.CleanShutdownFile);
-            bool clean = File.Exists(marker);
+            // A link there is refused (a StorageException naming it): it must not pass for a clean shutdown.
+            bool clean = StoreFile.Exists(marker);
             if (clean)
             {
                 // From now on the directory is "in use": a crash must not look clean to the next open.
@@ -96,7 +97,7 @@ public sealed partial class Broker : IAsyncDisposable
         RemoveDeletedDirectories(directory);
         // Not yet shared: filled in place, so that a failure half-way closes what was opened.
         Dictionary<string, Topic> topics = _topics;
-        foreach ((string name, TopicConfig config) in _configs.LoadAll())
+        foreach ((string name, TopicConfig config) in _configs.LoadAll(_logger))
         {
             if (topics.Count == 0 && !_hadCleanShutdown)
                 LogStoreLog.UncleanShutdown(_logger, directory);

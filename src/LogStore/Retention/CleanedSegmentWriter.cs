@@ -49,9 +49,9 @@ internal sealed class CleanedSegmentWriter : IDisposable
         string indexPath = LogFileNames.IndexFile(directory, baseOffset) + suffix;
         string timeIndexPath = LogFileNames.TimeIndexFile(directory, baseOffset) + suffix;
         // Leftovers of an attempt that failed would otherwise be taken for entries.
-        File.Delete(indexPath);
-        File.Delete(timeIndexPath);
-        _log = new FileStream(_logPath, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        StoreFile.Delete(indexPath);
+        StoreFile.Delete(timeIndexPath);
+        _log = StoreFile.Open(_logPath, FileMode.Create, FileAccess.Write);
         _logHandle = _log.SafeFileHandle;
         try
         {
@@ -62,7 +62,7 @@ internal sealed class CleanedSegmentWriter : IDisposable
         {
             _offsetIndex?.DeleteIfExists();
             _log.Dispose();
-            File.Delete(_logPath);
+            StoreFile.Delete(_logPath);
             ReturnBuffer();
             throw;
         }
@@ -150,7 +150,7 @@ internal sealed class CleanedSegmentWriter : IDisposable
         _offsetIndex.DeleteIfExists();
         _timeIndex.DeleteIfExists();
         _log.Dispose();
-        File.Delete(_logPath);
+        StoreFile.Delete(_logPath);
         ReturnBuffer();
     }
 }

@@ -28,9 +28,9 @@ internal static class CleanerCheckpoint
         string[] lines;
         try
         {
-            if (!File.Exists(path))
+            if (StoreFile.ReadAllLinesIfExists(path) is not { } read)
                 return offsets;
-            lines = File.ReadAllLines(path);
+            lines = read;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

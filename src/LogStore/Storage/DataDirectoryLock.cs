@@ -1,3 +1,5 @@
+using LogStore.Storage.Files;
+
 namespace LogStore.Storage;
 
 /// <summary>
@@ -17,7 +19,7 @@ internal sealed class DataDirectoryLock : IDisposable
         string path = Path.Combine(dataDirectory, LogFileNames.LockFile);
         try
         {
-            return new DataDirectoryLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+            return new DataDirectoryLock(StoreFile.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {

@@ -256,7 +256,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     public void Delete()
     {
         Dispose();
-        File.Delete(FilePath);
+        StoreFile.Delete(FilePath);
     }
 
     public void Dispose()
@@ -333,8 +333,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     {
         try
         {
-            return new FileStream(FilePath, create ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite,
-                FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.None);
+            return StoreFile.Open(FilePath, create ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

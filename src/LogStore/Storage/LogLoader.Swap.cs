@@ -20,14 +20,16 @@ namespace LogStore.Storage;
 /// </remarks>
 internal static partial class LogLoader
 {
-    private static void CompleteOrAbortSwap(string directory, FileSystem files, ILogger logger)
+    /// <summary>Finishes or undoes an interrupted swap among <paramref name="names"/> (the partition's files, links
+    /// excluded); returns whether it changed any file.</summary>
+    private static bool CompleteOrAbortSwap(string directory, HashSet<string> names, FileSystem files, ILogger logger)
     {
         var cleaned = new List<string>();
         var swaps = new List<(string File, long BaseOffset)>();
         long minCleaned = long.MaxValue;
-        foreach (string file in System.IO.Directory.EnumerateFiles(directory))
+        foreach (string name in names)
         {
-            string name = Path.GetFileName(file);
+            string file = Path.Combine(directory, name);
             if (name.EndsWith(LogFileNames.CleanedSuffix, StringComparison.Ordinal))
             {
                 cleaned.Add(file);
@@ -40,7 +42,7 @@ internal static partial class LogLoader
             }
         }
         if (cleaned.Count == 0 && swaps.Count == 0)
-            return;
+            return false;
 
         int discarded = cleaned.Count;
         foreach (string file in cleaned)
@@ -61,7 +63,7 @@ internal static partial class LogLoader
         if (discarded > 0)
             RetentionLog.SwapAborted(logger, directory, discarded);
         if (committed.Count == 0)
-            return;
+            return discarded > 0;
 
         var replaced = new List<(long From, long To)>();
         foreach ((string file, long baseOffset) in committed)
@@ -69,18 +71,19 @@ internal static partial class LogLoader
             if (file.EndsWith(LogFileNames.LogSuffix + LogFileNames.SwapSuffix, StringComparison.Ordinal))
                 replaced.Add((baseOffset, ReadNextOffset(file, baseOffset)));
         }
-        foreach (string file in System.IO.Directory.EnumerateFiles(directory))
+        foreach (string name in names)
         {
-            if (TryParseSegmentFile(Path.GetFileName(file), "", out long baseOffset, out _)
+            if (TryParseSegmentFile(name, "", out long baseOffset, out _)
                 && replaced.Exists(r => baseOffset >= r.From && baseOffset < r.To))
             {
-                File.Delete(file);
+                File.Delete(Path.Combine(directory, name));
             }
         }
         foreach ((string file, _) in committed)
             files.Move(file, file[..^LogFileNames.SwapSuffix.Length]);
         DurableFile.FsyncDirectory(files, directory);
         RetentionLog.SwapCompleted(logger, directory, committed.Count, committed.Min(c => c.BaseOffset));
+        return true;
     }
 
     /// <summary>Parses <c>&lt;20 digits&gt;.log|.index|.timeindex</c> followed by exactly <paramref name="suffix"/>.</summary>
@@ -107,7 +110,7 @@ internal static partial class LogLoader
     private static long ReadNextOffset(string logFile, long baseOffset)
     {
         long next = baseOffset;
-        using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        using FileStream stream = StoreFile.Open(logFile, FileMode.Open, FileAccess.Read);
         long length = stream.Length;
         Span<byte> header = stackalloc byte[RecordBatch.HeaderSize];
         for (long position = 0; position + RecordBatch.HeaderSize <= length;)

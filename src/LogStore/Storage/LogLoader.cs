@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LogStore.Diagnostics;
+using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
 using Microsoft.Extensions.Logging;
 
@@ -24,13 +25,12 @@ internal static partial class LogLoader
 {
     public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger)
     {
-        var checkpoint = PartitionCheckpoint.Read(directory);
-        CompleteOrAbortSwap(directory, cache.Files, logger);
         // One listing serves every question about which files exist: a stat per file would cost 2,000 segments
-        // thousands of system calls at open.
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string file in System.IO.Directory.EnumerateFiles(directory))
-            names.Add(Path.GetFileName(file));
+        // thousands of system calls at open. Links are told apart by the listing itself.
+        HashSet<string> names = ListFiles(directory, logger);
+        var checkpoint = PartitionCheckpoint.Read(directory);
+        if (CompleteOrAbortSwap(directory, names, cache.Files, logger))
+            names = ListFiles(directory, logger);
         RemoveLeftovers(directory, names, logger);
 
         var segments = new List<LogSegment>();
@@ -171,6 +171,33 @@ internal static partial class LogLoader
         }
         offsets.Sort();
         return offsets;
+    }
+
+    /// <summary>
+    /// The names of the partition's files. A link (or, found later at its open, a special file) under a name the
+    /// loader reads or writes — a segment's files, a swap, the checkpoint — is damage: the partition does not open, and
+    /// neither the link nor its target is touched. A link where the loader would only delete a leftover, or under a name
+    /// it never uses, is left in place, logged, and otherwise ignored.
+    /// </summary>
+    /// <exception cref="StorageException">A link stands where a file of the partition should be.</exception>
+    private static HashSet<string> ListFiles(string directory, ILogger logger)
+    {
+        var links = new List<string>();
+        HashSet<string> names = StoreFile.ListFiles(directory, links);
+        foreach (string name in links)
+        {
+            string path = Path.Combine(directory, name);
+            bool used = name == LogFileNames.PartitionCheckpointFile || TryParseSegmentFile(name, "", out _, out _)
+                || TryParseSegmentFile(name, LogFileNames.SwapSuffix, out _, out _);
+            if (!used)
+            {
+                StorageLog.LinkLeftInPlace(logger, path);
+                continue;
+            }
+            StorageLog.LinkRefused(logger, path);
+            throw StoreFile.NotRegularFile(path, "a symbolic link");
+        }
+        return names;
     }
 
     /// <summary>Temporary and half-deleted files, and indexes whose log is gone, are what interrupted work leaves.</summary>

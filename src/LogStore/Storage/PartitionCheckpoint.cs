@@ -19,9 +19,10 @@ internal static class PartitionCheckpoint
         string[] lines;
         try
         {
-            if (!File.Exists(path))
+            // A link is refused (a StorageException, not caught here): its target's numbers are not this partition's.
+            if (StoreFile.ReadAllLinesIfExists(path) is not { } read)
                 return null;
-            lines = File.ReadAllLines(path);
+            lines = read;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -137,9 +137,9 @@ internal sealed partial class PartitionLog
             string path = Path.Combine(Directory, LogFileNames.FileNamePrefix(baseOffset) + kind + suffix);
             try
             {
-                File.Delete(path);
+                StoreFile.Delete(path);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or StorageException)
             {
                 // Best effort: the loader removes leftover .cleaned and .swap files.
             }

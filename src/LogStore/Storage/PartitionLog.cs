@@ -72,6 +72,12 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         TimeProvider time, ILogger logger, bool hadCleanShutdown)
     {
         string directory = Path.Combine(dataDirectory, LogFileNames.PartitionDirectoryName(id));
+        if (StoreFile.IsLink(directory))
+        {
+            // Every file of the partition would be outside the data directory, to be truncated and written.
+            StorageLog.LinkRefused(logger, directory);
+            StoreFile.RefuseLinkedDirectory(directory);
+        }
         bool created = !System.IO.Directory.Exists(directory);
         try
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using LogStore.Storage.Files;
+using Microsoft.Extensions.Logging;
 
 namespace LogStore.Storage;
 
@@ -19,22 +20,49 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
 
     public string PathOf(string topic) => Path.Combine(_directory, topic + Suffix);
 
-    public IEnumerable<(string Topic, TopicConfig Config)> LoadAll()
+    /// <summary>Every topic's configuration, in name order. Links are never followed: a linked configuration directory
+    /// or file is refused, a linked leftover is left in place (each logged).</summary>
+    /// <exception cref="StorageException">A configuration is invalid, or it or its directory is a link.</exception>
+    public IEnumerable<(string Topic, TopicConfig Config)> LoadAll(ILogger logger)
     {
+        RefuseLinkedDirectory(logger);
         if (!Directory.Exists(_directory))
             yield break;
-        foreach (string leftover in Directory.EnumerateFiles(_directory, "*" + LogFileNames.TempSuffix))
-            File.Delete(leftover);
-        foreach (string file in Directory.EnumerateFiles(_directory, "*" + Suffix).Order(StringComparer.Ordinal))
+        var links = new List<string>();
+        HashSet<string> names = StoreFile.ListFiles(_directory, links);
+        foreach (string link in links)
         {
-            string topic = Path.GetFileNameWithoutExtension(file);
-            TopicName.Validate(topic);
-            yield return (topic, Read(file));
+            string path = Path.Combine(_directory, link);
+            if (!link.EndsWith(Suffix, StringComparison.Ordinal))
+            {
+                StorageLog.LinkLeftInPlace(logger, path);
+                continue;
+            }
+            StorageLog.LinkRefused(logger, path);
+            throw StoreFile.NotRegularFile(path, "a symbolic link");
         }
+        foreach (string leftover in names.Where(n => n.EndsWith(LogFileNames.TempSuffix, StringComparison.Ordinal)))
+            File.Delete(Path.Combine(_directory, leftover));
+        foreach (string name in names.Where(n => n.EndsWith(Suffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            string topic = Path.GetFileNameWithoutExtension(name);
+            TopicName.Validate(topic);
+            yield return (topic, Read(Path.Combine(_directory, name)));
+        }
+    }
+
+    private void RefuseLinkedDirectory(ILogger? logger)
+    {
+        if (!StoreFile.IsLink(_directory))
+            return;
+        if (logger is not null)
+            StorageLog.LinkRefused(logger, _directory);
+        StoreFile.RefuseLinkedDirectory(_directory);
     }
 
     public void Save(string topic, TopicConfig config)
     {
+        RefuseLinkedDirectory(logger: null);
         if (!Directory.Exists(_directory))
         {
             // The configuration directory's own name must be durable before a configuration in it can be.
@@ -49,7 +77,7 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
 
     public void Delete(string topic)
     {
-        File.Delete(PathOf(topic));
+        StoreFile.Delete(PathOf(topic));
         DurableFile.FsyncDirectory(files, _directory);
     }
 
@@ -83,7 +111,7 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            foreach (string raw in File.ReadAllLines(file))
+            foreach (string raw in StoreFile.ReadAllLinesIfExists(file) ?? throw new FileNotFoundException("The file is gone.", file))
             {
                 string line = raw.Trim();
                 if (line.Length == 0 || line[0] == '#')

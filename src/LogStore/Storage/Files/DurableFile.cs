@@ -12,7 +12,6 @@ namespace LogStore.Storage.Files;
 internal static partial class DurableFile
 {
     private const int ORdOnly = 0;
-    private const int ODirectory = 0x10000; // Linux x86-64/arm64 value
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves either the old or
     /// the new file, never a torn one.</summary>
@@ -25,7 +24,10 @@ internal static partial class DurableFile
         string temp = Path.Combine(directory, Guid.NewGuid().ToString("N") + LogFileNames.TempSuffix);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+            // Renaming over a link would remove it, which is the operator's decision (the link's target is never
+            // touched); a temporary name nobody can guess is still created with O_EXCL and never through a link.
+            StoreFile.RefuseLink(path);
+            using (FileStream stream = StoreFile.Open(temp, FileMode.CreateNew, FileAccess.Write))
             {
                 files.Write(stream.SafeFileHandle, Encoding.UTF8.GetBytes(contents), 0, temp);
                 files.Flush(stream, temp);
@@ -73,7 +75,7 @@ internal static partial class DurableFile
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
             return;
-        int flags = OperatingSystem.IsLinux() ? ORdOnly | ODirectory : ORdOnly;
+        int flags = OperatingSystem.IsLinux() ? ORdOnly | StoreFile.Native.ODirectory : ORdOnly;
         int fd = Open(directory, flags);
         if (fd < 0)
         {

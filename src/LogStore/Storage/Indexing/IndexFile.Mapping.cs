@@ -45,7 +45,7 @@ internal abstract unsafe partial class IndexFile
     {
         if (writable)
         {
-            _stream = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            _stream = StoreFile.Open(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
             // Preallocate, but never cut off entries a larger earlier configuration wrote.
             long length = Math.Max(RoundDown(_maxIndexSize), RoundDown(_stream.Length));
             if (_stream.Length != length)
@@ -53,7 +53,7 @@ internal abstract unsafe partial class IndexFile
         }
         else
         {
-            _stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            _stream = StoreFile.Open(_path, FileMode.Open, FileAccess.Read);
         }
         Map(_stream.Length, writable);
     }
@@ -83,7 +83,7 @@ internal abstract unsafe partial class IndexFile
             if (!_stream!.CanWrite)
             {
                 _stream.Dispose();
-                _stream = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                _stream = StoreFile.Open(_path, FileMode.Open, FileAccess.ReadWrite);
             }
             length = SetLength(length);
             _files.Flush(_stream, _path);

@@ -238,10 +238,7 @@ internal abstract unsafe partial class IndexFile : IDisposable
             _closed = true;
             try
             {
-                if (!File.Exists(_path))
-                    return false;
-                File.Delete(_path);
-                return true;
+                return StoreFile.Delete(_path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -258,10 +258,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     {
         try
         {
-            if (!File.Exists(path))
-                return false;
-            File.Delete(path);
-            return true;
+            return StoreFile.Delete(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
