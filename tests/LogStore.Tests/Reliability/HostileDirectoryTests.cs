@@ -1,0 +1,245 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using LogStore.Tests.TestSupport;
+
+namespace LogStore.Tests.Reliability;
+
+/// <summary>
+/// Puts a symbolic link or a hard link to a file outside the store in place of (or beside) each kind of file of a
+/// cleanly or uncleanly stopped store, then opens it, produces, commits, flushes, reads everything, runs retention and
+/// compaction and closes: every step either works or fails with a <see cref="StorageException"/> naming the entry, and
+/// the outside file keeps its bytes, length and modification time. A symbolic link is never removed by the store, and
+/// one standing for a file the store reads or writes makes the open fail.
+/// </summary>
+[TestFixture]
+public sealed class HostileDirectoryTests
+{
+    public enum Kind
+    {
+        RolledLog, RolledIndex, RolledTimeIndex, ActiveLog, ActiveIndex, ActiveTimeIndex, StraySegment, PartitionCheckpoint,
+        TopicConfig, Lock, CleanShutdownMarker, CleanerCheckpoint, OffsetsLog, TmpLeftover, DeletedLeftover, CleanedLeftover,
+        Swap, PartitionDirectory, TopicConfigDirectory,
+    }
+
+    public enum Link { Symbolic, Hard }
+
+    public enum Stop { Clean, Unclean }
+
+    private const string TopicName = "t";
+    private const string CompactedName = "c";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private static readonly DateTime OldTime = new(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+
+    private TempDirectory _clean = null!;
+    private TempDirectory _unclean = null!;
+
+    /// <summary>Kinds the loader would only delete (or never reads): a symbolic link there is left in place and the open
+    /// goes on. Every other kind is a file the store reads or writes, and a symbolic link there fails the open.</summary>
+    private static bool OnlyDeleted(Kind kind) => kind is Kind.TmpLeftover or Kind.DeletedLeftover or Kind.CleanedLeftover;
+
+    private static bool IsDirectory(Kind kind) => kind is Kind.PartitionDirectory or Kind.TopicConfigDirectory;
+
+    [OneTimeSetUp]
+    public async Task BuildStores()
+    {
+        _clean = new TempDirectory();
+        await using (Broker broker = await Open(_clean.Path))
+            await Fill(broker);
+        using var source = new TempDirectory();
+        Broker open = await Open(source.Path);
+        await Fill(open);
+        _unclean = source.CrashImage();
+        await open.DisposeAsync();
+    }
+
+    [OneTimeTearDown]
+    public void DeleteStores()
+    {
+        _clean.Dispose();
+        _unclean.Dispose();
+    }
+
+    private static ValueTask<Broker> Open(string path) => Broker.OpenAsync(new BrokerOptions { DataDirectory = path });
+
+    private static async Task Fill(Broker broker)
+    {
+        // Small segments so there are rolled ones, and a retention size that the run's produce pushes the oldest past.
+        Topic topic = await broker.CreateTopicAsync(TopicName, new TopicConfig { SegmentBytes = 1500, IndexIntervalBytes = 64, RetentionBytes = 15_000 });
+        for (int i = 0; i < 40; i++)
+            await topic.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(i * 4, 4, Batches.BaseTime + i * 4, valueSize: 100)));
+        Topic compacted = await broker.CreateTopicAsync(CompactedName, new TopicConfig { CleanupPolicy = CleanupPolicy.Compact, SegmentBytes = 200, MinCleanableDirtyRatio = 0 });
+        await AppendKeyed(compacted, 12);
+        broker.Retention.Cleaner.CleanDirtyLogs(CancellationToken.None);
+        await Commit(broker, 7);
+        await broker.FlushAsync();
+    }
+
+    private static async Task AppendKeyed(Topic topic, int count)
+    {
+        using var builder = new RecordBatchBuilder(CompressionType.None);
+        for (int i = 0; i < count; i++)
+        {
+            builder.Reset();
+            builder.Append(Batches.BaseTime + i, Encoding.UTF8.GetBytes($"k{i % 2}"), Encoding.UTF8.GetBytes($"v{i}"));
+            await topic.Partitions[0].AppendAsync(builder.Build());
+        }
+    }
+
+    private static async Task Commit(Broker broker, long offset)
+    {
+        await using IConsumer<string, string> consumer = broker.CreateConsumer<string, string>(new ConsumerOptions { GroupId = "g", EnableAutoCommit = false });
+        consumer.Assign([new TopicPartitionOffset(new TopicPartition(TopicName, 0), 0)]);
+        consumer.Commit([new TopicPartitionOffset(new TopicPartition(TopicName, 0), offset)]);
+    }
+
+    public static IEnumerable<TestCaseData> Cases() =>
+        from stop in Enum.GetValues<Stop>()
+        from kind in Enum.GetValues<Kind>()
+        from link in Enum.GetValues<Link>()
+        where !(IsDirectory(kind) && link == Link.Hard)
+        select new TestCaseData(stop, kind, link).SetArgDisplayNames(stop.ToString(), kind.ToString(), link.ToString());
+
+    [TestCaseSource(nameof(Cases))]
+    [CancelAfter(60_000)]
+    public async Task Open_LinkOutOfTheStore_FailsTypedOrIgnoresItAndNeverTouchesTheTarget(Stop stop, Kind kind, Link link)
+    {
+        Assume.That(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "hard links are made with link(2)");
+        using TempDirectory store = (stop == Stop.Clean ? _clean : _unclean).CrashImage();
+        using var outside = new TempDirectory();
+        string entry = Locate(store, kind);
+        string target = outside.Combine("target");
+        Plant(entry, target, link, kind);
+        Dictionary<string, (byte[] Bytes, DateTime Modified)> before = Snapshot(target);
+
+        string? failure = await OpenAndUse(store.Path, entry);
+        if (link == Link.Symbolic && !OnlyDeleted(kind))
+            Assert.That(failure, Does.StartWith("open:"), "a link standing for a file of the store did not fail the open");
+
+        Assert.That(SameFiles(before, Snapshot(target)), Is.True, $"the file outside the store was changed ({failure ?? "no step failed"})");
+        if (link == Link.Symbolic)
+            Assert.That(new FileInfo(entry).LinkTarget, Is.EqualTo(target), "the store removed or replaced the link");
+        TestContext.Out.WriteLine($"RESULT {stop} {kind} {link}: {failure ?? "every step works"}");
+    }
+
+    /// <summary>Opens the store and uses it; returns null when every step worked, else "step: message" of the
+    /// <see cref="StorageException"/> naming <paramref name="entry"/> that stopped it. Any other failure fails the test.</summary>
+    private static async Task<string?> OpenAndUse(string dataDirectory, string entry)
+    {
+        Broker broker;
+        try
+        {
+            broker = await Open(dataDirectory).AsTask().WaitAsync(Timeout);
+        }
+        catch (Exception e)
+        {
+            return "open: " + Named(e, entry);
+        }
+        string step = "produce";
+        await using (broker)
+        {
+            try
+            {
+                Topic topic = broker.Topics.Single(t => t.Name == TopicName);
+                for (int i = 0; i < 12; i++)
+                    await topic.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(1000 + i * 4, 4)));
+                await AppendKeyed(broker.Topics.Single(t => t.Name == CompactedName), 6);
+                step = "commit";
+                await Commit(broker, 9);
+                step = "flush";
+                await broker.FlushAsync();
+                step = "read";
+                await Batches.ReadAll(topic.Partitions[0]);
+                step = "retention and compaction";
+                Assert.That(broker.Retention.RunOnce(), Is.GreaterThan(0), "retention deleted no segment");
+            }
+            catch (Exception e) when (e is not AssertionException)
+            {
+                return step + ": " + Named(e, entry);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The message of the StorageException in <paramref name="e"/>, which must name <paramref name="entry"/>.</summary>
+    private static string Named(Exception e, string entry)
+    {
+        Exception? found = e;
+        while (found is not null and not StorageException)
+            found = found.InnerException;
+        Assert.That(found, Is.Not.Null, $"failed with an untyped error: {e}");
+        var storage = (StorageException)found!;
+        // A committed swap is renamed to its segment's name before the segment is opened.
+        string named = entry.EndsWith(".swap", StringComparison.Ordinal) ? entry[..^".swap".Length] : entry;
+        Assert.That(storage.FilePath is { } path && (path == entry || path == named), Is.True, $"the error does not name {entry}: {storage}");
+        return storage.Message;
+    }
+
+    private static string Locate(TempDirectory store, Kind kind)
+    {
+        string partition = store.Combine(TopicName + "-0");
+        string[] logs = [.. Directory.EnumerateFiles(partition, "*.log").Order(StringComparer.Ordinal)];
+        Assert.That(logs, Has.Length.GreaterThan(3), "the store has too few segments");
+        string active = Path.GetFileNameWithoutExtension(logs[^1]);
+        string first = Path.GetFileNameWithoutExtension(logs[0]);
+        return kind switch
+        {
+            Kind.RolledLog => Path.Combine(partition, first + ".log"),
+            Kind.RolledIndex => Path.Combine(partition, first + ".index"),
+            Kind.RolledTimeIndex => Path.Combine(partition, first + ".timeindex"),
+            Kind.ActiveLog => Path.Combine(partition, active + ".log"),
+            Kind.ActiveIndex => Path.Combine(partition, active + ".index"),
+            Kind.ActiveTimeIndex => Path.Combine(partition, active + ".timeindex"),
+            Kind.StraySegment => Path.Combine(partition, "00000000000000099999.log"),
+            Kind.PartitionCheckpoint => Path.Combine(partition, "partition.checkpoint"),
+            Kind.TopicConfig => store.Combine("topic-configs", TopicName + ".conf"),
+            Kind.Lock => store.Combine(".lock"),
+            Kind.CleanShutdownMarker => store.Combine(".logstore_cleanshutdown"),
+            Kind.CleanerCheckpoint => store.Combine("cleaner-offset-checkpoint"),
+            Kind.OffsetsLog => Directory.EnumerateFiles(store.Path, "*.log", SearchOption.AllDirectories)
+                .Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith("__consumer_offsets-", StringComparison.Ordinal))
+                .MaxBy(f => new FileInfo(f).Length)!,
+            Kind.TmpLeftover => Path.Combine(partition, "0123456789abcdef.tmp"),
+            Kind.DeletedLeftover => Path.Combine(partition, "00000000000000000001.log.deleted"),
+            Kind.CleanedLeftover => store.Combine(CompactedName + "-0", "00000000000000000000.log.cleaned"),
+            Kind.Swap => Path.Combine(partition, first + ".log.swap"),
+            Kind.PartitionDirectory => partition,
+            Kind.TopicConfigDirectory => store.Combine("topic-configs"),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    /// <summary>Moves the entry's file (or directory) out to <paramref name="target"/> — a file the store does not
+    /// have gets some bytes — and links the entry to it. The target's modification time is set in the past, so any
+    /// write shows even within the file system's time resolution.</summary>
+    private static void Plant(string entry, string target, Link link, Kind kind)
+    {
+        if (IsDirectory(kind))
+        {
+            Directory.Move(entry, target);
+            foreach (string file in Directory.EnumerateFiles(target))
+                File.SetLastWriteTimeUtc(file, OldTime);
+            Directory.CreateSymbolicLink(entry, target);
+            return;
+        }
+        string source = kind == Kind.Swap ? entry[..^".swap".Length] : entry;
+        byte[] bytes = File.Exists(source) ? File.ReadAllBytes(source) : Encoding.UTF8.GetBytes("a file outside the store\n");
+        File.WriteAllBytes(target, bytes);
+        File.SetLastWriteTimeUtc(target, OldTime);
+        if (File.Exists(entry))
+            File.Delete(entry);
+        if (link == Link.Symbolic)
+            File.CreateSymbolicLink(entry, target);
+        else if (HardLink(target, entry) != 0)
+            Assert.Fail($"link(2) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    private static Dictionary<string, (byte[] Bytes, DateTime Modified)> Snapshot(string target) =>
+        (Directory.Exists(target) ? Directory.GetFiles(target) : [target])
+            .ToDictionary(f => Path.GetFileName(f), f => (File.ReadAllBytes(f), File.GetLastWriteTimeUtc(f)));
+
+    private static bool SameFiles(Dictionary<string, (byte[] Bytes, DateTime Modified)> a, Dictionary<string, (byte[] Bytes, DateTime Modified)> b) =>
+        a.Count == b.Count && a.All(e => b.TryGetValue(e.Key, out var o) && o.Modified == e.Value.Modified && o.Bytes.AsSpan().SequenceEqual(e.Value.Bytes));
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int HardLink(string existing, string created);
+}
