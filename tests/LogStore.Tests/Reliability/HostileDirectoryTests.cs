@@ -190,6 +190,43 @@ public sealed class HostileDirectoryTests
         Assert.That(SameFiles(before, Snapshot(outside)), Is.True, "the open deleted files outside the store");
     }
 
+    /// <summary>A FIFO where a file is read at open (the checkpoint): a plain open for reading would wait forever for
+    /// a writer. The open fails typed instead, naming it.</summary>
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Open_FifoInPlaceOfCheckpoint_FailsTypedWithoutBlocking()
+    {
+        Assume.That(OperatingSystem.IsLinux(), "O_NONBLOCK guards the open on Linux");
+        using TempDirectory store = _unclean.CrashImage();
+        string fifo = store.Combine(TopicName + "-0", "partition.checkpoint");
+        File.Delete(fifo);
+        Assert.That(MakeFifo(fifo, 0x1B6), Is.EqualTo(0), "mkfifo failed");
+        try
+        {
+            // On a thread of its own: an open that blocks would otherwise block the test before it can time out.
+            Task<Broker> open = Task.Run(() => Open(store.Path).AsTask());
+            Assert.That(await Task.WhenAny(open, Task.Delay(Timeout)), Is.SameAs(open), "the open blocked on the FIFO");
+            var e = Assert.ThrowsAsync<StorageException>(() => open);
+            Assert.That(e!.FilePath, Is.EqualTo(fifo));
+        }
+        finally
+        {
+            // Releases an open blocked on the FIFO, if any (O_WRONLY | O_NONBLOCK: fails at once without a reader).
+            int fd = OpenFile(fifo, 0x801);
+            if (fd >= 0)
+                _ = Close(fd);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, int mode);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenFile(string path, int flags);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
+
     /// <summary>A directory outside the store with two files, as old as <see cref="OldTime"/>.</summary>
     private static string OutsideDirectory(TempDirectory temp)
     {

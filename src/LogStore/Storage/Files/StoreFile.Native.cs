@@ -48,12 +48,13 @@ internal static partial class StoreFile
 
         private static bool s_statUnavailable;
 
-        /// <summary>open(2) with O_NOFOLLOW and O_CLOEXEC; on Linux also O_NONBLOCK, so that a FIFO planted under a
-        /// store name cannot block the open (<see cref="ClearNonBlocking"/> removes it once the file is known regular).
-        /// Never O_TRUNC: truncation waits until the checks passed.</summary>
+        /// <summary>open(2) with O_NOFOLLOW and O_CLOEXEC; on Linux, for reading or writing only, also O_NONBLOCK, so
+        /// that a FIFO planted under a store name cannot block the open (Linux never blocks a read-write open of one);
+        /// <see cref="ClearNonBlocking"/> removes it once the file is known regular. Never O_TRUNC: truncation waits
+        /// until the checks passed.</summary>
         public static SafeFileHandle Open(string path, FileMode mode, FileAccess access)
         {
-            int flags = ONoFollow | OCloExec | (OperatingSystem.IsLinux() ? ONonBlock : 0);
+            int flags = ONoFollow | OCloExec | (GuardsFifo(access) ? ONonBlock : 0);
             flags |= access switch
             {
                 FileAccess.Write => OWrOnly,
@@ -141,10 +142,12 @@ internal static partial class StoreFile
             return new FileStatus((fileMode & FileTypeMask) == RegularFile, links);
         }
 
-        /// <summary>Clears the O_NONBLOCK that <see cref="Open"/> set on Linux, so .NET treats the handle as synchronous.</summary>
-        public static void ClearNonBlocking(SafeFileHandle handle)
+        private static bool GuardsFifo(FileAccess access) => OperatingSystem.IsLinux() && access != FileAccess.ReadWrite;
+
+        /// <summary>Clears the O_NONBLOCK that <see cref="Open"/> set, so .NET treats the handle as synchronous.</summary>
+        public static void ClearNonBlocking(SafeFileHandle handle, FileAccess access)
         {
-            if (!OperatingSystem.IsLinux())
+            if (!GuardsFifo(access))
                 return;
             int flags = Fcntl(handle, FGetFl, 0);
             if (flags < 0 || Fcntl(handle, FSetFl, flags & ~ONonBlock) < 0)
