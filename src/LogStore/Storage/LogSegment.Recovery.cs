@@ -194,15 +194,35 @@ internal sealed partial class LogSegment
         return (validEnd, reason, nextExpected);
     }
 
-    private string? CheckOffsets(RecordBatch batch, long nextExpected)
+    private string? CheckOffsets(RecordBatch batch, long nextExpected) => CheckOffsets(batch, nextExpected, BaseOffset);
+
+    private static string? CheckOffsets(RecordBatch batch, long nextExpected, long segmentBase)
     {
         if (batch.BaseOffset < nextExpected)
             return $"batch base offset {batch.BaseOffset} is below the expected {nextExpected}";
         if (batch.LastOffsetDelta < 0 || batch.RecordCount < 0)
             return $"batch has lastOffsetDelta {batch.LastOffsetDelta} and recordCount {batch.RecordCount}";
-        if (batch.LastOffset - BaseOffset > int.MaxValue)
-            return $"batch last offset {batch.LastOffset} is too far above the segment's base offset {BaseOffset}";
+        if (batch.LastOffset - segmentBase > int.MaxValue)
+            return $"batch last offset {batch.LastOffset} is too far above the segment's base offset {segmentBase}";
         return null;
+    }
+
+    /// <summary>
+    /// Where the valid batches of a segment's log end, by the rules of <see cref="Recover"/> (length, magic, CRC, offsets
+    /// increasing from <paramref name="baseOffset"/>), and why they end there (null at the end of the file). For
+    /// <c>logstore repair</c>, which reads a closed store without loading it.
+    /// </summary>
+    public static (int ValidBytes, string? Reason) FindFirstInvalidByte(FileRecords log, long baseOffset)
+    {
+        using var scanner = new BatchScanner(log, 0, log.SizeInBytes, verifyCrc: true);
+        long nextExpected = baseOffset;
+        while (scanner.MoveNext())
+        {
+            if (CheckOffsets(scanner.Current, nextExpected, baseOffset) is { } reason)
+                return (scanner.CurrentPosition, reason);
+            nextExpected = scanner.Current.NextOffset;
+        }
+        return (scanner.ValidBytesEnd, scanner.StopReason);
     }
 }
 
