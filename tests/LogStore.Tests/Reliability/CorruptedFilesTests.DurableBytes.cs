@@ -22,7 +22,7 @@ public sealed partial class CorruptedFilesTests
 
     private const string DurableTopic = "d";
     private const int DurableBatches = 60;
-    private const int FlushedBatches = 25;
+    private static readonly int[] FlushedAfter = [25, 55];
     private TempDirectory _durableClean = null!;
     private TempDirectory _durableCrashed = null!;
 
@@ -50,8 +50,9 @@ public sealed partial class CorruptedFilesTests
         _durableCrashed.Dispose();
     }
 
-    /// <summary>Sixty batches of four records in segments of 1,500 bytes, flushed (and so checkpointed) after the 25th:
-    /// the crash image's recovery point lies at or past offset 100, and the active segment is never flushed.</summary>
+    /// <summary>Sixty batches of four records in segments of 1,500 bytes, flushed (and so checkpointed) after the 25th and
+    /// the 55th: the crash image's recovery point is offset 220, inside the active segment, whose last batches are not
+    /// flushed.</summary>
     private static async Task FillDurable(Broker broker)
     {
         Topic topic = await broker.CreateTopicAsync(DurableTopic, new TopicConfig { SegmentBytes = 1500, IndexIntervalBytes = 64 });
@@ -59,7 +60,7 @@ public sealed partial class CorruptedFilesTests
         {
             int first = i * RecordsPerBatch;
             await topic.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(first, RecordsPerBatch, Batches.BaseTime + first)));
-            if (i + 1 == FlushedBatches)
+            if (FlushedAfter.Contains(i + 1))
                 await topic.Partitions[0].FlushAsync();
         }
     }
@@ -82,6 +83,7 @@ public sealed partial class CorruptedFilesTests
         List<SegmentLayout> layout = Layout(directory);
         Assert.That(layout, Has.Count.GreaterThanOrEqualTo(4), "the store has too few segments for the cases");
         long recoveryPoint = PartitionCheckpoint.Read(directory)!.Value.RecoveryPoint;
+        Assert.That(recoveryPoint, Is.EqualTo(crashed ? 220 : DurableBatches * RecordsPerBatch));
         SegmentLayout target = layout[segment switch
         {
             SegmentChoice.First => 0,
