@@ -141,23 +141,6 @@ public sealed partial class RecoveryTests
     }
 
     [Test]
-    public async Task Open_TornTailPastTheRecoveryPoint_IsCutAndKeptBeside()
-    {
-        using TempDirectory image = await CrashAfter(6, flushAfter: 5);
-        string log = ActiveLog(image);
-        byte[] full = File.ReadAllBytes(log);
-        File.WriteAllBytes(log, full[..^7]);
-        int kept = full.Length - Batches.Make(20, 4).Length;
-
-        await using Broker broker = await Open(image.Path);
-        Partition p = PartitionOf(broker);
-        Assert.That(p.LogEndOffset, Is.EqualTo(20));
-        Assert.That(File.ReadAllBytes(log), Is.EqualTo(full[..kept]));
-        Assert.That(File.ReadAllBytes($"{log}.cut-{kept}"), Is.EqualTo(full[kept..^7]), "the cut bytes are kept beside the segment");
-        await AssertRecords(p, 20);
-    }
-
-    [Test]
     public async Task Open_AfterACutWasKeptBeside_LeavesTheCutFileAlone()
     {
         using TempDirectory image = await CrashAfter(6, flushAfter: 5);

@@ -58,7 +58,7 @@ public sealed partial class RecoveryTests
     }
 
     [Test]
-    public async Task Open_TailTruncatedAtEveryByteOfTheLastBatch_DropsOnlyThatBatch()
+    public async Task Open_TailTruncatedAtEveryByteOfTheLastBatch_DropsOnlyThatBatchKeepingItBeside()
     {
         using TempDirectory image = await CrashAfter(6, flushAfter: 5);
         string log = ActiveLog(image);
@@ -72,6 +72,12 @@ public sealed partial class RecoveryTests
             Partition p = PartitionOf(broker);
             Assert.That(p.LogEndOffset, Is.EqualTo(20), $"cut {cut}");
             Assert.That(p.Segments[^1].SizeInBytes, Is.EqualTo(full.Length - lastBatch), $"cut {cut}");
+            // Past the recovery point, so cut; but kept beside the segment until an operator removes it.
+            string kept = $"{ActiveLog(copy)}.cut-{full.Length - lastBatch}";
+            if (cut < lastBatch)
+                Assert.That(File.ReadAllBytes(kept), Is.EqualTo(full[(full.Length - lastBatch)..^cut]), $"cut {cut}");
+            else
+                Assert.That(File.Exists(kept), Is.False, "nothing to cut at a batch boundary");
             await AssertRecords(p, 20);
             Assert.That((await p.AppendAsync(Batches.Batch(Batches.Make(20, 1)))).BaseOffset, Is.EqualTo(20));
         }
