@@ -12,7 +12,8 @@ namespace LogStore.Storage;
 /// concurrently with them. Indexes of inactive segments open lazily and may be unmapped again by the broker's
 /// <see cref="SegmentFileCache"/>.
 /// After a crash: the log may end in a torn batch and the indexes may lag or be zero-filled; <see cref="Recover"/>
-/// truncates the log at the first invalid byte and rebuilds both indexes from it.
+/// rebuilds both indexes from the log and cuts invalid bytes past the recovery point (keeping them beside the segment),
+/// never below it (<see cref="LogLoader"/>).
 /// </summary>
 internal sealed partial class LogSegment : IDisposable
 {
