@@ -40,6 +40,7 @@ public static class LogStoreCli
             ProduceCommand.Create(cli),
             ConsumeCommand.Create(cli),
             DumpCommand.Create(cli),
+            RepairCommand.Create(cli),
             GroupsCommand.Create(cli),
             BenchCommand.Create(cli),
         };

@@ -164,7 +164,7 @@ public sealed partial class Broker : IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 // Through the group commit, which honours the token even when an fsync hangs.
                 if (!partition.Log.IsClosed)
-                    await partition.Log.FlushAsync(partition.Log.LogEndOffset, cancellationToken).ConfigureAwait(false);
+                    await partition.Log.FlushAndCheckpointAsync(partition.Log.LogEndOffset, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -73,12 +73,13 @@ public sealed class Partition
 
     /// <summary>fsyncs the log and its indexes: every record appended before the call survives a crash or power loss.</summary>
     /// <remarks>Concurrent callers share one fsync (group commit); a caller whose records an fsync in progress covers
-    /// waits for it instead of starting its own.</remarks>
+    /// waits for it instead of starting its own. The partition's checkpoint is then brought up to date, so that the
+    /// recovery after an unclean stop never cuts a flushed byte, even a damaged one (damage is reported instead).</remarks>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         try
         {
-            return _log.FlushAsync(_log.LogEndOffset, cancellationToken);
+            return _log.FlushAndCheckpointAsync(_log.LogEndOffset, cancellationToken);
         }
         catch (Exception e)
         {

@@ -5,7 +5,7 @@ namespace LogStore.Tests;
 /// <summary>Opening after an unclean stop: a crash image (the files as they are while a Broker runs) is damaged in
 /// every way a crash or a disk can, then opened.</summary>
 [TestFixture]
-public sealed class RecoveryTests
+public sealed partial class RecoveryTests
 {
     private TempDirectory _dir = null!;
 
@@ -58,7 +58,7 @@ public sealed class RecoveryTests
     }
 
     [Test]
-    public async Task Open_TailTruncatedAtEveryByteOfTheLastBatch_DropsOnlyThatBatch()
+    public async Task Open_TailTruncatedAtEveryByteOfTheLastBatch_DropsOnlyThatBatchKeepingItBeside()
     {
         using TempDirectory image = await CrashAfter(6, flushAfter: 5);
         string log = ActiveLog(image);
@@ -72,6 +72,12 @@ public sealed class RecoveryTests
             Partition p = PartitionOf(broker);
             Assert.That(p.LogEndOffset, Is.EqualTo(20), $"cut {cut}");
             Assert.That(p.Segments[^1].SizeInBytes, Is.EqualTo(full.Length - lastBatch), $"cut {cut}");
+            // Past the recovery point, so cut; but kept beside the segment until an operator removes it.
+            string kept = $"{ActiveLog(copy)}.cut-{full.Length - lastBatch}";
+            if (cut < lastBatch)
+                Assert.That(File.ReadAllBytes(kept), Is.EqualTo(full[(full.Length - lastBatch)..^cut]), $"cut {cut}");
+            else
+                Assert.That(File.Exists(kept), Is.False, "nothing to cut at a batch boundary");
             await AssertRecords(p, 20);
             Assert.That((await p.AppendAsync(Batches.Batch(Batches.Make(20, 1)))).BaseOffset, Is.EqualTo(20));
         }
@@ -117,7 +123,10 @@ public sealed class RecoveryTests
             var e = Assert.ThrowsAsync<CorruptRecordException>(async () => await p.ReadAsync(8, 1 << 20));
             Assert.That(e!.FilePath, Is.EqualTo(log));
             Assert.That(e.Position, Is.EqualTo(batchSize * 2));
-            Assert.ThrowsAsync<CorruptRecordException>(async () => await p.ReadAsync(0, 1 << 20));
+            Assert.That(e.Offset, Is.EqualTo(8));
+            // A read from before the damage returns the valid batches up to it, then the next read reports it.
+            using (FetchResult upToDamage = await p.ReadAsync(0, 1 << 20))
+                Assert.That(upToDamage.BatchCount, Is.EqualTo(2));
         }
     }
 

@@ -16,11 +16,11 @@ internal static partial class LogStoreLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Unclean shutdown of {DataDirectory} detected: recovering segments past each partition's recovery point")]
     public static partial void UncleanShutdown(ILogger logger, string dataDirectory);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Recovery truncated {File} at position {Position}: {BytesDropped} bytes dropped ({Reason})")]
-    public static partial void SegmentTruncated(ILogger logger, string file, int position, int bytesDropped, string reason);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Recovery truncated {File} at position {Position}, past the recovery point: {BytesDropped} bytes dropped from the log ({Reason}) and kept in {CutFile} until an operator removes it")]
+    public static partial void SegmentTruncated(ILogger logger, string file, int position, int bytesDropped, string reason, string cutFile);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Recovery deleted segment {File} ({Bytes} bytes): it follows a damaged segment of {Partition}")]
-    public static partial void SegmentDeletedAfterDamage(ILogger logger, string file, int bytes, TopicPartition partition);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Recovery set aside segment {File} ({Bytes} bytes, past the recovery point): it follows a damaged or shortened segment of {Partition}; {Kept}")]
+    public static partial void SegmentDeletedAfterDamage(ILogger logger, string file, int bytes, TopicPartition partition, string kept);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Index files of {File} were missing or damaged and have been rebuilt from the log")]
     public static partial void IndexRebuilt(ILogger logger, string file);

@@ -15,6 +15,10 @@ namespace LogStore.Diagnostics;
 /// <item><term><c>logstore.bytes.reclaimed</c></term><description>Counter of bytes of deleted segments, less the bytes of
 /// the cleaned segments that replaced them, by the same reasons.</description></item>
 /// <item><term><c>logstore.cleaner.runs</c></term><description>Counter of compactions that rewrote a partition.</description></item>
+/// <item><term><c>logstore.corruption.detected</c></term><description>Counter of damaged data found, tagged
+/// <c>logstore.reason</c>: <c>open</c> (a segment damaged below the recovery point, or durable records missing, found
+/// when the partition opened; left in place) or <c>read</c> (a read that met damaged bytes and failed with
+/// <c>CorruptRecordException</c>).</description></item>
 /// <item><term><c>logstore.log.size</c></term><description>Observable gauge: bytes of every segment of each open partition.</description></item>
 /// <item><term><c>logstore.fsyncs</c></term><description>Counter of partition flushes that fsynced segments.</description></item>
 /// <item><term><c>logstore.fsync.duration</c></term><description>Histogram of those flushes' durations, in seconds.</description></item>
@@ -54,6 +58,9 @@ internal static partial class LogStoreMetrics
 
     private static readonly Counter<long> CleanerRuns =
         Meter.CreateCounter<long>("logstore.cleaner.runs", "{run}", "Compactions that rewrote a partition.");
+
+    private static readonly Counter<long> CorruptionDetected =
+        Meter.CreateCounter<long>("logstore.corruption.detected", "{event}", "Damaged data found at open (left in place) or by a read.");
 
     private static readonly Counter<long> Fsyncs =
         Meter.CreateCounter<long>("logstore.fsyncs", "{fsync}", "Partition flushes that fsynced segments.");
@@ -123,6 +130,13 @@ internal static partial class LogStoreMetrics
     {
         if (CleanerRuns.Enabled)
             CleanerRuns.Add(1, Tags(tp));
+    }
+
+    /// <summary>Counts damaged data found <paramref name="where"/>: <c>open</c> or <c>read</c>.</summary>
+    public static void RecordCorruption(TopicPartition tp, string where)
+    {
+        if (CorruptionDetected.Enabled)
+            CorruptionDetected.Add(1, Tags(tp, where));
     }
 
     public static void RecordFsync(TopicPartition tp, TimeSpan duration)

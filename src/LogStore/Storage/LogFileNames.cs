@@ -13,6 +13,9 @@ internal static class LogFileNames
     public const string CleanedSuffix = ".cleaned";
     public const string SwapSuffix = ".swap";
     public const string TempSuffix = ".tmp";
+    /// <summary>Bytes cut from a segment (by recovery past the recovery point, or by <c>logstore repair</c>) are kept in
+    /// <c>&lt;segment&gt;.log.cut-&lt;position&gt;</c> until the operator removes them; nothing loads or deletes them.</summary>
+    public const string CutSuffix = ".cut-";
     public const string DeleteDirSuffix = "-delete";
     public const string CleanShutdownFile = ".logstore_cleanshutdown";
     public const string LockFile = ".lock";
@@ -26,6 +29,17 @@ internal static class LogFileNames
     public static string IndexFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + IndexSuffix);
 
     public static string TimeIndexFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + TimeIndexSuffix);
+
+    /// <summary>A new file beside <paramref name="logFile"/> for the bytes cut from it at <paramref name="position"/>:
+    /// <c>&lt;log&gt;.cut-&lt;position&gt;</c>, or <c>.cut-&lt;position&gt;-&lt;n&gt;</c> when an earlier cut already used the name.</summary>
+    public static string CutFile(string logFile, long position)
+    {
+        string name = logFile + CutSuffix + position.ToString(CultureInfo.InvariantCulture);
+        string candidate = name;
+        for (int n = 1; File.Exists(candidate) || System.IO.Directory.Exists(candidate); n++)
+            candidate = name + "-" + n.ToString(CultureInfo.InvariantCulture);
+        return candidate;
+    }
 
     public static string PartitionDirectoryName(TopicPartition tp) => $"{tp.Topic}-{tp.Partition.ToString(CultureInfo.InvariantCulture)}";
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LogStore.Diagnostics;
 using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
@@ -12,15 +11,23 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// <summary>
 /// Opens a partition directory and, after an unclean stop, recovers it (Kafka's LogLoader). Leftover temporary
 /// files are removed; every segment from the one holding the checkpointed recovery point on is validated batch by
-/// batch and truncated at the first invalid byte, and segments after a damaged one are deleted; indexes that are
-/// missing are rebuilt, and so are those of the validated segments unless a rolled segment's indexes agree with its
-/// batches (then they are kept untouched). Segments before the recovery point are trusted and not read at all, so opening costs
-/// nothing per flushed segment. After a clean shutdown nothing is recovered, but the active segment's tail (the batches
-/// after its last index entry, CRC included) is checked, and the segment is recovered when that tail is damaged: a file
-/// changed after the close must not make reads fail or appends land behind garbage. Recovery never appends; appends
-/// never repair. Opening writes nothing that needs free space (see <see cref="IndexFile"/> and
-/// <see cref="PartitionLog.Flush(long, bool)"/>), so a broker opens on a full disk.
+/// batch; indexes that are missing are rebuilt, and so are those of the validated segments unless a rolled segment's
+/// indexes agree with its batches (then they are kept untouched). Segments before the recovery point are trusted and
+/// not read at all, so opening costs nothing per flushed segment. After a clean shutdown nothing is recovered, but the
+/// active segment's tail (the batches after its last index entry, CRC included) is checked, and the segment is
+/// recovered when that tail is damaged, and a stray empty last segment past the log's end is removed.
 /// </summary>
+/// <remarks>
+/// <para>Nothing below the recovery point (everything, after a clean shutdown) is ever cut or deleted: damage there is
+/// reported (a log event naming the file and byte position, the <c>logstore.corruption.detected</c> metric, a
+/// <see cref="CorruptRecordException"/> on reading it), its bytes stay for salvage, and a damaged last segment is left
+/// read-only: the next append rolls a new one. Invalid bytes past the recovery point were never acknowledged as durable:
+/// they are cut, and kept beside their segment (<see cref="FileRecords.CutTail"/>), as are whole segments after them.
+/// The log end never moves below the recovery point, nor below any offset a damaged segment may hold
+/// (<see cref="LogSegment.FindEndPastDamage"/>), so no offset is handed out twice.</para>
+/// <para>Recovery never appends; appends never repair. Opening writes nothing that needs free space (see
+/// <see cref="IndexFile"/> and <see cref="PartitionLog.Flush(long, bool)"/>), so a broker opens on a full disk.</para>
+/// </remarks>
 internal static partial class LogLoader
 {
     public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger)
@@ -51,6 +58,8 @@ internal static partial class LogLoader
                 }
                 segments.Add(LogSegment.Open(directory, logStartOffset, config, cache, create: true, active: true));
             }
+            if (hadCleanShutdown)
+                RemoveStrayEmptySegments(segments, checkpoint?.RecoveryPoint, tp, logger);
 
             foreach (LogSegment segment in segments)
             {
@@ -66,19 +75,32 @@ internal static partial class LogLoader
                 }
             }
 
-            long recoveryPoint = hadCleanShutdown ? long.MaxValue : checkpoint?.RecoveryPoint ?? 0;
-            if (!hadCleanShutdown)
-                Recover(segments, recoveryPoint, tp, logger);
-            else
-                RecoverDamagedTail(segments[^1], logger);
+            // What may be cut: after a clean shutdown the checkpoint holds the log end at the close (a torn write that a
+            // full disk left past it was never acknowledged), or, without one, everything on disk was flushed.
+            long recoveryPoint = hadCleanShutdown ? checkpoint?.RecoveryPoint ?? long.MaxValue : checkpoint?.RecoveryPoint ?? 0;
+            SegmentDamage? damage = hadCleanShutdown
+                ? RecoverDamagedTail(segments[^1], recoveryPoint, tp, logger)
+                : Recover(segments, recoveryPoint, tp, logger);
 
             LogSegment active = segments[^1];
             active.EnsureIndexesValid();
-            active.MakeActive();
-            long logEndOffset = Math.Max(active.ReadNextOffset(), active.BaseOffset);
+            long logEndOffset;
+            if (damage is { } found)
+            {
+                // Left read-only: the next append rolls a new segment at the log end, which is past the segment's base
+                // offset even when nothing of it could be read (damage at its first byte).
+                active.OnBecomeInactive();
+                logEndOffset = Math.Max(found.KnownEnd, active.BaseOffset + 1);
+            }
+            else
+            {
+                active.MakeActive();
+                logEndOffset = Math.Max(active.ReadNextOffset(), active.BaseOffset);
+            }
+            logEndOffset = KeepAboveRecoveryPoint(active, logEndOffset, checkpoint?.RecoveryPoint ?? 0, tp, logger);
             logStartOffset = Math.Clamp(logStartOffset, segments[0].BaseOffset, logEndOffset);
             // After recovery the scanned tail is valid but maybe not on disk yet: the partition log flushes it at once.
-            recoveryPoint = Math.Min(recoveryPoint, logEndOffset);
+            recoveryPoint = hadCleanShutdown ? logEndOffset : Math.Min(recoveryPoint, logEndOffset);
             return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint);
         }
         catch
@@ -89,76 +111,21 @@ internal static partial class LogLoader
         }
     }
 
-    private static void Recover(List<LogSegment> segments, long recoveryPoint, TopicPartition tp, ILogger logger)
-    {
-        var watch = Stopwatch.StartNew();
-        int first = Math.Max(0, LogSegments.FloorIndex([.. segments], recoveryPoint));
-        int scanned = 0;
-        long nextOffset = first > 0 ? segments[first].BaseOffset : 0;
-        for (int i = first; i < segments.Count; i++)
-        {
-            LogSegment segment = segments[i];
-            bool last = i == segments.Count - 1;
-            scanned++;
-            bool damaged = false;
-            // A rolled segment whose batches and indexes all check out keeps its index files untouched.
-            if (last || !segment.TryValidateKeepingIndexes())
-            {
-                segment.MakeActive();
-                RecoveryResult result = segment.Recover();
-                damaged = result.BytesDropped > 0;
-                if (damaged)
-                    LogStoreLog.SegmentTruncated(logger, segment.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? "invalid batch");
-                if (!last)
-                    segment.OnBecomeInactive();
-            }
-            long segmentEnd = segment.ReadNextOffset();
-            nextOffset = Math.Max(nextOffset, segmentEnd);
-            // Whatever follows damage, or records that never reached the disk, was written after them, and a next
-            // segment that starts below this one's end overlaps it: none of it can be trusted.
-            if (!last && (damaged || segments[i + 1].BaseOffset < nextOffset || LostItsTail(segment, segmentEnd, segments[i + 1], tp, logger)))
-            {
-                DeleteFrom(segments, i + 1, tp, logger);
-                segment.MakeActive();
-                break;
-            }
-        }
-        LogStoreLog.PartitionRecovered(logger, tp, scanned, watch.ElapsedMilliseconds);
-    }
-
     /// <summary>
-    /// Whether a segment of dense offsets ends (at <paramref name="end"/>) before the next one begins. A power loss
-    /// can drop a rolled segment's last records cleanly, leaving no invalid byte to find: the file is just shorter.
-    /// Dense offsets have no room for a gap, and anything after lost records was never acknowledged as durable (a
-    /// flush covers every segment below its offset), so the log ends there.
+    /// The log end never moves below the checkpointed recovery point: when the last segment ends below it, durable
+    /// records are missing (a file shortened behind the store's back). They are reported, and the last segment is left
+    /// read-only so that the next append rolls a new one at the recovery point; reading the missing offsets fails with
+    /// <see cref="CorruptRecordException"/>.
     /// </summary>
-    private static bool LostItsTail(LogSegment segment, long end, LogSegment next, TopicPartition tp, ILogger logger)
+    private static long KeepAboveRecoveryPoint(LogSegment active, long logEndOffset, long durableEnd, TopicPartition tp, ILogger logger)
     {
-        if (!segment.HasDenseOffsets || end >= next.BaseOffset)
-            return false;
-        StorageLog.SegmentEndsBeforeNext(logger, tp, segment.BaseOffset, end, next.BaseOffset);
-        return true;
-    }
-
-    private static void RecoverDamagedTail(LogSegment active, ILogger logger)
-    {
-        if (active.ValidateTail() is not { } damage)
-            return;
-        StorageLog.DamagedTailAfterCleanShutdown(logger, active.Log.FilePath, damage);
-        active.MakeActive();
-        RecoveryResult result = active.Recover();
-        if (result.BytesDropped > 0)
-            LogStoreLog.SegmentTruncated(logger, active.Log.FilePath, result.ValidBytes, result.BytesDropped, result.Reason ?? damage);
-    }
-
-    private static void DeleteFrom(List<LogSegment> segments, int index, TopicPartition tp, ILogger logger)
-    {
-        for (int j = segments.Count - 1; j >= index; j--)
-        {
-            LogStoreLog.SegmentDeletedAfterDamage(logger, segments[j].Log.FilePath, segments[j].SizeInBytes, tp);
-            segments[j].DeleteFiles();
-            segments.RemoveAt(j);
-        }
+        if (logEndOffset >= durableEnd)
+            return logEndOffset;
+        StorageLog.DurableRecordsMissing(logger, tp, logEndOffset, durableEnd, active.Log.FilePath);
+        LogStoreMetrics.RecordCorruption(tp, "open");
+        if (active.OffsetIndex.IsWritable)
+            active.OnBecomeInactive();
+        return durableEnd;
     }
 
     private static List<long> SegmentBaseOffsets(HashSet<string> names)

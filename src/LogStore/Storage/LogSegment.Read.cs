@@ -138,7 +138,7 @@ internal sealed partial class LogSegment
                 end = size;
                 count = 1;
             }
-            Verify(buffer, first, end, position);
+            (end, count) = Verify(buffer, first, end, position);
             return new FetchResult(tp, buffer, first, end - first, count, highWatermark, logStartOffset);
         }
         catch
@@ -299,23 +299,37 @@ internal sealed partial class LogSegment
             && header[16] == RecordBatch.CurrentMagic;
     }
 
-    private void Verify(byte[] buffer, int start, int end, long filePositionOfBuffer)
+    /// <summary>Checks the batches in <c>buffer[start..end)</c> (length, magic, CRC); returns where the valid ones end and
+    /// how many there are. A damaged first batch throws; a damaged later one ends the read before it, so a reader gets
+    /// every valid batch up to the damage and the next read, starting there, reports it.</summary>
+    private (int End, int Count) Verify(byte[] buffer, int start, int end, long filePositionOfBuffer)
     {
-        for (int at = start; at < end;)
+        int count = 0;
+        int at = start;
+        while (at < end)
         {
-            RecordBatch batch;
+            string? damage = null;
+            RecordBatch batch = default;
             try
             {
                 batch = RecordBatch.Parse(new ReadOnlyMemory<byte>(buffer, at, PeekBatchSize(buffer, at)));
+                if (!batch.IsValid)
+                    damage = "the batch's CRC does not match its bytes";
             }
             catch (CorruptRecordException e)
             {
-                throw Corrupt(filePositionOfBuffer + at, e.Message);
+                damage = e.Message;
             }
-            if (!batch.IsValid)
-                throw Corrupt(filePositionOfBuffer + at, "the batch's CRC does not match its bytes");
+            if (damage is not null)
+            {
+                if (count == 0)
+                    throw Corrupt(filePositionOfBuffer + at, damage);
+                break;
+            }
             at += batch.SizeInBytes;
+            count++;
         }
+        return (at, count);
     }
 
     private static int PeekBatchSize(byte[] buffer, int at) =>

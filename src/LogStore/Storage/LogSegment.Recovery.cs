@@ -6,23 +6,44 @@ internal sealed partial class LogSegment
 {
     /// <summary>
     /// Validates every batch from the start (length, magic, CRC, offsets increasing and inside the segment's
-    /// relative range), rebuilds both indexes from the valid ones and truncates the log at the first invalid byte.
-    /// Called only by <see cref="LogLoader"/> on segments past the recovery point, with the indexes writable.
+    /// relative range) and rebuilds both indexes from the valid ones. Invalid bytes past the byte position of
+    /// <paramref name="recoveryPoint"/> (where every offset below it has been seen) were never acknowledged as durable:
+    /// they are cut, and kept beside the segment (<see cref="FileRecords.CutTail"/>). Invalid bytes below it are damage
+    /// to durable data: nothing is cut, and the result says where the damage is and how far the segment's offsets
+    /// may reach past it (<see cref="FindEndPastDamage"/>). Called only by <see cref="LogLoader"/> on segments from the
+    /// one holding the recovery point on, with the indexes writable.
     /// </summary>
-    /// <returns>What was found: the bytes dropped and why.</returns>
-    public RecoveryResult Recover()
+    public RecoveryResult Recover(long recoveryPoint)
     {
         lock (_rebuildLock)
         {
             OffsetIndex.Get().Reset();
             TimeIndex.Get().Reset();
-            (int validBytes, string? reason) = IndexValidBatches();
-            int dropped = Log.SizeInBytes - validBytes;
-            if (dropped > 0)
-                Log.TruncateTo(validBytes);
+            (int validBytes, string? reason, long nextExpected) = IndexValidBatches();
             _indexesValidated = true;
             _indexesRebuiltFromLog = true;
-            return new RecoveryResult(validBytes, dropped, reason);
+            int invalid = Log.SizeInBytes - validBytes;
+            if (invalid == 0)
+                return new RecoveryResult(validBytes, 0, null, null, null);
+            reason ??= "invalid batch";
+            if (nextExpected < recoveryPoint)
+            {
+                var damage = new SegmentDamage(validBytes, nextExpected, reason, FindEndPastDamage(validBytes, nextExpected));
+                return new RecoveryResult(validBytes, 0, reason, damage, null);
+            }
+            try
+            {
+                string cut = Log.CutTail(validBytes);
+                return new RecoveryResult(validBytes, invalid, reason, null, cut);
+            }
+            catch (StorageException e)
+            {
+                // No room to keep what would be cut (a full disk): it stays, treated as damage, and the log goes on
+                // past it in a new segment rather than lose a byte.
+                reason = $"{reason}; not cut: {e.Message}";
+                var uncut = new SegmentDamage(validBytes, nextExpected, reason, FindEndPastDamage(validBytes, nextExpected));
+                return new RecoveryResult(validBytes, 0, reason, uncut, null);
+            }
         }
     }
 
@@ -137,8 +158,9 @@ internal sealed partial class LogSegment
         _indexesRebuiltFromLog = true;
     }
 
-    /// <summary>Scans the log, re-adding index entries exactly as appends did; returns where the valid batches end.</summary>
-    private (int ValidBytes, string? Reason) IndexValidBatches()
+    /// <summary>Scans the log, re-adding index entries exactly as appends did; returns where the valid batches end, why
+    /// the scan stopped there, and the offset the next batch should have had.</summary>
+    private (int ValidBytes, string? Reason, long NextExpected) IndexValidBatches()
     {
         _bytesSinceLastIndexEntry = 0;
         long maxTimestamp = -1;
@@ -169,23 +191,45 @@ internal sealed partial class LogSegment
         }
         _offsetOfMaxTimestampSoFar = offsetOfMax;
         Volatile.Write(ref _maxTimestampSoFar, maxTimestamp);
-        return (validEnd, reason);
+        return (validEnd, reason, nextExpected);
     }
 
-    private string? CheckOffsets(RecordBatch batch, long nextExpected)
+    private string? CheckOffsets(RecordBatch batch, long nextExpected) => CheckOffsets(batch, nextExpected, BaseOffset);
+
+    private static string? CheckOffsets(RecordBatch batch, long nextExpected, long segmentBase)
     {
         if (batch.BaseOffset < nextExpected)
             return $"batch base offset {batch.BaseOffset} is below the expected {nextExpected}";
         if (batch.LastOffsetDelta < 0 || batch.RecordCount < 0)
             return $"batch has lastOffsetDelta {batch.LastOffsetDelta} and recordCount {batch.RecordCount}";
-        if (batch.LastOffset - BaseOffset > int.MaxValue)
-            return $"batch last offset {batch.LastOffset} is too far above the segment's base offset {BaseOffset}";
+        if (batch.LastOffset - segmentBase > int.MaxValue)
+            return $"batch last offset {batch.LastOffset} is too far above the segment's base offset {segmentBase}";
         return null;
+    }
+
+    /// <summary>
+    /// Where the valid batches of a segment's log end, by the rules of <see cref="Recover"/> (length, magic, CRC, offsets
+    /// increasing from <paramref name="baseOffset"/>), and why they end there (null at the end of the file). For
+    /// <c>logstore repair</c>, which reads a closed store without loading it.
+    /// </summary>
+    public static (int ValidBytes, string? Reason) FindFirstInvalidByte(FileRecords log, long baseOffset)
+    {
+        using var scanner = new BatchScanner(log, 0, log.SizeInBytes, verifyCrc: true);
+        long nextExpected = baseOffset;
+        while (scanner.MoveNext())
+        {
+            if (CheckOffsets(scanner.Current, nextExpected, baseOffset) is { } reason)
+                return (scanner.CurrentPosition, reason);
+            nextExpected = scanner.Current.NextOffset;
+        }
+        return (scanner.ValidBytesEnd, scanner.StopReason);
     }
 }
 
 /// <summary>What <see cref="LogSegment.Recover"/> found.</summary>
-/// <param name="ValidBytes">Bytes of valid batches kept.</param>
-/// <param name="BytesDropped">Bytes truncated after them.</param>
+/// <param name="ValidBytes">Bytes of valid batches from the start.</param>
+/// <param name="BytesCut">Bytes cut after them (past the recovery point), kept in <paramref name="CutFile"/>.</param>
 /// <param name="Reason">Why the scan stopped before the end, when it did.</param>
-internal readonly record struct RecoveryResult(int ValidBytes, int BytesDropped, string? Reason);
+/// <param name="Damage">Damage below the recovery point, left in place; null when there is none.</param>
+/// <param name="CutFile">Where the bytes cut are kept, when some were cut.</param>
+internal readonly record struct RecoveryResult(int ValidBytes, int BytesCut, string? Reason, SegmentDamage? Damage, string? CutFile);

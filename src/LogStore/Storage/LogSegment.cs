@@ -12,7 +12,8 @@ namespace LogStore.Storage;
 /// concurrently with them. Indexes of inactive segments open lazily and may be unmapped again by the broker's
 /// <see cref="SegmentFileCache"/>.
 /// After a crash: the log may end in a torn batch and the indexes may lag or be zero-filled; <see cref="Recover"/>
-/// truncates the log at the first invalid byte and rebuilds both indexes from it.
+/// rebuilds both indexes from the log and cuts invalid bytes past the recovery point (keeping them beside the segment),
+/// never below it (<see cref="LogLoader"/>).
 /// </summary>
 internal sealed partial class LogSegment : IDisposable
 {
@@ -145,9 +146,13 @@ internal sealed partial class LogSegment : IDisposable
     /// <summary>Kafka's roll rule: the batch would pass segment.bytes, segment.ms separates the new batch's timestamp
     /// from the first batch's (or, without timestamps, now from the segment's creation), an index is full, or the
     /// batch's offsets no longer fit relative to the base offset. Comparing record timestamps rather than the clock
-    /// keeps a replay of old records from rolling at every batch.</summary>
+    /// keeps a replay of old records from rolling at every batch. A last segment that is not active rolls too: the
+    /// loader leaves one read-only when it is damaged below the recovery point or ends below it, and a roll that failed
+    /// half-way (a full disk) leaves the previous one so; the roll is then retried.</summary>
     public bool ShouldRoll(RecordBatch batch, ref AppendClock clock, TopicConfig config)
     {
+        if (!OffsetIndex.IsWritable)
+            return true;
         if (_createdMs == Unknown)
             _createdMs = clock.NowMs;
         // The writer's view: staged batches count, so that one staged run never passes segment.bytes.

@@ -53,6 +53,39 @@ internal sealed partial class PartitionLog
     /// <summary>Flushes everything appended so far.</summary>
     public void Flush() => Flush(LogEndOffset, forceCheckpoint: false);
 
+    /// <summary>
+    /// An explicit flush (<see cref="Partition.FlushAsync"/>, <see cref="Broker.FlushAsync"/>): the group-commit fsync,
+    /// then the checkpoint when it lags the recovery point. Recovery after an unclean stop cuts invalid bytes only past
+    /// the checkpointed recovery point, so after this returns no byte it flushed can be cut, whatever damage is found.
+    /// The flushes of a flush policy or of durable appends leave the checkpoint lazy (see <see cref="MaybeWriteCheckpoint"/>).
+    /// </summary>
+    /// <exception cref="StorageException">The fsync failed. A failed checkpoint write fails nothing: it is logged and
+    /// retried at the next flush.</exception>
+    public ValueTask FlushAndCheckpointAsync(long upToOffset, CancellationToken cancellationToken)
+    {
+        ValueTask flush = FlushAsync(upToOffset, cancellationToken);
+        if (!flush.IsCompletedSuccessfully)
+            return CheckpointAfterAsync(flush);
+        flush.GetAwaiter().GetResult();
+        CheckpointIfStale();
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask CheckpointAfterAsync(ValueTask flush)
+    {
+        await flush.ConfigureAwait(false);
+        CheckpointIfStale();
+    }
+
+    private void CheckpointIfStale()
+    {
+        lock (_flushLock)
+        {
+            if (!_closed && !CheckpointIsCurrent)
+                _ = MaybeWriteCheckpoint(force: true);
+        }
+    }
+
     /// <summary>True when the checkpoint on disk holds the current recovery point and log start offset.</summary>
     private bool CheckpointIsCurrent => _checkpointedRecoveryPoint == _recoveryPoint && _checkpointedLogStartOffset == LogStartOffset;
 
@@ -111,8 +144,10 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>The checkpoint is rewritten when the recovery point enters another segment (so a restart never
-    /// scans more than the segments since), when the log start moved, and at close — not on every flush, which
-    /// would double the fsyncs of a durable producer. A failure is logged, retried at the next flush and returned.</summary>
+    /// scans more than the segments since), when the log start moved, after an explicit flush and at close — not on
+    /// every flush, which would double the fsyncs of a durable producer. So records that a flush policy or a durable
+    /// append fsynced since the last checkpoint are safe from a crash or power loss, but damage to them found after an
+    /// unclean stop cannot be told from a torn write: recovery cuts it (keeping the bytes beside the segment). A failure is logged, retried at the next flush and returned.</summary>
     private StorageException? MaybeWriteCheckpoint(bool force)
     {
         long recoveryPoint = _recoveryPoint;

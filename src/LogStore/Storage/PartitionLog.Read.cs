@@ -22,10 +22,29 @@ internal sealed partial class PartitionLog
                 throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
             if (offset == logEnd)
                 return FetchResult.Empty(Id, logEnd, logStart);
-            if (TryRead(segments, offset, maxBytes, logEnd, logStart, out FetchResult? result))
-                return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, logEnd, logStart));
-            // A segment was deleted or swapped by the cleaner since the snapshot: look again.
+            FetchResult? result;
+            try
+            {
+                // False: a segment was deleted or swapped by the cleaner since the snapshot: look again.
+                if (!TryRead(segments, offset, maxBytes, logEnd, logStart, out result))
+                    continue;
+            }
+            catch (CorruptRecordException e)
+            {
+                throw ReportCorruptRead(e, offset);
+            }
+            return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, logEnd, logStart));
         }
+    }
+
+    /// <summary>Damage met by a read: logged with its file and byte position, counted, and thrown with the offset read.
+    /// The bytes stay on disk; nothing here changes a file.</summary>
+    private CorruptRecordException ReportCorruptRead(CorruptRecordException e, long offset)
+    {
+        CorruptRecordException withOffset = e.Offset is null ? e.AtOffset(offset) : e;
+        StorageLog.CorruptRead(_logger, Id, offset, withOffset.FilePath, withOffset.Position, withOffset.Reason);
+        LogStoreMetrics.RecordCorruption(Id, "read");
+        return withOffset;
     }
 
     private bool TryRead(LogSegment[] segments, long offset, int maxBytes, long logEnd, long logStart, out FetchResult? result)

@@ -11,7 +11,7 @@ namespace LogStore.Storage;
 /// flush and the recovery-point checkpoint.
 /// Thread-safety: appends are serialised by one lock (a single writer); reads and offset lookups run concurrently
 /// with them on immutable snapshots, seeing only batches whose bytes are completely written.
-/// After a crash: <see cref="LogLoader"/> restores a valid prefix that includes everything flushed.
+/// After a crash: <see cref="LogLoader"/> keeps everything below the recovery point and cuts only a damaged tail past it.
 /// </summary>
 internal sealed partial class PartitionLog : IAsyncDisposable
 {

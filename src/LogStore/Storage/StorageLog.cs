@@ -27,6 +27,21 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 1207, Level = LogLevel.Error, Message = "Could not write the clean-shutdown marker of {DataDirectory}: the next open recovers every partition past its recovery point")]
     public static partial void CleanShutdownMarkerFailed(ILogger logger, string dataDirectory, Exception exception);
 
-    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Segment {BaseOffset} of {Partition} ends at offset {End}, below the next segment's {NextBaseOffset}: its last records never reached the disk, so the log ends there and the later segments are deleted")]
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Segment {BaseOffset} of {Partition} ends at offset {End}, below the next segment's {NextBaseOffset}: its last records never reached the disk, so the log ends there and the later segments (past the recovery point) are set aside")]
     public static partial void SegmentEndsBeforeNext(ILogger logger, TopicPartition partition, long baseOffset, long end, long nextBaseOffset);
+
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "Damaged data below the recovery point of {Partition}: {File} at byte position {Position} (offset {Offset}): {Reason}. Nothing is cut: the bytes stay for salvage ('logstore dump' shows them, 'logstore repair' cuts them after a backup), reading them fails with CorruptRecordException, and the segment's offsets reach up to {KnownEnd}")]
+    public static partial void DurableDamageFound(ILogger logger, TopicPartition partition, string file, int position, long offset, string reason, long knownEnd);
+
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Error, Message = "The segments of {Partition} end at offset {End}, below the recovery point {RecoveryPoint}: records known durable are missing from {File}. Reading them fails with CorruptRecordException; the log continues at offset {RecoveryPoint}, so no offset is handed out twice")]
+    public static partial void DurableRecordsMissing(ILogger logger, TopicPartition partition, long end, long recoveryPoint, string file);
+
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Warning, Message = "Removed the empty segment {File} of {Partition}: it starts at offset {BaseOffset}, past the log's end {End}, so it holds nothing and would have moved the log end")]
+    public static partial void StrayEmptySegmentRemoved(ILogger logger, string file, TopicPartition partition, long baseOffset, long end);
+
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Warning, Message = "A read of {Partition} at offset {Offset} met damaged data in {File} at byte position {Position}: {Message}")]
+    public static partial void CorruptRead(ILogger logger, TopicPartition partition, long offset, string? file, long? position, string message);
+
+    [LoggerMessage(EventId = 1213, Level = LogLevel.Error, Message = "Segment {BaseOffset} of {Partition} ends at offset {End}, but the next segment starts at {NextBaseOffset}, below the recovery point {RecoveryPoint}: durable records are missing or overlap. Every segment is kept; reading the offsets in between fails with CorruptRecordException")]
+    public static partial void DurableSegmentsDisagree(ILogger logger, TopicPartition partition, long baseOffset, long end, long nextBaseOffset, long recoveryPoint);
 }

@@ -9,7 +9,7 @@ namespace LogStore.Tests.Reliability;
 /// without losing undamaged data or returning wrong data, or fails with a typed exception naming the file.
 /// </summary>
 [TestFixture]
-public sealed class CorruptedFilesTests
+public sealed partial class CorruptedFilesTests
 {
     public enum FileKind { InactiveLog, ActiveLog, Index, TimeIndex, PartitionCheckpoint, TopicConfig, CleanerCheckpoint, OffsetsLog, ActiveIndex }
 

@@ -31,4 +31,7 @@ internal static partial class GroupLog
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Started {Partition} at offset {Offset} ({Policy}): no committed offset")]
     public static partial void StartedWithoutCommit(ILogger logger, TopicPartition partition, long offset, AutoOffsetReset policy);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Error, Message = "Committed offsets in {Partition} from offset {Offset} to {ResumedAt} could not be loaded: the log is damaged there (its bytes are kept; 'logstore dump' shows them). Groups whose commits were there fall back to an earlier commit or their reset policy")]
+    public static partial void DamagedOffsetsSkipped(ILogger logger, TopicPartition partition, long offset, long resumedAt, Exception exception);
 }

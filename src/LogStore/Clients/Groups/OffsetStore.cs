@@ -199,7 +199,21 @@ internal sealed class OffsetStore
         long end = partition.LogEndOffset;
         while (next < end)
         {
-            using FetchResult fetch = partition.Log.Read(next, ReadChunkBytes);
+            FetchResult fetch;
+            try
+            {
+                fetch = partition.Log.Read(next, ReadChunkBytes);
+            }
+            catch (CorruptRecordException e)
+            {
+                // Damage stays on disk (recovery never cuts durable bytes): one damaged commit must not lock every group
+                // out, so loading goes on at the next segment.
+                long resume = NextSegmentAfter(partition, next, end);
+                GroupLog.DamagedOffsetsSkipped(_broker.Logger, partition.Id, next, resume, e);
+                next = resume;
+                continue;
+            }
+            using FetchResult read = fetch;
             if (fetch.IsEmpty)
                 break;
             foreach (RecordBatch batch in fetch)
@@ -219,6 +233,16 @@ internal sealed class OffsetStore
             }
         }
         return records;
+    }
+
+    private static long NextSegmentAfter(Partition partition, long offset, long end)
+    {
+        foreach (SegmentInfo segment in partition.Segments)
+        {
+            if (segment.BaseOffset > offset)
+                return Math.Min(segment.BaseOffset, end);
+        }
+        return end;
     }
 
     /// <summary>Records a value unless the map holds a later record of the key. A tombstone stays as a null entry
