@@ -14,8 +14,8 @@ internal sealed partial class LogSegment
     {
         lock (_rebuildLock)
         {
-            OffsetIndex.Get().Reset();
-            TimeIndex.Get().Reset();
+            OffsetIndex.Reset();
+            TimeIndex.Reset();
             (int validBytes, string? reason) = IndexValidBatches();
             int dropped = Log.SizeInBytes - validBytes;
             if (dropped > 0)

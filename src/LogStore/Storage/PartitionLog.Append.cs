@@ -78,7 +78,16 @@ internal sealed partial class PartitionLog
                         staged = 0;
                         segment = Roll(next);
                     }
-                    segment.Stage(batch);
+                    try
+                    {
+                        segment.Stage(batch);
+                    }
+                    catch (StorageException e)
+                    {
+                        // No room for the batch's index entries (a full disk): the batches staged before it are written below.
+                        error = e;
+                        break;
+                    }
                     staged++;
                     results[i] = new AppendResult(next, batch.LastOffset, logAppendTime, _logStartOffset);
                     next = batch.NextOffset;

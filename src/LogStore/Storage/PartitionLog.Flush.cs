@@ -111,13 +111,14 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>The checkpoint is rewritten when the recovery point enters another segment (so a restart never
-    /// scans more than the segments since), when the log start moved, and at close — not on every flush, which
-    /// would double the fsyncs of a durable producer. A failure is logged, retried at the next flush and returned.</summary>
+    /// scans more than the segments since), when the log start moved, and at open after a crash and at close
+    /// (<paramref name="force"/>) — not on every flush, which would double the fsyncs of a durable producer, and never
+    /// when the file already holds the same values. A failure is logged, retried at the next flush and returned.</summary>
     private StorageException? MaybeWriteCheckpoint(bool force)
     {
         long recoveryPoint = _recoveryPoint;
         long logStartOffset = LogStartOffset;
-        if (!force && recoveryPoint == _checkpointedRecoveryPoint && logStartOffset == _checkpointedLogStartOffset)
+        if (recoveryPoint == _checkpointedRecoveryPoint && logStartOffset == _checkpointedLogStartOffset)
             return null;
         if (!force && logStartOffset == _checkpointedLogStartOffset && _checkpointedRecoveryPoint >= 0)
         {

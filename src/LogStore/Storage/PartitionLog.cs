@@ -93,16 +93,17 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         log._logStartOffset = loaded.LogStartOffset;
         log._logEndOffset = loaded.LogEndOffset;
         log._recoveryPoint = loaded.RecoveryPoint;
-        if (hadCleanShutdown)
+        // What the checkpoint file holds, so that a close (or this open) rewrites it only when it would change: with
+        // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
+        // most of a clean close. No file means what the loader assumes without one.
+        (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) =
+            PartitionCheckpoint.Read(directory) ?? (0, loaded.Segments[0].BaseOffset);
+        if (!hadCleanShutdown)
         {
-            log._checkpointedRecoveryPoint = loaded.RecoveryPoint;
-            log._checkpointedLogStartOffset = loaded.LogStartOffset;
-        }
-        else
-        {
-            // Make what recovery kept (and cut) durable before anything new is appended after it. Opening needs no
-            // space: a checkpoint a full disk refuses is retried at the next flush, and a failed fsync leaves the log
-            // readable (its later flushes fail, see PartitionLog.Flush).
+            // Make what recovery kept (and cut) durable before anything new is appended after it; nothing to do for a
+            // partition whose records were all flushed and checkpointed. Opening needs no space: a checkpoint a full
+            // disk refuses is retried at the next flush, and a failed fsync leaves the log readable (its later flushes
+            // fail, see PartitionLog.Flush).
             try
             {
                 log.Flush(loaded.LogEndOffset, forceCheckpoint: true);
