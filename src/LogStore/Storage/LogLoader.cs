@@ -19,7 +19,7 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// after its last index entry, CRC included) is checked, and the segment is recovered when that tail is damaged: a file
 /// changed after the close must not make reads fail or appends land behind garbage. Recovery never appends; appends
 /// never repair. Opening writes nothing that needs free space (see <see cref="IndexFile"/> and
-/// <see cref="PartitionLog.Flush(long, bool)"/>), so a broker opens on a full disk.
+/// <see cref="PartitionLog.Flush(long)"/>), so a broker opens on a full disk.
 /// </summary>
 internal static partial class LogLoader
 {

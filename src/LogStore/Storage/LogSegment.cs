@@ -213,17 +213,16 @@ internal sealed partial class LogSegment : IDisposable
         return next;
     }
 
-    /// <summary>Closes files and unmaps indexes. An active segment records its final time-index entry, and its indexes are
-    /// trimmed and fsynced if they changed since they were opened: an idle partition's close costs no write, and no
-    /// reopen of the files the <see cref="SegmentFileCache"/> closed.</summary>
+    /// <summary>Closes files and unmaps indexes; an active segment's indexes are trimmed and fsynced if they changed since
+    /// they were opened. Unlike a roll (and Kafka's close), a close records no final time-index entry: the batches after the
+    /// last entry, at most about <c>index.interval.bytes</c>, are scanned for the largest timestamp when it is next
+    /// needed, while the entry would cost every partition that was appended to a growth, a trim and an fsync of its time
+    /// index at every close. So an idle partition's close writes nothing and reopens none of the files the
+    /// <see cref="SegmentFileCache"/> closed.</summary>
     public void Close()
     {
         if (OffsetIndex.IsWritable)
-        {
-            if (_maxTimestampSoFar != Unknown && _offsetOfMaxTimestampSoFar > BaseOffset && TimeIndex.IsWritable)
-                TimeIndex.MaybeAppendFinal(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
             Log.MakeInactive();
-        }
         OffsetIndex.Close();
         TimeIndex.Close();
         Log.Dispose();

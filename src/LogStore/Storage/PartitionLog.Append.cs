@@ -105,7 +105,7 @@ internal sealed partial class PartitionLog
                 WakeReaders();
                 // After the count is known: a failing fsync here throws, as for a single append.
                 if (Config.FlushMessages is long flushMessages && _logEndOffset - _recoveryPoint >= flushMessages)
-                    Flush(_logEndOffset, forceCheckpoint: false);
+                    Flush(_logEndOffset);
             }
             return appended;
         }
@@ -164,7 +164,7 @@ internal sealed partial class PartitionLog
         try
         {
             if (!_closed)
-                Flush(upToOffset, forceCheckpoint: false);
+                Flush(upToOffset);
         }
         catch (ObjectDisposedException)
         {

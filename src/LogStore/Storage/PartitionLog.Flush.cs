@@ -23,7 +23,7 @@ internal sealed partial class PartitionLog
     /// then advances the recovery point. Concurrent callers are serialised; a caller whose offsets a concurrent flush
     /// already covered returns at once.</summary>
     /// <exception cref="StorageException">An fsync failed, now or earlier.</exception>
-    public void Flush(long upToOffset, bool forceCheckpoint)
+    public void Flush(long upToOffset)
     {
         lock (_flushLock)
         {
@@ -46,15 +46,12 @@ internal sealed partial class PartitionLog
                 LogStoreMetrics.RecordFsync(Id, _time.GetElapsedTime(started));
             }
             _lastFlushTimestamp = _time.GetTimestamp();
-            _ = MaybeWriteCheckpoint(forceCheckpoint);
+            _ = MaybeWriteCheckpoint();
         }
     }
 
     /// <summary>Flushes everything appended so far.</summary>
-    public void Flush() => Flush(LogEndOffset, forceCheckpoint: false);
-
-    /// <summary>True when the checkpoint on disk holds the current recovery point and log start offset.</summary>
-    private bool CheckpointIsCurrent => _checkpointedRecoveryPoint == _recoveryPoint && _checkpointedLogStartOffset == LogStartOffset;
+    public void Flush() => Flush(LogEndOffset);
 
     private void FlushSegments(long from, long upToOffset)
     {
@@ -111,20 +108,22 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>The checkpoint is rewritten when the recovery point enters another segment (so a restart never
-    /// scans more than the segments since), when the log start moved, and at open after a crash and at close
-    /// (<paramref name="force"/>) — not on every flush, which would double the fsyncs of a durable producer, and never
-    /// when the file already holds the same values. A failure is logged, retried at the next flush and returned.</summary>
-    private StorageException? MaybeWriteCheckpoint(bool force)
+    /// scans more than the segments since) and when the log start moved — not on every flush, which would double the
+    /// fsyncs of a durable producer, nor at open or close: the last segment is recovered from its start after any crash,
+    /// so a recovery point within the checkpointed segment buys nothing. A failure is logged, retried at the next flush
+    /// and returned.</summary>
+    private StorageException? MaybeWriteCheckpoint()
     {
         long recoveryPoint = _recoveryPoint;
         long logStartOffset = LogStartOffset;
-        if (recoveryPoint == _checkpointedRecoveryPoint && logStartOffset == _checkpointedLogStartOffset)
-            return null;
-        if (!force && logStartOffset == _checkpointedLogStartOffset && _checkpointedRecoveryPoint >= 0)
+        if (logStartOffset == _checkpointedLogStartOffset)
         {
             LogSegment[] segments = _segments.Snapshot;
-            if (LogSegments.FloorIndex(segments, recoveryPoint) == LogSegments.FloorIndex(segments, _checkpointedRecoveryPoint))
+            if (recoveryPoint == _checkpointedRecoveryPoint
+                || LogSegments.FloorIndex(segments, recoveryPoint) == LogSegments.FloorIndex(segments, _checkpointedRecoveryPoint))
+            {
                 return null;
+            }
         }
         try
         {

@@ -171,7 +171,7 @@ internal sealed partial class PartitionLog
     {
         lock (_flushLock)
         {
-            if (!_closed && MaybeWriteCheckpoint(force: false) is { } failure && required)
+            if (!_closed && MaybeWriteCheckpoint() is { } failure && required)
             {
                 throw new StorageException($"The new log start offset {LogStartOffset} of {Id} holds now but could not be persisted, so " +
                     $"it may not survive a crash: {failure.Message}", Directory, failure);

@@ -98,21 +98,10 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         // most of a clean close. No file means what the loader assumes without one.
         (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) =
             PartitionCheckpoint.Read(directory) ?? (0, loaded.Segments[0].BaseOffset);
-        if (!hadCleanShutdown)
-        {
-            // Make what recovery kept (and cut) durable before anything new is appended after it; nothing to do for a
-            // partition whose records were all flushed and checkpointed. Opening needs no space: a checkpoint a full
-            // disk refuses is retried at the next flush, and a failed fsync leaves the log readable (its later flushes
-            // fail, see PartitionLog.Flush).
-            try
-            {
-                log.Flush(loaded.LogEndOffset, forceCheckpoint: true);
-            }
-            catch (StorageException)
-            {
-                // Logged by Flush.
-            }
-        }
+        // After an unclean stop nothing is flushed here: what recovery kept past the recovery point stays past it, so the
+        // next flush fsyncs it with whatever is appended after it (a flush covers every segment from the recovery point),
+        // and it was never acknowledged as durable before. An fsync and a checkpoint per partition were most of a restart
+        // of thousands of partitions (benchmarks/RESULTS.md, "Many partitions"); opening also stays free of writes.
         LogStoreLog.PartitionLoaded(logger, id, loaded.Segments.Count, loaded.LogStartOffset, loaded.LogEndOffset, log._recoveryPoint);
         return log;
     }
@@ -162,11 +151,14 @@ internal sealed partial class PartitionLog : IAsyncDisposable
             List<Exception>? errors = null;
             try
             {
-                Flush(LogEndOffset, forceCheckpoint: true);
+                // The checkpoint follows the flush's rule: rewritten when the log start moved or the recovery point entered
+                // another segment. A clean shutdown needs no recovery point, and after a later crash the last segment is
+                // recovered from its start anyway, so a rewrite within the same segment would buy nothing.
+                Flush(LogEndOffset);
                 lock (_flushLock)
                 {
-                    if (!CheckpointIsCurrent)
-                        (errors ??= []).Add(new StorageException($"The checkpoint of {Id} could not be written.", Path.Combine(Directory, LogFileNames.PartitionCheckpointFile)));
+                    if (MaybeWriteCheckpoint() is { } failed)
+                        (errors ??= []).Add(failed);
                 }
             }
             catch (StorageException e)
