@@ -23,7 +23,8 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
 {
     private readonly SegmentFileCache? _cache;
     private T? _index;
-    // The last index opened, kept after it closes: its entry count and capacity stay valid, so IsFull needs no reopen.
+    // The last index opened writable, kept after the cache closes it: its entry count and capacity stay valid, so IsFull
+    // needs no reopen. Null when the last open was read-only (its capacity is its file's, not MaxIndexSize).
     private T? _last;
     private string _path;
     private volatile bool _writable;
@@ -106,6 +107,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
             if (_writable)
                 return;
             CloseLocked();
+            Volatile.Write(ref _last, null);
             _writable = true;
         }
     }
@@ -251,7 +253,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         index = Open(_path, BaseOffset, MaxIndexSize, _writable);
         _dirty = false;
         Volatile.Write(ref _index, index);
-        Volatile.Write(ref _last, index);
+        Volatile.Write(ref _last, _writable ? index : null);
         register = _cache is not null;
         return index;
     }

@@ -153,6 +153,21 @@ public sealed class LazyIndexTests : IndexTestFiles
     }
 
     [Test]
+    public void IsFull_EmptyIndexMadeWritableAfterAReadOnlyOpen_IsNotFull()
+    {
+        // A clean open reads an empty active index read-only (capacity 0) before making it writable: that capacity must
+        // not make every later append roll.
+        string path = FilePath("a.index");
+        File.WriteAllBytes(path, []);
+        using var lazy = new LazyOffsetIndex(path, 0, 80, writable: false);
+        Assert.That(lazy.Lookup(5), Is.EqualTo(new OffsetPosition(0, 0)));
+
+        lazy.MakeWritable();
+
+        Assert.That(lazy.IsFull, Is.False);
+    }
+
+    [Test]
     public void TruncateTo_ReadOnlyLazyIndex_ThrowsInvalidOperation()
     {
         string path = WriteOffsetIndex("a.index", 0, (10, 100));
