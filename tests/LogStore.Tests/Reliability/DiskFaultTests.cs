@@ -353,7 +353,8 @@ public sealed class DiskFaultTests
         Assert.That(CheckpointedRecoveryPoint(checkpoint), Is.InRange(12, 16), "the checkpoint was retried");
 
         await broker.DisposeAsync();
-        Assert.That(CheckpointedRecoveryPoint(checkpoint), Is.EqualTo(16));
+        // The close rewrites it only when the recovery point entered another segment than the checkpointed one.
+        Assert.That(CheckpointedRecoveryPoint(checkpoint), Is.InRange(12, 16));
         Assert.That(Directory.GetFiles(_dir.Combine("t-0"), "*.tmp"), Is.Empty, "no temporary file is left behind");
         Assert.That(File.Exists(_dir.Combine(".logstore_cleanshutdown")), Is.True);
     }
@@ -423,9 +424,10 @@ public sealed class DiskFaultTests
         int movesBefore = _files.Count(FileOperation.Move);
         await broker.DisposeAsync();
         Assert.That(File.Exists(_dir.Combine(".logstore_cleanshutdown")), Is.True);
-        // The checkpoint's rename, then the marker's: nothing renamed after the marker.
-        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 2));
-        Assert.That(File.ReadAllLines(_dir.Combine("t-0", "partition.checkpoint")), Does.Contain("recovery-point 20"));
+        // Only the marker's rename: the recovery point stayed in the checkpointed segment, so the checkpoint is not
+        // rewritten (after a crash the last segment is recovered from its start whatever it says).
+        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 1));
+        Assert.That(File.Exists(_dir.Combine("t-0", "partition.checkpoint")), Is.False);
     }
 
     [Test]
