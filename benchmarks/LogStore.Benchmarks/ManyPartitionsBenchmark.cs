@@ -122,33 +122,8 @@ internal static class ManyPartitionsBenchmark
 
     private static void KillChildAfterAppend(string directory)
     {
-        string self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            start.ArgumentList.Add(typeof(ManyPartitionsBenchmark).Assembly.Location);
-        start.ArgumentList.Add("many-partitions-child");
-        start.ArgumentList.Add(directory);
-        using Process child = Process.Start(start)!;
-        try
-        {
-            string? line;
-            while ((line = child.StandardOutput.ReadLine()) is not null)
-            {
-                if (!line.StartsWith("READY", StringComparison.Ordinal))
-                    continue;
-                Console.WriteLine($"child appended and flushed, then SIGKILL ({line[5..].Trim()})");
-                // Process.Kill is SIGKILL on Unix: no dispose, no clean-shutdown marker.
-                child.Kill();
-                child.WaitForExit();
-                return;
-            }
-            throw new InvalidOperationException($"The child exited (code {(child.WaitForExit(10_000) ? child.ExitCode : -1)}) before it was ready.");
-        }
-        finally
-        {
-            if (!child.HasExited)
-                child.Kill();
-        }
+        string ready = Workload.KillChildWhenReady("many-partitions-child", directory);
+        Console.WriteLine($"child appended and flushed, then SIGKILL ({ready[5..].Trim()})");
     }
 
     private static double Lap(Stopwatch watch)
