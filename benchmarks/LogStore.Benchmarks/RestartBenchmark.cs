@@ -75,34 +75,9 @@ internal static class RestartBenchmark
     /// <summary>Starts the child, waits for its READY line and SIGKILLs it. Returns the log end and recovery point it reported.</summary>
     private static (long LogEnd, long RecoveryPoint) BuildAndKill(string directory, int segments, int unflushedMiB)
     {
-        // Started the way this process was: the apphost directly, or "dotnet LogStore.Benchmarks.dll".
-        string self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            start.ArgumentList.Add(typeof(RestartBenchmark).Assembly.Location);
-        foreach (string arg in new[] { "restart-child", directory, segments.ToString(CultureInfo.InvariantCulture), unflushedMiB.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(arg);
-        using Process child = Process.Start(start)!;
-        try
-        {
-            string? line;
-            while ((line = child.StandardOutput.ReadLine()) is not null)
-            {
-                if (!line.StartsWith("READY ", StringComparison.Ordinal))
-                    continue;
-                string[] parts = line.Split(' ');
-                // Process.Kill is SIGKILL on Unix: no finally block, no dispose, no flush runs in the child.
-                child.Kill();
-                child.WaitForExit();
-                return (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
-            }
-            throw new InvalidOperationException($"The child exited (code {(child.WaitForExit(10_000) ? child.ExitCode : -1)}) before it was ready.");
-        }
-        finally
-        {
-            if (!child.HasExited)
-                child.Kill();
-        }
+        string[] parts = Workload.KillChildWhenReady("restart-child", directory, segments.ToString(CultureInfo.InvariantCulture),
+            unflushedMiB.ToString(CultureInfo.InvariantCulture)).Split(' ');
+        return (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 
     /// <summary>Copies the crashed directory, opens the copy once (timed) and checks what it found.</summary>

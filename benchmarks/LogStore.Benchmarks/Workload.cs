@@ -53,6 +53,41 @@ internal static class Workload
         return builder.Build().Memory.ToArray();
     }
 
+    /// <summary>
+    /// Starts this program again with <paramref name="args"/>, waits for the first line it prints that starts with
+    /// <c>READY</c>, SIGKILLs it (<see cref="System.Diagnostics.Process.Kill()"/> is SIGKILL on Unix: no finally block, no
+    /// dispose, no flush runs in the child) and returns that line.
+    /// </summary>
+    public static string KillChildWhenReady(params string[] args)
+    {
+        // Started the way this process was: the apphost directly, or "dotnet LogStore.Benchmarks.dll".
+        string self = Environment.ProcessPath!;
+        var start = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            start.ArgumentList.Add(typeof(Workload).Assembly.Location);
+        foreach (string arg in args)
+            start.ArgumentList.Add(arg);
+        using System.Diagnostics.Process child = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            string? line;
+            while ((line = child.StandardOutput.ReadLine()) is not null)
+            {
+                if (!line.StartsWith("READY", StringComparison.Ordinal))
+                    continue;
+                child.Kill();
+                child.WaitForExit();
+                return line;
+            }
+            throw new InvalidOperationException($"The child exited (code {(child.WaitForExit(10_000) ? child.ExitCode : -1)}) before it was ready.");
+        }
+        finally
+        {
+            if (!child.HasExited)
+                child.Kill();
+        }
+    }
+
     /// <summary>A fresh directory under /tmp (the real disk, not /dev/shm).</summary>
     public static string NewTempDirectory(string name)
     {

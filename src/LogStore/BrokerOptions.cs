@@ -23,7 +23,7 @@ public sealed class BrokerOptions
     /// <summary>How often time-based flushing (<see cref="TopicConfig.FlushInterval"/>) is checked. Default 1 second (log.flush.scheduler.interval.ms).</summary>
     public TimeSpan FlushCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Most files of inactive segments (.log handles, .index and .timeindex mappings) kept open at once; the least recently read are closed beyond it, so 100,000 segments stay far below the OS limits on handles and mappings. Default 1024.</summary>
+    /// <summary>Most segment files (.log handles, .index and .timeindex mappings, of active segments too) kept open at once; the least recently used are closed beyond it and reopen on their next use, so 100,000 segments or 10,000 partitions stay far below the OS limits on handles and mappings. Each counts one file descriptor, an index one mapping too; a partition being appended to uses up to three. Default 1024.</summary>
     public int MaxOpenSegmentFiles { get; init; } = 1024;
 
     /// <summary>The file system the Broker writes through; tests pass a fault-injecting one. Default: the disk.</summary>

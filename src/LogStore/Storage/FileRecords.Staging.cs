@@ -22,7 +22,7 @@ internal sealed partial class FileRecords
     /// </summary>
     public int Stage(ReadOnlyMemory<byte> batch)
     {
-        if (_stream is null)
+        if (!Volatile.Read(ref _active))
             throw new InvalidOperationException($"Segment {FilePath} is not active.");
         int position = AppendPosition;
         _staged.Add(batch);
@@ -38,7 +38,7 @@ internal sealed partial class FileRecords
             return;
         int position = _size;
         int length = _stagedBytes;
-        SafeFileHandle handle = _handle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
+        (FileStream stream, SafeFileHandle handle) = AcquireForAppend();
         try
         {
             if (_staged.Count == 1)
@@ -48,11 +48,12 @@ internal sealed partial class FileRecords
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryTruncateTail(position);
+            TryTruncateTail(stream, position);
             throw new StorageException($"Cannot append {length} bytes at position {position}: {e.Message}", FilePath, e);
         }
         finally
         {
+            Release();
             _staged.Clear();
             _stagedBytes = 0;
         }

@@ -8,9 +8,9 @@ namespace LogStore.Storage;
 /// A segment's <c>.log</c> file: whole RecordBatch v2 batches back to back, appended with positional writes and
 /// read with positional reads (the OS page cache is the only cache). Bytes are never rewritten in place; the only
 /// change to written data is truncation during recovery.
-/// The file handle of an inactive segment is opened on first use and closed again by the broker's
-/// <see cref="SegmentFileCache"/> when idle, so 100,000 segments never hold 100,000 handles; the active segment's handle
-/// is pinned open. Each use leases the handle, and an eviction waits for the leases to end.
+/// The file handle is opened on first use and closed again by the broker's <see cref="SegmentFileCache"/> when idle —
+/// the active segment's too, so that neither 100,000 segments nor 10,000 idle partitions hold a handle each. Each use,
+/// appends included, leases the handle (reopening it if needed), and an eviction waits for the leases to end.
 /// Thread-safety: one appender (the partition's writer); any number of concurrent readers, which see at most
 /// <see cref="SizeInBytes"/>, published only after the bytes are written.
 /// After a crash: anything past the last fsync may be torn or missing; <see cref="LogSegment.Recover"/> finds the end.
@@ -27,7 +27,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     // read); every I/O here is positional, so the handle is taken once, when the stream opens.
     private SafeFileHandle? _handle;
     private int _leases;
-    private bool _pinned;
+    private bool _active;
     private bool _closeWhenIdle;
     private bool _disposed;
     private int _size;
@@ -70,8 +70,8 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         set => _cacheSlot = value;
     }
 
-    /// <summary>Opens the file: an active one (or one being created) keeps its handle; an inactive one is only
-    /// measured until it is read.</summary>
+    /// <summary>Opens the file: an active one (or one being created) opens its handle now, so that a failure shows at
+    /// open or roll; an inactive one is only measured until it is read.</summary>
     public static FileRecords Open(string path, bool create, bool active, SegmentFileCache? cache)
     {
         try
@@ -84,7 +84,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
                 throw new StorageException($"Segment file is {length} bytes, larger than a segment may be (2 GiB).", path);
             var records = new FileRecords(path, (int)length, cache);
             if (create || active)
-                records.Pin(create);
+                records.MakeActive(create);
             return records;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -93,36 +93,33 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         }
     }
 
-    /// <summary>Keeps the handle open until <see cref="Unpin"/>: the segment is active.</summary>
-    public void Pin(bool create = false)
+    /// <summary>Accepts appends from now on: the segment is active. Opens (with <paramref name="create"/>, creates) the
+    /// file now; the cache may close the handle again while no append or read uses it.</summary>
+    public void MakeActive(bool create = false)
     {
+        bool opened;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            opened = _stream is null;
             OpenLocked(create);
-            _pinned = true;
-            _closeWhenIdle = false;
-            _cache?.Unregister(this);
+            _active = true;
         }
+        Touch(register: opened);
     }
 
-    /// <summary>Lets the cache close the handle when idle: the segment is no longer active.</summary>
-    public void Unpin()
+    /// <summary>Refuses appends from now on: the segment is no longer active.</summary>
+    public void MakeInactive()
     {
         lock (_gate)
-        {
-            if (!_pinned)
-                return;
-            _pinned = false;
-        }
-        Touch(register: true);
+            _active = false;
     }
 
     /// <summary>Writes <paramref name="batch"/> at the end; returns the position it starts at. Active segments only.</summary>
     public int Append(ReadOnlySpan<byte> batch)
     {
         int position = _size;
-        SafeFileHandle handle = _handle ?? throw new InvalidOperationException($"Segment {FilePath} is not active.");
+        (FileStream stream, SafeFileHandle handle) = AcquireForAppend();
         try
         {
             _files.Write(handle, batch, position, FilePath);
@@ -131,8 +128,12 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         {
             // Readers never see past SizeInBytes, but a clean close would make a torn tail part of the file that the next
             // open trusts; cut it off now (best effort: the open's tail check or recovery would truncate it too).
-            TryTruncateTail(position);
+            TryTruncateTail(stream, position);
             throw new StorageException($"Cannot append {batch.Length} bytes at position {position}: {e.Message}", FilePath, e);
+        }
+        finally
+        {
+            Release();
         }
         Publish(handle, position + batch.Length);
         return position;
@@ -149,12 +150,11 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         }
     }
 
-    private void TryTruncateTail(int size)
+    private void TryTruncateTail(FileStream stream, int size)
     {
         try
         {
-            if (_stream is { } stream)
-                _files.SetLength(stream, size, FilePath);
+            _files.SetLength(stream, size, FilePath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -238,7 +238,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     {
         lock (_gate)
         {
-            if (_leases == 0 && !_pinned)
+            if (_leases == 0)
                 CloseLocked();
             try
             {
@@ -266,7 +266,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
             if (_disposed)
                 return;
             _disposed = true;
-            _pinned = false;
+            _active = false;
             if (_leases == 0)
                 CloseLocked();
             else
@@ -279,8 +279,6 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     {
         lock (_gate)
         {
-            if (_pinned)
-                return;
             if (_leases == 0)
                 CloseLocked();
             else
@@ -305,6 +303,18 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         return leased;
     }
 
+    /// <summary>A lease on the handle for an append: the segment must be active (an append after a failed roll must not
+    /// land in the previous segment). The caller calls <see cref="Release"/>.</summary>
+    private (FileStream Stream, SafeFileHandle Handle) AcquireForAppend()
+    {
+        lock (_gate)
+        {
+            if (!_active)
+                throw new InvalidOperationException($"Segment {FilePath} is not active.");
+        }
+        return Acquire();
+    }
+
     private void OpenLocked(bool create)
     {
         if (_stream is not null)
@@ -325,7 +335,7 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     private void Touch(bool register)
     {
         Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
-        if (register && !_pinned)
+        if (register)
             _cache?.Register(this);
     }
 

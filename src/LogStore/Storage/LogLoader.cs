@@ -26,7 +26,7 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// The log end never moves below the recovery point, nor below any offset a damaged segment may hold
 /// (<see cref="LogSegment.FindEndPastDamage"/>), so no offset is handed out twice.</para>
 /// <para>Recovery never appends; appends never repair. Opening writes nothing that needs free space (see
-/// <see cref="IndexFile"/> and <see cref="PartitionLog.Flush(long, bool)"/>), so a broker opens on a full disk.</para>
+/// <see cref="IndexFile"/> and <see cref="PartitionLog.Flush(long)"/>), so a broker opens on a full disk.</para>
 /// </remarks>
 internal static partial class LogLoader
 {

@@ -17,8 +17,8 @@ internal sealed partial class LogSegment
     {
         lock (_rebuildLock)
         {
-            OffsetIndex.Get().Reset();
-            TimeIndex.Get().Reset();
+            OffsetIndex.Reset();
+            TimeIndex.Reset();
             (int validBytes, string? reason, long nextExpected) = IndexValidBatches();
             _indexesValidated = true;
             _indexesRebuiltFromLog = true;

@@ -9,8 +9,11 @@ internal sealed partial class LogSegment
     /// by <see cref="WriteStaged"/>. Its index entries are added now, so that <see cref="ShouldRoll"/> sees the segment
     /// as it will be; they point past the published size, where no read looks, until the write.
     /// </summary>
+    /// <exception cref="StorageException">The disk is full and the batch's index entries have no room (see
+    /// <see cref="ReserveIndexRoomIfDue"/>): nothing of this batch is staged, the batches staged before it stay.</exception>
     public void Stage(RecordBatch batch)
     {
+        ReserveIndexRoomIfDue();
         if (Log.StagedCount == 0)
             _beforeStaging = new AppendState(_bytesSinceLastIndexEntry, _maxTimestampSoFar, _offsetOfMaxTimestampSoFar, _rollingBasedTimestamp);
         if (Volatile.Read(ref _maxTimestampSoFar) == Unknown)

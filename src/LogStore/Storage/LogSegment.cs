@@ -60,18 +60,15 @@ internal sealed partial class LogSegment : IDisposable
 
     /// <summary>
     /// Opens (or with <paramref name="create"/>, creates) the segment's files; indexes stay unopened until used, except
-    /// those of a new active segment (a roll), which are created and preallocated here so that a full disk fails the
-    /// roll before any byte is appended. The indexes of an existing segment made active again tolerate a full disk
-    /// (see <see cref="IndexFile"/>), so that a broker can always open.
+    /// those of a new active segment (a roll), which are created here (empty: an index file grows with its entries, see
+    /// <see cref="IndexFile"/>), so that a later read-only open finds them.
     /// </summary>
     /// <exception cref="StorageException">A file could not be opened or created (the disk is full, an I/O error).</exception>
     public static LogSegment Open(string directory, long baseOffset, TopicConfig config, SegmentFileCache? cache, bool create, bool active)
     {
         FileRecords log = FileRecords.Open(LogFileNames.LogFile(directory, baseOffset), create, active, cache);
-        var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache,
-            preallocateBestEffort: !create);
-        var timeIndex = new LazyTimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache,
-            preallocateBestEffort: !create);
+        var offsetIndex = new LazyOffsetIndex(LogFileNames.IndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
+        var timeIndex = new LazyTimeIndex(LogFileNames.TimeIndexFile(directory, baseOffset), baseOffset, config.SegmentIndexBytes, active, cache);
         if (create && active)
         {
             try
@@ -111,7 +108,23 @@ internal sealed partial class LogSegment : IDisposable
             throw new InvalidOperationException($"Segment {Log.FilePath} is not active.");
         if (Volatile.Read(ref _maxTimestampSoFar) == Unknown)
             LoadLargestTimestamp();
+        ReserveIndexRoomIfDue();
         Track(batch, Log.Append(batch.Span));
+    }
+
+    /// <summary>
+    /// Before a batch is written: when it will get index entries (see <see cref="AddIndexEntryIfDue"/>), makes sure both
+    /// index files have room for them, so that a full disk fails this append with nothing written rather than leave the
+    /// batch unindexed. An index file grows only here and in recovery, never while a partition opens.
+    /// </summary>
+    /// <exception cref="StorageException">The disk is full: nothing changed.</exception>
+    private void ReserveIndexRoomIfDue()
+    {
+        if (_bytesSinceLastIndexEntry <= _indexIntervalBytes)
+            return;
+        OffsetIndex.EnsureRoom(1);
+        // Two: the entry, and the one a roll or close records in the slot TimeIndex.IsFull keeps for it.
+        TimeIndex.EnsureRoom(2);
     }
 
     /// <summary>Records an appended (or staged) batch at <paramref name="position"/>: timestamps and index entries.</summary>
@@ -134,9 +147,9 @@ internal sealed partial class LogSegment : IDisposable
         {
             // Appends roll before an index fills, so only recovery into an index that a full disk kept short meets a
             // full one: an index is a hint, and a full one just stays sparser.
-            if (!OffsetIndex.Get().IsFull)
+            if (!OffsetIndex.IsFull)
                 OffsetIndex.Append(lastOffset, position);
-            if (!TimeIndex.Get().IsFull)
+            if (!TimeIndex.IsFull)
                 TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
             _bytesSinceLastIndexEntry = 0;
         }
@@ -166,27 +179,24 @@ internal sealed partial class LogSegment : IDisposable
         long waited = _rollingBasedTimestamp >= 0 ? batch.MaxTimestamp - _rollingBasedTimestamp : clock.NowMs - _createdMs;
         if (waited > (long)config.SegmentRollTime.TotalMilliseconds)
             return true;
-        return OffsetIndex.Get().IsFull || TimeIndex.Get().IsFull || batch.LastOffset - BaseOffset > int.MaxValue;
+        return OffsetIndex.IsFull || TimeIndex.IsFull || batch.LastOffset - BaseOffset > int.MaxValue;
     }
 
     /// <summary>Called on the segment that stops being active: records the final time-index entry (as Kafka does on
     /// roll and close), trims both indexes to their entries and lets them be unmapped when idle.</summary>
     public void OnBecomeInactive()
     {
-        if (_maxTimestampSoFar != Unknown && _offsetOfMaxTimestampSoFar > BaseOffset && OffsetIndex.IsWritable
-            && TimeIndex.Get() is { } times && times.Entries < times.MaxEntries)
-        {
-            TimeIndex.MaybeAppend(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar, skipFullCheck: true);
-        }
+        if (_maxTimestampSoFar != Unknown && _offsetOfMaxTimestampSoFar > BaseOffset && OffsetIndex.IsWritable && TimeIndex.IsWritable)
+            TimeIndex.MaybeAppendFinal(_maxTimestampSoFar, _offsetOfMaxTimestampSoFar);
         OffsetIndex.MakeReadOnly();
         TimeIndex.MakeReadOnly();
-        Log.Unpin();
+        Log.MakeInactive();
     }
 
-    /// <summary>Reopens both indexes read-write and preallocated, for the segment that becomes (or stays) active.</summary>
+    /// <summary>Reopens both indexes read-write, for the segment that becomes (or stays) active.</summary>
     public void MakeActive()
     {
-        Log.Pin();
+        Log.MakeActive();
         OffsetIndex.MakeWritable();
         TimeIndex.MakeWritable();
     }
@@ -208,11 +218,16 @@ internal sealed partial class LogSegment : IDisposable
         return next;
     }
 
-    /// <summary>Closes files and unmaps indexes; an active segment's indexes are trimmed first.</summary>
+    /// <summary>Closes files and unmaps indexes; an active segment's indexes are trimmed and fsynced if they changed since
+    /// they were opened. Unlike a roll (and Kafka's close), a close records no final time-index entry: the batches after the
+    /// last entry, at most about <c>index.interval.bytes</c>, are scanned for the largest timestamp when it is next
+    /// needed, while the entry would cost every partition that was appended to a growth, a trim and an fsync of its time
+    /// index at every close. So an idle partition's close writes nothing and reopens none of the files the
+    /// <see cref="SegmentFileCache"/> closed.</summary>
     public void Close()
     {
         if (OffsetIndex.IsWritable)
-            OnBecomeInactive();
+            Log.MakeInactive();
         OffsetIndex.Close();
         TimeIndex.Close();
         Log.Dispose();

@@ -78,7 +78,16 @@ internal sealed partial class PartitionLog
                         staged = 0;
                         segment = Roll(next);
                     }
-                    segment.Stage(batch);
+                    try
+                    {
+                        segment.Stage(batch);
+                    }
+                    catch (StorageException e)
+                    {
+                        // No room for the batch's index entries (a full disk): the batches staged before it are written below.
+                        error = e;
+                        break;
+                    }
                     staged++;
                     results[i] = new AppendResult(next, batch.LastOffset, logAppendTime, _logStartOffset);
                     next = batch.NextOffset;
@@ -96,7 +105,7 @@ internal sealed partial class PartitionLog
                 WakeReaders();
                 // After the count is known: a failing fsync here throws, as for a single append.
                 if (Config.FlushMessages is long flushMessages && _logEndOffset - _recoveryPoint >= flushMessages)
-                    Flush(_logEndOffset, forceCheckpoint: false);
+                    Flush(_logEndOffset);
             }
             return appended;
         }
@@ -155,7 +164,7 @@ internal sealed partial class PartitionLog
         try
         {
             if (!_closed)
-                Flush(upToOffset, forceCheckpoint: false);
+                Flush(upToOffset);
         }
         catch (ObjectDisposedException)
         {

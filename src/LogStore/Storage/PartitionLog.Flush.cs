@@ -23,7 +23,7 @@ internal sealed partial class PartitionLog
     /// then advances the recovery point. Concurrent callers are serialised; a caller whose offsets a concurrent flush
     /// already covered returns at once.</summary>
     /// <exception cref="StorageException">An fsync failed, now or earlier.</exception>
-    public void Flush(long upToOffset, bool forceCheckpoint)
+    public void Flush(long upToOffset)
     {
         lock (_flushLock)
         {
@@ -46,12 +46,12 @@ internal sealed partial class PartitionLog
                 LogStoreMetrics.RecordFsync(Id, _time.GetElapsedTime(started));
             }
             _lastFlushTimestamp = _time.GetTimestamp();
-            _ = MaybeWriteCheckpoint(forceCheckpoint);
+            _ = MaybeWriteCheckpoint(force: false);
         }
     }
 
     /// <summary>Flushes everything appended so far.</summary>
-    public void Flush() => Flush(LogEndOffset, forceCheckpoint: false);
+    public void Flush() => Flush(LogEndOffset);
 
     /// <summary>
     /// An explicit flush (<see cref="Partition.FlushAsync"/>, <see cref="Broker.FlushAsync"/>): the group-commit fsync,
@@ -144,21 +144,24 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>The checkpoint is rewritten when the recovery point enters another segment (so a restart never
-    /// scans more than the segments since), when the log start moved, after an explicit flush and at close — not on
-    /// every flush, which would double the fsyncs of a durable producer. So records that a flush policy or a durable
-    /// append fsynced since the last checkpoint are safe from a crash or power loss, but damage to them found after an
-    /// unclean stop cannot be told from a torn write: recovery cuts it (keeping the bytes beside the segment). A failure is logged, retried at the next flush and returned.</summary>
+    /// scans more than the segments since), when the log start moved, after an explicit flush and at close
+    /// (<paramref name="force"/>: whenever it changed) — not on every flush, which would double the fsyncs of a durable
+    /// producer. So records that a flush policy or a durable append fsynced since the last checkpoint are safe from a
+    /// crash or power loss, but damage to them found after an unclean stop cannot be told from a torn write: recovery
+    /// cuts it (keeping the bytes beside the segment). An unchanged checkpoint is never rewritten, so idle partitions
+    /// cost no fsync at close. A failure is logged, retried at the next flush and returned.</summary>
     private StorageException? MaybeWriteCheckpoint(bool force)
     {
         long recoveryPoint = _recoveryPoint;
         long logStartOffset = LogStartOffset;
-        if (!force && recoveryPoint == _checkpointedRecoveryPoint && logStartOffset == _checkpointedLogStartOffset)
-            return null;
-        if (!force && logStartOffset == _checkpointedLogStartOffset && _checkpointedRecoveryPoint >= 0)
+        if (logStartOffset == _checkpointedLogStartOffset)
         {
             LogSegment[] segments = _segments.Snapshot;
-            if (LogSegments.FloorIndex(segments, recoveryPoint) == LogSegments.FloorIndex(segments, _checkpointedRecoveryPoint))
+            if (recoveryPoint == _checkpointedRecoveryPoint
+                || (!force && LogSegments.FloorIndex(segments, recoveryPoint) == LogSegments.FloorIndex(segments, _checkpointedRecoveryPoint)))
+            {
                 return null;
+            }
         }
         try
         {

@@ -6,7 +6,7 @@ namespace LogStore.Storage;
 /// Group commit: durable appends wait for an fsync that covers their offsets, and concurrent waiters share one.
 /// </summary>
 /// <remarks>
-/// <para>At most one fsync runs at a time (<see cref="Flush(long, bool)"/>); it flushes everything appended when it
+/// <para>At most one fsync runs at a time (<see cref="Flush(long)"/>); it flushes everything appended when it
 /// starts. A waiter whose offset is already below the recovery point returns at once; one whose offset the fsync in
 /// progress covers waits for it; any other joins the next fsync, which starts as soon as the current one ends and
 /// covers every waiter that joined meanwhile. So 64 appenders waiting together cost about two fsyncs, not 64.</para>
@@ -96,7 +96,7 @@ internal sealed partial class PartitionLog
         Interlocked.Increment(ref _fsyncRounds);
         try
         {
-            Flush(target, forceCheckpoint: false);
+            Flush(target);
         }
         catch (Exception e) when (e is StorageException or ObjectDisposedException)
         {

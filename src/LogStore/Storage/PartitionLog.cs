@@ -93,25 +93,15 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         log._logStartOffset = loaded.LogStartOffset;
         log._logEndOffset = loaded.LogEndOffset;
         log._recoveryPoint = loaded.RecoveryPoint;
-        if (hadCleanShutdown)
-        {
-            log._checkpointedRecoveryPoint = loaded.RecoveryPoint;
-            log._checkpointedLogStartOffset = loaded.LogStartOffset;
-        }
-        else
-        {
-            // Make what recovery kept (and cut) durable before anything new is appended after it. Opening needs no
-            // space: a checkpoint a full disk refuses is retried at the next flush, and a failed fsync leaves the log
-            // readable (its later flushes fail, see PartitionLog.Flush).
-            try
-            {
-                log.Flush(loaded.LogEndOffset, forceCheckpoint: true);
-            }
-            catch (StorageException)
-            {
-                // Logged by Flush.
-            }
-        }
+        // What the checkpoint file holds, so that a close (or this open) rewrites it only when it would change: with
+        // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
+        // most of a clean close. No file means what the loader assumes without one.
+        (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) =
+            PartitionCheckpoint.Read(directory) ?? (0, loaded.Segments[0].BaseOffset);
+        // After an unclean stop nothing is flushed here: what recovery kept past the recovery point stays past it, so the
+        // next flush fsyncs it with whatever is appended after it (a flush covers every segment from the recovery point),
+        // and it was never acknowledged as durable before. An fsync and a checkpoint per partition were most of a restart
+        // of thousands of partitions (benchmarks/RESULTS.md, "Many partitions"); opening also stays free of writes.
         LogStoreLog.PartitionLoaded(logger, id, loaded.Segments.Count, loaded.LogStartOffset, loaded.LogEndOffset, log._recoveryPoint);
         return log;
     }
@@ -161,11 +151,13 @@ internal sealed partial class PartitionLog : IAsyncDisposable
             List<Exception>? errors = null;
             try
             {
-                Flush(LogEndOffset, forceCheckpoint: true);
+                // The checkpoint is rewritten when it changed: after a clean shutdown the checkpointed recovery point is
+                // where recovery may start cutting, so it must cover everything flushed here.
+                Flush(LogEndOffset);
                 lock (_flushLock)
                 {
-                    if (!CheckpointIsCurrent)
-                        (errors ??= []).Add(new StorageException($"The checkpoint of {Id} could not be written.", Path.Combine(Directory, LogFileNames.PartitionCheckpointFile)));
+                    if (MaybeWriteCheckpoint(force: true) is { } failed)
+                        (errors ??= []).Add(failed);
                 }
             }
             catch (StorageException e)

@@ -4,14 +4,16 @@ using LogStore.Storage.Files;
 namespace LogStore.Storage;
 
 /// <summary>
-/// A bounded set of open files of inactive segments (<c>.log</c> handles and read-only <c>.index</c> /
-/// <c>.timeindex</c> mappings), one per broker: when more than <see cref="Capacity"/> are open, the least recently
+/// A bounded set of open segment files (<c>.log</c> handles and <c>.index</c> / <c>.timeindex</c> mappings, of active
+/// and inactive segments alike), one per broker: when more than <see cref="Capacity"/> are open, the least recently
 /// used is closed (unmapped, file handle released) and reopens on its next use.
 /// </summary>
 /// <remarks>
-/// <para>Only active or recently read segments keep a mapping, so 100,000 segments stay far below the OS's
-/// limits on mappings (<c>vm.max_map_count</c>, 65,530 by default on Linux) and open file handles. Writable
-/// indexes of active segments are never registered: they are in use by definition.</para>
+/// <para>Only recently appended or read segments keep a file open, so 100,000 segments or 10,000 partitions stay far
+/// below the OS's limits on mappings (<c>vm.max_map_count</c>, 65,530 by default on Linux) and open file handles
+/// (<c>ulimit -n</c>): a segment costs at most one descriptor for its log and one descriptor plus one mapping per index,
+/// and the cache counts each of the three as one file. An active segment's files are closed like the others when idle;
+/// its next append reopens them (a writable index is then left untrimmed until its segment rolls or closes).</para>
 /// <para><b>Format and crash behaviour:</b> none; the cache holds no files of its own, and closing an evicted
 /// read-only index writes nothing.</para>
 /// <para><b>Thread-safety:</b> fully thread-safe. Lookups never touch the cache's lock: an index records its
@@ -23,13 +25,13 @@ namespace LogStore.Storage;
 /// </remarks>
 internal sealed class SegmentFileCache
 {
-    /// <summary>The default number of inactive indexes kept open.</summary>
+    /// <summary>The default number of segment files kept open.</summary>
     public const int DefaultCapacity = 1024;
 
     private readonly Lock _lock = new();
     private readonly List<IEvictableFile> _open = [];
 
-    /// <summary>Creates a cache that keeps at most <paramref name="capacity"/> inactive indexes open, for files on
+    /// <summary>Creates a cache that keeps at most <paramref name="capacity"/> segment files open, for files on
     /// <paramref name="files"/> (default: the disk).</summary>
     public SegmentFileCache(int capacity = DefaultCapacity, FileSystem? files = null)
     {
@@ -45,7 +47,7 @@ internal sealed class SegmentFileCache
     /// </summary>
     public FileSystem Files { get; }
 
-    /// <summary>The most inactive indexes kept open at once (briefly exceeded by lookups in flight).</summary>
+    /// <summary>The most segment files kept open at once (briefly exceeded by appends and lookups in flight).</summary>
     public int Capacity { get; }
 
     /// <summary>How many indexes are registered as open.</summary>

@@ -180,6 +180,34 @@ public sealed class TmpfsDiskFullTests
         await AssertReadable(partition, end + 4);
     }
 
+    [Test]
+    public async Task CreateTopicAsync_DefaultIndexSizeOnASmallDisk_IndexesTakeOnlyWhatTheirEntriesNeed()
+    {
+        // segment.index.bytes is 10 MiB by default: when each active index reserved it, not one partition fit on this disk.
+        var config = new TopicConfig { Partitions = 50 };
+        long end = 0;
+        await using (Broker broker = await Open())
+        {
+            Topic topic = await broker.CreateTopicAsync("t", config);
+            foreach (Partition p in topic.Partitions)
+                end = (await p.AppendAsync(Batch(0))).LastOffset + 1;
+            // Batches of 4 records of 4,000 bytes pass index.interval.bytes: the second and third get index entries.
+            end = (await topic.Partitions[0].AppendAsync(Batch(end))).LastOffset + 1;
+            end = (await topic.Partitions[0].AppendAsync(Batch(end))).LastOffset + 1;
+            await broker.FlushAsync();
+        }
+        string first = Path.Combine(_data, "t-0");
+        Assert.That(new FileInfo(Path.Combine(first, "00000000000000000000.index")).Length, Is.EqualTo(16), "trimmed to its two entries at close");
+
+        await using (Broker reopened = await Open())
+        {
+            Topic topic = reopened.Topics.Single();
+            await AssertReadable(topic.Partitions[0], end);
+            foreach (Partition p in topic.Partitions.Skip(1))
+                await AssertReadable(p, 4);
+        }
+    }
+
     private static (int ExitCode, string Output) Run(string program, string arguments)
     {
         try

@@ -51,7 +51,7 @@ public sealed class SegmentFileCacheTests : IndexTestFiles
     }
 
     [Test]
-    public void Register_WritableIndexes_AreNotCountedOrEvicted()
+    public void Register_WritableIndexes_AreCountedEvictedAndReopenedWithTheirEntries()
     {
         var cache = new SegmentFileCache(capacity: 1);
         using var active = new LazyOffsetIndex(FilePath("active.index"), 0, 80, writable: true, cache);
@@ -61,9 +61,13 @@ public sealed class SegmentFileCacheTests : IndexTestFiles
         foreach (LazyOffsetIndex lazy in inactive)
             lazy.Lookup(15);
 
+        Assert.That(active.IsOpen, Is.False, "an idle active index is closed like the others");
+        Assert.That(cache.Count, Is.EqualTo(1));
+        active.Append(7, 70);
         Assert.That(active.IsOpen, Is.True);
         Assert.That(cache.Count, Is.EqualTo(1));
         Assert.That(active.Lookup(6), Is.EqualTo(new OffsetPosition(5, 50)));
+        Assert.That(active.Lookup(8), Is.EqualTo(new OffsetPosition(7, 70)));
     }
 
     [Test]

@@ -145,8 +145,13 @@ internal sealed class FaultInjectingFileSystem : FileSystem
     {
         Check(FileOperation.Preallocate, path);
         long growth = length - stream.Length;
-        if (growth > 0 && Take(growth) < growth)
+        if (growth > 0 && Take(growth) is var granted && granted < growth)
+        {
+            // A refused preallocation is undone (DiskFileSystem cuts the file back), so it gives back what it took.
+            if (SpaceLeft != long.MaxValue)
+                Interlocked.Add(ref _spaceLeft, granted);
             throw DiskFull(path);
+        }
         Disk.Preallocate(stream, length, path);
     }
 

@@ -29,7 +29,7 @@ internal abstract unsafe partial class IndexFile
     // Real entries form a prefix and zeros the tail, so the first all-zero slot is the entry count.
     private int CountEntries()
     {
-        int lo = 0, hi = _maxEntries;
+        int lo = 0, hi = _mappedSlots;
         while (lo < hi)
         {
             int mid = (int)(((uint)lo + (uint)hi) >> 1);
@@ -41,27 +41,50 @@ internal abstract unsafe partial class IndexFile
         return lo;
     }
 
+    private bool _reserveFailedAtOpen;
+
     private void Open(bool writable)
     {
         if (writable)
         {
             _stream = StoreFile.Open(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
-            // Preallocate, but never cut off entries a larger earlier configuration wrote.
-            long length = Math.Max(RoundDown(_maxIndexSize), RoundDown(_stream.Length));
-            if (_stream.Length != length)
-                SetLength(length);
+            long length = RoundDown(_stream.Length);
+            // Never cut off entries a larger earlier configuration wrote.
+            _maxEntries = (int)Math.Min(Math.Max(RoundDown(_maxIndexSize), length) / EntrySize, int.MaxValue);
+            if (length != _stream.Length)
+                _files.SetLength(_stream, length, _path);
+            if (length > 0)
+                ReserveExisting(length);
         }
         else
         {
             _stream = StoreFile.Open(_path, FileMode.Open, FileAccess.Read);
+            _maxEntries = (int)Math.Min(_stream.Length / EntrySize, int.MaxValue);
         }
         Map(_stream.Length, writable);
+    }
+
+    /// <summary>
+    /// Makes sure the blocks of an existing file are reserved before it is mapped writable: normally they are (this
+    /// store grew it, or its entries were written), but a copied or restored file may be sparse. On a full disk the
+    /// index opens anyway, as full, so that nothing is ever stored past its entries (opening needs no free space).
+    /// </summary>
+    private void ReserveExisting(long length)
+    {
+        try
+        {
+            _files.Preallocate(_stream!, length, _path);
+        }
+        catch (IOException e) when (DiskErrors.IsDiskFull(e))
+        {
+            _reserveFailedAtOpen = true;
+        }
     }
 
     private void Map(long length, bool writable)
     {
         _length = length;
-        _maxEntries = (int)Math.Min(length / EntrySize, int.MaxValue);
+        _mappedSlots = (int)Math.Min(length / EntrySize, int.MaxValue);
         _writable = writable;
         // A 0-byte file cannot be mapped; it simply has no slots.
         if (length == 0)
@@ -75,7 +98,50 @@ internal abstract unsafe partial class IndexFile
         _base = pointer + _view.PointerOffset;
     }
 
-    private void SetLengthAndMap(long length, bool writable, bool remap = true)
+    /// <summary>
+    /// Grows a writable file to hold at least <paramref name="slots"/> entries, reserving the new blocks before they are
+    /// mapped. On a full disk the file and mapping stay as they were; then <paramref name="strict"/> throws, and otherwise
+    /// the index becomes full (returns false). Called under Sync.
+    /// </summary>
+    private bool Grow(int slots, bool strict)
+    {
+        long capacity = (long)_maxEntries * EntrySize;
+        long needed = (long)slots * EntrySize;
+        if (needed > capacity)
+            return false;
+        long target = Math.Max(needed, _length + Math.Max(GrowthStep, _length / 4));
+        target = Math.Min(RoundDown((target + GrowthStep - 1) / GrowthStep * GrowthStep), capacity);
+        long previous = _length;
+        try
+        {
+            Unmap();
+            try
+            {
+                _files.Preallocate(_stream!, target, _path);
+            }
+            catch (IOException e) when (DiskErrors.IsDiskFull(e))
+            {
+                Map(previous, writable: true);
+                if (strict)
+                    throw new StorageException($"No space left on device: cannot grow index file to {target} bytes.", _path, e);
+                // Nothing may be stored past the mapped slots any more: the index is full until it is trimmed.
+                _maxEntries = _mappedSlots;
+                return false;
+            }
+            Map(target, writable: true);
+            _dirty = true;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Leave the index closed rather than half-mapped.
+            Release();
+            _closed = true;
+            throw new StorageException($"Could not grow index file to {target} bytes.", _path, ex);
+        }
+    }
+
+    private void SetLengthAndMap(long length, bool writable, bool sync, bool remap = true)
     {
         try
         {
@@ -85,12 +151,18 @@ internal abstract unsafe partial class IndexFile
                 _stream.Dispose();
                 _stream = StoreFile.Open(_path, FileMode.Open, FileAccess.ReadWrite);
             }
-            length = SetLength(length);
-            _files.Flush(_stream, _path);
+            _files.SetLength(_stream, length, _path);
+            if (sync)
+            {
+                _files.Flush(_stream, _path);
+                _dirty = false;
+            }
             if (remap)
                 Map(length, writable);
             else
                 _writable = writable;
+            if (!writable)
+                _maxEntries = (int)Math.Min(length / EntrySize, int.MaxValue);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -98,30 +170,6 @@ internal abstract unsafe partial class IndexFile
             Release();
             _closed = true;
             throw new StorageException($"Could not resize index file to {length} bytes.", _path, ex);
-        }
-    }
-
-    /// <summary>
-    /// Sets the file's length, reserving the blocks of a growing file (see <see cref="DurableFile.Reserve"/>). In
-    /// best-effort mode a full disk leaves the file as it was; returns the length the file has.
-    /// </summary>
-    private long SetLength(long length)
-    {
-        long current = _stream!.Length;
-        if (length <= current)
-        {
-            _files.SetLength(_stream, length, _path);
-            return length;
-        }
-        try
-        {
-            _files.Preallocate(_stream, length, _path);
-            return length;
-        }
-        catch (IOException e) when (_preallocateBestEffort && DiskErrors.IsDiskFull(e))
-        {
-            // An index is a hint: one that stays at its length is full, and the segment rolls at its next append.
-            return current;
         }
     }
 
@@ -137,7 +185,7 @@ internal abstract unsafe partial class IndexFile
         _base = null;
         _view = null;
         _mapping = null;
-        _maxEntries = 0;
+        _mappedSlots = 0;
     }
 
     private void Release()

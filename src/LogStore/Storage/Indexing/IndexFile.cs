@@ -9,15 +9,19 @@ namespace LogStore.Storage.Indexing;
 /// </summary>
 /// <remarks>
 /// <para><b>File format:</b> a flat array of <see cref="EntrySize"/>-byte entries, no header and no checksum.
-/// A writable (active) index is preallocated to <c>maxIndexSize</c> rounded down to a multiple of the entry
-/// size and zero-filled past the last entry; it is trimmed to exactly <see cref="SizeInBytes"/> when its
-/// segment rolls or closes (<see cref="TrimToValidSize"/>).</para>
+/// A writable (active) index may hold up to <c>maxIndexSize</c> rounded down to a multiple of the entry size
+/// (<see cref="MaxEntries"/>), but its file only grows as entries are added: it is extended, with its blocks reserved
+/// (posix_fallocate), in steps of <see cref="GrowthStep"/> bytes or a quarter of its length, whichever is larger, and
+/// is zero-filled past the last entry. It is trimmed to exactly <see cref="SizeInBytes"/> when its segment rolls or
+/// closes (<see cref="TrimToValidSize"/>). So an index takes the disk its entries need plus at most a quarter (Kafka
+/// leaves a sparse file of <c>segment.index.bytes</c> instead, which a store into the mapping cannot fill safely).</para>
 /// <para><b>Thread-safety:</b> one writer and any number of readers. Every operation that touches the mapping
-/// takes one short lock, so a lookup can never run against a mapping that a concurrent close, resize or trim
+/// takes one short lock, so a lookup can never run against a mapping that a concurrent close, growth or trim
 /// is tearing down (it sees the index closed and throws <see cref="ObjectDisposedException"/> instead of
 /// faulting). A lookup is a handful of reads, so an uncontended lock costs less than a reader-writer lock's
-/// bookkeeping would; <see cref="Entries"/> and <see cref="IsFull"/> are read without the lock.</para>
-/// <para><b>After a crash:</b> the file may still have its preallocated length with zeros after the last
+/// bookkeeping would; <see cref="Entries"/> and <see cref="IsFull"/> are read without the lock and stay valid after a
+/// close.</para>
+/// <para><b>After a crash:</b> the file may still have its grown length with zeros after the last
 /// entry. The entry count is therefore never taken from the file length (KAFKA-19200): it is the index of
 /// the first all-zero slot, found by binary search. That is sound because no real entry is all zeros: every
 /// offset-index entry has a relative offset above 0 (the batch at position 0 never gets an entry, and any later
@@ -25,38 +29,47 @@ namespace LogStore.Storage.Indexing;
 /// where losing it merely makes a lookup start at the segment's beginning. Truncation zeroes the slots it
 /// drops so the rule keeps holding. Anything still wrong is found by <c>SanityCheck</c>, and the loader
 /// rebuilds the index from the log; an index is only ever a hint.</para>
-/// <para><b>Full disk:</b> resizing, fsync and rename go through the broker's <see cref="FileSystem"/>. A writable index
-/// opened with <c>preallocateBestEffort</c> (an existing segment made active again at open or recovery) that cannot
-/// reserve its blocks keeps the length it had: it is full, so the next append rolls a new segment, and that roll (which
-/// must preallocate) fails cleanly until space is freed. So a full disk never stops a broker from opening.</para>
+/// <para><b>Full disk:</b> growth, fsync and rename go through the broker's <see cref="FileSystem"/>. Every byte of the
+/// mapping has its blocks reserved before it is mapped writable, so a store into it never meets a full disk (which would
+/// be SIGBUS, not an exception). Opening reserves nothing new, so a full disk never stops a broker from opening. The append
+/// path reserves the next step before writing a batch whose index entry is due (<see cref="EnsureRoom"/>), so on a full
+/// disk that append fails with a <see cref="StorageException"/> and nothing is written; where no caller can fail (recovery
+/// rebuilding an index, the final time entry of a roll) a growth the disk refuses makes the index full instead: it stays
+/// sparser, and the next append rolls, which fails cleanly until space is freed.</para>
+/// <para><b>Cost</b> (benchmarks/RESULTS.md, "Index space"): growing costs an unmap, a fallocate and a map per step,
+/// every 512 offset entries (2 MiB of log at the default <c>index.interval.bytes</c>) while the index is small.</para>
 /// </remarks>
 internal abstract unsafe partial class IndexFile : IDisposable
 {
+    /// <summary>The smallest step a writable index grows by: one page, the unit the disk allocates anyway.</summary>
+    public const int GrowthStep = 4096;
+
     private readonly int _maxIndexSize;
     private readonly FileSystem _files;
-    private readonly bool _preallocateBestEffort;
     private string _path;
     private FileStream? _stream;
     private MemoryMappedFile? _mapping;
     private MemoryMappedViewAccessor? _view;
     private byte* _base;          // start of the view; null when nothing is mapped (0-length file or closed)
     private long _length;         // file length in bytes as found at open or last resize
+    private volatile int _mappedSlots;
     private volatile int _maxEntries;
     private volatile int _entries;
     private volatile bool _writable;
     private volatile bool _closed;
+    private bool _dirty;
 
-    /// <summary>Opens (and, when <paramref name="writable"/>, creates and preallocates) the index file.</summary>
+    /// <summary>Opens (and, when <paramref name="writable"/>, creates) the index file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="baseOffset">The base offset of the segment.</param>
-    /// <param name="maxIndexSize">The size a writable index preallocates to.</param>
-    /// <param name="writable">Open read-write and preallocated, rather than read-only.</param>
+    /// <param name="maxIndexSize">The size a writable index may grow to.</param>
+    /// <param name="writable">Open read-write, rather than read-only.</param>
     /// <param name="entrySize">Bytes per entry.</param>
     /// <param name="files">The file system; null for the disk.</param>
-    /// <param name="preallocateBestEffort">When the disk is full, keep the file's current length instead of failing.</param>
+    /// <param name="dirty">The file was changed since it was last trimmed and fsynced (a writable index the
+    /// <see cref="SegmentFileCache"/> closed and its owner reopens): the next close trims and fsyncs it.</param>
     /// <exception cref="StorageException">The file could not be opened, created or mapped.</exception>
-    protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable, int entrySize, FileSystem? files = null,
-        bool preallocateBestEffort = false)
+    protected IndexFile(string path, long baseOffset, int maxIndexSize, bool writable, int entrySize, FileSystem? files = null, bool dirty = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (writable && maxIndexSize < entrySize)
@@ -67,7 +80,7 @@ internal abstract unsafe partial class IndexFile : IDisposable
         _maxIndexSize = maxIndexSize;
         _writable = writable;
         _files = files ?? FileSystem.Disk;
-        _preallocateBestEffort = preallocateBestEffort;
+        _dirty = dirty;
         try
         {
             Open(writable);
@@ -83,6 +96,8 @@ internal abstract unsafe partial class IndexFile : IDisposable
             throw new StorageException("Could not open index file.", path, ex);
         }
         _entries = CountEntries();
+        if (_reserveFailedAtOpen)
+            _maxEntries = _entries;
     }
 
     /// <summary>The size of one entry in bytes.</summary>
@@ -97,22 +112,23 @@ internal abstract unsafe partial class IndexFile : IDisposable
     /// <summary>The base offset of the segment this index belongs to.</summary>
     public long BaseOffset { get; }
 
-    /// <summary>The size this index preallocates to when it is (or becomes) writable.</summary>
+    /// <summary>The size this index may grow to when it is (or becomes) writable.</summary>
     public int MaxIndexSize => _maxIndexSize;
 
-    /// <summary>How many entries the mapped file can hold.</summary>
+    /// <summary>How many entries the index can hold: a writable one grows its file up to it, a read-only one holds what its
+    /// file holds. Kept after a close.</summary>
     public int MaxEntries => _maxEntries;
 
-    /// <summary>How many entries the index holds.</summary>
+    /// <summary>How many entries the index holds. Kept after a close.</summary>
     public int Entries => _entries;
 
-    /// <summary>True when no entry can be appended.</summary>
+    /// <summary>True when no entry can be appended. Kept after a close.</summary>
     public virtual bool IsFull => _entries >= _maxEntries;
 
     /// <summary>The bytes the entries use (the file length after <see cref="TrimToValidSize"/>).</summary>
     public int SizeInBytes => _entries * EntrySize;
 
-    /// <summary>The length of the file as mapped, which may exceed <see cref="SizeInBytes"/> while preallocated.</summary>
+    /// <summary>The length of the file as mapped, which may exceed <see cref="SizeInBytes"/> while the index is writable.</summary>
     public long FileLength => _length;
 
     /// <summary>True while the file is mapped read-write and accepts appends.</summary>
@@ -120,6 +136,10 @@ internal abstract unsafe partial class IndexFile : IDisposable
 
     /// <summary>True once <see cref="Close"/>, <see cref="DeleteIfExists"/> or <see cref="RenameTo"/> ran.</summary>
     public bool IsClosed => _closed;
+
+    /// <summary>True when the file changed since it was last trimmed and fsynced, or is longer than its entries; its close
+    /// then trims and fsyncs it.</summary>
+    public bool IsDirty => _dirty || _length != SizeInBytes;
 
     /// <summary>Flushes written entries to the disk: the mapped pages, then an fsync of the file. Segment flushes do not
     /// call it (an active index is rebuilt by recovery, a rolled one synced by its trim: <see cref="LogSegment.Flush"/>).</summary>
@@ -133,6 +153,7 @@ internal abstract unsafe partial class IndexFile : IDisposable
             {
                 _view?.Flush();
                 _files.Flush(_stream!, _path);
+                _dirty = false;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -151,15 +172,33 @@ internal abstract unsafe partial class IndexFile : IDisposable
         {
             if (_closed || !_writable)
                 return;
-            SetLengthAndMap(SizeInBytes, writable: false);
+            SetLengthAndMap(SizeInBytes, writable: false, sync: IsDirty);
         }
     }
 
     /// <summary>
-    /// Sets a writable index's file length to <paramref name="newSize"/> rounded down to a multiple of the entry
-    /// size and remaps it (Kafka uses this to re-preallocate an index whose segment became active again).
+    /// Reserves room for <paramref name="additional"/> more entries before the caller writes what they will index, so that
+    /// a full disk fails that write rather than the index store. Does nothing when the room is there, or when the
+    /// index cannot grow that far (it is full: the caller rolls).
     /// </summary>
-    /// <returns>False when the file already had that length.</returns>
+    /// <exception cref="StorageException">The disk is full (or another I/O error): nothing changed.</exception>
+    public void EnsureRoom(int additional)
+    {
+        lock (Sync)
+        {
+            ThrowIfClosed();
+            ThrowIfReadOnly();
+            int wanted = (int)Math.Min((long)_entries + additional, _maxEntries);
+            if (wanted > _mappedSlots)
+                Grow(wanted, strict: true);
+        }
+    }
+
+    /// <summary>
+    /// Sets how large a writable index may grow, <paramref name="newSize"/> rounded down to a multiple of the entry size
+    /// (Kafka uses this to re-size an index whose segment became active again). A file already longer is cut to it.
+    /// </summary>
+    /// <returns>False when the index already had that capacity.</returns>
     public bool Resize(int newSize)
     {
         lock (Sync)
@@ -168,9 +207,13 @@ internal abstract unsafe partial class IndexFile : IDisposable
             ThrowIfReadOnly();
             long rounded = RoundDown(newSize);
             ArgumentOutOfRangeException.ThrowIfLessThan(rounded, (long)SizeInBytes, nameof(newSize));
-            if (rounded == _length)
+            int capacity = (int)Math.Min(rounded / EntrySize, int.MaxValue);
+            if (capacity == _maxEntries)
                 return false;
-            SetLengthAndMap(rounded, writable: true);
+            if (_length > rounded)
+                SetLengthAndMap(rounded, writable: true, sync: false);
+            _maxEntries = capacity;
+            _dirty = true;
             OnEntriesChanged();
             return true;
         }
@@ -189,22 +232,35 @@ internal abstract unsafe partial class IndexFile : IDisposable
             // itself is what keeps the open-time count right if we crash later (KAFKA-19200).
             _entries = keep;
             if (old > keep)
+            {
                 new Span<byte>(SlotPointer(keep), (old - keep) * EntrySize).Clear();
+                _dirty = true;
+            }
             OnEntriesChanged();
         }
     }
 
-    /// <summary>Removes every entry and re-preallocates the file to <see cref="MaxIndexSize"/>.</summary>
+    /// <summary>Removes every entry and gives the file's blocks back (recovery rebuilds the index from the log).</summary>
     public void Reset()
     {
         lock (Sync)
         {
-            TruncateToEntries(0);
-            Resize(_maxIndexSize);
+            ThrowIfClosed();
+            ThrowIfReadOnly();
+            _entries = 0;
+            if (_length > 0)
+            {
+                // No fsync: a crash before the next trim leaves either the old entries (the loader checks them against the
+                // log) or zeros, and a writable index is always rebuilt by recovery.
+                SetLengthAndMap(0, writable: true, sync: false);
+                _dirty = true;
+            }
+            OnEntriesChanged();
         }
     }
 
-    /// <summary>Unmaps and closes the file; a writable index is trimmed to its entries first.</summary>
+    /// <summary>Unmaps and closes the file. A writable index that changed since it was last trimmed is trimmed to its
+    /// entries and fsynced first, so that a clean shutdown leaves it exact and durable; an unchanged one costs no write.</summary>
     public void Close()
     {
         lock (Sync)
@@ -213,14 +269,30 @@ internal abstract unsafe partial class IndexFile : IDisposable
                 return;
             try
             {
-                if (_writable)
-                    SetLengthAndMap(SizeInBytes, writable: false, remap: false);
+                if (_writable && IsDirty)
+                    SetLengthAndMap(SizeInBytes, writable: false, sync: true, remap: false);
             }
             finally
             {
                 Release();
                 _closed = true;
             }
+        }
+    }
+
+    /// <summary>
+    /// Unmaps and closes the file without trimming or syncing it, keeping <see cref="IsDirty"/>: the
+    /// <see cref="SegmentFileCache"/> closes an idle active index this way, and its owner reopens it (passing the dirty
+    /// flag on) on the next use. The untrimmed zero tail is what a crash would leave, which the count at open handles.
+    /// </summary>
+    public void CloseWithoutTrim()
+    {
+        lock (Sync)
+        {
+            if (_closed)
+                return;
+            Release();
+            _closed = true;
         }
     }
 
@@ -324,13 +396,27 @@ internal abstract unsafe partial class IndexFile : IDisposable
     {
         // Every read and write goes through here, so a short or corrupt file can at worst give wrong answers,
         // never an access violation.
-        if ((uint)slot >= (uint)_maxEntries || _base is null)
-            throw new InvalidOperationException($"Slot {slot} is outside index '{_path}' ({_maxEntries} slots).");
+        if ((uint)slot >= (uint)_mappedSlots || _base is null)
+            throw new InvalidOperationException($"Slot {slot} is outside index '{_path}' ({_mappedSlots} slots mapped).");
         return _base + (long)slot * EntrySize;
     }
 
     /// <summary>Counts one appended entry; the caller has written the slot under <see cref="Sync"/>.</summary>
-    protected void IncrementEntries() => _entries++;
+    protected void IncrementEntries()
+    {
+        _entries++;
+        _dirty = true;
+    }
+
+    /// <summary>
+    /// Makes slot <paramref name="slot"/> writable before an append stores into it, growing the file when needed.
+    /// Returns false, leaving the index full, when the disk refuses the growth: the entry is skipped and the index stays
+    /// sparser (an index is a hint). The append path reserved the room earlier with <see cref="EnsureRoom"/>, where a
+    /// full disk fails the append instead. The caller holds <see cref="Sync"/>.
+    /// </summary>
+    protected bool TryMakeRoomFor(int slot) => slot < _mappedSlots || Grow(slot + 1, strict: false);
+
+
 
     /// <summary>Throws when the index was closed.</summary>
     protected void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);

@@ -4,16 +4,18 @@ namespace LogStore.Storage.Indexing;
 
 /// <summary>
 /// An index that opens its file on first use (Kafka's <c>LazyIndex</c>), so a partition with thousands of inactive
-/// segments opens without touching a single index file. A read-only one registers with the broker's
-/// <see cref="SegmentFileCache"/> when it opens, may be closed again when evicted, and reopens transparently.
+/// segments opens without touching a single index file. Once open it registers with the broker's
+/// <see cref="SegmentFileCache"/>, may be closed again when evicted, and reopens transparently — the active segment's
+/// writable index too, so that an idle partition holds no mapping (its file is then left untrimmed, as after a crash,
+/// and trimmed by the close that follows a reopen).
 /// </summary>
 /// <remarks>
 /// <para><b>File format:</b> that of <typeparamref name="T"/>; this type adds none.</para>
 /// <para><b>Thread-safety:</b> thread-safe. The open index lives behind a per-instance lock that every
-/// operation holds for its whole call, so an eviction can never close an index in the middle of a lookup. Use
-/// the operations of <see cref="LazyOffsetIndex"/> and <see cref="LazyTimeIndex"/> for reads; <see cref="Get"/>
-/// returns the open index itself, which is safe to keep only while the index is writable (an active segment's
-/// index is never evicted), because a read-only one may be closed by the cache at any moment.</para>
+/// operation holds for its whole call, so an eviction can never close an index in the middle of a lookup or an append.
+/// Use the operations of this type, <see cref="LazyOffsetIndex"/> and <see cref="LazyTimeIndex"/>; <see cref="Get"/>
+/// returns the open index itself, which the cache may close at any moment: only single calls on it that tolerate
+/// <see cref="ObjectDisposedException"/>, or the load of a partition that no other thread sees yet, may use it.</para>
 /// <para><b>After a crash:</b> nothing of its own; the file is whatever <typeparamref name="T"/> left.</para>
 /// </remarks>
 internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
@@ -21,21 +23,23 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
 {
     private readonly SegmentFileCache? _cache;
     private T? _index;
+    // The last index opened writable, kept after the cache closes it: its entry count and capacity stay valid, so IsFull
+    // needs no reopen. Null when the last open was read-only (its capacity is its file's, not MaxIndexSize).
+    private T? _last;
     private string _path;
     private volatile bool _writable;
+    // An evicted writable index that changed since its last trim: the next open passes it on, so the close trims.
+    private bool _dirty;
     private long _lastAccess;
     private int _cacheSlot = -1;
 
     /// <summary>Remembers where the index lives; opens nothing.</summary>
     /// <param name="path">The index file.</param>
     /// <param name="baseOffset">The base offset of the segment.</param>
-    /// <param name="maxIndexSize">The preallocation size when writable (<c>segment.index.bytes</c>).</param>
-    /// <param name="writable">True for the active segment's index: opened read-write, preallocated, never evicted.</param>
-    /// <param name="cache">The broker's cache of open inactive indexes, or null to keep them open until closed.</param>
-    /// <param name="preallocateBestEffort">When a writable open cannot reserve the file's blocks because the disk is
-    /// full, keep the file's length (the index is then full) rather than fail; false for a new segment's index, whose roll
-    /// must fail instead.</param>
-    protected LazyIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache, bool preallocateBestEffort = true)
+    /// <param name="maxIndexSize">The size a writable index may grow to (<c>segment.index.bytes</c>).</param>
+    /// <param name="writable">True for the active segment's index: opened read-write.</param>
+    /// <param name="cache">The broker's cache of open segment files, or null to keep the index open until closed.</param>
+    protected LazyIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = path;
@@ -43,14 +47,13 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         MaxIndexSize = maxIndexSize;
         _writable = writable;
         _cache = cache;
-        PreallocateBestEffort = preallocateBestEffort;
     }
 
     /// <summary>The file system the index lives on.</summary>
     protected FileSystem Files => _cache?.Files ?? FileSystem.Disk;
 
-    /// <summary>Whether a writable open tolerates a full disk; see the constructor.</summary>
-    protected bool PreallocateBestEffort { get; }
+    /// <summary>Whether the next open must treat the file as changed since its last trim (see <see cref="IndexFile.IsDirty"/>).</summary>
+    protected bool OpenDirty => _dirty;
 
     /// <summary>The index file's current path.</summary>
     public string Path => Volatile.Read(ref _path);
@@ -58,13 +61,13 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     /// <summary>The base offset of the segment this index belongs to.</summary>
     public long BaseOffset { get; }
 
-    /// <summary>The size a writable index preallocates to.</summary>
+    /// <summary>The size a writable index may grow to.</summary>
     public int MaxIndexSize { get; }
 
     /// <summary>True while the file is open (mapped).</summary>
     public bool IsOpen => Volatile.Read(ref _index) is not null;
 
-    /// <summary>True for an active segment's index, which opens read-write and is never evicted.</summary>
+    /// <summary>True for an active segment's index, which opens read-write.</summary>
     public bool IsWritable => _writable;
 
     /// <summary>The lock held around every use of the open index.</summary>
@@ -79,8 +82,8 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     }
 
     /// <summary>
-    /// The open index, opening it if needed. Hold it only while <see cref="IsWritable"/> (a read-only index
-    /// may be evicted and closed at any time); read through the wrapper's methods instead.
+    /// The open index, opening it if needed. The cache may close it at any moment (see the remarks on the type); read
+    /// and write through this type's methods instead.
     /// </summary>
     /// <exception cref="StorageException">The file could not be opened.</exception>
     public T Get()
@@ -95,7 +98,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
 
     /// <summary>
     /// Turns an inactive index back into an active one (the log was truncated into this segment): the read-only
-    /// mapping is closed and the next use opens the file read-write, preallocated to <see cref="MaxIndexSize"/>.
+    /// mapping is closed and the next use opens the file read-write, able to grow to <see cref="MaxIndexSize"/>.
     /// </summary>
     public void MakeWritable()
     {
@@ -104,13 +107,14 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
             if (_writable)
                 return;
             CloseLocked();
+            Volatile.Write(ref _last, null);
             _writable = true;
         }
     }
 
     /// <summary>
     /// Turns the active index into an inactive one (the segment rolled): the file is trimmed to its entries and
-    /// stays mapped read-only, now evictable.
+    /// stays mapped read-only.
     /// </summary>
     /// <remarks>
     /// An index never used while active is opened here anyway, so that the inactive segment always has a trimmed
@@ -122,20 +126,35 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         {
             if (!_writable)
                 return;
-            T index = _index ?? Open(_path, BaseOffset, MaxIndexSize, writable: true);
+            T index = GetLocked(out _);
             index.TrimToValidSize();
-            Volatile.Write(ref _index, index);
+            _dirty = false;
             _writable = false;
         }
         Accessed(register: true);
     }
 
-    /// <summary>Closes the index (trimming a writable one); the next use reopens it.</summary>
+    /// <summary>Closes the index, trimming and fsyncing a writable one that changed (reopening it if the cache had closed
+    /// it); from then on it is read-only, and the next use reopens it so.</summary>
     public void Close()
     {
         lock (Gate)
+        {
+            if (_index is null && _writable && _dirty)
+                GetLocked(out _);
             CloseLocked();
+            _writable = false;
+        }
     }
+
+    /// <summary>True when no entry can be appended; answered from the last open index without reopening it.</summary>
+    public bool IsFull => (Volatile.Read(ref _last) ?? Get()).IsFull;
+
+    /// <summary>See <see cref="IndexFile.EnsureRoom"/>.</summary>
+    public void EnsureRoom(int additional) => Use(additional, static (index, n) => { index.EnsureRoom(n); return true; });
+
+    /// <summary>See <see cref="IndexFile.Reset"/>.</summary>
+    public void Reset() => Use(0, static (index, _) => { index.Reset(); return true; });
 
     /// <inheritdoc cref="Close"/>
     public void Dispose() => Close();
@@ -159,6 +178,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         lock (Gate)
         {
             T? index = _index;
+            _dirty = false;
             if (index is null)
                 return DeleteFile(_path);
             Volatile.Write(ref _index, null);
@@ -171,11 +191,20 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     {
         lock (Gate)
         {
-            // The index may have become writable since the cache picked it; an active index stays open.
-            if (_writable || _index is null)
+            if (_index is not { } index)
                 return;
-            _index.Close();
             Volatile.Write(ref _index, null);
+            if (_writable)
+            {
+                // No trim and no fsync here: the eviction runs on whichever thread opened another file, and a writable
+                // index is trimmed when its segment rolls or closes. The dirty flag travels to the reopen.
+                _dirty = index.IsDirty;
+                index.CloseWithoutTrim();
+            }
+            else
+            {
+                index.Close();
+            }
         }
     }
 
@@ -202,7 +231,7 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         return result;
     }
 
-    /// <summary>Opens the index file; called under <see cref="Gate"/>.</summary>
+    /// <summary>Opens the index file, passing <see cref="OpenDirty"/> on; called under <see cref="Gate"/>.</summary>
     protected abstract T Open(string path, long baseOffset, int maxIndexSize, bool writable);
 
     /// <summary>
@@ -222,8 +251,10 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
         if (index is not null)
             _cache?.Unregister(this);
         index = Open(_path, BaseOffset, MaxIndexSize, _writable);
+        _dirty = false;
         Volatile.Write(ref _index, index);
-        register = !_writable && _cache is not null;
+        Volatile.Write(ref _last, _writable ? index : null);
+        register = _cache is not null;
         return index;
     }
 
@@ -234,10 +265,9 @@ internal abstract class LazyIndex<T> : IEvictableFile, IDisposable
     /// </summary>
     protected void Accessed(bool register)
     {
-        // Only read-only indexes are in the cache's recency order; the active segment's are used on every append, where
-        // the clock read would cost more than the index work (benchmarks/RESULTS.md, "Comparison").
-        if (register || !_writable)
-            Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
+        // The active segment's index is used once per index entry, not per append (the roll check reads IsFull without
+        // opening it), so the clock read is paid once per index.interval.bytes.
+        Volatile.Write(ref _lastAccess, SegmentFileCache.Now());
         if (register)
             _cache?.Register(this);
     }

@@ -7,8 +7,8 @@ namespace LogStore.Storage.Indexing;
 internal sealed class LazyOffsetIndex : LazyIndex<OffsetIndex>
 {
     /// <summary>Creates the lazy index; nothing is opened until first use.</summary>
-    public LazyOffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null, bool preallocateBestEffort = true)
-        : base(path, baseOffset, maxIndexSize, writable, cache, preallocateBestEffort)
+    public LazyOffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null)
+        : base(path, baseOffset, maxIndexSize, writable, cache)
     {
     }
 
@@ -27,5 +27,5 @@ internal sealed class LazyOffsetIndex : LazyIndex<OffsetIndex>
         Use((offset, position), static (index, entry) => { index.Append(entry.offset, entry.position); return true; });
 
     protected override OffsetIndex Open(string path, long baseOffset, int maxIndexSize, bool writable) =>
-        new(path, baseOffset, maxIndexSize, writable, Files, PreallocateBestEffort);
+        new(path, baseOffset, maxIndexSize, writable, Files, OpenDirty);
 }

@@ -7,8 +7,8 @@ namespace LogStore.Storage.Indexing;
 internal sealed class LazyTimeIndex : LazyIndex<TimeIndex>
 {
     /// <summary>Creates the lazy index; nothing is opened until first use.</summary>
-    public LazyTimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null, bool preallocateBestEffort = true)
-        : base(path, baseOffset, maxIndexSize, writable, cache, preallocateBestEffort)
+    public LazyTimeIndex(string path, long baseOffset, int maxIndexSize, bool writable, SegmentFileCache? cache = null)
+        : base(path, baseOffset, maxIndexSize, writable, cache)
     {
     }
 
@@ -25,6 +25,16 @@ internal sealed class LazyTimeIndex : LazyIndex<TimeIndex>
     public void MaybeAppend(long timestamp, long offset, bool skipFullCheck = false) =>
         Use((timestamp, offset, skipFullCheck), static (index, e) => { index.MaybeAppend(e.timestamp, e.offset, e.skipFullCheck); return true; });
 
+    /// <summary>The entry a roll or close records (Kafka's <c>skipFullCheck</c>), in the slot <see cref="TimeIndex.IsFull"/>
+    /// keeps for it; skipped when no slot is left or the disk refuses to grow the file.</summary>
+    public void MaybeAppendFinal(long timestamp, long offset) =>
+        Use((timestamp, offset), static (index, e) =>
+        {
+            if (index.Entries < index.MaxEntries)
+                index.MaybeAppend(e.timestamp, e.offset, skipFullCheck: true);
+            return true;
+        });
+
     protected override TimeIndex Open(string path, long baseOffset, int maxIndexSize, bool writable) =>
-        new(path, baseOffset, maxIndexSize, writable, Files, PreallocateBestEffort);
+        new(path, baseOffset, maxIndexSize, writable, Files, OpenDirty);
 }

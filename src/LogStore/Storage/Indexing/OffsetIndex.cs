@@ -33,12 +33,12 @@ internal sealed unsafe class OffsetIndex : IndexFile
     /// <exception cref="StorageException">The file could not be opened, created or mapped.</exception>
     /// <param name="path">The file.</param>
     /// <param name="baseOffset">The base offset of the segment.</param>
-    /// <param name="maxIndexSize">The size a writable index preallocates to.</param>
-    /// <param name="writable">Open read-write and preallocated.</param>
+    /// <param name="maxIndexSize">The size a writable index may grow to.</param>
+    /// <param name="writable">Open read-write.</param>
     /// <param name="files">The file system; null for the disk.</param>
-    /// <param name="preallocateBestEffort">Keep the current length when the disk is full (see <see cref="IndexFile"/>).</param>
-    public OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, FileSystem? files = null, bool preallocateBestEffort = false)
-        : base(path, baseOffset, maxIndexSize, writable, Size, files, preallocateBestEffort)
+    /// <param name="dirty">The file changed since it was last trimmed and fsynced (see <see cref="IndexFile"/>).</param>
+    public OffsetIndex(string path, long baseOffset, int maxIndexSize, bool writable, FileSystem? files = null, bool dirty = false)
+        : base(path, baseOffset, maxIndexSize, writable, Size, files, dirty)
     {
         lock (Sync)
             OnEntriesChanged();
@@ -72,6 +72,9 @@ internal sealed unsafe class OffsetIndex : IndexFile
                 ThrowOutOfOrder(offset, position, entries);
             if (!CanAppendOffset(offset))
                 ThrowOverflow(offset);
+            // A growth the disk refuses leaves the index full and this entry out: an index is a hint.
+            if (!TryMakeRoomFor(entries))
+                return;
             byte* slot = SlotPointer(entries);
             BinaryPrimitives.WriteInt32BigEndian(new Span<byte>(slot, 4), (int)(offset - BaseOffset));
             BinaryPrimitives.WriteInt32BigEndian(new Span<byte>(slot + 4, 4), position);

@@ -1,3 +1,4 @@
+using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
 
 namespace LogStore.Tests.Storage.Indexing;
@@ -6,28 +7,109 @@ namespace LogStore.Tests.Storage.Indexing;
 [TestFixture]
 public sealed class IndexFileTests : IndexTestFiles
 {
-    [TestCase(100, 96, 12)]
-    [TestCase(80, 80, 10)]
-    [TestCase(8, 8, 1)]
-    public void Constructor_WritableNewFile_PreallocatesRoundedDown(int maxIndexSize, long length, int maxEntries)
+    [TestCase(100, 12)]
+    [TestCase(80, 10)]
+    [TestCase(8, 1)]
+    public void Constructor_WritableNewFile_ReservesNothingAndHoldsUpToTheRoundedDownSize(int maxIndexSize, int maxEntries)
     {
         string path = FilePath("a.index");
         using var index = new OffsetIndex(path, 0, maxIndexSize, writable: true);
 
-        Assert.That(new FileInfo(path).Length, Is.EqualTo(length));
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(0), "opening takes no disk space");
         Assert.That(index.MaxEntries, Is.EqualTo(maxEntries));
         Assert.That(index.Entries, Is.EqualTo(0));
         Assert.That(index.IsWritable, Is.True);
     }
 
     [Test]
-    public void Constructor_WritableTimeIndex_PreallocatesWholeEntries()
+    public void Append_WritableTimeIndex_GrowsToWholeEntries()
     {
         string path = FilePath("a.timeindex");
         using var index = new TimeIndex(path, 0, 100, writable: true);
 
+        index.MaybeAppend(1000, 5);
+
         Assert.That(new FileInfo(path).Length, Is.EqualTo(96));
         Assert.That(index.MaxEntries, Is.EqualTo(8));
+    }
+
+    [Test]
+    public void Append_PastTheGrownLength_GrowsByAStepReservingItsBlocks()
+    {
+        string path = FilePath("a.index");
+        var files = new FaultInjectingFileSystem();
+        using var index = new OffsetIndex(path, 0, 1 << 20, writable: true, files);
+
+        for (int i = 1; i <= 513; i++)
+            index.Append(i, i * 10);
+
+        Assert.That(files.Count(FileOperation.Preallocate), Is.EqualTo(2), "one step of 512 entries, then a second");
+        Assert.That(index.FileLength, Is.EqualTo(2 * IndexFile.GrowthStep));
+        Assert.That(index.Lookup(513), Is.EqualTo(new OffsetPosition(513, 5130)));
+    }
+
+    [Test]
+    public void EnsureRoom_DiskFull_ThrowsStorageExceptionNamingTheIndexAndKeepsItsEntries()
+    {
+        string path = FilePath("a.index");
+        var files = new FaultInjectingFileSystem();
+        using var index = new OffsetIndex(path, 0, 1 << 20, writable: true, files);
+        for (int i = 1; i <= 512; i++)
+            index.Append(i, i * 10);
+        files.FillDisk();
+
+        Assert.That(() => index.EnsureRoom(1), Throws.TypeOf<StorageException>().With.Property(nameof(StorageException.FilePath)).EqualTo(path));
+
+        Assert.That(index.Entries, Is.EqualTo(512));
+        Assert.That(index.IsFull, Is.False, "the append path's failure leaves the index growable once space is freed");
+        Assert.That(index.Lookup(400), Is.EqualTo(new OffsetPosition(400, 4000)));
+        files.FreeSpace();
+        index.EnsureRoom(1);
+        index.Append(513, 5130);
+        Assert.That(index.Entries, Is.EqualTo(513));
+    }
+
+    [Test]
+    public void Append_GrowthRefusedByAFullDisk_SkipsTheEntryAndTheIndexBecomesFull()
+    {
+        // Recovery rebuilding an index cannot fail for a hint: the index stays sparser and the next append rolls.
+        var files = new FaultInjectingFileSystem();
+        using var index = new OffsetIndex(FilePath("a.index"), 0, 1 << 20, writable: true, files);
+        for (int i = 1; i <= 512; i++)
+            index.Append(i, i * 10);
+        files.FillDisk();
+
+        index.Append(513, 5130);
+
+        Assert.That(index.Entries, Is.EqualTo(512));
+        Assert.That(index.IsFull, Is.True);
+        Assert.That(index.Lookup(600), Is.EqualTo(new OffsetPosition(512, 5120)));
+    }
+
+    [Test]
+    public void Close_UnchangedWritableIndex_WritesAndSyncsNothing()
+    {
+        string path = WriteOffsetIndex("a.index", 0, (10, 100), (20, 200));
+        var files = new FaultInjectingFileSystem();
+        var index = new OffsetIndex(path, 0, 80, writable: true, files);
+        Assert.That(index.Lookup(15), Is.EqualTo(new OffsetPosition(10, 100)));
+
+        index.Close();
+
+        Assert.That(files.Count(FileOperation.Flush) + files.Count(FileOperation.SetLength), Is.Zero);
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(16));
+    }
+
+    [Test]
+    public void Close_ChangedWritableIndex_TrimsAndSyncsOnce()
+    {
+        var files = new FaultInjectingFileSystem();
+        var index = new OffsetIndex(FilePath("a.index"), 0, 80, writable: true, files);
+        index.Append(10, 100);
+
+        index.Close();
+
+        Assert.That(files.Count(FileOperation.Flush), Is.EqualTo(1));
     }
 
     [Test]
@@ -65,8 +147,11 @@ public sealed class IndexFileTests : IndexTestFiles
         // KAFKA-19200: a crash before the first trim leaves a zero-filled file of the preallocated length.
         string path = FilePath("a.index");
         using var active = new OffsetIndex(path, 0, 80, writable: true);
+        active.Append(10, 100);
+        active.TruncateToEntries(0);
         active.Flush();
         string crashed = CrashImage(path);
+        Assert.That(new FileInfo(crashed).Length, Is.EqualTo(80), "grown, then emptied: zeros");
 
         using var readOnly = new OffsetIndex(crashed, 0, 80, writable: false);
         using var writable = new TimeIndex(CrashImageOfZeros(96), 0, 96, writable: true);
@@ -120,16 +205,17 @@ public sealed class IndexFileTests : IndexTestFiles
     }
 
     [Test]
-    public void Constructor_WritableExistingTrimmedFile_PreallocatesAgainAndKeepsEntries()
+    public void Constructor_WritableExistingTrimmedFile_KeepsEntriesAndGrowsOnAppend()
     {
         string path = WriteOffsetIndex("a.index", 0, (10, 100), (20, 200));
         Assert.That(new FileInfo(path).Length, Is.EqualTo(16));
 
         using var index = new OffsetIndex(path, 0, 80, writable: true);
 
-        Assert.That(new FileInfo(path).Length, Is.EqualTo(80));
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(16));
         Assert.That(index.Entries, Is.EqualTo(2));
         index.Append(30, 300);
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(80));
         Assert.That(index.Lookup(35), Is.EqualTo(new OffsetPosition(30, 300)));
     }
 
@@ -188,9 +274,10 @@ public sealed class IndexFileTests : IndexTestFiles
 
         Assert.That(changed, Is.True);
         Assert.That(index.MaxEntries, Is.EqualTo(5));
-        Assert.That(index.FileLength, Is.EqualTo(40));
+        Assert.That(index.FileLength, Is.EqualTo(16), "the file grows when entries need it");
         Assert.That(index.Entries, Is.EqualTo(2));
         index.Append(30, 300);
+        Assert.That(index.FileLength, Is.EqualTo(40));
         Assert.That(index.Lookup(31), Is.EqualTo(new OffsetPosition(30, 300)));
         Assert.That(index.Resize(40), Is.False, "same size");
     }
@@ -207,19 +294,19 @@ public sealed class IndexFileTests : IndexTestFiles
     }
 
     [Test]
-    public void Reset_WithEntries_EmptiesAndKeepsPreallocation()
+    public void Reset_WithEntries_EmptiesAndGivesTheBlocksBack()
     {
         string path = FilePath("a.index");
         using var index = new OffsetIndex(path, 0, 80, writable: true);
         index.Append(10, 100);
-        index.Resize(16);
 
         index.Reset();
 
         Assert.That(index.Entries, Is.EqualTo(0));
-        Assert.That(new FileInfo(path).Length, Is.EqualTo(80));
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(0));
         Assert.That(index.LastOffset, Is.EqualTo(0));
-        Assert.That(File.ReadAllBytes(path), Is.All.EqualTo((byte)0));
+        index.Append(20, 200);
+        Assert.That(index.Lookup(25), Is.EqualTo(new OffsetPosition(20, 200)));
     }
 
     [Test]

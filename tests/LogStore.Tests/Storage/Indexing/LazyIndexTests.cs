@@ -51,7 +51,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     }
 
     [Test]
-    public void Append_WritableLazyIndex_CreatesPreallocatedFileOnFirstUse()
+    public void Append_WritableLazyIndex_CreatesTheFileOnFirstUseAndJoinsTheCache()
     {
         string path = FilePath("00000000000000000000.index");
         var cache = new SegmentFileCache(capacity: 1);
@@ -61,9 +61,46 @@ public sealed class LazyIndexTests : IndexTestFiles
         lazy.Append(19, 231);
         lazy.Append(29, 472);
 
-        Assert.That(new FileInfo(path).Length, Is.EqualTo(80));
-        Assert.That(cache.Count, Is.EqualTo(0), "an active index is never cached or evicted");
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(80), "grown to its capacity, below one step");
+        Assert.That(cache.Count, Is.EqualTo(1), "an active index is cached, and evicted when idle, like the others");
         Assert.That(lazy.Get().IsWritable, Is.True);
+    }
+
+    [Test]
+    public void Evict_WritableIndex_ClosesUntrimmedAndTheNextAppendReopensIt()
+    {
+        string path = FilePath("00000000000000000000.index");
+        var cache = new SegmentFileCache(capacity: 1);
+        using var lazy = new LazyOffsetIndex(path, 0, 800, writable: true, cache);
+        lazy.Append(19, 231);
+        using var other = new LazyOffsetIndex(WriteOffsetIndex("b.index", 0, (10, 100)), 0, 80, writable: false, cache);
+
+        other.Lookup(10);
+
+        Assert.That(lazy.IsOpen, Is.False, "the least recently used file was closed");
+        Assert.That(lazy.IsWritable, Is.True);
+        Assert.That(lazy.IsFull, Is.False, "answered without reopening");
+        Assert.That(lazy.IsOpen, Is.False);
+        lazy.Append(29, 472);
+        Assert.That(lazy.Entries(), Is.EqualTo(2));
+        lazy.Close();
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(16), "the close trimmed the file the eviction left untrimmed");
+    }
+
+    [Test]
+    public void Close_EvictedChangedWritableIndex_ReopensToTrim()
+    {
+        string path = FilePath("00000000000000000000.index");
+        var cache = new SegmentFileCache(capacity: 1);
+        using var lazy = new LazyOffsetIndex(path, 0, 800, writable: true, cache);
+        lazy.Append(19, 231);
+        cache.EvictAll();
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(800), "the eviction left the grown file as it was");
+
+        lazy.Close();
+
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(8));
+        Assert.That(lazy.IsWritable, Is.False);
     }
 
     [Test]
@@ -97,7 +134,7 @@ public sealed class LazyIndexTests : IndexTestFiles
     }
 
     [Test]
-    public void MakeWritable_InactiveIndex_ReopensPreallocatedForTruncation()
+    public void MakeWritable_InactiveIndex_ReopensWritableForTruncation()
     {
         string path = WriteOffsetIndex("a.index", 0, (10, 100), (20, 200), (30, 300));
         var cache = new SegmentFileCache();
@@ -109,10 +146,25 @@ public sealed class LazyIndexTests : IndexTestFiles
         lazy.TruncateTo(20);
         lazy.Append(25, 250);
 
-        Assert.That(cache.Count, Is.EqualTo(0));
-        Assert.That(new FileInfo(path).Length, Is.EqualTo(80));
+        Assert.That(cache.Count, Is.EqualTo(1), "reopened writable, and cached");
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(24), "no growth: the truncation left room for the entry");
         Assert.That(lazy.Lookup(29), Is.EqualTo(new OffsetPosition(25, 250)));
         Assert.That(lazy.Entries(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void IsFull_EmptyIndexMadeWritableAfterAReadOnlyOpen_IsNotFull()
+    {
+        // A clean open reads an empty active index read-only (capacity 0) before making it writable: that capacity must
+        // not make every later append roll.
+        string path = FilePath("a.index");
+        File.WriteAllBytes(path, []);
+        using var lazy = new LazyOffsetIndex(path, 0, 80, writable: false);
+        Assert.That(lazy.Lookup(5), Is.EqualTo(new OffsetPosition(0, 0)));
+
+        lazy.MakeWritable();
+
+        Assert.That(lazy.IsFull, Is.False);
     }
 
     [Test]
