@@ -31,6 +31,9 @@ internal static partial class LogStoreLog
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Recovered {Partition}: {Segments} segments scanned in {ElapsedMs} ms")]
     public static partial void PartitionRecovered(ILogger logger, TopicPartition partition, int segments, long elapsedMs);
 
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Debug, Message = "Opened {Partition}: no bytes past its recovery point to recover")]
+    public static partial void NothingToRecover(ILogger logger, TopicPartition partition);
+
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Removed leftover file {File}")]
     public static partial void LeftoverRemoved(ILogger logger, string file);
 

@@ -18,6 +18,7 @@ internal static partial class LogLoader
         var watch = Stopwatch.StartNew();
         int first = Math.Max(0, LogSegments.FloorIndex([.. segments], recoveryPoint));
         int scanned = 0;
+        long scannedBytes = 0;
         long nextOffset = first > 0 ? segments[first].BaseOffset : 0;
         SegmentDamage? lastDamage = null;
         for (int i = first; i < segments.Count; i++)
@@ -25,6 +26,7 @@ internal static partial class LogLoader
             LogSegment segment = segments[i];
             bool last = i == segments.Count - 1;
             scanned++;
+            scannedBytes += segment.SizeInBytes;
             SegmentDamage? damage = null;
             bool cut = false;
             // A rolled segment whose batches and indexes all check out keeps its index files untouched.
@@ -65,7 +67,12 @@ internal static partial class LogLoader
             segment.MakeActive();
             break;
         }
-        LogStoreLog.PartitionRecovered(logger, tp, scanned, watch.ElapsedMilliseconds);
+        // A new partition (or one whose unflushed part was empty) had nothing to recover: saying "Recovered" for each
+        // partition of a new store would read like crash recovery.
+        if (scannedBytes > 0)
+            LogStoreLog.PartitionRecovered(logger, tp, scanned, watch.ElapsedMilliseconds);
+        else
+            LogStoreLog.NothingToRecover(logger, tp);
         return lastDamage;
     }
 

@@ -44,6 +44,16 @@ public sealed class LogEventTests : DiagnosticsFixture
     }
 
     [Test]
+    public async Task CreateTopic_InANewStore_LogsNoRecoveryAtInformation()
+    {
+        await using Broker broker = await Open();
+        await broker.CreateTopicAsync(Topic, new TopicConfig { Partitions = 3 });
+
+        Assert.That(Logs.WithId(1007), Is.Empty, "a new partition was reported as recovered");
+        Assert.That(Logs.WithId(1013).Select(e => e.Level), Is.EqualTo(Enumerable.Repeat(LogLevel.Debug, 3)));
+    }
+
+    [Test]
     public async Task Roll_LogsSegmentRolledWithTheNewBaseOffset()
     {
         await using Broker broker = await Open();
