@@ -424,10 +424,16 @@ public sealed class DiskFaultTests
         int movesBefore = _files.Count(FileOperation.Move);
         await broker.DisposeAsync();
         Assert.That(File.Exists(_dir.Combine(".logstore_cleanshutdown")), Is.True);
-        // Only the marker's rename: the recovery point stayed in the checkpointed segment, so the checkpoint is not
-        // rewritten (after a crash the last segment is recovered from its start whatever it says).
+        // The checkpoint's rename, then the marker's: after a clean close recovery may cut only past the checkpointed
+        // recovery point, so it must cover everything flushed.
+        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 2));
+        Assert.That(File.ReadAllLines(_dir.Combine("t-0", "partition.checkpoint"))[1], Is.EqualTo("recovery-point 20"));
+
+        // An idle partition's unchanged checkpoint is not rewritten: only the marker's rename.
+        Broker idle = await Open();
+        movesBefore = _files.Count(FileOperation.Move);
+        await idle.DisposeAsync();
         Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 1));
-        Assert.That(File.Exists(_dir.Combine("t-0", "partition.checkpoint")), Is.False);
     }
 
     [Test]
