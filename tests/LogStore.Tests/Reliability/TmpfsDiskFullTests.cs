@@ -99,6 +99,35 @@ public sealed class TmpfsDiskFullTests
     }
 
     [Test]
+    public async Task FullTmpfs_CreateTopicFailsTyped_LeavesNothing_TheStoreReopens_AndTheRetrySucceedsOnceFreed()
+    {
+        var fourPartitions = new TopicConfig { Partitions = 4, SegmentBytes = 1 << 20, SegmentIndexBytes = 64 << 10 };
+        long end;
+        await using (Broker broker = await Open())
+        {
+            Partition p = (await broker.CreateTopicAsync("t", Config)).Partitions[0];
+            (end, _) = await Fill(p);
+
+            Exception? e = Assert.CatchAsync(async () => await broker.CreateTopicAsync("more", fourPartitions));
+
+            Assert.That(e, Is.TypeOf<StorageException>(), e?.ToString());
+            Assert.That(DiskErrors.IsDiskFull(e), Is.True, e?.ToString());
+            Assert.That(File.Exists(Path.Combine(_data, "topic-configs", "more.conf")), Is.False, "the configuration is removed");
+            Assert.That(Directory.EnumerateDirectories(_data, "more-*"), Is.Empty, "the partition directories are removed");
+            Assert.That(broker.TryGetTopic("more", out _), Is.False);
+        }
+
+        await using (Broker reopened = await Open().AsTask().WaitAsync(Guard))
+        {
+            Assert.That(reopened.Topics.Select(t => t.Name), Is.EqualTo(new[] { "t" }));
+            await AssertReadable(reopened.Topics.Single().Partitions[0], end);
+            File.Delete(_ballast);
+            Topic more = await reopened.CreateTopicAsync("more", fourPartitions);
+            Assert.That(more.Partitions.Select(p => p.IsOffline), Is.EqualTo(new[] { false, false, false, false }));
+        }
+    }
+
+    [Test]
     public async Task FullTmpfs_AppendFailsTyped_LogStaysReadable_BrokerReopensOnTheFullDisk_AndWritingResumesOnceFreed()
     {
         long end;
