@@ -106,26 +106,4 @@ public sealed class TopicCreateFaultTests
         Assert.That(Directory.EnumerateFiles(Path.Combine(data, "topic-configs"), "*.tmp"), Is.Empty, $"operation {n}");
         Assert.That(Directory.EnumerateDirectories(data, "t-*").Select(Path.GetFileName), Is.Empty, $"operation {n}: the partition directories are removed");
     }
-
-    [Test]
-    public async Task CreateTopicAsync_DiskFullOnTheLastPartition_LeavesNothingAndTheStoreReopensWithoutIt()
-    {
-        string data = await StoreWithAnotherTopic("last");
-        var files = new FaultInjectingFileSystem();
-        await using (Broker broker = await Open(data, files))
-        {
-            files.Fail(FileOperation.Preallocate, DiskErrors.Enospc, pathContains: $"t-{Partitions - 1}");
-            var e = Assert.ThrowsAsync<StorageException>(async () => await broker.CreateTopicAsync("t", Config));
-            Assert.That(DiskErrors.IsDiskFull(e), Is.True);
-            Assert.That(e!.FilePath, Does.Contain($"t-{Partitions - 1}"));
-            AssertNothingLeft(data, 0);
-        }
-
-        await using (Broker reopened = await Open(data, FileSystem.Disk))
-        {
-            Assert.That(reopened.Topics.Select(t => t.Name), Is.EqualTo(new[] { "keep" }));
-            Topic t = await reopened.CreateTopicAsync("t", Config);
-            Assert.That(t.Partitions, Has.Count.EqualTo(Partitions));
-        }
-    }
 }
