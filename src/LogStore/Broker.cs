@@ -49,7 +49,10 @@ public sealed partial class Broker : IAsyncDisposable
     /// last Broker did not close cleanly.
     /// </summary>
     /// <exception cref="StoreLockedException">Another Broker, in this process or another, holds the directory.</exception>
-    /// <exception cref="StorageException">The directory cannot be used, or a file in it is damaged beyond recovery.</exception>
+    /// <exception cref="StorageException">The directory cannot be used, or a topic configuration file in it is missing,
+    /// invalid or contradicts the partition directories (the message names the file). A partition that cannot be opened
+    /// does not fail the open: it stands offline (<see cref="Partition.IsOffline"/>, <see cref="PartitionOfflineException"/>
+    /// on use, a log event and the <c>logstore.partitions.offline</c> metric) while the rest of the store serves.</exception>
     public static ValueTask<Broker> OpenAsync(BrokerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -97,22 +100,47 @@ public sealed partial class Broker : IAsyncDisposable
         RemoveDeletedDirectories(directory);
         // Not yet shared: filled in place, so that a failure half-way closes what was opened.
         Dictionary<string, Topic> topics = _topics;
-        foreach ((string name, TopicConfig config) in _configs.LoadAll(_logger))
+        foreach ((string name, TopicConfig stored) in _configs.LoadAll(_logger))
         {
             if (topics.Count == 0 && !_hadCleanShutdown)
                 LogStoreLog.UncleanShutdown(_logger, directory);
-            topics[name] = OpenTopic(name, config);
+            TopicConfig config = stored;
+            if (InternalTopics.IsInternal(name) && (config = InternalTopics.Enforce(stored)) != stored)
+            {
+                TopicLog.InternalTopicConfigOverridden(_logger, name, _configs.PathOf(name), stored.CleanupPolicy,
+                    (long)(stored.RetentionTime?.TotalMilliseconds ?? -1), stored.RetentionBytes ?? -1);
+            }
+            topics[name] = OpenTopic(name, config, isolatePartitions: true);
         }
-        // A partition directory whose topic has no configuration is data we cannot serve: refuse to open rather than
-        // let the topic silently vanish (its configuration file was deleted or damaged). Only one holding a partition's
-        // files: a user's own folder that happens to be named like one ("notes-1") is not ours to judge.
+        CheckPartitionDirectories(directory, topics);
+    }
+
+    /// <summary>
+    /// Refuses to open over data no topic configuration covers: a partition directory whose topic has no
+    /// configuration (the file was deleted or damaged), or one numbered past its topic's partition count (the count
+    /// was lowered in the file). Either would make acknowledged records silently vanish from the store.
+    /// </summary>
+    private void CheckPartitionDirectories(string directory, Dictionary<string, Topic> topics)
+    {
         foreach (string dir in Directory.EnumerateDirectories(directory))
         {
-            if (LogFileNames.TryParsePartitionDirectory(Path.GetFileName(dir), out TopicPartition tp) && !topics.ContainsKey(tp.Topic)
-                && HoldsPartitionFiles(dir))
+            if (!LogFileNames.TryParsePartitionDirectory(Path.GetFileName(dir), out TopicPartition tp))
+                continue;
+            // Only a directory holding a partition's files: a user's own folder that happens to be named like one
+            // ("notes-1"), or an empty one a create left, is not ours to judge.
+            if (!HoldsPartitionFiles(dir))
+                continue;
+            if (!topics.TryGetValue(tp.Topic, out Topic? topic))
             {
                 throw new StorageException($"Partition directory '{Path.GetFileName(dir)}' has no topic configuration: restore " +
                     $"the configuration file, or delete the directory to drop its data.", _configs.PathOf(tp.Topic));
+            }
+            if (tp.Partition >= topic.Partitions.Count)
+            {
+                throw new StorageException($"Topic '{tp.Topic}' is configured with partitions={topic.Partitions.Count}, but partition " +
+                    $"directory '{Path.GetFileName(dir)}' holds data of partition {tp.Partition} ({tp.Partition + 1} or more partitions): " +
+                    "a partition count cannot be lowered. Restore the count in the configuration file, or delete the directory to drop its data.",
+                    _configs.PathOf(tp.Topic));
             }
         }
     }
@@ -128,15 +156,29 @@ public sealed partial class Broker : IAsyncDisposable
         return false;
     }
 
-    private Topic OpenTopic(string name, TopicConfig config)
+    /// <summary>
+    /// Opens every partition of a topic. With <paramref name="isolatePartitions"/> (opening the Broker) a partition
+    /// that fails to open is reported and stands offline while the others serve; without it (creating the topic) the
+    /// first failure closes what was opened and is thrown.
+    /// </summary>
+    private Topic OpenTopic(string name, TopicConfig config, bool isolatePartitions)
     {
         var partitions = new Partition[config.Partitions];
         try
         {
             for (int i = 0; i < partitions.Length; i++)
             {
-                var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), config, _fileCache,
-                    _options.TimeProvider, _logger, _hadCleanShutdown);
+                var id = new TopicPartition(name, i);
+                PartitionLog log;
+                try
+                {
+                    log = PartitionLog.Open(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, _hadCleanShutdown);
+                }
+                catch (Exception e) when (isolatePartitions && e is LogStoreException or IOException or UnauthorizedAccessException)
+                {
+                    log = PartitionLog.Offline(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, e);
+                    TopicLog.PartitionOffline(_logger, id, log.Directory, e);
+                }
                 partitions[i] = new Partition(log);
             }
             // The new partition directories' names, all with one fsync: records in them are acknowledged only after
@@ -230,6 +272,12 @@ public sealed partial class Broker : IAsyncDisposable
                 StorageLog.UncleanClose(_logger, DataDirectory, failed);
             return;
         }
+        // An offline partition opened after a crash was never recovered: a clean marker would let the next open skip it.
+        if (writeCleanMarker && !_hadCleanShutdown && CountOfflinePartitions() is > 0 and int offline)
+        {
+            TopicLog.OfflineAtClose(_logger, DataDirectory, offline);
+            return;
+        }
         if (writeCleanMarker)
         {
             try
@@ -269,6 +317,17 @@ public sealed partial class Broker : IAsyncDisposable
         Work();
         foreach (Thread helper in helpers)
             helper.Join();
+    }
+
+    private int CountOfflinePartitions()
+    {
+        int offline = 0;
+        foreach (Topic topic in _topics.Values)
+        {
+            foreach (Partition partition in topic.Partitions)
+                offline += partition.IsOffline ? 1 : 0;
+        }
+        return offline;
     }
 
     private async Task RunFlushSchedulerAsync()

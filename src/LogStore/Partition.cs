@@ -10,25 +10,48 @@ namespace LogStore;
 public sealed class Partition
 {
     private readonly PartitionLog _log;
+    private readonly bool _isInternal;
 
-    internal Partition(PartitionLog log) => _log = log;
+    internal Partition(PartitionLog log)
+    {
+        _log = log;
+        _isInternal = InternalTopics.IsInternal(log.Id.Topic);
+    }
 
     internal PartitionLog Log => _log;
 
     /// <summary>The topic and partition number.</summary>
     public TopicPartition Id => _log.Id;
 
+    /// <summary>True when the partition could not be opened with its Broker (Kafka's offline partition): every other
+    /// member throws <see cref="PartitionOfflineException"/>, naming the cause, until the Broker is reopened.</summary>
+    public bool IsOffline => _log.OfflineCause is not null;
+
     /// <summary>The first offset that can be read.</summary>
-    public long LogStartOffset => _log.LogStartOffset;
+    /// <exception cref="PartitionOfflineException">The partition is offline.</exception>
+    public long LogStartOffset => Online.LogStartOffset;
 
     /// <summary>The offset the next appended record will get.</summary>
-    public long LogEndOffset => _log.LogEndOffset;
+    /// <exception cref="PartitionOfflineException">The partition is offline.</exception>
+    public long LogEndOffset => Online.LogEndOffset;
 
     /// <summary>The offset up to which records are committed (all of them on a single node: equal to <see cref="LogEndOffset"/>).</summary>
-    public long HighWatermark => _log.LogEndOffset;
+    /// <exception cref="PartitionOfflineException">The partition is offline.</exception>
+    public long HighWatermark => Online.LogEndOffset;
 
     /// <summary>A snapshot of the partition's segments, oldest first.</summary>
-    public IReadOnlyList<SegmentInfo> Segments => _log.GetSegmentInfos();
+    /// <exception cref="PartitionOfflineException">The partition is offline.</exception>
+    public IReadOnlyList<SegmentInfo> Segments => Online.GetSegmentInfos();
+
+    // An offline log would answer 0 for its offsets: a consumer must never take that for the partition's real end.
+    private PartitionLog Online
+    {
+        get
+        {
+            _log.ThrowIfOffline();
+            return _log;
+        }
+    }
 
     /// <summary>
     /// Appends a whole batch and assigns its offsets. The batch's baseOffset and partitionLeaderEpoch are rewritten
@@ -40,10 +63,15 @@ public sealed class Partition
     /// <exception cref="CorruptRecordException">The batch is not a valid RecordBatch v2 (length, magic, CRC, offsets).</exception>
     /// <exception cref="ObjectDisposedException">The broker was disposed or the topic deleted.</exception>
     /// <exception cref="StorageException">The disk failed; the log stays readable.</exception>
+    /// <exception cref="PartitionOfflineException">The partition could not be opened with its Broker.</exception>
+    /// <exception cref="InvalidTopicException">The partition belongs to an internal topic (<c>__consumer_offsets</c>),
+    /// which only LogStore writes (<see cref="InvalidTopicException.IsInternalTopic"/> is true).</exception>
     public ValueTask<AppendResult> AppendAsync(RecordBatch batch, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<AppendResult>(cancellationToken);
+        if (_isInternal)
+            return ValueTask.FromException<AppendResult>(InvalidTopicException.ForInternalTopic(_log.Id.Topic, "append to"));
         try
         {
             return ValueTask.FromResult(_log.Append(batch));
@@ -62,6 +90,7 @@ public sealed class Partition
     /// </summary>
     /// <exception cref="OffsetOutOfRangeException">The offset is below <see cref="LogStartOffset"/> or above <see cref="LogEndOffset"/>.</exception>
     /// <exception cref="CorruptRecordException">The stored bytes are damaged; nothing damaged is ever returned as data.</exception>
+    /// <exception cref="PartitionOfflineException">The partition could not be opened with its Broker.</exception>
     public ValueTask<FetchResult> ReadAsync(long offset, int maxBytes, TimeSpan maxWait = default, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
@@ -79,7 +108,7 @@ public sealed class Partition
     {
         try
         {
-            return _log.FlushAndCheckpointAsync(_log.LogEndOffset, cancellationToken);
+            return _log.FlushAndCheckpointAsync(Online.LogEndOffset, cancellationToken);
         }
         catch (Exception e)
         {

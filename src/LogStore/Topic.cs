@@ -8,7 +8,12 @@ public sealed class Topic
         Name = name;
         Config = config;
         Partitions = partitions;
+        IsInternal = InternalTopics.IsInternal(name);
     }
+
+    /// <summary>True for a topic LogStore keeps for itself (<c>__consumer_offsets</c>, Kafka's internal topics): users
+    /// can read it, but not write, create or delete it (<see cref="InvalidTopicException"/>).</summary>
+    public bool IsInternal { get; }
 
     /// <summary>The topic's name.</summary>
     public string Name { get; }

@@ -6,7 +6,17 @@ namespace LogStore;
 /// </summary>
 public sealed class TopicConfig
 {
-    /// <summary>Number of partitions. Default 1 (Kafka's num.partitions).</summary>
+    /// <summary>
+    /// The most partitions a topic can have: 10,000. Kafka sets no hard bound, but every partition here costs a
+    /// directory, its open segment files and index mappings, and a share of each open, close and recovery; 10,000 is
+    /// the most one Broker is designed to keep open within a process's file limit (see the README's topic
+    /// configuration), and it keeps a create, which holds the topic table's lock while it makes every partition, to
+    /// seconds instead of the hours <see cref="int.MaxValue"/> partitions would take. Configuration files are checked
+    /// against the same bound, so a damaged <c>partitions=</c> line is refused, never allocated.
+    /// </summary>
+    public const int MaxPartitions = 10_000;
+
+    /// <summary>Number of partitions, 1 to <see cref="MaxPartitions"/>. Default 1 (Kafka's num.partitions).</summary>
     public int Partitions { get; init; } = 1;
 
     /// <summary>Copies of each partition across nodes. Default 1: a single node (Kafka's replication.factor).</summary>
@@ -25,13 +35,13 @@ public sealed class TopicConfig
     public int SegmentIndexBytes { get; init; } = 10 << 20;
 
     /// <summary>Age after which whole segments are deleted; null keeps them forever. Default 7 days (retention.ms).</summary>
-    public TimeSpan? RetentionTime { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan? RetentionTime { get => _retentionTime; init => _retentionTime = value; }
 
     /// <summary>Partition size above which the oldest segments are deleted; null for no limit. Default null (retention.bytes).</summary>
-    public long? RetentionBytes { get; init; }
+    public long? RetentionBytes { get => _retentionBytes; init => _retentionBytes = value; }
 
     /// <summary>Delete old segments, compact by key, or both. Default <see cref="CleanupPolicy.Delete"/> (cleanup.policy).</summary>
-    public CleanupPolicy CleanupPolicy { get; init; } = CleanupPolicy.Delete;
+    public CleanupPolicy CleanupPolicy { get => _cleanupPolicy; init => _cleanupPolicy = value; }
 
     /// <summary>How long a tombstone (a record with a null value) of a compacted topic stays readable after the cleaner
     /// first sees it, so that a consumer reading from the start sees the delete before it is dropped. Default 1 day
@@ -63,9 +73,26 @@ public sealed class TopicConfig
     /// <summary>Time after which unflushed appends are fsynced; null leaves it to the OS. Default null (flush.ms).</summary>
     public TimeSpan? FlushInterval { get; init; }
 
+    // Fields, not auto-properties, so that CompactedForever can set them on a copy (init accessors cannot).
+    private TimeSpan? _retentionTime = TimeSpan.FromDays(7);
+    private long? _retentionBytes;
+    private CleanupPolicy _cleanupPolicy = CleanupPolicy.Delete;
+
+    /// <summary>A copy with cleanup.policy=compact and neither time nor size retention, every other setting kept
+    /// (whatever settings are added later: it is a memberwise copy). For internal topics, see <c>InternalTopics</c>.</summary>
+    internal TopicConfig CompactedForever()
+    {
+        var copy = (TopicConfig)MemberwiseClone();
+        copy._cleanupPolicy = CleanupPolicy.Compact;
+        copy._retentionTime = null;
+        copy._retentionBytes = null;
+        return copy;
+    }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Partitions, 1, nameof(Partitions));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Partitions, MaxPartitions, nameof(Partitions));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReplicationFactor, 1, nameof(ReplicationFactor));
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 14, nameof(SegmentBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(SegmentBytes, int.MaxValue, nameof(SegmentBytes));

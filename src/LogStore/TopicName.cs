@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace LogStore;
 
 /// <summary>Kafka's rule for topic names; because the name becomes a directory name, the rule is also what keeps
@@ -14,10 +16,16 @@ internal static class TopicName
             throw new InvalidTopicException(name, "'.' and '..' are not allowed.");
         if (name.Length > MaxLength)
             throw new InvalidTopicException(name, $"the name is {name.Length} characters long; the limit is {MaxLength}.");
-        foreach (char c in name)
+        for (int i = 0; i < name.Length; i++)
         {
-            if (!IsLegal(c))
-                throw new InvalidTopicException(name, $"'{c}' (U+{(int)c:X4}) is not allowed; use only a-z, A-Z, 0-9, '.', '_' and '-'.");
+            if (!IsLegal(name[i]))
+            {
+                // The whole code point: an emoji is two chars, and half of one is not a character.
+                bool whole = Rune.TryGetRuneAt(name, i, out Rune rune);
+                string shown = InvalidTopicException.Printable(whole ? rune.ToString() : name[i].ToString());
+                int codePoint = whole ? rune.Value : name[i];
+                throw new InvalidTopicException(name, $"'{shown}' (U+{codePoint:X4}) is not allowed; use only a-z, A-Z, 0-9, '.', '_' and '-'.");
+            }
         }
     }
 

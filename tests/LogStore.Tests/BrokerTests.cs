@@ -3,7 +3,7 @@ using LogStore.Tests.TestSupport;
 namespace LogStore.Tests;
 
 [TestFixture]
-public sealed class BrokerTests
+public sealed partial class BrokerTests
 {
     private TempDirectory _dir = null!;
 

@@ -113,6 +113,23 @@ public sealed class TopicsCommandTests : ToolTestBase
     }
 
     [Test]
+    public async Task Delete_ConsumerOffsets_IsRefusedWithOneLineAndEveryGroupKeepsItsOffsets()
+    {
+        await CreateTopic("t");
+        Assert.That((await Cli.RunWithInputAsync("a\nb", "produce", "-d", Data, "-t", "t")).ExitCode, Is.Zero);
+        Assert.That((await Cli.RunAsync("consume", "-d", Data, "-t", "t", "--group", "g", "--from-beginning")).ExitCode, Is.Zero);
+        string before = (await Cli.RunAsync("groups", "describe", "-d", Data, "-g", "g")).Out;
+
+        CliRun deleted = await Cli.RunAsync("topics", "delete", "-d", Data, "-t", "__consumer_offsets");
+
+        AssertOneErrorLine(deleted, 2, "Cannot delete internal topic '__consumer_offsets'");
+        Assert.That(deleted.Err, Does.Contain("committed offsets"));
+        Assert.That((await Cli.RunAsync("topics", "list", "-d", Data)).OutLines, Is.EqualTo(new[] { "__consumer_offsets", "t" }));
+        CliRun after = await Cli.RunAsync("groups", "describe", "-d", Data, "-g", "g");
+        Assert.That(after.Out, Is.EqualTo(before).And.Contain("2"), "the group's offsets are still there");
+    }
+
+    [Test]
     public async Task Create_AnExistingTopic_FailsWithOneLine()
     {
         await CreateTopic("t");

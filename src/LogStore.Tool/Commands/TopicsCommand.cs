@@ -25,7 +25,7 @@ internal static class TopicsCommand
             bool skipInternal = parsed.GetValue(excludeInternal);
             foreach (string name in broker.Topics.Select(t => t.Name).Order(StringComparer.Ordinal))
             {
-                if (!(skipInternal && IsInternal(name)))
+                if (!(skipInternal && InternalTopics.IsInternal(name)))
                     await cli.Out.WriteLineAsync(name).ConfigureAwait(false);
             }
             return ExitCodes.Success;
@@ -114,6 +114,11 @@ internal static class TopicsCommand
         command.SetAction(async (parsed, ct) =>
         {
             string name = parsed.GetRequiredValue(topic);
+            // Before the store is even opened: deleting __consumer_offsets would wipe every group's committed offsets.
+            if (InternalTopics.IsInternal(name))
+            {
+                throw new CommandException(InvalidTopicException.ForInternalTopic(name, "delete").Message, ExitCodes.Usage);
+            }
             await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
             BrokerSession.GetTopic(broker, name);
             await broker.DeleteTopicAsync(name, ct).ConfigureAwait(false);
@@ -122,9 +127,6 @@ internal static class TopicsCommand
         });
         return command;
     }
-
-    /// <summary>Kafka's convention: names starting with two underscores belong to the broker itself.</summary>
-    private static bool IsInternal(string topic) => topic.StartsWith("__", StringComparison.Ordinal);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -13,7 +13,8 @@ internal sealed partial class Consumer<TKey, TValue>
     /// Joins the group for <paramref name="topics"/> (or changes the subscription); the group rebalances at once and
     /// this consumer receives its partitions inside its next ConsumeAsync. An empty list unsubscribes.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No GroupId, partitions assigned by hand, or another assignment strategy in the group.</exception>
+    /// <exception cref="InvalidOperationException">No GroupId, or partitions assigned by hand.</exception>
+    /// <exception cref="InconsistentGroupProtocolException">The group's members use another assignment strategy.</exception>
     /// <exception cref="UnknownTopicException">A topic does not exist.</exception>
     public void Subscribe(IEnumerable<string> topics)
     {

@@ -5,6 +5,8 @@ namespace LogStore;
 /// batch is sealed when full or when <see cref="ProducerOptions.Linger"/> has passed, compressed as a whole and
 /// appended by a sender loop. Thread-safe. Disposing flushes, then releases the buffer pool.
 /// </summary>
+/// <remarks>A message to an internal topic (<see cref="Topic.IsInternal"/>, such as <c>__consumer_offsets</c>) fails with
+/// <see cref="InvalidTopicException"/>: only LogStore writes those.</remarks>
 public interface IProducer<TKey, TValue> : IAsyncDisposable
 {
     /// <summary>Produces one message to <paramref name="topic"/>, partitioned by the producer's partitioner; completes

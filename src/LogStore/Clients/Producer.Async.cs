@@ -40,6 +40,8 @@ internal sealed partial class Producer<TKey, TValue>
             ProducerTopic? target = _accumulator.ResolveTopic(topic);
             if (target is null)
                 return ValueTask.FromException<DeliveryResult>(new UnknownTopicException(topic));
+            if (target.Topic.IsInternal)
+                return ValueTask.FromException<DeliveryResult>(InvalidTopicException.ForInternalTopic(topic, "produce to"));
             if (explicitPartition >= target.Partitions.Length)
                 return ValueTask.FromException<DeliveryResult>(new UnknownTopicException(topic, explicitPartition));
 

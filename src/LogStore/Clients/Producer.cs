@@ -67,9 +67,11 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         TopicPartition where;
         long timestamp;
         ProducerTopic? target = _accumulator.ResolveTopic(topic);
-        if (target is null || explicitPartition < -1 || explicitPartition >= target.Partitions.Length)
+        if (target is null || target.Topic.IsInternal || explicitPartition < -1 || explicitPartition >= target.Partitions.Length)
         {
-            error = target is null ? new UnknownTopicException(topic) : new UnknownTopicException(topic, explicitPartition);
+            error = target is null ? new UnknownTopicException(topic)
+                : target.Topic.IsInternal ? InvalidTopicException.ForInternalTopic(topic, "produce to")
+                : new UnknownTopicException(topic, explicitPartition);
             where = new TopicPartition(topic, explicitPartition);
             timestamp = Now(message);
         }

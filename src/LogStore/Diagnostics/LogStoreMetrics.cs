@@ -35,6 +35,8 @@ namespace LogStore.Diagnostics;
 /// <item><term><c>logstore.consumer.lag</c></term><description>Observable gauge: the high watermark less the position of
 /// every partition assigned to an open consumer whose position is known, tagged <c>logstore.consumer.group</c> too when
 /// the consumer has a group. Consumers are held weakly and dropped when disposed.</description></item>
+/// <item><term><c>logstore.partitions.offline</c></term><description>Observable gauge: 1 for each partition that could not
+/// be opened with its Broker and stands offline (<see cref="PartitionOfflineException"/>); none while all are online.</description></item>
 /// </list>
 /// Thread-safe. Nothing is measured, and nothing allocated, while no listener is enabled. Traces come from the
 /// <see cref="System.Diagnostics.ActivitySource"/> named <c>"LogStore"</c> (<see cref="LogStoreTracing"/>).
@@ -102,6 +104,8 @@ internal static partial class LogStoreMetrics
         Meter.CreateObservableGauge("logstore.segment.count", ObserveSegmentCounts, "{segment}", "Segments of a partition.");
         Meter.CreateObservableGauge("logstore.consumer.lag", ObserveConsumerLag, "{record}",
             "Records between a consumer's position and the partition's high watermark.");
+        Meter.CreateObservableGauge("logstore.partitions.offline", ObserveOfflinePartitions, "{partition}",
+            "1 for each partition that could not be opened with its Broker (Kafka's OfflinePartitionsCount, per partition).");
     }
 
     /// <summary>Adds a broker's partitions to <c>logstore.log.size</c>.</summary>
@@ -165,7 +169,12 @@ internal static partial class LogStoreMetrics
     private static IEnumerable<Measurement<long>> ObserveSegmentCounts() =>
         ObservePartitions(static partition => partition.Log.Segments.Count);
 
-    private static List<Measurement<long>> ObservePartitions(Func<Partition, long> measure)
+    private static IEnumerable<Measurement<long>> ObserveOfflinePartitions() =>
+        ObservePartitions(static _ => 1, static partition => partition.IsOffline);
+
+    /// <summary>One measurement per partition of every open broker that <paramref name="include"/> selects (by default
+    /// the open ones).</summary>
+    private static List<Measurement<long>> ObservePartitions(Func<Partition, long> measure, Func<Partition, bool>? include = null)
     {
         Broker[] brokers;
         lock (BrokersLock)
@@ -177,7 +186,7 @@ internal static partial class LogStoreMetrics
             {
                 foreach (Partition partition in topic.Partitions)
                 {
-                    if (!partition.Log.IsClosed)
+                    if (include is null ? !partition.Log.IsClosed : include(partition))
                         measurements.Add(new Measurement<long>(measure(partition), Tags(partition.Id)));
                 }
             }

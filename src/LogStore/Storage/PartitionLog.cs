@@ -209,7 +209,13 @@ internal sealed partial class PartitionLog : IAsyncDisposable
             ThrowClosed();
     }
 
-    private void ThrowClosed() =>
+    private void ThrowClosed()
+    {
+        ThrowIfOffline();
+        ThrowDisposed();
+    }
+
+    private void ThrowDisposed() =>
         throw new ObjectDisposedException($"partition {Id}", $"Partition {Id} is closed: its Broker was disposed or its topic deleted.");
 
     public override string ToString() => $"PartitionLog({Id})";

@@ -15,6 +15,7 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
 {
     // Short, so that a 249-character topic name still makes a legal file name.
     private const string Suffix = ".conf";
+    private const int MaxFileBytes = 64 * 1024;
 
     private readonly string _directory = Path.Combine(dataDirectory, LogFileNames.TopicConfigDirectory);
 
@@ -45,9 +46,8 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
             File.Delete(Path.Combine(_directory, leftover));
         foreach (string name in names.Where(n => n.EndsWith(Suffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
-            string topic = Path.GetFileNameWithoutExtension(name);
-            TopicName.Validate(topic);
-            yield return (topic, Read(Path.Combine(_directory, name)));
+            string file = Path.Combine(_directory, name);
+            yield return (TopicOf(file), Read(file));
         }
     }
 
@@ -106,11 +106,31 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
         yield return ("message.timestamp.after.max.ms", Bound(c.MessageTimestampAfterMax));
     }
 
+    /// <summary>The topic a configuration file is named after; a name that breaks the topic rule is refused naming the file.</summary>
+    private static string TopicOf(string file)
+    {
+        string topic = Path.GetFileNameWithoutExtension(file);
+        try
+        {
+            TopicName.Validate(topic);
+        }
+        catch (InvalidTopicException e)
+        {
+            throw new StorageException($"Topic configuration file name is not a topic name ({e.Message}): rename the file after " +
+                "its topic, or remove it if it is not one.", file, e);
+        }
+        return topic;
+    }
+
     private static TopicConfig Read(string file)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
+            // A configuration is a few hundred bytes: a huge file is damage, refused before it is read into memory.
+            long length = new FileInfo(file).Length;
+            if (length > MaxFileBytes)
+                throw Bad(file, $"the file is {length} bytes long; a topic configuration is at most {MaxFileBytes}");
             foreach (string raw in StoreFile.ReadAllLinesIfExists(file) ?? throw new FileNotFoundException("The file is gone.", file))
             {
                 string line = raw.Trim();
@@ -185,8 +205,13 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
             ? value
             : throw Bad(file, $"'min.cleanable.dirty.ratio' has the value '{text}', which is not a number");
 
-    private static int Int(Dictionary<string, string> values, string name, string file) =>
-        checked((int)Long(values, name, file)!.Value);
+    private static int Int(Dictionary<string, string> values, string name, string file)
+    {
+        long value = Long(values, name, file)!.Value;
+        return value is >= int.MinValue and <= int.MaxValue
+            ? (int)value
+            : throw Bad(file, $"'{name}' has the value {value}, which is out of range");
+    }
 
     private static StorageException Bad(string file, string reason) =>
         new($"Topic configuration is invalid: {reason}.", file);

@@ -33,7 +33,7 @@ internal sealed class MeterCapture : IDisposable
     public void Observe()
     {
         lock (_measurements)
-            _measurements.RemoveAll(m => m.Instrument is "logstore.log.size" or "logstore.segment.count" or "logstore.consumer.lag");
+            _measurements.RemoveAll(m => m.Instrument is "logstore.log.size" or "logstore.segment.count" or "logstore.consumer.lag" or "logstore.partitions.offline");
         _listener.RecordObservableInstruments();
     }
 

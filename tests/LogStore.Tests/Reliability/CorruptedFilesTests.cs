@@ -150,6 +150,21 @@ public sealed partial class CorruptedFilesTests
             return;
         }
 
+        // Damage one partition cannot open past takes only that partition offline (issue 18 item 4), naming the file.
+        Partition[] offline = [.. broker.Topics.SelectMany(t => t.Partitions).Where(p => p.IsOffline)];
+        if (offline.Length > 0)
+        {
+            await using (broker)
+            {
+                Assert.That(offline, Has.Length.EqualTo(1), "only the damaged partition is offline");
+                var e = Assert.Throws<PartitionOfflineException>(() => _ = offline[0].LogEndOffset);
+                Assert.That(e!.FilePath == target || e.Message.Contains(Path.GetFileName(target), StringComparison.Ordinal), Is.True,
+                    $"the partition is offline but the error does not name {target}: {e}");
+                TestContext.Out.WriteLine($"RESULT {kind} {damage}: {offline[0].Id} offline, the rest serves: {e.Message}");
+            }
+            return;
+        }
+
         await using (broker)
         {
             (long readable, string? gap) = await CheckReadable(broker, token);

@@ -206,7 +206,10 @@ public sealed class HostileDirectoryTests
             // On a thread of its own: an open that blocks would otherwise block the test before it can time out.
             Task<Broker> open = Task.Run(() => Open(store.Path).AsTask());
             Assert.That(await Task.WhenAny(open, Task.Delay(Timeout)), Is.SameAs(open), "the open blocked on the FIFO");
-            var e = Assert.ThrowsAsync<StorageException>(() => open);
+            // The partition stands offline (issue 18 item 4), its error naming the FIFO.
+            await using Broker broker = await open;
+            Partition partition = broker.Topics.Single(t => t.Name == TopicName).Partitions[0];
+            var e = Assert.Throws<PartitionOfflineException>(() => _ = partition.LogEndOffset);
             Assert.That(e!.FilePath, Is.EqualTo(fifo));
         }
         finally
@@ -252,6 +255,12 @@ public sealed class HostileDirectoryTests
         catch (Exception e)
         {
             return "open: " + Named(e, entry);
+        }
+        // The open isolates partitions (issue 18 item 4): a refused entry takes only its partition offline.
+        if (broker.Topics.SelectMany(t => t.Partitions).FirstOrDefault(p => p.IsOffline) is { } offline)
+        {
+            await using (broker)
+                return "open: offline: " + Named(Assert.Throws<PartitionOfflineException>(() => _ = offline.LogEndOffset)!, entry);
         }
         string step = "produce";
         await using (broker)

@@ -99,6 +99,44 @@ public sealed class TmpfsDiskFullTests
     }
 
     [Test]
+    public async Task FullTmpfs_CreateTopicFailsTyped_LeavesNothing_TheStoreReopens_AndTheRetrySucceedsOnceFreed()
+    {
+        var fourPartitions = new TopicConfig { Partitions = 4, SegmentBytes = 1 << 20, SegmentIndexBytes = 64 << 10 };
+        long end;
+        await using (Broker broker = await Open())
+        {
+            Partition p = (await broker.CreateTopicAsync("t", Config)).Partitions[0];
+            (end, _) = await Fill(p);
+
+            // Sparse indexes make a create need almost no space: it either succeeds whole or fails typed leaving nothing.
+            Exception? e = null;
+            try
+            {
+                await broker.CreateTopicAsync("more", fourPartitions);
+                await broker.DeleteTopicAsync("more");
+            }
+            catch (StorageException caught)
+            {
+                e = caught;
+            }
+            if (e is not null)
+                Assert.That(DiskErrors.IsDiskFull(e), Is.True, e.ToString());
+            Assert.That(File.Exists(Path.Combine(_data, "topic-configs", "more.conf")), Is.False, "the configuration is removed");
+            Assert.That(Directory.EnumerateDirectories(_data, "more-*"), Is.Empty, "the partition directories are removed");
+            Assert.That(broker.TryGetTopic("more", out _), Is.False);
+        }
+
+        await using (Broker reopened = await Open().AsTask().WaitAsync(Guard))
+        {
+            Assert.That(reopened.Topics.Select(t => t.Name), Is.EqualTo(new[] { "t" }));
+            await AssertReadable(reopened.Topics.Single().Partitions[0], end);
+            File.Delete(_ballast);
+            Topic more = await reopened.CreateTopicAsync("more", fourPartitions);
+            Assert.That(more.Partitions.Select(p => p.IsOffline), Is.EqualTo(new[] { false, false, false, false }));
+        }
+    }
+
+    [Test]
     public async Task FullTmpfs_AppendFailsTyped_LogStaysReadable_BrokerReopensOnTheFullDisk_AndWritingResumesOnceFreed()
     {
         long end;

@@ -48,7 +48,7 @@ internal sealed partial class ConsumerGroup
     }
 
     /// <summary>Adds a member subscribed to <paramref name="topics"/> and rebalances.</summary>
-    /// <exception cref="InvalidOperationException">The group's members use another assignment strategy.</exception>
+    /// <exception cref="InconsistentGroupProtocolException">The group's members use another assignment strategy.</exception>
     public GroupMember Join(string[] topics, ConsumerOptions options, PollSignal signal)
     {
         IPartitionAssignor assignor = AssignorFor(options.PartitionAssignmentStrategy);
@@ -59,9 +59,7 @@ internal sealed partial class ConsumerGroup
             _coordinator.ThrowIfDisposed();
             if (_members.Count > 0 && _assignor is not null && _assignor != assignor)
             {
-                throw new InvalidOperationException(
-                    $"Group '{GroupId}' uses the {_assignor.Name} assignor; a member with {assignor.Name} cannot join it " +
-                    "(Kafka's InconsistentGroupProtocol). Use the same PartitionAssignmentStrategy in every member.");
+                throw new InconsistentGroupProtocolException(GroupId, _assignor.Name, assignor.Name);
             }
             _assignor = assignor;
             string memberId = $"consumer-{GroupId}-{_coordinator.NextMemberSequence():D6}-{Guid.NewGuid():N}";

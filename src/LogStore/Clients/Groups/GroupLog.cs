@@ -34,4 +34,7 @@ internal static partial class GroupLog
 
     [LoggerMessage(EventId = 3015, Level = LogLevel.Error, Message = "Committed offsets in {Partition} from offset {Offset} to {ResumedAt} could not be loaded: the log is damaged there (its bytes are kept; 'logstore dump' shows them). Groups whose commits were there fall back to an earlier commit or their reset policy")]
     public static partial void DamagedOffsetsSkipped(ILogger logger, TopicPartition partition, long offset, long resumedAt, Exception exception);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Skipped a malformed record of {Partition} at offset {Offset} ({File}) while loading committed offsets; the other records are loaded")]
+    public static partial void OffsetRecordSkipped(ILogger logger, TopicPartition partition, long offset, string file, Exception exception);
 }

@@ -18,6 +18,9 @@ namespace LogStore.Clients.Groups;
 /// its batch, fsyncs that partition, then updates the map; each map entry remembers the log offset of its record, so
 /// concurrent commits of one key leave the map agreeing with the log (the later record wins in both).</para>
 /// <para>After a crash, a commit that returned is on disk; one that did not return may or may not be.</para>
+/// <para>Only this store writes the topic (users' producers and appends are refused, see <see cref="InternalTopics"/>);
+/// a malformed record found while loading (a file edited by hand, a store written by an older version) is skipped and
+/// logged with its file and offset, never fatal for every group.</para>
 /// </remarks>
 internal sealed class OffsetStore
 {
@@ -41,6 +44,9 @@ internal sealed class OffsetStore
 
     /// <summary>How many records the initial load read (for tests and logs).</summary>
     public long RecordsLoaded { get; private set; }
+
+    /// <summary>How many malformed records the initial load skipped (each logged with its file and offset).</summary>
+    public long RecordsSkipped { get; private set; }
 
     /// <summary>The committed offset of <paramref name="partition"/> for <paramref name="group"/>, or null.</summary>
     public long? Get(string group, TopicPartition partition)
@@ -174,13 +180,7 @@ internal sealed class OffsetStore
                 return _topic;
             _broker.ThrowIfDisposed();
             // Topic creation is synchronous unless another creation holds the broker's gate for a moment.
-            topic = _broker.GetOrCreateTopicAsync(TopicName, new TopicConfig
-            {
-                Partitions = PartitionCount,
-                CleanupPolicy = CleanupPolicy.Compact,
-                SegmentBytes = 100L << 20, // offsets.topic.segment.bytes
-                RetentionTime = null,
-            }).AsTask().GetAwaiter().GetResult();
+            topic = _broker.GetOrCreateInternalTopicAsync(TopicName).AsTask().GetAwaiter().GetResult();
             long started = Stopwatch.GetTimestamp();
             long records = 0;
             foreach (Partition partition in topic.Partitions)
@@ -223,9 +223,23 @@ internal sealed class OffsetStore
                     foreach (Record record in batch)
                     {
                         records++;
-                        if (record.IsKeyNull || !OffsetCommitCodec.TryReadKey(record.Key, out string group, out TopicPartition tp))
+                        string group;
+                        TopicPartition tp;
+                        long? offset;
+                        try
+                        {
+                            if (record.IsKeyNull || !OffsetCommitCodec.TryReadKey(record.Key, out group, out tp))
+                                continue;
+                            offset = record.IsValueNull ? null : OffsetCommitCodec.ReadValue(record.Value).Offset;
+                        }
+                        catch (CorruptRecordException e)
+                        {
+                            // One bad record (written by hand, or by a version that let producers in) must not lock
+                            // every group out: it is skipped, and named for the operator.
+                            RecordsSkipped++;
+                            GroupLog.OffsetRecordSkipped(_broker.Logger, partition.Id, record.Offset, SegmentFileOf(partition, record.Offset), e);
                             continue;
-                        long? offset = record.IsValueNull ? null : OffsetCommitCodec.ReadValue(record.Value).Offset;
+                        }
                         Apply(group, tp, offset, record.Timestamp, record.Offset, loading: true);
                     }
                 }
@@ -243,6 +257,18 @@ internal sealed class OffsetStore
                 return Math.Min(segment.BaseOffset, end);
         }
         return end;
+    }
+
+    /// <summary>The segment file that holds <paramref name="offset"/>, for the log; found only when a record is bad.</summary>
+    private static string SegmentFileOf(Partition partition, long offset)
+    {
+        string file = partition.Log.Directory;
+        foreach (SegmentInfo segment in partition.Segments)
+        {
+            if (segment.BaseOffset <= offset)
+                file = segment.LogPath;
+        }
+        return file;
     }
 
     /// <summary>Records a value unless the map holds a later record of the key. A tombstone stays as a null entry

@@ -197,12 +197,16 @@ public sealed partial class ConsumerGroupTests
     }
 
     [Test]
-    public async Task Subscribe_DifferentStrategyInTheSameGroup_ThrowsInvalidOperation()
+    public async Task Subscribe_DifferentStrategyInTheSameGroup_ThrowsInconsistentGroupProtocol()
     {
         await Topic(2);
         await using IConsumer<string, string> a = Member("g");
 
-        Assert.That(() => Member("g", PartitionAssignmentStrategy.RoundRobin), Throws.InvalidOperationException.With.Message.Contains("range"));
+        var e = Assert.Throws<InconsistentGroupProtocolException>(() => Member("g", PartitionAssignmentStrategy.RoundRobin));
+        Assert.That((e!.GroupId, e.GroupStrategy, e.MemberStrategy), Is.EqualTo(("g", "range", "roundrobin")));
+        Assert.That(e.Message, Does.Contain("range").And.Contain("roundrobin"));
+        await Pump(_broker, "g", a);
+        Assert.That(a.Assignment, Has.Count.EqualTo(2), "the group goes on as before");
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using LogStore.Clients.Groups;
+using LogStore.Tests.Diagnostics;
 using LogStore.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
@@ -78,6 +79,40 @@ public sealed class OffsetStoreTests
             Partition g1Partition = topic.Partitions[OffsetCommitCodec.PartitionFor("g1", OffsetStore.PartitionCount)];
             Assert.That(g1Partition.LogEndOffset, Is.EqualTo(4), "every record of g1 is in its own partition");
             Assert.That(g1Partition.Log.RecoveryPoint, Is.EqualTo(4), "each commit was fsynced");
+        }
+    }
+
+    [Test]
+    public async Task Load_AMalformedRecordInTheTopic_IsSkippedAndLoggedAndEveryGroupStillWorks()
+    {
+        var tp = new TopicPartition("t", 0);
+        int partition;
+        long badOffset;
+        await using (Broker broker = await Open())
+        {
+            var store = new OffsetStore(broker);
+            store.Commit("g", [(tp, 5)]);
+            // What a producer could write before internal topics were refused: a key that claims to be an offset commit.
+            partition = OffsetCommitCodec.PartitionFor("g", OffsetStore.PartitionCount);
+            Partition target = broker.Topics.Single(t => t.IsInternal).Partitions[partition];
+            using var builder = new RecordBatchBuilder();
+            builder.Append(Batches.BaseTime, new byte[] { 0, 1, 0, 9 }, new byte[] { 1 });
+            badOffset = target.Log.Append(builder.Build()).BaseOffset;
+            store.Commit("g", [(tp, 6)]);
+        }
+        var logs = new CapturingLoggerFactory();
+
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = _dir.Path, TimeProvider = _time, LoggerFactory = logs }))
+        {
+            var store = new OffsetStore(broker);
+            Assert.That(store.Get("g", tp), Is.EqualTo(6), "the records after the bad one are loaded");
+            Assert.That(store.Get("new-group", tp), Is.Null, "a new group works");
+            store.Commit("other", [(tp, 1)]);
+            Assert.That(store.RecordsSkipped, Is.EqualTo(1));
+            var logged = logs.WithId(3008).Single();
+            Assert.That(logged.Message, Does.Contain($"__consumer_offsets-{partition}").And.Contain($"offset {badOffset}")
+                .And.Contain(Path.Combine(_dir.Path, $"__consumer_offsets-{partition}", "00000000000000000000.log")));
+            Assert.That(logged.Exception, Is.TypeOf<CorruptRecordException>());
         }
     }
 
