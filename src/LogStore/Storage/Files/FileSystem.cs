@@ -5,7 +5,7 @@ namespace LogStore.Storage.Files;
 /// <summary>
 /// The seam between the storage engine and the file system, for the operations that can fail when the disk is full or
 /// failing: writing segment bytes, fsync, preallocation, truncation, renames and directory fsync. <see cref="Disk"/>
-/// does them directly; tests pass a <see cref="FaultInjectingFileSystem"/> (through an internal
+/// does them directly; tests pass a fault-injecting one (tests/LogStore.Tests/Reliability, through an internal
 /// <c>BrokerOptions.FileSystem</c>) to make them fail with ENOSPC or EIO, or hang.
 /// </summary>
 /// <remarks>

@@ -1,5 +1,6 @@
 using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
+using LogStore.Tests.Reliability;
 
 namespace LogStore.Tests.Storage.Indexing;
 

@@ -1,6 +1,7 @@
+using LogStore.Storage.Files;
 using Microsoft.Win32.SafeHandles;
 
-namespace LogStore.Storage.Files;
+namespace LogStore.Tests.Reliability;
 
 /// <summary>The operations of a <see cref="FileSystem"/>, as flags so one rule can cover several.</summary>
 [Flags]
