@@ -24,11 +24,12 @@ public sealed class ProducerAllocationTests : ProducerFixture
         var message = new Message<Null, byte[]> { Value = new byte[100] };
 
         await WarmUp(producer, message, BufferMemory / 100);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < Records; i++)
-            producer.Produce("t", message);
-        await producer.FlushAsync();
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        long allocated = await FewestAllocated(async () =>
+        {
+            for (int i = 0; i < Records; i++)
+                producer.Produce("t", message);
+            await producer.FlushAsync();
+        });
 
         TestContext.Out.WriteLine($"{allocated} bytes for {Records} records: {(double)allocated / Records:F3} bytes per record");
         Assert.That((double)allocated / Records, Is.LessThanOrEqualTo(8));
@@ -45,17 +46,35 @@ public sealed class ProducerAllocationTests : ProducerFixture
         var message = new Message<long, byte[]> { Key = -1, Value = new byte[1024] };
 
         await WarmUp(producer, message, BufferMemory / 1024);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < Records; i++)
+        long allocated = await FewestAllocated(async () =>
         {
-            message.Key = i;
-            producer.Produce("t", message);
-        }
-        await producer.FlushAsync();
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            for (int i = 0; i < Records; i++)
+            {
+                message.Key = i;
+                producer.Produce("t", message);
+            }
+            await producer.FlushAsync();
+        });
 
         TestContext.Out.WriteLine($"{allocated} bytes for {Records} keyed 1 KiB records: {(double)allocated / Records:F3} bytes per record");
         Assert.That((double)allocated / Records, Is.LessThanOrEqualTo(8));
+    }
+
+    /// <summary>
+    /// The bytes allocated by the fewest-allocating of three runs of <paramref name="produce"/>. The count is
+    /// process-wide (the sender allocates on its own thread), so a timer or finalizer left by an earlier test can land
+    /// in one window; a per-record allocation lands in all three.
+    /// </summary>
+    private static async Task<long> FewestAllocated(Func<Task> produce)
+    {
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await produce();
+            fewest = Math.Min(fewest, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        return fewest;
     }
 
     /// <summary>
