@@ -39,15 +39,7 @@ public sealed partial class CorruptedFilesTests
     public async Task BuildStores()
     {
         _elapsed.Start();
-        _clean = new TempDirectory();
-        await using (Broker broker = await Open(_clean.Path))
-            await Fill(broker);
-
-        using var source = new TempDirectory();
-        Broker open = await Open(source.Path);
-        await Fill(open);
-        _crashed = source.CrashImage();
-        await open.DisposeAsync();
+        (_clean, _crashed) = await TempDirectory.CleanAndCrashed(path => Open(path), Fill);
     }
 
     [OneTimeTearDown]

@@ -42,14 +42,7 @@ public sealed class HostileDirectoryTests
     [OneTimeSetUp]
     public async Task BuildStores()
     {
-        _clean = new TempDirectory();
-        await using (Broker broker = await Open(_clean.Path))
-            await Fill(broker);
-        using var source = new TempDirectory();
-        Broker open = await Open(source.Path);
-        await Fill(open);
-        _unclean = source.CrashImage();
-        await open.DisposeAsync();
+        (_clean, _unclean) = await TempDirectory.CleanAndCrashed(path => Open(path), Fill);
     }
 
     [OneTimeTearDown]

@@ -14,6 +14,24 @@ internal sealed class TempDirectory : IDisposable
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
     /// <summary>
+    /// The same store built twice by <paramref name="fill"/>: once closed cleanly, once as a SIGKILL leaves it (a
+    /// <see cref="CrashImage"/> of the broker while it is open). The caller disposes both.
+    /// </summary>
+    public static async Task<(TempDirectory Clean, TempDirectory Crashed)> CleanAndCrashed(
+        Func<string, ValueTask<Broker>> open, Func<Broker, Task> fill)
+    {
+        var clean = new TempDirectory();
+        await using (Broker broker = await open(clean.Path))
+            await fill(broker);
+        using var source = new TempDirectory();
+        Broker running = await open(source.Path);
+        await fill(running);
+        TempDirectory crashed = source.CrashImage();
+        await running.DisposeAsync();
+        return (clean, crashed);
+    }
+
+    /// <summary>
     /// Copies every file as it is now — what a crash at this instant would leave on disk for a process crash
     /// (the page cache, and shared mappings of the indexes, are what a reader sees) — into a new directory.
     /// No clean-shutdown marker can be in the copy: an open Broker has deleted it.
