@@ -333,8 +333,12 @@ public sealed partial class Broker : IAsyncDisposable
     private async Task RunFlushSchedulerAsync()
     {
         using var timer = new PeriodicTimer(_options.FlushCheckInterval, _options.TimeProvider);
+        long lastCheckpoints = _options.TimeProvider.GetTimestamp();
         while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
         {
+            bool checkpoint = _options.TimeProvider.GetElapsedTime(lastCheckpoints) >= _options.RecoveryPointCheckpointInterval;
+            if (checkpoint)
+                lastCheckpoints = _options.TimeProvider.GetTimestamp();
             foreach (Topic topic in _topics.Values)
             {
                 foreach (Partition partition in topic.Partitions)
@@ -342,6 +346,8 @@ public sealed partial class Broker : IAsyncDisposable
                     try
                     {
                         partition.Log.FlushIfIntervalElapsed();
+                        if (checkpoint && !partition.IsOffline)
+                            partition.Log.CheckpointIfStale();
                     }
                     catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
                     {

@@ -23,6 +23,12 @@ public sealed class BrokerOptions
     /// <summary>How often time-based flushing (<see cref="TopicConfig.FlushInterval"/>) is checked. Default 1 second (log.flush.scheduler.interval.ms).</summary>
     public TimeSpan FlushCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often every partition's recovery point is checkpointed when a flush policy or durable appends moved
+    /// it (explicit flushes, rolls and close checkpoint at once). Recovery after a crash cuts damaged bytes only past the
+    /// checkpointed recovery point, so this bounds how far back fsynced records can be taken for a torn write. Default
+    /// 60 seconds (log.flush.offset.checkpoint.interval.ms).</summary>
+    public TimeSpan RecoveryPointCheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Most segment files (.log handles, .index and .timeindex mappings, of active segments too) kept open at once; the least recently used are closed beyond it and reopen on their next use, so 100,000 segments or 10,000 partitions stay far below the OS limits on handles and mappings. Each counts one file descriptor, an index one mapping too; a partition being appended to uses up to three. Default 1024.</summary>
     public int MaxOpenSegmentFiles { get; init; } = 1024;
 
@@ -37,6 +43,7 @@ public sealed class BrokerOptions
         ArgumentNullException.ThrowIfNull(FileSystem, nameof(FileSystem));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetentionCheckInterval, TimeSpan.Zero, nameof(RetentionCheckInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FlushCheckInterval, TimeSpan.Zero, nameof(FlushCheckInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RecoveryPointCheckpointInterval, TimeSpan.Zero, nameof(RecoveryPointCheckpointInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenSegmentFiles, 2, nameof(MaxOpenSegmentFiles));
         DefaultTopicConfig.Validate();
     }

@@ -77,7 +77,9 @@ internal sealed partial class PartitionLog
         CheckpointIfStale();
     }
 
-    private void CheckpointIfStale()
+    /// <summary>Writes the checkpoint when it lags the recovery point or the log start (an explicit flush, and the
+    /// broker's periodic checkpoint).</summary>
+    public void CheckpointIfStale()
     {
         lock (_flushLock)
         {
