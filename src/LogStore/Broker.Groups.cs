@@ -36,14 +36,14 @@ public sealed partial class Broker
             (_, Dictionary<string, List<TopicPartition>> targets) = group.Snapshot();
             foreach ((string memberId, List<TopicPartition> assignment) in targets.OrderBy(t => t.Key, StringComparer.Ordinal))
             {
-                assignment.Sort(ComparePartitions);
+                assignment.Sort(AssignorSupport.PartitionOrder);
                 members.Add(new ConsumerGroupMember(memberId, assignment));
                 foreach (TopicPartition tp in assignment)
                     owners[tp] = memberId;
             }
         }
         var partitions = new List<ConsumerGroupPartition>();
-        foreach (TopicPartition tp in committed.Keys.Union(owners.Keys).Order(Comparer<TopicPartition>.Create(ComparePartitions)))
+        foreach (TopicPartition tp in committed.Keys.Union(owners.Keys).Order(Comparer<TopicPartition>.Create(AssignorSupport.PartitionOrder)))
         {
             long? end = TryGetTopic(tp.Topic, out Topic? topic) && tp.Partition < topic.Partitions.Count ? topic.Partitions[tp.Partition].HighWatermark : null;
             long? offset = committed.TryGetValue(tp, out long c) ? c : null;
@@ -51,11 +51,5 @@ public sealed partial class Broker
             partitions.Add(new ConsumerGroupPartition(tp, offset, end, lag, owners.GetValueOrDefault(tp)));
         }
         return new ConsumerGroupDescription(groupId, members, partitions);
-    }
-
-    private static int ComparePartitions(TopicPartition a, TopicPartition b)
-    {
-        int byTopic = string.CompareOrdinal(a.Topic, b.Topic);
-        return byTopic != 0 ? byTopic : a.Partition.CompareTo(b.Partition);
     }
 }

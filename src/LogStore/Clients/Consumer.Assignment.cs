@@ -28,12 +28,7 @@ internal sealed partial class Consumer<TKey, TValue>
                 throw new InvalidOperationException($"{tpo.TopicPartition} is already assigned to this consumer.");
             added.Add((GetPartition(tpo.TopicPartition), tpo.Offset));
         }
-        foreach ((Partition partition, long offset) in added)
-        {
-            (long position, PositionRule rule) = ToPosition(offset);
-            _fetcher.Add(partition, position, rule);
-        }
-        _mode = _fetcher.Partitions.Count > 0 ? AssignmentMode.Manual : AssignmentMode.None;
+        AddAssigned(added);
     }
 
     /// <inheritdoc/>

@@ -133,7 +133,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             foreach (TopicPartition tp in dropped)
                 _fetcher.Remove(tp);
         }
-        foreach ((Partition partition, long offset) in wanted)
+        AddAssigned(wanted);
+    }
+
+    /// <summary>Adds manually assigned partitions at their offsets (special ones resolved at the next poll).</summary>
+    private void AddAssigned(List<(Partition Partition, long Offset)> partitions)
+    {
+        foreach ((Partition partition, long offset) in partitions)
         {
             (long position, PositionRule rule) = ToPosition(offset);
             _fetcher.Add(partition, position, rule);
