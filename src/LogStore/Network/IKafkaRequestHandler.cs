@@ -1,0 +1,24 @@
+using System.Buffers;
+using LogStore.Protocol;
+
+namespace LogStore.Network;
+
+/// <summary>
+/// What a connection hands each request frame to, one at a time and in order (Kafka mutes a channel while a request
+/// of it is in flight): the frame without its size prefix, header included. Returns the response to send, or null when
+/// none is due (Produce with acks=0). Throwing <see cref="KafkaProtocolException"/> closes the connection.
+/// </summary>
+internal interface IKafkaRequestHandler
+{
+    ValueTask<ResponseFrame?> HandleAsync(ReadOnlySequence<byte> request, KafkaConnectionInfo connection, CancellationToken cancellationToken);
+}
+
+/// <summary>What a request handler may know of the connection a request came on.</summary>
+/// <param name="ConnectionId">The transport's connection id, for logs.</param>
+/// <param name="RemoteEndPoint">The peer, when the transport has one.</param>
+/// <param name="IsEncrypted">True over TLS (Fetch then copies file regions instead of <c>sendfile</c>).</param>
+internal sealed record KafkaConnectionInfo(string ConnectionId, System.Net.EndPoint? RemoteEndPoint, bool IsEncrypted)
+{
+    /// <summary>Set once SASL authentication succeeded on this connection: the principal's user name.</summary>
+    public string? AuthenticatedUser { get; set; }
+}
