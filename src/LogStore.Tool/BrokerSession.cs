@@ -7,12 +7,22 @@ namespace LogStore.Tool;
 /// Every command but <c>topics create</c> and <c>bench</c> refuses a directory that does not exist, because opening
 /// one creates it: a mistyped path would otherwise silently become an empty store. No command opens an existing
 /// directory that is not a store (a mistyped <c>--data ~/app</c> for <c>~/app/data</c>): opening writes a lock file and a
-/// shutdown marker into it, and a create would mix a store into the user's own files.
+/// shutdown marker into it, and a create would mix a store into the user's own files. Commands that only read open the
+/// store read-only, so they work while an application holds it and change no file.
 /// </summary>
 internal static class BrokerSession
 {
 
-    public static async Task<Broker> OpenAsync(string dataDirectory, bool create, CancellationToken cancellationToken)
+    /// <summary>Opens the store to write: it takes the directory's lock, so the application that uses it must be stopped.</summary>
+    public static Task<Broker> OpenAsync(string dataDirectory, bool create, CancellationToken cancellationToken) =>
+        OpenAsync(dataDirectory, create, readOnly: false, cancellationToken);
+
+    /// <summary>Opens the store to read (<see cref="Broker.OpenReadOnlyAsync"/>): beside a running application, changing
+    /// no file.</summary>
+    public static Task<Broker> OpenReadOnlyAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        OpenAsync(dataDirectory, create: false, readOnly: true, cancellationToken);
+
+    private static async Task<Broker> OpenAsync(string dataDirectory, bool create, bool readOnly, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(dataDirectory))
             throw CommandException.Usage("--data needs a directory");
@@ -21,7 +31,10 @@ internal static class BrokerSession
         if (File.Exists(dataDirectory))
             throw new CommandException($"data directory '{dataDirectory}' is a file");
         RequireDataDirectory(dataDirectory, create);
-        return await Broker.OpenAsync(new BrokerOptions { DataDirectory = dataDirectory }, cancellationToken).ConfigureAwait(false);
+        var options = new BrokerOptions { DataDirectory = dataDirectory };
+        return readOnly
+            ? await Broker.OpenReadOnlyAsync(options, cancellationToken).ConfigureAwait(false)
+            : await Broker.OpenAsync(options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -22,6 +22,8 @@ public sealed partial class Broker
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ThrowIfDisposed();
+        if (options.GroupId is not null)
+            ThrowIfReadOnly("host a consumer group (its commits are writes; assign partitions by hand instead)");
         keyDeserializer ??= DefaultDeserializer<TKey>(nameof(keyDeserializer));
         valueDeserializer ??= DefaultDeserializer<TValue>(nameof(valueDeserializer));
         return new Consumer<TKey, TValue>(this, options, keyDeserializer, valueDeserializer);

@@ -19,6 +19,7 @@ public sealed partial class Broker
         ISerializer<TKey>? keySerializer = null, ISerializer<TValue>? valueSerializer = null)
     {
         ThrowIfDisposed();
+        ThrowIfReadOnly("produce");
         options ??= new ProducerOptions();
         options.Validate();
         keySerializer ??= BuiltInSerializer<TKey>(nameof(keySerializer));

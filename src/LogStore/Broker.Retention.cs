@@ -25,6 +25,7 @@ public sealed partial class Broker
     {
         ArgumentOutOfRangeException.ThrowIfNegative(beforeOffset);
         ThrowIfDisposed();
+        ThrowIfReadOnly("delete records");
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<long>(cancellationToken);
         if (!TryGetTopic(partition.Topic, out Topic? topic) || (uint)partition.Partition >= (uint)topic.Partitions.Count)

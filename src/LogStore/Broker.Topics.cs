@@ -15,6 +15,7 @@ public sealed partial class Broker
     public async ValueTask<Topic> CreateTopicAsync(string name, TopicConfig? config = null, CancellationToken cancellationToken = default)
     {
         ValidateUserTopic(name, "create");
+        ThrowIfReadOnly("create a topic");
         config ??= _options.DefaultTopicConfig;
         config.Validate();
         ThrowIfDisposed();
@@ -50,8 +51,9 @@ public sealed partial class Broker
 
     private async ValueTask<Topic> GetOrCreateTopicCoreAsync(string name, TopicConfig? config, CancellationToken cancellationToken)
     {
-        if (_topics.TryGetValue(name, out Topic? existing))
+        if (TryGetTopic(name, out Topic? existing))
             return existing;
+        ThrowIfReadOnly("create a topic");
         config ??= _options.DefaultTopicConfig;
         config.Validate();
         ThrowIfDisposed();
@@ -76,6 +78,7 @@ public sealed partial class Broker
     {
         ValidateUserTopic(name, "delete");
         ThrowIfDisposed();
+        ThrowIfReadOnly("delete a topic");
         await _topicsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

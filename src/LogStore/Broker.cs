@@ -16,7 +16,8 @@ namespace LogStore;
 public sealed partial class Broker : IAsyncDisposable
 {
     private readonly BrokerOptions _options;
-    private readonly DataDirectoryLock _lock;
+    // Null for a read-only broker, which shares the directory with its writer.
+    private readonly DataDirectoryLock? _lock;
     private readonly TopicConfigStore _configs;
     private readonly SegmentFileCache _fileCache;
     private readonly ILogger _logger;
@@ -28,8 +29,9 @@ public sealed partial class Broker : IAsyncDisposable
     private Task _flushScheduler = Task.CompletedTask;
     private int _disposed;
 
-    private Broker(BrokerOptions options, DataDirectoryLock directoryLock, bool hadCleanShutdown)
+    private Broker(BrokerOptions options, DataDirectoryLock? directoryLock, bool hadCleanShutdown, bool readOnly = false)
     {
+        _readOnly = readOnly;
         _options = options;
         _lock = directoryLock;
         _hadCleanShutdown = hadCleanShutdown;
@@ -41,8 +43,15 @@ public sealed partial class Broker : IAsyncDisposable
     /// <summary>The data directory.</summary>
     public string DataDirectory => _options.DataDirectory;
 
-    /// <summary>Every topic, in no particular order.</summary>
-    public IReadOnlyCollection<Topic> Topics => _topics.Values;
+    /// <summary>Every topic, in no particular order (read-only: as the writer's files show them now).</summary>
+    public IReadOnlyCollection<Topic> Topics
+    {
+        get
+        {
+            FollowTopics();
+            return _topics.Values;
+        }
+    }
 
     /// <summary>
     /// Opens (creating when missing) and locks the data directory, loads every topic, and recovers partitions whose
@@ -97,10 +106,11 @@ public sealed partial class Broker : IAsyncDisposable
 
     private void LoadTopics(string directory)
     {
-        RemoveDeletedDirectories(directory);
+        if (!_readOnly)
+            RemoveDeletedDirectories(directory);
         // Not yet shared: filled in place, so that a failure half-way closes what was opened.
         Dictionary<string, Topic> topics = _topics;
-        foreach ((string name, TopicConfig stored) in _configs.LoadAll(_logger))
+        foreach ((string name, TopicConfig stored) in _configs.LoadAll(_logger, removeLeftovers: !_readOnly))
         {
             if (topics.Count == 0 && !_hadCleanShutdown)
                 LogStoreLog.UncleanShutdown(_logger, directory);
@@ -112,7 +122,9 @@ public sealed partial class Broker : IAsyncDisposable
             }
             topics[name] = OpenTopic(name, config, isolatePartitions: true);
         }
-        CheckPartitionDirectories(directory, topics);
+        // A writer beside a read-only open may be half-way through creating or deleting a topic.
+        if (!_readOnly)
+            CheckPartitionDirectories(directory, topics);
     }
 
     /// <summary>
@@ -172,7 +184,9 @@ public sealed partial class Broker : IAsyncDisposable
                 PartitionLog log;
                 try
                 {
-                    log = PartitionLog.Open(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, _hadCleanShutdown);
+                    log = _readOnly
+                        ? PartitionLog.OpenReadOnly(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger)
+                        : PartitionLog.Open(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, _hadCleanShutdown);
                 }
                 catch (Exception e) when (isolatePartitions && e is LogStoreException or IOException or UnauthorizedAccessException)
                 {
@@ -199,6 +213,7 @@ public sealed partial class Broker : IAsyncDisposable
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        ThrowIfReadOnly("flush");
         foreach (Topic topic in _topics.Values)
         {
             foreach (Partition partition in topic.Partitions)
@@ -232,12 +247,12 @@ public sealed partial class Broker : IAsyncDisposable
             await service.DisposeAsync().ConfigureAwait(false);
         try
         {
-            CloseAllPartitions(writeCleanMarker: true);
+            CloseAllPartitions(writeCleanMarker: !_readOnly);
         }
         finally
         {
             _fileCache.EvictAll();
-            _lock.Dispose();
+            _lock?.Dispose();
             _stopping.Dispose();
             _topicsGate.Dispose();
         }
@@ -387,6 +402,9 @@ public sealed partial class Broker : IAsyncDisposable
     public bool TryGetTopic(string name, [NotNullWhen(true)] out Topic? topic)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (_topics.TryGetValue(name, out topic))
+            return true;
+        FollowTopics();
         return _topics.TryGetValue(name, out topic);
     }
 }

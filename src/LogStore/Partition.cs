@@ -49,6 +49,7 @@ public sealed class Partition
         get
         {
             _log.ThrowIfOffline();
+            _log.Follow();
             return _log;
         }
     }

@@ -19,7 +19,7 @@ internal static class GroupsCommand
         var command = new Command("list", "Print the name of every group with committed offsets, one per line.") { data };
         command.SetAction(async (parsed, ct) =>
         {
-            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            await using Broker broker = await BrokerSession.OpenReadOnlyAsync(parsed.GetRequiredValue(data), ct).ConfigureAwait(false);
             foreach (string group in broker.ListConsumerGroups())
                 await cli.Out.WriteLineAsync(group).ConfigureAwait(false);
             return ExitCodes.Success;
@@ -34,7 +34,7 @@ internal static class GroupsCommand
         var command = new Command("describe", "Show each partition's committed offset, log end offset and lag.") { data, group };
         command.SetAction(async (parsed, ct) =>
         {
-            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            await using Broker broker = await BrokerSession.OpenReadOnlyAsync(parsed.GetRequiredValue(data), ct).ConfigureAwait(false);
             IReadOnlyList<string> groups = parsed.GetValue(group) is string only ? [only] : broker.ListConsumerGroups();
             var rows = new List<string[]> { new[] { "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG" } };
             foreach (string name in groups)

@@ -21,7 +21,7 @@ internal static class TopicsCommand
         var command = new Command("list", "Print the name of every topic, one per line.") { data, excludeInternal };
         command.SetAction(async (parsed, ct) =>
         {
-            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            await using Broker broker = await BrokerSession.OpenReadOnlyAsync(parsed.GetRequiredValue(data), ct).ConfigureAwait(false);
             bool skipInternal = parsed.GetValue(excludeInternal);
             foreach (string name in broker.Topics.Select(t => t.Name).Order(StringComparer.Ordinal))
             {
@@ -78,7 +78,7 @@ internal static class TopicsCommand
         var command = new Command("describe", "Show each topic's settings and, per partition, its offsets, segments and size.") { data, topic };
         command.SetAction(async (parsed, ct) =>
         {
-            await using Broker broker = await BrokerSession.OpenAsync(parsed.GetRequiredValue(data), create: false, ct).ConfigureAwait(false);
+            await using Broker broker = await BrokerSession.OpenReadOnlyAsync(parsed.GetRequiredValue(data), ct).ConfigureAwait(false);
             IEnumerable<Topic> topics = parsed.GetValue(topic) is string name
                 ? [BrokerSession.GetTopic(broker, name)]
                 : broker.Topics.OrderBy(t => t.Name, StringComparer.Ordinal);

@@ -14,7 +14,10 @@ internal static class ConsoleConsumer
     public static async Task<int> RunAsync(CliContext cli, string dataDirectory, ConsumeRequest request, RecordWriter writer,
         CancellationToken cancellationToken)
     {
-        await using Broker broker = await BrokerSession.OpenAsync(dataDirectory, create: false, cancellationToken).ConfigureAwait(false);
+        // Without a group nothing is written: read beside the application. A group's commit is a write.
+        await using Broker broker = request.Group is null
+            ? await BrokerSession.OpenReadOnlyAsync(dataDirectory, cancellationToken).ConfigureAwait(false)
+            : await BrokerSession.OpenAsync(dataDirectory, create: false, cancellationToken).ConfigureAwait(false);
         Topic topic = BrokerSession.GetTopic(broker, request.Topic);
         IReadOnlyList<Partition> partitions = BrokerSession.GetPartitions(topic, request.Partition);
         await using (IConsumer<byte[]?, byte[]?> consumer = broker.CreateConsumer<byte[]?, byte[]?>(new ConsumerOptions

@@ -34,6 +34,8 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     private long _lastAccess;
     private int _cacheSlot = -1;
     private int _writebackStart;
+    // A file another process writes (a read-only open follows it): opened for reading only, never written.
+    private bool _readOnly;
 
     // Appends start the disk's writeback every 8 MiB: measured on this project's machine, a durable 1 GiB append
     // then finishes 1.5x sooner than leaving every byte for the final fsync (benchmarks/RESULTS.md).
@@ -90,6 +92,46 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StorageException($"Cannot open segment file: {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>Opens a segment file that another process may be appending to: read only, never written, and
+    /// <see cref="SizeInBytes"/> is 0 until the follower publishes how far complete batches reach
+    /// (<see cref="PublishFollowedSize"/>).</summary>
+    public static FileRecords OpenFollowed(string path, SegmentFileCache? cache) =>
+        new(path, 0, cache) { _readOnly = true };
+
+    /// <summary>The file's length now (a followed file grows, or shrinks when replaced), or -1 when it is gone.</summary>
+    public long CurrentFileLength()
+    {
+        try
+        {
+            var info = new FileInfo(FilePath);
+            return info.Exists ? info.Length : -1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Where the complete batches of a followed file end: readers see up to there.</summary>
+    public void PublishFollowedSize(int size)
+    {
+        if (!_readOnly)
+            throw new InvalidOperationException($"{FilePath} is not followed.");
+        Volatile.Write(ref _size, size);
+    }
+
+    /// <summary>Forgets the handle, so that the next read opens the path again (the file there was replaced).</summary>
+    public void ReopenOnNextUse()
+    {
+        lock (_gate)
+        {
+            if (_leases == 0)
+                CloseLocked();
+            else
+                _closeWhenIdle = true;
         }
     }
 
@@ -343,7 +385,8 @@ internal sealed partial class FileRecords : IEvictableFile, IDisposable
     {
         try
         {
-            return StoreFile.Open(FilePath, create ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite);
+            return _readOnly ? StoreFile.Open(FilePath, FileMode.Open, FileAccess.Read)
+                : StoreFile.Open(FilePath, create ? FileMode.OpenOrCreate : FileMode.Open, FileAccess.ReadWrite);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

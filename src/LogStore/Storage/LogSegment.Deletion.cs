@@ -92,6 +92,12 @@ internal sealed partial class LogSegment
 
     private void DeleteFilesQuietly()
     {
+        if (_followed is not null)
+        {
+            // Another process's file: deleting it is that process's business.
+            Close();
+            return;
+        }
         try
         {
             DeleteFiles();

@@ -31,6 +31,13 @@ internal sealed partial class LogSegment
         {
             return ReadChained(tp, offset, maxBytes, highWatermark, logStartOffset);
         }
+        catch (CorruptRecordException) when (_followed is not null && !_indexesRebuiltFromLog)
+        {
+            // The file at the path may have been replaced since it was scanned (the writer's cleaner swaps segments).
+            _indexesRebuiltFromLog = true;
+            _followed.Reset();
+            return ReadChained(tp, offset, maxBytes, highWatermark, logStartOffset);
+        }
         catch (CorruptRecordException) when (!OffsetIndex.IsWritable && !_indexesRebuiltFromLog)
         {
             RebuildIndexes();
@@ -40,6 +47,7 @@ internal sealed partial class LogSegment
 
     private FetchResult? ReadChained(TopicPartition tp, long offset, int maxBytes, long highWatermark, long logStartOffset)
     {
+        _followed?.EnsureScanned();
         int limit = Log.SizeInBytes;
         (OffsetPosition start, OffsetPosition next) = LookupIndexWithNext(offset);
         int position = start.Position;
@@ -170,6 +178,7 @@ internal sealed partial class LogSegment
     /// <paramref name="timestamp"/>, found through the time index and a short scan; null when there is none here.</summary>
     public long? FindOffsetByTimestamp(long timestamp, long startingOffset)
     {
+        _followed?.EnsureScanned();
         TimestampOffset hint = LookupTimeIndex(timestamp);
         int position = LookupIndex(Math.Max(hint.Offset, startingOffset)).Position;
         using var scanner = new BatchScanner(Log, position, Log.SizeInBytes, verifyCrc: true);
@@ -194,6 +203,8 @@ internal sealed partial class LogSegment
     /// <summary><see cref="LookupIndex"/> plus the entry after the one found (<see cref="BatchChain"/>).</summary>
     private (OffsetPosition Start, OffsetPosition Next) LookupIndexWithNext(long offset)
     {
+        if (_followed is not null)
+            return _followed.LookupWithNext(offset);
         EnsureIndexesValid();
         try
         {
@@ -209,6 +220,8 @@ internal sealed partial class LogSegment
     /// <summary>The index entry to start scanning from for <paramref name="offset"/>; a damaged index is rebuilt first.</summary>
     internal OffsetPosition LookupIndex(long offset)
     {
+        if (_followed is not null)
+            return _followed.LookupWithNext(offset).Start;
         EnsureIndexesValid();
         try
         {
@@ -223,6 +236,9 @@ internal sealed partial class LogSegment
 
     private TimestampOffset LookupTimeIndex(long timestamp)
     {
+        // A followed segment keeps no time index: the search scans it from its start.
+        if (_followed is not null)
+            return new TimestampOffset(Indexing.TimeIndex.NoTimestamp, BaseOffset);
         EnsureIndexesValid();
         try
         {
@@ -289,7 +305,7 @@ internal sealed partial class LogSegment
     private int PeekBatch(ReadOnlySpan<byte> header, long filePosition, out long baseOffset, out long lastOffset) =>
         TryPeekBatch(header, out int size, out baseOffset, out lastOffset) ? size : throw Corrupt(filePosition, "the batch header is invalid (length or magic)");
 
-    private static bool TryPeekBatch(ReadOnlySpan<byte> header, out int size, out long baseOffset, out long lastOffset)
+    internal static bool TryPeekBatch(ReadOnlySpan<byte> header, out int size, out long baseOffset, out long lastOffset)
     {
         int batchLength = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
         baseOffset = BinaryPrimitives.ReadInt64BigEndian(header);

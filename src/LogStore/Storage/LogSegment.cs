@@ -52,7 +52,14 @@ internal sealed partial class LogSegment : IDisposable
 
     public LazyTimeIndex TimeIndex { get; }
 
-    public int SizeInBytes => Log.SizeInBytes;
+    public int SizeInBytes
+    {
+        get
+        {
+            _followed?.EnsureScanned();
+            return Log.SizeInBytes;
+        }
+    }
 
     /// <summary>True when the segment's offsets have no gaps: its topic is not compacted, so every batch starts right
     /// after the previous one and the segment starts at its base offset.</summary>
@@ -94,6 +101,11 @@ internal sealed partial class LogSegment : IDisposable
     {
         get
         {
+            if (_followed is not null)
+            {
+                _followed.EnsureScanned();
+                return _followed.MaxTimestamp;
+            }
             long known = Volatile.Read(ref _maxTimestampSoFar);
             return known != Unknown ? known : LoadLargestTimestamp();
         }

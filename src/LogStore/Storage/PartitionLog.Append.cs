@@ -43,6 +43,7 @@ internal sealed partial class PartitionLog
     {
         error = null;
         int appended = 0;
+        ThrowIfReadOnly();
         long started = LogStoreMetrics.AppendStarting(_time);
         lock (_writeLock)
         {

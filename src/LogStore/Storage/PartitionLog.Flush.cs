@@ -25,6 +25,7 @@ internal sealed partial class PartitionLog
     /// <exception cref="StorageException">An fsync failed, now or earlier.</exception>
     public void Flush(long upToOffset)
     {
+        ThrowIfReadOnly();
         lock (_flushLock)
         {
             long from = _recoveryPoint;

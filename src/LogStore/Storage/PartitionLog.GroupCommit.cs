@@ -53,6 +53,8 @@ internal sealed partial class PartitionLog
     {
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled(cancellationToken);
+        if (_readOnly)
+            return ValueTask.FromException(new StoreReadOnlyException($"Partition {Id} was opened read-only: it cannot be flushed.", Directory));
         upToOffset = Math.Min(upToOffset, LogEndOffset);
         if (RecoveryPoint >= upToOffset)
             return ValueTask.CompletedTask;

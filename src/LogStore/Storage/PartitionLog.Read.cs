@@ -11,7 +11,8 @@ internal sealed partial class PartitionLog
     public FetchResult Read(long offset, int maxBytes)
     {
         ThrowIfClosed();
-        while (true)
+        Follow();
+        for (int attempt = 0; ; attempt++)
         {
             // Log end, then segments, then log start: a roll adds its segment before the log end moves past it, and
             // retention moves the log start before it removes segments, so this order never misses either.
@@ -32,6 +33,12 @@ internal sealed partial class PartitionLog
             catch (CorruptRecordException e)
             {
                 throw ReportCorruptRead(e, offset);
+            }
+            catch (StorageException) when (_readOnly && attempt < 3)
+            {
+                // The writer deleted or replaced a segment file since the last look: look again.
+                Follow();
+                continue;
             }
             return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, logEnd, logStart));
         }
@@ -106,7 +113,13 @@ internal sealed partial class PartitionLog
                 return FetchResult.Empty(Id, LogEndOffset, LogStartOffset);
             try
             {
-                await appended.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+                // Another process appends to a followed log: nothing here signals it, so it is looked at now and then.
+                await appended.WaitAsync(_readOnly ? TimeSpan.FromTicks(Math.Min(remaining.Ticks, FollowPollInterval.Ticks)) : remaining,
+                    _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (_readOnly)
+            {
+                Follow();
             }
             catch (TimeoutException)
             {
@@ -143,6 +156,7 @@ internal sealed partial class PartitionLog
     public long? OffsetForTimestamp(long timestampMs)
     {
         ThrowIfClosed();
+        Follow();
         while (true)
         {
             LogSegment[] segments = _segments.Snapshot;

@@ -76,6 +76,7 @@ internal sealed partial class PartitionLog
     public long DeleteRecordsBefore(long beforeOffset)
     {
         ThrowIfClosed();
+        ThrowIfReadOnly();
         lock (_cleanupLock)
         {
             lock (_writeLock)

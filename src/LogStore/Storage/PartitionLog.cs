@@ -143,6 +143,11 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     /// but not cleanly, and must be recovered at the next open (the Broker then writes no clean-shutdown marker).</exception>
     public ValueTask DisposeAsync()
     {
+        if (_readOnly)
+        {
+            CloseFollowed();
+            return ValueTask.CompletedTask;
+        }
         lock (_writeLock)
         {
             if (_closed)

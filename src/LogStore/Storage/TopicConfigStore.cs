@@ -24,7 +24,25 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
     /// <summary>Every topic's configuration, in name order. Links are never followed: a linked configuration directory
     /// or file is refused, a linked leftover is left in place (each logged).</summary>
     /// <exception cref="StorageException">A configuration is invalid, or it or its directory is a link.</exception>
-    public IEnumerable<(string Topic, TopicConfig Config)> LoadAll(ILogger logger)
+    /// <summary>The topics that have a configuration file now (what a read-only open compares its topics with).</summary>
+    public HashSet<string> ListTopics()
+    {
+        var topics = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(_directory))
+            return topics;
+        foreach (string name in StoreFile.ListFiles(_directory, []))
+        {
+            if (name.EndsWith(Suffix, StringComparison.Ordinal))
+                topics.Add(TopicOf(Path.Combine(_directory, name)));
+        }
+        return topics;
+    }
+
+    /// <summary>Reads the configuration of <paramref name="topic"/>.</summary>
+    /// <exception cref="StorageException">It is missing or invalid.</exception>
+    public TopicConfig Load(string topic) => Read(PathOf(topic));
+
+    public IEnumerable<(string Topic, TopicConfig Config)> LoadAll(ILogger logger, bool removeLeftovers = true)
     {
         RefuseLinkedDirectory(logger);
         if (!Directory.Exists(_directory))
@@ -42,8 +60,11 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
             StorageLog.LinkRefused(logger, path);
             throw StoreFile.NotRegularFile(path, "a symbolic link");
         }
-        foreach (string leftover in names.Where(n => n.EndsWith(LogFileNames.TempSuffix, StringComparison.Ordinal)))
-            File.Delete(Path.Combine(_directory, leftover));
+        if (removeLeftovers)
+        {
+            foreach (string leftover in names.Where(n => n.EndsWith(LogFileNames.TempSuffix, StringComparison.Ordinal)))
+                File.Delete(Path.Combine(_directory, leftover));
+        }
         foreach (string name in names.Where(n => n.EndsWith(Suffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             string file = Path.Combine(_directory, name);

@@ -39,6 +39,9 @@ internal sealed class OffsetStore
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Dictionary<TopicPartition, Entry>> _groups = new(StringComparer.Ordinal);
     private Topic? _topic;
+    // Per partition of the topic, the offset loading reached: a read-only broker catches up from there at each query,
+    // since another process commits.
+    private long[] _loadedTo = [];
 
     public OffsetStore(Broker broker) => _broker = broker;
 
@@ -172,19 +175,30 @@ internal sealed class OffsetStore
     private Topic EnsureLoaded()
     {
         Topic? topic = Volatile.Read(ref _topic);
-        if (topic is not null)
+        if (topic is not null && !_broker.IsReadOnly)
             return topic;
         lock (_lock)
         {
             if (_topic is not null)
+            {
+                if (_broker.IsReadOnly)
+                {
+                    for (int p = 0; p < _loadedTo.Length; p++)
+                        RecordsLoaded += Load(_topic.Partitions[p], ref _loadedTo[p]);
+                }
                 return _topic;
+            }
             _broker.ThrowIfDisposed();
             // Topic creation is synchronous unless another creation holds the broker's gate for a moment.
             topic = _broker.GetOrCreateInternalTopicAsync(TopicName).AsTask().GetAwaiter().GetResult();
             long started = Stopwatch.GetTimestamp();
             long records = 0;
-            foreach (Partition partition in topic.Partitions)
-                records += Load(partition);
+            _loadedTo = new long[topic.Partitions.Count];
+            for (int p = 0; p < _loadedTo.Length; p++)
+            {
+                _loadedTo[p] = topic.Partitions[p].LogStartOffset;
+                records += Load(topic.Partitions[p], ref _loadedTo[p]);
+            }
             RecordsLoaded = records;
             GroupLog.OffsetsLoaded(_broker.Logger, records, CountKeys(), (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             Volatile.Write(ref _topic, topic);
@@ -192,10 +206,12 @@ internal sealed class OffsetStore
         }
     }
 
-    private long Load(Partition partition)
+    /// <summary>Applies the records of <paramref name="partition"/> from <paramref name="next"/> to its log end, and moves
+    /// <paramref name="next"/> there; returns how many were read.</summary>
+    private long Load(Partition partition, ref long next)
     {
         long records = 0;
-        long next = partition.LogStartOffset;
+        next = Math.Max(next, partition.LogStartOffset);
         long end = partition.LogEndOffset;
         while (next < end)
         {
