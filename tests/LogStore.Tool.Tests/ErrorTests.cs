@@ -81,7 +81,8 @@ public sealed class ErrorTests : ToolTestBase
         await CreateTopic("t");
         await using Broker holder = await OpenBroker();
 
-        AssertOneErrorLine(await Cli.RunAsync("topics", "list", "-d", Data), 1, "is locked by another Broker or process");
+        // A write command; the read commands open the store read-only beside the holder (ReadBesideApplicationTests).
+        AssertOneErrorLine(await Cli.RunAsync("topics", "delete", "-d", Data, "-t", "t"), 1, "is locked by another Broker or process");
     }
 
     [TestCase(new[] { "topics", "list" }, "Option '--data' is required.")]

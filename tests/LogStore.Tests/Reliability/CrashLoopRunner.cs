@@ -147,7 +147,7 @@ internal static class CrashLoopRunner
             return stderr.Length == 0 ? "(no stderr)" : stderr.ToString();
     }
 
-    private static string HostPath()
+    internal static string HostPath()
     {
         string? path = typeof(CrashLoopRunner).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "CrashHostPath")?.Value;
