@@ -22,7 +22,7 @@ public sealed partial class Broker
     private static async ValueTask<Broker> StartKafkaListenerAsync(Broker broker, KafkaListenerOptions options, CancellationToken cancellationToken)
     {
         IConnectionListenerFactory transport = broker._options.KafkaTransport ?? new SocketConnectionListenerFactory();
-        var listener = new KafkaListener(options, new KafkaRequestRouter(broker), transport, broker._options.TimeProvider, broker._logger);
+        var listener = new KafkaListener(options, new KafkaRequestRouter(broker, options), transport, broker._options.TimeProvider, broker._logger);
         try
         {
             await listener.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,14 @@ public sealed class KafkaListenerOptions
     /// records are copied through the encryption instead of leaving by <c>sendfile</c>.</summary>
     public KafkaListenerTlsOptions? Tls { get; init; }
 
+    /// <summary>Whether a client's Metadata request for a topic that does not exist creates it, with
+    /// <see cref="BrokerOptions.DefaultTopicConfig"/>. Default true (Kafka's <c>auto.create.topics.enable</c>).</summary>
+    public bool AutoCreateTopics { get; init; } = true;
+
+    /// <summary>The host name clients are told to connect to (Metadata); null: the bound address, or this machine's name
+    /// when listening on every address. Kafka's <c>advertised.listeners</c>.</summary>
+    public string? AdvertisedHost { get; init; }
+
     // SASL settings (PLAIN, SCRAM-SHA-256/512) come with the listener's authentication.
 
     internal void Validate()

@@ -1,17 +1,89 @@
 using System.Buffers;
+using System.Net;
+using LogStore.Network.Apis;
 using LogStore.Protocol;
 
 namespace LogStore.Network.Server;
 
 /// <summary>
-/// Routes each request to the handler of its API (Kafka's KafkaApis). A placeholder until the API handlers exist: every
-/// request is answered by closing the connection as unsupported. Thread-safe.
+/// Decodes each request and hands it to the handler of its API (Kafka's KafkaApis), then encodes the response with the
+/// request's correlation id. A request this broker cannot read (malformed, or an API or version it does not serve) is a
+/// <see cref="KafkaProtocolException"/>, which closes the connection, as Kafka does; only ApiVersions of a newer version
+/// is answered, with UNSUPPORTED_VERSION and the versions served, so that a client can negotiate down. Thread-safe:
+/// connections call it concurrently.
 /// </summary>
-internal sealed class KafkaRequestRouter(Broker broker) : IKafkaRequestHandler
+internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions options) : IKafkaRequestHandler
 {
+    private readonly MetadataApi _metadata = new(broker, options.AutoCreateTopics);
+    private readonly ProduceApi _produce = new(broker);
+    private readonly FetchApi _fetch = new(broker, broker.Options.TimeProvider);
+    private readonly ListOffsetsApi _listOffsets = new(broker);
+
     internal Broker Broker { get; } = broker;
 
-    public ValueTask<ResponseFrame?> HandleAsync(ReadOnlySequence<byte> request, KafkaConnectionInfo connection, CancellationToken cancellationToken) =>
-        ValueTask.FromException<ResponseFrame?>(new KafkaProtocolException(
-            $"Request of {request.Length} bytes not supported: this broker answers no Kafka API yet."));
+    public async ValueTask<ResponseFrame?> HandleAsync(ReadOnlySequence<byte> request, KafkaConnectionInfo connection, CancellationToken cancellationToken)
+    {
+        DecodedRequest decoded = RequestDecoder.TryDecode(request);
+        RequestHeader? header = decoded.Header;
+        if (header is { ApiKey: ApiKey.ApiVersions } && decoded.IsUnsupportedVersion)
+            return Frame(header, ApiVersionsApi.Handle(ErrorCode.UnsupportedVersion), version: 0);
+        if (!decoded.Succeeded || header is null)
+            throw new KafkaProtocolException(decoded.Error ?? "The request could not be decoded.");
+        if (!ApiVersionsApi.Serves(header.ApiKey, header.ApiVersion))
+            throw new KafkaProtocolException($"{header.ApiKey} v{header.ApiVersion} is not served (ApiVersions lists what is).");
+        short version = header.ApiVersion;
+        switch (decoded.Body)
+        {
+            case ApiVersionsRequest:
+                return Frame(header, ApiVersionsApi.Handle(), version);
+            case MetadataRequest metadata:
+                return Frame(header, await _metadata.HandleAsync(metadata, version, Self(), cancellationToken).ConfigureAwait(false), version);
+            case ProduceRequest produce:
+                return _produce.Handle(produce) is { } produced ? Frame(header, produced, version) : null;
+            case FetchRequest fetch:
+                (FetchResponse fetched, List<FetchResult> reads) = await _fetch.HandleAsync(fetch, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return Frame(header, fetched, version);
+                }
+                finally
+                {
+                    foreach (FetchResult read in reads)
+                        read.Dispose();
+                }
+            case ListOffsetsRequest listOffsets:
+                return Frame(header, _listOffsets.Handle(listOffsets), version);
+            default:
+                throw new KafkaProtocolException($"{header.ApiKey} v{version} is not served yet.");
+        }
+    }
+
+    /// <summary>This node as clients reach it: the listener's bound address, or this host's name when it listens on
+    /// every address.</summary>
+    private BrokerNode Self()
+    {
+        IPEndPoint endpoint = Broker.KafkaEndpoint ?? options.Endpoint;
+        string host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)
+            ? Dns.GetHostName()
+            : endpoint.Address.ToString();
+        return new BrokerNode(0, options.AdvertisedHost ?? host, endpoint.Port);
+    }
+
+    private static ResponseFrame Frame<T>(RequestHeader header, T body, short version)
+        where T : IKafkaMessage<T>
+    {
+        var frame = new ResponseFrame();
+        try
+        {
+            var writer = new KafkaWriter(frame);
+            ResponseHeader.Write(ref writer, header.CorrelationId, header.ResponseHeaderIsFlexible);
+            body.Write(ref writer, version);
+            return frame;
+        }
+        catch
+        {
+            frame.Dispose();
+            throw;
+        }
+    }
 }

@@ -1,0 +1,130 @@
+using System.Buffers;
+using LogStore.Protocol;
+
+namespace LogStore.Network.Apis;
+
+/// <summary>
+/// Fetch: whole batches from each partition's offset, within the partition's and the response's byte limits (at least
+/// one batch for the first partition with data, as Kafka does, so a batch larger than the limit still gets through).
+/// When nothing is there yet, waits up to the request's <c>max_wait_ms</c> for an append to any of its partitions
+/// (Kafka's delayed fetch). Reads stop at the high watermark. Sessionless: every response is a full one (session id 0),
+/// which librdkafka and the Java client accept.
+/// </summary>
+internal sealed class FetchApi(Broker broker, TimeProvider time)
+{
+    /// <summary>The response and the reads it holds: dispose them once the response is written.</summary>
+    public async ValueTask<(FetchResponse Response, List<FetchResult> Reads)> HandleAsync(FetchRequest request, CancellationToken cancellationToken)
+    {
+        long started = time.GetTimestamp();
+        TimeSpan maxWait = TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs));
+        while (true)
+        {
+            (FetchResponse response, List<FetchResult> reads, int bytes) = Read(request);
+            TimeSpan remaining = maxWait - time.GetElapsedTime(started);
+            if (bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasError(response))
+                return (response, reads);
+            foreach (FetchResult read in reads)
+                read.Dispose();
+            await WaitForAppendAsync(request, remaining, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private (FetchResponse Response, List<FetchResult> Reads, int Bytes) Read(FetchRequest request)
+    {
+        var response = new FetchResponse();
+        var reads = new List<FetchResult>();
+        int budget = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
+        int total = 0;
+        foreach (FetchRequest.Topic topic in request.Topics)
+        {
+            var topicResponse = new FetchResponse.TopicResponse { Name = topic.Name, TopicId = topic.TopicId };
+            broker.TryGetTopic(topic.Name, out Topic? found);
+            foreach (FetchRequest.Partition wanted in topic.Partitions)
+            {
+                var data = new FetchResponse.PartitionData { PartitionIndex = wanted.PartitionIndex, HighWatermark = -1 };
+                topicResponse.Partitions.Add(data);
+                if (found is null || (uint)wanted.PartitionIndex >= (uint)found.Partitions.Count)
+                {
+                    data.ErrorCode = ErrorCode.UnknownTopicOrPartition;
+                    continue;
+                }
+                Partition partition = found.Partitions[wanted.PartitionIndex];
+                try
+                {
+                    data.HighWatermark = partition.HighWatermark;
+                    data.LastStableOffset = data.HighWatermark;
+                    data.LogStartOffset = partition.LogStartOffset;
+                    int limit = Math.Min(wanted.PartitionMaxBytes, budget - total);
+                    // Past the response's budget only the first partition with data may exceed it (one whole batch).
+                    if (limit <= 0 && total > 0)
+                        continue;
+                    FetchResult read = partition.Log.Read(wanted.FetchOffset, Math.Max(1, limit));
+                    reads.Add(read);
+                    if (!read.IsEmpty)
+                    {
+                        data.Records = new ReadOnlySequence<byte>(read.Records);
+                        total += read.Records.Length;
+                    }
+                }
+                catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
+                {
+                    data.ErrorCode = e is ObjectDisposedException ? ErrorCode.NotLeaderOrFollower : ErrorCodes.FromException(e);
+                }
+            }
+            response.Topics.Add(topicResponse);
+        }
+        return (response, reads, total);
+    }
+
+    private static bool HasError(FetchResponse response)
+    {
+        foreach (FetchResponse.TopicResponse topic in response.Topics)
+        {
+            foreach (FetchResponse.PartitionData data in topic.Partitions)
+            {
+                if (data.ErrorCode != ErrorCode.None)
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Waits until any partition of the request grows past its log end now, or <paramref name="wait"/> ends.</summary>
+    private async ValueTask WaitForAppendAsync(FetchRequest request, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var waits = new List<Task<FetchResult>>();
+        foreach (FetchRequest.Topic topic in request.Topics)
+        {
+            if (!broker.TryGetTopic(topic.Name, out Topic? found))
+                continue;
+            foreach (FetchRequest.Partition wanted in topic.Partitions)
+            {
+                if ((uint)wanted.PartitionIndex >= (uint)found.Partitions.Count)
+                    continue;
+                Partition partition = found.Partitions[wanted.PartitionIndex];
+                // At the log end, not the fetch offset: data below min_bytes is there already and must not end the wait.
+                waits.Add(partition.ReadAsync(partition.LogEndOffset, 1, wait, stop.Token).AsTask());
+            }
+        }
+        if (waits.Count == 0)
+        {
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await Task.WhenAny(waits).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        foreach (Task<FetchResult> w in waits)
+        {
+            try
+            {
+                (await w.ConfigureAwait(false)).Dispose();
+            }
+            catch (Exception e) when (e is OperationCanceledException or LogStoreException or ObjectDisposedException)
+            {
+                // Cancelled once another partition answered, or an error the next read reports.
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+}

@@ -1,0 +1,61 @@
+using LogStore.Protocol;
+
+namespace LogStore.Network.Apis;
+
+/// <summary>ListOffsets: the earliest (-2) and latest (-1) offsets, and the first offset at or after a timestamp.</summary>
+internal sealed class ListOffsetsApi(Broker broker)
+{
+    private const long Latest = -1;
+    private const long Earliest = -2;
+
+    public ListOffsetsResponse Handle(ListOffsetsRequest request)
+    {
+        var response = new ListOffsetsResponse();
+        foreach (ListOffsetsRequest.Topic topic in request.Topics)
+        {
+            var topicResponse = new ListOffsetsResponse.TopicResponse { Name = topic.Name };
+            broker.TryGetTopic(topic.Name, out Topic? found);
+            foreach (ListOffsetsRequest.Partition wanted in topic.Partitions)
+                topicResponse.Partitions.Add(Lookup(found, wanted));
+            response.Topics.Add(topicResponse);
+        }
+        return response;
+    }
+
+    private static ListOffsetsResponse.PartitionResponse Lookup(Topic? topic, ListOffsetsRequest.Partition wanted)
+    {
+        var result = new ListOffsetsResponse.PartitionResponse { PartitionIndex = wanted.PartitionIndex, LeaderEpoch = 0 };
+        if (topic is null || (uint)wanted.PartitionIndex >= (uint)topic.Partitions.Count)
+        {
+            result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
+            return result;
+        }
+        Partition partition = topic.Partitions[wanted.PartitionIndex];
+        try
+        {
+            switch (wanted.Timestamp)
+            {
+                case Latest:
+                    result.Offset = partition.HighWatermark;
+                    break;
+                case Earliest:
+                    result.Offset = partition.LogStartOffset;
+                    break;
+                case < 0:
+                    // -3 (the largest timestamp) and -4 (KIP-1005's local log start) are not served yet.
+                    result.ErrorCode = ErrorCode.UnsupportedVersion;
+                    return result;
+                default:
+                    long? offset = partition.OffsetForTimestamp(DateTimeOffset.FromUnixTimeMilliseconds(wanted.Timestamp));
+                    result.Offset = offset ?? -1;
+                    result.Timestamp = offset is null ? -1 : wanted.Timestamp;
+                    break;
+            }
+        }
+        catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
+        {
+            result.ErrorCode = e is ObjectDisposedException ? ErrorCode.NotLeaderOrFollower : ErrorCodes.FromException(e);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using LogStore.Protocol;
+
+namespace LogStore.Network.Apis;
+
+/// <summary>
+/// Produce: each partition's record batches are validated and appended as an in-process append is (CRC, size,
+/// timestamps, offsets assigned here), so a network producer can put nothing in a log that an in-process one could not.
+/// On a single node the leader's append is every replica's: acks 1 and -1 are answered after it, acks 0 not at all.
+/// </summary>
+internal sealed class ProduceApi(Broker broker)
+{
+    /// <summary>The response, or null for acks=0 (Kafka sends none).</summary>
+    public ProduceResponse? Handle(ProduceRequest request)
+    {
+        var response = new ProduceResponse();
+        foreach (ProduceRequest.TopicData topic in request.Topics)
+        {
+            var topicResponse = new ProduceResponse.TopicResponse { Name = topic.Name };
+            broker.TryGetTopic(topic.Name, out Topic? found);
+            foreach (ProduceRequest.PartitionData data in topic.Partitions)
+                topicResponse.Partitions.Add(Append(found, data));
+            response.Topics.Add(topicResponse);
+        }
+        return request.Acks == 0 ? null : response;
+    }
+
+    private static ProduceResponse.PartitionResponse Append(Topic? topic, ProduceRequest.PartitionData data)
+    {
+        var result = new ProduceResponse.PartitionResponse { Index = data.Index };
+        if (topic is null || (uint)data.Index >= (uint)topic.Partitions.Count)
+        {
+            result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
+            return result;
+        }
+        if (data.Records is not { Length: > 0 } records)
+        {
+            result.ErrorCode = ErrorCode.InvalidRecord;
+            result.ErrorMessage = "The request holds no record batch.";
+            return result;
+        }
+        // The frame's buffers may be several segments; a batch is validated and appended from one contiguous copy.
+        int length = checked((int)records.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            records.CopyTo(buffer);
+            Partition partition = topic.Partitions[data.Index];
+            int position = 0;
+            bool first = true;
+            while (position < length)
+            {
+                int size = BatchSize(buffer.AsSpan(position, length - position));
+                AppendResult appended = partition.AppendAsync(RecordBatch.Parse(buffer.AsMemory(position, size))).GetAwaiter().GetResult();
+                if (first)
+                {
+                    result.BaseOffset = appended.BaseOffset;
+                    result.LogAppendTimeMs = appended.LogAppendTime?.ToUnixTimeMilliseconds() ?? -1;
+                    first = false;
+                }
+                result.LogStartOffset = appended.LogStartOffset;
+                position += size;
+            }
+        }
+        catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
+        {
+            result.ErrorCode = e is ObjectDisposedException ? ErrorCode.NotLeaderOrFollower : ErrorCodes.FromException(e);
+            result.ErrorMessage = e.Message;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return result;
+    }
+
+    /// <summary>The size of the batch the span starts with, checked against what the span holds.</summary>
+    private static int BatchSize(ReadOnlySpan<byte> span)
+    {
+        if (span.Length < RecordBatch.LogOverhead)
+            throw new CorruptRecordException($"The request ends in {span.Length} bytes that are no record batch.");
+        long size = RecordBatch.LogOverhead + (long)BinaryPrimitives.ReadInt32BigEndian(span[RecordBatch.BatchLengthOffset..]);
+        if (size < RecordBatch.HeaderSize || size > span.Length)
+            throw new CorruptRecordException($"A record batch claims {size} bytes, but the request holds {span.Length} from there.");
+        return (int)size;
+    }
+}
