@@ -41,7 +41,8 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
             broker.TryGetTopic(topic.Name, out Topic? found);
             foreach (FetchRequest.Partition wanted in topic.Partitions)
             {
-                var data = new FetchResponse.PartitionData { PartitionIndex = wanted.PartitionIndex, HighWatermark = -1 };
+                // Empty, never null: clients read a null record set as a protocol error.
+                var data = new FetchResponse.PartitionData { PartitionIndex = wanted.PartitionIndex, HighWatermark = -1, Records = ReadOnlySequence<byte>.Empty };
                 topicResponse.Partitions.Add(data);
                 if (found is null || (uint)wanted.PartitionIndex >= (uint)found.Partitions.Count)
                 {
