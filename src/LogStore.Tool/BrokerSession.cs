@@ -37,6 +37,16 @@ internal static class BrokerSession
             : await Broker.OpenAsync(options, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Throws unless <paramref name="dataDirectory"/> is a store, or missing or empty (a store is made there).</summary>
+    public static void RequireStoreOrEmpty(string dataDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(dataDirectory))
+            throw CommandException.Usage("--data needs a directory");
+        if (File.Exists(dataDirectory))
+            throw new CommandException($"data directory '{dataDirectory}' is a file");
+        RequireDataDirectory(dataDirectory, create: true);
+    }
+
     /// <summary>
     /// Throws unless <paramref name="dataDirectory"/> is a LogStore data directory (it holds the topic-configs
     /// directory every opened store has), or an empty or missing one that <paramref name="create"/> may make a store.

@@ -43,6 +43,7 @@ public static class LogStoreCli
             RepairCommand.Create(cli),
             GroupsCommand.Create(cli),
             BenchCommand.Create(cli),
+            ServeCommand.Create(cli),
         };
         UsageErrors.Apply(root);
         return root;

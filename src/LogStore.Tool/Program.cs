@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using LogStore.Tool;
 
@@ -17,6 +18,13 @@ Console.CancelKeyPress += (_, e) =>
         interrupted.Cancel();
     }
 };
+// SIGTERM (a service manager, `docker stop`, `kill`) stops a command as the first Ctrl+C does: `serve` closes its store
+// cleanly rather than be recovered at the next start.
+using PosixSignalRegistration? terminate = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    interrupted.Cancel();
+});
 try
 {
     return await LogStoreCli.RunAsync(args, Console.In, stdout, Console.Error, interrupted.Token);
