@@ -19,6 +19,8 @@ internal static class ErrorCodes
         InvalidTopicException => ErrorCode.InvalidTopic,
         TopicExistsException => ErrorCode.TopicAlreadyExists,
         InvalidTimestampException => ErrorCode.InvalidTimestamp,
+        OutOfOrderSequenceException => ErrorCode.OutOfOrderSequenceNumber,
+        InvalidProducerEpochException => ErrorCode.InvalidProducerEpoch,
         InconsistentGroupProtocolException => ErrorCode.InconsistentGroupProtocol,
         StorageException => ErrorCode.KafkaStorageError,
         BufferExhaustedException => ErrorCode.RequestTimedOut,

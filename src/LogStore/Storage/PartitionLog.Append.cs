@@ -19,6 +19,8 @@ internal sealed partial class PartitionLog
     /// </summary>
     public AppendResult Append(RecordBatch batch)
     {
+        if (batch.Memory.Length >= RecordBatch.HeaderSize && batch.ProducerId >= 0)
+            return AppendIdempotent(batch);
         AppendResult result = default;
         Append(new ReadOnlySpan<RecordBatch>(in batch), builtMinTimestamps: default, new Span<AppendResult>(ref result), out LogStoreException? error);
         if (error is not null)

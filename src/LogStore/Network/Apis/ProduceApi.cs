@@ -20,7 +20,11 @@ internal sealed class ProduceApi(Broker broker)
             var topicResponse = new ProduceResponse.TopicResponse { Name = topic.Name };
             broker.TryGetTopic(topic.Name, out Topic? found);
             foreach (ProduceRequest.PartitionData data in topic.Partitions)
-                topicResponse.Partitions.Add(Append(found, data));
+            {
+                // Transactions are not supported: nothing of a transactional producer is appended.
+                topicResponse.Partitions.Add(request.TransactionalId is null ? Append(found, data)
+                    : new ProduceResponse.PartitionResponse { Index = data.Index, ErrorCode = ErrorCode.TransactionalIdAuthorizationFailed, ErrorMessage = "Transactions are not supported." });
+            }
             response.Topics.Add(topicResponse);
         }
         return request.Acks == 0 ? null : response;

@@ -18,6 +18,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly ProduceApi _produce = new(broker);
     private readonly FetchApi _fetch = new(broker, broker.Options.TimeProvider);
     private readonly ListOffsetsApi _listOffsets = new(broker);
+    private readonly InitProducerIdApi _initProducerId = new(broker.Options.TimeProvider);
 
     internal Broker Broker { get; } = broker;
 
@@ -26,7 +27,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
         DecodedRequest decoded = RequestDecoder.TryDecode(request);
         RequestHeader? header = decoded.Header;
         if (header is { ApiKey: ApiKey.ApiVersions } && decoded.IsUnsupportedVersion)
-            return Frame(header, ApiVersionsApi.Handle(ErrorCode.UnsupportedVersion), version: 0);
+            return ResponseEncoder.UnsupportedApiVersions(header.CorrelationId);
         if (!decoded.Succeeded || header is null)
             throw new KafkaProtocolException(decoded.Error ?? "The request could not be decoded.");
         if (!ApiVersionsApi.Serves(header.ApiKey, header.ApiVersion))
@@ -35,24 +36,26 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
         switch (decoded.Body)
         {
             case ApiVersionsRequest:
-                return Frame(header, ApiVersionsApi.Handle(), version);
+                return ResponseEncoder.Encode(header, ApiVersionsApi.Handle());
             case MetadataRequest metadata:
-                return Frame(header, await _metadata.HandleAsync(metadata, version, Self(), cancellationToken).ConfigureAwait(false), version);
+                return ResponseEncoder.Encode(header, await _metadata.HandleAsync(metadata, version, Self(), cancellationToken).ConfigureAwait(false));
             case ProduceRequest produce:
-                return _produce.Handle(produce) is { } produced ? Frame(header, produced, version) : null;
+                return _produce.Handle(produce) is { } produced ? ResponseEncoder.Encode(header, produced) : null;
             case FetchRequest fetch:
                 (FetchResponse fetched, List<FetchResult> reads) = await _fetch.HandleAsync(fetch, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    return Frame(header, fetched, version);
+                    return ResponseEncoder.Encode(header, fetched);
                 }
                 finally
                 {
                     foreach (FetchResult read in reads)
                         read.Dispose();
                 }
+            case InitProducerIdRequest initProducerId:
+                return ResponseEncoder.Encode(header, _initProducerId.Handle(initProducerId));
             case ListOffsetsRequest listOffsets:
-                return Frame(header, _listOffsets.Handle(listOffsets), version);
+                return ResponseEncoder.Encode(header, _listOffsets.Handle(listOffsets));
             default:
                 throw new KafkaProtocolException($"{header.ApiKey} v{version} is not served yet.");
         }
@@ -67,23 +70,5 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             ? Dns.GetHostName()
             : endpoint.Address.ToString();
         return new BrokerNode(0, options.AdvertisedHost ?? host, endpoint.Port);
-    }
-
-    private static ResponseFrame Frame<T>(RequestHeader header, T body, short version)
-        where T : IKafkaMessage<T>
-    {
-        var frame = new ResponseFrame();
-        try
-        {
-            var writer = new KafkaWriter(frame);
-            ResponseHeader.Write(ref writer, header.CorrelationId, header.ResponseHeaderIsFlexible);
-            body.Write(ref writer, version);
-            return frame;
-        }
-        catch
-        {
-            frame.Dispose();
-            throw;
-        }
     }
 }

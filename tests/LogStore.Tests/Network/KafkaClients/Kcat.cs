@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 
-namespace LogStore.Tests.Network.Kafka;
+namespace LogStore.Tests.Network.KafkaClients;
 
 /// <summary>Runs Debian's <c>kcat</c> (installed by .ci/run) against a listener, bounded in time.</summary>
 internal static class Kcat

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using LogStore.Tests.TestSupport;
 
-namespace LogStore.Tests.Network.Kafka;
+namespace LogStore.Tests.Network.KafkaClients;
 
 /// <summary>
 /// kcat (librdkafka), a Kafka client nobody here wrote, against a broker's listener on loopback: list, produce with

@@ -1,0 +1,94 @@
+using System.Net;
+using LogStore.Tests.TestSupport;
+using Kafka = Confluent.Kafka;
+
+namespace LogStore.Tests.Network.KafkaClients;
+
+/// <summary>
+/// Confluent.Kafka (librdkafka 2.16), the client .NET users run against Kafka, against a broker's listener on
+/// loopback: a producer with acks=all, a consumer by manual assignment, records crossing between it and the in-process
+/// clients both ways.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class ConfluentClientTests : BrokerFixture
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private Broker _broker = null!;
+    private string _bootstrap = null!;
+
+    [SetUp]
+    public async Task OpenBroker()
+    {
+        _broker = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = Dir.Path,
+            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
+        });
+        _bootstrap = _broker.KafkaEndpoint!.ToString();
+    }
+
+    [TearDown]
+    public async Task CloseBroker() => await _broker.DisposeAsync();
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Producer_AcksAll_WritesRecordsTheStoreReads(bool idempotent)
+    {
+        await _broker.CreateTopicAsync("orders", new TopicConfig { Partitions = 2 });
+        using (var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig
+        {
+            BootstrapServers = _bootstrap,
+            Acks = Kafka.Acks.All,
+            EnableIdempotence = idempotent,
+            LingerMs = 5,
+            CompressionType = Kafka.CompressionType.Zstd,
+        }).Build())
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                var message = new Kafka.Message<string, string> { Key = $"k{i}", Value = $"v{i}", Headers = [new Kafka.Header("h", [(byte)i])] };
+                producer.Produce(new Kafka.TopicPartition("orders", i % 2), message);
+            }
+            Assert.That(producer.Flush(Timeout), Is.Zero, "every record delivered");
+        }
+
+        foreach (int p in new[] { 0, 1 })
+        {
+            var stored = await Batches.ReadAll(_broker.Topics.Single(t => t.Name == "orders").Partitions[p]);
+            Assert.That(stored.Select(r => r.Value), Is.EqualTo(Enumerable.Range(0, 200).Where(i => i % 2 == p).Select(i => $"v{i}")));
+        }
+    }
+
+    [Test]
+    public async Task Consumer_ByAssignment_ReadsWhatInProcessProducersWrote()
+    {
+        await _broker.CreateTopicAsync("events");
+        await using (IProducer<string, string> producer = _broker.CreateProducer<string, string>())
+        {
+            for (int i = 0; i < 300; i++)
+                producer.Produce("events", new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
+            await producer.FlushAsync();
+        }
+
+        using var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig
+        {
+            BootstrapServers = _bootstrap,
+            GroupId = "unused-by-assign",
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(new Kafka.TopicPartitionOffset("events", 0, Kafka.Offset.Beginning));
+        var values = new List<string>();
+        using var deadline = new CancellationTokenSource(Timeout);
+        for (int polls = 0; values.Count < 300 && polls < 10_000; polls++)
+        {
+            Kafka.ConsumeResult<string, string>? result = consumer.Consume(deadline.Token);
+            if (result?.Message is { } message)
+                values.Add(message.Value);
+        }
+
+        Assert.That(values, Is.EqualTo(Enumerable.Range(0, 300).Select(i => $"v{i}")));
+        Kafka.WatermarkOffsets watermarks = consumer.QueryWatermarkOffsets(new Kafka.TopicPartition("events", 0), Timeout);
+        Assert.That((watermarks.Low.Value, watermarks.High.Value), Is.EqualTo((0L, 300L)));
+    }
+}
