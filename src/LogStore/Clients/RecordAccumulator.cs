@@ -169,7 +169,7 @@ internal sealed partial class RecordAccumulator : IDisposable
     /// </summary>
     /// <exception cref="BufferExhaustedException">The record needs more buffer than the whole pool.</exception>
     /// <exception cref="ObjectDisposedException">The producer is closed (and the call is not a registered wait).</exception>
-    public AppendStatus Append(ProducerPartition partition, scoped in ProducerRecord record, object? completion, bool abortOnNewBatch,
+    public AppendStatus Append(ProducerPartition partition, scoped in ProducerRecord record, object? completion, object? message, bool abortOnNewBatch,
         ref RecordBatchBuilder? spare, ref long spareCost, bool waiting = false)
     {
         lock (partition.Lock)
@@ -182,7 +182,7 @@ internal sealed partial class RecordAccumulator : IDisposable
             {
                 if (batch.HasRoomFor(record.SizeUpperBound))
                 {
-                    batch.Append(in record, completion);
+                    batch.Append(in record, completion, message);
                     return AppendStatus.Appended;
                 }
                 SealLocked(partition, batch);
@@ -206,7 +206,7 @@ internal sealed partial class RecordAccumulator : IDisposable
             }
 
             batch = OpenLocked(partition, builder, cost);
-            batch.Append(in record, completion);
+            batch.Append(in record, completion, message);
 
             // A record too big for any batch of this topic travels alone: nothing else would fit after it.
             if (RecordBatch.HeaderSize + (long)record.SizeUpperBound > partition.Topic.SealLimit)
