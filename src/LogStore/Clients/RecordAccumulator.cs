@@ -138,14 +138,20 @@ internal sealed partial class RecordAccumulator : IDisposable
     {
         if (!_broker.TryGetTopic(name, out Topic? topic))
             return null;
-        if (!_topics.TryGetValue(name, out ProducerTopic? known) || !ReferenceEquals(known.Topic, topic))
+        if (!_topics.TryGetValue(name, out ProducerTopic? known) || !ReferenceEquals(known.Topic, topic) || !known.IsCurrent)
         {
             lock (_topicsLock)
             {
                 // Close sweeps the partitions known when it sets the flag: none may be added after.
                 if (_closed)
                     ThrowClosed();
-                if (!_topics.TryGetValue(name, out known) || !ReferenceEquals(known.Topic, topic))
+                if (known is not null && ReferenceEquals(known.Topic, topic))
+                {
+                    // The same topic, altered or grown: its open batches stay where they are.
+                    if (!known.IsCurrent)
+                        known.Refresh();
+                }
+                else if (!_topics.TryGetValue(name, out known) || !ReferenceEquals(known.Topic, topic))
                 {
                     // Copy on write: Produce reads the table without a lock. A replaced entry (the topic was deleted and
                     // created again) keeps its open batches; they are sealed by linger and fail with the old partitions.
