@@ -11,8 +11,9 @@ public sealed partial class Broker
     /// Changes settings of a topic by their Kafka names (Kafka's IncrementalAlterConfigs): <c>retention.ms</c>,
     /// <c>cleanup.policy</c>, <c>segment.bytes</c>, <c>max.message.bytes</c>, ... with the values of a topic
     /// configuration file (durations in milliseconds; empty for "none" where a setting may have none, -1 too for
-    /// retention.ms and retention.bytes as in Kafka); a null value puts the setting back to <see cref="BrokerOptions.DefaultTopicConfig"/>'s. The new configuration is written
-    /// atomically, then applies to the running partitions from their next append, roll, retention check or cleaning;
+    /// retention.ms and retention.bytes as in Kafka); a null value puts the setting back to
+    /// <see cref="BrokerOptions.DefaultTopicConfig"/>'s. The new configuration is written atomically, then applies to the
+    /// running partitions from their next append, roll, retention check or cleaning (index sizes from the next roll);
     /// producers pick up the new <c>max.message.bytes</c> and flush policy on their next message.
     /// </summary>
     /// <returns>The topic, with its new <see cref="Topic.Config"/>.</returns>
