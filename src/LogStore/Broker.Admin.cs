@@ -23,11 +23,13 @@ public sealed partial class Broker
     /// <exception cref="InvalidTopicException">The change would give an internal topic a delete policy or retention: it
     /// stays compacted forever.</exception>
     /// <exception cref="StorageException">The configuration could not be written; nothing was changed.</exception>
+    /// <exception cref="StoreReadOnlyException">The broker was opened read-only.</exception>
     public async ValueTask<Topic> AlterTopicConfigAsync(string name, IReadOnlyDictionary<string, string?> changes,
         CancellationToken cancellationToken = default)
     {
         TopicName.Validate(name);
         ArgumentNullException.ThrowIfNull(changes);
+        ThrowIfReadOnly("alter a topic's configuration");
         ThrowIfDisposed();
         await _topicsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -66,9 +68,11 @@ public sealed partial class Broker
     /// more than <see cref="TopicConfig.MaxPartitions"/>.</exception>
     /// <exception cref="InvalidTopicException">The topic is internal: its partition count is fixed.</exception>
     /// <exception cref="StorageException">The disk failed; nothing of the new partitions is left behind.</exception>
+    /// <exception cref="StoreReadOnlyException">The broker was opened read-only.</exception>
     public async ValueTask<Topic> CreatePartitionsAsync(string name, int totalCount, CancellationToken cancellationToken = default)
     {
         TopicName.Validate(name);
+        ThrowIfReadOnly("add partitions");
         ThrowIfDisposed();
         Topic topic;
         await _topicsGate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -210,4 +210,19 @@ public sealed class TopicAdminTests : BrokerFixture
         Assert.ThrowsAsync<UnknownTopicException>(async () => await broker.CreatePartitionsAsync("missing", 2));
         Assert.ThrowsAsync<InvalidTopicException>(async () => await broker.CreatePartitionsAsync(offsets.Name, offsets.Partitions.Count + 1));
     }
+
+    [Test]
+    public async Task AlterAndCreatePartitions_ReadOnlyBroker_RefusedAndNothingWritten()
+    {
+        await using (Broker writer = await Open())
+            await writer.CreateTopicAsync("t");
+        string file = File.ReadAllText(ConfigFile("t"));
+        await using Broker reader = await Broker.OpenReadOnlyAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time });
+
+        Assert.ThrowsAsync<StoreReadOnlyException>(async () => await reader.AlterTopicConfigAsync("t", Changes(("retention.ms", "1000"))));
+        Assert.ThrowsAsync<StoreReadOnlyException>(async () => await reader.CreatePartitionsAsync("t", 2));
+
+        Assert.That(File.ReadAllText(ConfigFile("t")), Is.EqualTo(file));
+        Assert.That(Directory.Exists(Dir.Combine("t-1")), Is.False);
+    }
 }
