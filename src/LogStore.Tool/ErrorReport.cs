@@ -18,6 +18,8 @@ internal static class ErrorReport
             UnknownTopicException e => ($"unknown topic '{e.Topic}'", ExitCodes.Failure),
             TopicExistsException e => ($"topic '{e.Topic}' already exists", ExitCodes.Failure),
             InvalidTopicException e => (e.Message, ExitCodes.Usage),
+            InvalidConfigurationException e => (OneLine(e.Message), ExitCodes.Usage),
+            InvalidPartitionsException e => (e.Message, ExitCodes.Usage),
             LogStoreException e => (e.Message, ExitCodes.Failure),
             IOException or UnauthorizedAccessException => (exception.Message, ExitCodes.Failure),
             ArgumentException e => (e.Message, ExitCodes.Usage),

@@ -398,6 +398,14 @@ public sealed partial class Broker : IAsyncDisposable
         }
     }
 
+    /// <summary>The service of type <typeparamref name="T"/> when it was created, else null (nothing is created).</summary>
+    internal T? TryGetService<T>()
+        where T : class, IAsyncDisposable
+    {
+        lock (_services)
+            return _services.TryGetValue(typeof(T), out IAsyncDisposable? service) ? (T)service : null;
+    }
+
     internal BrokerOptions Options => _options;
 
     internal ILogger Logger => _logger;

@@ -3,11 +3,16 @@ namespace LogStore;
 /// <summary>A named, partitioned log. Thread-safe.</summary>
 public sealed class Topic
 {
+    // Replaced whole (never changed in place) by Broker.AlterTopicConfigAsync and CreatePartitionsAsync: one read is
+    // always a consistent configuration or partition list.
+    private volatile TopicConfig _config;
+    private volatile IReadOnlyList<Partition> _partitions;
+
     internal Topic(string name, TopicConfig config, IReadOnlyList<Partition> partitions)
     {
         Name = name;
-        Config = config;
-        Partitions = partitions;
+        _config = config;
+        _partitions = partitions;
         IsInternal = InternalTopics.IsInternal(name);
     }
 
@@ -18,11 +23,20 @@ public sealed class Topic
     /// <summary>The topic's name.</summary>
     public string Name { get; }
 
-    /// <summary>The topic's settings, as persisted.</summary>
-    public TopicConfig Config { get; }
+    /// <summary>The topic's settings, as persisted (<see cref="Broker.AlterTopicConfigAsync"/> replaces them).</summary>
+    public TopicConfig Config
+    {
+        get => _config;
+        internal set => _config = value;
+    }
 
-    /// <summary>The partitions, indexed by number.</summary>
-    public IReadOnlyList<Partition> Partitions { get; }
+    /// <summary>The partitions, indexed by number (<see cref="Broker.CreatePartitionsAsync"/> adds to them: read the list
+    /// once, not its count and then its items from two reads).</summary>
+    public IReadOnlyList<Partition> Partitions
+    {
+        get => _partitions;
+        internal set => _partitions = value;
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Name;

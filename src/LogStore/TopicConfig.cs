@@ -17,7 +17,7 @@ public sealed class TopicConfig
     public const int MaxPartitions = 10_000;
 
     /// <summary>Number of partitions, 1 to <see cref="MaxPartitions"/>. Default 1 (Kafka's num.partitions).</summary>
-    public int Partitions { get; init; } = 1;
+    public int Partitions { get => _partitions; init => _partitions = value; }
 
     /// <summary>Copies of each partition across nodes. Default 1: a single node (Kafka's replication.factor).</summary>
     public int ReplicationFactor { get; init; } = 1;
@@ -73,7 +73,8 @@ public sealed class TopicConfig
     /// <summary>Time after which unflushed appends are fsynced; null leaves it to the OS. Default null (flush.ms).</summary>
     public TimeSpan? FlushInterval { get; init; }
 
-    // Fields, not auto-properties, so that CompactedForever can set them on a copy (init accessors cannot).
+    // Fields, not auto-properties, so that CompactedForever and WithPartitions can set them on a copy (init accessors cannot).
+    private int _partitions = 1;
     private TimeSpan? _retentionTime = TimeSpan.FromDays(7);
     private long? _retentionBytes;
     private CleanupPolicy _cleanupPolicy = CleanupPolicy.Delete;
@@ -86,6 +87,14 @@ public sealed class TopicConfig
         copy._cleanupPolicy = CleanupPolicy.Compact;
         copy._retentionTime = null;
         copy._retentionBytes = null;
+        return copy;
+    }
+
+    /// <summary>A copy with <paramref name="partitions"/> partitions, every other setting kept (a memberwise copy).</summary>
+    internal TopicConfig WithPartitions(int partitions)
+    {
+        var copy = (TopicConfig)MemberwiseClone();
+        copy._partitions = partitions;
         return copy;
     }
 

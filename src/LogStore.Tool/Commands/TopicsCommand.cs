@@ -3,14 +3,17 @@ using System.Globalization;
 
 namespace LogStore.Tool.Commands;
 
-/// <summary><c>logstore topics list|create|describe|delete</c>: kafka-topics for a data directory.</summary>
+/// <summary><c>logstore topics list|create|describe|alter|add-partitions|delete</c>: kafka-topics (and kafka-configs'
+/// topic part) for a data directory.</summary>
 internal static class TopicsCommand
 {
-    public static Command Create(CliContext cli) => new("topics", "List, create, describe and delete topics (kafka-topics).")
+    public static Command Create(CliContext cli) => new("topics", "List, create, describe, alter and delete topics (kafka-topics, kafka-configs).")
     {
         List(cli),
         CreateTopic(cli),
         Describe(cli),
+        TopicAlterCommands.Alter(cli),
+        TopicAlterCommands.AddPartitions(cli),
         Delete(cli),
     };
 

@@ -46,7 +46,7 @@ internal sealed partial class Producer<TKey, TValue>
                 return ValueTask.FromException<DeliveryResult>(new UnknownTopicException(topic, explicitPartition));
 
             scratch = RecordAccumulator.RentScratch();
-            ProducerRecord record = Serialize(message, scratch, out long timestamp);
+            ProducerRecord record = Serialize(topic, message, scratch, out long timestamp);
             ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
             if (Refused(partition, in record, target.Topic.Config) is { } refused)
                 return ValueTask.FromException<DeliveryResult>(refused);
@@ -54,11 +54,11 @@ internal sealed partial class Producer<TKey, TValue>
             source = _acks == Acks.None ? null : ProducerDeliverySource.Rent();
             RecordBatchBuilder? spare = null;
             long spareCost = 0;
-            AppendStatus status = _accumulator.Append(partition, in record, source, sticky, ref spare, ref spareCost);
+            AppendStatus status = _accumulator.Append(partition, in record, source, null, sticky, ref spare, ref spareCost);
             if (status == AppendStatus.AbortedForNewBatch)
             {
                 partition = target.Partitions[target.NextStickyPartition(partition.Id.Partition)];
-                status = _accumulator.Append(partition, in record, source, false, ref spare, ref spareCost);
+                status = _accumulator.Append(partition, in record, source, null, false, ref spare, ref spareCost);
             }
             if (status == AppendStatus.NeedsBuffer)
             {
@@ -109,7 +109,7 @@ internal sealed partial class Producer<TKey, TValue>
                 ReadOnlySpan<byte> bytes = pending.Bytes;
                 ProducerRecord record = ProducerRecord.Create(pending.Timestamp, bytes[..pending.KeyLength], pending.KeyIsNull,
                     bytes.Slice(pending.KeyLength, pending.ValueLength), pending.ValueIsNull, pending.Headers);
-                _accumulator.Append(partition, in record, source, false, ref spare, ref spareCost, waiting: true);
+                _accumulator.Append(partition, in record, source, null, false, ref spare, ref spareCost, waiting: true);
                 batched = true;
             }
             finally

@@ -10,17 +10,17 @@ namespace LogStore.Clients;
 internal sealed partial class Producer<TKey, TValue>
 {
     /// <inheritdoc/>
-    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null) =>
+    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? onDelivery = null) =>
         Produce(topic, -1, message, onDelivery);
 
     /// <inheritdoc/>
-    public void Produce(TopicPartition partition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery = null)
+    public void Produce(TopicPartition partition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? onDelivery = null)
     {
         ArgumentNullException.ThrowIfNull(partition.Topic, nameof(partition));
         Produce(partition.Topic, partition.Partition, message, onDelivery);
     }
 
-    private void Produce(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
+    private void Produce(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? onDelivery)
     {
         if (LogStoreTracing.IsEnabled && LogStoreTracing.StartPublish(topic, explicitPartition) is { } activity)
             ProduceTraced(activity, topic, explicitPartition, message, onDelivery);
@@ -28,7 +28,7 @@ internal sealed partial class Producer<TKey, TValue>
             ProduceCore(topic, explicitPartition, message, onDelivery);
     }
 
-    private void ProduceTraced(Activity activity, string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
+    private void ProduceTraced(Activity activity, string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? onDelivery)
     {
         try
         {

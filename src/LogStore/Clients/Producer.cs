@@ -46,7 +46,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         Sender? sender = null;
         _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, time, () => sender!.Wake());
         _accumulator = new RecordAccumulator(broker, _pool, options.BatchSize, time, () => sender!.Wake());
-        _sender = sender = new Sender(_accumulator, _pool, options, time, broker.Logger);
+        _sender = sender = new Sender(_accumulator, _pool, options, time, broker.Logger, DeliveryReporter<TKey, TValue>.Instance);
 
         // Registered before the sender starts, so that a broker disposed meanwhile leaves nothing running.
         _registry = broker.GetService(static _ => new ProducerRegistry());
@@ -58,12 +58,12 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     internal BufferPool Pool => _pool;
 
     /// <summary>Produce without a span (the traced Produce decides).</summary>
-    private void ProduceCore(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport>? onDelivery)
+    private void ProduceCore(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? onDelivery)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(message);
         _accumulator.ThrowIfClosed();
-        Exception? error;
+        LogStoreException? error;
         TopicPartition where;
         long timestamp;
         ProducerTopic? target = _accumulator.ResolveTopic(topic);
@@ -84,7 +84,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
 
         // Reached for an error known before batching, or Acks.None (done once batched): report here, off every lock.
-        onDelivery?.Invoke(new DeliveryReport(where, -1, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), error));
+        onDelivery?.Invoke(new DeliveryReport<TKey, TValue>(where, -1, DateTimeOffset.FromUnixTimeMilliseconds(timestamp), error, message));
     }
 
     /// <inheritdoc/>
@@ -110,7 +110,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// Serializes and appends one record, blocking for buffer memory when needed. Returns the error that fails the
     /// record's delivery before it is batched (record too large, negative timestamp), or null once it is batched.
     /// </summary>
-    private Exception? AppendBlocking(ProducerTopic target, int explicitPartition, Message<TKey, TValue> message, object? completion,
+    private LogStoreException? AppendBlocking(ProducerTopic target, int explicitPartition, Message<TKey, TValue> message, object? completion,
         out TopicPartition where, out long timestamp)
     {
         PooledBufferWriter? scratch = null;
@@ -118,7 +118,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             ProducerRecord record = TrySerializeRaw(message, out timestamp, out ProducerRecord raw)
                 ? raw
-                : Serialize(message, scratch = RecordAccumulator.RentScratch(), out timestamp);
+                : Serialize(target.Name, message, scratch = RecordAccumulator.RentScratch(), out timestamp);
             ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
             where = partition.Id;
             if (Refused(partition, in record, target.Topic.Config) is { } refused)
@@ -129,18 +129,18 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             bool waiting = false;
             try
             {
-                AppendStatus status = _accumulator.Append(partition, in record, completion, sticky, ref spare, ref spareCost);
+                AppendStatus status = _accumulator.Append(partition, in record, completion, message, sticky, ref spare, ref spareCost);
                 if (status == AppendStatus.AbortedForNewBatch)
                 {
                     partition = target.Partitions[target.NextStickyPartition(partition.Id.Partition)];
                     where = partition.Id;
-                    status = _accumulator.Append(partition, in record, completion, false, ref spare, ref spareCost);
+                    status = _accumulator.Append(partition, in record, completion, message, false, ref spare, ref spareCost);
                 }
                 while (status == AppendStatus.NeedsBuffer)
                 {
                     waiting = true;
                     (spare, spareCost) = _pool.Allocate(_accumulator.CapacityFor(in record));
-                    status = _accumulator.Append(partition, in record, completion, false, ref spare, ref spareCost, waiting: true);
+                    status = _accumulator.Append(partition, in record, completion, message, false, ref spare, ref spareCost, waiting: true);
                 }
             }
             finally
@@ -202,17 +202,28 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     /// <summary>Writes the key then the value into <paramref name="scratch"/> and measures the record.</summary>
-    private ProducerRecord Serialize(Message<TKey, TValue> message, PooledBufferWriter scratch, out long timestamp)
+    /// <exception cref="ProduceException">A serializer threw (Confluent's ProduceException with a serialization error).</exception>
+    private ProducerRecord Serialize(string topic, Message<TKey, TValue> message, PooledBufferWriter scratch, out long timestamp)
     {
         TKey key = message.Key;
         TValue value = message.Value;
         bool keyIsNull = s_keyCanBeNull && key is null;
         bool valueIsNull = s_valueCanBeNull && value is null;
-        if (!keyIsNull)
-            _keySerializer.Serialize(key, scratch);
-        int keyLength = scratch.WrittenCount;
-        if (!valueIsNull)
-            _valueSerializer.Serialize(value, scratch);
+        bool serializingKey = true;
+        int keyLength;
+        try
+        {
+            if (!keyIsNull)
+                _keySerializer.Serialize(key, scratch);
+            keyLength = scratch.WrittenCount;
+            serializingKey = false;
+            if (!valueIsNull)
+                _valueSerializer.Serialize(value, scratch);
+        }
+        catch (Exception e) when (e is not LogStoreException)
+        {
+            throw ProduceException.Serialization(topic, serializingKey, e);
+        }
         ReadOnlySpan<byte> written = scratch.WrittenSpan;
         timestamp = Now(message);
         return ProducerRecord.Create(timestamp, written[..keyLength], keyIsNull, written[keyLength..], valueIsNull, message.Headers);

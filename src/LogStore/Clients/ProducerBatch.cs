@@ -41,7 +41,8 @@ internal sealed class ProducerBatch
 
     public DateTimeOffset? LogAppendTime { get; set; }
 
-    public Exception? Error { get; set; }
+    /// <summary>Always typed: the sender wraps any other failure (<see cref="ProduceException.Wrap"/>).</summary>
+    public LogStoreException? Error { get; set; }
 
     /// <summary>Set by the sender: the built batch kept the pool's common footprint, so its builder can be reused.</summary>
     public bool Reusable { get; set; }
@@ -64,8 +65,9 @@ internal sealed class ProducerBatch
     public bool HasRoomFor(int sizeUpperBound) =>
         (long)Builder!.EstimatedSizeInBytes + sizeUpperBound <= Partition.Topic.SealLimit;
 
-    /// <summary>Appends a record; <paramref name="completion"/> (a callback or a delivery source) is told its outcome.</summary>
-    public void Append(scoped in ProducerRecord record, object? completion)
+    /// <summary>Appends a record; <paramref name="completion"/> (a Produce handler or a delivery source) is told its
+    /// outcome, a handler with <paramref name="message"/>.</summary>
+    public void Append(scoped in ProducerRecord record, object? completion, object? message)
     {
         RecordBatchBuilder builder = Builder!;
         int index = builder.RecordCount;
@@ -74,7 +76,7 @@ internal sealed class ProducerBatch
         {
             if (_pendingCount == _pending.Length)
                 Array.Resize(ref _pending, Math.Max(16, _pending.Length * 2));
-            _pending[_pendingCount++] = new PendingDelivery(index, record.Timestamp, completion);
+            _pending[_pendingCount++] = new PendingDelivery(index, record.Timestamp, completion, message);
         }
     }
 
@@ -90,10 +92,10 @@ internal sealed class ProducerBatch
     /// Completes every waiting delivery with its offset and timestamp, or <see cref="Error"/>. Callbacks run here, on the
     /// sender, outside every lock; one that throws is logged and the others still run.
     /// </summary>
-    public void Deliver(ILogger logger)
+    public void Deliver(ILogger logger, DeliveryReporter reporter)
     {
         TopicPartition id = Partition.Id;
-        Exception? error = Error;
+        LogStoreException? error = Error;
         for (int i = 0; i < _pendingCount; i++)
         {
             PendingDelivery pending = _pending[i];
@@ -111,7 +113,7 @@ internal sealed class ProducerBatch
 
             try
             {
-                ((Action<DeliveryReport>)pending.Completion).Invoke(new DeliveryReport(id, offset, timestamp, error));
+                reporter.Report(pending.Completion, pending.Message!, id, offset, timestamp, error);
             }
             catch (Exception e)
             {
@@ -123,5 +125,5 @@ internal sealed class ProducerBatch
             _pending = [];
     }
 
-    private readonly record struct PendingDelivery(int Index, long Timestamp, object Completion);
+    private readonly record struct PendingDelivery(int Index, long Timestamp, object Completion, object? Message);
 }

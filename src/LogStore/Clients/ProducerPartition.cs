@@ -19,7 +19,7 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
     public ProducerBatch? Open { get; set; }
 
     /// <summary>Sender only: the error of the current round's fsync.</summary>
-    public Exception? FlushError { get; set; }
+    public LogStoreException? FlushError { get; set; }
 
     /// <summary>Sender only: this partition's batches of the current round, in seal order.</summary>
     public List<ProducerBatch> Round { get; } = [];

@@ -138,14 +138,20 @@ internal sealed partial class RecordAccumulator : IDisposable
     {
         if (!_broker.TryGetTopic(name, out Topic? topic))
             return null;
-        if (!_topics.TryGetValue(name, out ProducerTopic? known) || !ReferenceEquals(known.Topic, topic))
+        if (!_topics.TryGetValue(name, out ProducerTopic? known) || !ReferenceEquals(known.Topic, topic) || !known.IsCurrent)
         {
             lock (_topicsLock)
             {
                 // Close sweeps the partitions known when it sets the flag: none may be added after.
                 if (_closed)
                     ThrowClosed();
-                if (!_topics.TryGetValue(name, out known) || !ReferenceEquals(known.Topic, topic))
+                if (known is not null && ReferenceEquals(known.Topic, topic))
+                {
+                    // The same topic, altered or grown: its open batches stay where they are.
+                    if (!known.IsCurrent)
+                        known.Refresh();
+                }
+                else if (!_topics.TryGetValue(name, out known) || !ReferenceEquals(known.Topic, topic))
                 {
                     // Copy on write: Produce reads the table without a lock. A replaced entry (the topic was deleted and
                     // created again) keeps its open batches; they are sealed by linger and fail with the old partitions.
@@ -169,7 +175,7 @@ internal sealed partial class RecordAccumulator : IDisposable
     /// </summary>
     /// <exception cref="BufferExhaustedException">The record needs more buffer than the whole pool.</exception>
     /// <exception cref="ObjectDisposedException">The producer is closed (and the call is not a registered wait).</exception>
-    public AppendStatus Append(ProducerPartition partition, scoped in ProducerRecord record, object? completion, bool abortOnNewBatch,
+    public AppendStatus Append(ProducerPartition partition, scoped in ProducerRecord record, object? completion, object? message, bool abortOnNewBatch,
         ref RecordBatchBuilder? spare, ref long spareCost, bool waiting = false)
     {
         lock (partition.Lock)
@@ -182,7 +188,7 @@ internal sealed partial class RecordAccumulator : IDisposable
             {
                 if (batch.HasRoomFor(record.SizeUpperBound))
                 {
-                    batch.Append(in record, completion);
+                    batch.Append(in record, completion, message);
                     return AppendStatus.Appended;
                 }
                 SealLocked(partition, batch);
@@ -206,7 +212,7 @@ internal sealed partial class RecordAccumulator : IDisposable
             }
 
             batch = OpenLocked(partition, builder, cost);
-            batch.Append(in record, completion);
+            batch.Append(in record, completion, message);
 
             // A record too big for any batch of this topic travels alone: nothing else would fit after it.
             if (RecordBatch.HeaderSize + (long)record.SizeUpperBound > partition.Topic.SealLimit)

@@ -42,11 +42,13 @@ internal sealed partial class Sender : IAsyncDisposable
     private readonly bool _acksAll;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly DeliveryReporter _reporter;
     private ITimer? _timer;
     private Task _loop = Task.CompletedTask;
 
-    public Sender(RecordAccumulator accumulator, BufferPool pool, ProducerOptions options, TimeProvider time, ILogger logger)
+    public Sender(RecordAccumulator accumulator, BufferPool pool, ProducerOptions options, TimeProvider time, ILogger logger, DeliveryReporter reporter)
     {
+        _reporter = reporter;
         _time = time;
         _accumulator = accumulator;
         _pool = pool;
@@ -154,7 +156,7 @@ internal sealed partial class Sender : IAsyncDisposable
             }
             catch (Exception e)
             {
-                partition.FlushError = e;
+                partition.FlushError = ProduceException.Wrap(partition.Id, e);
             }
         }
 
@@ -162,7 +164,7 @@ internal sealed partial class Sender : IAsyncDisposable
         {
             if (batch.Error is null && batch.Partition.FlushError is { } flushError)
                 batch.Error = flushError;
-            batch.Deliver(_logger);
+            batch.Deliver(_logger, _reporter);
         }
         foreach (ProducerPartition partition in _toFlush)
             partition.FlushError = null;
@@ -243,7 +245,7 @@ internal sealed partial class Sender : IAsyncDisposable
 
     private void Fail(ProducerBatch batch, Exception error)
     {
-        batch.Error = error;
+        batch.Error = ProduceException.Wrap(batch.Partition.Id, error);
         ProducerLog.BatchFailed(_logger, batch.Builder!.RecordCount, batch.Partition.Id, error);
         if (!_chunk.Contains(batch))
             _pool.Deallocate(batch.TakeBuilder(), batch.Cost, reusable: false);

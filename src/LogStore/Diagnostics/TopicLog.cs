@@ -4,7 +4,7 @@ namespace LogStore.Diagnostics;
 
 /// <summary>
 /// What the broker logs about whole topics and the partitions it could not open (event ids 1301-1399): a create rolled
-/// back, an internal topic's configuration overridden, an offline partition. Fixed event ids so operators can alert
+/// back, an internal topic's configuration overridden, an offline partition, a configuration altered, partitions added. Fixed event ids so operators can alert
 /// on them; the logger's category is <c>"LogStore"</c>.
 /// </summary>
 internal static partial class TopicLog
@@ -20,6 +20,15 @@ internal static partial class TopicLog
 
     [LoggerMessage(EventId = 1304, Level = LogLevel.Error, Message = "{Partition} is offline: it could not be opened ({Directory}); the rest of the store serves, and every use of it fails until the cause is fixed and the Broker reopened")]
     public static partial void PartitionOffline(ILogger logger, TopicPartition partition, string directory, Exception exception);
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "Altered the configuration of topic {Topic}: {Changes}")]
+    public static partial void ConfigAltered(ILogger logger, string topic, string changes);
+
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Information, Message = "Topic {Topic} grew from {Before} to {After} partitions")]
+    public static partial void PartitionsCreated(ILogger logger, string topic, int before, int after);
+
+    [LoggerMessage(EventId = 1308, Level = LogLevel.Warning, Message = "Adding partitions to topic {Topic} failed; the new partition directories were removed and its configuration is back to {Partitions} partitions")]
+    public static partial void CreatePartitionsRolledBack(ILogger logger, string topic, int partitions, Exception exception);
 
     [LoggerMessage(EventId = 1305, Level = LogLevel.Error, Message = "{DataDirectory} has {Offline} offline partition(s) that were never recovered: the Broker closes without its clean-shutdown marker, so the next open recovers them")]
     public static partial void OfflineAtClose(ILogger logger, string dataDirectory, int offline);

@@ -34,9 +34,6 @@ internal sealed class Cleaner(OffsetMap map, TimeProvider time)
 {
     private const int CancellationCheckInterval = 256;
 
-    /// <summary>Test hook: returning true stops the swap after that step, as a crash would.</summary>
-    public Func<SwapStep, bool>? StopAfter { get; set; }
-
     /// <summary>Cleans <paramref name="log"/> from its start, treating offsets from <paramref name="firstDirtyOffset"/> on as dirty.</summary>
     public CleanResult Clean(PartitionLog log, long firstDirtyOffset, CancellationToken cancellationToken)
     {
@@ -89,7 +86,7 @@ internal sealed class Cleaner(OffsetMap map, TimeProvider time)
                 bytesAfter += WriteGroup(log, group, filter, nowMs, ref earliestHorizon, cancellationToken);
             }
             cancellationToken.ThrowIfCancellationRequested();
-            SwapOutcome outcome = log.ReplaceSegments(written, toClean, StopAfter);
+            SwapOutcome outcome = log.ReplaceSegments(written, toClean);
             committed = outcome != SwapOutcome.Abandoned;
             return new CleanResult(outcome, endOffset, toClean.Length, bytesBefore, written.Count, bytesAfter, earliestHorizon);
         }

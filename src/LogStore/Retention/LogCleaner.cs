@@ -40,9 +40,6 @@ internal sealed class LogCleaner
         _firstDirty = CleanerCheckpoint.Read(broker.DataDirectory);
     }
 
-    /// <summary>Test hook: returning true stops a swap after that step, as a crash would.</summary>
-    public Func<SwapStep, bool>? StopAfter { get; set; }
-
     /// <summary>The first dirty offset recorded for <paramref name="tp"/> (0 when never cleaned).</summary>
     public long FirstDirtyOffset(TopicPartition tp)
     {
@@ -91,7 +88,6 @@ internal sealed class LogCleaner
         lock (_cleaning)
         {
             _cleaner ??= new Cleaner(new OffsetMap(_dedupeBufferBytes), _broker.Options.TimeProvider);
-            _cleaner.StopAfter = StopAfter;
             long started = Stopwatch.GetTimestamp();
             CleanResult result = _cleaner.Clean(log, FirstDirtyOffset(log), cancellationToken);
             if (result.Outcome != SwapOutcome.Swapped)

@@ -2,23 +2,6 @@ using LogStore.Storage.Files;
 
 namespace LogStore.Storage;
 
-/// <summary>The steps of <see cref="PartitionLog.ReplaceSegments"/>, after each of which a test may stop it as a crash would.</summary>
-internal enum SwapStep
-{
-    /// <summary>Every cleaned segment is written as <c>.cleaned</c> files and fsynced.</summary>
-    CleanedWritten,
-    /// <summary>One file went from <c>.cleaned</c> to <c>.swap</c>.</summary>
-    FileRenamedToSwap,
-    /// <summary>Every cleaned file is <c>.swap</c>: the commit point.</summary>
-    AllSwap,
-    /// <summary>One old segment's files were renamed to <c>.deleted</c>.</summary>
-    OldSegmentRenamed,
-    /// <summary>One file went from <c>.swap</c> to its final name.</summary>
-    FileRenamedToFinal,
-    /// <summary>Every file has its final name; the snapshot is not yet replaced.</summary>
-    AllFinal,
-}
-
 /// <summary>What <see cref="PartitionLog.ReplaceSegments"/> did.</summary>
 internal enum SwapOutcome
 {
@@ -26,8 +9,6 @@ internal enum SwapOutcome
     Swapped,
     /// <summary>Retention deleted an old segment meanwhile; the cleaned files were discarded.</summary>
     Abandoned,
-    /// <summary>A test stopped the swap part-way, leaving the files as a crash there would.</summary>
-    Stopped,
 }
 
 /// <summary>
@@ -43,14 +24,15 @@ internal enum SwapOutcome
 /// are deleted when their readers let go. From step 2's end the loader completes the swap: it deletes the old segments
 /// each <c>.swap</c> log covers and renames what is left of the swap.</para>
 /// <para>Readers holding an old segment keep reading its renamed files; new readers see the new set.</para>
+/// <para>Every step is a rename or a directory fsync through the store's <see cref="FileSystem"/>, so tests observe the
+/// swap there (and image the directory between two steps, as a crash would leave it); nothing here knows of tests.</para>
 /// </remarks>
 internal sealed partial class PartitionLog
 {
     /// <summary>Swaps the cleaned segments starting at <paramref name="cleanedBaseOffsets"/> for <paramref name="oldSegments"/>.</summary>
     /// <param name="cleanedBaseOffsets">Base offsets of the cleaned segments, ascending; each one's <c>.cleaned</c> files exist.</param>
     /// <param name="oldSegments">The inactive segments they replace, ascending.</param>
-    /// <param name="stopAfter">Test hook: returning true stops the swap after that step, as a crash would.</param>
-    public SwapOutcome ReplaceSegments(IReadOnlyList<long> cleanedBaseOffsets, IReadOnlyList<LogSegment> oldSegments, Func<SwapStep, bool>? stopAfter)
+    public SwapOutcome ReplaceSegments(IReadOnlyList<long> cleanedBaseOffsets, IReadOnlyList<LogSegment> oldSegments)
     {
         lock (_cleanupLock)
         {
@@ -65,41 +47,22 @@ internal sealed partial class PartitionLog
                     return SwapOutcome.Abandoned;
                 }
             }
-            if (Stop(stopAfter, SwapStep.CleanedWritten))
-                return SwapOutcome.Stopped;
-
             DurableFile.FsyncDirectory(_fileCache.Files, Directory);
             for (int i = cleanedBaseOffsets.Count - 1; i >= 0; i--)
             {
                 foreach (string suffix in SegmentSuffixes)
-                {
                     RenameSegmentFile(cleanedBaseOffsets[i], suffix, LogFileNames.CleanedSuffix, LogFileNames.SwapSuffix);
-                    if (Stop(stopAfter, SwapStep.FileRenamedToSwap))
-                        return SwapOutcome.Stopped;
-                }
             }
             DurableFile.FsyncDirectory(_fileCache.Files, Directory);
-            if (Stop(stopAfter, SwapStep.AllSwap))
-                return SwapOutcome.Stopped;
 
             foreach (LogSegment old in oldSegments)
-            {
                 old.RenameFiles(LogFileNames.DeletedSuffix);
-                if (Stop(stopAfter, SwapStep.OldSegmentRenamed))
-                    return SwapOutcome.Stopped;
-            }
             foreach (long baseOffset in cleanedBaseOffsets)
             {
                 foreach (string suffix in SegmentSuffixes)
-                {
                     RenameSegmentFile(baseOffset, suffix, LogFileNames.SwapSuffix, "");
-                    if (Stop(stopAfter, SwapStep.FileRenamedToFinal))
-                        return SwapOutcome.Stopped;
-                }
             }
             DurableFile.FsyncDirectory(_fileCache.Files, Directory);
-            if (Stop(stopAfter, SwapStep.AllFinal))
-                return SwapOutcome.Stopped;
 
             var fresh = new List<LogSegment>(cleanedBaseOffsets.Count);
             foreach (long baseOffset in cleanedBaseOffsets)
@@ -113,8 +76,6 @@ internal sealed partial class PartitionLog
     }
 
     private static readonly string[] SegmentSuffixes = [LogFileNames.LogSuffix, LogFileNames.IndexSuffix, LogFileNames.TimeIndexSuffix];
-
-    private static bool Stop(Func<SwapStep, bool>? stopAfter, SwapStep step) => stopAfter is not null && stopAfter(step);
 
     private void RenameSegmentFile(long baseOffset, string kind, string fromSuffix, string toSuffix)
     {

@@ -27,21 +27,8 @@ internal sealed partial class PartitionLog
     private TaskCompletionSource? _nextFsync;
     private long _fsyncRounds;
 
-    /// <summary>Group-commit fsyncs run so far (tests check that waiters shared them).</summary>
+    /// <summary>Group-commit fsyncs run so far: how well waiters shared them.</summary>
     internal long FsyncRounds => Interlocked.Read(ref _fsyncRounds);
-
-    /// <summary>True while a group-commit fsync runs.</summary>
-    internal bool FsyncInProgress
-    {
-        get
-        {
-            lock (_groupCommitLock)
-                return _fsyncInProgress is not null;
-        }
-    }
-
-    /// <summary>The lock every fsync of this partition holds (tests hold it to keep an fsync in progress).</summary>
-    internal Lock FlushLock => _flushLock;
 
     /// <summary>
     /// Completes once every record below <paramref name="upToOffset"/> (capped at the log end) is on disk, sharing the

@@ -31,12 +31,13 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     // durable yet: the next flush fsyncs the directory before it acknowledges anything.
     private int _directoryFsyncPending = 1;
     private volatile bool _closed;
+    private volatile TopicConfig _config;
 
     private PartitionLog(TopicPartition id, string directory, TopicConfig config, SegmentFileCache fileCache, TimeProvider time, ILogger logger)
     {
         Id = id;
         Directory = directory;
-        Config = config;
+        _config = config;
         _fileCache = fileCache;
         _time = time;
         _logger = logger;
@@ -50,7 +51,13 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     /// <summary>The broker's file system, through which every write, fsync and rename of this log goes.</summary>
     public FileSystem Files => _fileCache.Files;
 
-    public TopicConfig Config { get; }
+    /// <summary>The topic's settings; replaced whole when they are altered, read afresh by each append, roll, flush,
+    /// retention check and cleaning, so a change applies from the next one on. Index sizes apply from the next roll.</summary>
+    public TopicConfig Config
+    {
+        get => _config;
+        set => _config = value;
+    }
 
     public long LogStartOffset => Volatile.Read(ref _logStartOffset);
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using LogStore.Storage.Files;
 using Microsoft.Extensions.Logging;
@@ -8,7 +7,7 @@ namespace LogStore.Storage;
 /// <summary>
 /// Persists each topic's <see cref="TopicConfig"/> as <c>topic-configs/&lt;topic&gt;.conf</c> in the data
 /// directory: Kafka's config names, one <c>name=value</c> per line (durations in milliseconds, as Kafka's
-/// <c>*.ms</c> settings; an empty value means "none"). Written atomically; a file that does not parse is reported
+/// <c>*.ms</c> settings; an empty value means "none"; see <see cref="TopicConfigProperties"/>). Written atomically; a file that does not parse is reported
 /// as a <see cref="StorageException"/> naming it, never guessed at.
 /// </summary>
 internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
@@ -91,7 +90,7 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
             DurableFile.FsyncDirectory(files, Path.GetDirectoryName(_directory)!);
         }
         var text = new StringBuilder("# LogStore topic configuration (Kafka names)\n");
-        foreach ((string name, string value) in ToProperties(config))
+        foreach ((string name, string value) in TopicConfigProperties.ToProperties(config))
             text.Append(name).Append('=').Append(value).Append('\n');
         DurableFile.WriteAtomically(files, PathOf(topic), text.ToString());
     }
@@ -100,31 +99,6 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
     {
         StoreFile.Delete(PathOf(topic));
         DurableFile.FsyncDirectory(files, _directory);
-    }
-
-    private static IEnumerable<(string, string)> ToProperties(TopicConfig c)
-    {
-        yield return ("partitions", Str(c.Partitions));
-        yield return ("replication.factor", Str(c.ReplicationFactor));
-        yield return ("segment.bytes", Str(c.SegmentBytes));
-        yield return ("segment.ms", Str((long)c.SegmentRollTime.TotalMilliseconds));
-        yield return ("index.interval.bytes", Str(c.IndexIntervalBytes));
-        yield return ("segment.index.bytes", Str(c.SegmentIndexBytes));
-        yield return ("retention.ms", c.RetentionTime is { } rt ? Str((long)rt.TotalMilliseconds) : "");
-        yield return ("retention.bytes", c.RetentionBytes is { } rb ? Str(rb) : "");
-        yield return ("cleanup.policy", c.CleanupPolicy switch
-        {
-            CleanupPolicy.Compact => "compact",
-            CleanupPolicy.CompactAndDelete => "compact,delete",
-            _ => "delete",
-        });
-        yield return ("delete.retention.ms", Str((long)c.DeleteRetentionTime.TotalMilliseconds));
-        yield return ("min.cleanable.dirty.ratio", c.MinCleanableDirtyRatio.ToString("R", CultureInfo.InvariantCulture));
-        yield return ("max.message.bytes", Str(c.MaxMessageBytes));
-        yield return ("flush.messages", c.FlushMessages is { } fm ? Str(fm) : "");
-        yield return ("flush.ms", c.FlushInterval is { } fi ? Str((long)fi.TotalMilliseconds) : "");
-        yield return ("message.timestamp.before.max.ms", Bound(c.MessageTimestampBeforeMax));
-        yield return ("message.timestamp.after.max.ms", Bound(c.MessageTimestampAfterMax));
     }
 
     /// <summary>The topic a configuration file is named after; a name that breaks the topic rule is refused naming the file.</summary>
@@ -162,39 +136,7 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
                     throw Bad(file, $"line '{line}' is not name=value");
                 values[line[..eq].Trim()] = line[(eq + 1)..].Trim();
             }
-            var config = new TopicConfig
-            {
-                Partitions = Int(values, "partitions", file),
-                ReplicationFactor = Int(values, "replication.factor", file),
-                SegmentBytes = Long(values, "segment.bytes", file)!.Value,
-                SegmentRollTime = TimeSpan.FromMilliseconds(Long(values, "segment.ms", file)!.Value),
-                IndexIntervalBytes = Int(values, "index.interval.bytes", file),
-                SegmentIndexBytes = Int(values, "segment.index.bytes", file),
-                RetentionTime = Long(values, "retention.ms", file, optional: true) is { } rt ? TimeSpan.FromMilliseconds(rt) : null,
-                RetentionBytes = Long(values, "retention.bytes", file, optional: true),
-                CleanupPolicy = values.GetValueOrDefault("cleanup.policy") switch
-                {
-                    "delete" => CleanupPolicy.Delete,
-                    "compact" => CleanupPolicy.Compact,
-                    "compact,delete" or "delete,compact" => CleanupPolicy.CompactAndDelete,
-                    var other => throw Bad(file, $"cleanup.policy '{other}' is not delete, compact or compact,delete"),
-                },
-                // Files written before these settings existed lack them: Kafka's defaults apply.
-                DeleteRetentionTime = values.ContainsKey("delete.retention.ms")
-                    ? TimeSpan.FromMilliseconds(Long(values, "delete.retention.ms", file)!.Value) : TimeSpan.FromDays(1),
-                MinCleanableDirtyRatio = values.TryGetValue("min.cleanable.dirty.ratio", out string? ratio)
-                    ? Ratio(ratio, file) : 0.5,
-                MaxMessageBytes = Int(values, "max.message.bytes", file),
-                FlushMessages = Long(values, "flush.messages", file, optional: true),
-                FlushInterval = Long(values, "flush.ms", file, optional: true) is { } fi ? TimeSpan.FromMilliseconds(fi) : null,
-                // Files written before the timestamp bounds existed lack them: the defaults apply.
-                MessageTimestampBeforeMax = values.ContainsKey("message.timestamp.before.max.ms")
-                    ? Bound(values, "message.timestamp.before.max.ms", file) : null,
-                MessageTimestampAfterMax = values.ContainsKey("message.timestamp.after.max.ms")
-                    ? Bound(values, "message.timestamp.after.max.ms", file) : TimeSpan.FromHours(1),
-            };
-            config.Validate();
-            return config;
+            return TopicConfigProperties.FromProperties(values, (_, reason) => Bad(file, reason));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or OverflowException)
         {
@@ -202,40 +144,6 @@ internal sealed class TopicConfigStore(string dataDirectory, FileSystem files)
         }
     }
 
-    private static long? Long(Dictionary<string, string> values, string name, string file, bool optional = false)
-    {
-        if (!values.TryGetValue(name, out string? text))
-            throw Bad(file, $"'{name}' is missing");
-        if (text.Length == 0 && optional)
-            return null;
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
-            throw Bad(file, $"'{name}' has the value '{text}', which is not a whole number");
-        return value;
-    }
-
-    /// <summary>A timestamp bound: Kafka writes "no bound" as Long.MAX_VALUE; so does any value past TimeSpan's range.</summary>
-    private static TimeSpan? Bound(Dictionary<string, string> values, string name, string file) =>
-        Long(values, name, file, optional: true) is { } ms
-            ? ms > (long)TimeSpan.MaxValue.TotalMilliseconds ? null : TimeSpan.FromMilliseconds(ms)
-            : null;
-
-    private static string Bound(TimeSpan? bound) => Str(bound is { } b ? (long)b.TotalMilliseconds : long.MaxValue);
-
-    private static double Ratio(string text, string file) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-            ? value
-            : throw Bad(file, $"'min.cleanable.dirty.ratio' has the value '{text}', which is not a number");
-
-    private static int Int(Dictionary<string, string> values, string name, string file)
-    {
-        long value = Long(values, name, file)!.Value;
-        return value is >= int.MinValue and <= int.MaxValue
-            ? (int)value
-            : throw Bad(file, $"'{name}' has the value {value}, which is out of range");
-    }
-
     private static StorageException Bad(string file, string reason) =>
         new($"Topic configuration is invalid: {reason}.", file);
-
-    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

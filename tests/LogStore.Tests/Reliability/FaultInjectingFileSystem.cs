@@ -56,6 +56,14 @@ internal sealed class FaultInjectingFileSystem : FileSystem
         set => Interlocked.Exchange(ref _spaceLeft, value);
     }
 
+    /// <summary>Called on the calling thread just before a rename or a directory fsync (with the operation and the path it
+    /// names: the source of a rename), so that a test can image the store as a crash before that step would leave it.</summary>
+    public Action<FileOperation, string>? BeforeEntryOperation { get; set; }
+
+    /// <summary>Called on the calling thread once a rename or a directory fsync is done: the state a crash right after it
+    /// would leave.</summary>
+    public Action<FileOperation, string>? AfterEntryOperation { get; set; }
+
     /// <summary>Makes the disk full: every write or preallocation of at least one byte fails with ENOSPC.</summary>
     public void FillDisk() => SpaceLeft = 0;
 
@@ -159,13 +167,17 @@ internal sealed class FaultInjectingFileSystem : FileSystem
     public override void Move(string from, string to)
     {
         Check(FileOperation.Move, from);
+        BeforeEntryOperation?.Invoke(FileOperation.Move, from);
         Disk.Move(from, to);
+        AfterEntryOperation?.Invoke(FileOperation.Move, from);
     }
 
     public override void FsyncDirectory(string directory)
     {
         Check(FileOperation.FsyncDirectory, directory);
+        BeforeEntryOperation?.Invoke(FileOperation.FsyncDirectory, directory);
         Disk.FsyncDirectory(directory);
+        AfterEntryOperation?.Invoke(FileOperation.FsyncDirectory, directory);
     }
 
     /// <summary>Takes up to <paramref name="wanted"/> bytes of space; returns how many were granted.</summary>

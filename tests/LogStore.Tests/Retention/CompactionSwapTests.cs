@@ -1,11 +1,15 @@
 using LogStore.Retention;
 using LogStore.Storage;
+using LogStore.Storage.Files;
+using LogStore.Tests.Reliability;
 using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Retention;
 
 /// <summary>A crash at every step of the cleaner's swap (<see cref="PartitionLog.ReplaceSegments"/>) recovers, through
-/// <see cref="LogLoader"/>, to the whole old segment set or the whole new one.</summary>
+/// <see cref="LogLoader"/>, to the whole old segment set or the whole new one. The steps are the swap's renames and
+/// directory fsyncs, seen through the store's <see cref="FileSystem"/> seam: the store is imaged before the first and after
+/// each, which is what a process crash there would leave.</summary>
 [TestFixture]
 public sealed class CompactionSwapTests : RetentionFixture
 {
@@ -13,9 +17,15 @@ public sealed class CompactionSwapTests : RetentionFixture
 
     /// <summary>Ten one-record segments (segment.ms of a minute, records two minutes apart) with four keys and a
     /// tombstone; 300-byte segments group three or four of them into each cleaned segment.</summary>
-    private async Task<(Broker Broker, Partition Partition)> Build(string path)
+    private async Task<(Broker Broker, Partition Partition)> Build(string path, FileSystem files)
     {
-        Broker broker = await Open(path);
+        Broker broker = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = path,
+            TimeProvider = Time,
+            RetentionCheckInterval = TimeSpan.FromDays(365),
+            FileSystem = files,
+        });
         Partition p = (await broker.CreateTopicAsync("t", new TopicConfig
         {
             CleanupPolicy = CleanupPolicy.Compact,
@@ -32,70 +42,66 @@ public sealed class CompactionSwapTests : RetentionFixture
     private static async Task<LogState> StateOf(Partition p) => new(await ReadAll(p), BaseOffsets(p));
 
     [Test]
-    public async Task ReplaceSegments_CrashAfterEveryStep_ReopensToTheOldOrTheNewSegmentSet()
+    public async Task ReplaceSegments_CrashBeforeOrAfterEveryStep_ReopensToTheOldOrTheNewSegmentSet()
     {
+        var files = new FaultInjectingFileSystem();
+        var images = new List<(TempDirectory Image, string Step)>();
         LogState before, after;
-        var steps = new List<SwapStep>();
-        (Broker reference, Partition p) = await Build(Dir.Path);
-        await using (reference)
+        (Broker broker, Partition p) = await Build(Dir.Path, files);
+        string partitionDirectory = p.Log.Directory;
+        int cleaningThread = -1;
+        try
         {
-            before = await StateOf(p);
-            LogCleaner cleaner = CleanerOf(reference);
-            cleaner.StopAfter = step =>
+            await using (broker)
             {
-                steps.Add(step);
-                return false;
-            };
-            Assert.That(cleaner.Clean(p.Log).Outcome, Is.EqualTo(SwapOutcome.Swapped));
-            after = await StateOf(p);
-        }
-        Assert.That(after.BaseOffsets.Length, Is.LessThan(before.BaseOffsets.Length - 2), "several groups were swapped");
-        Assert.That(steps, Has.Count.GreaterThan(10));
-        Assert.That(Latest(after.Records), Is.EqualTo(Latest(before.Records)));
+                before = await StateOf(p);
 
-        // Crash points are independent (a directory each): run them a few at a time.
-        string[] outcomes = new string[steps.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(1, steps.Count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (crashAt, _) =>
-        {
-            using var dir = new TempDirectory();
-            TempDirectory image;
-            (Broker broker, Partition partition) = await Build(dir.Path);
-            try
-            {
-                int calls = 0;
-                CleanerOf(broker).StopAfter = _ => ++calls == crashAt;
-                Assert.That(CleanerOf(broker).Clean(partition.Log).Outcome, Is.EqualTo(SwapOutcome.Stopped));
-                image = dir.CrashImage();
-            }
-            finally
-            {
-                try
+                // Only the swap's steps: renames and fsyncs in the partition's directory, on the thread that cleans.
+                bool InSwap(string path) => Environment.CurrentManagedThreadId == cleaningThread
+                    && path.StartsWith(partitionDirectory, StringComparison.Ordinal);
+                files.BeforeEntryOperation = (operation, path) =>
                 {
-                    await broker.DisposeAsync();
-                }
-                catch (AggregateException)
+                    if (InSwap(path) && images.Count == 0)
+                        images.Add((Dir.CrashImage(), $"before the first step ({operation} {Path.GetFileName(path)})"));
+                };
+                files.AfterEntryOperation = (operation, path) =>
                 {
-                    // The crashed broker's files were renamed under it; only the image matters.
-                }
+                    if (InSwap(path))
+                        images.Add((Dir.CrashImage(), $"after step {images.Count} ({operation} {Path.GetFileName(path)})"));
+                };
+                cleaningThread = Environment.CurrentManagedThreadId;
+                Assert.That(CleanerOf(broker).Clean(p.Log).Outcome, Is.EqualTo(SwapOutcome.Swapped));
+                files.BeforeEntryOperation = files.AfterEntryOperation = null;
+                after = await StateOf(p);
             }
-            using (image)
+            Assert.That(after.BaseOffsets.Length, Is.LessThan(before.BaseOffsets.Length - 2), "several groups were swapped");
+            Assert.That(images, Has.Count.GreaterThan(10));
+            Assert.That(Latest(after.Records), Is.EqualTo(Latest(before.Records)));
+
+            string[] outcomes = new string[images.Count];
+            for (int i = 0; i < images.Count; i++)
             {
+                (TempDirectory image, string step) = images[i];
                 await using Broker recovered = await Open(image.Path);
                 LogState state = await StateOf(recovered.Topics.Single().Partitions[0]);
-                string step = $"crash after step {crashAt} ({steps[crashAt - 1]})";
                 bool isOld = state.Records.SequenceEqual(before.Records) && state.BaseOffsets.SequenceEqual(before.BaseOffsets);
                 bool isNew = state.Records.SequenceEqual(after.Records) && state.BaseOffsets.SequenceEqual(after.BaseOffsets);
-                Assert.That(isOld || isNew, Is.True, $"{step}: segments {string.Join(",", state.BaseOffsets)}");
+                Assert.That(isOld || isNew, Is.True, $"crash {step}: segments {string.Join(",", state.BaseOffsets)}");
                 Assert.That(Latest(state.Records), Is.EqualTo(Latest(before.Records)), step);
                 Assert.That(FilesOf(image.Combine("t-0"), "*.cleaned").Concat(FilesOf(image.Combine("t-0"), "*.swap"))
                     .Concat(FilesOf(image.Combine("t-0"), "*.deleted")), Is.Empty, step);
-                outcomes[crashAt - 1] = isOld ? "old" : "new";
+                outcomes[i] = isOld ? "old" : "new";
             }
-        });
-        Assert.That(outcomes, Does.Contain("old").And.Contain("new"), "crashes before the commit point keep the old set, after it the new");
-        int firstNew = Array.IndexOf(outcomes, "new");
-        Assert.That(outcomes.Skip(firstNew), Is.All.EqualTo("new"), "one commit point");
-        Assert.That((steps[firstNew], steps[firstNew + 1]), Is.EqualTo((SwapStep.FileRenamedToSwap, SwapStep.AllSwap)),
-            "the rename of the last .cleaned file commits");
+            Assert.That(outcomes, Does.Contain("old").And.Contain("new"), "crashes before the commit point keep the old set, after it the new");
+            int firstNew = Array.IndexOf(outcomes, "new");
+            Assert.That(outcomes.Skip(firstNew), Is.All.EqualTo("new"), "one commit point");
+            Assert.That(images[firstNew].Step, Does.Contain("Move").And.Contain(".cleaned"), "the rename of the last .cleaned file commits");
+            Assert.That(images.Skip(firstNew + 1).Select(i => i.Step), Has.None.Contain(".cleaned"), "it was the last");
+        }
+        finally
+        {
+            foreach ((TempDirectory image, _) in images)
+                image.Dispose();
+        }
     }
 }

@@ -1,4 +1,5 @@
 using LogStore.Storage;
+using LogStore.Tests.Reliability;
 using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Retention;
@@ -7,19 +8,30 @@ namespace LogStore.Tests.Retention;
 [TestFixture]
 public sealed class GroupCommitTests : RetentionFixture
 {
+    // Fsyncs go through it: a test blocks them to keep one in progress.
+    private FaultInjectingFileSystem _files = null!;
+
     private async Task<(Broker Broker, Partition Partition)> OpenPartition()
     {
-        Broker broker = await Open();
+        _files = new FaultInjectingFileSystem();
+        Broker broker = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = Dir.Path,
+            TimeProvider = Time,
+            RetentionCheckInterval = TimeSpan.FromDays(365),
+            FileSystem = _files,
+        });
         Partition p = (await broker.CreateTopicAsync("t")).Partitions[0];
         await p.AppendAsync(Batches.Batch(Batches.Make(0, 1)));
         return (broker, p);
     }
 
-    /// <summary>Starts a leader whose fsync blocks on the flush lock the caller holds, and waits until it is in progress.</summary>
-    private static Task StartBlockedLeader(PartitionLog log)
+    /// <summary>Starts a leader whose fsync blocks in the file system (the caller blocked fsyncs), and waits until it is
+    /// in progress.</summary>
+    private Task StartBlockedLeader(PartitionLog log)
     {
         Task leader = Task.Run(() => log.FlushAsync(log.LogEndOffset).AsTask());
-        Assert.That(SpinWait.SpinUntil(() => log.FsyncInProgress, TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(_files.WaitForBlockedFsync(TimeSpan.FromSeconds(10)), Is.True);
         return leader;
     }
 
@@ -32,7 +44,7 @@ public sealed class GroupCommitTests : RetentionFixture
             PartitionLog log = p.Log;
             var waiters = new List<Task>();
             Task leader;
-            log.FlushLock.Enter();
+            _files.BlockFsyncs();
             try
             {
                 leader = StartBlockedLeader(log);
@@ -45,7 +57,7 @@ public sealed class GroupCommitTests : RetentionFixture
             }
             finally
             {
-                log.FlushLock.Exit();
+                _files.ReleaseFsyncs();
             }
             await leader;
             await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(30));
@@ -63,7 +75,7 @@ public sealed class GroupCommitTests : RetentionFixture
         {
             PartitionLog log = p.Log;
             Task leader, follower;
-            log.FlushLock.Enter();
+            _files.BlockFsyncs();
             try
             {
                 leader = StartBlockedLeader(log);
@@ -72,7 +84,7 @@ public sealed class GroupCommitTests : RetentionFixture
             }
             finally
             {
-                log.FlushLock.Exit();
+                _files.ReleaseFsyncs();
             }
             await Task.WhenAll(leader, follower).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.That(log.FsyncRounds, Is.EqualTo(1));
@@ -88,7 +100,7 @@ public sealed class GroupCommitTests : RetentionFixture
             PartitionLog log = p.Log;
             using var cancel = new CancellationTokenSource();
             Task leader, waiter;
-            log.FlushLock.Enter();
+            _files.BlockFsyncs();
             try
             {
                 leader = StartBlockedLeader(log);
@@ -98,7 +110,7 @@ public sealed class GroupCommitTests : RetentionFixture
             }
             finally
             {
-                log.FlushLock.Exit();
+                _files.ReleaseFsyncs();
             }
             await leader.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.That(log.RecoveryPoint, Is.EqualTo(1));

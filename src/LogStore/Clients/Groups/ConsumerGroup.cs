@@ -88,6 +88,22 @@ internal sealed partial class ConsumerGroup
         }
     }
 
+    /// <summary>Rebalances when a member subscribes to <paramref name="topic"/>, which has new partitions.</summary>
+    public void OnPartitionsCreated(string topic)
+    {
+        lock (_lock)
+        {
+            foreach (GroupMember member in _members)
+            {
+                if (Array.IndexOf(member.Topics, topic) >= 0)
+                {
+                    RebalanceLocked();
+                    return;
+                }
+            }
+        }
+    }
+
     /// <summary>Removes <paramref name="member"/>, releasing whatever it still owns, and rebalances the others.</summary>
     public void Leave(GroupMember member)
     {

@@ -61,6 +61,17 @@ internal sealed class GroupCoordinator : IAsyncDisposable
         return ids;
     }
 
+    /// <summary>Partitions were added to <paramref name="topic"/>: every group subscribed to it rebalances, so that they
+    /// get assigned (Kafka's coordinator notices through the members' metadata refresh).</summary>
+    public void OnPartitionsCreated(string topic)
+    {
+        ConsumerGroup[] groups;
+        lock (_groups)
+            groups = [.. _groups.Values];
+        foreach (ConsumerGroup group in groups)
+            group.OnPartitionsCreated(topic);
+    }
+
     /// <summary>The next member sequence number, so member ids sort by join order.</summary>
     public int NextMemberSequence() => Interlocked.Increment(ref _memberSequence);
 

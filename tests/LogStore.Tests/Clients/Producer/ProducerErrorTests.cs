@@ -129,13 +129,15 @@ public sealed class ProducerErrorTests : ProducerFixture
     }
 
     [Test]
-    public async Task Produce_SerializerThrows_ThrowsToTheCaller_AndNothingIsBatched()
+    public async Task Produce_SerializerThrows_ThrowsProduceExceptionToTheCaller_AndNothingIsBatched()
     {
         await using Broker broker = await Open();
         Topic topic = await broker.CreateTopicAsync("t");
         await using IProducer<string, string> producer = broker.CreateProducer<string, string>(valueSerializer: new FailingSerializer());
-        Assert.Throws<FormatException>(() => producer.Produce("t", new Message<string, string> { Value = "v" }));
-        Assert.ThrowsAsync<FormatException>(async () => await producer.ProduceAsync("t", new Message<string, string> { Value = "v" }));
+        var thrown = Assert.Throws<ProduceException>(() => producer.Produce("t", new Message<string, string> { Value = "v" }));
+        Assert.That(thrown!.InnerException, Is.TypeOf<FormatException>());
+        var failed = Assert.ThrowsAsync<ProduceException>(async () => await producer.ProduceAsync("t", new Message<string, string> { Value = "v" }));
+        Assert.That(failed!.InnerException, Is.TypeOf<FormatException>());
         await producer.FlushAsync();
         Assert.That(topic.Partitions[0].LogEndOffset, Is.Zero);
     }
@@ -151,8 +153,9 @@ public sealed class ProducerErrorTests : ProducerFixture
         await broker.DeleteTopicAsync("t");
         await producer.FlushAsync();
 
-        Assert.ThrowsAsync<ObjectDisposedException>(async () => await first);
-        Assert.ThrowsAsync<ObjectDisposedException>(async () => await second);
+        // Typed, as every delivery error: the closed partition is the cause inside.
+        Assert.That(Assert.ThrowsAsync<ProduceException>(async () => await first)!.InnerException, Is.InstanceOf<ObjectDisposedException>());
+        Assert.That(Assert.ThrowsAsync<ProduceException>(async () => await second)!.InnerException, Is.InstanceOf<ObjectDisposedException>());
         Assert.ThrowsAsync<UnknownTopicException>(async () => await producer.ProduceAsync("t", new Message<string, string> { Value = "c" }));
     }
 
