@@ -19,6 +19,9 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly FetchApi _fetch = new(broker, broker.Options.TimeProvider);
     private readonly ListOffsetsApi _listOffsets = new(broker);
     private readonly InitProducerIdApi _initProducerId = new(broker.Options.TimeProvider);
+    private readonly TopicsApi _topics = new(broker);
+    private readonly DescribeConfigsApi _describeConfigs = new(broker);
+    private readonly OffsetForLeaderEpochApi _offsetForLeaderEpoch = new(broker);
 
     internal Broker Broker { get; } = broker;
 
@@ -54,6 +57,16 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
                 }
             case InitProducerIdRequest initProducerId:
                 return ResponseEncoder.Encode(header, _initProducerId.Handle(initProducerId));
+            case CreateTopicsRequest createTopics:
+                return ResponseEncoder.Encode(header, await _topics.CreateAsync(createTopics, cancellationToken).ConfigureAwait(false));
+            case DeleteTopicsRequest deleteTopics:
+                return ResponseEncoder.Encode(header, await _topics.DeleteAsync(deleteTopics, cancellationToken).ConfigureAwait(false));
+            case DeleteRecordsRequest deleteRecords:
+                return ResponseEncoder.Encode(header, await _topics.DeleteRecordsAsync(deleteRecords, cancellationToken).ConfigureAwait(false));
+            case DescribeConfigsRequest describeConfigs:
+                return ResponseEncoder.Encode(header, _describeConfigs.Handle(describeConfigs));
+            case OffsetForLeaderEpochRequest offsetForLeaderEpoch:
+                return ResponseEncoder.Encode(header, _offsetForLeaderEpoch.Handle(offsetForLeaderEpoch));
             case ListOffsetsRequest listOffsets:
                 return ResponseEncoder.Encode(header, _listOffsets.Handle(listOffsets));
             default:

@@ -91,4 +91,40 @@ public sealed class ConfluentClientTests : BrokerFixture
         Kafka.WatermarkOffsets watermarks = consumer.QueryWatermarkOffsets(new Kafka.TopicPartition("events", 0), Timeout);
         Assert.That((watermarks.Low.Value, watermarks.High.Value), Is.EqualTo((0L, 300L)));
     }
+
+    [Test]
+    public async Task AdminClient_CreatesDescribesTrimsAndDeletesTopics()
+    {
+        using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = _bootstrap }).Build();
+
+        await admin.CreateTopicsAsync([new Kafka.Admin.TopicSpecification
+        {
+            Name = "audit", NumPartitions = 3, ReplicationFactor = 1,
+            Configs = new Dictionary<string, string> { ["retention.ms"] = "3600000", ["cleanup.policy"] = "compact" },
+        }]);
+        Assert.That(_broker.TryGetTopic("audit", out Topic? created), Is.True);
+        Assert.That(created!.Partitions, Has.Count.EqualTo(3));
+        Assert.That((created.Config.RetentionTime, created.Config.CleanupPolicy), Is.EqualTo(((TimeSpan?)TimeSpan.FromHours(1), CleanupPolicy.Compact)));
+
+        var refused = Assert.ThrowsAsync<Kafka.Admin.CreateTopicsException>(async () => await admin.CreateTopicsAsync(
+            [new Kafka.Admin.TopicSpecification { Name = "audit", NumPartitions = 1, ReplicationFactor = 1 }]));
+        Assert.That(refused!.Results[0].Error.Code, Is.EqualTo(Kafka.ErrorCode.TopicAlreadyExists));
+
+        List<Kafka.Admin.DescribeConfigsResult> described = await admin.DescribeConfigsAsync(
+            [new Kafka.Admin.ConfigResource { Type = Kafka.Admin.ResourceType.Topic, Name = "audit" }]);
+        Assert.That(described[0].Entries["retention.ms"].Value, Is.EqualTo("3600000"));
+        Assert.That(described[0].Entries["cleanup.policy"].Value, Is.EqualTo("compact"));
+
+        Partition first = created.Partitions[0];
+        for (int i = 0; i < 5; i++)
+            await first.AppendAsync(Batches.Batch(Batches.Make(i, 1)));
+        List<Kafka.Admin.DeleteRecordsResult> trimmed = await admin.DeleteRecordsAsync([new Kafka.TopicPartitionOffset("audit", 0, 3)]);
+        Assert.That(trimmed[0].Offset.Value, Is.EqualTo(3));
+        Assert.That(first.LogStartOffset, Is.EqualTo(3));
+
+        await admin.DeleteTopicsAsync(["audit"]);
+        Assert.That(_broker.TryGetTopic("audit", out _), Is.False);
+        var internalRefused = Assert.ThrowsAsync<Kafka.Admin.DeleteTopicsException>(async () => await admin.DeleteTopicsAsync(["__consumer_offsets"]));
+        Assert.That(internalRefused!.Results[0].Error.IsError, Is.True);
+    }
 }
