@@ -58,6 +58,8 @@ public sealed partial class Broker : IAsyncDisposable
     /// last Broker did not close cleanly.
     /// </summary>
     /// <exception cref="StoreLockedException">Another Broker, in this process or another, holds the directory.</exception>
+    /// <exception cref="KafkaListenerException"><see cref="BrokerOptions.KafkaListener"/>'s address cannot be bound (the
+    /// store is closed again).</exception>
     /// <exception cref="StorageException">The directory cannot be used, or a topic configuration file in it is missing,
     /// invalid or contradicts the partition directories (the message names the file). A partition that cannot be opened
     /// does not fail the open: it stands offline (<see cref="Partition.IsOffline"/>, <see cref="PartitionOfflineException"/>
@@ -93,6 +95,8 @@ public sealed partial class Broker : IAsyncDisposable
             broker.LoadTopics(directory);
             broker._flushScheduler = broker.RunFlushSchedulerAsync();
             broker.StartRetention();
+            if (options.KafkaListener is { } listener)
+                return StartKafkaListenerAsync(broker, listener, cancellationToken);
             return ValueTask.FromResult(broker);
         }
         catch
@@ -231,6 +235,8 @@ public sealed partial class Broker : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        // First: no request of a network client may reach a closing partition.
+        await StopKafkaListenerAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {

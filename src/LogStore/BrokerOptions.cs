@@ -32,6 +32,13 @@ public sealed class BrokerOptions
     /// <summary>Most segment files (.log handles, .index and .timeindex mappings, of active segments too) kept open at once; the least recently used are closed beyond it and reopen on their next use, so 100,000 segments or 10,000 partitions stay far below the OS limits on handles and mappings. Each counts one file descriptor, an index one mapping too; a partition being appended to uses up to three. Default 1024.</summary>
     public int MaxOpenSegmentFiles { get; init; } = 1024;
 
+    /// <summary>A Kafka wire-protocol listener, so that Kafka clients and tools reach the store over the network; its
+    /// bound address is <see cref="Broker.KafkaEndpoint"/>. Default null: the store is reachable in-process only.</summary>
+    public KafkaListenerOptions? KafkaListener { get; init; }
+
+    /// <summary>The transport the Kafka listener runs on; tests and simulations pass an in-memory one. Default: TCP sockets.</summary>
+    internal Microsoft.AspNetCore.Connections.IConnectionListenerFactory? KafkaTransport { get; init; }
+
     /// <summary>The file system the Broker writes through; tests pass a fault-injecting one. Default: the disk.</summary>
     internal Storage.Files.FileSystem FileSystem { get; init; } = Storage.Files.FileSystem.Disk;
 
@@ -46,5 +53,6 @@ public sealed class BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RecoveryPointCheckpointInterval, TimeSpan.Zero, nameof(RecoveryPointCheckpointInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenSegmentFiles, 2, nameof(MaxOpenSegmentFiles));
         DefaultTopicConfig.Validate();
+        KafkaListener?.Validate();
     }
 }

@@ -6,7 +6,8 @@ namespace LogStore.Diagnostics;
 /// The broker's and partitions' lifecycle messages (event ids 1001-1099), with fixed event ids so operators can alert on
 /// them. The other ranges, each in its layer's own log class: 1101-1199 retention and compaction (RetentionLog),
 /// 1201-1299 storage failures (StorageLog), 1301-1399 topics and offline partitions (TopicLog), 2001-2099 kept for replication, 3001-3099 consumer groups (GroupLog),
-/// 4001-4099 the producer (ProducerLog). Every logger's category is <c>"LogStore"</c>.
+/// 4001-4099 the producer (ProducerLog),
+/// 5001-5099 the Kafka listener's connections (NetworkLog). Every logger's category is <c>"LogStore"</c>.
 /// </summary>
 internal static partial class LogStoreLog
 {

@@ -37,6 +37,8 @@ namespace LogStore.Diagnostics;
 /// the consumer has a group. Consumers are held weakly and dropped when disposed.</description></item>
 /// <item><term><c>logstore.partitions.offline</c></term><description>Observable gauge: 1 for each partition that could not
 /// be opened with its Broker and stands offline (<see cref="PartitionOfflineException"/>); none while all are online.</description></item>
+/// <item><term><c>logstore.network.sendfile.bytes</c></term><description>Counter of response bytes the Kafka listener
+/// sent straight from segment files (<c>sendfile(2)</c> on Linux), never through a user-space buffer; untagged.</description></item>
 /// </list>
 /// Thread-safe. Nothing is measured, and nothing allocated, while no listener is enabled. Traces come from the
 /// <see cref="System.Diagnostics.ActivitySource"/> named <c>"LogStore"</c> (<see cref="LogStoreTracing"/>).
@@ -91,6 +93,9 @@ internal static partial class LogStoreMetrics
 
     private static readonly Counter<long> BytesRead =
         Meter.CreateCounter<long>("logstore.bytes.read", "By", "Bytes of the batches read from partitions.");
+
+    private static readonly Counter<long> SendFileBytes =
+        Meter.CreateCounter<long>("logstore.network.sendfile.bytes", "By", "Response bytes sent from segment files by sendfile.");
 
     private static readonly Lock BrokersLock = new();
     private static readonly List<Broker> Brokers = [];
@@ -149,6 +154,13 @@ internal static partial class LogStoreMetrics
             Fsyncs.Add(1, Tags(tp));
         if (FsyncDuration.Enabled)
             FsyncDuration.Record(duration.TotalSeconds, Tags(tp));
+    }
+
+    /// <summary>Counts bytes a connection sent from a file without copying them (once per file region, not per record).</summary>
+    public static void RecordSendFile(long bytes)
+    {
+        if (SendFileBytes.Enabled)
+            SendFileBytes.Add(bytes);
     }
 
     private static TagList Tags(TopicPartition tp, string? reason = null)
