@@ -56,9 +56,8 @@ internal sealed class ResponseFrame : IBufferWriter<byte>, IDisposable
         int needed = Math.Max(sizeHint, 1);
         if (_chunk is null || _chunk.Length - _chunkWritten < needed)
         {
+            // The chunk lacks room: what was written goes into a part, and a new chunk takes the next bytes.
             SealChunk();
-            if (_chunk is not null && _chunkStart == _chunkWritten && _chunk.Length >= needed)
-                return _chunk;
             ReturnUnsharedChunk();
             _chunk = ArrayPool<byte>.Shared.Rent(Math.Max(needed, ChunkSize));
             _chunkStart = _chunkWritten = 0;
