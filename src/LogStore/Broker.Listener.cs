@@ -32,7 +32,7 @@ public sealed partial class Broker
         catch (Exception e)
         {
             await broker.DisposeAsync().ConfigureAwait(false);
-            if (e is SocketException or IOException)
+            if (e is SocketException or IOException or AddressInUseException)
                 throw new KafkaListenerException(options.Endpoint, e);
             throw;
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using LogStore.Protocol;
 using LogStore.Tests.Diagnostics;
 using LogStore.Tests.TestSupport;
@@ -40,6 +41,17 @@ public sealed class FileRegionResponseTests(TransportKind kind)
         await using ListenerHarness harness = await ListenerHarness.StartAsync(kind, handler, logs, cancellationToken: timeout.Token);
         await using TestClient client = await harness.ConnectAsync(timeout.Token);
         long sentBefore = harness.SendFileBytes;
+        long metric = 0;
+        using var meter = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "logstore.network.sendfile.bytes")
+                    listener.EnableMeasurementEvents(instrument);
+            },
+        };
+        meter.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref metric, value));
+        meter.Start();
 
         await client.SendAsync(TestClient.Request(TestRequestHandler.File, 9), timeout.Token);
         byte[] response = await client.ReadResponseAsync(timeout.Token);
@@ -53,6 +65,7 @@ public sealed class FileRegionResponseTests(TransportKind kind)
         long bySendfile = harness.SendFileBytes - sentBefore;
         bool plainTcp = kind is TransportKind.Tcp4 or TransportKind.Tcp6;
         Assert.That(bySendfile, Is.EqualTo(plainTcp ? Length : 0));
+        Assert.That(Interlocked.Read(ref metric), Is.EqualTo(bySendfile), "logstore.network.sendfile.bytes disagrees with the transport's counter");
         Assert.That(Volatile.Read(ref leases), Is.EqualTo(1), "the file region's lease was not released after the response");
     }
 
