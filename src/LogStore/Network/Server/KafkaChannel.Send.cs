@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using LogStore.Protocol;
 
 namespace LogStore.Network.Server;
@@ -14,6 +15,7 @@ internal sealed partial class KafkaChannel
     private const int ChunkBytes = 64 << 10;
 
     /// <summary>Sends <paramref name="response"/> and disposes it; false when the peer no longer reads.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendAsync(ResponseFrame response)
     {
         using (response)
@@ -78,6 +80,7 @@ internal sealed partial class KafkaChannel
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FlushAsync(PipeWriter output)
     {
         FlushResult result = await output.FlushAsync(_aborted).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using LogStore.Diagnostics;
 using LogStore.Network.Features;
 using LogStore.Protocol;
@@ -103,6 +104,7 @@ internal sealed partial class KafkaChannel : IDisposable
     }
 
     /// <summary>Handles one request and sends its response; false when the peer no longer reads.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]   // per request: no state machine allocated
     private async ValueTask<bool> ServeAsync(ReadOnlySequence<byte> frame)
     {
         // A request in flight is not idleness, however long the handler takes.
