@@ -40,6 +40,9 @@ public sealed class KafkaListenerOptions
 
     // SASL settings (PLAIN, SCRAM-SHA-256/512) come with the listener's authentication.
 
+    // The longest a timer can wait (uint.MaxValue - 1 ms, about 49 days).
+    internal static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Endpoint, nameof(Endpoint));
@@ -47,7 +50,10 @@ public sealed class KafkaListenerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(SocketRequestMaxBytes, 8, nameof(SocketRequestMaxBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1, nameof(MaxConnections));
         if (ConnectionsMaxIdle != Timeout.InfiniteTimeSpan)
+        {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectionsMaxIdle, TimeSpan.Zero, nameof(ConnectionsMaxIdle));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(ConnectionsMaxIdle, MaxTimer, nameof(ConnectionsMaxIdle));
+        }
         Tls?.Validate();
     }
 }

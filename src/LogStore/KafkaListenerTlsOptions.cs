@@ -26,5 +26,6 @@ public sealed class KafkaListenerTlsOptions
         if (!ServerCertificate.HasPrivateKey)
             throw new ArgumentException("The server certificate has no private key: TLS needs one to prove the server's identity.", nameof(ServerCertificate));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero, nameof(HandshakeTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HandshakeTimeout, KafkaListenerOptions.MaxTimer, nameof(HandshakeTimeout));
     }
 }

@@ -40,6 +40,6 @@ internal static partial class NetworkLog
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} refused: TLS handshake failed ({Reason})")]
     public static partial void TlsRefused(ILogger logger, string connectionId, EndPoint? peer, string reason, Exception? exception);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "The Kafka listener on {Endpoint} stopped accepting connections")]
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "The Kafka listener on {Endpoint} failed to accept a connection")]
     public static partial void AcceptFailed(ILogger logger, EndPoint endpoint, Exception exception);
 }

@@ -7,6 +7,7 @@ namespace LogStore.Network;
 /// What a connection hands each request frame to, one at a time and in order (Kafka mutes a channel while a request
 /// of it is in flight): the frame without its size prefix, header included. Returns the response to send, or null when
 /// none is due (Produce with acks=0). Throwing <see cref="KafkaProtocolException"/> closes the connection.
+/// The request's bytes are the transport's buffers: valid until the returned task completes, never after.
 /// </summary>
 internal interface IKafkaRequestHandler
 {

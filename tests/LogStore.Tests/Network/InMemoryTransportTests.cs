@@ -13,9 +13,7 @@ public sealed class InMemoryTransportTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var handler = new TestRequestHandler();
-        var logs = new CapturingLoggerFactory();
-        using var dump = new LogDump(logs);
-        await using ListenerHarness harness = await ListenerHarness.StartAsync(TransportKind.InMemory, handler, logs, cancellationToken: timeout.Token);
+        await using ListenerHarness harness = await ListenerHarness.StartAsync(TransportKind.InMemory, handler, new CapturingLoggerFactory(), cancellationToken: timeout.Token);
         await using TestClient client = await harness.ConnectAsync(timeout.Token);
         await client.SendAsync(TestClient.Request(TestRequestHandler.Block, 0), timeout.Token);
         await handler.BlockEntered.Task.WaitAsync(timeout.Token);
@@ -52,14 +50,5 @@ public sealed class InMemoryTransportTests
         await using Microsoft.AspNetCore.Connections.IConnectionListener listener = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
 
         Assert.That(((IPEndPoint)listener.EndPoint).Port, Is.Not.Zero);
-    }
-
-    private sealed class LogDump(CapturingLoggerFactory logs) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (CapturingLoggerFactory.LogEntry entry in logs.Entries)
-                TestContext.Out.WriteLine($"{entry.EventId.Id} {entry.Message} {entry.Exception}");
-        }
     }
 }

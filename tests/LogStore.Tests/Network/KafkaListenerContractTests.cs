@@ -36,8 +36,11 @@ public sealed class KafkaListenerContractTests(TransportKind kind)
         _handler.Release.TrySetResult();
         _timeout.Dispose();
         // The listener's story, for a failed test's output.
-        foreach (CapturingLoggerFactory.LogEntry entry in _logs.Entries)
-            TestContext.Out.WriteLine($"{entry.EventId.Id} {entry.Message} {entry.Exception}");
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            foreach (CapturingLoggerFactory.LogEntry entry in _logs.Entries)
+                TestContext.Out.WriteLine($"{entry.EventId.Id} {entry.Message} {entry.Exception}");
+        }
     }
 
     [Test]

@@ -13,20 +13,56 @@ internal sealed partial class KafkaChannel
     // makes the flush wait at the transport's write-buffer limit.
     private const int ChunkBytes = 64 << 10;
 
-    /// <summary>Sends <paramref name="response"/> and disposes it; false when the peer no longer reads.</summary>
-    private async ValueTask<bool> SendAsync(ResponseFrame response)
+    /// <summary>Sends <paramref name="response"/> (none: nothing) and disposes it; false when the peer no longer reads.
+    /// A response of bytes only that fits one chunk is written synchronously, and completes so when the flush does.</summary>
+    private ValueTask<bool> RespondAsync(ResponseFrame? response)
+    {
+        if (response is null)
+        {
+            ArmIdle();
+            return new ValueTask<bool>(true);
+        }
+        PipeWriter output = _connection.Transport.Output;
+        if (!TryWriteSmall(output, response))
+            return SendAsync(output, response);
+        // Armed before the flush: once the client has the response, the idle clock already runs.
+        ArmIdle();
+        ValueTask<FlushResult> flushing = output.FlushAsync(_aborted);
+        return flushing.IsCompletedSuccessfully ? new ValueTask<bool>(IsOpen(flushing.Result)) : AwaitFlushAsync(flushing);
+    }
+
+    /// <summary>Writes a small response of bytes only (prefix and parts) into the pipe and disposes it; false, writing
+    /// nothing, for a large one or one with file regions.</summary>
+    private static bool TryWriteSmall(PipeWriter output, ResponseFrame response)
+    {
+        IReadOnlyList<ResponseFramePart> parts = response.Parts;
+        if (response.Length > ChunkBytes)
+            return false;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (parts[i].IsFile)
+                return false;
+        }
+        using (response)
+        {
+            WritePrefix(output, response.Length);
+            for (int i = 0; i < parts.Count; i++)
+                output.Write(parts[i].Bytes.AsSpan());
+        }
+        return true;
+    }
+
+    /// <summary>Sends a large response or one with file regions, flushing every chunk, and disposes it.</summary>
+    private async ValueTask<bool> SendAsync(PipeWriter output, ResponseFrame response)
     {
         using (response)
         {
-            PipeWriter output = _connection.Transport.Output;
-            long length = response.Length;
-            if (length > int.MaxValue)
-                throw new InvalidOperationException($"A response of {length} bytes cannot be framed (a Kafka size is an int32).");
-            BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), (int)length);
-            output.Advance(4);
+            WritePrefix(output, response.Length);
             int unflushed = 4;
-            foreach (ResponseFramePart part in response.Parts)
+            IReadOnlyList<ResponseFramePart> parts = response.Parts;
+            for (int i = 0; i < parts.Count; i++)
             {
+                ResponseFramePart part = parts[i];
                 if (part.IsFile)
                 {
                     if (_zeroCopy is not null)
@@ -51,10 +87,17 @@ internal sealed partial class KafkaChannel
                     }
                 }
             }
-            // Armed before the last flush: once the client has the response, the idle clock already runs.
             ArmIdle();
             return await FlushAsync(output).ConfigureAwait(false);
         }
+    }
+
+    private static void WritePrefix(PipeWriter output, long length)
+    {
+        if (length > int.MaxValue)
+            throw new InvalidOperationException($"A response of {length} bytes cannot be framed (a Kafka size is an int32).");
+        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), (int)length);
+        output.Advance(4);
     }
 
     /// <summary>Copies a file region through the pipe (TLS, in memory), one chunk at a time.</summary>
@@ -78,9 +121,11 @@ internal sealed partial class KafkaChannel
         return true;
     }
 
-    private async ValueTask<bool> FlushAsync(PipeWriter output)
-    {
-        FlushResult result = await output.FlushAsync(_aborted).ConfigureAwait(false);
-        return !result.IsCompleted && !result.IsCanceled;
-    }
+    private async ValueTask<bool> FlushAsync(PipeWriter output) =>
+        IsOpen(await output.FlushAsync(_aborted).ConfigureAwait(false));
+
+    private static async ValueTask<bool> AwaitFlushAsync(ValueTask<FlushResult> flushing) =>
+        IsOpen(await flushing.ConfigureAwait(false));
+
+    private static bool IsOpen(FlushResult result) => !result.IsCompleted && !result.IsCanceled;
 }

@@ -80,7 +80,8 @@ internal sealed partial class KafkaChannel : IDisposable
                 if (buffer.Length >= 4L + size)
                 {
                     ReadOnlySequence<byte> frame = buffer.Slice(4, size);
-                    bool open = await ServeAsync(frame).ConfigureAwait(false);
+                    ValueTask<bool> serving = ServeAsync(frame);
+                    bool open = serving.IsCompletedSuccessfully ? serving.Result : await serving.ConfigureAwait(false);
                     input.AdvanceTo(frame.End);
                     if (!open)
                         return "the peer stopped reading";
@@ -102,19 +103,18 @@ internal sealed partial class KafkaChannel : IDisposable
         }
     }
 
-    /// <summary>Handles one request and sends its response; false when the peer no longer reads.</summary>
-    private async ValueTask<bool> ServeAsync(ReadOnlySequence<byte> frame)
+    /// <summary>Handles one request and sends its response; false when the peer no longer reads. Synchronous when the
+    /// handler and the flush are (a small response into a pipe with room): nothing is allocated per request then.</summary>
+    private ValueTask<bool> ServeAsync(ReadOnlySequence<byte> frame)
     {
         // A request in flight is not idleness, however long the handler takes.
         _idle.CancelAfter(Timeout.InfiniteTimeSpan);
-        ResponseFrame? response = await _owner.RequestHandler.HandleAsync(frame, _info, _aborted).ConfigureAwait(false);
-        if (response is null)
-        {
-            ArmIdle();
-            return true;
-        }
-        return await SendAsync(response).ConfigureAwait(false);
+        ValueTask<ResponseFrame?> handling = _owner.RequestHandler.HandleAsync(frame, _info, _aborted);
+        return handling.IsCompletedSuccessfully ? RespondAsync(handling.Result) : ServeSlowAsync(handling);
     }
+
+    private async ValueTask<bool> ServeSlowAsync(ValueTask<ResponseFrame?> handling) =>
+        await RespondAsync(await handling.ConfigureAwait(false)).ConfigureAwait(false);
 
     /// <summary>Collects a frame too large to wait for in the pipe into a pooled buffer, then serves it; returns why the
     /// connection should close, or null.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using LogStore.Diagnostics;
 using LogStore.Network.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -15,6 +16,7 @@ namespace LogStore.Network.Server;
 /// </summary>
 internal sealed class KafkaListener : IAsyncDisposable
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromSeconds(1);
     private readonly KafkaListenerOptions _options;
     private readonly IConnectionListenerFactory _transport;
     private readonly KafkaConnectionHandler _handler;
@@ -127,6 +129,21 @@ internal sealed class KafkaListener : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 return;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors (EMFILE), say: Kafka's acceptor logs and goes on accepting; so does this, a
+                // second later, so that a lasting failure is not a busy loop.
+                NetworkLog.AcceptFailed(_logger, listener.EndPoint, e);
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, _time, _stopAccepting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
             }
             catch (Exception e)
             {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using LogStore.Network.Features;
 using LogStore.Protocol;
 using Microsoft.AspNetCore.Connections;
@@ -117,6 +118,7 @@ internal sealed partial class SocketConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]   // per send: no state machine allocated
     private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
         foreach (ReadOnlyMemory<byte> segment in buffer)

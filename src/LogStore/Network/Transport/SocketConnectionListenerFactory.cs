@@ -13,6 +13,8 @@ namespace LogStore.Network.Transport;
 /// </summary>
 internal sealed class SocketConnectionListenerFactory : IConnectionListenerFactory
 {
+    private const int SolSocket = 1;     // Linux's SOL_SOCKET
+    private const int SoReuseAddr = 2;   // Linux's SO_REUSEADDR
     private long _sendFileBytes;
 
     /// <summary>Most bytes received and not yet consumed per connection before receiving pauses (Kestrel's
@@ -38,10 +40,10 @@ internal sealed class SocketConnectionListenerFactory : IConnectionListenerFacto
         {
             if (endpoint is IPEndPoint { Address: var address } && address.Equals(IPAddress.IPv6Any))
                 socket.DualMode = true;
-            // A restarted broker binds its port again at once, past connections left in TIME_WAIT (Linux: still never
-            // two listeners on one port). Windows' SO_REUSEADDR would allow exactly that, so not there.
-            if (ip && !OperatingSystem.IsWindows())
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // A restarted broker binds its port again at once, past connections left in TIME_WAIT: Linux's SO_REUSEADDR,
+            // set raw, because .NET's ReuseAddress also sets SO_REUSEPORT there, which lets two listeners share a port.
+            if (ip && OperatingSystem.IsLinux())
+                socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
             socket.Bind(endpoint);
             socket.Listen(512);
         }
