@@ -27,7 +27,7 @@ public sealed class BrokerListenerTests : BrokerFixture
             await using TestClient client = TestClient.OverStream(new NetworkStream(socket, ownsSocket: true));
             await client.SendAsync(TestClient.Request(18, 1), timeout.Token);
 
-            // No API is answered yet: the placeholder router refuses the request, which closes the connection.
+            // The test client's frame is a bare header, no Kafka request: the router refuses it, which closes the connection.
             Assert.That(await client.IsClosedByServerAsync(timeout.Token), Is.True);
         }
         finally
@@ -35,7 +35,7 @@ public sealed class BrokerListenerTests : BrokerFixture
             await broker.DisposeAsync();
         }
 
-        Assert.That(logs.WithId(5007).Single().Exception!.Message, Does.Contain("not supported"));
+        Assert.That(logs.WithId(5007).Single().Exception!.Message, Does.Contain("Malformed request"));
         using var after = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         SocketException? refused = Assert.ThrowsAsync<SocketException>(async () => await after.ConnectAsync(endpoint, timeout.Token));
         Assert.That(refused!.SocketErrorCode, Is.EqualTo(SocketError.ConnectionRefused));
