@@ -71,14 +71,7 @@ internal sealed partial class PartitionLog
                 result = segment.Read(Id, offset, maxBytes, logEnd, logStart);
                 if (result is not null)
                     return true;
-                // Dense offsets leave no room for a gap: a segment that ends before the offset it should hold lost
-                // records (a truncated or deleted file), and reading on from the next segment would skip them silently.
-                if (i == floor && segment.HasDenseOffsets && offset >= segment.BaseOffset)
-                {
-                    long nextBase = i + 1 < segments.Length ? segments[i + 1].BaseOffset : logEnd;
-                    throw new CorruptRecordException($"Records are missing from {Id}: segment {segment.BaseOffset} ends before offset {offset}, " +
-                        $"but the next {(i + 1 < segments.Length ? "segment starts" : "append goes")} at offset {nextBase}.", segment.Log.FilePath, segment.SizeInBytes);
-                }
+                ThrowIfRecordsMissing(segments, i, floor, offset, logEnd);
             }
             finally
             {
@@ -87,6 +80,20 @@ internal sealed partial class PartitionLog
         }
         result = null;
         return true;
+    }
+
+    /// <summary>
+    /// Dense offsets leave no room for a gap: a segment that ends before the offset it should hold lost records (a
+    /// truncated or deleted file), and reading on from the next segment would skip them silently.
+    /// </summary>
+    private void ThrowIfRecordsMissing(LogSegment[] segments, int i, int floor, long offset, long logEnd)
+    {
+        LogSegment segment = segments[i];
+        if (i != floor || !segment.HasDenseOffsets || offset < segment.BaseOffset)
+            return;
+        long nextBase = i + 1 < segments.Length ? segments[i + 1].BaseOffset : logEnd;
+        throw new CorruptRecordException($"Records are missing from {Id}: segment {segment.BaseOffset} ends before offset {offset}, " +
+            $"but the next {(i + 1 < segments.Length ? "segment starts" : "append goes")} at offset {nextBase}.", segment.Log.FilePath, segment.SizeInBytes);
     }
 
     /// <summary>Like <see cref="Read"/>, but when nothing is there yet waits up to <paramref name="maxWait"/> for an

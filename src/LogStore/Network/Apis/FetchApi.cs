@@ -12,27 +12,28 @@ namespace LogStore.Network.Apis;
 /// </summary>
 internal sealed class FetchApi(Broker broker, TimeProvider time)
 {
-    /// <summary>The response and the reads it holds: dispose them once the response is written.</summary>
-    public async ValueTask<(FetchResponse Response, List<FetchResult> Reads)> HandleAsync(FetchRequest request, CancellationToken cancellationToken)
+    /// <summary>The response and the file regions its records are: the response frame they are encoded into owns them
+    /// (disposing it releases them); if it is never encoded, dispose their leases.</summary>
+    public async ValueTask<(FetchResponse Response, List<FileRegion> Reads)> HandleAsync(FetchRequest request, CancellationToken cancellationToken)
     {
         long started = time.GetTimestamp();
         TimeSpan maxWait = TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs));
         while (true)
         {
-            (FetchResponse response, List<FetchResult> reads, int bytes) = Read(request);
+            (FetchResponse response, List<FileRegion> reads, int bytes) = Read(request);
             TimeSpan remaining = maxWait - time.GetElapsedTime(started);
             if (bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasError(response))
                 return (response, reads);
-            foreach (FetchResult read in reads)
-                read.Dispose();
+            foreach (FileRegion read in reads)
+                read.Lease?.Dispose();
             await WaitForAppendAsync(request, remaining, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private (FetchResponse Response, List<FetchResult> Reads, int Bytes) Read(FetchRequest request)
+    private (FetchResponse Response, List<FileRegion> Reads, int Bytes) Read(FetchRequest request)
     {
         var response = new FetchResponse();
-        var reads = new List<FetchResult>();
+        var reads = new List<FileRegion>();
         int budget = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
         int total = 0;
         foreach (FetchRequest.Topic topic in request.Topics)
@@ -59,12 +60,12 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
                     // Past the response's budget only the first partition with data may exceed it (one whole batch).
                     if (limit <= 0 && total > 0)
                         continue;
-                    FetchResult read = partition.Log.Read(wanted.FetchOffset, Math.Max(1, limit));
-                    reads.Add(read);
-                    if (!read.IsEmpty)
+                    // The records leave as a range of the segment file: by sendfile on a plaintext socket, copied otherwise.
+                    if (partition.Log.ReadRegion(wanted.FetchOffset, Math.Max(1, limit)) is { } region)
                     {
-                        data.Records = new ReadOnlySequence<byte>(read.Records);
-                        total += read.Records.Length;
+                        reads.Add(region);
+                        data.RecordsFile = region;
+                        total += region.Length;
                     }
                 }
                 catch (Exception e) when (e is LogStoreException or ObjectDisposedException)

@@ -45,15 +45,17 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             case ProduceRequest produce:
                 return _produce.Handle(produce) is { } produced ? ResponseEncoder.Encode(header, produced) : null;
             case FetchRequest fetch:
-                (FetchResponse fetched, List<FetchResult> reads) = await _fetch.HandleAsync(fetch, cancellationToken).ConfigureAwait(false);
+                (FetchResponse fetched, List<FileRegion> regions) = await _fetch.HandleAsync(fetch, cancellationToken).ConfigureAwait(false);
                 try
                 {
+                    // From here the frame owns the regions: disposing it (once sent) releases their segments.
                     return ResponseEncoder.Encode(header, fetched);
                 }
-                finally
+                catch
                 {
-                    foreach (FetchResult read in reads)
-                        read.Dispose();
+                    foreach (FileRegion region in regions)
+                        region.Lease?.Dispose();
+                    throw;
                 }
             case InitProducerIdRequest initProducerId:
                 return ResponseEncoder.Encode(header, _initProducerId.Handle(initProducerId));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using LogStore.Tests.Diagnostics;
 using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Network.KafkaClients;
@@ -14,21 +15,30 @@ public sealed class KcatTests : BrokerFixture
 {
     private Broker _broker = null!;
     private IPEndPoint _endpoint = null!;
+    private CapturingLoggerFactory _logs = null!;
 
     [SetUp]
     public async Task OpenBroker()
     {
         Kcat.RequireInstalled();
+        _logs = new CapturingLoggerFactory();
         _broker = await Broker.OpenAsync(new BrokerOptions
         {
             DataDirectory = Dir.Path,
+            LoggerFactory = _logs,
             KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
         });
         _endpoint = _broker.KafkaEndpoint!;
     }
 
     [TearDown]
-    public async Task CloseBroker() => await _broker.DisposeAsync();
+    public async Task CloseBroker()
+    {
+        await _broker.DisposeAsync();
+        // A client's failure is often a connection the broker closed: say why.
+        foreach (var entry in _logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning))
+            TestContext.Out.WriteLine($"{entry.EventId.Id} {entry.Message} {entry.Exception}");
+    }
 
     [Test]
     public async Task List_ShowsTopicsAndPartitions()

@@ -1,0 +1,85 @@
+using LogStore.Protocol;
+
+namespace LogStore.Storage;
+
+internal sealed partial class PartitionLog
+{
+    /// <summary>
+    /// The batches a <see cref="Read"/> at <paramref name="offset"/> would return, as a range of a segment file to send
+    /// as is (Kafka's FileRecords slice for a fetch): the region holds the segment and its file open until disposed.
+    /// Null when the offset is the log end. Batches are located by their headers (<see cref="LogSegment.Locate"/>).
+    /// </summary>
+    /// <exception cref="OffsetOutOfRangeException">The offset is below the log start or above the log end.</exception>
+    /// <exception cref="CorruptRecordException">The stored bytes are damaged where the wanted batch should be.</exception>
+    public FileRegion? ReadRegion(long offset, int maxBytes)
+    {
+        ThrowIfClosed();
+        Follow();
+        while (true)
+        {
+            long logEnd = LogEndOffset;
+            LogSegment[] segments = _segments.Snapshot;
+            long logStart = LogStartOffset;
+            if (offset < logStart || offset > logEnd)
+                throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
+            if (offset == logEnd)
+                return null;
+            try
+            {
+                if (TryLocate(segments, offset, maxBytes, logEnd, out FileRegion? region))
+                    return region;
+            }
+            catch (CorruptRecordException e)
+            {
+                throw ReportCorruptRead(e, offset);
+            }
+        }
+    }
+
+    // False: a segment was deleted since the snapshot (look again). A compacted segment may end below the offset: the
+    // next one holds what follows.
+    private bool TryLocate(LogSegment[] segments, long offset, int maxBytes, long logEnd, out FileRegion? region)
+    {
+        region = null;
+        int floor = Math.Max(0, LogSegments.FloorIndex(segments, offset));
+        for (int i = floor; i < segments.Length; i++)
+        {
+            LogSegment segment = segments[i];
+            if (!segment.TryAcquire())
+                return false;
+            bool handedOver = false;
+            try
+            {
+                if (segment.Locate(offset, maxBytes, logEnd) is not (int position, int length))
+                {
+                    ThrowIfRecordsMissing(segments, i, floor, offset, logEnd);
+                    continue;
+                }
+                (Microsoft.Win32.SafeHandles.SafeFileHandle handle, IDisposable fileLease) = segment.Log.LeaseHandle();
+                region = new FileRegion(handle, position, length, new SegmentLease(segment, fileLease));
+                handedOver = true;
+                return true;
+            }
+            finally
+            {
+                if (!handedOver)
+                    segment.Release();
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Keeps a segment (not deleted) and its file (not closed) until the region is sent.</summary>
+    private sealed class SegmentLease(LogSegment segment, IDisposable file) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+                return;
+            file.Dispose();
+            segment.Release();
+        }
+    }
+}
