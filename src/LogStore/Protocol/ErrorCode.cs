@@ -1,0 +1,96 @@
+namespace LogStore.Protocol;
+
+/// <summary>
+/// Kafka's error codes (<c>org.apache.kafka.common.protocol.Errors</c>), with Kafka's numbers: what a response carries
+/// in its error fields. Only the errors a LogStore broker answers or a client of it may meet are listed.
+/// </summary>
+internal enum ErrorCode : short
+{
+    UnknownServerError = -1, // UNKNOWN_SERVER_ERROR
+    None = 0, // NONE
+    OffsetOutOfRange = 1, // OFFSET_OUT_OF_RANGE
+    CorruptMessage = 2, // CORRUPT_MESSAGE
+    UnknownTopicOrPartition = 3, // UNKNOWN_TOPIC_OR_PARTITION
+    InvalidFetchSize = 4, // INVALID_FETCH_SIZE
+    LeaderNotAvailable = 5, // LEADER_NOT_AVAILABLE
+    NotLeaderOrFollower = 6, // NOT_LEADER_OR_FOLLOWER
+    RequestTimedOut = 7, // REQUEST_TIMED_OUT
+    BrokerNotAvailable = 8, // BROKER_NOT_AVAILABLE
+    ReplicaNotAvailable = 9, // REPLICA_NOT_AVAILABLE
+    MessageTooLarge = 10, // MESSAGE_TOO_LARGE
+    StaleControllerEpoch = 11, // STALE_CONTROLLER_EPOCH
+    OffsetMetadataTooLarge = 12, // OFFSET_METADATA_TOO_LARGE
+    NetworkException = 13, // NETWORK_EXCEPTION
+    CoordinatorLoadInProgress = 14, // COORDINATOR_LOAD_IN_PROGRESS
+    CoordinatorNotAvailable = 15, // COORDINATOR_NOT_AVAILABLE
+    NotCoordinator = 16, // NOT_COORDINATOR
+    InvalidTopic = 17, // INVALID_TOPIC_EXCEPTION
+    RecordListTooLarge = 18, // RECORD_LIST_TOO_LARGE
+    NotEnoughReplicas = 19, // NOT_ENOUGH_REPLICAS
+    NotEnoughReplicasAfterAppend = 20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    InvalidRequiredAcks = 21, // INVALID_REQUIRED_ACKS
+    IllegalGeneration = 22, // ILLEGAL_GENERATION
+    InconsistentGroupProtocol = 23, // INCONSISTENT_GROUP_PROTOCOL
+    InvalidGroupId = 24, // INVALID_GROUP_ID
+    UnknownMemberId = 25, // UNKNOWN_MEMBER_ID
+    InvalidSessionTimeout = 26, // INVALID_SESSION_TIMEOUT
+    RebalanceInProgress = 27, // REBALANCE_IN_PROGRESS
+    InvalidCommitOffsetSize = 28, // INVALID_COMMIT_OFFSET_SIZE
+    TopicAuthorizationFailed = 29, // TOPIC_AUTHORIZATION_FAILED
+    GroupAuthorizationFailed = 30, // GROUP_AUTHORIZATION_FAILED
+    ClusterAuthorizationFailed = 31, // CLUSTER_AUTHORIZATION_FAILED
+    InvalidTimestamp = 32, // INVALID_TIMESTAMP
+    UnsupportedSaslMechanism = 33, // UNSUPPORTED_SASL_MECHANISM
+    IllegalSaslState = 34, // ILLEGAL_SASL_STATE
+    UnsupportedVersion = 35, // UNSUPPORTED_VERSION
+    TopicAlreadyExists = 36, // TOPIC_ALREADY_EXISTS
+    InvalidPartitions = 37, // INVALID_PARTITIONS
+    InvalidReplicationFactor = 38, // INVALID_REPLICATION_FACTOR
+    InvalidReplicaAssignment = 39, // INVALID_REPLICA_ASSIGNMENT
+    InvalidConfig = 40, // INVALID_CONFIG
+    NotController = 41, // NOT_CONTROLLER
+    InvalidRequest = 42, // INVALID_REQUEST
+    UnsupportedForMessageFormat = 43, // UNSUPPORTED_FOR_MESSAGE_FORMAT
+    PolicyViolation = 44, // POLICY_VIOLATION
+    OutOfOrderSequenceNumber = 45, // OUT_OF_ORDER_SEQUENCE_NUMBER
+    DuplicateSequenceNumber = 46, // DUPLICATE_SEQUENCE_NUMBER
+    InvalidProducerEpoch = 47, // INVALID_PRODUCER_EPOCH
+    InvalidTxnState = 48, // INVALID_TXN_STATE
+    InvalidProducerIdMapping = 49, // INVALID_PRODUCER_ID_MAPPING
+    InvalidTransactionTimeout = 50, // INVALID_TRANSACTION_TIMEOUT
+    ConcurrentTransactions = 51, // CONCURRENT_TRANSACTIONS
+    TransactionCoordinatorFenced = 52, // TRANSACTION_COORDINATOR_FENCED
+    TransactionalIdAuthorizationFailed = 53, // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    SecurityDisabled = 54, // SECURITY_DISABLED
+    OperationNotAttempted = 55, // OPERATION_NOT_ATTEMPTED
+    KafkaStorageError = 56, // KAFKA_STORAGE_ERROR
+    LogDirNotFound = 57, // LOG_DIR_NOT_FOUND
+    SaslAuthenticationFailed = 58, // SASL_AUTHENTICATION_FAILED
+    UnknownProducerId = 59, // UNKNOWN_PRODUCER_ID
+    ReassignmentInProgress = 60, // REASSIGNMENT_IN_PROGRESS
+    NonEmptyGroup = 68, // NON_EMPTY_GROUP
+    GroupIdNotFound = 69, // GROUP_ID_NOT_FOUND
+    FetchSessionIdNotFound = 70, // FETCH_SESSION_ID_NOT_FOUND
+    InvalidFetchSessionEpoch = 71, // INVALID_FETCH_SESSION_EPOCH
+    ListenerNotFound = 72, // LISTENER_NOT_FOUND
+    TopicDeletionDisabled = 73, // TOPIC_DELETION_DISABLED
+    FencedLeaderEpoch = 74, // FENCED_LEADER_EPOCH
+    UnknownLeaderEpoch = 75, // UNKNOWN_LEADER_EPOCH
+    UnsupportedCompressionType = 76, // UNSUPPORTED_COMPRESSION_TYPE
+    StaleBrokerEpoch = 77, // STALE_BROKER_EPOCH
+    OffsetNotAvailable = 78, // OFFSET_NOT_AVAILABLE
+    MemberIdRequired = 79, // MEMBER_ID_REQUIRED
+    PreferredLeaderNotAvailable = 80, // PREFERRED_LEADER_NOT_AVAILABLE
+    GroupMaxSizeReached = 81, // GROUP_MAX_SIZE_REACHED
+    FencedInstanceId = 82, // FENCED_INSTANCE_ID
+    GroupSubscribedToTopic = 86, // GROUP_SUBSCRIBED_TO_TOPIC
+    InvalidRecord = 87, // INVALID_RECORD
+    UnstableOffsetCommit = 88, // UNSTABLE_OFFSET_COMMIT
+    ThrottlingQuotaExceeded = 89, // THROTTLING_QUOTA_EXCEEDED
+    ProducerFenced = 90, // PRODUCER_FENCED
+    ResourceNotFound = 91, // RESOURCE_NOT_FOUND
+    UnknownTopicId = 100, // UNKNOWN_TOPIC_ID
+    InconsistentTopicId = 103, // INCONSISTENT_TOPIC_ID
+    TransactionalIdNotFound = 105, // TRANSACTIONAL_ID_NOT_FOUND
+    FetchSessionTopicIdError = 106, // FETCH_SESSION_TOPIC_ID_ERROR
+}

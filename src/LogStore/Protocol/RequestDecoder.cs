@@ -1,0 +1,59 @@
+using System.Buffers;
+
+namespace LogStore.Protocol;
+
+/// <summary>What <see cref="RequestDecoder.TryDecode"/> made of a frame.</summary>
+/// <param name="Header">The header, null when not even that could be read.</param>
+/// <param name="Body">The request body (e.g. a <see cref="ProduceRequest"/>), null on any error.</param>
+/// <param name="Error">Why the frame was refused, null when <see cref="Body"/> is set.</param>
+/// <param name="IsUnsupportedVersion">The header is sound but names an API or version the broker does not speak:
+/// answer UNSUPPORTED_VERSION with the header's correlation id rather than close the connection.</param>
+internal readonly record struct DecodedRequest(RequestHeader? Header, object? Body, string? Error, bool IsUnsupportedVersion)
+{
+    public bool Succeeded => Body is not null;
+}
+
+/// <summary>
+/// Decodes a whole request frame (size prefix removed): header, then the body of any supported API, requiring every
+/// byte to be consumed. Malformed input becomes an error value, never an exception, so the network layer and the
+/// fuzzer can call it on anything.
+/// </summary>
+internal static class RequestDecoder
+{
+    public static DecodedRequest TryDecode(ReadOnlySequence<byte> frame)
+    {
+        var reader = new KafkaReader(frame);
+        RequestHeader header;
+        try
+        {
+            header = RequestHeader.Read(ref reader);
+        }
+        catch (KafkaProtocolException e)
+        {
+            return new DecodedRequest(null, null, "Malformed request header: " + e.Message, false);
+        }
+        if (!ApiVersionsTable.Supports(header.ApiKey, header.ApiVersion))
+            return new DecodedRequest(header, null, $"Unsupported API {header.ApiKey} v{header.ApiVersion}.", true);
+        try
+        {
+            object body = ReadBody(ref reader, header.ApiKey, header.ApiVersion);
+            reader.EnsureEnd($"{header.ApiKey} v{header.ApiVersion}");
+            return new DecodedRequest(header, body, null, false);
+        }
+        catch (KafkaProtocolException e)
+        {
+            return new DecodedRequest(header, null, $"Malformed {header.ApiKey} v{header.ApiVersion} request: {e.Message}", false);
+        }
+    }
+
+    /// <summary>Reads the request body of <paramref name="apiKey"/>; the caller has checked the version is supported.</summary>
+    public static object ReadBody(ref KafkaReader reader, ApiKey apiKey, short version) => apiKey switch
+    {
+        ApiKey.ApiVersions => ApiVersionsRequest.Read(ref reader, version),
+        ApiKey.Metadata => MetadataRequest.Read(ref reader, version),
+        ApiKey.Produce => ProduceRequest.Read(ref reader, version),
+        ApiKey.Fetch => FetchRequest.Read(ref reader, version),
+        ApiKey.ListOffsets => ListOffsetsRequest.Read(ref reader, version),
+        _ => throw new KafkaProtocolException($"No decoder for {apiKey}."),
+    };
+}

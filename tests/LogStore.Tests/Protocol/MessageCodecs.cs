@@ -1,0 +1,87 @@
+using System.Buffers;
+using LogStore.Protocol;
+
+namespace LogStore.Tests.Protocol;
+
+/// <summary>Reads and writes one message type as bytes, so tests can treat every API alike.</summary>
+internal interface IMessageCodec
+{
+    Type Type { get; }
+
+    object Read(ReadOnlySequence<byte> bytes, short version, out long consumed);
+
+    byte[] Write(object message, short version);
+}
+
+internal sealed class MessageCodec<T> : IMessageCodec where T : class, IKafkaMessage<T>
+{
+    public Type Type => typeof(T);
+
+    public object Read(ReadOnlySequence<byte> bytes, short version, out long consumed)
+    {
+        var reader = new KafkaReader(bytes);
+        T message = T.Read(ref reader, version);
+        consumed = reader.Consumed;
+        return message;
+    }
+
+    public byte[] Write(object message, short version)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new KafkaWriter(output);
+        ((T)message).Write(ref writer, version);
+        return output.WrittenSpan.ToArray();
+    }
+}
+
+/// <summary>The request and response codec of every API the protocol layer implements.</summary>
+internal static class MessageCodecs
+{
+    public static readonly IReadOnlyDictionary<ApiKey, (IMessageCodec Request, IMessageCodec Response)> ByApi =
+        new Dictionary<ApiKey, (IMessageCodec, IMessageCodec)>
+        {
+            [ApiKey.ApiVersions] = (new MessageCodec<ApiVersionsRequest>(), new MessageCodec<ApiVersionsResponse>()),
+            [ApiKey.Metadata] = (new MessageCodec<MetadataRequest>(), new MessageCodec<MetadataResponse>()),
+            [ApiKey.Produce] = (new MessageCodec<ProduceRequest>(), new MessageCodec<ProduceResponse>()),
+            [ApiKey.Fetch] = (new MessageCodec<FetchRequest>(), new MessageCodec<FetchResponse>()),
+            [ApiKey.ListOffsets] = (new MessageCodec<ListOffsetsRequest>(), new MessageCodec<ListOffsetsResponse>()),
+        };
+
+    /// <summary>Every (codec, version) pair the table supports, for the property tests.</summary>
+    public static IEnumerable<TestCaseData> AllMessages()
+    {
+        foreach ((ApiKey api, (IMessageCodec request, IMessageCodec response)) in ByApi)
+        {
+            yield return new TestCaseData(api, true).SetArgDisplayNames(request.Type.Name);
+            yield return new TestCaseData(api, false).SetArgDisplayNames(response.Type.Name);
+        }
+    }
+
+    /// <summary><paramref name="bytes"/> split into single-byte-or-larger segments at the given cut points.</summary>
+    public static ReadOnlySequence<byte> Segmented(byte[] bytes, int every)
+    {
+        if (bytes.Length == 0 || every >= bytes.Length)
+            return new ReadOnlySequence<byte>(bytes);
+        var first = new Segment(bytes.AsMemory(0, every), 0);
+        Segment last = first;
+        for (int start = every; start < bytes.Length; start += every)
+            last = last.Append(bytes.AsMemory(start, Math.Min(every, bytes.Length - start)));
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
