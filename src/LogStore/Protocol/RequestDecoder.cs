@@ -54,6 +54,14 @@ internal static class RequestDecoder
         ApiKey.Produce => ProduceRequest.Read(ref reader, version),
         ApiKey.Fetch => FetchRequest.Read(ref reader, version),
         ApiKey.ListOffsets => ListOffsetsRequest.Read(ref reader, version),
+        ApiKey.InitProducerId => InitProducerIdRequest.Read(ref reader, version),
+        ApiKey.FindCoordinator => FindCoordinatorRequest.Read(ref reader, version),
+        ApiKey.JoinGroup => JoinGroupRequest.Read(ref reader, version),
+        ApiKey.SyncGroup => SyncGroupRequest.Read(ref reader, version),
+        ApiKey.Heartbeat => HeartbeatRequest.Read(ref reader, version),
+        ApiKey.LeaveGroup => LeaveGroupRequest.Read(ref reader, version),
+        ApiKey.OffsetCommit => OffsetCommitRequest.Read(ref reader, version),
+        ApiKey.OffsetFetch => OffsetFetchRequest.Read(ref reader, version),
         _ => throw new KafkaProtocolException($"No decoder for {apiKey}."),
     };
 }

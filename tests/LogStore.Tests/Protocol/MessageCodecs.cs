@@ -45,6 +45,14 @@ internal static class MessageCodecs
             [ApiKey.Produce] = (new MessageCodec<ProduceRequest>(), new MessageCodec<ProduceResponse>()),
             [ApiKey.Fetch] = (new MessageCodec<FetchRequest>(), new MessageCodec<FetchResponse>()),
             [ApiKey.ListOffsets] = (new MessageCodec<ListOffsetsRequest>(), new MessageCodec<ListOffsetsResponse>()),
+            [ApiKey.InitProducerId] = (new MessageCodec<InitProducerIdRequest>(), new MessageCodec<InitProducerIdResponse>()),
+            [ApiKey.FindCoordinator] = (new MessageCodec<FindCoordinatorRequest>(), new MessageCodec<FindCoordinatorResponse>()),
+            [ApiKey.JoinGroup] = (new MessageCodec<JoinGroupRequest>(), new MessageCodec<JoinGroupResponse>()),
+            [ApiKey.SyncGroup] = (new MessageCodec<SyncGroupRequest>(), new MessageCodec<SyncGroupResponse>()),
+            [ApiKey.Heartbeat] = (new MessageCodec<HeartbeatRequest>(), new MessageCodec<HeartbeatResponse>()),
+            [ApiKey.LeaveGroup] = (new MessageCodec<LeaveGroupRequest>(), new MessageCodec<LeaveGroupResponse>()),
+            [ApiKey.OffsetCommit] = (new MessageCodec<OffsetCommitRequest>(), new MessageCodec<OffsetCommitResponse>()),
+            [ApiKey.OffsetFetch] = (new MessageCodec<OffsetFetchRequest>(), new MessageCodec<OffsetFetchResponse>()),
         };
 
     /// <summary>Every (codec, version) pair the table supports, for the property tests.</summary>
