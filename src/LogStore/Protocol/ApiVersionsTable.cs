@@ -34,7 +34,7 @@ internal static class ApiVersionsTable
         new(ApiKey.LeaveGroup, 0, 4, 4),
         new(ApiKey.SyncGroup, 0, 5, 4),
         new(ApiKey.DescribeGroups, 0, 5, 5),
-        new(ApiKey.ListGroups, 0, 4, 3),
+        new(ApiKey.ListGroups, 0, 5, 3),
         new(ApiKey.SaslHandshake, 0, 1, short.MaxValue),
         new(ApiKey.ApiVersions, 0, 3, 3),
         new(ApiKey.CreateTopics, 2, 7, 5),

@@ -62,6 +62,15 @@ internal static class RequestDecoder
         ApiKey.LeaveGroup => LeaveGroupRequest.Read(ref reader, version),
         ApiKey.OffsetCommit => OffsetCommitRequest.Read(ref reader, version),
         ApiKey.OffsetFetch => OffsetFetchRequest.Read(ref reader, version),
+        ApiKey.DescribeGroups => DescribeGroupsRequest.Read(ref reader, version),
+        ApiKey.ListGroups => ListGroupsRequest.Read(ref reader, version),
+        ApiKey.SaslHandshake => SaslHandshakeRequest.Read(ref reader, version),
+        ApiKey.CreateTopics => CreateTopicsRequest.Read(ref reader, version),
+        ApiKey.DeleteTopics => DeleteTopicsRequest.Read(ref reader, version),
+        ApiKey.DeleteRecords => DeleteRecordsRequest.Read(ref reader, version),
+        ApiKey.OffsetForLeaderEpoch => OffsetForLeaderEpochRequest.Read(ref reader, version),
+        ApiKey.DescribeConfigs => DescribeConfigsRequest.Read(ref reader, version),
+        ApiKey.SaslAuthenticate => SaslAuthenticateRequest.Read(ref reader, version),
         _ => throw new KafkaProtocolException($"No decoder for {apiKey}."),
     };
 }

@@ -25,6 +25,18 @@ internal sealed class ApiVersionsResponse : IKafkaMessage<ApiVersionsResponse>
         return response;
     }
 
+    /// <summary>
+    /// Kafka's answer to an ApiVersions request of a version it does not speak: UNSUPPORTED_VERSION and only
+    /// ApiVersions' own range, to be written in v0 whatever the request's version (a client can always read v0).
+    /// </summary>
+    public static ApiVersionsResponse UnsupportedVersion()
+    {
+        ApiVersionsTable.TryGet(ApiKey.ApiVersions, out ApiVersionRange range);
+        var response = new ApiVersionsResponse { ErrorCode = ErrorCode.UnsupportedVersion };
+        response.ApiKeys.Add(new ApiVersion { ApiKey = range.ApiKey, MinVersion = range.MinVersion, MaxVersion = range.MaxVersion });
+        return response;
+    }
+
     public static ApiVersionsResponse Read(ref KafkaReader reader, short version)
     {
         bool flex = version >= 3;
