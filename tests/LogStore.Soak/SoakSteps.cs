@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LogStore.Tests.Protocol;
 using LogStore.Tests.Reliability;
 using LogStore.Tests.Reliability.Fuzzing;
 
@@ -85,6 +86,24 @@ internal static class SoakSteps
         {
             FuzzFigures figures = BatchFuzzer.Run(long.MaxValue, (ulong)options.Seed, TimeSpan.FromSeconds(options.FuzzSeconds), threads, cancellationToken);
             summary.Fuzz = figures;
+            return Task.FromResult(figures.ToString());
+        }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// The Kafka request decoder's fuzzer (issue 14): a million frames, a hundred thousand with <c>--short</c>; skipped
+    /// with the RecordBatch fuzzer when <c>--fuzz-seconds 0</c>.
+    /// </summary>
+    public static void RequestFuzz(SoakOptions options, SoakSummary summary, CancellationToken cancellationToken)
+    {
+        if (options.FuzzSeconds == 0 || cancellationToken.IsCancellationRequested)
+            return;
+        int threads = Math.Clamp(Environment.ProcessorCount, 1, 8);
+        long frames = options.Short ? 100_000 : 1_000_000;
+        RunAsync($"request fuzz (seed {options.Seed}, {threads} threads)", summary, () =>
+        {
+            RequestFuzzFigures figures = RequestFuzzer.Run(frames, options.Seed, threads, cancellationToken);
+            summary.RequestFuzz = figures;
             return Task.FromResult(figures.ToString());
         }).GetAwaiter().GetResult();
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LogStore.Tests.Protocol;
 using LogStore.Tests.Reliability;
 using LogStore.Tests.Reliability.Fuzzing;
 
@@ -15,6 +16,8 @@ internal sealed class SoakSummary
     public List<string> Failures { get; } = [];
 
     public FuzzFigures? Fuzz { get; set; }
+
+    public RequestFuzzFigures? RequestFuzz { get; set; }
 
     public void Add(CrashLoopFigures figures) => _crashLoops.Add(figures);
 
@@ -37,6 +40,7 @@ internal sealed class SoakSummary
             $"{_powerLosses.Sum(f => f.AcknowledgedRecords):N0} acknowledged records");
         text.AppendLine(c, $"  damages tried:       {Fuzz?.Damaged ?? 0:N0} damaged or hostile batches decoded");
         text.AppendLine(c, $"  fuzz cases:          {Fuzz?.Cases ?? 0:N0} in {Fuzz?.Elapsed.TotalSeconds ?? 0:F0} s");
+        text.AppendLine(c, $"  request frames:      {RequestFuzz?.Frames ?? 0:N0} fuzzed Kafka requests decoded or refused");
         text.AppendLine(c, $"  histories checked:   {_rounds.Sum(r => r.Partitions):N0} partition histories in {_rounds.Count} rounds, " +
             $"{_rounds.Sum(r => r.Acknowledged):N0} acknowledged records, {_rounds.Sum(r => r.Observations):N0} observations");
         text.Append(Failures.Count == 0 ? "  result:              PASS" : $"  result:              FAIL ({Failures.Count})");
