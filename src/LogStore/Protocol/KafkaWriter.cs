@@ -117,7 +117,10 @@ internal readonly ref struct KafkaWriter
             _output.Write(segment.Span);
     }
 
-    /// <summary>A records field from a segment file: the length, then the region zero-copy when the output allows it.</summary>
+    /// <summary>
+    /// A records field from a segment file: the length, then the region. A <see cref="ResponseFrame"/> keeps the region
+    /// (and its lease) to send zero-copy; any other output gets the bytes copied, and the lease is released at once.
+    /// </summary>
     public void WriteRecords(FileRegion region, bool compact)
     {
         WriteLength(region.Length, compact);
