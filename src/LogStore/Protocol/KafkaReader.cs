@@ -284,5 +284,5 @@ internal ref struct KafkaReader
             throw new KafkaProtocolException($"A {what} of {length} bytes does not fit in the {_reader.Remaining} bytes left.");
     }
 
-    private static KafkaProtocolException Truncated(string what) => new($"The message ends inside an {what}.");
+    private static KafkaProtocolException Truncated(string what) => new($"The message ends inside a field of type {what}.");
 }

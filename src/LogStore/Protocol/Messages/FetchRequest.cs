@@ -5,7 +5,7 @@ namespace LogStore.Protocol;
 /// <see cref="MaxWaitMs"/> for <see cref="MinBytes"/>. v7+ fetch sessions (KIP-227) send only what changed; v13+ names
 /// topics by id. The tagged fields (ClusterId, ReplicaState: followers of a KRaft quorum) are skipped.
 /// </summary>
-internal sealed class FetchRequest : IKafkaMessage<FetchRequest>
+internal sealed class FetchRequest : IKafkaMessage<FetchRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.Fetch;
 
@@ -35,6 +35,26 @@ internal sealed class FetchRequest : IKafkaMessage<FetchRequest>
 
     /// <summary>v11+: the consumer's rack (KIP-392).</summary>
     public string RackId { get; set; } = "";
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new FetchResponse
+    {
+        ErrorCode = errorCode,
+        SessionId = 0,
+        Topics = Topics.ConvertAll(t => new FetchResponse.TopicResponse
+        {
+            Name = t.Name,
+            TopicId = t.TopicId,
+            Partitions = t.Partitions.ConvertAll(p => new FetchResponse.PartitionData
+            {
+                PartitionIndex = p.PartitionIndex,
+                ErrorCode = errorCode,
+                HighWatermark = -1,
+                Records = System.Buffers.ReadOnlySequence<byte>.Empty,
+            }),
+        }),
+    };
 
     public static FetchRequest Read(ref KafkaReader reader, short version)
     {

@@ -8,7 +8,7 @@ namespace LogStore.Protocol;
 /// The tagged fields (diverging epoch, current leader, snapshot id, node endpoints: replication and KRaft) are skipped
 /// on read and not written.
 /// </summary>
-internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
+internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.Fetch;
 

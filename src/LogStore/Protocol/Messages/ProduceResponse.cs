@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// Produce response (key 0, v3–v10, flexible from v9). The v10 tagged fields (a partition's current leader, the
 /// brokers' endpoints, for NOT_LEADER_OR_FOLLOWER redirects) are skipped on read and not written: one node leads all.
 /// </summary>
-internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>
+internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.Produce;
 
