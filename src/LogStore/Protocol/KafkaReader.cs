@@ -245,6 +245,13 @@ internal ref struct KafkaReader
         size = (int)s;
     }
 
+    /// <summary>Throws unless a known tagged field read exactly the <paramref name="size"/> bytes its header gave.</summary>
+    public readonly void EnsureTaggedFieldEnd(long start, int size, int tag)
+    {
+        if (_reader.Consumed - start != size)
+            throw new KafkaProtocolException($"Tagged field {tag} says {size} bytes but holds {_reader.Consumed - start}.");
+    }
+
     public void Skip(int count)
     {
         CheckRemaining(count, "skipped field");
