@@ -67,20 +67,7 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaRespon
             reader.ReadTaggedFieldHeader(out int tag, out int size);
             long start = reader.Consumed;
             if (tag == NodeEndpointsTag && version >= 16)
-            {
-                int endpoints = reader.ReadNonNullArrayLength(compact: true, 11);
-                for (int e = 0; e < endpoints; e++)
-                {
-                    NodeEndpoints.Add(new NodeEndpoint
-                    {
-                        NodeId = reader.ReadInt32(),
-                        Host = reader.ReadString(compact: true),
-                        Port = reader.ReadInt32(),
-                        Rack = reader.ReadNullableString(compact: true),
-                    });
-                    reader.SkipTaggedFields();
-                }
-            }
+                NodeEndpoint.ReadArray(ref reader, NodeEndpoints);
             else
                 reader.Skip(size);
             reader.EnsureTaggedFieldEnd(start, size, tag);
@@ -121,20 +108,8 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaRespon
             writer.WriteEmptyTaggedFields();
             return;
         }
-        int size = KafkaWriter.SizeOfUVarInt((uint)NodeEndpoints.Count + 1);
-        foreach (NodeEndpoint endpoint in NodeEndpoints)
-            size += 4 + KafkaWriter.SizeOfCompactString(endpoint.Host) + 4 + KafkaWriter.SizeOfCompactString(endpoint.Rack) + 1;
         writer.WriteUVarInt(1);
-        writer.WriteTaggedFieldHeader(NodeEndpointsTag, size);
-        writer.WriteArrayLength(NodeEndpoints.Count, compact: true);
-        foreach (NodeEndpoint endpoint in NodeEndpoints)
-        {
-            writer.WriteInt32(endpoint.NodeId);
-            writer.WriteString(endpoint.Host, compact: true);
-            writer.WriteInt32(endpoint.Port);
-            writer.WriteNullableString(endpoint.Rack, compact: true);
-            writer.WriteEmptyTaggedFields();
-        }
+        NodeEndpoint.WriteTagged(ref writer, NodeEndpointsTag, NodeEndpoints);
     }
 
     internal sealed class TopicResponse
@@ -236,8 +211,7 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaRespon
                         reader.SkipTaggedFields();
                         break;
                     case CurrentLeaderTag:
-                        CurrentLeader = new LeaderIdAndEpoch { LeaderId = reader.ReadInt32(), LeaderEpoch = reader.ReadInt32() };
-                        reader.SkipTaggedFields();
+                        CurrentLeader = LeaderIdAndEpoch.Read(ref reader);
                         break;
                     case SnapshotIdTag:
                         SnapshotId = new SnapshotId { EndOffset = reader.ReadInt64(), Epoch = reader.ReadInt32() };
@@ -262,13 +236,7 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaRespon
                 writer.WriteInt64(diverging.EndOffset);
                 writer.WriteEmptyTaggedFields();
             }
-            if (CurrentLeader is { } leader)
-            {
-                writer.WriteTaggedFieldHeader(CurrentLeaderTag, 4 + 4 + 1);
-                writer.WriteInt32(leader.LeaderId);
-                writer.WriteInt32(leader.LeaderEpoch);
-                writer.WriteEmptyTaggedFields();
-            }
+            CurrentLeader?.WriteTagged(ref writer, CurrentLeaderTag);
             if (SnapshotId is { } snapshot)
             {
                 writer.WriteTaggedFieldHeader(SnapshotIdTag, 8 + 4 + 1);
@@ -324,28 +292,10 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaRespon
         public long EndOffset { get; set; } = -1;
     }
 
-    internal sealed class LeaderIdAndEpoch
-    {
-        public int LeaderId { get; set; } = -1;
-
-        public int LeaderEpoch { get; set; } = -1;
-    }
-
     internal sealed class SnapshotId
     {
         public long EndOffset { get; set; } = -1;
 
         public int Epoch { get; set; } = -1;
-    }
-
-    internal sealed class NodeEndpoint
-    {
-        public int NodeId { get; set; }
-
-        public string Host { get; set; } = "";
-
-        public int Port { get; set; }
-
-        public string? Rack { get; set; }
     }
 }

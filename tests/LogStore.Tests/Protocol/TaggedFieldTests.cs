@@ -3,9 +3,12 @@ using LogStore.Protocol;
 
 namespace LogStore.Tests.Protocol;
 
-/// <summary>Fetch's tagged fields, which followers and redirected clients use: written when set, read back, checked.</summary>
+/// <summary>
+/// The tagged fields of Fetch and Produce, which followers and redirected clients use: written when set, read back,
+/// checked (CreateTopics' is in the schema and round-trip tests).
+/// </summary>
 [TestFixture]
-public sealed class FetchTaggedFieldTests
+public sealed class TaggedFieldTests
 {
     private static byte[] Encode<T>(T message, short version) where T : IKafkaMessage<T>
     {
@@ -86,5 +89,24 @@ public sealed class FetchTaggedFieldTests
         Assert.That(bytes[^14], Is.EqualTo(13), "the ReplicaState tag's size");
         bytes[^14] = 12; // claims 12 bytes, holds 13
         Assert.That(() => Decode<FetchRequest>(bytes, 15), Throws.TypeOf<KafkaProtocolException>());
+    }
+
+    [Test]
+    public void ProduceResponse_V10Redirect_RoundTripsAndIsAbsentBefore()
+    {
+        var response = new ProduceResponse
+        {
+            Topics = [new() { Name = "t", Partitions = [new() { ErrorCode = ErrorCode.NotLeaderOrFollower, CurrentLeader = new() { LeaderId = 3, LeaderEpoch = 9 } }] }],
+            NodeEndpoints = [new() { NodeId = 3, Host = "b3", Port = 9093, Rack = "r1" }],
+        };
+        byte[] bytes = Encode(response, 10);
+        ProduceResponse read = Decode<ProduceResponse>(bytes, 10);
+        Assert.That(read.Topics[0].Partitions[0].CurrentLeader!.LeaderEpoch, Is.EqualTo(9));
+        Assert.That(read.NodeEndpoints.Single().Rack, Is.EqualTo("r1"));
+        Assert.That(Encode(read, 10), Is.EqualTo(bytes));
+
+        ProduceResponse v9 = Decode<ProduceResponse>(Encode(response, 9), 9);
+        Assert.That(v9.Topics[0].Partitions[0].CurrentLeader, Is.Null);
+        Assert.That(v9.NodeEndpoints, Is.Empty);
     }
 }
