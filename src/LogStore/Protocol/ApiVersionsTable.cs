@@ -14,9 +14,10 @@ internal readonly record struct ApiVersionRange(ApiKey ApiKey, short MinVersion,
 }
 
 /// <summary>
-/// The APIs and versions a LogStore broker speaks, what its ApiVersions response advertises. The ranges cover what
-/// librdkafka (kcat, Confluent.Kafka) and the Java clients negotiate; minimums stop where a version would need the
-/// old message formats (v0/v1), since RecordBatch v2 is the only format LogStore stores.
+/// The APIs and versions a LogStore broker speaks, what its ApiVersions response advertises. The ranges cover every
+/// version kcat (librdkafka 2.0.2) and Confluent.Kafka 2.16 were seen to send (tests/testdata/kafka-wire); a newer
+/// client negotiates down to these maxima. Minimums stop where a version would need the old message formats (v0/v1),
+/// since RecordBatch v2 is the only format LogStore stores.
 /// </summary>
 internal static class ApiVersionsTable
 {

@@ -245,6 +245,13 @@ internal ref struct KafkaReader
         size = (int)s;
     }
 
+    /// <summary>Throws unless a known tagged field read exactly the <paramref name="size"/> bytes its header gave.</summary>
+    public readonly void EnsureTaggedFieldEnd(long start, int size, int tag)
+    {
+        if (_reader.Consumed - start != size)
+            throw new KafkaProtocolException($"Tagged field {tag} says {size} bytes but holds {_reader.Consumed - start}.");
+    }
+
     public void Skip(int count)
     {
         CheckRemaining(count, "skipped field");
@@ -284,5 +291,5 @@ internal ref struct KafkaReader
             throw new KafkaProtocolException($"A {what} of {length} bytes does not fit in the {_reader.Remaining} bytes left.");
     }
 
-    private static KafkaProtocolException Truncated(string what) => new($"The message ends inside an {what}.");
+    private static KafkaProtocolException Truncated(string what) => new($"The message ends inside a field of type {what}.");
 }

@@ -182,6 +182,18 @@ internal readonly ref struct KafkaWriter
         WriteUVarInt((uint)size);
     }
 
+    /// <summary>The bytes <see cref="WriteUVarInt"/> takes for <paramref name="value"/>, to size a tagged field.</summary>
+    public static int SizeOfUVarInt(uint value) => (38 - System.Numerics.BitOperations.LeadingZeroCount(value | 1)) / 7;
+
+    /// <summary>The bytes a compact nullable string takes, to size a tagged field.</summary>
+    public static int SizeOfCompactString(string? value)
+    {
+        if (value is null)
+            return 1;
+        int length = Encoding.UTF8.GetByteCount(value);
+        return SizeOfUVarInt((uint)length + 1) + length;
+    }
+
     public void WriteRaw(ReadOnlySpan<byte> bytes) => _output.Write(bytes);
 
     private void WriteLength(int length, bool compact)

@@ -8,7 +8,7 @@ namespace LogStore.Protocol;
 /// <param name="Error">Why the frame was refused, null when <see cref="Body"/> is set.</param>
 /// <param name="IsUnsupportedVersion">The header is sound but names an API or version the broker does not speak:
 /// answer UNSUPPORTED_VERSION with the header's correlation id rather than close the connection.</param>
-internal readonly record struct DecodedRequest(RequestHeader? Header, object? Body, string? Error, bool IsUnsupportedVersion)
+internal readonly record struct DecodedRequest(RequestHeader? Header, IKafkaRequest? Body, string? Error, bool IsUnsupportedVersion)
 {
     public bool Succeeded => Body is not null;
 }
@@ -36,7 +36,7 @@ internal static class RequestDecoder
             return new DecodedRequest(header, null, $"Unsupported API {header.ApiKey} v{header.ApiVersion}.", true);
         try
         {
-            object body = ReadBody(ref reader, header.ApiKey, header.ApiVersion);
+            IKafkaRequest body = ReadBody(ref reader, header.ApiKey, header.ApiVersion);
             reader.EnsureEnd($"{header.ApiKey} v{header.ApiVersion}");
             return new DecodedRequest(header, body, null, false);
         }
@@ -47,7 +47,7 @@ internal static class RequestDecoder
     }
 
     /// <summary>Reads the request body of <paramref name="apiKey"/>; the caller has checked the version is supported.</summary>
-    public static object ReadBody(ref KafkaReader reader, ApiKey apiKey, short version) => apiKey switch
+    public static IKafkaRequest ReadBody(ref KafkaReader reader, ApiKey apiKey, short version) => apiKey switch
     {
         ApiKey.ApiVersions => ApiVersionsRequest.Read(ref reader, version),
         ApiKey.Metadata => MetadataRequest.Read(ref reader, version),

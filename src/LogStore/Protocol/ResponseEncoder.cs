@@ -29,6 +29,27 @@ internal static class ResponseEncoder
     }
 
     /// <summary>
+    /// A response known only by its interface, such as <see cref="IKafkaRequest.ErrorResponse"/>'s, in the request's
+    /// version.
+    /// </summary>
+    public static ResponseFrame Encode(RequestHeader request, IKafkaResponse body)
+    {
+        var frame = new ResponseFrame();
+        try
+        {
+            var writer = new KafkaWriter(frame);
+            ResponseHeader.Write(ref writer, request.CorrelationId, request.ResponseHeaderIsFlexible);
+            body.Write(ref writer, request.ApiVersion);
+            return frame;
+        }
+        catch
+        {
+            frame.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The answer to an ApiVersions request of a version the broker does not speak: UNSUPPORTED_VERSION in v0, header
     /// v0, as Kafka answers, so that any client can read it and retry with a version from the list.
     /// </summary>

@@ -18,8 +18,18 @@ public sealed class CapturedFrameTests
             .Select(f => new TestCaseData(f).SetArgDisplayNames(f.ToString()));
 
     [Test]
-    public void Frames_CoverEveryApiTheReadmeLists() =>
+    public void Frames_CoverEveryApiAndVersionTheReadmeLists()
+    {
+        string[] expected =
+        [
+            "ApiVersions v0", "ApiVersions v3", "Metadata v4", "Metadata v13", "Produce v7", "Produce v10", "Fetch v11",
+            "Fetch v16", "ListOffsets v2", "ListOffsets v7", "FindCoordinator v2", "JoinGroup v5", "SyncGroup v3",
+            "Heartbeat v3", "LeaveGroup v1", "OffsetCommit v9", "OffsetFetch v6", "InitProducerId v4",
+            "GetTelemetrySubscriptions v0",
+        ];
         Assert.That(WireFrames.All, Has.Count.EqualTo(110));
+        Assert.That(WireFrames.All.Select(f => $"{f.Api} v{f.ApiVersion}").Distinct(), Is.EquivalentTo(expected));
+    }
 
     [TestCaseSource(nameof(Requests))]
     public void TryDecode_CapturedRequest_DecodesAndReencodesByteEqual(WireFrame frame)

@@ -12,7 +12,9 @@ namespace LogStore.Tests.Protocol;
 internal static class RandomMessages
 {
     private const string Alphabet = "abcXYZ019-_. éñ中🙂";
-    private static readonly NullabilityInfoContext Nullability = new();
+    // NullabilityInfoContext caches without locks, and CsCheck samples on several threads: one per thread.
+    [ThreadStatic]
+    private static NullabilityInfoContext? t_nullability;
 
     public static object Create(Type type, Random random) => CreateObject(type, random, depth: 0);
 
@@ -23,7 +25,8 @@ internal static class RandomMessages
         {
             if (property.SetMethod is null || !property.SetMethod.IsPublic)
                 continue;
-            bool nullable = Nullability.Create(property).WriteState == NullabilityState.Nullable;
+            t_nullability ??= new NullabilityInfoContext();
+            bool nullable = t_nullability.Create(property).WriteState == NullabilityState.Nullable;
             property.SetValue(instance, Value(property.PropertyType, nullable, random, depth));
         }
         return instance;

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>ApiVersions request (key 18, v0–v3, flexible from v3): which versions does the broker speak.</summary>
-internal sealed class ApiVersionsRequest : IKafkaMessage<ApiVersionsRequest>
+internal sealed class ApiVersionsRequest : IKafkaMessage<ApiVersionsRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.ApiVersions;
 
@@ -10,6 +10,12 @@ internal sealed class ApiVersionsRequest : IKafkaMessage<ApiVersionsRequest>
 
     /// <summary>v3+: the client library's version.</summary>
     public string ClientSoftwareVersion { get; set; } = "";
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => errorCode == ErrorCode.UnsupportedVersion
+        ? ApiVersionsResponse.UnsupportedVersion()
+        : new ApiVersionsResponse { ErrorCode = errorCode };
 
     public static ApiVersionsRequest Read(ref KafkaReader reader, short version)
     {

@@ -5,7 +5,7 @@ namespace LogStore.Protocol;
 /// speak: answer UNSUPPORTED_VERSION in v0, listing at least ApiVersions' own range, so the client can retry lower.
 /// The v3 tagged fields (features, ZooKeeper migration) are skipped on read and not written.
 /// </summary>
-internal sealed class ApiVersionsResponse : IKafkaMessage<ApiVersionsResponse>
+internal sealed class ApiVersionsResponse : IKafkaMessage<ApiVersionsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.ApiVersions;
 

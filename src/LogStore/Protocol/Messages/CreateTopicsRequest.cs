@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>CreateTopics request (key 19, v2–v7, flexible from v5): topics with a partition count or an assignment, and configs.</summary>
-internal sealed class CreateTopicsRequest : IKafkaMessage<CreateTopicsRequest>
+internal sealed class CreateTopicsRequest : IKafkaMessage<CreateTopicsRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.CreateTopics;
 
@@ -11,6 +11,13 @@ internal sealed class CreateTopicsRequest : IKafkaMessage<CreateTopicsRequest>
 
     /// <summary>v1+: check only, create nothing.</summary>
     public bool ValidateOnly { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new CreateTopicsResponse
+    {
+        Topics = Topics.ConvertAll(t => new CreateTopicsResponse.CreatableTopicResult { Name = t.Name, ErrorCode = errorCode, Configs = null }),
+    };
 
     public static CreateTopicsRequest Read(ref KafkaReader reader, short version)
     {

@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// CreateTopics response (key 19, v2–v7, flexible from v5). v5+ carries the created topic's settings and its configs'
 /// error in tagged field 0 (<see cref="CreatableTopicResult.TopicConfigErrorCode"/>), written only when not NONE.
 /// </summary>
-internal sealed class CreateTopicsResponse : IKafkaMessage<CreateTopicsResponse>
+internal sealed class CreateTopicsResponse : IKafkaMessage<CreateTopicsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.CreateTopics;
 

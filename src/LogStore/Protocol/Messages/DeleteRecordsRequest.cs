@@ -1,13 +1,24 @@
 namespace LogStore.Protocol;
 
 /// <summary>DeleteRecords request (key 21, v0–v2, flexible from v2): move partitions' log start offsets forward.</summary>
-internal sealed class DeleteRecordsRequest : IKafkaMessage<DeleteRecordsRequest>
+internal sealed class DeleteRecordsRequest : IKafkaMessage<DeleteRecordsRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.DeleteRecords;
 
     public List<Topic> Topics { get; set; } = [];
 
     public int TimeoutMs { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new DeleteRecordsResponse
+    {
+        Topics = Topics.ConvertAll(t => new DeleteRecordsResponse.Topic
+        {
+            Name = t.Name,
+            Partitions = t.Partitions.ConvertAll(p => new DeleteRecordsResponse.Partition { PartitionIndex = p.PartitionIndex, LowWatermark = -1, ErrorCode = errorCode }),
+        }),
+    };
 
     public static DeleteRecordsRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DeleteRecords response (key 21, v0–v2, flexible from v2): each partition's new low watermark.</summary>
-internal sealed class DeleteRecordsResponse : IKafkaMessage<DeleteRecordsResponse>
+internal sealed class DeleteRecordsResponse : IKafkaMessage<DeleteRecordsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.DeleteRecords;
 

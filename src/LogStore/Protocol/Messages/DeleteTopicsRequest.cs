@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DeleteTopics request (key 20, v1–v6, flexible from v4): topics by name (v0–v5) or by name or id (v6+).</summary>
-internal sealed class DeleteTopicsRequest : IKafkaMessage<DeleteTopicsRequest>
+internal sealed class DeleteTopicsRequest : IKafkaMessage<DeleteTopicsRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.DeleteTopics;
 
@@ -12,6 +12,15 @@ internal sealed class DeleteTopicsRequest : IKafkaMessage<DeleteTopicsRequest>
     public List<string> TopicNames { get; set; } = [];
 
     public int TimeoutMs { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new DeleteTopicsResponse
+    {
+        Responses = Topics.Count > 0
+            ? Topics.ConvertAll(t => new DeleteTopicsResponse.TopicResult { Name = t.Name, TopicId = t.TopicId, ErrorCode = errorCode })
+            : TopicNames.ConvertAll(n => new DeleteTopicsResponse.TopicResult { Name = n, ErrorCode = errorCode }),
+    };
 
     public static DeleteTopicsRequest Read(ref KafkaReader reader, short version)
     {

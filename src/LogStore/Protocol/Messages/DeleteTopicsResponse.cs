@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DeleteTopics response (key 20, v1–v6, flexible from v4).</summary>
-internal sealed class DeleteTopicsResponse : IKafkaMessage<DeleteTopicsResponse>
+internal sealed class DeleteTopicsResponse : IKafkaMessage<DeleteTopicsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.DeleteTopics;
 

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DescribeConfigs request (key 32, v1–v4, flexible from v4): the configs of topics (or brokers).</summary>
-internal sealed class DescribeConfigsRequest : IKafkaMessage<DescribeConfigsRequest>
+internal sealed class DescribeConfigsRequest : IKafkaMessage<DescribeConfigsRequest>, IKafkaRequest
 {
     /// <summary>Kafka's ConfigResource.Type of a topic.</summary>
     public const sbyte TopicResourceType = 2;
@@ -18,6 +18,13 @@ internal sealed class DescribeConfigsRequest : IKafkaMessage<DescribeConfigsRequ
 
     /// <summary>v3+.</summary>
     public bool IncludeDocumentation { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new DescribeConfigsResponse
+    {
+        Results = Resources.ConvertAll(r => new DescribeConfigsResponse.Result { ErrorCode = errorCode, ResourceType = r.ResourceType, ResourceName = r.ResourceName }),
+    };
 
     public static DescribeConfigsRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DescribeConfigs response (key 32, v1–v4, flexible from v4).</summary>
-internal sealed class DescribeConfigsResponse : IKafkaMessage<DescribeConfigsResponse>
+internal sealed class DescribeConfigsResponse : IKafkaMessage<DescribeConfigsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.DescribeConfigs;
 

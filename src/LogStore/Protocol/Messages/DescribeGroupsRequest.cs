@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DescribeGroups request (key 15, v0–v5, flexible from v5): the state and members of groups.</summary>
-internal sealed class DescribeGroupsRequest : IKafkaMessage<DescribeGroupsRequest>
+internal sealed class DescribeGroupsRequest : IKafkaMessage<DescribeGroupsRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.DescribeGroups;
 
@@ -9,6 +9,13 @@ internal sealed class DescribeGroupsRequest : IKafkaMessage<DescribeGroupsReques
 
     /// <summary>v3+.</summary>
     public bool IncludeAuthorizedOperations { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new DescribeGroupsResponse
+    {
+        Groups = Groups.ConvertAll(g => new DescribeGroupsResponse.DescribedGroup { ErrorCode = errorCode, GroupId = g }),
+    };
 
     public static DescribeGroupsRequest Read(ref KafkaReader reader, short version)
     {

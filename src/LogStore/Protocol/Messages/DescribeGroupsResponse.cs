@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>DescribeGroups response (key 15, v0–v5, flexible from v5).</summary>
-internal sealed class DescribeGroupsResponse : IKafkaMessage<DescribeGroupsResponse>
+internal sealed class DescribeGroupsResponse : IKafkaMessage<DescribeGroupsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.DescribeGroups;
 

@@ -3,11 +3,21 @@ namespace LogStore.Protocol;
 /// <summary>
 /// Fetch request (key 1, v4–v16, flexible from v12): records from partitions, from a fetch offset, waiting up to
 /// <see cref="MaxWaitMs"/> for <see cref="MinBytes"/>. v7+ fetch sessions (KIP-227) send only what changed; v13+ names
-/// topics by id. The tagged fields (ClusterId, ReplicaState: followers of a KRaft quorum) are skipped.
+/// topics by id. Followers send the tagged <see cref="ClusterId"/> (v12+) and <see cref="ReplicaState"/> (v15+, in place
+/// of <see cref="ReplicaId"/>); consumers send neither.
 /// </summary>
-internal sealed class FetchRequest : IKafkaMessage<FetchRequest>
+internal sealed class FetchRequest : IKafkaMessage<FetchRequest>, IKafkaRequest
 {
+    private const int ClusterIdTag = 0;
+    private const int ReplicaStateTag = 1;
+
     public static ApiKey ApiKey => ApiKey.Fetch;
+
+    /// <summary>v12+, tagged: the cluster the follower believes it is in; null from consumers.</summary>
+    public string? ClusterId { get; set; }
+
+    /// <summary>v15+, tagged: the follower's id and broker epoch; null from consumers.</summary>
+    public ReplicaStateData? ReplicaState { get; set; }
 
     /// <summary>v0–v14: -1 for a consumer, the broker id for a follower.</summary>
     public int ReplicaId { get; set; } = -1;
@@ -35,6 +45,26 @@ internal sealed class FetchRequest : IKafkaMessage<FetchRequest>
 
     /// <summary>v11+: the consumer's rack (KIP-392).</summary>
     public string RackId { get; set; } = "";
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new FetchResponse
+    {
+        ErrorCode = errorCode,
+        SessionId = 0,
+        Topics = Topics.ConvertAll(t => new FetchResponse.TopicResponse
+        {
+            Name = t.Name,
+            TopicId = t.TopicId,
+            Partitions = t.Partitions.ConvertAll(p => new FetchResponse.PartitionData
+            {
+                PartitionIndex = p.PartitionIndex,
+                ErrorCode = errorCode,
+                HighWatermark = -1,
+                Records = System.Buffers.ReadOnlySequence<byte>.Empty,
+            }),
+        }),
+    };
 
     public static FetchRequest Read(ref KafkaReader reader, short version)
     {
@@ -100,8 +130,47 @@ internal sealed class FetchRequest : IKafkaMessage<FetchRequest>
         if (version >= 11)
             request.RackId = reader.ReadString(flex);
         if (flex)
-            reader.SkipTaggedFields();
+            request.ReadTaggedFields(ref reader, version);
         return request;
+    }
+
+    private void ReadTaggedFields(ref KafkaReader reader, short version)
+    {
+        int count = reader.ReadTaggedFieldCount();
+        for (int i = 0; i < count; i++)
+        {
+            reader.ReadTaggedFieldHeader(out int tag, out int size);
+            long start = reader.Consumed;
+            if (tag == ClusterIdTag)
+                ClusterId = reader.ReadNullableString(compact: true);
+            else if (tag == ReplicaStateTag && version >= 15)
+            {
+                ReplicaState = new ReplicaStateData { ReplicaId = reader.ReadInt32(), ReplicaEpoch = reader.ReadInt64() };
+                reader.SkipTaggedFields();
+            }
+            else
+                reader.Skip(size);
+            reader.EnsureTaggedFieldEnd(start, size, tag);
+        }
+    }
+
+    // Kafka writes a tagged field only when it differs from its default (null here).
+    private void WriteTaggedFields(ref KafkaWriter writer, short version)
+    {
+        bool replicaState = ReplicaState is not null && version >= 15;
+        writer.WriteUVarInt((uint)((ClusterId is null ? 0 : 1) + (replicaState ? 1 : 0)));
+        if (ClusterId is not null)
+        {
+            writer.WriteTaggedFieldHeader(ClusterIdTag, KafkaWriter.SizeOfCompactString(ClusterId));
+            writer.WriteNullableString(ClusterId, compact: true);
+        }
+        if (replicaState)
+        {
+            writer.WriteTaggedFieldHeader(ReplicaStateTag, sizeof(int) + sizeof(long) + 1);
+            writer.WriteInt32(ReplicaState!.ReplicaId);
+            writer.WriteInt64(ReplicaState.ReplicaEpoch);
+            writer.WriteEmptyTaggedFields();
+        }
     }
 
     public void Write(ref KafkaWriter writer, short version)
@@ -162,7 +231,14 @@ internal sealed class FetchRequest : IKafkaMessage<FetchRequest>
         if (version >= 11)
             writer.WriteString(RackId, flex);
         if (flex)
-            writer.WriteEmptyTaggedFields();
+            WriteTaggedFields(ref writer, version);
+    }
+
+    internal sealed class ReplicaStateData
+    {
+        public int ReplicaId { get; set; } = -1;
+
+        public long ReplicaEpoch { get; set; } = -1;
     }
 
     internal sealed class Topic

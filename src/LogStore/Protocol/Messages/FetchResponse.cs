@@ -5,11 +5,13 @@ namespace LogStore.Protocol;
 /// <summary>
 /// Fetch response (key 1, v4–v16, flexible from v12). A partition's records are either bytes or a
 /// <see cref="FileRegion"/> of a segment file, written zero-copy when the writer is a <see cref="ResponseFrame"/>.
-/// The tagged fields (diverging epoch, current leader, snapshot id, node endpoints: replication and KRaft) are skipped
-/// on read and not written.
+/// The tagged fields a follower or a redirected client needs — a partition's diverging epoch, current leader and
+/// snapshot id, and (v16+) the endpoints of the leaders named — are read and written when set.
 /// </summary>
-internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
+internal sealed class FetchResponse : IKafkaMessage<FetchResponse>, IKafkaResponse
 {
+    private const int NodeEndpointsTag = 0;
+
     public static ApiKey ApiKey => ApiKey.Fetch;
 
     /// <summary>v1+.</summary>
@@ -22,6 +24,9 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
     public int SessionId { get; set; }
 
     public List<TopicResponse> Topics { get; set; } = [];
+
+    /// <summary>v16+, tagged: the host and port of each leader a NOT_LEADER_OR_FOLLOWER partition names (KIP-951).</summary>
+    public List<NodeEndpoint> NodeEndpoints { get; set; } = [];
 
     public static FetchResponse Read(ref KafkaReader reader, short version)
     {
@@ -50,8 +55,23 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
             response.Topics.Add(topic);
         }
         if (flex)
-            reader.SkipTaggedFields();
+            response.ReadTaggedFields(ref reader, version);
         return response;
+    }
+
+    private void ReadTaggedFields(ref KafkaReader reader, short version)
+    {
+        int count = reader.ReadTaggedFieldCount();
+        for (int i = 0; i < count; i++)
+        {
+            reader.ReadTaggedFieldHeader(out int tag, out int size);
+            long start = reader.Consumed;
+            if (tag == NodeEndpointsTag && version >= 16)
+                NodeEndpoint.ReadArray(ref reader, NodeEndpoints);
+            else
+                reader.Skip(size);
+            reader.EnsureTaggedFieldEnd(start, size, tag);
+        }
     }
 
     public void Write(ref KafkaWriter writer, short version)
@@ -78,7 +98,18 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
                 writer.WriteEmptyTaggedFields();
         }
         if (flex)
+            WriteTaggedFields(ref writer, version);
+    }
+
+    private void WriteTaggedFields(ref KafkaWriter writer, short version)
+    {
+        if (version < 16 || NodeEndpoints.Count == 0)
+        {
             writer.WriteEmptyTaggedFields();
+            return;
+        }
+        writer.WriteUVarInt(1);
+        NodeEndpoint.WriteTagged(ref writer, NodeEndpointsTag, NodeEndpoints);
     }
 
     internal sealed class TopicResponse
@@ -94,6 +125,10 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
 
     internal sealed class PartitionData
     {
+        private const int DivergingEpochTag = 0;
+        private const int CurrentLeaderTag = 1;
+        private const int SnapshotIdTag = 2;
+
         public int PartitionIndex { get; set; }
 
         public ErrorCode ErrorCode { get; set; }
@@ -105,6 +140,15 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
 
         /// <summary>v5+.</summary>
         public long LogStartOffset { get; set; } = -1;
+
+        /// <summary>v12+, tagged: where the follower's log diverges from the leader's (it truncates there).</summary>
+        public EpochEndOffset? DivergingEpoch { get; set; }
+
+        /// <summary>v12+, tagged: the leader the client should fetch from instead, with NOT_LEADER_OR_FOLLOWER.</summary>
+        public LeaderIdAndEpoch? CurrentLeader { get; set; }
+
+        /// <summary>v12+, tagged: the snapshot to fetch when the offset is below the log start (KRaft).</summary>
+        public SnapshotId? SnapshotId { get; set; }
 
         /// <summary>v4+: null unless the fetch reads committed.</summary>
         public List<AbortedTransaction>? AbortedTransactions { get; set; }
@@ -149,8 +193,57 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
                 partition.PreferredReadReplica = reader.ReadInt32();
             partition.Records = reader.ReadRecords(flex);
             if (flex)
-                reader.SkipTaggedFields();
+                partition.ReadTaggedFields(ref reader);
             return partition;
+        }
+
+        private void ReadTaggedFields(ref KafkaReader reader)
+        {
+            int count = reader.ReadTaggedFieldCount();
+            for (int i = 0; i < count; i++)
+            {
+                reader.ReadTaggedFieldHeader(out int tag, out int size);
+                long start = reader.Consumed;
+                switch (tag)
+                {
+                    case DivergingEpochTag:
+                        DivergingEpoch = new EpochEndOffset { Epoch = reader.ReadInt32(), EndOffset = reader.ReadInt64() };
+                        reader.SkipTaggedFields();
+                        break;
+                    case CurrentLeaderTag:
+                        CurrentLeader = LeaderIdAndEpoch.Read(ref reader);
+                        break;
+                    case SnapshotIdTag:
+                        SnapshotId = new SnapshotId { EndOffset = reader.ReadInt64(), Epoch = reader.ReadInt32() };
+                        reader.SkipTaggedFields();
+                        break;
+                    default:
+                        reader.Skip(size);
+                        break;
+                }
+                reader.EnsureTaggedFieldEnd(start, size, tag);
+            }
+        }
+
+        // In tag order, each only when set; every one is two fixed-size fields and an empty tagged section.
+        private void WriteTaggedFields(ref KafkaWriter writer)
+        {
+            writer.WriteUVarInt((uint)((DivergingEpoch is null ? 0 : 1) + (CurrentLeader is null ? 0 : 1) + (SnapshotId is null ? 0 : 1)));
+            if (DivergingEpoch is { } diverging)
+            {
+                writer.WriteTaggedFieldHeader(DivergingEpochTag, 4 + 8 + 1);
+                writer.WriteInt32(diverging.Epoch);
+                writer.WriteInt64(diverging.EndOffset);
+                writer.WriteEmptyTaggedFields();
+            }
+            CurrentLeader?.WriteTagged(ref writer, CurrentLeaderTag);
+            if (SnapshotId is { } snapshot)
+            {
+                writer.WriteTaggedFieldHeader(SnapshotIdTag, 8 + 4 + 1);
+                writer.WriteInt64(snapshot.EndOffset);
+                writer.WriteInt32(snapshot.Epoch);
+                writer.WriteEmptyTaggedFields();
+            }
         }
 
         internal void Write(ref KafkaWriter writer, short version)
@@ -181,7 +274,7 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
             else
                 writer.WriteRecords(Records, flex);
             if (flex)
-                writer.WriteEmptyTaggedFields();
+                WriteTaggedFields(ref writer);
         }
     }
 
@@ -190,5 +283,19 @@ internal sealed class FetchResponse : IKafkaMessage<FetchResponse>
         public long ProducerId { get; set; }
 
         public long FirstOffset { get; set; }
+    }
+
+    internal sealed class EpochEndOffset
+    {
+        public int Epoch { get; set; } = -1;
+
+        public long EndOffset { get; set; } = -1;
+    }
+
+    internal sealed class SnapshotId
+    {
+        public long EndOffset { get; set; } = -1;
+
+        public int Epoch { get; set; } = -1;
     }
 }

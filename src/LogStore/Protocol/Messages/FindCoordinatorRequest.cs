@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>FindCoordinator request (key 10, v0–v3, flexible from v3): which node coordinates a group (or transaction).</summary>
-internal sealed class FindCoordinatorRequest : IKafkaMessage<FindCoordinatorRequest>
+internal sealed class FindCoordinatorRequest : IKafkaMessage<FindCoordinatorRequest>, IKafkaRequest
 {
     /// <summary>The <see cref="KeyType"/> of a consumer group.</summary>
     public const sbyte GroupKeyType = 0;
@@ -16,6 +16,10 @@ internal sealed class FindCoordinatorRequest : IKafkaMessage<FindCoordinatorRequ
 
     /// <summary>v1+: <see cref="GroupKeyType"/> or <see cref="TransactionKeyType"/>.</summary>
     public sbyte KeyType { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new FindCoordinatorResponse { ErrorCode = errorCode, NodeId = -1, Port = -1 };
 
     public static FindCoordinatorRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>FindCoordinator response (key 10, v0–v3, flexible from v3).</summary>
-internal sealed class FindCoordinatorResponse : IKafkaMessage<FindCoordinatorResponse>
+internal sealed class FindCoordinatorResponse : IKafkaMessage<FindCoordinatorResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.FindCoordinator;
 

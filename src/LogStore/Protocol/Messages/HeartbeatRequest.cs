@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>Heartbeat request (key 12, v0–v4, flexible from v4): a group member says it is alive.</summary>
-internal sealed class HeartbeatRequest : IKafkaMessage<HeartbeatRequest>
+internal sealed class HeartbeatRequest : IKafkaMessage<HeartbeatRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.Heartbeat;
 
@@ -13,6 +13,10 @@ internal sealed class HeartbeatRequest : IKafkaMessage<HeartbeatRequest>
 
     /// <summary>v3+: the static member's id (KIP-345), null for a dynamic member.</summary>
     public string? GroupInstanceId { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new HeartbeatResponse { ErrorCode = errorCode };
 
     public static HeartbeatRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>Heartbeat response (key 12, v0–v4, flexible from v4).</summary>
-internal sealed class HeartbeatResponse : IKafkaMessage<HeartbeatResponse>
+internal sealed class HeartbeatResponse : IKafkaMessage<HeartbeatResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.Heartbeat;
 

@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// InitProducerId request (key 22, v0–v4, flexible from v2): an idempotent (or transactional) producer asks for its
 /// producer id and epoch; v3+ sends the ones it had, to bump the epoch instead of getting a new id (KIP-360).
 /// </summary>
-internal sealed class InitProducerIdRequest : IKafkaMessage<InitProducerIdRequest>
+internal sealed class InitProducerIdRequest : IKafkaMessage<InitProducerIdRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.InitProducerId;
 
@@ -18,6 +18,10 @@ internal sealed class InitProducerIdRequest : IKafkaMessage<InitProducerIdReques
 
     /// <summary>v3+: the producer's current epoch, -1 for none.</summary>
     public short ProducerEpoch { get; set; } = -1;
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new InitProducerIdResponse { ErrorCode = errorCode, ProducerId = -1 };
 
     public static InitProducerIdRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>InitProducerId response (key 22, v0–v4, flexible from v2).</summary>
-internal sealed class InitProducerIdResponse : IKafkaMessage<InitProducerIdResponse>
+internal sealed class InitProducerIdResponse : IKafkaMessage<InitProducerIdResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.InitProducerId;
 

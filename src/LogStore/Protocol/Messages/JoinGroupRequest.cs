@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// JoinGroup request (key 11, v0–v7, flexible from v6): a consumer joins a group with the assignment protocols it
 /// supports and its subscription in each (<see cref="Protocol.Metadata"/>, opaque to the coordinator).
 /// </summary>
-internal sealed class JoinGroupRequest : IKafkaMessage<JoinGroupRequest>
+internal sealed class JoinGroupRequest : IKafkaMessage<JoinGroupRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.JoinGroup;
 
@@ -25,6 +25,10 @@ internal sealed class JoinGroupRequest : IKafkaMessage<JoinGroupRequest>
     public string ProtocolType { get; set; } = "";
 
     public List<Protocol> Protocols { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new JoinGroupResponse { ErrorCode = errorCode, GenerationId = -1 };
 
     public static JoinGroupRequest Read(ref KafkaReader reader, short version)
     {

@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// JoinGroup response (key 11, v0–v7, flexible from v6): the generation, the chosen protocol and, for the leader only,
 /// every member's subscription to compute the assignment from.
 /// </summary>
-internal sealed class JoinGroupResponse : IKafkaMessage<JoinGroupResponse>
+internal sealed class JoinGroupResponse : IKafkaMessage<JoinGroupResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.JoinGroup;
 

@@ -3,7 +3,7 @@ namespace LogStore.Protocol;
 /// <summary>
 /// LeaveGroup request (key 13, v0–v4, flexible from v4): members leave a group at once (v3+ batches them, KIP-345).
 /// </summary>
-internal sealed class LeaveGroupRequest : IKafkaMessage<LeaveGroupRequest>
+internal sealed class LeaveGroupRequest : IKafkaMessage<LeaveGroupRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.LeaveGroup;
 
@@ -14,6 +14,10 @@ internal sealed class LeaveGroupRequest : IKafkaMessage<LeaveGroupRequest>
 
     /// <summary>v3+: the members leaving.</summary>
     public List<MemberIdentity> Members { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new LeaveGroupResponse { ErrorCode = errorCode };
 
     public static LeaveGroupRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>LeaveGroup response (key 13, v0–v4, flexible from v4).</summary>
-internal sealed class LeaveGroupResponse : IKafkaMessage<LeaveGroupResponse>
+internal sealed class LeaveGroupResponse : IKafkaMessage<LeaveGroupResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.LeaveGroup;
 

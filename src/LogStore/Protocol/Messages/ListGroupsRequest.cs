@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>ListGroups request (key 16, v0–v5, flexible from v3): the groups the broker coordinates.</summary>
-internal sealed class ListGroupsRequest : IKafkaMessage<ListGroupsRequest>
+internal sealed class ListGroupsRequest : IKafkaMessage<ListGroupsRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.ListGroups;
 
@@ -10,6 +10,10 @@ internal sealed class ListGroupsRequest : IKafkaMessage<ListGroupsRequest>
 
     /// <summary>v5+: only groups of these types (classic, consumer); empty for all.</summary>
     public List<string> TypesFilter { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new ListGroupsResponse { ErrorCode = errorCode };
 
     public static ListGroupsRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>ListGroups response (key 16, v0–v5, flexible from v3).</summary>
-internal sealed class ListGroupsResponse : IKafkaMessage<ListGroupsResponse>
+internal sealed class ListGroupsResponse : IKafkaMessage<ListGroupsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.ListGroups;
 

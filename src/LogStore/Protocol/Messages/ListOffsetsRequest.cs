@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// ListOffsets request (key 2, v1–v7, flexible from v6): for each partition, the offset at a timestamp, or the
 /// earliest (<see cref="EarliestTimestamp"/>) or latest (<see cref="LatestTimestamp"/>) one.
 /// </summary>
-internal sealed class ListOffsetsRequest : IKafkaMessage<ListOffsetsRequest>
+internal sealed class ListOffsetsRequest : IKafkaMessage<ListOffsetsRequest>, IKafkaRequest
 {
     /// <summary>The timestamp that asks for the log end offset (the high watermark for consumers).</summary>
     public const long LatestTimestamp = -1;
@@ -23,6 +23,17 @@ internal sealed class ListOffsetsRequest : IKafkaMessage<ListOffsetsRequest>
     public sbyte IsolationLevel { get; set; }
 
     public List<Topic> Topics { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new ListOffsetsResponse
+    {
+        Topics = Topics.ConvertAll(t => new ListOffsetsResponse.TopicResponse
+        {
+            Name = t.Name,
+            Partitions = t.Partitions.ConvertAll(p => new ListOffsetsResponse.PartitionResponse { PartitionIndex = p.PartitionIndex, ErrorCode = errorCode }),
+        }),
+    };
 
     public static ListOffsetsRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>ListOffsets response (key 2, v1–v7, flexible from v6).</summary>
-internal sealed class ListOffsetsResponse : IKafkaMessage<ListOffsetsResponse>
+internal sealed class ListOffsetsResponse : IKafkaMessage<ListOffsetsResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.ListOffsets;
 

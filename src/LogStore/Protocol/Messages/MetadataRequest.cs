@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// Metadata request (key 3, v0–v13, flexible from v9): brokers, and topics with their partitions and leaders. A null
 /// <see cref="Topics"/> (v1+) asks for every topic; in v0 an empty list does.
 /// </summary>
-internal sealed class MetadataRequest : IKafkaMessage<MetadataRequest>
+internal sealed class MetadataRequest : IKafkaMessage<MetadataRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.Metadata;
 
@@ -18,6 +18,13 @@ internal sealed class MetadataRequest : IKafkaMessage<MetadataRequest>
 
     /// <summary>v8+.</summary>
     public bool IncludeTopicAuthorizedOperations { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new MetadataResponse
+    {
+        Topics = (Topics ?? []).ConvertAll(t => new MetadataResponse.Topic { ErrorCode = errorCode, Name = t.Name, TopicId = t.TopicId }),
+    };
 
     public static MetadataRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>Metadata response (key 3, v0–v13, flexible from v9).</summary>
-internal sealed class MetadataResponse : IKafkaMessage<MetadataResponse>
+internal sealed class MetadataResponse : IKafkaMessage<MetadataResponse>, IKafkaResponse
 {
     /// <summary>Kafka's "no authorized operations computed" marker.</summary>
     public const int AuthorizedOperationsOmitted = int.MinValue;

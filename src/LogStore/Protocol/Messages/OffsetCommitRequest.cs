@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>OffsetCommit request (key 8, v2–v9, flexible from v8): a group member commits the offsets it consumed.</summary>
-internal sealed class OffsetCommitRequest : IKafkaMessage<OffsetCommitRequest>
+internal sealed class OffsetCommitRequest : IKafkaMessage<OffsetCommitRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.OffsetCommit;
 
@@ -20,6 +20,17 @@ internal sealed class OffsetCommitRequest : IKafkaMessage<OffsetCommitRequest>
     public long RetentionTimeMs { get; set; } = -1;
 
     public List<Topic> Topics { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new OffsetCommitResponse
+    {
+        Topics = Topics.ConvertAll(t => new OffsetCommitResponse.Topic
+        {
+            Name = t.Name,
+            Partitions = t.Partitions.ConvertAll(p => new OffsetCommitResponse.Partition { PartitionIndex = p.PartitionIndex, ErrorCode = errorCode }),
+        }),
+    };
 
     public static OffsetCommitRequest Read(ref KafkaReader reader, short version)
     {

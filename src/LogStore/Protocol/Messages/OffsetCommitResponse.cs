@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>OffsetCommit response (key 8, v2–v9, flexible from v8): an error code per partition.</summary>
-internal sealed class OffsetCommitResponse : IKafkaMessage<OffsetCommitResponse>
+internal sealed class OffsetCommitResponse : IKafkaMessage<OffsetCommitResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.OffsetCommit;
 

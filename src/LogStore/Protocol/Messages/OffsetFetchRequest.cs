@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// OffsetFetch request (key 9, v1–v7, flexible from v6): a group's committed offsets. Null <see cref="Topics"/> (v2+)
 /// asks for every partition the group committed.
 /// </summary>
-internal sealed class OffsetFetchRequest : IKafkaMessage<OffsetFetchRequest>
+internal sealed class OffsetFetchRequest : IKafkaMessage<OffsetFetchRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.OffsetFetch;
 
@@ -14,6 +14,18 @@ internal sealed class OffsetFetchRequest : IKafkaMessage<OffsetFetchRequest>
 
     /// <summary>v7+: wait for pending transactional commits (KIP-447).</summary>
     public bool RequireStable { get; set; }
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new OffsetFetchResponse
+    {
+        ErrorCode = errorCode,
+        Topics = (Topics ?? []).ConvertAll(t => new OffsetFetchResponse.Topic
+        {
+            Name = t.Name,
+            Partitions = t.PartitionIndexes.ConvertAll(p => new OffsetFetchResponse.Partition { PartitionIndex = p, ErrorCode = errorCode }),
+        }),
+    };
 
     public static OffsetFetchRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>OffsetFetch response (key 9, v1–v7, flexible from v6): -1 as the offset of a partition never committed.</summary>
-internal sealed class OffsetFetchResponse : IKafkaMessage<OffsetFetchResponse>
+internal sealed class OffsetFetchResponse : IKafkaMessage<OffsetFetchResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.OffsetFetch;
 

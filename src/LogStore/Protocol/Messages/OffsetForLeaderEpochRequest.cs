@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// OffsetForLeaderEpoch request (key 23, v2–v4, flexible from v4): the end offset of a leader epoch, which a consumer
 /// asks after a leader change to detect log truncation (KIP-320), and a follower before it fetches.
 /// </summary>
-internal sealed class OffsetForLeaderEpochRequest : IKafkaMessage<OffsetForLeaderEpochRequest>
+internal sealed class OffsetForLeaderEpochRequest : IKafkaMessage<OffsetForLeaderEpochRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.OffsetForLeaderEpoch;
 
@@ -12,6 +12,17 @@ internal sealed class OffsetForLeaderEpochRequest : IKafkaMessage<OffsetForLeade
     public int ReplicaId { get; set; } = -2;
 
     public List<Topic> Topics { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new OffsetForLeaderEpochResponse
+    {
+        Topics = Topics.ConvertAll(t => new OffsetForLeaderEpochResponse.Topic
+        {
+            Name = t.Name,
+            Partitions = t.Partitions.ConvertAll(p => new OffsetForLeaderEpochResponse.EpochEndOffset { ErrorCode = errorCode, PartitionIndex = p.PartitionIndex }),
+        }),
+    };
 
     public static OffsetForLeaderEpochRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>OffsetForLeaderEpoch response (key 23, v2–v4, flexible from v4).</summary>
-internal sealed class OffsetForLeaderEpochResponse : IKafkaMessage<OffsetForLeaderEpochResponse>
+internal sealed class OffsetForLeaderEpochResponse : IKafkaMessage<OffsetForLeaderEpochResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.OffsetForLeaderEpoch;
 

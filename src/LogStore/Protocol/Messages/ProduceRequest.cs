@@ -7,7 +7,7 @@ namespace LogStore.Protocol;
 /// slice of the request frame (no copy): valid as long as the frame's buffers are, which the connection keeps until the
 /// response is written.
 /// </summary>
-internal sealed class ProduceRequest : IKafkaMessage<ProduceRequest>
+internal sealed class ProduceRequest : IKafkaMessage<ProduceRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.Produce;
 
@@ -20,6 +20,17 @@ internal sealed class ProduceRequest : IKafkaMessage<ProduceRequest>
     public int TimeoutMs { get; set; }
 
     public List<TopicData> Topics { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new ProduceResponse
+    {
+        Topics = Topics.ConvertAll(t => new ProduceResponse.TopicResponse
+        {
+            Name = t.Name,
+            Partitions = t.Partitions.ConvertAll(p => new ProduceResponse.PartitionResponse { Index = p.Index, ErrorCode = errorCode, BaseOffset = -1 }),
+        }),
+    };
 
     public static ProduceRequest Read(ref KafkaReader reader, short version)
     {

@@ -1,17 +1,23 @@
 namespace LogStore.Protocol;
 
 /// <summary>
-/// Produce response (key 0, v3–v10, flexible from v9). The v10 tagged fields (a partition's current leader, the
-/// brokers' endpoints, for NOT_LEADER_OR_FOLLOWER redirects) are skipped on read and not written: one node leads all.
+/// Produce response (key 0, v3–v10, flexible from v9). The v10 tagged fields, a partition's current leader and the
+/// endpoints of the leaders named (for NOT_LEADER_OR_FOLLOWER redirects, KIP-951), are read and written when set.
 /// </summary>
-internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>
+internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>, IKafkaResponse
 {
+    private const int CurrentLeaderTag = 0;
+    private const int NodeEndpointsTag = 0;
+
     public static ApiKey ApiKey => ApiKey.Produce;
 
     public List<TopicResponse> Topics { get; set; } = [];
 
     /// <summary>v1+.</summary>
     public int ThrottleTimeMs { get; set; }
+
+    /// <summary>v10+, tagged.</summary>
+    public List<NodeEndpoint> NodeEndpoints { get; set; } = [];
 
     public static ProduceResponse Read(ref KafkaReader reader, short version)
     {
@@ -46,7 +52,7 @@ internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>
                     partition.ErrorMessage = reader.ReadNullableString(flex);
                 }
                 if (flex)
-                    reader.SkipTaggedFields();
+                    ReadTaggedFields(ref reader, version, partition, response);
                 topic.Partitions.Add(partition);
             }
             if (flex)
@@ -55,8 +61,27 @@ internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>
         }
         response.ThrottleTimeMs = reader.ReadInt32();
         if (flex)
-            reader.SkipTaggedFields();
+            ReadTaggedFields(ref reader, version, null, response);
         return response;
+    }
+
+    // One reader for both tagged sections: a partition's (tag 0 = CurrentLeader) and the response's (tag 0 =
+    // NodeEndpoints); both v10+, anything else skipped.
+    private static void ReadTaggedFields(ref KafkaReader reader, short version, PartitionResponse? partition, ProduceResponse response)
+    {
+        int count = reader.ReadTaggedFieldCount();
+        for (int i = 0; i < count; i++)
+        {
+            reader.ReadTaggedFieldHeader(out int tag, out int size);
+            long start = reader.Consumed;
+            if (version >= 10 && partition is not null && tag == CurrentLeaderTag)
+                partition.CurrentLeader = LeaderIdAndEpoch.Read(ref reader);
+            else if (version >= 10 && partition is null && tag == NodeEndpointsTag)
+                NodeEndpoint.ReadArray(ref reader, response.NodeEndpoints);
+            else
+                reader.Skip(size);
+            reader.EnsureTaggedFieldEnd(start, size, tag);
+        }
     }
 
     public void Write(ref KafkaWriter writer, short version)
@@ -88,14 +113,24 @@ internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>
                     }
                     writer.WriteNullableString(partition.ErrorMessage, flex);
                 }
-                if (flex)
+                if (flex && version >= 10 && partition.CurrentLeader is { } leader)
+                {
+                    writer.WriteUVarInt(1);
+                    leader.WriteTagged(ref writer, CurrentLeaderTag);
+                }
+                else if (flex)
                     writer.WriteEmptyTaggedFields();
             }
             if (flex)
                 writer.WriteEmptyTaggedFields();
         }
         writer.WriteInt32(ThrottleTimeMs);
-        if (flex)
+        if (flex && version >= 10 && NodeEndpoints.Count > 0)
+        {
+            writer.WriteUVarInt(1);
+            NodeEndpoint.WriteTagged(ref writer, NodeEndpointsTag, NodeEndpoints);
+        }
+        else if (flex)
             writer.WriteEmptyTaggedFields();
     }
 
@@ -125,6 +160,9 @@ internal sealed class ProduceResponse : IKafkaMessage<ProduceResponse>
 
         /// <summary>v8+.</summary>
         public string? ErrorMessage { get; set; }
+
+        /// <summary>v10+, tagged: the new leader, with NOT_LEADER_OR_FOLLOWER.</summary>
+        public LeaderIdAndEpoch? CurrentLeader { get; set; }
     }
 
     internal sealed class RecordError

@@ -1,11 +1,15 @@
 namespace LogStore.Protocol;
 
 /// <summary>SaslAuthenticate request (key 36, v0–v2, flexible from v2): one client message of the SASL exchange.</summary>
-internal sealed class SaslAuthenticateRequest : IKafkaMessage<SaslAuthenticateRequest>
+internal sealed class SaslAuthenticateRequest : IKafkaMessage<SaslAuthenticateRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.SaslAuthenticate;
 
     public byte[] AuthBytes { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new SaslAuthenticateResponse { ErrorCode = errorCode };
 
     public static SaslAuthenticateRequest Read(ref KafkaReader reader, short version)
     {

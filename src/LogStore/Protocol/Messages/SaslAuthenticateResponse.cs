@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>SaslAuthenticate response (key 36, v0–v2, flexible from v2): the server's SASL message, or why it failed.</summary>
-internal sealed class SaslAuthenticateResponse : IKafkaMessage<SaslAuthenticateResponse>
+internal sealed class SaslAuthenticateResponse : IKafkaMessage<SaslAuthenticateResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.SaslAuthenticate;
 

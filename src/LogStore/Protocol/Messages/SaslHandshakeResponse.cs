@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>SaslHandshake response (key 17, v0–v1): UNSUPPORTED_SASL_MECHANISM and the ones enabled, or NONE.</summary>
-internal sealed class SaslHandshakeResponse : IKafkaMessage<SaslHandshakeResponse>
+internal sealed class SaslHandshakeResponse : IKafkaMessage<SaslHandshakeResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.SaslHandshake;
 

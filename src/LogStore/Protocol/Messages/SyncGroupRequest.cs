@@ -4,7 +4,7 @@ namespace LogStore.Protocol;
 /// SyncGroup request (key 14, v0–v5, flexible from v4): every member asks for its assignment; the leader brings the
 /// assignments of all (opaque bytes in the assignor's format).
 /// </summary>
-internal sealed class SyncGroupRequest : IKafkaMessage<SyncGroupRequest>
+internal sealed class SyncGroupRequest : IKafkaMessage<SyncGroupRequest>, IKafkaRequest
 {
     public static ApiKey ApiKey => ApiKey.SyncGroup;
 
@@ -25,6 +25,10 @@ internal sealed class SyncGroupRequest : IKafkaMessage<SyncGroupRequest>
 
     /// <summary>The leader's assignments; empty from the other members.</summary>
     public List<Assignment> Assignments { get; set; } = [];
+
+    public ApiKey RequestApiKey => ApiKey;
+
+    public IKafkaResponse ErrorResponse(ErrorCode errorCode) => new SyncGroupResponse { ErrorCode = errorCode };
 
     public static SyncGroupRequest Read(ref KafkaReader reader, short version)
     {

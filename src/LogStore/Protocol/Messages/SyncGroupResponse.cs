@@ -1,7 +1,7 @@
 namespace LogStore.Protocol;
 
 /// <summary>SyncGroup response (key 14, v0–v5, flexible from v4): the member's assignment.</summary>
-internal sealed class SyncGroupResponse : IKafkaMessage<SyncGroupResponse>
+internal sealed class SyncGroupResponse : IKafkaMessage<SyncGroupResponse>, IKafkaResponse
 {
     public static ApiKey ApiKey => ApiKey.SyncGroup;
 
