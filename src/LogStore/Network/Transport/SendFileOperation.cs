@@ -12,6 +12,7 @@ namespace LogStore.Network.Transport;
 internal sealed class SendFileOperation : SocketAsyncEventArgs, IValueTaskSource<long>
 {
     private readonly SendPacketsElement[] _elements = new SendPacketsElement[1];
+    private FileStream? _stream;
     private ManualResetValueTaskSourceCore<long> _source = new() { RunContinuationsAsynchronously = true };
 
     public SendFileOperation() : base(unsafeSuppressExecutionContextFlow: true)
@@ -21,11 +22,12 @@ internal sealed class SendFileOperation : SocketAsyncEventArgs, IValueTaskSource
     /// <summary>Sends the whole region; completes with the bytes sent.</summary>
     public ValueTask<long> SendAsync(Socket socket, FileRegion region)
     {
-        // SendPacketsElement takes a FileStream, not a handle: a view of the segment's handle that is never disposed
-        // (disposing would close the handle its owner still uses), so its finalizer is suppressed too.
-        var stream = new FileStream(region.File, FileAccess.Read, bufferSize: 0);
-        GC.SuppressFinalize(stream);
-        _elements[0] = new SendPacketsElement(stream, region.Position, region.Length, endOfPacket: true);
+        // SendPacketsElement takes only a FileStream opened for asynchronous I/O, and a segment's handle is synchronous
+        // (positional reads and writes): the same open file is opened again through /proc/self/fd (/dev/fd on macOS),
+        // which names it even once renamed or deleted, and closed when the send completes.
+        _stream = new FileStream(File.OpenHandle(FdPath(region.File), FileMode.Open, FileAccess.Read,
+            FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous), FileAccess.Read, bufferSize: 0, isAsync: true);
+        _elements[0] = new SendPacketsElement(_stream, region.Position, region.Length, endOfPacket: true);
         SendPacketsElements = _elements;
         _source.Reset();
         if (!socket.SendPacketsAsync(this))
@@ -33,9 +35,17 @@ internal sealed class SendFileOperation : SocketAsyncEventArgs, IValueTaskSource
         return new ValueTask<long>(this, _source.Version);
     }
 
+    /// <summary>Whether this platform can send a file region this way (not Windows, whose handles have no such path).</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+
+    private static string FdPath(Microsoft.Win32.SafeHandles.SafeFileHandle file) =>
+        (OperatingSystem.IsLinux() ? "/proc/self/fd/" : "/dev/fd/") + file.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     protected override void OnCompleted(SocketAsyncEventArgs e)
     {
         _elements[0] = null!;
+        _stream?.Dispose();
+        _stream = null;
         if (SocketError == SocketError.Success)
             _source.SetResult(BytesTransferred);
         else

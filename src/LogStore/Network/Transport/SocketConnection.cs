@@ -35,7 +35,8 @@ internal sealed partial class SocketConnection : TransportConnection, IZeroCopyS
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        Features.Set<IZeroCopySendFeature>(this);
+        if (SendFileOperation.IsSupported)
+            Features.Set<IZeroCopySendFeature>(this);
     }
 
     /// <summary>Starts the receive and send loops.</summary>
