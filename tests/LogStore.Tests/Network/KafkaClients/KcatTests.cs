@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using LogStore.Network.Transport;
 using LogStore.Tests.Diagnostics;
 using LogStore.Tests.TestSupport;
 
@@ -16,16 +17,19 @@ public sealed class KcatTests : BrokerFixture
     private Broker _broker = null!;
     private IPEndPoint _endpoint = null!;
     private CapturingLoggerFactory _logs = null!;
+    private SocketConnectionListenerFactory _transport = null!;
 
     [SetUp]
     public async Task OpenBroker()
     {
         Kcat.RequireInstalled();
         _logs = new CapturingLoggerFactory();
+        _transport = new SocketConnectionListenerFactory();
         _broker = await Broker.OpenAsync(new BrokerOptions
         {
             DataDirectory = Dir.Path,
             LoggerFactory = _logs,
+            KafkaTransport = _transport,
             KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
         });
         _endpoint = _broker.KafkaEndpoint!;
@@ -73,6 +77,8 @@ public sealed class KcatTests : BrokerFixture
         Assert.That(records, Has.Length.EqualTo(100));
         Assert.That(records[0], Is.EqualTo("k0=value 0|h1=x,h2=|0"));
         Assert.That(records[99], Is.EqualTo("k99=value 99|h1=x,h2=|99"));
+        if (OperatingSystem.IsLinux())
+            Assert.That(_transport.SendFileBytes, Is.GreaterThan(0), "the fetched records left by sendfile");
 
         // The records are in the store's files, as an in-process consumer reads them.
         var stored = await Batches.ReadAll(_broker.Topics.Single(t => t.Name == "t").Partitions[0]);
