@@ -7,7 +7,7 @@ internal sealed partial class ConsumerGroup
     /// inside ConsumeAsync or when it polled since the previous check; otherwise, once <see cref="GroupMember.SessionTimeout"/>
     /// has passed since a check last saw it alive, it is evicted: its partitions are released without a commit and
     /// the others rebalance. The consumer learns it on its next ConsumeAsync (PartitionsRevoked, then a rejoin).
-    /// A network member is seen alive by each of its requests (and while its SyncGroup waits); it is also evicted when
+    /// A network member is seen alive by each of its group requests; it is also evicted when
     /// it does not rejoin within its rebalance timeout; it learns it from UNKNOWN_MEMBER_ID.
     /// </summary>
     public void CheckLiveness(GroupMember member)

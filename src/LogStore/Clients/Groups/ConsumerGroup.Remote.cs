@@ -271,18 +271,6 @@ internal sealed partial class ConsumerGroup
         }
     }
 
-    /// <summary>Marks a network member alive (a request of it arrived) and returns false when it is no member.</summary>
-    public bool Touch(GroupMember member)
-    {
-        lock (_lock)
-        {
-            if (!member.IsActive)
-                return false;
-            member.LastSeenTimestamp = _coordinator.Broker.Options.TimeProvider.GetTimestamp();
-            return true;
-        }
-    }
-
     private RemoteResult CheckMemberLocked(GroupMember member, int generation)
     {
         if (!member.IsActive || member.Remote is not { } remote)

@@ -71,40 +71,28 @@ internal sealed partial class GroupApis
         TimeSpan wait = TimeSpan.FromTicks(Math.Min(member.SessionTimeout.Ticks / 2, MaxSyncWait.Ticks));
         bool waitOver = false;
         PollSignal signal = member.Signal;
-        try
+        // Each round is woken by a release or a rebalance in the group; the deadline bounds the rounds. The wait is
+        // shorter than the session timeout, and each round marks the member alive, so waiting never evicts it.
+        while (true)
         {
-            // Each round is woken by a release or a rebalance in the group; the deadline bounds the rounds.
-            while (true)
+            // Taken before looking, so a release between the look and the wait still wakes the wait.
+            signal.Take(PollSignal.GroupChanged);
+            RemoteResult result = group.SyncRemote(member, generation, takeWhatIsFree: waitOver, out List<TopicPartition> assignment);
+            if (result != RemoteResult.Waiting)
+                return (result, assignment);
+            TimeSpan left = wait - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
             {
-                // Taken before looking, so a release between the look and the wait still wakes the wait.
-                signal.Take(PollSignal.GroupChanged);
-                RemoteResult result = group.SyncRemote(member, generation, takeWhatIsFree: waitOver, out List<TopicPartition> assignment);
-                if (result != RemoteResult.Waiting)
-                    return (result, assignment);
-                TimeSpan left = wait - time.GetElapsedTime(started);
-                if (left <= TimeSpan.Zero)
-                {
-                    waitOver = true;
-                    continue;
-                }
-                // A member waiting here is alive, as an in-process consumer waiting inside ConsumeAsync.
-                signal.InPoll = true;
-                try
-                {
-                    await signal.WaitAsync().WaitAsync(left, time, ct).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    waitOver = true;
-                }
+                waitOver = true;
+                continue;
             }
-        }
-        finally
-        {
-            if (signal.InPoll)
+            try
             {
-                signal.InPoll = false;
-                group.Touch(member);
+                await signal.WaitAsync().WaitAsync(left, time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                waitOver = true;
             }
         }
     }
