@@ -43,6 +43,21 @@ internal sealed partial class ConsumerGroup
         member.Signal.Raise(PollSignal.GroupChanged);
     }
 
+    /// <summary>
+    /// True when a subscribed topic was created, deleted or given partitions since the last rebalance. In Kafka the
+    /// leading client watches for this; here no client leads, so the group does (at network members' heartbeats).
+    /// </summary>
+    private bool PartitionCountsChangedLocked()
+    {
+        foreach ((string topic, int count) in _partitionCounts)
+        {
+            int now = _coordinator.Broker.TryGetTopic(topic, out Topic? t) ? t.Partitions.Count : 0;
+            if (now != count)
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>Stops every member's timer; the broker is closing.</summary>
     public void Close()
     {
@@ -115,6 +130,7 @@ internal sealed partial class ConsumerGroup
             // sticky assignor should keep it there.
             subscriptions.Add(new MemberSubscription(member.MemberId, member.Topics, member.Target));
         }
+        _partitionCounts = counts;
         Dictionary<string, List<TopicPartition>> assignment = _assignor!.Assign(subscriptions, counts);
         long now = _coordinator.Broker.Options.TimeProvider.GetTimestamp();
         foreach (GroupMember member in _members)

@@ -209,7 +209,8 @@ internal sealed partial class ConsumerGroup
 
     /// <summary>
     /// A member's Heartbeat: alive; <see cref="RemoteResult.RebalanceInProgress"/> when it must rejoin (the group
-    /// rebalanced since it joined, or a partition of its target that it lacks became free).
+    /// rebalanced since it joined, a subscribed topic's partitions changed, or a partition of its target that it
+    /// lacks became free).
     /// </summary>
     public RemoteResult HeartbeatRemote(GroupMember member, int generation)
     {
@@ -219,6 +220,8 @@ internal sealed partial class ConsumerGroup
             if (result != RemoteResult.Ok)
                 return result;
             RemoteMemberState remote = member.Remote!;
+            if (_generation == remote.JoinedGeneration && PartitionCountsChangedLocked())
+                RebalanceLocked();
             if (_generation != remote.JoinedGeneration)
                 return RemoteResult.RebalanceInProgress;
             if (remote.Synced)

@@ -28,6 +28,9 @@ internal sealed partial class ConsumerGroup
     private IPartitionAssignor? _assignor;
     private int _generation;
 
+    // The partition count of each subscribed topic at the last rebalance (0: the topic did not exist).
+    private Dictionary<string, int> _partitionCounts = [];
+
     public ConsumerGroup(GroupCoordinator coordinator, string groupId)
     {
         _coordinator = coordinator;

@@ -283,4 +283,20 @@ public sealed partial class GroupApisTests : BrokerFixture
             Is.EqualTo(ErrorCode.UnknownMemberId), "a member of another group");
         Assert.That(GroupCoordinator.For(_broker).Offsets.GetAll("g"), Is.Empty, "nothing refused was stored");
     }
+
+    [Test]
+    public async Task Heartbeat_SubscribedTopicCreatedAfterTheJoin_AsksToRejoinAndTheMemberGetsItsPartitions()
+    {
+        GroupClient a = new(_apis, "g", "later", "range");
+        await a.JoinAndSyncAsync();
+        Assert.That(a.Assignment, Is.Empty, "the topic does not exist yet");
+        Assert.That(await a.HeartbeatAsync(), Is.EqualTo(ErrorCode.None));
+
+        await _broker.CreateTopicAsync("later", new TopicConfig { Partitions = 3 });
+
+        Assert.That(await a.HeartbeatAsync(), Is.EqualTo(ErrorCode.RebalanceInProgress), "no client leads: the group watches the topics");
+        await a.JoinAndSyncAsync();
+        Assert.That(a.Assignment, Has.Count.EqualTo(3));
+        Assert.That(await a.HeartbeatAsync(), Is.EqualTo(ErrorCode.None));
+    }
 }
