@@ -299,4 +299,38 @@ public sealed partial class GroupApisTests : BrokerFixture
         Assert.That(a.Assignment, Has.Count.EqualTo(3));
         Assert.That(await a.HeartbeatAsync(), Is.EqualTo(ErrorCode.None));
     }
+
+    [Test]
+    public async Task JoinGroup_IssuedMemberIdUsedAfterTheSessionTimeout_AnswersUnknownMemberId()
+    {
+        await Topic(2);
+        GroupClient a = Client();
+        JoinGroupResponse first = await _apis.JoinGroupAsync(a.JoinRequest(), 5, default);
+        Assert.That(first.ErrorCode, Is.EqualTo(ErrorCode.MemberIdRequired));
+
+        Time.Advance(TimeSpan.FromSeconds(11)); // the session timeout is 10 s
+        a.MemberId = first.MemberId;
+
+        Assert.That((await _apis.JoinGroupAsync(a.JoinRequest(), 5, default)).ErrorCode, Is.EqualTo(ErrorCode.UnknownMemberId));
+        Assert.That(Group().Snapshot().Targets, Is.Empty);
+    }
+
+    [Test]
+    public async Task JoinGroup_StaticMemberRestarts_ReplacesItsOldIncarnationWhichIsFencedOut()
+    {
+        Topic topic = await Topic(4);
+        GroupClient first = new(_apis, "g", "t", "range") { GroupInstanceId = "instance-1" };
+        await first.JoinAndSyncAsync();
+
+        GroupClient restarted = new(_apis, "g", "t", "range") { GroupInstanceId = "instance-1" };
+        await restarted.JoinAndSyncAsync();
+
+        Assert.That(Group().Snapshot().Targets.Keys, Is.EquivalentTo(new[] { restarted.MemberId }));
+        AssertDisjointCover(topic, restarted.Assignment);
+        Assert.That(await first.HeartbeatAsync(), Is.EqualTo(ErrorCode.UnknownMemberId));
+        LeaveGroupResponse left = await _apis.LeaveGroupAsync(
+            new LeaveGroupRequest { GroupId = "g", Members = [new() { MemberId = "", GroupInstanceId = "instance-1" }] }, 3, default);
+        Assert.That(left.Members.Single().ErrorCode, Is.EqualTo(ErrorCode.None), "a static member leaves by its instance id");
+        Assert.That(Group().Snapshot().Targets, Is.Empty);
+    }
 }

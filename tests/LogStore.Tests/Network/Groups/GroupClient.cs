@@ -22,6 +22,9 @@ internal sealed class GroupClient(GroupApis apis, string groupId, string topic, 
 
     public string MemberId { get; set; } = "";
 
+    /// <summary>group.instance.id: a static member (KIP-345).</summary>
+    public string? GroupInstanceId { get; init; }
+
     public int Generation { get; set; } = -1;
 
     public string? Protocol { get; private set; }
@@ -66,6 +69,7 @@ internal sealed class GroupClient(GroupApis apis, string groupId, string topic, 
         SessionTimeoutMs = SessionTimeoutMs,
         RebalanceTimeoutMs = RebalanceTimeoutMs,
         MemberId = MemberId,
+        GroupInstanceId = GroupInstanceId,
         ProtocolType = "consumer",
         Protocols = [.. protocols.Select(p => new JoinGroupRequest.Protocol { Name = p, Metadata = Subscription() })],
     };
