@@ -201,6 +201,22 @@ public sealed partial class GroupApisTests : BrokerFixture
     }
 
     [Test]
+    public async Task SyncGroup_WaitingWhenTheBrokerCloses_AnswersCoordinatorNotAvailableAtOnce()
+    {
+        await Topic(4);
+        await using IConsumer<string, string> c = InProcess();
+        await Pump(_broker, "g", c);
+        GroupClient a = Client();
+        Assert.That(await a.JoinAsync(), Is.EqualTo(ErrorCode.None));
+        Task<ErrorCode> sync = a.SyncAsync();
+        Assert.That(sync.IsCompleted, Is.False);
+
+        await _broker.DisposeAsync(); // the fake clock never reaches the end of the wait
+
+        Assert.That(await sync, Is.EqualTo(ErrorCode.CoordinatorNotAvailable));
+    }
+
+    [Test]
     public async Task SyncGroup_PartitionsHeldPastTheWait_GetsTheFreePartAndIsAskedToRejoinOnceTheRestIsFree()
     {
         Topic topic = await Topic(4);

@@ -52,9 +52,14 @@ internal sealed partial class GroupApis
                 }.Write();
             }
         }
+        catch (OperationCanceledException) when (_broker.Closing.IsCancellationRequested)
+        {
+            // The broker is closing: the client looks for a coordinator again, as after a coordinator moved.
+            response.ErrorCode = ErrorCode.CoordinatorNotAvailable;
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // The connection or the listener is closing: a client still listening rejoins.
+            // The connection is closing: a client still listening rejoins.
             response.ErrorCode = ErrorCode.RebalanceInProgress;
         }
         catch (Exception e)
@@ -71,6 +76,7 @@ internal sealed partial class GroupApis
         TimeSpan wait = TimeSpan.FromTicks(Math.Min(member.SessionTimeout.Ticks / 2, MaxSyncWait.Ticks));
         bool waitOver = false;
         PollSignal signal = member.Signal;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _broker.Closing);
         // Each round is woken by a release or a rebalance in the group; the deadline bounds the rounds. The wait is
         // shorter than the session timeout, and each round marks the member alive, so waiting never evicts it.
         while (true)
@@ -88,7 +94,7 @@ internal sealed partial class GroupApis
             }
             try
             {
-                await signal.WaitAsync().WaitAsync(left, time, ct).ConfigureAwait(false);
+                await signal.WaitAsync().WaitAsync(left, time, stop.Token).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
