@@ -24,6 +24,8 @@ public sealed partial class Broker : IAsyncDisposable
     private readonly bool _hadCleanShutdown;
     private readonly SemaphoreSlim _topicsGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+    // Cancelled first in DisposeAsync, before the listener drains; never disposed, so Closing stays readable after.
+    private readonly CancellationTokenSource _closing = new();
     private volatile Dictionary<string, Topic> _topics = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, IAsyncDisposable> _services = [];
     private Task _flushScheduler = Task.CompletedTask;
@@ -235,6 +237,7 @@ public sealed partial class Broker : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        await _closing.CancelAsync().ConfigureAwait(false);
         // First: no request of a network client may reach a closing partition.
         await StopKafkaListenerAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -409,6 +412,10 @@ public sealed partial class Broker : IAsyncDisposable
     internal BrokerOptions Options => _options;
 
     internal ILogger Logger => _logger;
+
+    /// <summary>Cancelled as soon as disposal starts, before the Kafka listener drains its requests: a request that
+    /// waits on other clients (a SyncGroup waiting for partitions) stops waiting at once instead of holding the drain.</summary>
+    internal CancellationToken Closing => _closing.Token;
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 

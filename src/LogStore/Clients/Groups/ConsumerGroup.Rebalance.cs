@@ -7,6 +7,8 @@ internal sealed partial class ConsumerGroup
     /// inside ConsumeAsync or when it polled since the previous check; otherwise, once <see cref="GroupMember.SessionTimeout"/>
     /// has passed since a check last saw it alive, it is evicted: its partitions are released without a commit and
     /// the others rebalance. The consumer learns it on its next ConsumeAsync (PartitionsRevoked, then a rejoin).
+    /// A network member is seen alive by each of its group requests; it is also evicted when
+    /// it does not rejoin within its rebalance timeout; it learns it from UNKNOWN_MEMBER_ID.
     /// </summary>
     public void CheckLiveness(GroupMember member)
     {
@@ -23,14 +25,37 @@ internal sealed partial class ConsumerGroup
                 member.LastSeenTimestamp = now;
                 return;
             }
-            if (time.GetElapsedTime(member.LastSeenTimestamp, now) < member.SessionTimeout)
+            bool silent = time.GetElapsedTime(member.LastSeenTimestamp, now) >= member.SessionTimeout;
+            // A network member that heartbeats but never rejoins would hold its partitions forever: Kafka removes it
+            // once the rebalance timeout passes, and so does this check.
+            bool lateToRejoin = member.Remote is { RejoinRequestedAt: not 0 } remote
+                && time.GetElapsedTime(remote.RejoinRequestedAt, now) >= remote.RebalanceTimeout;
+            if (!silent && !lateToRejoin)
                 return;
             member.Evicted = true;
             RemoveLocked(member);
-            GroupLog.MemberEvicted(_coordinator.Broker.Logger, GroupId, member.MemberId, (long)member.SessionTimeout.TotalMilliseconds);
+            if (silent)
+                GroupLog.MemberEvicted(_coordinator.Broker.Logger, GroupId, member.MemberId, (long)member.SessionTimeout.TotalMilliseconds);
+            else
+                GroupLog.MemberNotRejoined(_coordinator.Broker.Logger, GroupId, member.MemberId, (long)member.Remote!.RebalanceTimeout.TotalMilliseconds);
             RebalanceLocked();
         }
         member.Signal.Raise(PollSignal.GroupChanged);
+    }
+
+    /// <summary>
+    /// True when a subscribed topic was created, deleted or given partitions since the last rebalance. In Kafka the
+    /// leading client watches for this; here no client leads, so the group does (at network members' heartbeats).
+    /// </summary>
+    private bool PartitionCountsChangedLocked()
+    {
+        foreach ((string topic, int count) in _partitionCounts)
+        {
+            int now = _coordinator.Broker.TryGetTopic(topic, out Topic? t) ? t.Partitions.Count : 0;
+            if (now != count)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Stops every member's timer; the broker is closing.</summary>
@@ -105,9 +130,16 @@ internal sealed partial class ConsumerGroup
             // sticky assignor should keep it there.
             subscriptions.Add(new MemberSubscription(member.MemberId, member.Topics, member.Target));
         }
+        _partitionCounts = counts;
         Dictionary<string, List<TopicPartition>> assignment = _assignor!.Assign(subscriptions, counts);
+        long now = _coordinator.Broker.Options.TimeProvider.GetTimestamp();
         foreach (GroupMember member in _members)
+        {
             member.Target = assignment[member.MemberId];
+            // A network member learns of the change at its next Heartbeat and must rejoin within its rebalance timeout.
+            if (member.Remote is { RejoinRequestedAt: 0 } remote)
+                remote.RejoinRequestedAt = now;
+        }
         GroupLog.Rebalanced(_coordinator.Broker.Logger, GroupId, _generation, _members.Count, _assignor.Name);
         foreach (GroupMember member in _members)
             member.Signal.Raise(PollSignal.GroupChanged);

@@ -28,6 +28,9 @@ internal sealed partial class ConsumerGroup
     private IPartitionAssignor? _assignor;
     private int _generation;
 
+    // The partition count of each subscribed topic at the last rebalance (0: the topic did not exist).
+    private Dictionary<string, int> _partitionCounts = [];
+
     public ConsumerGroup(GroupCoordinator coordinator, string groupId)
     {
         _coordinator = coordinator;
@@ -57,12 +60,8 @@ internal sealed partial class ConsumerGroup
         lock (_lock)
         {
             _coordinator.ThrowIfDisposed();
-            if (_members.Count > 0 && _assignor is not null && _assignor != assignor)
-            {
-                throw new InconsistentGroupProtocolException(GroupId, _assignor.Name, assignor.Name);
-            }
-            _assignor = assignor;
-            string memberId = $"consumer-{GroupId}-{_coordinator.NextMemberSequence():D6}-{Guid.NewGuid():N}";
+            UseAssignorLocked(assignor);
+            string memberId = NewMemberId();
             member = new GroupMember(this, memberId, topics, signal, options.SessionTimeout)
             {
                 LastSeenPollCount = signal.PollCount,
@@ -74,6 +73,18 @@ internal sealed partial class ConsumerGroup
         }
         member.StartHeartbeat(time, options.HeartbeatInterval);
         return member;
+    }
+
+    /// <summary>A new member id: "consumer-{group}-{join sequence}-{uuid}", so members sort by join order.</summary>
+    public string NewMemberId() => $"consumer-{GroupId}-{_coordinator.NextMemberSequence():D6}-{Guid.NewGuid():N}";
+
+    /// <summary>Makes <paramref name="assignor"/> the group's, unless members use another.</summary>
+    /// <exception cref="InconsistentGroupProtocolException">The group's members use another assignment strategy.</exception>
+    private void UseAssignorLocked(IPartitionAssignor assignor)
+    {
+        if (_members.Count > 0 && _assignor is not null && _assignor != assignor)
+            throw new InconsistentGroupProtocolException(GroupId, _assignor.Name, assignor.Name);
+        _assignor = assignor;
     }
 
     /// <summary>Changes what <paramref name="member"/> subscribes to and rebalances.</summary>

@@ -14,6 +14,12 @@ internal static partial class GroupLog
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Member {MemberId} of group {GroupId} was evicted: it did not poll for {SessionTimeoutMs} ms (session.timeout.ms)")]
     public static partial void MemberEvicted(ILogger logger, string groupId, string memberId, long sessionTimeoutMs);
 
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Member {MemberId} of group {GroupId} was evicted: it did not rejoin within {RebalanceTimeoutMs} ms of a rebalance (rebalance.timeout.ms)")]
+    public static partial void MemberNotRejoined(ILogger logger, string groupId, string memberId, long rebalanceTimeoutMs);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "{Api} of group {GroupId} failed unexpectedly; the client was answered UNKNOWN_SERVER_ERROR")]
+    public static partial void RequestFailed(ILogger logger, string api, string groupId, Exception exception);
+
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Group {GroupId} rebalanced to generation {Generation} with {Members} member(s) ({Strategy})")]
     public static partial void Rebalanced(ILogger logger, string groupId, int generation, int members, string strategy);
 

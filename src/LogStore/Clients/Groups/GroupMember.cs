@@ -2,7 +2,8 @@ namespace LogStore.Clients.Groups;
 
 /// <summary>
 /// One consumer's membership of a <see cref="ConsumerGroup"/>, from join until it leaves or is evicted (a consumer
-/// that rejoins gets a new member). The mutable state belongs to the group and is read and written under its lock.
+/// that rejoins gets a new member): an in-process consumer, or a client over the network (<see cref="Remote"/>).
+/// The mutable state belongs to the group and is read and written under its lock.
 /// </summary>
 internal sealed class GroupMember : IDisposable
 {
@@ -23,8 +24,11 @@ internal sealed class GroupMember : IDisposable
     /// <summary>The member id (Kafka's member.id): "consumer-{group}-{join sequence}-{uuid}", so members sort by join order.</summary>
     public string MemberId { get; }
 
-    /// <summary>How long the member may go without polling.</summary>
+    /// <summary>How long the member may go without polling (a network member: without a request).</summary>
     public TimeSpan SessionTimeout { get; }
+
+    /// <summary>The protocol state of a member that joined over the network, null for an in-process consumer.</summary>
+    public RemoteMemberState? Remote { get; init; }
 
     /// <summary>The consumer's signal: the group raises <see cref="PollSignal.GroupChanged"/> on it.</summary>
     public PollSignal Signal { get; }
