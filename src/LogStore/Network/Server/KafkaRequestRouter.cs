@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using LogStore.Network.Apis;
+using LogStore.Network.Apis.Groups;
 using LogStore.Protocol;
 
 namespace LogStore.Network.Server;
@@ -22,6 +23,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly TopicsApi _topics = new(broker);
     private readonly DescribeConfigsApi _describeConfigs = new(broker);
     private readonly OffsetForLeaderEpochApi _offsetForLeaderEpoch = new(broker);
+    private readonly GroupApis _groups = new(broker);
 
     internal Broker Broker { get; } = broker;
 
@@ -69,6 +71,24 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
                 return ResponseEncoder.Encode(header, _describeConfigs.Handle(describeConfigs));
             case OffsetForLeaderEpochRequest offsetForLeaderEpoch:
                 return ResponseEncoder.Encode(header, _offsetForLeaderEpoch.Handle(offsetForLeaderEpoch));
+            case FindCoordinatorRequest findCoordinator:
+                return ResponseEncoder.Encode(header, await _groups.FindCoordinatorAsync(findCoordinator, version, Self(), cancellationToken).ConfigureAwait(false));
+            case JoinGroupRequest joinGroup:
+                return ResponseEncoder.Encode(header, await _groups.JoinGroupAsync(joinGroup, version, cancellationToken).ConfigureAwait(false));
+            case SyncGroupRequest syncGroup:
+                return ResponseEncoder.Encode(header, await _groups.SyncGroupAsync(syncGroup, version, cancellationToken).ConfigureAwait(false));
+            case HeartbeatRequest heartbeat:
+                return ResponseEncoder.Encode(header, await _groups.HeartbeatAsync(heartbeat, version, cancellationToken).ConfigureAwait(false));
+            case LeaveGroupRequest leaveGroup:
+                return ResponseEncoder.Encode(header, await _groups.LeaveGroupAsync(leaveGroup, version, cancellationToken).ConfigureAwait(false));
+            case OffsetCommitRequest offsetCommit:
+                return ResponseEncoder.Encode(header, await _groups.OffsetCommitAsync(offsetCommit, version, cancellationToken).ConfigureAwait(false));
+            case OffsetFetchRequest offsetFetch:
+                return ResponseEncoder.Encode(header, await _groups.OffsetFetchAsync(offsetFetch, version, cancellationToken).ConfigureAwait(false));
+            case DescribeGroupsRequest describeGroups:
+                return ResponseEncoder.Encode(header, await _groups.DescribeGroupsAsync(describeGroups, version, cancellationToken).ConfigureAwait(false));
+            case ListGroupsRequest listGroups:
+                return ResponseEncoder.Encode(header, await _groups.ListGroupsAsync(listGroups, version, cancellationToken).ConfigureAwait(false));
             case ListOffsetsRequest listOffsets:
                 return ResponseEncoder.Encode(header, _listOffsets.Handle(listOffsets));
             default:
