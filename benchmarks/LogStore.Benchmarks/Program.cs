@@ -14,7 +14,8 @@ public static class Program
     /// <summary>Runs the BenchmarkDotNet classes (with <c>--ci</c>, the short CI job), or with a first argument
     /// <c>restart</c> the restart-time benchmark (see <see cref="RestartBenchmark"/>; <c>restart-child</c> is its
     /// killed child), or <c>many-partitions</c> the many-partitions benchmark (see <see cref="ManyPartitionsBenchmark"/>;
-    /// <c>many-partitions-child</c> is its killed child).</summary>
+    /// <c>many-partitions-child</c> is its killed child), or <c>kafka-listener</c> Confluent.Kafka against the listener
+    /// (see <see cref="KafkaListenerBenchmark"/>).</summary>
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "restart")
@@ -25,6 +26,8 @@ public static class Program
             return ManyPartitionsBenchmark.Run(args[1..]);
         if (args.Length > 0 && args[0] == "many-partitions-child")
             return ManyPartitionsBenchmark.Child(args[1..]);
+        if (args.Length > 0 && args[0] == "kafka-listener")
+            return KafkaListenerBenchmark.Run(args[1..]);
         BenchmarkSwitcher switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
         if (args.Contains(CiJob.Flag))
             switcher.Run([.. args.Where(a => a != CiJob.Flag)], CiJob.Config);
