@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using LogStore.Protocol;
 
 namespace LogStore.Network.Apis;
@@ -44,19 +45,30 @@ internal sealed class ProduceApi(Broker broker)
             result.ErrorMessage = "The request holds no record batch.";
             return result;
         }
-        // The frame's buffers may be several segments; a batch is validated and appended from one contiguous copy.
+        // A batch is validated and appended from contiguous memory: the frame's own buffer when it is one segment (the
+        // append writes the assigned offsets into it, which the frame allows while the request is handled), else a copy.
         int length = checked((int)records.Length);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        byte[]? copy = null;
         try
         {
-            records.CopyTo(buffer);
+            Memory<byte> bytes;
+            if (records.IsSingleSegment)
+            {
+                bytes = MemoryMarshal.AsMemory(records.First);
+            }
+            else
+            {
+                copy = ArrayPool<byte>.Shared.Rent(length);
+                records.CopyTo(copy);
+                bytes = copy.AsMemory(0, length);
+            }
             Partition partition = topic.Partitions[data.Index];
             int position = 0;
             bool first = true;
             while (position < length)
             {
-                int size = BatchSize(buffer.AsSpan(position, length - position));
-                AppendResult appended = partition.AppendAsync(RecordBatch.Parse(buffer.AsMemory(position, size))).GetAwaiter().GetResult();
+                int size = BatchSize(bytes.Span[position..]);
+                AppendResult appended = partition.AppendAsync(RecordBatch.Parse(bytes.Slice(position, size))).GetAwaiter().GetResult();
                 if (first)
                 {
                     result.BaseOffset = appended.BaseOffset;
@@ -74,7 +86,8 @@ internal sealed class ProduceApi(Broker broker)
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (copy is not null)
+                ArrayPool<byte>.Shared.Return(copy);
         }
         return result;
     }
