@@ -42,22 +42,22 @@ public sealed class ConfluentGroupTests : BrokerFixture
     }
 
     /// <summary>Polls on its own thread (a Confluent consumer is single-threaded), committing each record, until
-    /// stopped; returns the partitions it was last assigned.</summary>
-    private static Task<List<int>> RunMember(Kafka.IConsumer<string, string> consumer, ConcurrentDictionary<string, int> seen, CancellationToken stop) =>
+    /// stopped; <paramref name="assigned"/> holds its current assignment after each poll.</summary>
+    private static Task RunMember(Kafka.IConsumer<string, string> consumer, ConcurrentDictionary<string, int> seen,
+        Assignment assigned, CancellationToken stop) =>
         Task.Factory.StartNew(() =>
         {
             consumer.Subscribe("orders");
             while (!stop.IsCancellationRequested)
             {
                 Kafka.ConsumeResult<string, string>? result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                assigned.Value = [.. consumer.Assignment.Select(tp => tp.Partition.Value)];
                 if (result?.Message is null)
                     continue;
                 seen.AddOrUpdate(result.Message.Value, 1, (_, n) => n + 1);
                 consumer.Commit(result);
             }
-            List<int> assigned = consumer.Assignment.Select(tp => tp.Partition.Value).ToList();
             consumer.Close();
-            return assigned;
         }, TaskCreationOptions.LongRunning);
 
     [Test]
@@ -72,24 +72,28 @@ public sealed class ConfluentGroupTests : BrokerFixture
             using var stopFirst = new CancellationTokenSource();
             using var stopRest = new CancellationTokenSource();
             using Kafka.IConsumer<string, string> a = Member(broker), b = Member(broker), c = Member(broker);
-            Task<List<int>> first = RunMember(a, seen, stopFirst.Token);
-            Task<List<int>> second = RunMember(b, seen, stopRest.Token);
-            Task<List<int>> third = RunMember(c, seen, stopRest.Token);
+            Assignment ofA = new(), ofB = new(), ofC = new();
+            Task first = RunMember(a, seen, ofA, stopFirst.Token);
+            Task second = RunMember(b, seen, ofB, stopRest.Token);
+            Task third = RunMember(c, seen, ofC, stopRest.Token);
 
-            // Every record read once the group has settled on a split of the six partitions.
+            // The three split the six partitions, and every record is read.
+            await WaitUntil(() => ofA.Value.Length > 0 && ofB.Value.Length > 0 && ofC.Value.Length > 0
+                && ofA.Value.Concat(ofB.Value).Concat(ofC.Value).Order().SequenceEqual(Enumerable.Range(0, 6)),
+                deadline.Token, () => $"assignments [{string.Join(',', ofA.Value)}] [{string.Join(',', ofB.Value)}] [{string.Join(',', ofC.Value)}]");
             await WaitUntil(() => seen.Count == 600, deadline.Token, () => $"{seen.Count} of 600 records read");
             await stopFirst.CancelAsync();
-            List<int> left = await first.WaitAsync(deadline.Token);
+            await first.WaitAsync(deadline.Token);
 
-            // The member that left had partitions; the others take them over and read what arrives there.
+            // The two that stay take over the partitions of the one that left, and read what arrives there.
+            await WaitUntil(() => ofB.Value.Concat(ofC.Value).Order().SequenceEqual(Enumerable.Range(0, 6)), deadline.Token,
+                () => $"assignments after a member left [{string.Join(',', ofB.Value)}] [{string.Join(',', ofC.Value)}]");
             await Produce(broker, 600, 60);
             await WaitUntil(() => seen.Count == 660, deadline.Token, () => $"{seen.Count} of 660 records read after a member left");
+            await WaitUntil(() => broker.DescribeConsumerGroup("billing").Partitions.Sum(p => p.Lag ?? -1) == 0, deadline.Token,
+                () => "every partition committed to its end");
             await stopRest.CancelAsync();
-            List<int> rest = [.. await second.WaitAsync(deadline.Token), .. await third.WaitAsync(deadline.Token)];
-
-            Assert.That(left, Is.Not.Empty, "the three members shared the partitions");
-            Assert.That(rest.Order(), Is.EqualTo(Enumerable.Range(0, 6)), "the two that stayed own every partition");
-            Assert.That(broker.DescribeConsumerGroup("billing").Partitions.Sum(p => p.Lag ?? -1), Is.Zero, "every partition committed to its end");
+            await Task.WhenAll(second, third).WaitAsync(deadline.Token);
         }
 
         // Reopened (a new listener port): a member of the group resumes after the committed offsets.
@@ -98,7 +102,7 @@ public sealed class ConfluentGroupTests : BrokerFixture
         var resumed = new ConcurrentDictionary<string, int>();
         using var stop = new CancellationTokenSource();
         using Kafka.IConsumer<string, string> d = Member(reopened);
-        Task<List<int>> member = RunMember(d, resumed, stop.Token);
+        Task member = RunMember(d, resumed, new Assignment(), stop.Token);
         await WaitUntil(() => resumed.Count == 30, deadline.Token, () => $"{resumed.Count} of 30 new records read after the reopen");
         await stop.CancelAsync();
         await member.WaitAsync(deadline.Token);
@@ -113,6 +117,18 @@ public sealed class ConfluentGroupTests : BrokerFixture
             if (cancellationToken.IsCancellationRequested)
                 Assert.Fail("Timed out: " + progress());
             await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    /// <summary>A member's latest assignment, written by its polling thread.</summary>
+    private sealed class Assignment
+    {
+        private int[] _value = [];
+
+        public int[] Value
+        {
+            get => Volatile.Read(ref _value);
+            set => Volatile.Write(ref _value, value);
         }
     }
 }
