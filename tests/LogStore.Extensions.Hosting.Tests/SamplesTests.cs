@@ -14,6 +14,7 @@ public sealed class SamplesTests
     [TestCase("HostedWorker")]
     [TestCase("EventSourcing")]
     [TestCase("WorkQueue")]
+    [TestCase("KafkaOnKestrel")]
     public async Task Sample_Run_ExitsWithZero(string sample)
     {
         MethodInfo entryPoint = Assembly.Load(sample).EntryPoint

@@ -20,6 +20,9 @@ internal interface IKafkaRequestHandler
 /// <param name="IsEncrypted">True over TLS (Fetch then copies file regions instead of <c>sendfile</c>).</param>
 internal sealed record KafkaConnectionInfo(string ConnectionId, System.Net.EndPoint? RemoteEndPoint, bool IsEncrypted)
 {
+    /// <summary>The address the client connected to (what Metadata tells it to connect to again), when known.</summary>
+    public System.Net.EndPoint? LocalEndPoint { get; init; }
+
     /// <summary>Set once SASL authentication succeeded on this connection: the principal's user name.</summary>
     public string? AuthenticatedUser { get; set; }
 }

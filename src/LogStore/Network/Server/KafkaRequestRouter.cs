@@ -43,7 +43,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             case ApiVersionsRequest:
                 return ResponseEncoder.Encode(header, ApiVersionsApi.Handle());
             case MetadataRequest metadata:
-                return ResponseEncoder.Encode(header, await _metadata.HandleAsync(metadata, version, Self(), cancellationToken).ConfigureAwait(false));
+                return ResponseEncoder.Encode(header, await _metadata.HandleAsync(metadata, version, Self(connection), cancellationToken).ConfigureAwait(false));
             case ProduceRequest produce:
                 return _produce.Handle(produce) is { } produced ? ResponseEncoder.Encode(header, produced) : null;
             case FetchRequest fetch:
@@ -72,7 +72,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             case OffsetForLeaderEpochRequest offsetForLeaderEpoch:
                 return ResponseEncoder.Encode(header, _offsetForLeaderEpoch.Handle(offsetForLeaderEpoch));
             case FindCoordinatorRequest findCoordinator:
-                return ResponseEncoder.Encode(header, await _groups.FindCoordinatorAsync(findCoordinator, version, Self(), cancellationToken).ConfigureAwait(false));
+                return ResponseEncoder.Encode(header, await _groups.FindCoordinatorAsync(findCoordinator, version, Self(connection), cancellationToken).ConfigureAwait(false));
             case JoinGroupRequest joinGroup:
                 return ResponseEncoder.Encode(header, await _groups.JoinGroupAsync(joinGroup, version, cancellationToken).ConfigureAwait(false));
             case SyncGroupRequest syncGroup:
@@ -96,11 +96,11 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
         }
     }
 
-    /// <summary>This node as clients reach it: the listener's bound address, or this host's name when it listens on
-    /// every address.</summary>
-    private BrokerNode Self()
+    /// <summary>This node as clients reach it: the address the client connected to (a listener of ours or a Kestrel
+    /// endpoint), else the listener's bound address; this host's name for an address that means every address.</summary>
+    private BrokerNode Self(KafkaConnectionInfo connection)
     {
-        IPEndPoint endpoint = Broker.KafkaEndpoint ?? options.Endpoint;
+        IPEndPoint endpoint = connection.LocalEndPoint as IPEndPoint ?? Broker.KafkaEndpoint ?? options.Endpoint;
         string host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)
             ? Dns.GetHostName()
             : endpoint.Address.ToString();
