@@ -14,13 +14,7 @@ internal sealed partial class PartitionLog
         Follow();
         for (int attempt = 0; ; attempt++)
         {
-            // Log end, then segments, then log start: a roll adds its segment before the log end moves past it, and
-            // retention moves the log start before it removes segments, so this order never misses either.
-            long logEnd = LogEndOffset;
-            LogSegment[] segments = _segments.Snapshot;
-            long logStart = LogStartOffset;
-            if (offset < logStart || offset > logEnd)
-                throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
+            (long logEnd, LogSegment[] segments, long logStart) = SnapshotFor(offset);
             if (offset == logEnd)
                 return FetchResult.Empty(Id, logEnd, logStart);
             FetchResult? result;
@@ -42,6 +36,22 @@ internal sealed partial class PartitionLog
             }
             return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, logEnd, logStart));
         }
+    }
+
+    /// <summary>
+    /// What a read at <paramref name="offset"/> works on. Log end, then segments, then log start: a roll adds its segment
+    /// before the log end moves past it, and retention moves the log start before it removes segments, so this order never
+    /// misses either.
+    /// </summary>
+    /// <exception cref="OffsetOutOfRangeException">The offset is below the log start or above the log end.</exception>
+    private (long LogEnd, LogSegment[] Segments, long LogStart) SnapshotFor(long offset)
+    {
+        long logEnd = LogEndOffset;
+        LogSegment[] segments = _segments.Snapshot;
+        long logStart = LogStartOffset;
+        if (offset < logStart || offset > logEnd)
+            throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
+        return (logEnd, segments, logStart);
     }
 
     /// <summary>Damage met by a read: logged with its file and byte position, counted, and thrown with the offset read.

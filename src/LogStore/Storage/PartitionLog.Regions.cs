@@ -17,11 +17,7 @@ internal sealed partial class PartitionLog
         Follow();
         while (true)
         {
-            long logEnd = LogEndOffset;
-            LogSegment[] segments = _segments.Snapshot;
-            long logStart = LogStartOffset;
-            if (offset < logStart || offset > logEnd)
-                throw new OffsetOutOfRangeException(Id, offset, logStart, logEnd);
+            (long logEnd, LogSegment[] segments, _) = SnapshotFor(offset);
             if (offset == logEnd)
                 return null;
             try

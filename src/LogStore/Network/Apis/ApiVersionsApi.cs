@@ -8,9 +8,9 @@ internal static class ApiVersionsApi
     // Fetch v13+ names topics by id, which LogStore does not keep yet: clients are held to v12, which names them.
     private const short MaxServedFetchVersion = 12;
 
-    public static ApiVersionsResponse Handle(ErrorCode error = ErrorCode.None)
+    public static ApiVersionsResponse Handle()
     {
-        var response = new ApiVersionsResponse { ErrorCode = error };
+        var response = new ApiVersionsResponse();
         foreach (ApiVersionRange range in ApiVersionsTable.All)
         {
             short max = range.ApiKey == ApiKey.Fetch ? Math.Min(range.MaxVersion, MaxServedFetchVersion) : range.MaxVersion;
