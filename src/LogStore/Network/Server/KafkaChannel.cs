@@ -85,6 +85,8 @@ internal sealed partial class KafkaChannel : IDisposable
                     input.AdvanceTo(frame.End);
                     if (!open)
                         return "the peer stopped reading";
+                    if (_info.CloseReason is { } closing)
+                        return closing;
                     if (_closeRequested.IsCancellationRequested)
                         return "the listener is stopping";
                     continue;
@@ -150,6 +152,8 @@ internal sealed partial class KafkaChannel : IDisposable
             }
             if (!await ServeAsync(new ReadOnlySequence<byte>(body, 0, size)).ConfigureAwait(false))
                 return "the peer stopped reading";
+            if (_info.CloseReason is { } closing)
+                return closing;
             return _closeRequested.IsCancellationRequested ? "the listener is stopping" : null;
         }
         finally
