@@ -43,7 +43,7 @@ internal static partial class NetworkLog
     [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "The Kafka listener on {Endpoint} failed to accept a connection")]
     public static partial void AcceptFailed(ILogger logger, EndPoint endpoint, Exception exception);
 
-    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} closed: unexpected Kafka request of type {ApiKey} during {State}")]
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} closed: Unexpected Kafka request of type {ApiKey} during {State}")]
     public static partial void SaslUnexpectedRequest(ILogger logger, string connectionId, EndPoint? peer, LogStore.Protocol.ApiKey apiKey, string state);
 
     [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} refused: SASL handshake failed ({Reason})")]
