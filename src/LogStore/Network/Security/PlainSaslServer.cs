@@ -12,6 +12,9 @@ internal sealed class PlainSaslServer(SaslCredentialStore credentials) : ISaslSe
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    // An unknown user costs the same PBKDF2 as a known one, so the time an answer takes does not tell who exists.
+    private static readonly Lazy<ScramCredential> Nobody = new(() => ScramCredential.Create(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), SaslMechanism.ScramSha512));
+
     public bool IsComplete { get; private set; }
 
     public string? AuthorizationId { get; private set; }
@@ -35,7 +38,7 @@ internal sealed class PlainSaslServer(SaslCredentialStore credentials) : ISaslSe
         if (authorizationId.Length != 0 && authorizationId != user)
             throw new SaslAuthenticationException("Authentication failed: Client requested an authorization id that is different from username");
         ScramCredential? credential = credentials.Find(user, SaslMechanism.Plain);
-        if (credential is null || !credential.Matches(password))
+        if (!(credential ?? Nobody.Value).Matches(password) || credential is null)
             throw new SaslAuthenticationException("Authentication failed: Invalid username or password");
         AuthorizationId = user;
         IsComplete = true;

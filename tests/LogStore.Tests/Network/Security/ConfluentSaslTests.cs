@@ -8,8 +8,9 @@ namespace LogStore.Tests.Network.Security;
 
 /// <summary>
 /// Confluent.Kafka (librdkafka) against a listener requiring SASL, over plaintext (SASL_PLAINTEXT) and TLS with client
-/// certificates required (SASL_SSL): each mechanism produces and reads back; a wrong password, a client without SASL and
-/// a client without a certificate are each refused with the client's own error, and the refusal is logged.
+/// certificates required (SASL_SSL): each mechanism produces and reads back; a wrong password, a client without SASL, a
+/// plaintext client against SASL_SSL and a client without a certificate are each refused with the client's own error,
+/// and the refusal is logged.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -189,5 +190,22 @@ public sealed class ConfluentSaslTests : BrokerFixture
         Assert.That(refused!.Error.IsError, Is.True);
         Assert.That(_logs.WithId(5010), Is.Not.Empty, "the TLS refusal is logged");
         Assert.That(_logs.WithId(5015), Is.Empty, "nobody authenticated");
+    }
+
+    [Test]
+    public async Task PlaintextClientAgainstSaslSsl_IsRefused_AndTheRefusalLogged()
+    {
+        string bootstrap = await OpenBrokerAsync(tls: true);
+        using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig(Config(bootstrap, Kafka.SecurityProtocol.Plaintext))
+        {
+            MessageTimeoutMs = 5000,
+        }).Build();
+
+        var refused = Assert.ThrowsAsync<Kafka.ProduceException<string, string>>(
+            () => producer.ProduceAsync("secured", new Kafka.Message<string, string> { Key = "k", Value = "v" }));
+
+        Assert.That(refused!.Error.IsError, Is.True);
+        Assert.That(_logs.WithId(5010), Is.Not.Empty, "the TLS refusal is logged");
+        Assert.That(_broker!.Topics.Single(t => t.Name == "secured").Partitions[0].HighWatermark, Is.Zero);
     }
 }
