@@ -18,8 +18,15 @@ public sealed class KafkaListenerSaslOptions
     /// while the listener runs (Kafka's SCRAM credentials in its metadata).</summary>
     public required SaslCredentialStore Credentials { get; init; }
 
+    /// <summary>The largest request frame accepted before a connection has authenticated, in bytes: a larger one closes
+    /// it, so that an unauthenticated peer cannot make the broker buffer up to
+    /// <see cref="KafkaListenerOptions.SocketRequestMaxBytes"/>. Default 512 KiB (sasl.server.max.receive.size).</summary>
+    public int MaxReceiveSize { get; init; } = 512 << 10;
+
     internal void Validate()
     {
+        // A request header alone is 8 bytes (api key, version, correlation id).
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxReceiveSize, 8, nameof(MaxReceiveSize));
         ArgumentNullException.ThrowIfNull(Credentials, nameof(Credentials));
         ArgumentNullException.ThrowIfNull(EnabledMechanisms, nameof(EnabledMechanisms));
         if (EnabledMechanisms.Count == 0)

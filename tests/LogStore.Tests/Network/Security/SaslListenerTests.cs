@@ -128,4 +128,17 @@ public sealed class SaslListenerTests : BrokerFixture
         await SendAsync(4, new MetadataRequest());
         Assert.That((await ReceiveAsync<MetadataResponse>(4)).Brokers, Has.Count.EqualTo(1), "the connection stays open");
     }
+
+    [Test]
+    public async Task FrameLargerThanSaslMaxReceiveSize_BeforeAuthentication_ClosesTheConnection()
+    {
+        await ConnectAsync(sasl: true);
+        var prefix = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(prefix, (512 << 10) + 1);
+
+        await _client.SendAsync(prefix, _timeout.Token);
+
+        Assert.That(await _client.IsClosedByServerAsync(_timeout.Token), Is.True);
+        Assert.That(_logs.WithId(5006).Single().Message, Does.Contain("sasl.server.max.receive.size (524288) before authentication"));
+    }
 }
