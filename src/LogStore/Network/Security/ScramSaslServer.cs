@@ -124,21 +124,24 @@ internal sealed class ScramSaslServer : ISaslServer
         for (int i = 0; i < name.Length; i++)
         {
             if (name[i] != '=')
+            {
                 decoded.Append(name[i]);
-            else if (string.CompareOrdinal(name, i, "=2C", 0, 3) == 0)
-                (decoded, i) = (decoded.Append(','), i + 2);
-            else if (string.CompareOrdinal(name, i, "=3D", 0, 3) == 0)
-                (decoded, i) = (decoded.Append('='), i + 2);
-            else
-                throw Invalid("client-first", "bad escape in the user name");
+                continue;
+            }
+            string escape = name.Substring(i, Math.Min(3, name.Length - i));
+            decoded.Append(escape switch
+            {
+                "=2C" => ',',
+                "=3D" => '=',
+                _ => throw Invalid("client-first", "bad escape in the user name"),
+            });
+            i += 2;
         }
         return decoded.ToString();
     }
 
     private SaslAuthenticationException Invalid(string message, string why) =>
         new($"Authentication failed: invalid {_mechanism.Name()} {message} message ({why})");
-
-    private SaslAuthenticationException InvalidUtf8() => Invalid("client", "not UTF-8");
 
     private string Decode(ReadOnlySpan<byte> bytes)
     {
@@ -148,7 +151,7 @@ internal sealed class ScramSaslServer : ISaslServer
         }
         catch (DecoderFallbackException)
         {
-            throw InvalidUtf8();
+            throw Invalid("client", "not UTF-8");
         }
     }
 }

@@ -81,6 +81,7 @@ public sealed class ScramSaslServerTests
     [TestCase("n,,r=abc", "expected n=user,r=nonce")]
     [TestCase("garbage", "no gs2 header")]
     [TestCase("n,,n=us=xx,r=abc", "bad escape")]
+    [TestCase("n,,n=us=2,r=abc", "bad escape")]
     public void BadClientFirst_IsRefused(string clientFirst, string why)
     {
         var e = Assert.Throws<SaslAuthenticationException>(() => Evaluate(Rfc7677Server(), clientFirst));
@@ -125,5 +126,15 @@ public sealed class ScramSaslServerTests
         Assert.Throws<ArgumentException>(() => ScramCredential.Create("pencil", SaslMechanism.Plain));
         Assert.Throws<ArgumentException>(() => new ScramCredential(SaslMechanism.ScramSha256, new byte[8], new byte[32], new byte[32], 4096));
         Assert.Throws<ArgumentException>(() => new ScramCredential(SaslMechanism.ScramSha512, new byte[16], new byte[32], new byte[64], 4096));
+    }
+
+    [Test]
+    public void EscapedUserName_IsDecoded()
+    {
+        var store = new SaslCredentialStore();
+        store.AddUser("a,b=c", "pencil");
+        var server = new ScramSaslServer(SaslMechanism.ScramSha256, store, "snonce");
+
+        Assert.That(Evaluate(server, "n,,n=a=2Cb=3Dc,r=cnonce"), Does.StartWith("r=cnoncesnonce,s="));
     }
 }
