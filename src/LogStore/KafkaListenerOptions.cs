@@ -38,7 +38,9 @@ public sealed class KafkaListenerOptions
     /// when listening on every address. Kafka's <c>advertised.listeners</c>.</summary>
     public string? AdvertisedHost { get; init; }
 
-    // SASL settings (PLAIN, SCRAM-SHA-256/512) come with the listener's authentication.
+    /// <summary>SASL authentication (PLAIN, SCRAM-SHA-256/512) required of every client before it is served: with
+    /// <see cref="Tls"/>, Kafka's SASL_SSL listener, else SASL_PLAINTEXT; null, the default, serves clients unauthenticated.</summary>
+    public KafkaListenerSaslOptions? Sasl { get; init; }
 
     // The longest a timer can wait (uint.MaxValue - 1 ms, about 49 days).
     internal static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -55,5 +57,6 @@ public sealed class KafkaListenerOptions
             ArgumentOutOfRangeException.ThrowIfGreaterThan(ConnectionsMaxIdle, MaxTimer, nameof(ConnectionsMaxIdle));
         }
         Tls?.Validate();
+        Sasl?.Validate();
     }
 }

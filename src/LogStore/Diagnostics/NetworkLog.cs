@@ -5,7 +5,7 @@ namespace LogStore.Diagnostics;
 
 /// <summary>
 /// What the Kafka listener logs about connections (event ids 5001-5099): accepted, closed, refused (connection limit,
-/// TLS), malformed frames and failed requests. Each names the connection id and the peer, so one client's story can be
+/// TLS, SASL), malformed frames and failed requests. Each names the connection id and the peer, so one client's story can be
 /// followed; a peer's bad bytes are a warning, never an error of ours. The logger's category is <c>"LogStore"</c>.
 /// </summary>
 internal static partial class NetworkLog
@@ -42,4 +42,16 @@ internal static partial class NetworkLog
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "The Kafka listener on {Endpoint} failed to accept a connection")]
     public static partial void AcceptFailed(ILogger logger, EndPoint endpoint, Exception exception);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} closed: Unexpected Kafka request of type {ApiKey} during {State}")]
+    public static partial void SaslUnexpectedRequest(ILogger logger, string connectionId, EndPoint? peer, LogStore.Protocol.ApiKey apiKey, string state);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} refused: SASL handshake failed ({Reason})")]
+    public static partial void SaslMechanismRefused(ILogger logger, string connectionId, EndPoint? peer, string reason);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer} refused: SASL {Mechanism} authentication failed ({Reason})")]
+    public static partial void SaslAuthenticationFailed(ILogger logger, string connectionId, EndPoint? peer, string mechanism, string reason);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer} authenticated as {User} with SASL {Mechanism}")]
+    public static partial void SaslAuthenticated(ILogger logger, string connectionId, EndPoint? peer, string user, string mechanism);
 }

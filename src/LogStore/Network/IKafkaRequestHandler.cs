@@ -25,4 +25,10 @@ internal sealed record KafkaConnectionInfo(string ConnectionId, System.Net.EndPo
 
     /// <summary>Set once SASL authentication succeeded on this connection: the principal's user name.</summary>
     public string? AuthenticatedUser { get; set; }
+
+    /// <summary>The SASL exchange in progress, while the listener requires one and it has not succeeded.</summary>
+    internal Security.SaslServerAuthenticator? Sasl { get; set; }
+
+    /// <summary>Set by a handler to close the connection once the response (if any) is sent: why, for the log.</summary>
+    public string? CloseReason { get; set; }
 }

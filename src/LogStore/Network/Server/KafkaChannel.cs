@@ -70,12 +70,15 @@ internal sealed partial class KafkaChannel : IDisposable
             if (buffer.Length >= 4)
             {
                 int size = ReadSize(buffer);
-                if (size < MinFrameSize || size > _owner.SocketRequestMaxBytes)
+                int max = MaxFrameBytes;
+                if (size < MinFrameSize || size > max)
                 {
                     input.AdvanceTo(buffer.Start);
                     return Malformed(size < MinFrameSize
                         ? $"size {size} is less than a request header's {MinFrameSize} bytes"
-                        : $"size {size} is more than socket.request.max.bytes ({_owner.SocketRequestMaxBytes})");
+                        : max == _owner.SocketRequestMaxBytes
+                            ? $"size {size} is more than socket.request.max.bytes ({max})"
+                            : $"size {size} is more than sasl.server.max.receive.size ({max}) before authentication");
                 }
                 if (buffer.Length >= 4L + size)
                 {
@@ -85,6 +88,8 @@ internal sealed partial class KafkaChannel : IDisposable
                     input.AdvanceTo(frame.End);
                     if (!open)
                         return "the peer stopped reading";
+                    if (_info.CloseReason is { } closing)
+                        return closing;
                     if (_closeRequested.IsCancellationRequested)
                         return "the listener is stopping";
                     continue;
@@ -150,6 +155,8 @@ internal sealed partial class KafkaChannel : IDisposable
             }
             if (!await ServeAsync(new ReadOnlySequence<byte>(body, 0, size)).ConfigureAwait(false))
                 return "the peer stopped reading";
+            if (_info.CloseReason is { } closing)
+                return closing;
             return _closeRequested.IsCancellationRequested ? "the listener is stopping" : null;
         }
         finally
@@ -157,6 +164,12 @@ internal sealed partial class KafkaChannel : IDisposable
             ArrayPool<byte>.Shared.Return(body);
         }
     }
+
+    /// <summary>The frame limit: before SASL authentication, sasl.server.max.receive.size, as in Kafka, so that a peer
+    /// nobody knows cannot make the broker buffer socket.request.max.bytes.</summary>
+    private int MaxFrameBytes => _owner.SaslMaxReceiveBytes is { } sasl && _info.AuthenticatedUser is null
+        ? Math.Min(sasl, _owner.SocketRequestMaxBytes)
+        : _owner.SocketRequestMaxBytes;
 
     private static int ReadSize(ReadOnlySequence<byte> buffer)
     {

@@ -21,7 +21,11 @@ internal sealed class KafkaConnectionHandler(
     public KafkaConnectionHandler(IKafkaRequestHandler requestHandler, KafkaListenerOptions options, TimeProvider time, ILogger logger)
         : this(requestHandler, options.SocketRequestMaxBytes, options.ConnectionsMaxIdle, time, logger)
     {
+        SaslMaxReceiveBytes = options.Sasl?.MaxReceiveSize;
     }
+
+    /// <summary>The frame limit before SASL authentication (sasl.server.max.receive.size); null without SASL.</summary>
+    internal int? SaslMaxReceiveBytes { get; }
 
     internal int SocketRequestMaxBytes => socketRequestMaxBytes;
 

@@ -2,16 +2,18 @@ using System.Buffers;
 using System.Net;
 using LogStore.Network.Apis;
 using LogStore.Network.Apis.Groups;
+using LogStore.Network.Security;
 using LogStore.Protocol;
 
 namespace LogStore.Network.Server;
 
 /// <summary>
 /// Decodes each request and hands it to the handler of its API (Kafka's KafkaApis), then encodes the response with the
-/// request's correlation id. A request this broker cannot read (malformed, or an API or version it does not serve) is a
-/// <see cref="KafkaProtocolException"/>, which closes the connection, as Kafka does; only ApiVersions of a newer version
-/// is answered, with UNSUPPORTED_VERSION and the versions served, so that a client can negotiate down. Thread-safe:
-/// connections call it concurrently.
+/// request's correlation id. When the listener requires SASL, a connection's requests go to its
+/// <see cref="SaslServerAuthenticator"/> until it has authenticated. A request this broker cannot read (malformed, or an
+/// API or version it does not serve) is a <see cref="KafkaProtocolException"/>, which closes the connection, as Kafka
+/// does; only ApiVersions of a newer version is answered, with UNSUPPORTED_VERSION and the versions served, so that a
+/// client can negotiate down. Thread-safe: connections call it concurrently.
 /// </summary>
 internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions options) : IKafkaRequestHandler
 {
@@ -37,6 +39,11 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             throw new KafkaProtocolException(decoded.Error ?? "The request could not be decoded.");
         if (!ApiVersionsApi.Serves(header.ApiKey, header.ApiVersion))
             throw new KafkaProtocolException($"{header.ApiKey} v{header.ApiVersion} is not served (ApiVersions lists what is).");
+        if (options.Sasl is { } sasl && connection.AuthenticatedUser is null)
+        {
+            connection.Sasl ??= new SaslServerAuthenticator(sasl, Broker.Logger);
+            return connection.Sasl.Handle(header, decoded.Body, connection);
+        }
         short version = header.ApiVersion;
         switch (decoded.Body)
         {
@@ -91,6 +98,8 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
                 return ResponseEncoder.Encode(header, await _groups.ListGroupsAsync(listGroups, version, cancellationToken).ConfigureAwait(false));
             case ListOffsetsRequest listOffsets:
                 return ResponseEncoder.Encode(header, _listOffsets.Handle(listOffsets));
+            case SaslHandshakeRequest or SaslAuthenticateRequest:
+                return SaslServerAuthenticator.IllegalState(header, decoded.Body);
             default:
                 throw new KafkaProtocolException($"{header.ApiKey} v{version} is not served yet.");
         }
