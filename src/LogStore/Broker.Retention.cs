@@ -28,11 +28,11 @@ public sealed partial class Broker
         ThrowIfReadOnly("delete records");
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<long>(cancellationToken);
-        if (!TryGetTopic(partition.Topic, out Topic? topic) || (uint)partition.Partition >= (uint)topic.Partitions.Count)
+        if (!TryGetPartition(partition.Topic, partition.Partition, out Partition? found))
             throw new UnknownTopicException(partition.Topic, partition.Partition);
         try
         {
-            return ValueTask.FromResult(topic.Partitions[partition.Partition].Log.DeleteRecordsBefore(beforeOffset));
+            return ValueTask.FromResult(found.Log.DeleteRecordsBefore(beforeOffset));
         }
         catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
         {

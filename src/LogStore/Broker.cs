@@ -419,6 +419,13 @@ public sealed partial class Broker : IAsyncDisposable
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
+    /// <summary>Looks a partition up by topic name and number; false when either does not exist.</summary>
+    internal bool TryGetPartition(string topic, int partition, [NotNullWhen(true)] out Partition? found)
+    {
+        found = TryGetTopic(topic, out Topic? t) && (uint)partition < (uint)t.Partitions.Count ? t.Partitions[partition] : null;
+        return found is not null;
+    }
+
     /// <summary>Looks a topic up by name.</summary>
     public bool TryGetTopic(string name, [NotNullWhen(true)] out Topic? topic)
     {

@@ -26,6 +26,8 @@ internal static class ErrorCodes
         BufferExhaustedException => ErrorCode.RequestTimedOut,
         KafkaProtocolException => ErrorCode.InvalidRequest,
         OperationCanceledException or TimeoutException => ErrorCode.RequestTimedOut,
+        // A partition closed under the request: its topic was deleted, or the broker is closing. Clients look again.
+        ObjectDisposedException => ErrorCode.NotLeaderOrFollower,
         ArgumentException => ErrorCode.InvalidRequest,
         _ => ErrorCode.UnknownServerError,
     };

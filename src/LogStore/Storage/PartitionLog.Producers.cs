@@ -46,8 +46,7 @@ internal sealed partial class PartitionLog
                 RecordBatch batch = scanner.Current;
                 if (batch.ProducerId < 0)
                     continue;
-                int last = (int)((batch.BaseSequence + (long)batch.LastOffsetDelta) % ((long)int.MaxValue + 1));
-                found.Add((batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, last, batch.BaseOffset, batch.LastOffset));
+                found.Add((batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, ProducerStateManager.LastSequence(batch), batch.BaseOffset, batch.LastOffset));
             }
         }
         return found;

@@ -39,18 +39,16 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
         foreach (FetchRequest.Topic topic in request.Topics)
         {
             var topicResponse = new FetchResponse.TopicResponse { Name = topic.Name, TopicId = topic.TopicId };
-            broker.TryGetTopic(topic.Name, out Topic? found);
             foreach (FetchRequest.Partition wanted in topic.Partitions)
             {
                 // Empty, never null: clients read a null record set as a protocol error.
                 var data = new FetchResponse.PartitionData { PartitionIndex = wanted.PartitionIndex, HighWatermark = -1, Records = ReadOnlySequence<byte>.Empty };
                 topicResponse.Partitions.Add(data);
-                if (found is null || (uint)wanted.PartitionIndex >= (uint)found.Partitions.Count)
+                if (!broker.TryGetPartition(topic.Name, wanted.PartitionIndex, out Partition? partition))
                 {
                     data.ErrorCode = ErrorCode.UnknownTopicOrPartition;
                     continue;
                 }
-                Partition partition = found.Partitions[wanted.PartitionIndex];
                 try
                 {
                     data.HighWatermark = partition.HighWatermark;
@@ -70,7 +68,7 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
                 }
                 catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
                 {
-                    data.ErrorCode = e is ObjectDisposedException ? ErrorCode.NotLeaderOrFollower : ErrorCodes.FromException(e);
+                    data.ErrorCode = ErrorCodes.FromException(e);
                 }
             }
             response.Topics.Add(topicResponse);
@@ -98,13 +96,10 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
         var waits = new List<Task<FetchResult>>();
         foreach (FetchRequest.Topic topic in request.Topics)
         {
-            if (!broker.TryGetTopic(topic.Name, out Topic? found))
-                continue;
             foreach (FetchRequest.Partition wanted in topic.Partitions)
             {
-                if ((uint)wanted.PartitionIndex >= (uint)found.Partitions.Count)
+                if (!broker.TryGetPartition(topic.Name, wanted.PartitionIndex, out Partition? partition))
                     continue;
-                Partition partition = found.Partitions[wanted.PartitionIndex];
                 // At the log end, not the fetch offset: data below min_bytes is there already and must not end the wait.
                 waits.Add(partition.ReadAsync(partition.LogEndOffset, 1, wait, stop.Token).AsTask());
             }

@@ -14,23 +14,21 @@ internal sealed class ListOffsetsApi(Broker broker)
         foreach (ListOffsetsRequest.Topic topic in request.Topics)
         {
             var topicResponse = new ListOffsetsResponse.TopicResponse { Name = topic.Name };
-            broker.TryGetTopic(topic.Name, out Topic? found);
             foreach (ListOffsetsRequest.Partition wanted in topic.Partitions)
-                topicResponse.Partitions.Add(Lookup(found, wanted));
+                topicResponse.Partitions.Add(Lookup(topic.Name, wanted));
             response.Topics.Add(topicResponse);
         }
         return response;
     }
 
-    private static ListOffsetsResponse.PartitionResponse Lookup(Topic? topic, ListOffsetsRequest.Partition wanted)
+    private ListOffsetsResponse.PartitionResponse Lookup(string topic, ListOffsetsRequest.Partition wanted)
     {
         var result = new ListOffsetsResponse.PartitionResponse { PartitionIndex = wanted.PartitionIndex, LeaderEpoch = 0 };
-        if (topic is null || (uint)wanted.PartitionIndex >= (uint)topic.Partitions.Count)
+        if (!broker.TryGetPartition(topic, wanted.PartitionIndex, out Partition? partition))
         {
             result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
             return result;
         }
-        Partition partition = topic.Partitions[wanted.PartitionIndex];
         try
         {
             switch (wanted.Timestamp)
@@ -54,7 +52,7 @@ internal sealed class ListOffsetsApi(Broker broker)
         }
         catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
         {
-            result.ErrorCode = e is ObjectDisposedException ? ErrorCode.NotLeaderOrFollower : ErrorCodes.FromException(e);
+            result.ErrorCode = ErrorCodes.FromException(e);
         }
         return result;
     }

@@ -16,17 +16,16 @@ internal sealed class OffsetForLeaderEpochApi(Broker broker)
         {
             var topicResult = new OffsetForLeaderEpochResponse.Topic { Name = topic.Name };
             response.Topics.Add(topicResult);
-            broker.TryGetTopic(topic.Name, out Topic? found);
             foreach (OffsetForLeaderEpochRequest.Partition partition in topic.Partitions)
             {
                 var result = new OffsetForLeaderEpochResponse.EpochEndOffset { PartitionIndex = partition.PartitionIndex };
                 topicResult.Partitions.Add(result);
-                if (found is null || (uint)partition.PartitionIndex >= (uint)found.Partitions.Count)
+                if (!broker.TryGetPartition(topic.Name, partition.PartitionIndex, out Partition? found))
                     result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
                 else if (partition.CurrentLeaderEpoch > 0 || partition.LeaderEpoch > 0)
                     result.ErrorCode = ErrorCode.UnknownLeaderEpoch;
                 else
-                    (result.LeaderEpoch, result.EndOffset) = (0, found.Partitions[partition.PartitionIndex].LogEndOffset);
+                    (result.LeaderEpoch, result.EndOffset) = (0, found.LogEndOffset);
             }
         }
         return response;

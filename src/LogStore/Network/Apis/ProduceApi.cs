@@ -19,11 +19,10 @@ internal sealed class ProduceApi(Broker broker)
         foreach (ProduceRequest.TopicData topic in request.Topics)
         {
             var topicResponse = new ProduceResponse.TopicResponse { Name = topic.Name };
-            broker.TryGetTopic(topic.Name, out Topic? found);
             foreach (ProduceRequest.PartitionData data in topic.Partitions)
             {
                 // Transactions are not supported: nothing of a transactional producer is appended.
-                topicResponse.Partitions.Add(request.TransactionalId is null ? Append(found, data)
+                topicResponse.Partitions.Add(request.TransactionalId is null ? Append(topic.Name, data)
                     : new ProduceResponse.PartitionResponse { Index = data.Index, ErrorCode = ErrorCode.TransactionalIdAuthorizationFailed, ErrorMessage = "Transactions are not supported." });
             }
             response.Topics.Add(topicResponse);
@@ -31,10 +30,10 @@ internal sealed class ProduceApi(Broker broker)
         return request.Acks == 0 ? null : response;
     }
 
-    private static ProduceResponse.PartitionResponse Append(Topic? topic, ProduceRequest.PartitionData data)
+    private ProduceResponse.PartitionResponse Append(string topic, ProduceRequest.PartitionData data)
     {
         var result = new ProduceResponse.PartitionResponse { Index = data.Index };
-        if (topic is null || (uint)data.Index >= (uint)topic.Partitions.Count)
+        if (!broker.TryGetPartition(topic, data.Index, out Partition? partition))
         {
             result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
             return result;
@@ -62,7 +61,6 @@ internal sealed class ProduceApi(Broker broker)
                 records.CopyTo(copy);
                 bytes = copy.AsMemory(0, length);
             }
-            Partition partition = topic.Partitions[data.Index];
             int position = 0;
             bool first = true;
             while (position < length)
@@ -81,7 +79,7 @@ internal sealed class ProduceApi(Broker broker)
         }
         catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
         {
-            result.ErrorCode = e is ObjectDisposedException ? ErrorCode.NotLeaderOrFollower : ErrorCodes.FromException(e);
+            result.ErrorCode = ErrorCodes.FromException(e);
             result.ErrorMessage = e.Message;
         }
         finally

@@ -105,8 +105,8 @@ internal sealed class TopicsApi(Broker broker)
                 try
                 {
                     // -1 is Kafka's "up to the high watermark".
-                    long before = partition.Offset == -1 && broker.TryGetTopic(topic.Name, out Topic? t) && partition.PartitionIndex < t.Partitions.Count
-                        ? t.Partitions[partition.PartitionIndex].HighWatermark
+                    long before = partition.Offset == -1 && broker.TryGetPartition(topic.Name, partition.PartitionIndex, out Partition? found)
+                        ? found.HighWatermark
                         : partition.Offset;
                     result.LowWatermark = await broker.DeleteRecordsAsync(tp, before, cancellationToken).ConfigureAwait(false);
                 }

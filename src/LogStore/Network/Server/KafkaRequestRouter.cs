@@ -27,8 +27,6 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly OffsetForLeaderEpochApi _offsetForLeaderEpoch = new(broker);
     private readonly GroupApis _groups = new(broker);
 
-    internal Broker Broker { get; } = broker;
-
     public async ValueTask<ResponseFrame?> HandleAsync(ReadOnlySequence<byte> request, KafkaConnectionInfo connection, CancellationToken cancellationToken)
     {
         DecodedRequest decoded = RequestDecoder.TryDecode(request);
@@ -41,7 +39,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             throw new KafkaProtocolException($"{header.ApiKey} v{header.ApiVersion} is not served (ApiVersions lists what is).");
         if (options.Sasl is { } sasl && connection.AuthenticatedUser is null)
         {
-            connection.Sasl ??= new SaslServerAuthenticator(sasl, Broker.Logger);
+            connection.Sasl ??= new SaslServerAuthenticator(sasl, broker.Logger);
             return connection.Sasl.Handle(header, decoded.Body, connection);
         }
         short version = header.ApiVersion;
@@ -109,7 +107,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     /// endpoint), else the listener's bound address; this host's name for an address that means every address.</summary>
     private BrokerNode Self(KafkaConnectionInfo connection)
     {
-        IPEndPoint endpoint = connection.LocalEndPoint as IPEndPoint ?? Broker.KafkaEndpoint ?? options.Endpoint;
+        IPEndPoint endpoint = connection.LocalEndPoint as IPEndPoint ?? broker.KafkaEndpoint ?? options.Endpoint;
         string host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)
             ? Dns.GetHostName()
             : endpoint.Address.ToString();

@@ -74,15 +74,8 @@ internal sealed class FollowedIndex
     {
         lock (_gate)
         {
-            _entries = [];
-            _count = 0;
-            _scannedEnd = 0;
-            _bytesSinceEntry = 0;
-            _nextOffset = _baseOffset;
-            _maxTimestamp = -1;
+            ForgetScanned();
             _complete = false;
-            _log.PublishFollowedSize(0);
-            _log.ReopenOnNextUse();
         }
         CatchUp();
     }
@@ -122,24 +115,28 @@ internal sealed class FollowedIndex
         {
             bool sealing = _sealPending;
             long length = _log.CurrentFileLength();
+            // Shorter than what was scanned: a different file now stands at the path (a swap, or retention and a new
+            // segment at the same base offset). What was scanned describes the old one.
             if (length < _scannedEnd)
-            {
-                // Shorter than what was scanned: a different file now stands at the path (a swap, or retention and a new
-                // segment at the same base offset). What was scanned describes the old one.
-                _entries = [];
-                _count = 0;
-                _scannedEnd = _bytesSinceEntry = 0;
-                _nextOffset = _baseOffset;
-                _maxTimestamp = -1;
-                _log.PublishFollowedSize(0);
-                _log.ReopenOnNextUse();
-            }
+                ForgetScanned();
             if (length > _scannedEnd)
                 Scan((int)Math.Min(length, int.MaxValue));
             _log.PublishFollowedSize(_scannedEnd);
             if (sealing)
                 _complete = true;
         }
+    }
+
+    /// <summary>Back to nothing scanned, and the next read opens the path again. Under the lock.</summary>
+    private void ForgetScanned()
+    {
+        _entries = [];
+        _count = 0;
+        _scannedEnd = _bytesSinceEntry = 0;
+        _nextOffset = _baseOffset;
+        _maxTimestamp = -1;
+        _log.PublishFollowedSize(0);
+        _log.ReopenOnNextUse();
     }
 
     private void Scan(int length)

@@ -78,8 +78,8 @@ internal sealed class ProducerStateManager
         entry.Batches.Add(new BatchMetadata(firstSequence, lastSequence, baseOffset, lastOffset));
     }
 
-    // Sequences wrap from int.MaxValue to 0, as Kafka's do.
-    private static int LastSequence(RecordBatch batch) => (int)((batch.BaseSequence + (long)batch.LastOffsetDelta) % ((long)int.MaxValue + 1));
+    /// <summary>The sequence of a batch's last record: sequences wrap from int.MaxValue to 0, as Kafka's do.</summary>
+    public static int LastSequence(RecordBatch batch) => (int)((batch.BaseSequence + (long)batch.LastOffsetDelta) % ((long)int.MaxValue + 1));
 
     private static int NextSequence(int sequence) => sequence == int.MaxValue ? 0 : sequence + 1;
 
