@@ -44,6 +44,7 @@ public static class LogStoreCli
             GroupsCommand.Create(cli),
             BenchCommand.Create(cli),
             ServeCommand.Create(cli),
+            MirrorCommand.Create(cli),
         };
         UsageErrors.Apply(root);
         return root;
