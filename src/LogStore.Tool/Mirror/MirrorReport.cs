@@ -54,7 +54,7 @@ internal sealed class MirrorReport(TextWriter error, MirrorRequest request, Kafk
             string to = p.Target.Partition == Confluent.Kafka.Partition.Any ? "by key" : p.Target.Partition.Value.ToString(CultureInfo.InvariantCulture);
             string range = p.Settled > p.Start ? Invariant($"offsets {p.Start}-{p.Settled - 1}") : Invariant($"from offset {p.Start}");
             string failed = p.Failed > 0 ? Invariant($", {p.Failed:N0} not delivered") : "";
-            text.AppendLine(Invariant($"  partition {p.Source.Id.Partition} -> {to}: {p.Delivered:N0} records ({range}), {Size(p.ProducedBytes)}{failed}"));
+            text.AppendLine(Invariant($"  partition {p.Source.Id.Partition} -> {to}: {p.Delivered:N0} records ({range}), {Size(p.ProducedBytes)} sent{failed}"));
         }
         double seconds = Math.Max(elapsed.TotalSeconds, 0.001);
         text.AppendLine(Invariant(

@@ -1,0 +1,365 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using LogStore.Tests.TestSupport;
+using LogStore.Tool.Tests.TestSupport;
+
+namespace LogStore.Tool.Tests;
+
+/// <summary>
+/// <c>logstore mirror</c> into a second LogStore running as a Kafka broker on loopback (the only Kafka-protocol broker
+/// on these machines): every field of every record arrives, partition for partition; a target that cannot take the
+/// partitions, a missing topic and an unreachable cluster fail with one line each; a checkpoint resumes.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class MirrorCommandTests : ToolTestBase
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
+    private const long Past = 1_700_000_000_000;
+
+    private TempDirectory _targetDir = null!;
+    private Broker _target = null!;
+    private string _bootstrap = null!;
+
+    [SetUp]
+    public async Task OpenTarget()
+    {
+        _targetDir = new TempDirectory();
+        _target = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = _targetDir.Path,
+            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
+        });
+        _bootstrap = _target.KafkaEndpoint!.ToString();
+    }
+
+    [TearDown]
+    public async Task CloseTarget()
+    {
+        await _target.DisposeAsync();
+        _targetDir.Dispose();
+    }
+
+    [Test]
+    public async Task Mirror_SeveralPartitions_EveryRecordArrivesFieldByField_BesideARunningApplication()
+    {
+        await using Broker application = await OpenBroker();
+        Topic source = await application.CreateTopicAsync("orders", new TopicConfig
+        {
+            Partitions = 3,
+            RetentionTime = null,
+            RetentionBytes = 1L << 30,
+        });
+        await FillAsync(source);
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "-X", "message.timeout.ms=30000");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(_target.TryGetTopic("orders", out Topic? mirrored), Is.True, run.ToString());
+        Assert.That(mirrored!.Partitions, Has.Count.EqualTo(3), "created with the source's partition count");
+        Assert.That((mirrored.Config.RetentionTime, mirrored.Config.RetentionBytes, mirrored.Config.CleanupPolicy),
+            Is.EqualTo(((TimeSpan?)null, (long?)(1L << 30), CleanupPolicy.Delete)), "created with the source's retention");
+        for (int p = 0; p < 3; p++)
+        {
+            List<string> expected = await ReadAllAsync(source.Partitions[p], withOffsets: false);
+            List<string> actual = await ReadAllAsync(mirrored.Partitions[p], withOffsets: false);
+            Assert.That(actual, Is.EqualTo(expected), $"partition {p}\n{run}");
+        }
+        Assert.That(run.Err, Does.Contain("were decompressed").And.Contain("LogAppendTime").And.Contain("tombstones"), run.ToString());
+        Assert.That(run.Err, Does.Contain("partition 2 -> 2:"), run.ToString());
+        Assert.That(run.Err, Does.Not.Contain("Stopped before the end"), run.ToString());
+    }
+
+    [Test]
+    public async Task Mirror_TargetTopicWithFewerPartitions_IsRefusedAndWritesNothing()
+    {
+        await CreateSourceAsync(partitions: 3, recordsPerPartition: 5);
+        await _target.CreateTopicAsync("orders", new TopicConfig { Partitions = 2 });
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "-X", "message.timeout.ms=30000");
+
+        AssertOneErrorLine(run, 1, "has 2 partitions, fewer than the 3 of 'orders'");
+        Assert.That(run.Err, Does.Contain("--partitions modulo"), "says how to go on");
+        Assert.That(_target.Topics.Single(t => t.Name == "orders").Partitions.Sum(p => p.LogEndOffset), Is.Zero);
+    }
+
+    [Test]
+    public async Task Mirror_FewerPartitionsWithModulo_FoldsEachSourcePartitionInOrder()
+    {
+        await CreateSourceAsync(partitions: 3, recordsPerPartition: 5);
+        await _target.CreateTopicAsync("orders", new TopicConfig { Partitions = 2 });
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--partitions", "modulo",
+            "-X", "message.timeout.ms=30000");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Topic mirrored = _target.Topics.Single(t => t.Name == "orders");
+        List<string> zero = await ReadValuesAsync(mirrored.Partitions[0]);
+        List<string> one = await ReadValuesAsync(mirrored.Partitions[1]);
+        // Source partitions are mirrored one after the other: 0 then 2 into partition 0, 1 into partition 1.
+        Assert.That(zero, Is.EqualTo(Values(0, 5).Concat(Values(2, 5))), run.ToString());
+        Assert.That(one, Is.EqualTo(Values(1, 5)), run.ToString());
+    }
+
+    [Test]
+    public async Task Mirror_UnknownSourceTopic_FailsWithOneLine()
+    {
+        await CreateSourceAsync(partitions: 1, recordsPerPartition: 1);
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "missing");
+
+        AssertOneErrorLine(run, 1, "unknown topic 'missing'");
+        Assert.That(_target.TryGetTopic("missing", out _), Is.False);
+    }
+
+    [Test]
+    public async Task Mirror_UnreachableCluster_FailsWithinTheMessageTimeout()
+    {
+        await CreateSourceAsync(partitions: 1, recordsPerPartition: 1);
+        int closedPort;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var elapsed = Stopwatch.StartNew();
+
+        CliRun run = await Mirror("--data", Data, "--to", $"127.0.0.1:{closedPort}", "--topic", "orders", "-X", "message.timeout.ms=2000");
+
+        elapsed.Stop();
+        AssertOneErrorLine(run, 1, $"cannot reach the Kafka cluster at 127.0.0.1:{closedPort} within 2000 ms");
+        Assert.That(elapsed.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "bounded by message.timeout.ms");
+    }
+
+    [Test]
+    public async Task Mirror_WithACheckpoint_ResumesAfterWhatWasMirrored()
+    {
+        await CreateSourceAsync(partitions: 2, recordsPerPartition: 3);
+        string checkpoint = Path.Combine(Data, "..", Path.GetFileName(Data) + ".checkpoint.json");
+        try
+        {
+            CliRun first = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--checkpoint", checkpoint,
+                "-X", "message.timeout.ms=30000");
+            Assert.That(first.ExitCode, Is.Zero, first.ToString());
+            await AppendAsync(partition: 1, from: 3, count: 2);
+
+            CliRun second = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--checkpoint", checkpoint,
+                "-X", "message.timeout.ms=30000");
+
+            Assert.That(second.ExitCode, Is.Zero, second.ToString());
+            Assert.That(second.Err, Does.Contain("resuming from checkpoint"), second.ToString());
+            Topic mirrored = _target.Topics.Single(t => t.Name == "orders");
+            Assert.That(await ReadValuesAsync(mirrored.Partitions[0]), Is.EqualTo(Values(0, 3)), "nothing sent twice");
+            Assert.That(await ReadValuesAsync(mirrored.Partitions[1]), Is.EqualTo(Values(1, 5)), second.ToString());
+        }
+        finally
+        {
+            File.Delete(checkpoint);
+        }
+    }
+
+    [Test]
+    public async Task Mirror_DeliveryRefusedByTheCluster_StopsAndKeepsTheLastAcknowledgedPosition()
+    {
+        await CreateSourceAsync(partitions: 1, recordsPerPartition: 3);
+        await using (Broker broker = await OpenBroker())
+        {
+            using var builder = new RecordBatchBuilder();
+            builder.Append(Past, null, new byte[8192]);
+            await broker.Topics.Single(t => t.Name == "orders").Partitions[0].AppendAsync(builder.Build());
+        }
+        await _target.CreateTopicAsync("orders", new TopicConfig { MaxMessageBytes = 4096 });
+        string checkpoint = Path.Combine(Data, "..", Path.GetFileName(Data) + ".refused.json");
+        try
+        {
+            CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--checkpoint", checkpoint,
+                "-X", "message.timeout.ms=30000");
+
+            Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+            Assert.That(run.ErrLines[^1], Does.StartWith("error: delivering partition 0 to topic 'orders'").And.Contain("too large"), run.ToString());
+            Assert.That(run.Err, Does.Contain("Stopped before the end: partition 0 at offset "), "says where a rerun resumes");
+            Assert.That(File.ReadAllText(checkpoint), Does.Contain("\"0\": 0").Or.Contain("\"0\": 3"),
+                "the checkpoint holds an acknowledged position, never one past the refused record");
+        }
+        finally
+        {
+            File.Delete(checkpoint);
+        }
+    }
+
+    [Test]
+    public async Task Mirror_InterruptedByCtrlC_ExitsCleanlyAndTheCheckpointResumesIt()
+    {
+        await CreateSourceAsync(partitions: 2, recordsPerPartition: 4);
+        string checkpoint = Path.Combine(Data, "..", Path.GetFileName(Data) + ".interrupted.json");
+        try
+        {
+            // Ctrl+C as the target topic is reported created: before the first record is read.
+            using var interrupt = new CancellationTokenSource();
+            using var error = new InterruptingWriter("created topic", interrupt);
+            using var output = new StringWriter();
+            string[] args = ["mirror", "--data", Data, "--to", _bootstrap, "--topic", "orders", "--checkpoint", checkpoint,
+                "-X", "message.timeout.ms=30000"];
+            int exitCode = await LogStoreCli.RunAsync(args, TextReader.Null, output, error, interrupt.Token).WaitAsync(RunTimeout);
+
+            string err = error.ToString();
+            Assert.That(exitCode, Is.EqualTo(130), err);
+            Assert.That(err, Does.Contain("Stopped before the end: partition 0 at offset 0 of 4, partition 1 at offset 0 of 4"), err);
+            Assert.That(err, Does.Contain("Interrupted; what was sent was flushed."), err);
+
+            CliRun resumed = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--checkpoint", checkpoint,
+                "-X", "message.timeout.ms=30000");
+
+            Assert.That(resumed.ExitCode, Is.Zero, resumed.ToString());
+            Topic mirrored = _target.Topics.Single(t => t.Name == "orders");
+            Assert.That(await ReadValuesAsync(mirrored.Partitions[0]), Is.EqualTo(Values(0, 4)), resumed.ToString());
+            Assert.That(await ReadValuesAsync(mirrored.Partitions[1]), Is.EqualTo(Values(1, 4)), resumed.ToString());
+        }
+        finally
+        {
+            File.Delete(checkpoint);
+        }
+    }
+
+    [Test]
+    public async Task Mirror_CheckpointOfAnotherTopic_IsRefused()
+    {
+        await CreateSourceAsync(partitions: 1, recordsPerPartition: 1);
+        string checkpoint = Path.Combine(Data, "..", Path.GetFileName(Data) + ".other.json");
+        await File.WriteAllTextAsync(checkpoint, """{"topic":"payments","targetTopic":"payments","partitions":{"0":7}}""");
+        try
+        {
+            CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--checkpoint", checkpoint);
+
+            AssertOneErrorLine(run, 1, "is for mirroring topic 'payments'");
+        }
+        finally
+        {
+            File.Delete(checkpoint);
+        }
+    }
+
+    [TestCase("--partitions", "0:1", "--partitions must be same, modulo, key")]
+    [TestCase("-X", "linger.ms", "-X 'linger.ms' is not name=value")]
+    [TestCase("-X", "no.such.property=1", "-X: ")]
+    [TestCase("--to", "kafka", "--to must be HOST:PORT")]
+    public async Task Mirror_MalformedOption_IsAUsageError(string option, string value, string message)
+    {
+        await CreateSourceAsync(partitions: 1, recordsPerPartition: 1);
+        var args = new List<string> { "--data", Data, "--topic", "orders" };
+        if (option != "--to")
+            args.AddRange(["--to", _bootstrap]);
+        args.AddRange([option, value]);
+
+        CliRun run = await Mirror([.. args]);
+
+        AssertOneErrorLine(run, 2, message);
+    }
+
+    private static Task<CliRun> Mirror(params string[] args) => Cli.RunAsync(["mirror", .. args]).WaitAsync(RunTimeout);
+
+    /// <summary>Each partition: plain batches with keys, null keys, empty and null values, headers (a null one, a repeated
+    /// key) and explicit timestamps; a zstd batch; a LogAppendTime batch.</summary>
+    private static async Task FillAsync(Topic topic)
+    {
+        for (int p = 0; p < topic.Partitions.Count; p++)
+        {
+            Partition partition = topic.Partitions[p];
+            for (int b = 0; b < 4; b++)
+            {
+                using var builder = new RecordBatchBuilder(b == 2 ? CompressionType.Zstd : CompressionType.None)
+                {
+                    TimestampType = b == 3 ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+                };
+                for (int r = 0; r < 5; r++)
+                {
+                    int n = (b * 5) + r;
+                    byte[]? key = n % 4 == 1 ? null : Encoding.UTF8.GetBytes($"key-{p}-{n % 3}");
+                    byte[]? value = n % 5 == 3 ? null : n % 7 == 4 ? [] : Encoding.UTF8.GetBytes($"value-{p}-{n}");
+                    Header[] headers = n % 3 == 0 ? []
+                        : [new Header("trace", Encoding.UTF8.GetBytes($"t{n}")), new Header("none", null), new Header("blank", []), new Header("trace", [(byte)n, 0, 255])];
+                    builder.Append(Past + (n * 1000) - (n % 2 * 1500), key, value, headers);
+                }
+                await partition.AppendAsync(builder.Build());
+            }
+        }
+    }
+
+    private async Task CreateSourceAsync(int partitions, int recordsPerPartition)
+    {
+        await using Broker broker = await OpenBroker();
+        await broker.CreateTopicAsync("orders", new TopicConfig { Partitions = partitions });
+        for (int p = 0; p < partitions; p++)
+            await AppendAsync(broker, p, 0, recordsPerPartition);
+    }
+
+    private async Task AppendAsync(int partition, int from, int count)
+    {
+        await using Broker broker = await OpenBroker();
+        await AppendAsync(broker, partition, from, count);
+    }
+
+    private static async Task AppendAsync(Broker broker, int partition, int from, int count)
+    {
+        Assert.That(broker.TryGetTopic("orders", out Topic? topic), Is.True);
+        using var builder = new RecordBatchBuilder();
+        foreach (string value in Values(partition, from + count).Skip(from))
+            builder.Append(Past, Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes(value));
+        await topic!.Partitions[partition].AppendAsync(builder.Build());
+    }
+
+    private static IEnumerable<string> Values(int partition, int count) => Enumerable.Range(0, count).Select(i => $"p{partition}-{i}");
+
+    private static async Task<List<string>> ReadValuesAsync(Partition partition)
+    {
+        var values = new List<string>();
+        foreach (string record in await ReadAllAsync(partition, withOffsets: false))
+            values.Add(record.Split(' ')[2]["value=".Length..]);
+        return values;
+    }
+
+    /// <summary>Every record of <paramref name="partition"/> as one line: timestamp, key, value and headers, with null
+    /// and empty told apart; a target's records are all CreateTime, so the source's type is not part of the line.</summary>
+    private static async Task<List<string>> ReadAllAsync(Partition partition, bool withOffsets)
+    {
+        var lines = new List<string>();
+        long offset = partition.LogStartOffset;
+        for (int reads = 0; offset < partition.LogEndOffset && reads < 10_000; reads++)
+        {
+            using FetchResult fetch = await partition.ReadAsync(offset, 1 << 20);
+            foreach (RecordBatch batch in fetch)
+            {
+                foreach (Record record in batch)
+                {
+                    if (record.Offset < offset)
+                        continue;
+                    var line = new StringBuilder();
+                    if (withOffsets)
+                        line.Append(CultureInfo.InvariantCulture, $"offset={record.Offset} ");
+                    line.Append(CultureInfo.InvariantCulture, $"ts={record.Timestamp} key={Text(record.KeyToArray())} value={Text(record.ValueToArray())}");
+                    foreach (RecordHeader header in record.Headers)
+                        line.Append(CultureInfo.InvariantCulture, $" h:{header.GetKeyString()}={Text(header.IsValueNull ? null : header.Value.ToArray())}");
+                    lines.Add(line.ToString());
+                }
+                offset = batch.NextOffset;
+            }
+        }
+        return lines;
+    }
+
+    private static string Text(byte[]? bytes) => bytes is null ? "<null>" : bytes.Length == 0 ? "<empty>" : Convert.ToHexString(bytes) is var hex && bytes.All(b => b is >= 0x20 and < 0x7f) ? Encoding.ASCII.GetString(bytes) : "0x" + hex;
+
+    /// <summary>Standard error that presses Ctrl+C when a line containing <paramref name="trigger"/> is written.</summary>
+    private sealed class InterruptingWriter(string trigger, CancellationTokenSource interrupt) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        public override Task WriteLineAsync(string? value)
+        {
+            if (value is not null && value.Contains(trigger, StringComparison.Ordinal))
+                interrupt.Cancel();
+            return base.WriteLineAsync(value);
+        }
+    }
+}
