@@ -105,6 +105,36 @@ public sealed class MirrorCommandTests : ToolTestBase
     }
 
     [Test]
+    public async Task Mirror_ExplicitMapAndTargetTopic_MirrorsOnlyTheListedPartitionsUnderTheNewName()
+    {
+        await CreateSourceAsync(partitions: 2, recordsPerPartition: 3);
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--target-topic", "archive",
+            "--partitions", "1=0", "-X", "message.timeout.ms=30000");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(_target.TryGetTopic("orders", out _), Is.False);
+        Topic archive = _target.Topics.Single(t => t.Name == "archive");
+        Assert.That(archive.Partitions, Has.Count.EqualTo(2), "created with the source's partition count");
+        Assert.That(await ReadValuesAsync(archive.Partitions[0]), Is.EqualTo(Values(1, 3)), run.ToString());
+        Assert.That(archive.Partitions[1].LogEndOffset, Is.Zero, "source partition 0 was not listed");
+    }
+
+    [Test]
+    public async Task Mirror_FromTimestamp_StartsAtTheFirstRecordAtOrAfterIt()
+    {
+        await CreateSourceAsync(partitions: 1, recordsPerPartition: 5);
+        string from = (Past + 1500).ToString(CultureInfo.InvariantCulture);
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--from-timestamp", from,
+            "-X", "message.timeout.ms=30000");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(await ReadValuesAsync(_target.Topics.Single(t => t.Name == "orders").Partitions[0]),
+            Is.EqualTo(Values(0, 5).Skip(2)), run.ToString());
+    }
+
+    [Test]
     public async Task Mirror_UnknownSourceTopic_FailsWithOneLine()
     {
         await CreateSourceAsync(partitions: 1, recordsPerPartition: 1);
@@ -306,8 +336,8 @@ public sealed class MirrorCommandTests : ToolTestBase
     {
         Assert.That(broker.TryGetTopic("orders", out Topic? topic), Is.True);
         using var builder = new RecordBatchBuilder();
-        foreach (string value in Values(partition, from + count).Skip(from))
-            builder.Append(Past, Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes(value));
+        for (int i = from; i < from + count; i++)
+            builder.Append(Past + (i * 1000L), Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes($"p{partition}-{i}"));
         await topic!.Partitions[partition].AppendAsync(builder.Build());
     }
 
