@@ -105,6 +105,43 @@ public sealed class MirrorCommandTests : ToolTestBase
     }
 
     [Test]
+    public async Task Mirror_ByKey_KeepsEachKeyInOnePartition()
+    {
+        await using (Broker broker = await OpenBroker())
+        {
+            Topic topic = await broker.CreateTopicAsync("orders", new TopicConfig { Partitions = 3 });
+            for (int p = 0; p < 3; p++)
+            {
+                using var builder = new RecordBatchBuilder();
+                for (int i = 0; i < 20; i++)
+                    builder.Append(Past + i, Encoding.UTF8.GetBytes($"key-{(p + i) % 6}"), Encoding.UTF8.GetBytes($"p{p}-{i}"));
+                await topic.Partitions[p].AppendAsync(builder.Build());
+            }
+        }
+        await _target.CreateTopicAsync("orders", new TopicConfig { Partitions = 2 });
+
+        CliRun run = await Mirror("--data", Data, "--to", _bootstrap, "--topic", "orders", "--partitions", "key",
+            "-X", "message.timeout.ms=30000");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Err, Does.Contain("partition 0 -> by key"), run.ToString());
+        var partitionsOfKey = new Dictionary<string, HashSet<int>>();
+        int total = 0;
+        Topic mirrored = _target.Topics.Single(t => t.Name == "orders");
+        for (int p = 0; p < 2; p++)
+        {
+            foreach (string line in await ReadAllAsync(mirrored.Partitions[p], withOffsets: false))
+            {
+                string key = line.Split(' ')[1];
+                (partitionsOfKey.TryGetValue(key, out HashSet<int>? set) ? set : partitionsOfKey[key] = []).Add(p);
+                total++;
+            }
+        }
+        Assert.That(total, Is.EqualTo(60), run.ToString());
+        Assert.That(partitionsOfKey.Values.Select(s => s.Count), Is.All.EqualTo(1), "every key in one partition");
+    }
+
+    [Test]
     public async Task Mirror_ExplicitMapAndTargetTopic_MirrorsOnlyTheListedPartitionsUnderTheNewName()
     {
         await CreateSourceAsync(partitions: 2, recordsPerPartition: 3);

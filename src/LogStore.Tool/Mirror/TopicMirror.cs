@@ -73,6 +73,12 @@ internal static partial class TopicMirror
             throw new CommandException($"delivering partition {failed.Source.Id.Partition} to topic '{request.TargetTopic}' on " +
                 $"{request.BootstrapServers} failed: {failed.FirstError!.Reason}{Detail(target, failed.FirstError)}");
         }
+        long unacknowledged = partitions.Sum(p => p.Produced - p.Delivered - p.Failed);
+        if (unacknowledged > 0)
+        {
+            throw new CommandException($"{unacknowledged} records sent to {request.BootstrapServers} were neither acknowledged nor " +
+                "failed in time; the position kept is the last acknowledged one");
+        }
         if (interrupted)
         {
             await cli.Error.WriteLineAsync("Interrupted; what was sent was flushed.").ConfigureAwait(false);
