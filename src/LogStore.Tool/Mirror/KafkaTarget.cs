@@ -100,9 +100,7 @@ internal sealed class KafkaTarget : IDisposable
         try
         {
             // This topic's metadata, which allow.auto.create.topics=false keeps from creating it on a cluster with
-            // auto.create.topics.enable (and its default partition count). Not every topic's: librdkafka 2.16 pads the
-            // null topic count of an all-topics Metadata v13 request, leaving 3 bytes past the fields that Kafka ignores
-            // and LogStore's listener refuses, closing the connection.
+            // auto.create.topics.enable (and its default partition count).
             metadata = _admin.GetMetadata(topic, AdminTimeout);
         }
         catch (Kafka.KafkaException e)

@@ -14,8 +14,8 @@ internal readonly record struct DecodedRequest(RequestHeader? Header, IKafkaRequ
 }
 
 /// <summary>
-/// Decodes a whole request frame (size prefix removed): header, then the body of any supported API, requiring every
-/// byte to be consumed. Malformed input becomes an error value, never an exception, so the network layer and the
+/// Decodes a whole request frame (size prefix removed): header, then the body of any supported API; what follows the
+/// body inside the frame is ignored. Malformed input becomes an error value, never an exception, so the network layer and the
 /// fuzzer can call it on anything.
 /// </summary>
 internal static class RequestDecoder
@@ -36,8 +36,9 @@ internal static class RequestDecoder
             return new DecodedRequest(header, null, $"Unsupported API {header.ApiKey} v{header.ApiVersion}.", true);
         try
         {
+            // Bytes after the body's last field are ignored, as Kafka's request parser does: librdkafka's all-topics
+            // Metadata request pads its null topic count with three of them.
             IKafkaRequest body = ReadBody(ref reader, header.ApiKey, header.ApiVersion);
-            reader.EnsureEnd($"{header.ApiKey} v{header.ApiVersion}");
             return new DecodedRequest(header, body, null, false);
         }
         catch (KafkaProtocolException e)

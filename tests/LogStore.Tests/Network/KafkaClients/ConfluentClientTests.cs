@@ -127,4 +127,17 @@ public sealed class ConfluentClientTests : BrokerFixture
         var internalRefused = Assert.ThrowsAsync<Kafka.Admin.DeleteTopicsException>(async () => await admin.DeleteTopicsAsync(["__consumer_offsets"]));
         Assert.That(internalRefused!.Results[0].Error.IsError, Is.True);
     }
+
+    [Test]
+    public async Task AdminClient_ListsEveryTopic()
+    {
+        // librdkafka's all-topics Metadata request (v12+) pads its null topic count with three bytes that Kafka ignores.
+        await _broker.CreateTopicAsync("first", new TopicConfig { Partitions = 2 });
+        await _broker.CreateTopicAsync("second");
+        using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = _bootstrap }).Build();
+
+        Kafka.Metadata metadata = admin.GetMetadata(Timeout);
+
+        Assert.That(metadata.Topics.Select(t => (t.Topic, t.Partitions.Count)), Is.SupersetOf(new[] { ("first", 2), ("second", 1) }));
+    }
 }
