@@ -54,4 +54,13 @@ internal static partial class NetworkLog
 
     [LoggerMessage(EventId = 5015, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer} authenticated as {User} with SASL {Mechanism}")]
     public static partial void SaslAuthenticated(ILogger logger, string connectionId, EndPoint? peer, string user, string mechanism);
+
+    [LoggerMessage(EventId = 5016, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer}: {ApiKey} v{Version} is not served; answered UNSUPPORTED_VERSION")]
+    public static partial void UnsupportedApiAnswered(ILogger logger, string connectionId, EndPoint? peer, LogStore.Protocol.ApiKey apiKey, short version);
+
+    [LoggerMessage(EventId = 5017, Level = LogLevel.Information, Message = "Connection {ConnectionId} from {Peer} closed: its SASL session expired (connections.max.reauth.ms) and it sent {ApiKey} instead of re-authenticating")]
+    public static partial void SaslSessionExpired(ILogger logger, string connectionId, EndPoint? peer, LogStore.Protocol.ApiKey apiKey);
+
+    [LoggerMessage(EventId = 5018, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer} re-authenticated as {User} with SASL {Mechanism}; the session lasts {LifetimeMs} ms")]
+    public static partial void SaslReauthenticated(ILogger logger, string connectionId, EndPoint? peer, string user, string mechanism, long lifetimeMs);
 }

@@ -26,7 +26,12 @@ internal sealed record KafkaConnectionInfo(string ConnectionId, System.Net.EndPo
     /// <summary>Set once SASL authentication succeeded on this connection: the principal's user name.</summary>
     public string? AuthenticatedUser { get; set; }
 
-    /// <summary>The SASL exchange in progress, while the listener requires one and it has not succeeded.</summary>
+    /// <summary>When the SASL session ends (KIP-368, <see cref="KafkaListenerSaslOptions.ConnectionsMaxReauth"/>): from
+    /// then on only a re-authentication is served; null when sessions do not expire.</summary>
+    public DateTimeOffset? SessionExpiresAt { get; set; }
+
+    /// <summary>The SASL exchange in progress, while the listener requires one and it has not succeeded, or while the
+    /// client re-authenticates.</summary>
     internal Security.SaslServerAuthenticator? Sasl { get; set; }
 
     /// <summary>Set by a handler to close the connection once the response (if any) is sent: why, for the log.</summary>

@@ -39,7 +39,8 @@ internal sealed class RequestFuzzFigures
 
 /// <summary>
 /// Issue 14's fuzzer for <see cref="RequestDecoder.TryDecode"/>: captured client frames and generated requests of
-/// every API and version, mutated, truncated or left valid, and random bodies behind valid headers. The properties:
+/// every API and version, mutated, truncated or left valid, random bodies behind valid headers, and headers of the
+/// APIs LogStore does not serve (whose UNSUPPORTED_VERSION answer must walk as that API's response). The properties:
 /// TryDecode never throws; it allocates at most a constant factor of the frame (every length is checked before it
 /// is trusted); and what it decodes re-encodes stably. Used for a few thousand frames by
 /// <see cref="RequestDecoderTests"/> and for millions by the soak tool. A failure names the seed, thread and frame
@@ -101,6 +102,15 @@ internal static class RequestFuzzer
             throw new InvalidOperationException($"Decoding {frame.Length} bytes allocated {allocated:N0} bytes.");
         if (decoded.Succeeded == (decoded.Error is not null))
             throw new InvalidOperationException("A result must be a body or an error.");
+        if (decoded is { IsUnsupportedVersion: true, Header: { } header }
+            && UnsupportedApis.TryGet(header.ApiKey, header.ApiVersion, out UnsupportedApiLayout? layout))
+        {
+            // What the broker answers such a request must be a whole response of that API's layout.
+            using ResponseFrame response = UnsupportedApiResponse.Encode(header.CorrelationId, layout, header.ApiVersion);
+            byte[] bytes = [.. response.Parts.SelectMany(p => p.Bytes)];
+            if (UnsupportedApiWalker.Walk(new ReadOnlySequence<byte>(bytes), layout, header.ApiVersion) != header.CorrelationId)
+                throw new InvalidOperationException("The UNSUPPORTED_VERSION answer lost the correlation id.");
+        }
         if (decoded.Succeeded)
         {
             byte[] once = Encode(decoded);
@@ -122,11 +132,12 @@ internal static class RequestFuzzer
 
     private static byte[] NextFrame(Random random, byte[][] captured)
     {
-        byte[] frame = random.Next(3) switch
+        byte[] frame = random.Next(4) switch
         {
             0 => (byte[])captured[random.Next(captured.Length)].Clone(),
             1 => Generated(random),
-            _ => RandomBody(random),
+            2 => RandomBody(random),
+            _ => UnsupportedApi(random),
         };
         return random.Next(4) == 0 ? frame : Mutate(frame, random);
     }
@@ -145,6 +156,15 @@ internal static class RequestFuzzer
         byte[] body = new byte[random.Next(random.Next(8) == 0 ? 4096 : 64)];
         random.NextBytes(body);
         return [.. Header(range.ApiKey, (short)random.Next(range.MinVersion, range.MaxVersion + 1), random), .. body];
+    }
+
+    // An API Kafka defines and LogStore does not serve, at any version Kafka defines, with a random body.
+    private static byte[] UnsupportedApi(Random random)
+    {
+        UnsupportedApiLayout layout = UnsupportedApis.All[random.Next(UnsupportedApis.All.Count)];
+        byte[] body = new byte[random.Next(64)];
+        random.NextBytes(body);
+        return [.. Header(layout.ApiKey, (short)random.Next(layout.MinVersion, layout.MaxVersion + 1), random), .. body];
     }
 
     private static byte[] Header(ApiKey api, short version, Random random)

@@ -71,10 +71,12 @@ internal sealed partial class KafkaChannel : IDisposable
             {
                 int size = ReadSize(buffer);
                 int max = MaxFrameBytes;
-                if (size < MinFrameSize || size > max)
+                // After a SaslHandshake v0 the client's tokens come raw, and may be shorter than any request.
+                int min = _info.Sasl is { ExpectsRawToken: true } ? 0 : MinFrameSize;
+                if (size < min || size > max)
                 {
                     input.AdvanceTo(buffer.Start);
-                    return Malformed(size < MinFrameSize
+                    return Malformed(size < min
                         ? $"size {size} is less than a request header's {MinFrameSize} bytes"
                         : max == _owner.SocketRequestMaxBytes
                             ? $"size {size} is more than socket.request.max.bytes ({max})"

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using LogStore.Diagnostics;
 using LogStore.Network.Apis;
 using LogStore.Network.Apis.Groups;
 using LogStore.Network.Security;
@@ -10,10 +11,12 @@ namespace LogStore.Network.Server;
 /// <summary>
 /// Decodes each request and hands it to the handler of its API (Kafka's KafkaApis), then encodes the response with the
 /// request's correlation id. When the listener requires SASL, a connection's requests go to its
-/// <see cref="SaslServerAuthenticator"/> until it has authenticated. A request this broker cannot read (malformed, or an
-/// API or version it does not serve) is a <see cref="KafkaProtocolException"/>, which closes the connection, as Kafka
-/// does; only ApiVersions of a newer version is answered, with UNSUPPORTED_VERSION and the versions served, so that a
-/// client can negotiate down. Thread-safe: connections call it concurrently.
+/// <see cref="SaslServerAuthenticator"/> until it has authenticated, and again when it re-authenticates. An API Kafka
+/// defines and LogStore does not serve is answered UNSUPPORTED_VERSION in that API's own response layout
+/// (<see cref="UnsupportedApis"/>); ApiVersions of a newer version is answered UNSUPPORTED_VERSION with the versions
+/// served, so that a client can negotiate down. Anything else this broker cannot read (malformed, a key or version
+/// Kafka does not define, a served API at a version it does not serve) is a <see cref="KafkaProtocolException"/>, which
+/// closes the connection, logged, as Kafka does. Thread-safe: connections call it concurrently.
 /// </summary>
 internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions options) : IKafkaRequestHandler
 {
@@ -27,21 +30,35 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly OffsetForLeaderEpochApi _offsetForLeaderEpoch = new(broker);
     private readonly GroupApis _groups = new(broker);
 
+    private readonly TimeProvider _time = broker.Options.TimeProvider;
+
     public async ValueTask<ResponseFrame?> HandleAsync(ReadOnlySequence<byte> request, KafkaConnectionInfo connection, CancellationToken cancellationToken)
     {
+        // After a SaslHandshake v0 a frame is a raw SASL token, not a request: it is never decoded as one.
+        if (connection.Sasl is { ExpectsRawToken: true } legacy)
+            return legacy.HandleRawToken(request, connection);
         DecodedRequest decoded = RequestDecoder.TryDecode(request);
         RequestHeader? header = decoded.Header;
         if (header is { ApiKey: ApiKey.ApiVersions } && decoded.IsUnsupportedVersion)
             return ResponseEncoder.UnsupportedApiVersions(header.CorrelationId);
+        if (header is not null && decoded.IsUnsupportedVersion && UnsupportedApis.TryGet(header.ApiKey, header.ApiVersion, out UnsupportedApiLayout? layout))
+        {
+            // An API Kafka defines and LogStore does not serve: answered, its body skipped unread, once authenticated.
+            if (TryAuthenticate(header, null, connection, out ResponseFrame? refused))
+                return refused;
+            NetworkLog.UnsupportedApiAnswered(broker.Logger, connection.ConnectionId, connection.RemoteEndPoint, header.ApiKey, header.ApiVersion);
+            return UnsupportedApiResponse.Encode(header.CorrelationId, layout, header.ApiVersion);
+        }
         if (!decoded.Succeeded || header is null)
+        {
+            // No response has a known shape here (a key or version Kafka does not define, or one LogStore decodes but
+            // not at this version): Kafka closes such a connection too.
             throw new KafkaProtocolException(decoded.Error ?? "The request could not be decoded.");
+        }
         if (!ApiVersionsApi.Serves(header.ApiKey, header.ApiVersion))
             throw new KafkaProtocolException($"{header.ApiKey} v{header.ApiVersion} is not served (ApiVersions lists what is).");
-        if (options.Sasl is { } sasl && connection.AuthenticatedUser is null)
-        {
-            connection.Sasl ??= new SaslServerAuthenticator(sasl, broker.Logger);
-            return connection.Sasl.Handle(header, decoded.Body, connection);
-        }
+        if (TryAuthenticate(header, decoded.Body, connection, out ResponseFrame? sasl))
+            return sasl;
         short version = header.ApiVersion;
         switch (decoded.Body)
         {
@@ -101,6 +118,41 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             default:
                 throw new KafkaProtocolException($"{header.ApiKey} v{version} is not served yet.");
         }
+    }
+
+    /// <summary>
+    /// True when SASL owns this request (the answer, or null to close, in <paramref name="response"/>): the connection has
+    /// not authenticated, is re-authenticating, starts a re-authentication (a SaslHandshake once sessions expire), or
+    /// its session has expired, when Kafka's rule closes it for anything but a re-authentication.
+    /// </summary>
+    private bool TryAuthenticate(RequestHeader header, object? body, KafkaConnectionInfo connection, out ResponseFrame? response)
+    {
+        response = null;
+        if (options.Sasl is not { } sasl)
+            return false;
+        if (connection.Sasl is null)
+        {
+            if (connection.AuthenticatedUser is null)
+            {
+                connection.Sasl = new SaslServerAuthenticator(sasl, broker.Logger, _time);
+            }
+            else if (sasl.ConnectionsMaxReauth is not null && header.ApiKey == ApiKey.SaslHandshake)
+            {
+                connection.Sasl = new SaslServerAuthenticator(sasl, broker.Logger, _time, reauthenticating: connection.AuthenticatedUser);
+            }
+            else if (connection.SessionExpiresAt is { } expiry && _time.GetUtcNow() >= expiry)
+            {
+                NetworkLog.SaslSessionExpired(broker.Logger, connection.ConnectionId, connection.RemoteEndPoint, header.ApiKey);
+                connection.CloseReason = "SASL session expired";
+                return true;
+            }
+            else
+            {
+                return false;
+            }
+        }
+        response = connection.Sasl.Handle(header, body, connection);
+        return true;
     }
 
     /// <summary>This node as clients reach it: the address the client connected to (a listener of ours or a Kestrel

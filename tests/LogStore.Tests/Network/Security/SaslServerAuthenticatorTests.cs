@@ -25,7 +25,7 @@ public sealed class SaslServerAuthenticatorTests
         var credentials = new SaslCredentialStore();
         credentials.AddUser("alice", "wonderland");
         var options = new KafkaListenerSaslOptions { Credentials = credentials, EnabledMechanisms = [SaslMechanism.Plain, SaslMechanism.ScramSha256] };
-        _authenticator = new SaslServerAuthenticator(options, _logs.CreateLogger("LogStore"));
+        _authenticator = new SaslServerAuthenticator(options, _logs.CreateLogger("LogStore"), TimeProvider.System);
         _connection = new KafkaConnectionInfo("c1", new IPEndPoint(IPAddress.Loopback, 5555), IsEncrypted: false);
     }
 
@@ -91,7 +91,6 @@ public sealed class SaslServerAuthenticatorTests
     [TestCase("SCRAM-SHA-512", (short)1, "'SCRAM-SHA-512' is not enabled")]
     [TestCase("GSSAPI", (short)1, "'GSSAPI' is not enabled")]
     [TestCase("plain", (short)1, "'plain' is not enabled")]
-    [TestCase("PLAIN", (short)0, "v0")]
     public void UnsupportedMechanism_IsAnsweredThenClosed(string mechanism, short version, string logged)
     {
         SaslHandshakeResponse response = Handshake(mechanism, version);
@@ -100,6 +99,18 @@ public sealed class SaslServerAuthenticatorTests
         Assert.That(response.Mechanisms, Is.EqualTo(new[] { "PLAIN", "SCRAM-SHA-256" }));
         Assert.That(_connection.CloseReason, Is.Not.Null);
         Assert.That(_logs.WithId(5013).Single().Message, Does.Contain(logged));
+    }
+
+    [Test]
+    public void HandshakeV0_ThenARawToken_Authenticates()
+    {
+        Assert.That(Handshake("PLAIN", 0).ErrorCode, Is.EqualTo(ErrorCode.None));
+        Assert.That(_authenticator.ExpectsRawToken, Is.True);
+
+        using ResponseFrame? answer = _authenticator.HandleRawToken(new System.Buffers.ReadOnlySequence<byte>("\0alice\0wonderland"u8.ToArray()), _connection);
+
+        Assert.That(answer!.Length, Is.Zero, "PLAIN answers an empty token");
+        Assert.That(_connection.AuthenticatedUser, Is.EqualTo("alice"));
     }
 
     [Test]
