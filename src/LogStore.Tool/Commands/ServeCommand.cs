@@ -5,7 +5,8 @@ namespace LogStore.Tool.Commands;
 
 /// <summary>
 /// <c>logstore serve --data DIR --listen HOST:PORT</c>: runs the store as a single-node Kafka-protocol broker until Ctrl+C
-/// or SIGTERM, then closes it cleanly, so that kcat and any Kafka client can use it from a shell.
+/// or SIGTERM, then closes it cleanly, so that kcat and any Kafka client can use it from a shell; with TLS and SASL flags
+/// (<see cref="ServeSecurity"/>) it is Kafka's SSL, SASL_PLAINTEXT or SASL_SSL listener.
 /// </summary>
 internal static class ServeCommand
 {
@@ -17,15 +18,41 @@ internal static class ServeCommand
             Description = "The address to listen on, HOST:PORT (port 0: any free port; the address chosen is printed).",
             DefaultValueFactory = _ => "127.0.0.1:9092",
         };
-        var command = new Command("serve",
-            "Run the store as a single-node Kafka broker on --listen until Ctrl+C or SIGTERM; creates the data directory when missing.")
+        var tlsCert = new Option<string?>("--tls-cert")
         {
-            data, listen,
+            Description = "Serve TLS with this server certificate: PEM (with its key, or --tls-key) or PKCS#12 without a password.",
+            HelpName = "PATH",
+        };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert, when not in its file.", HelpName = "PATH" };
+        var tlsClientCa = new Option<string?>("--tls-client-ca")
+        {
+            Description = "Require client certificates signed by the CA certificate(s) in this PEM file.",
+            HelpName = "PATH",
+        };
+        var saslMechanisms = new Option<string?>("--sasl-mechanisms")
+        {
+            Description = "Require SASL with these mechanisms, comma-separated: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 " +
+                "(default SCRAM-SHA-512,SCRAM-SHA-256). Needs --sasl-users.",
+            HelpName = "LIST",
+        };
+        var saslUsers = new Option<string?>("--sasl-users")
+        {
+            Description = "The SASL users, one user:password a line (# comments). Passwords are salted in memory as they are read; " +
+                "the file must not be readable by every user (chmod 600), or serve refuses it.",
+            HelpName = "FILE",
+        };
+        var command = new Command("serve",
+            "Run the store as a single-node Kafka broker on --listen until Ctrl+C or SIGTERM; creates the data directory when missing. " +
+            "With --tls-cert clients connect over TLS (security.protocol=ssl), with --sasl-users they authenticate (sasl_plaintext, or sasl_ssl with both).")
+        {
+            data, listen, tlsCert, tlsKey, tlsClientCa, saslMechanisms, saslUsers,
         };
         command.SetAction(async (parsed, ct) =>
         {
             string directory = parsed.GetRequiredValue(data);
             IPEndPoint endpoint = ParseEndpoint(parsed.GetRequiredValue(listen));
+            KafkaListenerTlsOptions? tls = ServeSecurity.Tls(parsed.GetValue(tlsCert), parsed.GetValue(tlsKey), parsed.GetValue(tlsClientCa));
+            KafkaListenerSaslOptions? sasl = ServeSecurity.Sasl(parsed.GetValue(saslMechanisms), parsed.GetValue(saslUsers));
             BrokerSession.RequireStoreOrEmpty(directory);
             Broker broker;
             try
@@ -33,7 +60,7 @@ internal static class ServeCommand
                 broker = await Broker.OpenAsync(new BrokerOptions
                 {
                     DataDirectory = directory,
-                    KafkaListener = new KafkaListenerOptions { Endpoint = endpoint },
+                    KafkaListener = new KafkaListenerOptions { Endpoint = endpoint, Tls = tls, Sasl = sasl },
                 }, ct).ConfigureAwait(false);
             }
             catch (KafkaListenerException e)
@@ -42,7 +69,14 @@ internal static class ServeCommand
             }
             await using (broker.ConfigureAwait(false))
             {
-                await cli.Out.WriteLineAsync($"Serving {Path.GetFullPath(directory)} on {broker.KafkaEndpoint} (Ctrl+C or SIGTERM stops)").ConfigureAwait(false);
+                string security = (tls, sasl) switch
+                {
+                    (null, null) => "",
+                    (not null, null) => ", TLS",
+                    (null, not null) => ", SASL",
+                    _ => ", TLS and SASL",
+                };
+                await cli.Out.WriteLineAsync($"Serving {Path.GetFullPath(directory)} on {broker.KafkaEndpoint}{security} (Ctrl+C or SIGTERM stops)").ConfigureAwait(false);
                 await cli.Out.FlushAsync(ct).ConfigureAwait(false);
                 try
                 {

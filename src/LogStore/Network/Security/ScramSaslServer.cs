@@ -97,7 +97,9 @@ internal sealed class ScramSaslServer : ISaslServer
             throw Invalid("client-final", "expected c=binding,r=nonce");
         if (attributes[0][2..] != Convert.ToBase64String(Encoding.UTF8.GetBytes(_gs2Header!)))
             throw Invalid("client-final", "channel binding differs from the gs2 header");
-        if (attributes[1][2..] != _nonce)
+        // Kafka checks that the nonce ends with the one it sent, not that it equals it: librdkafka 2.0 (kcat in Debian 12)
+        // sends its own nonce again in front, and the proof covers the message as sent either way.
+        if (!attributes[1][2..].EndsWith(_nonce!, StringComparison.Ordinal))
             throw Invalid("client-final", "nonce mismatch");
         int size = ScramFormatter.HashSize(_mechanism);
         Span<byte> proof = stackalloc byte[size];

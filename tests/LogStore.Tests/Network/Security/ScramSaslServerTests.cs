@@ -137,4 +137,19 @@ public sealed class ScramSaslServerTests
 
         Assert.That(Evaluate(server, "n,,n=a=2Cb=3Dc,r=cnonce"), Does.StartWith("r=cnoncesnonce,s="));
     }
+
+    [Test]
+    public void ClientFinal_WhoseNonceRepeatsTheClientsBeforeTheServers_IsAccepted_AsKafkaDoes()
+    {
+        var credentials = new SaslCredentialStore();
+        credentials.AddUser("alice", "wonderland");
+        var server = new ScramSaslServer(SaslMechanism.ScramSha256, credentials);
+        var client = new ScramTestClient("alice", "wonderland", System.Security.Cryptography.HashAlgorithmName.SHA256);
+        byte[] serverFirst = server.EvaluateResponse(client.ClientFirst());
+
+        byte[] serverFinal = server.EvaluateResponse(client.ClientFinal(serverFirst, repeatClientNonce: true));
+
+        Assert.That(server.IsComplete, Is.True);
+        Assert.That(client.IsServerFinalValid(serverFinal), Is.True);
+    }
 }

@@ -15,7 +15,9 @@ internal sealed class ScramTestClient(string user, string password, HashAlgorith
 
     private string ClientFirstBare => $"n={user},r={_clientNonce}";
 
-    public byte[] ClientFinal(byte[] serverFirstBytes)
+    /// <summary>Client-final; with <paramref name="repeatClientNonce"/>, its nonce is the client's own again followed by the
+    /// server's, as librdkafka 2.0 sends it.</summary>
+    public byte[] ClientFinal(byte[] serverFirstBytes, bool repeatClientNonce = false)
     {
         string serverFirst = Encoding.UTF8.GetString(serverFirstBytes);
         Dictionary<string, string> attributes = serverFirst.Split(',').ToDictionary(a => a[..1], a => a[2..]);
@@ -26,7 +28,7 @@ internal sealed class ScramTestClient(string user, string password, HashAlgorith
         _saltedPassword = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, hash, size);
         byte[] clientKey = Hmac(_saltedPassword, "Client Key");
         byte[] storedKey = hash == HashAlgorithmName.SHA512 ? SHA512.HashData(clientKey) : SHA256.HashData(clientKey);
-        string withoutProof = "c=biws,r=" + attributes["r"];
+        string withoutProof = "c=biws,r=" + (repeatClientNonce ? _clientNonce : "") + attributes["r"];
         _authMessage = $"{ClientFirstBare},{serverFirst},{withoutProof}";
         byte[] proof = Hmac(storedKey, _authMessage);
         for (int i = 0; i < proof.Length; i++)
