@@ -2,7 +2,7 @@ namespace LogStore.Protocol;
 
 /// <summary>
 /// SaslHandshake request (key 17, v0–v1, never flexible): the SASL mechanism the client wants. From v1 the exchange
-/// that follows is framed as SaslAuthenticate requests; v0's raw frames are not supported.
+/// that follows is framed as SaslAuthenticate requests; after v0 the tokens come raw, framed by their size only (SaslServerAuthenticator.HandleRawToken).
 /// </summary>
 internal sealed class SaslHandshakeRequest : IKafkaMessage<SaslHandshakeRequest>, IKafkaRequest
 {
