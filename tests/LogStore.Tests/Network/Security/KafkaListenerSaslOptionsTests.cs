@@ -33,6 +33,18 @@ public sealed class KafkaListenerSaslOptionsTests : BrokerFixture
         Assert.That(e!.ParamName, Is.EqualTo("MaxReceiveSize"));
     }
 
+    [TestCase(0)]
+    [TestCase(-1000)]
+    public void ConnectionsMaxReauthUnderAMillisecond_IsRefusedAtOpen(int ticks)
+    {
+        var e = Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => OpenAsync(new KafkaListenerSaslOptions
+        {
+            Credentials = new SaslCredentialStore(),
+            ConnectionsMaxReauth = TimeSpan.FromTicks(ticks),
+        }));
+        Assert.That(e!.ParamName, Is.EqualTo("ConnectionsMaxReauth"));
+    }
+
     [Test]
     public void NullCredentials_AreRefusedAtOpen()
     {
