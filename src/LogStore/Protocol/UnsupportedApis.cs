@@ -32,7 +32,8 @@ internal static class UnsupportedApis
         new(ApiKey.AlterReplicaLogDirs, 0, 2, 2, "ThrottleTimeMs:i32, Results:[]"),
         new(ApiKey.DescribeLogDirs, 0, 4, 2, "ThrottleTimeMs:i32, ErrorCode:i16@3+, Results:[]"),
         new(ApiKey.CreatePartitions, 0, 3, 2, "ThrottleTimeMs:i32, Results:[]"),
-        new(ApiKey.CreateDelegationToken, 0, 3, 2, "ErrorCode:i16, PrincipalType:str, PrincipalName:str, TokenRequesterPrincipalType:str@3+, TokenRequesterPrincipalName:str@3+, IssueTimestampMs:i64, ExpiryTimestampMs:i64, MaxTimestampMs:i64, TokenId:str, Hmac:bytes, ThrottleTimeMs:i32"),
+        new(ApiKey.CreateDelegationToken, 0, 3, 2, "ErrorCode:i16, PrincipalType:str, PrincipalName:str, TokenRequesterPrincipalType:str@3+, TokenRequesterPrincipalName:str@3+, " +
+            "IssueTimestampMs:i64, ExpiryTimestampMs:i64, MaxTimestampMs:i64, TokenId:str, Hmac:bytes, ThrottleTimeMs:i32"),
         new(ApiKey.RenewDelegationToken, 0, 2, 2, "ErrorCode:i16, ExpiryTimestampMs:i64, ThrottleTimeMs:i32"),
         new(ApiKey.ExpireDelegationToken, 0, 2, 2, "ErrorCode:i16, ExpiryTimestampMs:i64, ThrottleTimeMs:i32"),
         new(ApiKey.DescribeDelegationToken, 0, 3, 2, "ErrorCode:i16, Tokens:[], ThrottleTimeMs:i32"),
@@ -54,7 +55,8 @@ internal static class UnsupportedApis
         new(ApiKey.UpdateFeatures, 0, 2, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, Results:[]@0-1"),
         new(ApiKey.Envelope, 0, 0, 0, "ResponseData:bytes?, ErrorCode:i16"),
         new(ApiKey.FetchSnapshot, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, Topics:[]"),
-        new(ApiKey.DescribeCluster, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, EndpointType:i8@1+, ClusterId:str, ControllerId:i32, Brokers:[], ClusterAuthorizedOperations:i32"),
+        new(ApiKey.DescribeCluster, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, EndpointType:i8@1+, " +
+            "ClusterId:str, ControllerId:i32, Brokers:[], ClusterAuthorizedOperations:i32"),
         new(ApiKey.DescribeProducers, 0, 0, 0, "ThrottleTimeMs:i32, Topics:[]"),
         new(ApiKey.BrokerRegistration, 0, 4, 0, "ThrottleTimeMs:i32, ErrorCode:i16, BrokerEpoch:i64"),
         new(ApiKey.BrokerHeartbeat, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, IsCaughtUp:bool, IsFenced:bool, ShouldShutDown:bool"),
@@ -62,15 +64,18 @@ internal static class UnsupportedApis
         new(ApiKey.DescribeTransactions, 0, 0, 0, "ThrottleTimeMs:i32, TransactionStates:[]"),
         new(ApiKey.ListTransactions, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, UnknownStateFilters:[], TransactionStates:[]"),
         new(ApiKey.AllocateProducerIds, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ProducerIdStart:i64, ProducerIdLen:i32"),
-        new(ApiKey.ConsumerGroupHeartbeat, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, MemberId:str?, MemberEpoch:i32, HeartbeatIntervalMs:i32, Assignment:struct?"),
+        new(ApiKey.ConsumerGroupHeartbeat, 0, 1, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, " +
+            "MemberId:str?, MemberEpoch:i32, HeartbeatIntervalMs:i32, Assignment:struct?"),
         new(ApiKey.ConsumerGroupDescribe, 0, 0, 0, "ThrottleTimeMs:i32, Groups:[]"),
         new(ApiKey.ControllerRegistration, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?"),
-        new(ApiKey.GetTelemetrySubscriptions, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ClientInstanceId:uuid, SubscriptionId:i32, AcceptedCompressionTypes:[], PushIntervalMs:i32, TelemetryMaxBytes:i32, DeltaTemporality:bool, RequestedMetrics:[]"),
+        new(ApiKey.GetTelemetrySubscriptions, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ClientInstanceId:uuid, SubscriptionId:i32, " +
+            "AcceptedCompressionTypes:[], PushIntervalMs:i32, TelemetryMaxBytes:i32, DeltaTemporality:bool, RequestedMetrics:[]"),
         new(ApiKey.PushTelemetry, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16"),
         new(ApiKey.AssignReplicasToDirs, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, Directories:[]"),
         new(ApiKey.ListClientMetricsResources, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ClientMetricsResources:[]"),
         new(ApiKey.DescribeTopicPartitions, 0, 0, 0, "ThrottleTimeMs:i32, Topics:[], NextCursor:struct?"),
-        new(ApiKey.ShareGroupHeartbeat, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, MemberId:str?, MemberEpoch:i32, HeartbeatIntervalMs:i32, Assignment:struct?"),
+        new(ApiKey.ShareGroupHeartbeat, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, " +
+            "MemberId:str?, MemberEpoch:i32, HeartbeatIntervalMs:i32, Assignment:struct?"),
         new(ApiKey.ShareGroupDescribe, 0, 0, 0, "ThrottleTimeMs:i32, Groups:[]"),
         new(ApiKey.ShareFetch, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, Responses:[], NodeEndpoints:[]"),
         new(ApiKey.ShareAcknowledge, 0, 0, 0, "ThrottleTimeMs:i32, ErrorCode:i16, ErrorMessage:str?, Responses:[], NodeEndpoints:[]"),

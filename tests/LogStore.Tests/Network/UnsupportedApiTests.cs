@@ -113,9 +113,9 @@ public sealed class UnsupportedApiTests
         Assert.That(Convert.ToHexString(response.AsSpan(4)), Is.EqualTo(expectedHex));
     }
 
-    [TestCase((short)999, (short)0, false, "Unsupported API 999 v0")]
-    [TestCase((short)ApiKey.DescribeAcls, (short)99, false, "Unsupported API DescribeAcls v99")]
-    [TestCase((short)ApiKey.Produce, (short)11, true, "Unsupported API Produce v11")]
+    [TestCase((short)999, (short)0, false, "Unsupported API 999 v0: not an API key Kafka 4.0 defines")]
+    [TestCase((short)ApiKey.DescribeAcls, (short)99, false, "Unsupported API DescribeAcls v99: Kafka defines v0-v3")]
+    [TestCase((short)ApiKey.Produce, (short)11, true, "Unsupported API Produce v11: LogStore serves v3-v10")]
     public async Task NoResponseShape_ClosesTheConnection_Logged(short apiKey, short version, bool flexible, string reason)
     {
         int before = _logs.WithId(5007).Count;

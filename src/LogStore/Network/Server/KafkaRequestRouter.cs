@@ -49,12 +49,10 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             NetworkLog.UnsupportedApiAnswered(broker.Logger, connection.ConnectionId, connection.RemoteEndPoint, header.ApiKey, header.ApiVersion);
             return UnsupportedApiResponse.Encode(header.CorrelationId, layout, header.ApiVersion);
         }
+        if (header is not null && decoded.IsUnsupportedVersion)
+            throw new KafkaProtocolException(WhyNotAnswered(header));
         if (!decoded.Succeeded || header is null)
-        {
-            // No response has a known shape here (a key or version Kafka does not define, or one LogStore decodes but
-            // not at this version): Kafka closes such a connection too.
             throw new KafkaProtocolException(decoded.Error ?? "The request could not be decoded.");
-        }
         if (!ApiVersionsApi.Serves(header.ApiKey, header.ApiVersion))
             throw new KafkaProtocolException($"{header.ApiKey} v{header.ApiVersion} is not served (ApiVersions lists what is).");
         if (TryAuthenticate(header, decoded.Body, connection, out ResponseFrame? sasl))
@@ -153,6 +151,18 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
         }
         response = connection.Sasl.Handle(header, body, connection);
         return true;
+    }
+
+    /// <summary>Why a request with a sound header gets no answer: no response has a known shape (a key or version Kafka
+    /// does not define, or a served API at a version LogStore does not read). Kafka closes such a connection too.</summary>
+    private static string WhyNotAnswered(RequestHeader header)
+    {
+        string request = $"Unsupported API {header.ApiKey} v{header.ApiVersion}";
+        if (ApiVersionsTable.TryGet(header.ApiKey, out ApiVersionRange served))
+            return $"{request}: LogStore serves v{served.MinVersion}-v{served.MaxVersion} (ApiVersions lists them), and knows no other version's response";
+        if (UnsupportedApis.All.FirstOrDefault(l => l.ApiKey == header.ApiKey) is { } known)
+            return $"{request}: Kafka defines v{known.MinVersion}-v{known.MaxVersion}, so there is no response layout to answer with";
+        return $"{request}: not an API key Kafka 4.0 defines, so there is no response layout to answer with";
     }
 
     /// <summary>This node as clients reach it: the address the client connected to (a listener of ours or a Kestrel
