@@ -75,6 +75,36 @@ public sealed class ServeSecurityTests : ToolTestBase
     }
 
     [Test]
+    public async Task Serve_Pkcs12Certificate_ServesTlsWithIt()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using X509Certificate2 server = Create("CN=localhost", "1.3.6.1.5.5.7.3.1");
+        string pfx = Path.Combine(_files, "server.pfx");
+        File.WriteAllBytes(pfx, server.Export(X509ContentType.Pkcs12));
+
+        using Process serve = StartServe("--tls-cert", pfx);
+        try
+        {
+            string? line = await serve.StandardOutput.ReadLineAsync(timeout.Token);
+            Assert.That(line, Does.EndWith(", TLS (Ctrl+C or SIGTERM stops)"), line ?? await serve.StandardError.ReadToEndAsync());
+            IPEndPoint endpoint = IPEndPoint.Parse(line![(line!.LastIndexOf(" on ", StringComparison.Ordinal) + 4)..line!.IndexOf(", TLS", StringComparison.Ordinal)]);
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(endpoint, timeout.Token);
+            string? presented = null;
+            await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false,
+                (_, certificate, _, _) => (presented = certificate?.GetCertHashString()) is not null);
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "localhost" }, timeout.Token);
+
+            Assert.That(presented, Is.EqualTo(server.GetCertHashString()));
+        }
+        finally
+        {
+            serve.Kill(entireProcessTree: true);
+            await serve.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    [Test]
     public async Task Serve_UsersFileReadableByEveryone_IsRefused()
     {
         if (OperatingSystem.IsWindows())
