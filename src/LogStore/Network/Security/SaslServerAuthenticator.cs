@@ -105,7 +105,7 @@ internal sealed partial class SaslServerAuthenticator(KafkaListenerSaslOptions o
         {
             challenge = server.EvaluateResponse(message);
             if (server.IsComplete && reauthenticating is not null && server.AuthorizationId != reauthenticating)
-                throw new SaslAuthenticationException($"Cannot change principals during re-authentication from User:{reauthenticating}: User:{server.AuthorizationId}");
+                throw new SaslAuthenticationException($"Cannot change principals during re-authentication from User.{reauthenticating}: User.{server.AuthorizationId}");
         }
         catch (SaslAuthenticationException e)
         {

@@ -112,7 +112,7 @@ public sealed class SaslReauthenticationTests : BrokerFixture
         SaslAuthenticateResponse refused = await AuthenticateAsync("bob", "builder");
 
         Assert.That(refused.ErrorCode, Is.EqualTo(ErrorCode.SaslAuthenticationFailed));
-        Assert.That(refused.ErrorMessage, Does.Contain("Cannot change principals during re-authentication from User:alice: User:bob"));
+        Assert.That(refused.ErrorMessage, Does.Contain("Cannot change principals during re-authentication from User.alice: User.bob"));
         Assert.That(await _client.IsClosedByServerAsync(_timeout.Token), Is.True);
         Assert.That(_logs.WithId(5014).Single().Message, Does.Contain("Cannot change principals"));
     }
