@@ -126,6 +126,8 @@ public sealed partial class Broker
                 var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), grown, _fileCache, _options.TimeProvider,
                     _logger, _hadCleanShutdown);
                 added.Add(new Partition(log));
+                // The topic's id, as every partition of it holds (a read-only broker never gets here).
+                PartitionMetadataFile.Write(_options.FileSystem, log.Directory, topic.TopicId);
             }
             DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
         }
