@@ -127,6 +127,8 @@ public sealed partial class Broker
                     _logger, _hadCleanShutdown);
                 added.Add(new Partition(log));
             }
+            // The topic's id, as every partition of it holds (a read-only broker never gets here).
+            WriteTopicIds([.. added], new Guid?[added.Count], topic.TopicId, isolatePartitions: false);
             DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
         }
         catch (Exception e) when (e is LogStoreException or IOException or UnauthorizedAccessException)

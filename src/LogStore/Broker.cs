@@ -175,13 +175,15 @@ public sealed partial class Broker : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens every partition of a topic. With <paramref name="isolatePartitions"/> (opening the Broker) a partition
-    /// that fails to open is reported and stands offline while the others serve; without it (creating the topic) the
-    /// first failure closes what was opened and is thrown.
+    /// Opens every partition of a topic and gives the topic its id (<see cref="ResolveTopicId"/>). With
+    /// <paramref name="isolatePartitions"/> (opening the Broker) a partition that fails to open is reported and stands
+    /// offline while the others serve; without it (creating the topic) the first failure closes what was opened and is
+    /// thrown.
     /// </summary>
     private Topic OpenTopic(string name, TopicConfig config, bool isolatePartitions)
     {
         var partitions = new Partition[config.Partitions];
+        Guid topicId;
         try
         {
             for (int i = 0; i < partitions.Length; i++)
@@ -205,6 +207,7 @@ public sealed partial class Broker : IAsyncDisposable
             // their own directory's fsync, which is worth nothing while the directory itself can vanish.
             if (Array.Exists(partitions, p => p.Log.CreatedDirectory))
                 DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
+            topicId = ResolveTopicId(name, partitions, isolatePartitions, creating: !isolatePartitions);
         }
         catch
         {
@@ -212,7 +215,7 @@ public sealed partial class Broker : IAsyncDisposable
                 p?.Log.CloseAndDelete();
             throw;
         }
-        return new Topic(name, config, partitions);
+        return new Topic(name, topicId, config, partitions);
     }
 
     /// <summary>fsyncs every partition: everything appended before the call survives a crash or power loss.</summary>

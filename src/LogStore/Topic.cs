@@ -8,9 +8,10 @@ public sealed class Topic
     private volatile TopicConfig _config;
     private volatile IReadOnlyList<Partition> _partitions;
 
-    internal Topic(string name, TopicConfig config, IReadOnlyList<Partition> partitions)
+    internal Topic(string name, Guid topicId, TopicConfig config, IReadOnlyList<Partition> partitions)
     {
         Name = name;
+        TopicId = topicId;
         _config = config;
         _partitions = partitions;
         IsInternal = InternalTopics.IsInternal(name);
@@ -22,6 +23,15 @@ public sealed class Topic
 
     /// <summary>The topic's name.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The topic's id, as Kafka gives every topic one (KIP-516): random at creation, kept in each partition directory's
+    /// <c>partition.metadata</c>, and never reused, so a topic deleted and created again under the same name has a new
+    /// one. Kafka clients name topics by it (Fetch v13+, Metadata v10+). A store created before topic ids gets them at
+    /// its next writable open. <see cref="Guid.Empty"/> (Kafka's zero id, "none") only from a read-only open of a store
+    /// whose partitions hold no id yet. The bytes are Kafka's in big-endian order (<c>new Guid(bytes, bigEndian: true)</c>).
+    /// </summary>
+    public Guid TopicId { get; }
 
     /// <summary>The topic's settings, as persisted (<see cref="Broker.AlterTopicConfigAsync"/> replaces them).</summary>
     public TopicConfig Config

@@ -4,7 +4,7 @@ namespace LogStore.Diagnostics;
 
 /// <summary>
 /// What the broker logs about whole topics and the partitions it could not open (event ids 1301-1399): a create rolled
-/// back, an internal topic's configuration overridden, an offline partition, a configuration altered, partitions added. Fixed event ids so operators can alert
+/// back, an internal topic's configuration overridden, an offline partition, a configuration altered, partitions added, topic ids given to an older store. Fixed event ids so operators can alert
 /// on them; the logger's category is <c>"LogStore"</c>.
 /// </summary>
 internal static partial class TopicLog
@@ -32,4 +32,10 @@ internal static partial class TopicLog
 
     [LoggerMessage(EventId = 1305, Level = LogLevel.Error, Message = "{DataDirectory} has {Offline} offline partition(s) that were never recovered: the Broker closes without its clean-shutdown marker, so the next open recovers them")]
     public static partial void OfflineAtClose(ILogger logger, string dataDirectory, int offline);
+
+    [LoggerMessage(EventId = 1309, Level = LogLevel.Information, Message = "Topic {Topic} had no topic id (a store older than topic ids): it is {TopicId} from now on, written to {Partitions} partition directories")]
+    public static partial void TopicIdAssigned(ILogger logger, string topic, string topicId, int partitions);
+
+    [LoggerMessage(EventId = 1310, Level = LogLevel.Warning, Message = "The topic id of {Partition} could not be written to {Directory}; the partition serves, and the next open writes it again")]
+    public static partial void TopicIdNotWritten(ILogger logger, TopicPartition partition, string directory, Exception exception);
 }

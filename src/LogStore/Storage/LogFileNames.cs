@@ -21,6 +21,8 @@ internal static class LogFileNames
     public const string LockFile = ".lock";
     public const string TopicConfigDirectory = "topic-configs";
     public const string PartitionCheckpointFile = "partition.checkpoint";
+    /// <summary>Kafka's name for the file holding the partition's topic id (<see cref="PartitionMetadataFile"/>).</summary>
+    public const string PartitionMetadataFile = "partition.metadata";
 
     public static string FileNamePrefix(long baseOffset) => baseOffset.ToString("D20", CultureInfo.InvariantCulture);
 

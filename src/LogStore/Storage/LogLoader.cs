@@ -154,7 +154,7 @@ internal static partial class LogLoader
         foreach (string name in links)
         {
             string path = Path.Combine(directory, name);
-            bool used = name == LogFileNames.PartitionCheckpointFile || TryParseSegmentFile(name, "", out _, out _)
+            bool used = name == LogFileNames.PartitionCheckpointFile || name == LogFileNames.PartitionMetadataFile || TryParseSegmentFile(name, "", out _, out _)
                 || TryParseSegmentFile(name, LogFileNames.SwapSuffix, out _, out _);
             if (!used)
             {

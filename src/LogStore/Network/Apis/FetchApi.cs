@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using LogStore.Network.Apis.FetchSessions;
 using LogStore.Protocol;
 
 namespace LogStore.Network.Apis;
@@ -7,48 +9,62 @@ namespace LogStore.Network.Apis;
 /// Fetch: whole batches from each partition's offset, within the partition's and the response's byte limits (at least
 /// one batch for the first partition with data, as Kafka does, so a batch larger than the limit still gets through).
 /// When nothing is there yet, waits up to the request's <c>max_wait_ms</c> for an append to any of its partitions
-/// (Kafka's delayed fetch). Reads stop at the high watermark. Sessionless: every response is a full one (session id 0),
-/// which librdkafka and the Java client accept.
+/// (Kafka's delayed fetch). Reads stop at the high watermark. Topics are named by id from v13 on (an unknown id is
+/// UNKNOWN_TOPIC_ID, answered with the id). Incremental fetch sessions (KIP-227, <see cref="FetchManager"/>) decide
+/// which partitions are read and which the response carries; sessionless fetches (librdkafka's) are answered in full.
 /// </summary>
 internal sealed class FetchApi(Broker broker, TimeProvider time)
 {
+    // One cache per broker, whichever listener a client comes through: sessions outlive connections, as in Kafka.
+    private readonly FetchManager _sessions = new(broker.GetService(_ => new FetchSessionCache()), time);
+
+    internal FetchManager Sessions => _sessions;
+
     /// <summary>The response and the file regions its records are: the response frame they are encoded into owns them
     /// (disposing it releases them); if it is never encoded, dispose their leases.</summary>
-    public async ValueTask<(FetchResponse Response, List<FileRegion> Reads)> HandleAsync(FetchRequest request, CancellationToken cancellationToken)
+    public async ValueTask<(FetchResponse Response, List<FileRegion> Reads)> HandleAsync(FetchRequest request, short version, CancellationToken cancellationToken)
     {
+        FetchContext context = _sessions.NewContext(request, version);
+        bool byId = version >= 13;
         long started = time.GetTimestamp();
         TimeSpan maxWait = TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs));
         while (true)
         {
-            (FetchResponse response, List<FileRegion> reads, int bytes) = Read(request);
+            (FetchResponse response, List<FileRegion> reads, int bytes) = Read(context.Topics, request.MaxBytes, byId);
             TimeSpan remaining = maxWait - time.GetElapsedTime(started);
-            if (bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasError(response))
-                return (response, reads);
+            // Nothing to read (a session error, an empty request) is answered at once, as Kafka does.
+            if (context.Topics.Count == 0 || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasError(response))
+            {
+                context.UpdateAndGenerateResponseData(response, _sessions.NowMs);
+                return (response, RegionsOf(response, reads));
+            }
             foreach (FileRegion read in reads)
                 read.Lease?.Dispose();
-            await WaitForAppendAsync(request, remaining, cancellationToken).ConfigureAwait(false);
+            await WaitForAppendAsync(context.Topics, byId, remaining, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private (FetchResponse Response, List<FileRegion> Reads, int Bytes) Read(FetchRequest request)
+    private (FetchResponse Response, List<FileRegion> Reads, int Bytes) Read(IReadOnlyList<FetchRequest.Topic> topics, int maxBytes, bool byId)
     {
         var response = new FetchResponse();
         var reads = new List<FileRegion>();
-        int budget = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
+        int budget = maxBytes <= 0 ? int.MaxValue : maxBytes;
         int total = 0;
-        foreach (FetchRequest.Topic topic in request.Topics)
+        foreach (FetchRequest.Topic topic in topics)
         {
-            var topicResponse = new FetchResponse.TopicResponse { Name = topic.Name, TopicId = topic.TopicId };
+            Topic? found = Lookup(topic, byId);
+            var topicResponse = new FetchResponse.TopicResponse { Name = found?.Name ?? topic.Name, TopicId = topic.TopicId };
             foreach (FetchRequest.Partition wanted in topic.Partitions)
             {
                 // Empty, never null: clients read a null record set as a protocol error.
                 var data = new FetchResponse.PartitionData { PartitionIndex = wanted.PartitionIndex, HighWatermark = -1, Records = ReadOnlySequence<byte>.Empty };
                 topicResponse.Partitions.Add(data);
-                if (!broker.TryGetPartition(topic.Name, wanted.PartitionIndex, out Partition? partition))
+                if (found is null || (uint)wanted.PartitionIndex >= (uint)found.Partitions.Count)
                 {
-                    data.ErrorCode = ErrorCode.UnknownTopicOrPartition;
+                    data.ErrorCode = found is null && byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
                     continue;
                 }
+                Partition partition = found.Partitions[wanted.PartitionIndex];
                 try
                 {
                     data.HighWatermark = partition.HighWatermark;
@@ -76,6 +92,32 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
         return (response, reads, total);
     }
 
+    /// <summary>The topic a request names, by id (v13+) or by name; null when there is none.</summary>
+    private Topic? Lookup(FetchRequest.Topic topic, bool byId) =>
+        (byId ? broker.TryGetTopic(topic.TopicId, out Topic? found) : broker.TryGetTopic(topic.Name, out found)) ? found : null;
+
+    private bool TryGetPartition(FetchRequest.Topic topic, int index, bool byId, [NotNullWhen(true)] out Partition? partition)
+    {
+        Topic? found = Lookup(topic, byId);
+        partition = found is not null && (uint)index < (uint)found.Partitions.Count ? found.Partitions[index] : null;
+        return partition is not null;
+    }
+
+    /// <summary>The regions the finished response still carries (a session may have dropped some, releasing them).</summary>
+    private static List<FileRegion> RegionsOf(FetchResponse response, List<FileRegion> reads)
+    {
+        reads.Clear();
+        foreach (FetchResponse.TopicResponse topic in response.Topics)
+        {
+            foreach (FetchResponse.PartitionData data in topic.Partitions)
+            {
+                if (data.RecordsFile is { } region)
+                    reads.Add(region);
+            }
+        }
+        return reads;
+    }
+
     private static bool HasError(FetchResponse response)
     {
         foreach (FetchResponse.TopicResponse topic in response.Topics)
@@ -90,15 +132,15 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
     }
 
     /// <summary>Waits until any partition of the request grows past its log end now, or <paramref name="wait"/> ends.</summary>
-    private async ValueTask WaitForAppendAsync(FetchRequest request, TimeSpan wait, CancellationToken cancellationToken)
+    private async ValueTask WaitForAppendAsync(IReadOnlyList<FetchRequest.Topic> topics, bool byId, TimeSpan wait, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var waits = new List<Task<FetchResult>>();
-        foreach (FetchRequest.Topic topic in request.Topics)
+        foreach (FetchRequest.Topic topic in topics)
         {
             foreach (FetchRequest.Partition wanted in topic.Partitions)
             {
-                if (!broker.TryGetPartition(topic.Name, wanted.PartitionIndex, out Partition? partition))
+                if (!TryGetPartition(topic, wanted.PartitionIndex, byId, out Partition? partition))
                     continue;
                 // At the log end, not the fetch offset: data below min_bytes is there already and must not end the wait.
                 waits.Add(partition.ReadAsync(partition.LogEndOffset, 1, wait, stop.Token).AsTask());

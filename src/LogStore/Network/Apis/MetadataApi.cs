@@ -4,7 +4,7 @@ namespace LogStore.Network.Apis;
 
 /// <summary>
 /// Metadata: this node as the only broker, controller and leader of every partition (a single node: replicas and ISR
-/// are itself). Topics a client asks for that do not exist are created with the broker's default configuration when
+/// are itself), and each topic's id (v10+), by which clients then fetch (Fetch v13+); v10+ may ask for a topic by id. Topics a client asks for that do not exist are created with the broker's default configuration when
 /// the client allows it and <see cref="KafkaListenerOptions.AutoCreateTopics"/> is on (Kafka's
 /// <c>auto.create.topics.enable</c>).
 /// </summary>
@@ -27,7 +27,10 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
             string? name = wanted.Name;
             if (name is null)
             {
-                response.Topics.Add(new MetadataResponse.Topic { ErrorCode = ErrorCode.UnknownTopicId, TopicId = wanted.TopicId });
+                // v10+ may name a topic by its id alone; an id is never created, only described.
+                response.Topics.Add(broker.TryGetTopic(wanted.TopicId, out Topic? byId)
+                    ? Describe(byId, self)
+                    : new MetadataResponse.Topic { ErrorCode = ErrorCode.UnknownTopicId, TopicId = wanted.TopicId });
                 continue;
             }
             response.Topics.Add(await DescribeOrCreateAsync(name, request.AllowAutoTopicCreation || version < 4, self, cancellationToken).ConfigureAwait(false));
@@ -53,7 +56,7 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
 
     private static MetadataResponse.Topic Describe(Topic topic, BrokerNode self)
     {
-        var described = new MetadataResponse.Topic { Name = topic.Name, IsInternal = topic.IsInternal };
+        var described = new MetadataResponse.Topic { Name = topic.Name, TopicId = topic.TopicId, IsInternal = topic.IsInternal };
         foreach (Partition partition in topic.Partitions)
         {
             bool offline = partition.IsOffline;

@@ -4,7 +4,8 @@ using LogStore.Storage;
 namespace LogStore.Network.Apis;
 
 /// <summary>
-/// CreateTopics, DeleteTopics and DeleteRecords (the AdminClient's topic operations), each topic through the same
+/// CreateTopics (v7+ answers each topic's id), DeleteTopics (v6 by name or id) and DeleteRecords (the AdminClient's topic
+/// operations), each topic through the same
 /// Broker call an application makes, so the same rules hold: Kafka's topic names, internal topics untouchable, configs
 /// validated as a configuration file is. A single node takes replication factor 1 (or -1, the broker default) only.
 /// </summary>
@@ -23,7 +24,7 @@ internal sealed class TopicsApi(Broker broker)
                 result.NumPartitions = config.Partitions;
                 result.ReplicationFactor = 1;
                 if (!request.ValidateOnly)
-                    await broker.CreateTopicAsync(topic.Name, config, cancellationToken).ConfigureAwait(false);
+                    result.TopicId = (await broker.CreateTopicAsync(topic.Name, config, cancellationToken).ConfigureAwait(false)).TopicId;
             }
             catch (Exception e) when (e is LogStoreException or ArgumentException)
             {
@@ -64,18 +65,27 @@ internal sealed class TopicsApi(Broker broker)
     public async ValueTask<DeleteTopicsResponse> DeleteAsync(DeleteTopicsRequest request, CancellationToken cancellationToken)
     {
         var response = new DeleteTopicsResponse();
-        // v0–v5 name topics in TopicNames, v6 in Topics (by name or id; LogStore keeps no topic ids).
+        // v0–v5 name topics in TopicNames, v6 in Topics, by name or (name null) by id; the result carries both.
         IEnumerable<(string? Name, Guid Id)> wanted = request.TopicNames.Count > 0
             ? request.TopicNames.Select(n => ((string?)n, Guid.Empty))
             : request.Topics.Select(t => (t.Name, t.TopicId));
-        foreach ((string? name, Guid id) in wanted)
+        foreach ((string? named, Guid id) in wanted)
         {
+            string? name = named;
             var result = new DeleteTopicsResponse.TopicResult { Name = name, TopicId = id };
             response.Responses.Add(result);
             if (name is null)
             {
-                result.ErrorCode = ErrorCode.UnknownTopicId;
-                continue;
+                if (!broker.TryGetTopic(id, out Topic? byId))
+                {
+                    result.ErrorCode = ErrorCode.UnknownTopicId;
+                    continue;
+                }
+                result.Name = name = byId.Name;
+            }
+            else if (broker.TryGetTopic(name, out Topic? byName))
+            {
+                result.TopicId = byName.TopicId;
             }
             try
             {

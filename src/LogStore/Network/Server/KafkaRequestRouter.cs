@@ -67,7 +67,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             case ProduceRequest produce:
                 return _produce.Handle(produce) is { } produced ? ResponseEncoder.Encode(header, produced) : null;
             case FetchRequest fetch:
-                (FetchResponse fetched, List<FileRegion> regions) = await _fetch.HandleAsync(fetch, cancellationToken).ConfigureAwait(false);
+                (FetchResponse fetched, List<FileRegion> regions) = await _fetch.HandleAsync(fetch, version, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     // From here the frame owns the regions: disposing it (once sent) releases their segments.

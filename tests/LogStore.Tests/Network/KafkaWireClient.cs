@@ -1,0 +1,34 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using LogStore.Protocol;
+
+namespace LogStore.Tests.Network;
+
+/// <summary>Sends typed Kafka requests over a <see cref="TestClient"/> and decodes the typed responses, with the
+/// headers a real client would write: the protocol as the wire carries it, without a client library's choices.</summary>
+internal sealed class KafkaWireClient(TestClient client) : IAsyncDisposable
+{
+    private int _correlationId;
+
+    public async Task<TResponse> SendAsync<TRequest, TResponse>(TRequest request, short version, CancellationToken cancellationToken)
+        where TRequest : IKafkaMessage<TRequest>
+        where TResponse : IKafkaMessage<TResponse>
+    {
+        var header = new RequestHeader { ApiKey = TRequest.ApiKey, ApiVersion = version, CorrelationId = ++_correlationId, ClientId = "wire-test" };
+        var output = new ArrayBufferWriter<byte>();
+        output.GetSpan(4);
+        output.Advance(4);
+        var writer = new KafkaWriter(output);
+        header.Write(ref writer);
+        request.Write(ref writer, version);
+        byte[] frame = output.WrittenSpan.ToArray();
+        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - 4);
+        await client.SendAsync(frame, cancellationToken);
+        byte[] response = await client.ReadResponseAsync(cancellationToken);
+        TResponse body = ResponseDecoder.Read<TResponse>(new ReadOnlySequence<byte>(response), version, header.ResponseHeaderIsFlexible, out int correlationId);
+        Assert.That(correlationId, Is.EqualTo(header.CorrelationId));
+        return body;
+    }
+
+    public ValueTask DisposeAsync() => client.DisposeAsync();
+}
