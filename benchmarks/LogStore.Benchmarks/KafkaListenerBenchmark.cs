@@ -14,6 +14,21 @@ namespace LogStore.Benchmarks;
 /// </summary>
 internal static class KafkaListenerBenchmark
 {
+    /// <summary>A timed phase: records per second, and the process's CPU time per record (client and server share
+    /// the process and the machine's cores, so CPU per record says who pays for what).</summary>
+    private readonly record struct Rate(double PerSecond, double CpuMicrosPerRecord);
+
+    /// <summary>Times <paramref name="records"/> records from now until <see cref="Stop"/>.</summary>
+    private readonly struct Clock(long start, TimeSpan cpu)
+    {
+        public static Clock Start() => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime);
+
+        public Rate Stop(int records) => new(records / Stopwatch.GetElapsedTime(start).TotalSeconds,
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / records);
+
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(start);
+    }
+
     public static int Run(string[] args)
     {
         int records = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
@@ -21,11 +36,15 @@ internal static class KafkaListenerBenchmark
         int rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
         byte[] value = new byte[valueBytes];
         Random.Shared.NextBytes(value);
-        var results = new Dictionary<string, List<double>>();
+        var results = new Dictionary<string, List<Rate>>();
         for (int round = 0; round <= rounds; round++)
         {
             bool warmUp = round == 0;
-            Record(results, warmUp, "Confluent producer → mock cluster", ProduceToMock(records, value));
+            using (MockCluster mock = MockCluster.Start())
+            {
+                Record(results, warmUp, "Confluent producer → mock cluster", Produce(ProducerConfig(mock.Bootstrap), records, value));
+                Record(results, warmUp, "Confluent consumer ← mock cluster", Consume(mock.Bootstrap));
+            }
             string dir = Path.Combine(Path.GetTempPath(), "logstore-listener-bench-" + Guid.NewGuid().ToString("N"));
             try
             {
@@ -35,10 +54,10 @@ internal static class KafkaListenerBenchmark
                 double firstAnswerMs = Stopwatch.GetElapsedTime(opening).TotalMilliseconds;
                 Console.Error.WriteLine($"{(warmUp ? "warm-up " : "")}open to first answer: {firstAnswerMs:F1} ms");
                 if (!warmUp)
-                    (results.TryGetValue(FirstAnswer, out List<double>? list) ? list : results[FirstAnswer] = []).Add(firstAnswerMs);
+                    (results.TryGetValue(FirstAnswer, out List<Rate>? list) ? list : results[FirstAnswer] = []).Add(new Rate(firstAnswerMs, 0));
                 string bootstrap = broker.KafkaEndpoint!.ToString();
-                Record(results, warmUp, "Confluent producer → LogStore listener", ProduceToListener(bootstrap, records, value));
-                Record(results, warmUp, "Confluent consumer ← LogStore listener", ConsumeFromListener(bootstrap, records));
+                Record(results, warmUp, "Confluent producer → LogStore listener", Produce(ProducerConfig(bootstrap), records, value));
+                Record(results, warmUp, "Confluent consumer ← LogStore listener", Consume(bootstrap));
                 Record(results, warmUp, "LogStore in-process producer", ProduceInProcess(broker, records, value).GetAwaiter().GetResult());
                 Record(results, warmUp, "LogStore in-process consumer", ConsumeInProcess(broker, records).GetAwaiter().GetResult());
             }
@@ -47,18 +66,17 @@ internal static class KafkaListenerBenchmark
                 Directory.Delete(dir, recursive: true);
             }
         }
-        Console.WriteLine($"| workload ({records:N0} records of {valueBytes} B, median of {rounds} rounds) | records/s | MB/s |");
-        Console.WriteLine("|---|---|---|");
-        foreach ((string name, List<double> rates) in results)
+        Console.WriteLine($"| workload ({records:N0} records of {valueBytes} B, median of {rounds} rounds) | records/s | MB/s | process CPU per record |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach ((string name, List<Rate> rates) in results)
         {
             if (name == FirstAnswer)
                 continue;
-            double median = rates.Order().ElementAt(rates.Count / 2);
-            Console.WriteLine($"| {name} | {median / 1e6:F2} M/s | {median * valueBytes / 1e6:F0} |");
+            Rate median = Median(rates);
+            Console.WriteLine($"| {name} | {median.PerSecond / 1e6:F2} M/s | {median.PerSecond * valueBytes / 1e6:F0} | {median.CpuMicrosPerRecord:F2} µs |");
         }
-        double ratio = Median(results["Confluent producer → LogStore listener"]) / Median(results["Confluent producer → mock cluster"]);
-        Console.WriteLine($"listener / mock cluster, producer: {ratio:F2}x");
-        Console.WriteLine($"Broker.OpenAsync with a listener to its first ApiVersions answer (warm process): {Median(results[FirstAnswer]):F1} ms");
+        Console.WriteLine($"listener / mock cluster, producer: {Ratio(results, "producer"):F2}x, consumer: {Ratio(results, "consumer"):F2}x");
+        Console.WriteLine($"Broker.OpenAsync with a listener to its first ApiVersions answer (warm process): {Median(results[FirstAnswer]).PerSecond:F1} ms");
         return 0;
     }
 
@@ -78,13 +96,18 @@ internal static class KafkaListenerBenchmark
         stream.ReadExactly(body);
     }
 
-    private static double Median(List<double> rates) => rates.Order().ElementAt(rates.Count / 2);
+    private static Rate Median(List<Rate> rates) => rates.OrderBy(r => r.PerSecond).ElementAt(rates.Count / 2);
 
-    private static void Record(Dictionary<string, List<double>> results, bool warmUp, string name, double rate)
+    /// <summary>The ratio of the medians, listener over mock cluster, of the Confluent <paramref name="client"/>.</summary>
+    private static double Ratio(Dictionary<string, List<Rate>> results, string client) =>
+        Median(results[$"Confluent {client} {(client == "producer" ? "→" : "←")} LogStore listener"]).PerSecond
+        / Median(results[$"Confluent {client} {(client == "producer" ? "→" : "←")} mock cluster"]).PerSecond;
+
+    private static void Record(Dictionary<string, List<Rate>> results, bool warmUp, string name, Rate rate)
     {
-        Console.Error.WriteLine($"{(warmUp ? "warm-up " : "")}{name}: {rate / 1e6:F2} M records/s");
+        Console.Error.WriteLine($"{(warmUp ? "warm-up " : "")}{name}: {rate.PerSecond / 1e6:F2} M records/s, {rate.CpuMicrosPerRecord:F2} µs CPU per record");
         if (!warmUp)
-            (results.TryGetValue(name, out List<double>? list) ? list : results[name] = []).Add(rate);
+            (results.TryGetValue(name, out List<Rate>? list) ? list : results[name] = []).Add(rate);
     }
 
     private sealed class Broker(LogStore.Broker broker) : IDisposable
@@ -110,16 +133,7 @@ internal static class KafkaListenerBenchmark
         QueueBufferingMaxMessages = 1_000_000,
     };
 
-    private static double ProduceToMock(int records, byte[] value)
-    {
-        Kafka.ProducerConfig config = ProducerConfig(null);
-        config.Set("test.mock.num.brokers", "1");
-        return Produce(config, records, value);
-    }
-
-    private static double ProduceToListener(string bootstrap, int records, byte[] value) => Produce(ProducerConfig(bootstrap), records, value);
-
-    private static double Produce(Kafka.ProducerConfig config, int records, byte[] value)
+    private static Rate Produce(Kafka.ProducerConfig config, int records, byte[] value)
     {
         using var producer = new Kafka.ProducerBuilder<Kafka.Null, byte[]>(config).Build();
         var partition = new Kafka.TopicPartition("bench", 0);
@@ -127,7 +141,7 @@ internal static class KafkaListenerBenchmark
         producer.ProduceAsync(partition, new Kafka.Message<Kafka.Null, byte[]> { Value = value }).GetAwaiter().GetResult();
         long failed = 0;
         Action<Kafka.DeliveryReport<Kafka.Null, byte[]>> report = r => { if (r.Error.IsError) Interlocked.Increment(ref failed); };
-        long start = Stopwatch.GetTimestamp();
+        Clock clock = Clock.Start();
         for (int i = 0; i < records; i++)
         {
             while (true)
@@ -144,59 +158,111 @@ internal static class KafkaListenerBenchmark
             }
         }
         producer.Flush(TimeSpan.FromMinutes(5));
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Rate rate = clock.Stop(records);
         if (Interlocked.Read(ref failed) > 0)
             throw new InvalidOperationException($"{failed} deliveries failed.");
-        return records / seconds;
+        return rate;
     }
 
-    private static double ConsumeFromListener(string bootstrap, int records)
+    /// <summary>Reads partition 0 of "bench" from its first record to its end; the mock cluster keeps only the log's
+    /// tail, so the rate is of what it kept.</summary>
+    private static Rate Consume(string bootstrap)
     {
         using var consumer = new Kafka.ConsumerBuilder<Kafka.Ignore, byte[]>(new Kafka.ConsumerConfig
         {
             BootstrapServers = bootstrap,
             GroupId = "bench",
             EnableAutoCommit = false,
+            IsolationLevel = Kafka.IsolationLevel.ReadUncommitted,
         }).Build();
-        consumer.Assign(new Kafka.TopicPartitionOffset("bench", 0, Kafka.Offset.Beginning));
+        var partition = new Kafka.TopicPartition("bench", 0);
+        long end = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(30)).High.Value;
+        consumer.Assign(new Kafka.TopicPartitionOffset(partition, Kafka.Offset.Beginning));
         // The clock starts at the first record: connecting, metadata and the offset lookup are the client's start-up,
-        // not the read rate. Then the producer's measured records; bounded by a deadline.
+        // not the read rate. Then up to the end; bounded by a deadline.
         long deadline = Stopwatch.GetTimestamp();
-        while (consumer.Consume(TimeSpan.FromSeconds(1))?.Message is null)
+        Kafka.ConsumeResult<Kafka.Ignore, byte[]>? first;
+        while ((first = consumer.Consume(TimeSpan.FromSeconds(1))) is null)
         {
             if (Stopwatch.GetElapsedTime(deadline) > TimeSpan.FromMinutes(1))
                 throw new InvalidOperationException("The consumer read nothing in a minute.");
         }
-        long start = Stopwatch.GetTimestamp();
+        Clock clock = Clock.Start();
         int read = 0;
-        while (read < records && Stopwatch.GetElapsedTime(start) < TimeSpan.FromMinutes(5))
+        long next = first.Offset.Value + 1;
+        while (next < end && clock.Elapsed < TimeSpan.FromMinutes(5))
         {
-            if (consumer.Consume(TimeSpan.FromSeconds(1))?.Message is not null)
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is { } result)
+            {
                 read++;
+                next = result.Offset.Value + 1;
+            }
         }
-        return read / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return clock.Stop(read);
     }
 
-    private static async Task<double> ProduceInProcess(Broker broker, int records, byte[] value)
+    private static async Task<Rate> ProduceInProcess(Broker broker, int records, byte[] value)
     {
         await broker.Inner.GetOrCreateTopicAsync("inproc");
         await using IProducer<Null, byte[]> producer = broker.Inner.CreateProducer<Null, byte[]>(new ProducerOptions { Acks = Acks.All, Linger = TimeSpan.FromMilliseconds(5) });
         var partition = new TopicPartition("inproc", 0);
-        long start = Stopwatch.GetTimestamp();
+        Clock clock = Clock.Start();
         for (int i = 0; i < records; i++)
             producer.Produce(partition, new Message<Null, byte[]> { Value = value });
         await producer.FlushAsync();
-        return records / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return clock.Stop(records);
     }
 
-    private static async Task<double> ConsumeInProcess(Broker broker, int records)
+    private static async Task<Rate> ConsumeInProcess(Broker broker, int records)
     {
         await using IConsumer<Null, byte[]> consumer = broker.Inner.CreateConsumer<Null, byte[]>(new ConsumerOptions());
         consumer.Assign([new TopicPartitionOffset(new TopicPartition("inproc", 0), Offset.Beginning)]);
-        long start = Stopwatch.GetTimestamp();
+        Clock clock = Clock.Start();
         int read = 0;
         while (read < records && await consumer.ConsumeAsync(TimeSpan.FromSeconds(5)) is not null)
             read++;
-        return read / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return clock.Stop(read);
+    }
+
+    /// <summary>
+    /// librdkafka's in-memory mock cluster, kept alive by an idle client that enables it
+    /// (<c>test.mock.num.brokers</c>), so that a producer and then a consumer can both use it; its bootstrap address is
+    /// read from the line librdkafka logs when it starts.
+    /// </summary>
+    private sealed class MockCluster : IDisposable
+    {
+        private readonly Kafka.IProducer<Kafka.Null, byte[]> _owner;
+
+        private MockCluster(Kafka.IProducer<Kafka.Null, byte[]> owner, string bootstrap)
+        {
+            _owner = owner;
+            Bootstrap = bootstrap;
+        }
+
+        public string Bootstrap { get; }
+
+        public static MockCluster Start()
+        {
+            var announced = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var config = new Kafka.ProducerConfig { BootstrapServers = "unused:9092" };
+            config.Set("test.mock.num.brokers", "1");
+            Kafka.IProducer<Kafka.Null, byte[]> owner = new Kafka.ProducerBuilder<Kafka.Null, byte[]>(config)
+                .SetLogHandler((_, log) =>
+                {
+                    const string Marker = "replaced with ";
+                    int at = log.Message.IndexOf(Marker, StringComparison.Ordinal);
+                    if (log.Facility == "MOCK" && at >= 0)
+                        announced.TrySetResult(log.Message[(at + Marker.Length)..].Trim());
+                })
+                .Build();
+            if (!announced.Task.Wait(TimeSpan.FromSeconds(30)))
+            {
+                owner.Dispose();
+                throw new InvalidOperationException("librdkafka's mock cluster did not say where it listens.");
+            }
+            return new MockCluster(owner, announced.Task.Result);
+        }
+
+        public void Dispose() => _owner.Dispose();
     }
 }

@@ -16,6 +16,7 @@ internal sealed partial class SocketConnection : TransportConnection, IZeroCopyS
 {
     // The smallest buffer a receive asks the pipe for: a whole small request in one syscall.
     private const int MinReceiveBufferSize = 4096;
+    private const int MaxReceiveBufferSize = 256 << 10;
 
     private readonly Socket _socket;
     private readonly SocketConnectionListenerFactory _factory;
@@ -74,7 +75,10 @@ internal sealed partial class SocketConnection : TransportConnection, IZeroCopyS
         {
             while (true)
             {
-                Memory<byte> memory = writer.GetMemory(MinReceiveBufferSize);
+                // Kestrel's way: wait for data with a zero-byte receive, then take a buffer as large as what arrived, so
+                // an idle connection holds no buffer and a large request is read in a few system calls, not 4 KiB ones.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                Memory<byte> memory = writer.GetMemory(Math.Clamp(_socket.Available, MinReceiveBufferSize, MaxReceiveBufferSize));
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                     break;   // the peer closed its side
