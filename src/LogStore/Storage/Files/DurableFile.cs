@@ -16,7 +16,14 @@ internal static partial class DurableFile
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves either the old or
     /// the new file, never a torn one.</summary>
     /// <exception cref="StorageException">A step failed (the disk is full, an I/O error); the old file is unchanged.</exception>
-    public static void WriteAtomically(FileSystem files, string path, string contents)
+    public static void WriteAtomically(FileSystem files, string path, string contents) =>
+        WriteAtomically(files, path, Encoding.UTF8.GetBytes(contents), fsyncDirectory: true);
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves either the old or
+    /// the new file, never a torn one. Without <paramref name="fsyncDirectory"/> the new name may still vanish in a power
+    /// loss until the caller's next directory fsync: for a file that only saves work (a producer-state snapshot).</summary>
+    /// <exception cref="StorageException">A step failed (the disk is full, an I/O error); the old file is unchanged.</exception>
+    public static void WriteAtomically(FileSystem files, string path, ReadOnlySpan<byte> contents, bool fsyncDirectory)
     {
         // A short unique name: the target's own name may already be at the file-name length limit (a 249-character
         // topic), and two writers must never share a temporary file. Loaders delete "*.tmp" leftovers.
@@ -29,11 +36,12 @@ internal static partial class DurableFile
             StoreFile.RefuseLink(path);
             using (FileStream stream = StoreFile.Open(temp, FileMode.CreateNew, FileAccess.Write))
             {
-                files.Write(stream.SafeFileHandle, Encoding.UTF8.GetBytes(contents), 0, temp);
+                files.Write(stream.SafeFileHandle, contents, 0, temp);
                 files.Flush(stream, temp);
             }
             files.Move(temp, path);
-            files.FsyncDirectory(directory);
+            if (fsyncDirectory)
+                files.FsyncDirectory(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
