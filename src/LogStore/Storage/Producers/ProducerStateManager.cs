@@ -127,10 +127,7 @@ internal sealed class ProducerStateManager
     }
 
     /// <summary>The sequence of a batch's last record: sequences wrap from int.MaxValue to 0, as Kafka's do.</summary>
-    public static int LastSequence(RecordBatch batch) => SequenceAfter(batch.BaseSequence, batch.LastOffsetDelta);
-
-    /// <summary><paramref name="sequence"/> plus <paramref name="delta"/>, wrapping past int.MaxValue to 0.</summary>
-    public static int SequenceAfter(int sequence, int delta) => (int)((sequence + (long)delta) % ((long)int.MaxValue + 1));
+    public static int LastSequence(RecordBatch batch) => RecordBatch.IncrementSequence(batch.BaseSequence, batch.LastOffsetDelta);
 
     private static int SequenceBefore(int sequence, int delta)
     {
