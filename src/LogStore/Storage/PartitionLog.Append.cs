@@ -188,22 +188,21 @@ internal sealed partial class PartitionLog
         Volatile.Write(ref _directoryFsyncPending, 1);
         LogStoreLog.SegmentRolled(_logger, Id, baseOffset);
         // The producer state at the roll, as Kafka snapshots it: a restart replays only the batches after it.
-        byte[]? snapshot = _snapshots is null ? null : TakeProducerSnapshot();
+        WriteRollSnapshot(baseOffset);
         // As Kafka does, the rolled segment is flushed in the background, so the recovery point keeps up with rolls
         // and a restart after a crash scans little more than the active segment.
-        _ = Task.Run(() => BackgroundFlush(baseOffset, snapshot));
+        _ = Task.Run(() => BackgroundFlush(baseOffset));
         return segment;
     }
 
-    private void BackgroundFlush(long upToOffset, byte[]? snapshot)
+    private void BackgroundFlush(long upToOffset)
     {
         try
         {
             if (_closed)
                 return;
             Flush(upToOffset);
-            if (snapshot is not null)
-                WriteRollSnapshot(upToOffset, snapshot);
+            SyncRollSnapshot(upToOffset);
         }
         catch (ObjectDisposedException)
         {

@@ -11,7 +11,7 @@ namespace LogStore.Storage.Producers;
 /// </summary>
 /// <remarks>
 /// <para>Every file goes through the store's file layer: read without following a link (<see cref="StoreFile"/>),
-/// written atomically (<see cref="DurableFile.WriteAtomically(FileSystem, string, ReadOnlySpan{byte}, bool)"/>), and a
+/// written atomically (<see cref="DurableFile.WriteAtomically(FileSystem, string, ReadOnlySpan{byte}, bool, bool)"/>), and a
 /// link under a snapshot's name is never deleted. A file that cannot be used (torn, wrong CRC) is logged, deleted and
 /// passed over for the next older one: a snapshot only saves the replay of the log, it never decides what the log holds.</para>
 /// <para>Thread-safety: one lock guards the set and the file operations; callers hold no other lock of this class.
@@ -104,21 +104,33 @@ internal sealed class ProducerSnapshots
         }
     }
 
-    /// <summary>Writes the snapshot at <paramref name="offset"/> (replacing one already there), then deletes those not
-    /// kept. Without <paramref name="fsyncDirectory"/> its name is durable only from the partition's next directory fsync.
-    /// Returns false, writing nothing, once <see cref="Close"/> has run (a roll's background write that lost the race
-    /// with the close, whose own snapshot is newer).</summary>
+    /// <summary>Writes the snapshot at <paramref name="offset"/> (replacing one already there) by a rename, then deletes
+    /// those not kept. <paramref name="fsyncFile"/> and <paramref name="fsyncDirectory"/> as for
+    /// <see cref="DurableFile.WriteAtomically(FileSystem, string, ReadOnlySpan{byte}, bool, bool)"/>: a roll writes without
+    /// either, under the partition's write lock, and its background flush makes the snapshot durable
+    /// (<see cref="Sync"/>). Writes nothing once <see cref="Close"/> has run.</summary>
     /// <exception cref="StorageException">It could not be written; the snapshots before stay as they were.</exception>
-    public bool Write(long offset, byte[] bytes, long logStartOffset, bool fsyncDirectory)
+    public void Write(long offset, byte[] bytes, long logStartOffset, bool fsyncFile, bool fsyncDirectory)
     {
         lock (_lock)
         {
             if (_closed)
-                return false;
-            DurableFile.WriteAtomically(_files, LogFileNames.ProducerSnapshotFile(_directory, offset), bytes, fsyncDirectory);
+                return;
+            DurableFile.WriteAtomically(_files, LogFileNames.ProducerSnapshotFile(_directory, offset), bytes, fsyncFile, fsyncDirectory);
             _offsets.Add(offset);
             RetainLocked(logStartOffset, long.MaxValue);
-            return true;
+        }
+    }
+
+    /// <summary>fsyncs the snapshot at <paramref name="offset"/>, written earlier without it; nothing when it is gone
+    /// (deleted as no longer kept) or the partition closed (its close wrote a newer one).</summary>
+    /// <exception cref="StorageException">The fsync failed.</exception>
+    public void Sync(long offset)
+    {
+        lock (_lock)
+        {
+            if (!_closed && _offsets.Contains(offset))
+                DurableFile.Fsync(_files, LogFileNames.ProducerSnapshotFile(_directory, offset));
         }
     }
 
