@@ -31,14 +31,16 @@ public sealed partial class Broker
     }
 
     /// <summary>The producer ids of this broker's idempotent producers, in-process and over the network.</summary>
+    /// <exception cref="StoreReadOnlyException">The store was opened read-only: handing out ids writes to it.</exception>
     internal ProducerIdManager ProducerIds
     {
         get
         {
             if (Volatile.Read(ref _producerIds) is { } ids)
                 return ids;
-            // Two first callers may both build one: only the one stored is ever used.
-            Interlocked.CompareExchange(ref _producerIds, new ProducerIdManager(Options.TimeProvider), null);
+            ThrowIfReadOnly("hand out producer ids");
+            // Two first callers may both build one: only the one stored is ever used (building one reads and writes nothing).
+            Interlocked.CompareExchange(ref _producerIds, new ProducerIdManager(DataDirectory, Options.FileSystem, Options.TimeProvider), null);
             return _producerIds!;
         }
     }

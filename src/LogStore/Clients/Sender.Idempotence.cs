@@ -32,9 +32,13 @@ internal sealed partial class Sender
     internal long ProducerId => _producerId;
 
     /// <summary>Stamps the producer id, epoch and <paramref name="partition"/>'s next sequence on the batch about to be
-    /// built; returns its base sequence (<see cref="Advance"/> moves past it once built).</summary>
+    /// built; returns its base sequence (<see cref="Advance"/> moves past it once built). The producer id is taken from
+    /// the broker at the first batch, so a producer that never sends takes none.</summary>
+    /// <exception cref="StorageException">No producer id could be had: the batch fails, and the next one asks again.</exception>
     private int Stamp(ProducerPartition partition, RecordBatchBuilder builder)
     {
+        if (_producerId < 0)
+            NewProducerId();
         if (partition.SequenceIdentity != _identity)
         {
             partition.SequenceIdentity = _identity;
@@ -53,14 +57,22 @@ internal sealed partial class Sender
     /// <summary>
     /// <c>built[failed]</c> was not appended because of <paramref name="error"/>: takes a new epoch (or id) when the
     /// partition refused its sequence or epoch, then renumbers the batches built after it, which have not been appended
-    /// yet, so that they follow the last batch the partition has.
+    /// yet, so that they follow the last batch the partition has. Returns why they cannot be renumbered (no new producer
+    /// id could be had), in which case they must fail too, or null.
     /// </summary>
-    private void OnBatchNotAppended(ProducerPartition partition, ReadOnlySpan<RecordBatch> built, int failed, Exception error)
+    private LogStoreException? OnBatchNotAppended(ProducerPartition partition, ReadOnlySpan<RecordBatch> built, int failed, Exception error)
     {
         int next;
         if (error is OutOfOrderSequenceException or InvalidProducerEpochException)
         {
-            NewEpoch(fenced: error is InvalidProducerEpochException);
+            try
+            {
+                NewEpoch(fenced: error is InvalidProducerEpochException);
+            }
+            catch (StorageException e)
+            {
+                return e;
+            }
             partition.SequenceIdentity = _identity;
             next = 0;
         }
@@ -74,21 +86,29 @@ internal sealed partial class Sender
             next = RecordBatch.IncrementSequence(next, built[k].LastOffsetDelta + 1);
         }
         partition.NextSequence = next;
+        return null;
     }
 
     /// <summary>Bumps the epoch, or takes a new producer id when fenced (a newer epoch of this id exists) or out of
     /// epochs; every partition's sequences start again at 0.</summary>
+    /// <exception cref="StorageException">A new producer id was needed and could not be had: the producer has none, and
+    /// its next batch asks again.</exception>
     private void NewEpoch(bool fenced)
     {
         if (fenced || _epoch == short.MaxValue)
-        {
-            _producerId = _producerIds!.NextProducerId();
-            _epoch = 0;
-        }
+            NewProducerId();
         else
-        {
             _epoch++;
-        }
+        _identity++;
+    }
+
+    /// <exception cref="StorageException">The broker could not record a new block of ids; the producer is left without
+    /// one (-1), so that the next batch asks again rather than reuse an id.</exception>
+    private void NewProducerId()
+    {
+        _producerId = -1;
+        _producerId = _producerIds!.NextProducerId();
+        _epoch = 0;
         _identity++;
     }
 }

@@ -54,8 +54,6 @@ internal sealed partial class Sender : IAsyncDisposable
         ProducerIdManager? producerIds)
     {
         _producerIds = producerIds;
-        if (producerIds is not null)
-            (_producerId, _epoch) = (producerIds.NextProducerId(), 0);
         _reporter = reporter;
         _time = time;
         _accumulator = accumulator;
@@ -248,8 +246,12 @@ internal sealed partial class Sender : IAsyncDisposable
             if (error is not null)
             {
                 Fail(_chunk[done], error);
-                if (_producerIds is not null)
-                    OnBatchNotAppended(partition, built, done, error);
+                if (_producerIds is not null && OnBatchNotAppended(partition, built, done, error) is { } unnumbered)
+                {
+                    for (int k = done + 1; k < built.Length; k++)
+                        Fail(_chunk[k], unnumbered);
+                    break;
+                }
                 done++;
             }
         }

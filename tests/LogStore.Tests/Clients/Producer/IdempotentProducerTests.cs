@@ -99,10 +99,34 @@ public sealed class IdempotentProducerTests : ProducerFixture
         await Produce(first, 0, "a");
         await Produce(second, 1, "b");
 
-        long fromNetwork = new InitProducerIdApi(broker.ProducerIds).Handle(new InitProducerIdRequest()).ProducerId;
+        long fromNetwork = new InitProducerIdApi(broker).Handle(new InitProducerIdRequest()).ProducerId;
 
         long[] ids = [(await Headers(topic.Partitions[0])).Single().ProducerId, (await Headers(topic.Partitions[1])).Single().ProducerId, fromNetwork];
         Assert.That(ids, Is.Unique);
+        Assert.That(ids, Is.All.GreaterThanOrEqualTo(0));
+    }
+
+    [Test]
+    public async Task ProducerIds_AfterAReopenOnTheSameClock_AreNotHandedOutAgain()
+    {
+        // The fake clock does not move between the runs, as a clock set back would not: ids from the clock alone repeat,
+        // and a repeated id's first batch would be taken for a retry of the old producer's and dropped.
+        long firstRun;
+        await using (Broker broker = await Open())
+        {
+            Partition partition = (await broker.CreateTopicAsync("t")).Partitions[0];
+            await using IProducer<string, string> producer = broker.CreateProducer<string, string>();
+            await Produce(producer, 0, "a");
+            firstRun = (await Headers(partition)).Single().ProducerId;
+        }
+        await using Broker reopened = await Open();
+        Partition again = reopened.Topics.Single().Partitions[0];
+        await using IProducer<string, string> next = reopened.CreateProducer<string, string>();
+
+        DeliveryResult result = await Produce(next, 0, "b");
+
+        Assert.That(result.Offset, Is.EqualTo(1), "appended, not taken for a retry of the first run's batch");
+        Assert.That((await Headers(again)).Last().ProducerId, Is.GreaterThan(firstRun));
     }
 
     [Test]
