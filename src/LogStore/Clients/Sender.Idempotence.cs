@@ -89,6 +89,24 @@ internal sealed partial class Sender
         return null;
     }
 
+    /// <summary>
+    /// The append threw: which of the batches the partition took is unknown (a flush policy's fsync fails after the
+    /// write). Reusing their sequences could have a later batch taken for a retry of one that was appended, and dropped;
+    /// so, as Kafka's producer does when its sequences are in doubt, the epoch is bumped and every partition starts
+    /// again at sequence 0, which no earlier batch of this producer used.
+    /// </summary>
+    private void OnOutcomeUnknown()
+    {
+        try
+        {
+            NewEpoch(fenced: false);
+        }
+        catch (StorageException)
+        {
+            // Out of epochs and no new id: the producer has none now, and its next batch asks again.
+        }
+    }
+
     /// <summary>Bumps the epoch, or takes a new producer id when fenced (a newer epoch of this id exists) or out of
     /// epochs; every partition's sequences start again at 0.</summary>
     /// <exception cref="StorageException">A new producer id was needed and could not be had: the producer has none, and

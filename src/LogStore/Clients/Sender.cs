@@ -229,12 +229,12 @@ internal sealed partial class Sender : IAsyncDisposable
             }
             catch (Exception e)
             {
-                // The log is closed (or worse): nothing more goes in, and no sequence from the first of them on was used.
+                // The log is closed (or worse): nothing more goes in.
                 appended = 0;
                 for (int k = done; k < built.Length; k++)
                     Fail(_chunk[k], e);
                 if (_producerIds is not null)
-                    partition.NextSequence = built[done].BaseSequence;
+                    OnOutcomeUnknown();
                 break;
             }
             for (int k = done; k < done + appended; k++)
