@@ -1,9 +1,12 @@
 using LogStore.Clients;
+using LogStore.Storage.Producers;
 
 namespace LogStore;
 
 public sealed partial class Broker
 {
+    private ProducerIdManager? _producerIds;
+
     /// <summary>
     /// Creates a producer for this broker's topics. Records are batched per partition and appended in the background;
     /// dispose the producer to flush what it holds (disposing the broker disposes producers still open).
@@ -25,6 +28,21 @@ public sealed partial class Broker
         keySerializer ??= BuiltInSerializer<TKey>(nameof(keySerializer));
         valueSerializer ??= BuiltInSerializer<TValue>(nameof(valueSerializer));
         return new Producer<TKey, TValue>(this, options, keySerializer, valueSerializer);
+    }
+
+    /// <summary>The producer ids of this broker's idempotent producers, in-process and over the network.</summary>
+    /// <exception cref="StoreReadOnlyException">The store was opened read-only: handing out ids writes to it.</exception>
+    internal ProducerIdManager ProducerIds
+    {
+        get
+        {
+            if (Volatile.Read(ref _producerIds) is { } ids)
+                return ids;
+            ThrowIfReadOnly("hand out producer ids");
+            // Two first callers may both build one: only the one stored is ever used (building one reads and writes nothing).
+            Interlocked.CompareExchange(ref _producerIds, new ProducerIdManager(DataDirectory, Options.FileSystem, Options.TimeProvider), null);
+            return _producerIds!;
+        }
     }
 
     /// <summary>The topic table; a new object whenever a topic is created or deleted, so producers can cache lookups.</summary>

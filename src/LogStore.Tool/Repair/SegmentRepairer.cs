@@ -1,4 +1,5 @@
 using LogStore.Storage;
+using LogStore.Storage.Files;
 
 namespace LogStore.Tool.Repair;
 
@@ -14,7 +15,8 @@ internal sealed record SegmentRepair(string LogFile, int Position, int BytesCut,
 /// The operator's repair of a closed data directory: each segment's <c>.log</c> is validated batch by batch from its
 /// start as recovery validates it (length, magic, CRC, increasing offsets) and cut at its first invalid byte, after the
 /// bytes from there to the end of the file were copied, fsynced, into <c>&lt;segment&gt;.log.cut-&lt;position&gt;</c> beside
-/// it. The segment's indexes are deleted, so the next open rebuilds them from what is left. The caller holds the
+/// it. The segment's indexes, and the producer-state snapshots past its start, are deleted, so the next open rebuilds
+/// them from what is left. The caller holds the
 /// directory's lock, so no Broker has the files open. Never deletes a segment, and never touches the <c>.cut-</c> files.
 /// </summary>
 internal static class SegmentRepairer
@@ -67,6 +69,30 @@ internal static class SegmentRepairer
         // Derived from the log, and maybe pointing into what was cut: the next open rebuilds them.
         File.Delete(LogFileNames.IndexFile(partitionDirectory, baseOffset));
         File.Delete(LogFileNames.TimeIndexFile(partitionDirectory, baseOffset));
+        DeleteProducerSnapshotsAbove(partitionDirectory, baseOffset);
         return repair;
+    }
+
+    /// <summary>
+    /// Producer-state snapshots past the cut segment's start may hold batches that were cut: believed, a producer's retry
+    /// of such a batch would be answered with the offsets of records that are gone. They are deleted; the next open
+    /// rebuilds the state from an older snapshot or the segments. A link under such a name is left (the open refuses it).
+    /// </summary>
+    private static void DeleteProducerSnapshotsAbove(string partitionDirectory, long baseOffset)
+    {
+        foreach (string file in Directory.EnumerateFiles(partitionDirectory, "*" + LogFileNames.ProducerSnapshotSuffix))
+        {
+            if (LogFileNames.TryParseBaseOffset(Path.GetFileName(file), LogFileNames.ProducerSnapshotSuffix, out long offset) && offset > baseOffset)
+            {
+                try
+                {
+                    StoreFile.Delete(file);
+                }
+                catch (StorageException)
+                {
+                    // A link: never removed by LogStore, and refused by the next open, so it is never read either.
+                }
+            }
+        }
     }
 }

@@ -46,7 +46,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         Sender? sender = null;
         _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, time, () => sender!.Wake());
         _accumulator = new RecordAccumulator(broker, _pool, options.BatchSize, time, () => sender!.Wake());
-        _sender = sender = new Sender(_accumulator, _pool, options, time, broker.Logger, DeliveryReporter<TKey, TValue>.Instance);
+        _sender = sender = new Sender(_accumulator, _pool, options, time, broker.Logger, DeliveryReporter<TKey, TValue>.Instance,
+            options.EnableIdempotence ? broker.ProducerIds : null);
 
         // Registered before the sender starts, so that a broker disposed meanwhile leaves nothing running.
         _registry = broker.GetService(static _ => new ProducerRegistry());
@@ -56,6 +57,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     /// <summary>The buffer pool, for tests.</summary>
     internal BufferPool Pool => _pool;
+
+    /// <summary>The producer id its batches carry, -1 when not idempotent; for tests.</summary>
+    internal long ProducerId => _sender.ProducerId;
 
     /// <summary>Produce without a span (the traced Produce decides).</summary>
     private void ProduceCore(string topic, int explicitPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? onDelivery)

@@ -21,6 +21,17 @@ public sealed class ProducerOptions
     /// <summary>What a delivery waits for. Default <see cref="Acks.All"/> (acks).</summary>
     public Acks Acks { get; init; } = Acks.All;
 
+    /// <summary>
+    /// Whether the producer is idempotent (enable.idempotence, default true as in Kafka's Java client): it takes a producer
+    /// id and epoch from the broker (the allocator that answers InitProducerId), and stamps every batch with them and with
+    /// its partition's next sequence number, so that the partition appends no batch twice and none out of order. A batch
+    /// the partition refuses (<see cref="OutOfOrderSequenceException"/>, <see cref="InvalidProducerEpochException"/>)
+    /// fails its deliveries with that exception, and the producer continues under a new producer id. Costs a few header
+    /// fields and a dictionary lookup per batch, nothing per record. Independent of <see cref="Acks"/>: the in-process
+    /// append is synchronous, so there is no unacknowledged request for acks to govern.
+    /// </summary>
+    public bool EnableIdempotence { get; init; } = true;
+
     /// <summary>Chooses partitions; null for Kafka's default: murmur2 of the key, sticky for null keys (partitioner.class).</summary>
     public IPartitioner? Partitioner { get; init; }
 

@@ -23,4 +23,11 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
 
     /// <summary>Sender only: this partition's batches of the current round, in seal order.</summary>
     public List<ProducerBatch> Round { get; } = [];
+
+    /// <summary>Sender only, for an idempotent producer: the sequence of the next record built for this partition.</summary>
+    public int NextSequence { get; set; }
+
+    /// <summary>Sender only: which producer id and epoch <see cref="NextSequence"/> counts for; under a newer one the
+    /// partition starts again at sequence 0.</summary>
+    public int SequenceIdentity { get; set; }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LogStore.Buffers;
 using LogStore.Records;
+using LogStore.Storage.Producers;
 using Microsoft.Extensions.Logging;
 
 namespace LogStore.Clients;
@@ -14,8 +15,9 @@ namespace LogStore.Clients;
 /// <para>It sleeps on a signal, woken by a sealed batch, a first open batch, a waiter for memory, a flush or the close,
 /// and by one reusable timer from the broker's <see cref="TimeProvider"/> set for the oldest open batch's linger: it never
 /// polls. Waking and sleeping allocate nothing.</para>
-/// <para>Batches are appended one at a time in seal order, so a partition's records reach the log in the order they
-/// were batched. Delivery callbacks run on this task, outside every lock (as Kafka runs them on its I/O thread): a slow
+/// <para>Batches are built and appended in seal order, so a partition's records reach the log in the order they were
+/// batched, and an idempotent producer's sequences (stamped at the build) follow that order (see Sender.Idempotence.cs).
+/// A failed append is not retried. Delivery callbacks run on this task, outside every lock (as Kafka runs them on its I/O thread): a slow
 /// callback slows the producer, and one that throws is logged without stopping anything.</para>
 /// </remarks>
 internal sealed partial class Sender : IAsyncDisposable
@@ -46,8 +48,12 @@ internal sealed partial class Sender : IAsyncDisposable
     private ITimer? _timer;
     private Task _loop = Task.CompletedTask;
 
-    public Sender(RecordAccumulator accumulator, BufferPool pool, ProducerOptions options, TimeProvider time, ILogger logger, DeliveryReporter reporter)
+    /// <summary>A sender for <paramref name="accumulator"/>'s batches; idempotent when <paramref name="producerIds"/> (the
+    /// broker's producer ids) is given.</summary>
+    public Sender(RecordAccumulator accumulator, BufferPool pool, ProducerOptions options, TimeProvider time, ILogger logger, DeliveryReporter reporter,
+        ProducerIdManager? producerIds)
     {
+        _producerIds = producerIds;
         _reporter = reporter;
         _time = time;
         _accumulator = accumulator;
@@ -193,7 +199,10 @@ internal sealed partial class Sender : IAsyncDisposable
             ProducerBatch batch = round[start + taken++];
             try
             {
+                int sequence = _producerIds is null ? 0 : Stamp(partition, batch.Builder!);
                 RecordBatch sealedBatch = batch.Builder!.Build();
+                if (_producerIds is not null)
+                    Advance(partition, sequence, batch.Builder!.RecordCount);
                 batch.Reusable = _pool.KeepsPoolableFootprint(sealedBatch);
                 bytes += sealedBatch.SizeInBytes;
                 _minTimestamps[_built.Count] = batch.Builder!.MinTimestamp;
@@ -224,6 +233,8 @@ internal sealed partial class Sender : IAsyncDisposable
                 appended = 0;
                 for (int k = done; k < built.Length; k++)
                     Fail(_chunk[k], e);
+                if (_producerIds is not null)
+                    OnOutcomeUnknown();
                 break;
             }
             for (int k = done; k < done + appended; k++)
@@ -233,7 +244,16 @@ internal sealed partial class Sender : IAsyncDisposable
             }
             done += appended;
             if (error is not null)
-                Fail(_chunk[done++], error);
+            {
+                Fail(_chunk[done], error);
+                if (_producerIds is not null && OnBatchNotAppended(partition, built, done, error) is { } unnumbered)
+                {
+                    for (int k = done + 1; k < built.Length; k++)
+                        Fail(_chunk[k], unnumbered);
+                    break;
+                }
+                done++;
+            }
         }
 
         foreach (ProducerBatch batch in _chunk)

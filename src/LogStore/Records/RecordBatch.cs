@@ -293,6 +293,24 @@ public readonly struct RecordBatch
         BinaryPrimitives.WriteUInt32BigEndian(batch[CrcOffset..], Crc32C.Compute(batch[AttributesOffset..]));
     }
 
+    /// <summary>
+    /// Rewrites producerId, producerEpoch and baseSequence and recomputes the CRC, which covers them: an idempotent
+    /// producer renumbering a built batch after an earlier batch of its partition failed (Kafka's
+    /// MemoryRecordsBuilder.reopenAndRewriteProducerState). Costs a CRC over the batch, so only on that failure path.
+    /// </summary>
+    internal static void SetProducerState(Span<byte> batch, long producerId, short epoch, int baseSequence)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(batch[ProducerIdOffset..], producerId);
+        BinaryPrimitives.WriteInt16BigEndian(batch[ProducerEpochOffset..], epoch);
+        BinaryPrimitives.WriteInt32BigEndian(batch[BaseSequenceOffset..], baseSequence);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcOffset..], Crc32C.Compute(batch[AttributesOffset..]));
+    }
+
+    /// <summary><paramref name="sequence"/> plus <paramref name="increment"/>: producer sequences wrap from int.MaxValue
+    /// to 0 (Kafka's DefaultRecordBatch.incrementSequence).</summary>
+    internal static int IncrementSequence(int sequence, int increment) =>
+        (int)((sequence + (long)increment) % ((long)int.MaxValue + 1));
+
     /// <summary>A one-line summary of the header, for logs and debugging.</summary>
     public override string ToString() => _memory.Length < HeaderSize
         ? "RecordBatch(empty)"

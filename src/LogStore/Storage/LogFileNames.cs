@@ -3,12 +3,15 @@ using System.Globalization;
 namespace LogStore.Storage;
 
 /// <summary>Kafka's file and directory names: <c>&lt;topic&gt;-&lt;partition&gt;/</c> holding
-/// <c>&lt;20-digit base offset&gt;.log|.index|.timeindex</c>, plus the suffixes used while files are swapped or deleted.</summary>
+/// <c>&lt;20-digit base offset&gt;.log|.index|.timeindex</c> and <c>&lt;20-digit offset&gt;.snapshot</c> (the producer state),
+/// plus the suffixes used while files are swapped or deleted.</summary>
 internal static class LogFileNames
 {
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
     public const string TimeIndexSuffix = ".timeindex";
+    /// <summary>Kafka's producer-state snapshot, named by the offset up to which (exclusive) it holds the state.</summary>
+    public const string ProducerSnapshotSuffix = ".snapshot";
     public const string DeletedSuffix = ".deleted";
     public const string CleanedSuffix = ".cleaned";
     public const string SwapSuffix = ".swap";
@@ -31,6 +34,8 @@ internal static class LogFileNames
     public static string IndexFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + IndexSuffix);
 
     public static string TimeIndexFile(string dir, long baseOffset) => Path.Combine(dir, FileNamePrefix(baseOffset) + TimeIndexSuffix);
+
+    public static string ProducerSnapshotFile(string dir, long offset) => Path.Combine(dir, FileNamePrefix(offset) + ProducerSnapshotSuffix);
 
     /// <summary>A new file beside <paramref name="logFile"/> for the bytes cut from it at <paramref name="position"/>:
     /// <c>&lt;log&gt;.cut-&lt;position&gt;</c>, or <c>.cut-&lt;position&gt;-&lt;n&gt;</c> when an earlier cut already used the name.</summary>

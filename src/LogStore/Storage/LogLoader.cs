@@ -1,12 +1,13 @@
 using LogStore.Diagnostics;
 using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
+using LogStore.Storage.Producers;
 using Microsoft.Extensions.Logging;
 
 namespace LogStore.Storage;
 
 /// <summary>What <see cref="LogLoader.Load"/> hands to the partition log.</summary>
-internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset, long LogEndOffset, long RecoveryPoint);
+internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset, long LogEndOffset, long RecoveryPoint, ProducerSnapshots Snapshots);
 
 /// <summary>
 /// Opens a partition directory and, after an unclean stop, recovers it (Kafka's LogLoader). Leftover temporary
@@ -15,7 +16,9 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// indexes agree with its batches (then they are kept untouched). Segments before the recovery point are trusted and
 /// not read at all, so opening costs nothing per flushed segment. After a clean shutdown nothing is recovered, but the
 /// active segment's tail (the batches after its last index entry, CRC included) is checked, and the segment is
-/// recovered when that tail is damaged, and a stray empty last segment past the log's end is removed.
+/// recovered when that tail is damaged, and a stray empty last segment past the log's end is removed. Producer-state
+/// snapshots above the recovered log's end (their state holds batches that were cut), below its start, and all but the
+/// newest two are deleted; the partition log reads the newest one when it first needs the producer state.
 /// </summary>
 /// <remarks>
 /// <para>Nothing below the recovery point (everything, after a clean shutdown) is ever cut or deleted: damage there is
@@ -101,7 +104,9 @@ internal static partial class LogLoader
             logStartOffset = Math.Clamp(logStartOffset, segments[0].BaseOffset, logEndOffset);
             // After recovery the scanned tail is valid but maybe not on disk yet: the partition log flushes it at once.
             recoveryPoint = hadCleanShutdown ? logEndOffset : Math.Min(recoveryPoint, logEndOffset);
-            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint);
+            var snapshots = new ProducerSnapshots(directory, names, cache.Files, tp, logger);
+            snapshots.Retain(logStartOffset, logEndOffset);
+            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint, snapshots);
         }
         catch
         {
@@ -142,7 +147,7 @@ internal static partial class LogLoader
 
     /// <summary>
     /// The names of the partition's files. A link (or, found later at its open, a special file) under a name the
-    /// loader reads or writes — a segment's files, a swap, the checkpoint — is damage: the partition does not open, and
+    /// loader reads or writes — a segment's files, a swap, the checkpoint, a producer-state snapshot — is damage: the partition does not open, and
     /// neither the link nor its target is touched. A link where the loader would only delete a leftover, or under a name
     /// it never uses, is left in place, logged, and otherwise ignored.
     /// </summary>
@@ -155,7 +160,8 @@ internal static partial class LogLoader
         {
             string path = Path.Combine(directory, name);
             bool used = name == LogFileNames.PartitionCheckpointFile || name == LogFileNames.PartitionMetadataFile || TryParseSegmentFile(name, "", out _, out _)
-                || TryParseSegmentFile(name, LogFileNames.SwapSuffix, out _, out _);
+                || TryParseSegmentFile(name, LogFileNames.SwapSuffix, out _, out _)
+                || LogFileNames.TryParseBaseOffset(name, LogFileNames.ProducerSnapshotSuffix, out _);
             if (!used)
             {
                 StorageLog.LinkLeftInPlace(logger, path);

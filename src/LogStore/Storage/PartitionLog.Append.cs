@@ -19,8 +19,6 @@ internal sealed partial class PartitionLog
     /// </summary>
     public AppendResult Append(RecordBatch batch)
     {
-        if (batch.Memory.Length >= RecordBatch.HeaderSize && batch.ProducerId >= 0)
-            return AppendIdempotent(batch);
         AppendResult result = default;
         Append(new ReadOnlySpan<RecordBatch>(in batch), builtMinTimestamps: default, new Span<AppendResult>(ref result), out LogStoreException? error);
         if (error is not null)
@@ -33,6 +31,10 @@ internal sealed partial class PartitionLog
     /// that go to the same segment with one gathered write (many small writes cost the kernel more per byte). Stops at
     /// the first batch that fails: returns how many were appended (their results are in <paramref name="results"/>) and
     /// sets <paramref name="error"/> to the failure of the next one; the rest are not attempted.
+    /// A batch of an idempotent producer (one with a producer id) is checked against the producer's state first: a
+    /// retry of a batch already appended counts as appended, with the first attempt's offsets, and writes nothing; a gap
+    /// in its sequences (<see cref="OutOfOrderSequenceException"/>) or a fenced epoch
+    /// (<see cref="InvalidProducerEpochException"/>) is its failure.
     /// </summary>
     /// <param name="batches">The batches, in order; their buffers get their offsets.</param>
     /// <param name="builtMinTimestamps">Empty for batches from elsewhere, whose CRC is verified and whose records are read
@@ -50,10 +52,14 @@ internal sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
+            LoadProducerStateFor(batches);
             var clock = new AppendClock(_time);
             LogSegment segment = _segments.Active!;
             long next = _logEndOffset;
+            // Since the last write: the batches staged, and those accepted (staged, or retries answered from the state).
             int staged = 0;
+            int accepted = 0;
+            bool producerStaged = false;
             try
             {
                 for (int i = 0; i < batches.Length; i++)
@@ -66,6 +72,21 @@ internal sealed partial class PartitionLog
                         error = invalid;
                         break;
                     }
+                    bool idempotent = batch.ProducerId >= 0;
+                    if (idempotent)
+                    {
+                        if (_producerState.Check(Id, batch, out bool duplicate, out long firstBase, out long firstLast) is { } refused)
+                        {
+                            error = refused;
+                            break;
+                        }
+                        if (duplicate)
+                        {
+                            results[i] = new AppendResult(firstBase, firstLast, null, _logStartOffset);
+                            accepted++;
+                            continue;
+                        }
+                    }
                     Span<byte> bytes = MemoryMarshal.AsMemory(batch.Memory).Span;
                     RecordBatch.SetBaseOffset(bytes, next);
                     RecordBatch.SetPartitionLeaderEpoch(bytes, LeaderEpoch);
@@ -77,8 +98,9 @@ internal sealed partial class PartitionLog
                     }
                     if (segment.ShouldRoll(batch, ref clock, Config))
                     {
-                        appended += WriteStaged(segment, staged, next);
-                        staged = 0;
+                        WriteStaged(segment, staged, next);
+                        appended += accepted;
+                        (staged, accepted, producerStaged) = (0, 0, false);
                         segment = Roll(next);
                     }
                     try
@@ -92,15 +114,25 @@ internal sealed partial class PartitionLog
                         break;
                     }
                     staged++;
+                    accepted++;
+                    if (idempotent)
+                    {
+                        // Recorded now, so that the next batch of the same producer in this call is checked against it.
+                        _producerState.OnAppended(batch, next);
+                        producerStaged = true;
+                    }
                     results[i] = new AppendResult(next, batch.LastOffset, logAppendTime, _logStartOffset);
                     next = batch.NextOffset;
                 }
-                appended += WriteStaged(segment, staged, next);
+                WriteStaged(segment, staged, next);
+                appended += accepted;
             }
             catch (LogStoreException e)
             {
                 // A failed write or roll: what was written before stays appended; the failure is the next batch's.
                 error = e;
+                if (producerStaged)
+                    DropProducerState();
             }
             LogStoreMetrics.RecordAppend(Id, batches[..appended], _time, started);
             if (appended > 0)
@@ -115,13 +147,12 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>Writes the <paramref name="count"/> staged batches and publishes them: the log end moves to <paramref name="end"/>.</summary>
-    private int WriteStaged(LogSegment segment, int count, long end)
+    private void WriteStaged(LogSegment segment, int count, long end)
     {
         if (count == 0)
-            return 0;
+            return;
         segment.WriteStaged(_logEndOffset);
         Volatile.Write(ref _logEndOffset, end);
-        return count;
     }
 
     /// <summary>Why <paramref name="batch"/> cannot be appended (Kafka's LogValidator), or null.</summary>
@@ -156,6 +187,8 @@ internal sealed partial class PartitionLog
         _segments.Add(segment);
         Volatile.Write(ref _directoryFsyncPending, 1);
         LogStoreLog.SegmentRolled(_logger, Id, baseOffset);
+        // The producer state at the roll, as Kafka snapshots it: a restart replays only the batches after it.
+        WriteRollSnapshot(baseOffset);
         // As Kafka does, the rolled segment is flushed in the background, so the recovery point keeps up with rolls
         // and a restart after a crash scans little more than the active segment.
         _ = Task.Run(() => BackgroundFlush(baseOffset));
@@ -166,8 +199,10 @@ internal sealed partial class PartitionLog
     {
         try
         {
-            if (!_closed)
-                Flush(upToOffset);
+            if (_closed)
+                return;
+            Flush(upToOffset);
+            SyncRollSnapshot(upToOffset);
         }
         catch (ObjectDisposedException)
         {

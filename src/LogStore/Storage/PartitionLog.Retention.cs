@@ -14,6 +14,7 @@ namespace LogStore.Storage;
 /// <para>The log start offset moves (and is checkpointed) before the segments leave the snapshot, and the segments'
 /// files go through <see cref="LogSegment.MarkDeleted"/>, so a reader either gets
 /// <see cref="OffsetOutOfRangeException"/> or reads a segment that stays whole until it lets go.</para>
+/// <para>Producer-state snapshots below the new log start are deleted with the segments.</para>
 /// <para>Thread-safety: retention, <see cref="DeleteRecordsBefore"/> and the cleaner's swap are serialised by one
 /// lock; appends wait only while the snapshot is replaced.</para>
 /// </remarks>
@@ -92,6 +93,7 @@ internal sealed partial class PartitionLog
             WriteLogStartCheckpoint(required: true);
             LogStoreLog.LogStartOffsetIncremented(_logger, Id, beforeOffset);
             DeleteSegmentsWhile(RetentionReason.LogStartOffset);
+            _snapshots?.Retain(LogStartOffset, long.MaxValue);
             return LogStartOffset;
         }
     }
@@ -155,6 +157,9 @@ internal sealed partial class PartitionLog
         // Deleting frees space: a full disk that cannot take the checkpoint must not stop it. The next open clamps the log
         // start to the first segment left, so the deleted records cannot come back.
         WriteLogStartCheckpoint(required: false);
+        // The producer state stays in memory; its snapshots below the new log start go with the segments (Kafka's
+        // deleteProducerSnapshots), the newest at or above it stay.
+        _snapshots?.Retain(LogStartOffset, long.MaxValue);
         long bytes = 0;
         foreach (LogSegment segment in doomed)
         {

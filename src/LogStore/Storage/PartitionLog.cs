@@ -100,6 +100,8 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         log._logStartOffset = loaded.LogStartOffset;
         log._logEndOffset = loaded.LogEndOffset;
         log._recoveryPoint = loaded.RecoveryPoint;
+        log._snapshots = loaded.Snapshots;
+        log._producerReplayEnd = loaded.LogEndOffset;
         // What the checkpoint file holds, so that a close (or this open) rewrites it only when it would change: with
         // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
         // most of a clean close. No file means what the loader assumes without one.
@@ -143,7 +145,8 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Flushes, writes the checkpoint and closes every segment: after this the partition reopens without recovery.
+    /// Flushes, writes the producer-state snapshot and the checkpoint and closes every segment: after this the partition
+    /// reopens without recovery, and its producer state loads from the snapshot without replaying the log.
     /// Every segment is closed even when something fails.
     /// </summary>
     /// <exception cref="StorageException">The flush, the checkpoint or a segment's close failed: the partition is closed,
@@ -168,6 +171,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
                 Flush(LogEndOffset);
                 lock (_flushLock)
                 {
+                    WriteCloseSnapshot();
                     if (MaybeWriteCheckpoint(force: true) is { } failed)
                         (errors ??= []).Add(failed);
                 }
@@ -176,6 +180,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
             {
                 (errors ??= []).Add(e);
             }
+            _snapshots?.Close();
             lock (_flushLock)
             {
                 foreach (LogSegment segment in _segments.Snapshot)
@@ -206,6 +211,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         lock (_writeLock)
         {
             _closed = true;
+            _snapshots?.Close();
             lock (_flushLock)
             {
                 foreach (LogSegment segment in _segments.Snapshot)

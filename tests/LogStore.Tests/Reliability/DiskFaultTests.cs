@@ -424,9 +424,9 @@ public sealed class DiskFaultTests
         int movesBefore = _files.Count(FileOperation.Move);
         await broker.DisposeAsync();
         Assert.That(File.Exists(_dir.Combine(".logstore_cleanshutdown")), Is.True);
-        // The checkpoint's rename, then the marker's: after a clean close recovery may cut only past the checkpointed
-        // recovery point, so it must cover everything flushed.
-        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 2));
+        // The producer-state snapshot's rename, the checkpoint's, then the marker's: after a clean close recovery may cut
+        // only past the checkpointed recovery point, so it must cover everything flushed.
+        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 3));
         Assert.That(File.ReadAllLines(_dir.Combine("t-0", "partition.checkpoint"))[1], Is.EqualTo("recovery-point 20"));
 
         // An idle partition's unchanged checkpoint is not rewritten: only the marker's rename.

@@ -18,7 +18,7 @@ public sealed class HostileDirectoryTests
     {
         RolledLog, RolledIndex, RolledTimeIndex, ActiveLog, ActiveIndex, ActiveTimeIndex, StraySegment, PartitionCheckpoint,
         TopicConfig, Lock, CleanShutdownMarker, CleanerCheckpoint, OffsetsLog, TmpLeftover, DeletedLeftover, CleanedLeftover,
-        Swap, PartitionDirectory, TopicConfigDirectory,
+        Swap, PartitionDirectory, TopicConfigDirectory, ProducerSnapshot,
     }
 
     public enum Link { Symbolic, Hard }
@@ -324,6 +324,7 @@ public sealed class HostileDirectoryTests
             Kind.CleanedLeftover => store.Combine(CompactedName + "-0", "00000000000000000000.log.cleaned"),
             Kind.Swap => Path.Combine(partition, first + ".log.swap"),
             Kind.PartitionDirectory => partition,
+            Kind.ProducerSnapshot => Directory.EnumerateFiles(partition, "*.snapshot").Order(StringComparer.Ordinal).Last(),
             Kind.TopicConfigDirectory => store.Combine("topic-configs"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };

@@ -71,7 +71,8 @@ public sealed class RestartTests
             string partition = crashed.Combine("t-0");
             // The last segment holds the recovery point (its first batch was flushed) and the unflushed tail.
             string activePrefix = (recoveryPoint - 4).ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
-            var flushedFiles = Snapshot(partition, f => Path.GetFileName(f) is var n && char.IsDigit(n[0]) && !n.StartsWith(activePrefix, StringComparison.Ordinal));
+            var flushedFiles = Snapshot(partition, f => Path.GetFileName(f) is var n && char.IsDigit(n[0]) && !n.StartsWith(activePrefix, StringComparison.Ordinal)
+                && !n.EndsWith(".snapshot", StringComparison.Ordinal));
             Assert.That(flushedFiles, Has.Count.EqualTo(FlushedSegments * 3));
             var logs = new CapturingLoggerFactory();
 

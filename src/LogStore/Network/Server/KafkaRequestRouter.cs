@@ -24,7 +24,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly ProduceApi _produce = new(broker);
     private readonly FetchApi _fetch = new(broker, broker.Options.TimeProvider);
     private readonly ListOffsetsApi _listOffsets = new(broker);
-    private readonly InitProducerIdApi _initProducerId = new(broker.Options.TimeProvider);
+    private readonly InitProducerIdApi _initProducerId = new(broker);
     private readonly TopicsApi _topics = new(broker);
     private readonly DescribeConfigsApi _describeConfigs = new(broker);
     private readonly OffsetForLeaderEpochApi _offsetForLeaderEpoch = new(broker);

@@ -16,7 +16,18 @@ internal static partial class DurableFile
     /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves either the old or
     /// the new file, never a torn one.</summary>
     /// <exception cref="StorageException">A step failed (the disk is full, an I/O error); the old file is unchanged.</exception>
-    public static void WriteAtomically(FileSystem files, string path, string contents)
+    public static void WriteAtomically(FileSystem files, string path, string contents) =>
+        WriteAtomically(files, path, Encoding.UTF8.GetBytes(contents), fsyncFile: true, fsyncDirectory: true);
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="contents"/> by a rename, so a process crash leaves either the
+    /// old or the new file. Against a power loss, the file's bytes need <paramref name="fsyncFile"/> (or a later fsync of
+    /// the file) and its name <paramref name="fsyncDirectory"/> (or the caller's next directory fsync): leaving them to
+    /// later is for a file that is checked when read and only saves work (a producer-state snapshot), where a torn one
+    /// is detected and ignored.
+    /// </summary>
+    /// <exception cref="StorageException">A step failed (the disk is full, an I/O error); the old file is unchanged.</exception>
+    public static void WriteAtomically(FileSystem files, string path, ReadOnlySpan<byte> contents, bool fsyncFile, bool fsyncDirectory)
     {
         // A short unique name: the target's own name may already be at the file-name length limit (a 249-character
         // topic), and two writers must never share a temporary file. Loaders delete "*.tmp" leftovers.
@@ -29,16 +40,35 @@ internal static partial class DurableFile
             StoreFile.RefuseLink(path);
             using (FileStream stream = StoreFile.Open(temp, FileMode.CreateNew, FileAccess.Write))
             {
-                files.Write(stream.SafeFileHandle, Encoding.UTF8.GetBytes(contents), 0, temp);
-                files.Flush(stream, temp);
+                files.Write(stream.SafeFileHandle, contents, 0, temp);
+                if (fsyncFile)
+                    files.Flush(stream, temp);
             }
             files.Move(temp, path);
-            files.FsyncDirectory(directory);
+            if (fsyncDirectory)
+                files.FsyncDirectory(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
             throw new StorageException($"Cannot write '{Path.GetFileName(path)}': {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>fsyncs the regular file <paramref name="path"/> through <paramref name="files"/> (a file written earlier
+    /// without its fsync).</summary>
+    /// <exception cref="StorageException">The file could not be opened (a link, gone) or the fsync failed.</exception>
+    public static void Fsync(FileSystem files, string path)
+    {
+        try
+        {
+            // Opened for writing: .NET fsyncs only a stream it may write, and the store's open refuses a hard-linked file.
+            using FileStream stream = StoreFile.Open(path, FileMode.Open, FileAccess.Write);
+            files.Flush(stream, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot fsync '{Path.GetFileName(path)}': {e.Message}", path, e);
         }
     }
 
