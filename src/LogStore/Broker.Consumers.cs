@@ -29,7 +29,7 @@ public sealed partial class Broker
         return new Consumer<TKey, TValue>(this, options, keyDeserializer, valueDeserializer);
     }
 
-    private static IDeserializer<T> DefaultDeserializer<T>(string paramName)
+    internal static IDeserializer<T> DefaultDeserializer<T>(string paramName)
     {
         object? deserializer =
             typeof(T) == typeof(string) ? Deserializers.Utf8

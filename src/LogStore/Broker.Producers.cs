@@ -48,7 +48,7 @@ public sealed partial class Broker
     /// <summary>The topic table; a new object whenever a topic is created or deleted, so producers can cache lookups.</summary>
     internal object TopicsVersion => _topics;
 
-    private static ISerializer<T> BuiltInSerializer<T>(string parameterName)
+    internal static ISerializer<T> BuiltInSerializer<T>(string parameterName)
     {
         object? serializer =
             typeof(T) == typeof(string) ? Serializers.Utf8

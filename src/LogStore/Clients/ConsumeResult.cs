@@ -32,6 +32,15 @@ public sealed class ConsumeResult<TKey, TValue>
         IsPartitionEOF = true;
     }
 
+    /// <summary>The end-of-partition event of a consumer that has no <see cref="LogStore.Partition"/> (LogStore.Kafka's).</summary>
+    internal ConsumeResult(TopicPartition topicPartition, long endOffset)
+    {
+        _partition = topicPartition;
+        Offset = endOffset;
+        Message = null!;
+        IsPartitionEOF = true;
+    }
+
     /// <summary>The partition it came from.</summary>
     public TopicPartition TopicPartition => _partition is LogStore.Partition partition ? partition.Id : (TopicPartition)_partition;
 

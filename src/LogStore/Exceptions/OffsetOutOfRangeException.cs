@@ -13,6 +13,16 @@ public sealed class OffsetOutOfRangeException : LogStoreException
         LogEndOffset = logEndOffset;
     }
 
+    /// <summary>The exception for a remote broker's OFFSET_OUT_OF_RANGE, which says no bounds: they are -1 (LogStore.Kafka).</summary>
+    internal OffsetOutOfRangeException(TopicPartition partition, long offset, string message)
+        : base(message)
+    {
+        TopicPartition = partition;
+        Offset = offset;
+        LogStartOffset = -1;
+        LogEndOffset = -1;
+    }
+
     /// <summary>The partition read.</summary>
     public TopicPartition TopicPartition { get; }
 

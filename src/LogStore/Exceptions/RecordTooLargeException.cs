@@ -12,6 +12,15 @@ public sealed class RecordTooLargeException : LogStoreException
         MaxMessageBytes = maxMessageBytes;
     }
 
+    /// <summary>The exception for a remote broker's MESSAGE_TOO_LARGE, which says neither size: both are -1 (LogStore.Kafka).</summary>
+    internal RecordTooLargeException(TopicPartition partition, string message)
+        : base(message)
+    {
+        TopicPartition = partition;
+        SizeInBytes = -1;
+        MaxMessageBytes = -1;
+    }
+
     /// <summary>The partition appended to.</summary>
     public TopicPartition TopicPartition { get; }
 
