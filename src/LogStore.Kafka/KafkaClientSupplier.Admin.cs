@@ -54,6 +54,8 @@ public sealed partial class KafkaClientSupplier
     public async ValueTask<long> DeleteRecordsAsync(TopicPartition partition, long beforeOffset, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(beforeOffset);
+        // librdkafka waits for a leader of a partition it has no metadata for, past the request timeout: look first.
+        ThrowIfUnknown(partition);
         try
         {
             List<DeleteRecordsResult> results = await Admin.DeleteRecordsAsync(
@@ -66,6 +68,22 @@ public sealed partial class KafkaClientSupplier
         {
             throw KafkaErrors.ToException(e.Results[0].Error, partition, producing: false, e);
         }
+    }
+
+    private void ThrowIfUnknown(TopicPartition partition)
+    {
+        Metadata metadata;
+        try
+        {
+            metadata = Admin.GetMetadata(partition.Topic, _options.RequestTimeout);
+        }
+        catch (KafkaException e)
+        {
+            throw KafkaErrors.From(e, partition, producing: false);
+        }
+        TopicMetadata? topic = metadata.Topics.Find(t => t.Topic == partition.Topic);
+        if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || !topic.Partitions.Exists(p => p.PartitionId == partition.Partition))
+            throw new UnknownTopicException(partition.Topic, partition.Partition);
     }
 
     /// <summary>Lists the cluster's consumer groups through Confluent's AdminClient (ListGroups), ordered by id.</summary>

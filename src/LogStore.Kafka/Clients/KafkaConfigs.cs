@@ -45,14 +45,17 @@ internal static class KafkaConfigs
         var config = new ConsumerConfig
         {
             BootstrapServers = supplier.BootstrapServers,
-            GroupId = options.GroupId,
+            // Confluent's consumer requires a group.id even for Assign only: a consumer without a group gets one of its
+            // own that it never commits to (auto-commit off, Commit refused as embedded), so Offset.Stored falls back to
+            // auto.offset.reset as embedded.
+            GroupId = options.GroupId ?? "logstore-assign-" + Guid.NewGuid().ToString("N"),
             AutoOffsetReset = options.AutoOffsetReset switch
             {
                 LogStore.AutoOffsetReset.Earliest => Confluent.Kafka.AutoOffsetReset.Earliest,
                 LogStore.AutoOffsetReset.Error => Confluent.Kafka.AutoOffsetReset.Error,
                 _ => Confluent.Kafka.AutoOffsetReset.Latest,
             },
-            EnableAutoCommit = options.EnableAutoCommit,
+            EnableAutoCommit = options.EnableAutoCommit && options.GroupId is not null,
             AutoCommitIntervalMs = (int)Math.Min(options.AutoCommitInterval.TotalMilliseconds, int.MaxValue),
             EnableAutoOffsetStore = options.EnableAutoOffsetStore,
             EnablePartitionEof = options.EnablePartitionEof,

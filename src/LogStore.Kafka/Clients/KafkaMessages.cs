@@ -36,12 +36,10 @@ internal static class KafkaMessages
         return result;
     }
 
-    /// <summary>The message Confluent's producer sends for <paramref name="message"/>; it keeps the original (and the
-    /// caller's delivery handler) so that one shared handler can build LogStore's report without a closure.</summary>
-    public static OutgoingMessage<TKey, TValue> ToKafka<TKey, TValue>(LogStore.Message<TKey, TValue> message,
-        Action<LogStore.DeliveryReport<TKey, TValue>>? onDelivery)
+    /// <summary>The message Confluent's producer sends for <paramref name="message"/>.</summary>
+    public static Confluent.Kafka.Message<TKey, TValue> ToKafka<TKey, TValue>(LogStore.Message<TKey, TValue> message)
     {
-        var outgoing = new OutgoingMessage<TKey, TValue>(message, onDelivery)
+        var outgoing = new Confluent.Kafka.Message<TKey, TValue>
         {
             Key = message.Key,
             Value = message.Value,
@@ -75,13 +73,4 @@ internal static class KafkaMessages
     }
 
     public static DateTimeOffset ToDateTimeOffset(Timestamp timestamp) => DateTimeOffset.FromUnixTimeMilliseconds(timestamp.UnixTimestampMs);
-}
-
-/// <summary>A message on its way through Confluent's producer, with the LogStore message and handler it came from.</summary>
-internal sealed class OutgoingMessage<TKey, TValue>(LogStore.Message<TKey, TValue> original,
-    Action<LogStore.DeliveryReport<TKey, TValue>>? onDelivery) : Confluent.Kafka.Message<TKey, TValue>
-{
-    public LogStore.Message<TKey, TValue> Original { get; } = original;
-
-    public Action<LogStore.DeliveryReport<TKey, TValue>>? OnDelivery { get; } = onDelivery;
 }

@@ -18,7 +18,6 @@ internal sealed class KafkaProducer<TKey, TValue> : LogStore.IProducer<TKey, TVa
     private static readonly TimeSpan QueueFullWait = TimeSpan.FromMilliseconds(50);
     private readonly CK.IProducer<TKey, TValue> _producer;
     private readonly ProducerOptions _options;
-    private readonly Action<CK.DeliveryReport<TKey, TValue>> _onDelivery;
     private int _disposed;
 
     public KafkaProducer(KafkaClientSupplierOptions supplier, ProducerOptions options,
@@ -34,7 +33,6 @@ internal sealed class KafkaProducer<TKey, TValue> : LogStore.IProducer<TKey, TVa
                 new CK.Partition(partitioner.Partition(topic, key, keyIsNull, partitionCount)));
         }
         _producer = builder.Build();
-        _onDelivery = OnDelivery;
     }
 
     public async ValueTask<LogStore.DeliveryResult> ProduceAsync(string topic, LogStore.Message<TKey, TValue> message,
@@ -109,13 +107,15 @@ internal sealed class KafkaProducer<TKey, TValue> : LogStore.IProducer<TKey, TVa
     private void ProduceCore(CK.TopicPartition target, LogStore.Message<TKey, TValue> message, Action<LogStore.DeliveryReport<TKey, TValue>>? onDelivery)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        OutgoingMessage<TKey, TValue> outgoing = KafkaMessages.ToKafka(message, onDelivery);
+        CK.Message<TKey, TValue> outgoing = KafkaMessages.ToKafka(message);
+        // Confluent hands its handler a copy of the message, not the one given: the original travels with the handler.
+        var delivery = new Delivery(message, onDelivery);
         long deadline = _options.MaxBlock == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)_options.MaxBlock.TotalMilliseconds;
         while (true)
         {
             try
             {
-                _producer.Produce(target, outgoing, _onDelivery);
+                _producer.Produce(target, outgoing, delivery.OnDelivery);
                 return;
             }
             catch (ProduceException<TKey, TValue> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -134,26 +134,28 @@ internal sealed class KafkaProducer<TKey, TValue> : LogStore.IProducer<TKey, TVa
             catch (ProduceException<TKey, TValue> e)
             {
                 // Refused before queueing (too large for message.max.bytes, unknown partition): reported as embedded.
-                Report(outgoing, target.ToLogStore(), -1, DateTimeOffset.UtcNow, KafkaErrors.From(e, target.ToLogStore(), producing: true));
+                delivery.Report(target.ToLogStore(), -1, message.Timestamp ?? DateTimeOffset.UtcNow, KafkaErrors.From(e, target.ToLogStore(), producing: true));
                 return;
             }
         }
     }
 
-    private void OnDelivery(CK.DeliveryReport<TKey, TValue> report)
+    /// <summary>One message's delivery: the LogStore message and the caller's handler, for Confluent's report.</summary>
+    private sealed class Delivery(LogStore.Message<TKey, TValue> original, Action<LogStore.DeliveryReport<TKey, TValue>>? onDelivery)
     {
-        var outgoing = (OutgoingMessage<TKey, TValue>)report.Message;
-        var partition = new LogStore.TopicPartition(report.Topic, report.Partition.Value);
-        DateTimeOffset timestamp = report.Timestamp.Type == CK.TimestampType.NotAvailable
-            ? outgoing.Original.Timestamp ?? DateTimeOffset.UtcNow
-            : KafkaMessages.ToDateTimeOffset(report.Timestamp);
-        if (report.Error.IsError)
-            Report(outgoing, partition, -1, timestamp, KafkaErrors.ToException(report.Error, partition, producing: true));
-        else
-            Report(outgoing, partition, report.Offset.Value, timestamp, null);
-    }
+        public void OnDelivery(CK.DeliveryReport<TKey, TValue> report)
+        {
+            var partition = new LogStore.TopicPartition(report.Topic, report.Partition.Value);
+            DateTimeOffset timestamp = report.Timestamp.Type == CK.TimestampType.NotAvailable
+                ? original.Timestamp ?? DateTimeOffset.UtcNow
+                : KafkaMessages.ToDateTimeOffset(report.Timestamp);
+            if (report.Error.IsError)
+                Report(partition, -1, timestamp, KafkaErrors.ToException(report.Error, partition, producing: true));
+            else
+                Report(partition, report.Offset.Value, timestamp, null);
+        }
 
-    private static void Report(OutgoingMessage<TKey, TValue> outgoing, LogStore.TopicPartition partition, long offset,
-        DateTimeOffset timestamp, LogStoreException? error) =>
-        outgoing.OnDelivery?.Invoke(new LogStore.DeliveryReport<TKey, TValue>(partition, offset, timestamp, error, outgoing.Original));
+        public void Report(LogStore.TopicPartition partition, long offset, DateTimeOffset timestamp, LogStoreException? error) =>
+            onDelivery?.Invoke(new LogStore.DeliveryReport<TKey, TValue>(partition, offset, timestamp, error, original));
+    }
 }
