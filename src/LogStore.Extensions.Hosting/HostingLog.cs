@@ -25,4 +25,10 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Topic {Topic} exists with {Existing} partitions; the {Configured} of LogStore:Topics are not applied (the host never changes an existing topic)")]
     public static partial void PartitionCountDiffers(ILogger logger, string topic, int existing, int configured);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Opened LogStore clients on {Clients}")]
+    public static partial void ClientsOpened(ILogger logger, string clients);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Information, Message = "Closed LogStore clients on {Clients}")]
+    public static partial void ClientsClosed(ILogger logger, string clients);
 }

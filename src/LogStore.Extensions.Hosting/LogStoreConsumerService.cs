@@ -20,11 +20,13 @@ namespace LogStore.Extensions.Hosting;
 /// Consuming itself failing (a damaged record, a deleted topic) ends the service with that exception.</para>
 /// <para>Several instances (or several hosts on the same data directory, one after the other) with the same group
 /// share the topics' partitions. Register a subclass with <c>services.AddHostedService&lt;T&gt;()</c>; its
-/// constructor takes the container's <see cref="Broker"/> and passes it on with the options.</para>
+/// constructor takes the container's <see cref="IClientSupplier"/> (or <see cref="Broker"/>, embedded only) and passes it
+/// on with the options. Taking <see cref="IClientSupplier"/>, the same worker runs on a Kafka cluster with
+/// LogStore.Kafka's <c>AddLogStoreKafka</c>.</para>
 /// </remarks>
 /// <example>
 /// <code>
-/// sealed class OrderWorker(Broker broker, ILogger&lt;OrderWorker&gt; logger) : LogStoreConsumerService&lt;string, string&gt;(broker,
+/// sealed class OrderWorker(IClientSupplier clients, ILogger&lt;OrderWorker&gt; logger) : LogStoreConsumerService&lt;string, string&gt;(clients,
 ///     new() { Consumer = new ConsumerOptions { GroupId = "billing", AutoOffsetReset = AutoOffsetReset.Earliest }, Topics = { "orders" } }, logger)
 /// {
 ///     protected override ValueTask HandleAsync(ConsumeResult&lt;string, string&gt; result, CancellationToken cancellationToken)
@@ -39,7 +41,7 @@ namespace LogStore.Extensions.Hosting;
 /// <typeparam name="TValue">The message value type.</typeparam>
 public abstract class LogStoreConsumerService<TKey, TValue> : BackgroundService
 {
-    private readonly Broker _broker;
+    private readonly IClientSupplier _clients;
     private readonly LogStoreConsumerServiceOptions<TKey, TValue> _options;
     private readonly string[] _topics;
     private readonly IDeserializer<TKey> _keyDeserializer;
@@ -53,8 +55,20 @@ public abstract class LogStoreConsumerService<TKey, TValue> : BackgroundService
     /// <exception cref="ArgumentException">No group id or no topic is set, or a type has no default deserializer and
     /// none is given.</exception>
     protected LogStoreConsumerService(Broker broker, LogStoreConsumerServiceOptions<TKey, TValue> options, ILogger? logger = null)
+        : this((IClientSupplier)broker, options, logger)
     {
-        ArgumentNullException.ThrowIfNull(broker);
+    }
+
+    /// <summary>Creates the service on any <see cref="IClientSupplier"/> (the embedded broker or a Kafka cluster's);
+    /// nothing is consumed before the host starts it.</summary>
+    /// <param name="clients">The supplier to consume from, usually the container's.</param>
+    /// <param name="options">The group, topics and behaviour; read once, here.</param>
+    /// <param name="logger">Where failures and start/stop are logged; null for nowhere.</param>
+    /// <exception cref="ArgumentException">No group id or no topic is set, or a type has no default deserializer and
+    /// none is given.</exception>
+    protected LogStoreConsumerService(IClientSupplier clients, LogStoreConsumerServiceOptions<TKey, TValue> options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(clients);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Consumer, nameof(options));
         if (string.IsNullOrWhiteSpace(options.Consumer.GroupId))
@@ -65,7 +79,7 @@ public abstract class LogStoreConsumerService<TKey, TValue> : BackgroundService
             throw new ArgumentOutOfRangeException(nameof(options), options.CommitMode, "Unknown CommitMode.");
         if (!Enum.IsDefined(options.OnHandlerError))
             throw new ArgumentOutOfRangeException(nameof(options), options.OnHandlerError, "Unknown OnHandlerError.");
-        _broker = broker;
+        _clients = clients;
         _options = options;
         _topics = [.. options.Topics];
         _keyDeserializer = options.KeyDeserializer ?? GuardedDeserializer<TKey>.BuiltIn() ?? throw NoDeserializer(typeof(TKey), "KeyDeserializer");
@@ -95,7 +109,7 @@ public abstract class LogStoreConsumerService<TKey, TValue> : BackgroundService
         var keys = new GuardedDeserializer<TKey>(_keyDeserializer);
         var values = new GuardedDeserializer<TValue>(_valueDeserializer);
         string name = GetType().Name;
-        IConsumer<TKey, TValue> consumer = _broker.CreateConsumer(_options.Consumer, keys, values);
+        IConsumer<TKey, TValue> consumer = _clients.CreateConsumer(_options.Consumer, keys, values);
         await using (consumer.ConfigureAwait(false))
         {
             consumer.Subscribe(_topics);

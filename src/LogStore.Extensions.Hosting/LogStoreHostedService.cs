@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 namespace LogStore.Extensions.Hosting;
 
 /// <summary>
-/// Owns the container's <see cref="Broker"/>: opens it when the host starts, or earlier on the first resolve, ensures
-/// <see cref="LogStoreOptions.Topics"/>, and when the host has stopped disposes the producers and consumers the
-/// container created and then the broker (flushed, cleanly closed, directory lock released).
+/// Owns the container's <see cref="IClientSupplier"/> (the embedded <see cref="Broker"/> of <c>AddLogStore</c>, or a
+/// Kafka cluster's supplier of <c>AddLogStoreKafka</c>): opens it when the host starts, or earlier on the first resolve,
+/// and when the host has stopped disposes the producers and consumers the container created and then the supplier (for
+/// a broker: flushed, cleanly closed, directory lock released).
 /// </summary>
 /// <remarks>
 /// <para>Why a lifecycle service: hosted services are constructed before any of them starts, so a worker that takes
@@ -16,43 +17,44 @@ namespace LogStore.Extensions.Hosting;
 /// first resolve makes it work whatever the registration order. Opening in <see cref="StartingAsync"/> (before every
 /// StartAsync) and closing in <see cref="StoppedAsync"/> (after every StopAsync) means workers never see a closed
 /// broker, even if they were registered before AddLogStore.</para>
-/// <para>Thread-safe. After the close, resolving the broker throws <see cref="ObjectDisposedException"/>: a host is
+/// <para>Thread-safe. After the close, resolving the supplier throws <see cref="ObjectDisposedException"/>: a host is
 /// not restarted. If the process dies instead, the broker recovers the directory at its next open.</para>
 /// </remarks>
 internal sealed class LogStoreHostedService : IHostedLifecycleService, IAsyncDisposable
 {
-    private readonly IOptions<LogStoreOptions> _options;
-    private readonly ILoggerFactory? _loggerFactory;
-    private readonly TimeProvider? _timeProvider;
-    private readonly string? _contentRoot;
+    private readonly ClientSupplierOpener _opener;
+    private readonly IServiceProvider _services;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<IAsyncDisposable> _clients = [];
-    private volatile Broker? _broker;
+    private volatile IClientSupplier? _supplier;
     private bool _closed;
 
-    public LogStoreHostedService(IOptions<LogStoreOptions> options, ILoggerFactory? loggerFactory = null,
-        TimeProvider? timeProvider = null, IHostEnvironment? environment = null)
+    public LogStoreHostedService(ClientSupplierOpener opener, IServiceProvider services, ILoggerFactory? loggerFactory = null)
     {
-        _options = options;
-        _loggerFactory = loggerFactory;
-        _timeProvider = timeProvider;
-        _contentRoot = environment?.ContentRootPath;
+        _opener = opener;
+        _services = services;
         _logger = (ILogger?)loggerFactory?.CreateLogger("LogStore.Extensions.Hosting") ?? NullLogger.Instance;
     }
 
-    /// <summary>The open broker, opening it now (synchronously) when the host has not started yet.</summary>
-    /// <exception cref="ObjectDisposedException">The host has stopped and the broker is closed.</exception>
-    public Broker GetBroker()
+    /// <summary>The open supplier, opening it now (synchronously) when the host has not started yet.</summary>
+    /// <exception cref="ObjectDisposedException">The host has stopped and the supplier is closed.</exception>
+    public IClientSupplier GetClients()
     {
-        if (_broker is { } broker)
-            return broker;
+        if (_supplier is { } supplier)
+            return supplier;
         // A resolve before the host started (a hosted service's constructor): the open is synchronous in practice, and
         // there is no synchronization context in a host to deadlock on.
         return OpenAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
     }
 
-    /// <summary>Disposes <paramref name="client"/> at the close, before the broker, so that a consumer still commits
+    /// <summary>The open broker of <c>AddLogStore</c>.</summary>
+    /// <exception cref="NotSupportedException">The container's supplier is not an embedded broker (<c>AddLogStoreKafka</c>).</exception>
+    public Broker GetBroker() => GetClients() as Broker ?? throw new NotSupportedException(
+        $"The container's LogStore is {_supplier}, not an embedded Broker: the Broker type (its raw Partition API, its local " +
+        "files) exists only with AddLogStore. Take IClientSupplier instead of Broker to run on either.");
+
+    /// <summary>Disposes <paramref name="client"/> at the close, before the supplier, so that a consumer still commits
     /// and leaves its group and a producer flushes.</summary>
     public T Track<T>(T client) where T : IAsyncDisposable
     {
@@ -73,7 +75,7 @@ internal sealed class LogStoreHostedService : IHostedLifecycleService, IAsyncDis
 
     public async Task StoppedAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
-    /// <summary>Closes the clients, then the broker; idempotent. Also called when the container is disposed, for a
+    /// <summary>Closes the clients, then the supplier; idempotent. Also called when the container is disposed, for a
     /// container used without a host.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -92,11 +94,14 @@ internal sealed class LogStoreHostedService : IHostedLifecycleService, IAsyncDis
             // Newest first, as a container disposes: a client created later may depend on one created earlier.
             for (int i = clients.Length - 1; i >= 0; i--)
                 await clients[i].DisposeAsync().ConfigureAwait(false);
-            if (_broker is { } broker)
+            if (_supplier is { } supplier)
             {
-                _broker = null;
-                await broker.DisposeAsync().ConfigureAwait(false);
-                HostingLog.BrokerClosed(_logger, broker.DataDirectory);
+                _supplier = null;
+                await supplier.DisposeAsync().ConfigureAwait(false);
+                if (supplier is Broker broker)
+                    HostingLog.BrokerClosed(_logger, broker.DataDirectory);
+                else
+                    HostingLog.ClientsClosed(_logger, supplier.ToString() ?? supplier.GetType().Name);
             }
         }
         finally
@@ -105,53 +110,32 @@ internal sealed class LogStoreHostedService : IHostedLifecycleService, IAsyncDis
         }
     }
 
-    /// <summary>Creates a configured topic when missing. An existing one is left as it is, but a partition count that
-    /// differs from the configuration is said (the host never changes partitions); an invalid configuration fails
-    /// naming the topic.</summary>
-    private async ValueTask EnsureTopicAsync(Broker broker, string name, TopicConfig? config, CancellationToken cancellationToken)
-    {
-        Topic topic;
-        try
-        {
-            topic = await broker.GetOrCreateTopicAsync(name, config, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ArgumentException e)
-        {
-            throw new OptionsValidationException(name, typeof(TopicConfig),
-                [$"LogStore:Topics:{name} is invalid: {e.Message}"]);
-        }
-        if (config is not null && topic.Partitions.Count != config.Partitions)
-            HostingLog.PartitionCountDiffers(_logger, name, topic.Partitions.Count, config.Partitions);
-    }
-
-    private async ValueTask<Broker> OpenAsync(CancellationToken cancellationToken)
+    private async ValueTask<IClientSupplier> OpenAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_closed, typeof(Broker));
-            if (_broker is { } opened)
+            ObjectDisposedException.ThrowIf(_closed, typeof(IClientSupplier));
+            if (_supplier is { } opened)
                 return opened;
-            LogStoreOptions options = _options.Value;
-            Broker broker = await Broker.OpenAsync(options.ToBrokerOptions(_contentRoot, _loggerFactory, _timeProvider),
-                cancellationToken).ConfigureAwait(false);
-            try
-            {
-                foreach ((string name, TopicConfig? config) in options.Topics)
-                    await EnsureTopicAsync(broker, name, config, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                await broker.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-            HostingLog.BrokerOpened(_logger, broker.DataDirectory, broker.Topics.Count);
-            _broker = broker;
-            return broker;
+            IClientSupplier supplier = await _opener.Open(_services, cancellationToken).ConfigureAwait(false);
+            if (supplier is Broker broker)
+                HostingLog.BrokerOpened(_logger, broker.DataDirectory, broker.Topics.Count);
+            else
+                HostingLog.ClientsOpened(_logger, supplier.ToString() ?? supplier.GetType().Name);
+            _supplier = supplier;
+            return supplier;
         }
         finally
         {
             _gate.Release();
         }
     }
+}
+
+/// <summary>How the container's <see cref="IClientSupplier"/> is opened: registered once, by <c>AddLogStore</c>,
+/// <c>AddLogStoreKafka</c> or <c>AddLogStoreClientSupplier</c>.</summary>
+internal sealed class ClientSupplierOpener(Func<IServiceProvider, CancellationToken, ValueTask<IClientSupplier>> open)
+{
+    public Func<IServiceProvider, CancellationToken, ValueTask<IClientSupplier>> Open { get; } = open;
 }

@@ -8,13 +8,15 @@ using Microsoft.Extensions.Options;
 // In the namespace of IServiceCollection, as .NET's own Add* methods, so that they show up without a using.
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers LogStore's <see cref="Broker"/>, producers and consumers in a service collection.</summary>
+/// <summary>Registers LogStore's <see cref="Broker"/> (or another <see cref="IClientSupplier"/>, such as LogStore.Kafka's
+/// <c>AddLogStoreKafka</c>), producers and consumers in a service collection.</summary>
 public static class LogStoreServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the <see cref="Broker"/> as a singleton opened when the host starts (or on its first resolve, if that
     /// comes first), with <see cref="LogStoreOptions.Topics"/> created, and flushed and closed when the host has
-    /// stopped, after every hosted service (producers and consumers from this container are closed first).
+    /// stopped, after every hosted service (producers and consumers from this container are closed first). The broker is
+    /// also the container's <see cref="IClientSupplier"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the broker's settings; <see cref="LogStoreOptions.DataDirectory"/> is required.</param>
@@ -50,7 +52,39 @@ public static class LogStoreServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers an <see cref="IProducer{TKey, TValue}"/> singleton of the container's broker, created on first
+    /// Registers the container's <see cref="IClientSupplier"/>, opened by <paramref name="open"/> when the host starts (or
+    /// on its first resolve, if that comes first) and disposed when the host has stopped, after the producers and
+    /// consumers of this container. <c>AddLogStore</c> registers the embedded <see cref="Broker"/> through it and
+    /// LogStore.Kafka's <c>AddLogStoreKafka</c> a Kafka cluster's supplier; <see cref="AddLogStoreProducer"/>,
+    /// <see cref="AddLogStoreConsumer"/> and <see cref="LogStoreConsumerService{TKey, TValue}"/> work on either.
+    /// Resolving <see cref="Broker"/> when the supplier is not one throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="open">Opens the supplier (and creates the topics the application needs).</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="InvalidOperationException">A supplier is registered already (AddLogStore and AddLogStoreKafka
+    /// are alternatives).</exception>
+    public static IServiceCollection AddLogStoreClientSupplier(this IServiceCollection services,
+        Func<IServiceProvider, CancellationToken, ValueTask<IClientSupplier>> open)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(open);
+        if (services.Any(static d => d.ServiceType == typeof(ClientSupplierOpener)))
+        {
+            throw new InvalidOperationException(
+                "LogStore is registered already: AddLogStore (embedded) and AddLogStoreKafka (a cluster) are alternatives; call one.");
+        }
+        services.AddSingleton(new ClientSupplierOpener(open));
+        services.TryAddSingleton<LogStoreHostedService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LogStoreHostedService>(
+            static sp => sp.GetRequiredService<LogStoreHostedService>()));
+        services.TryAddSingleton(static sp => sp.GetRequiredService<LogStoreHostedService>().GetClients());
+        services.TryAddSingleton(static sp => sp.GetRequiredService<LogStoreHostedService>().GetBroker());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers an <see cref="IProducer{TKey, TValue}"/> singleton of the container's <see cref="IClientSupplier"/>, created on first
     /// resolve and flushed and closed when the host has stopped (before the broker).
     /// </summary>
     /// <param name="services">The service collection, where AddLogStore is also called.</param>
@@ -69,14 +103,14 @@ public static class LogStoreServiceCollectionExtensions
         {
             LogStoreProducerOptions<TKey, TValue> o = sp.GetRequiredService<IOptions<LogStoreProducerOptions<TKey, TValue>>>().Value;
             LogStoreHostedService store = GetStore<IProducer<TKey, TValue>>(sp);
-            return store.Track(store.GetBroker().CreateProducer(o.Producer, o.KeySerializer, o.ValueSerializer));
+            return store.Track(store.GetClients().CreateProducer(o.Producer, o.KeySerializer, o.ValueSerializer));
         });
         return services;
     }
 
     /// <summary>
     /// Registers <see cref="IConsumer{TKey, TValue}"/> as transient: each resolve creates a consumer of the container's
-    /// broker (subscribed to <see cref="LogStoreConsumerOptions{TKey, TValue}.Topics"/> when there are any), since a
+    /// <see cref="IClientSupplier"/> (subscribed to <see cref="LogStoreConsumerOptions{TKey, TValue}.Topics"/> when there are any), since a
     /// consumer is used by one reader at a time. Consumers still open when the host has stopped are closed (leaving
     /// their group) before the broker. Each one is held until then: resolve one per long-lived reader (a worker), not
     /// one per operation.
@@ -96,7 +130,7 @@ public static class LogStoreServiceCollectionExtensions
         {
             LogStoreConsumerOptions<TKey, TValue> o = sp.GetRequiredService<IOptions<LogStoreConsumerOptions<TKey, TValue>>>().Value;
             LogStoreHostedService store = GetStore<IConsumer<TKey, TValue>>(sp);
-            IConsumer<TKey, TValue> consumer = store.GetBroker().CreateConsumer(o.Consumer, o.KeyDeserializer, o.ValueDeserializer);
+            IConsumer<TKey, TValue> consumer = store.GetClients().CreateConsumer(o.Consumer, o.KeyDeserializer, o.ValueDeserializer);
             if (o.Topics.Count > 0)
                 consumer.Subscribe(o.Topics);
             return store.Track(consumer);
@@ -106,10 +140,7 @@ public static class LogStoreServiceCollectionExtensions
 
     private static OptionsBuilder<LogStoreOptions> AddLogStoreCore(IServiceCollection services)
     {
-        services.TryAddSingleton<LogStoreHostedService>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LogStoreHostedService>(
-            static sp => sp.GetRequiredService<LogStoreHostedService>()));
-        services.TryAddSingleton(static sp => sp.GetRequiredService<LogStoreHostedService>().GetBroker());
+        AddLogStoreClientSupplier(services, EmbeddedBrokerOpener.OpenAsync);
         return services.AddOptions<LogStoreOptions>()
             .Validate(static o => !string.IsNullOrWhiteSpace(o.DataDirectory), LogStoreOptions.MissingDataDirectoryMessage)
             .ValidateOnStart();
@@ -117,5 +148,5 @@ public static class LogStoreServiceCollectionExtensions
 
     private static LogStoreHostedService GetStore<TClient>(IServiceProvider services) =>
         services.GetService<LogStoreHostedService>() ?? throw new InvalidOperationException(
-            $"{typeof(TClient).Name} needs LogStore's Broker: call services.AddLogStore(...) as well.");
+            $"{typeof(TClient).Name} needs LogStore: call services.AddLogStore(...) (embedded) or services.AddLogStoreKafka(...) (a cluster) as well.");
 }
