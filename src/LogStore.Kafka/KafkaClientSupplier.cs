@@ -67,6 +67,9 @@ public sealed partial class KafkaClientSupplier : IClientSupplier
         return new KafkaConsumer<TKey, TValue>(_options, options, keyDeserializer, valueDeserializer);
     }
 
+    /// <summary>"Kafka cluster at " and the bootstrap servers, for logs.</summary>
+    public override string ToString() => $"Kafka cluster at {_options.BootstrapServers}";
+
     /// <summary>Closes the admin client. Producers and consumers are the caller's to dispose (before this).</summary>
     public ValueTask DisposeAsync()
     {
