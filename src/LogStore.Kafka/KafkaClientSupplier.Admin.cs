@@ -1,7 +1,7 @@
-using System.Globalization;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using LogStore.Kafka.Clients;
+using LogStore.Storage;
 
 namespace LogStore.Kafka;
 
@@ -9,8 +9,8 @@ public sealed partial class KafkaClientSupplier
 {
     /// <summary>Creates a topic through Confluent's AdminClient (CreateTopics): <paramref name="config"/>'s partitions and
     /// replication factor, and those of its settings that differ from <see cref="TopicConfig"/>'s defaults by their Kafka
-    /// names (retention.ms, retention.bytes, cleanup.policy, max.message.bytes, segment.bytes, segment.ms); the others
-    /// take the cluster's defaults. Null: the cluster's partition count and defaults.</summary>
+    /// names (retention.ms, retention.bytes, cleanup.policy, max.message.bytes, segment.bytes, segment.ms, ...); the
+    /// others take the cluster's defaults. Null: the cluster's partition count and defaults.</summary>
     /// <inheritdoc/>
     public async ValueTask CreateTopicAsync(string name, TopicConfig? config = null, CancellationToken cancellationToken = default)
     {
@@ -175,34 +175,20 @@ public sealed partial class KafkaClientSupplier
         return ends;
     }
 
-    /// <summary>The settings of <paramref name="config"/> that differ from the defaults, by Kafka name.</summary>
+    /// <summary>The settings of <paramref name="config"/> that differ from <see cref="TopicConfig"/>'s defaults, by
+    /// their Kafka names (every TopicConfig setting is a Kafka topic config); an unset optional one is Kafka's -1.</summary>
     private static Dictionary<string, string> TopicConfigs(TopicConfig config)
     {
-        var defaults = new TopicConfig();
+        var defaults = TopicConfigProperties.ToProperties(new TopicConfig()).ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
         var configs = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (config.RetentionTime != defaults.RetentionTime)
-            configs["retention.ms"] = config.RetentionTime is { } rt ? Ms(rt) : "-1";
-        if (config.RetentionBytes != defaults.RetentionBytes)
-            configs["retention.bytes"] = config.RetentionBytes is { } rb ? rb.ToString(CultureInfo.InvariantCulture) : "-1";
-        if (config.CleanupPolicy != defaults.CleanupPolicy)
+        foreach ((string name, string value) in TopicConfigProperties.ToProperties(config))
         {
-            configs["cleanup.policy"] = config.CleanupPolicy switch
-            {
-                CleanupPolicy.Compact => "compact",
-                CleanupPolicy.CompactAndDelete => "compact,delete",
-                _ => "delete",
-            };
+            if (name is "partitions" or "replication.factor" || defaults[name] == value)
+                continue;
+            configs[name] = value.Length == 0 ? "-1" : value;
         }
-        if (config.MaxMessageBytes != defaults.MaxMessageBytes)
-            configs["max.message.bytes"] = config.MaxMessageBytes.ToString(CultureInfo.InvariantCulture);
-        if (config.SegmentBytes != defaults.SegmentBytes)
-            configs["segment.bytes"] = config.SegmentBytes.ToString(CultureInfo.InvariantCulture);
-        if (config.SegmentRollTime != defaults.SegmentRollTime)
-            configs["segment.ms"] = Ms(config.SegmentRollTime);
         return configs;
     }
-
-    private static string Ms(TimeSpan t) => ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
     private static int ComparePartitions(TopicPartition a, TopicPartition b)
     {

@@ -126,6 +126,65 @@ public sealed class ConsumerContractTests(ClientMode mode) : ContractFixture(mod
         Assert.That(read.Select(r => (r.Offset, r.IsPartitionEOF)), Is.EqualTo(new[] { (8L, false), (9L, false), (10L, true) }));
     }
 
+    [Test]
+    public async Task PauseResume_PausedPartitionReturnsNothingUntilResumed()
+    {
+        await CreateTopic("other");
+        await using (IProducer<string, string> producer = Clients.CreateProducer<string, string>())
+            await producer.ProduceAsync("other", new Message<string, string> { Key = "o", Value = "other" }, Deadline);
+        await using IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(new ConsumerOptions());
+        consumer.Assign([new TopicPartitionOffset(Events, Offset.Beginning), new TopicPartitionOffset(new TopicPartition("other", 0), Offset.Beginning)]);
+        consumer.Pause([Events]);
+        List<ConsumeResult<string, string>> first = await ConsumeCount(consumer, 1);
+        Assert.That(first[0].Topic, Is.EqualTo("other"));
+        Assert.That(await consumer.ConsumeAsync(TimeSpan.FromMilliseconds(300), Deadline), Is.Null, "the paused partition gives nothing");
+        consumer.Resume([Events]);
+        Assert.That((await ConsumeCount(consumer, 10)).Select(r => r.Offset), Is.EqualTo(Enumerable.Range(0, 10).Select(i => (long)i)));
+    }
+
+    [Test]
+    public async Task IncrementalAssignAndUnassign_ChangeOnlyThosePartitions()
+    {
+        await CreateTopic("other");
+        await using IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(new ConsumerOptions());
+        consumer.Assign([new TopicPartitionOffset(new TopicPartition("other", 0), Offset.Beginning)]);
+        consumer.IncrementalAssign([new TopicPartitionOffset(Events, 5)]);
+        Assert.That(consumer.Assignment, Is.EquivalentTo(new[] { new TopicPartition("other", 0), Events }));
+        Assert.That((await ConsumeCount(consumer, 5)).Select(r => r.Offset), Is.EqualTo(new long[] { 5, 6, 7, 8, 9 }));
+        consumer.IncrementalUnassign([Events]);
+        Assert.That(consumer.Assignment, Is.EqualTo(new[] { new TopicPartition("other", 0) }));
+    }
+
+    [Test]
+    public async Task Assign_StoredWithoutGroupAndLatest_StartsAtTheEnd()
+    {
+        await using IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(new ConsumerOptions { AutoOffsetReset = AutoOffsetReset.Latest });
+        consumer.Assign([new TopicPartitionOffset(Events, Offset.Stored)]);
+        Assert.That(await consumer.ConsumeAsync(TimeSpan.FromMilliseconds(300), Deadline), Is.Null, "nothing before the end");
+        await using (IProducer<string, string> producer = Clients.CreateProducer<string, string>())
+            await producer.ProduceAsync(Events, new Message<string, string> { Key = "new", Value = "new" }, Deadline);
+        Assert.That((await ConsumeCount(consumer, 1))[0].Offset, Is.EqualTo(10));
+    }
+
+    [Test]
+    public async Task ConsumeAllAsync_YieldsRecordsUntilCancelled()
+    {
+        await using IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(new ConsumerOptions());
+        consumer.Assign([new TopicPartitionOffset(Events, Offset.Beginning)]);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Deadline);
+        var values = new List<string>();
+        Assert.CatchAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (ConsumeResult<string, string> result in consumer.ConsumeAllAsync(stop.Token))
+            {
+                values.Add(result.Message.Value);
+                if (values.Count == 10)
+                    await stop.CancelAsync();
+            }
+        });
+        Assert.That(values, Is.EqualTo(Enumerable.Range(0, 10).Select(i => $"v{i}")));
+    }
+
     private sealed class FailingOn(string bad) : IDeserializer<string>
     {
         public string Deserialize(ReadOnlySpan<byte> data, bool isNull)

@@ -116,6 +116,37 @@ public sealed class GroupContractTests(ClientMode mode) : ContractFixture(mode)
     }
 
     [Test]
+    public async Task Close_WithAutoCommit_CommitsThePositionsAndRaisesRevoked()
+    {
+        await CreateTopic("jobs");
+        await using (IProducer<string, string> producer = Clients.CreateProducer<string, string>())
+        {
+            for (int i = 0; i < 3; i++)
+                producer.Produce("jobs", new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
+            await producer.FlushAsync(Deadline);
+        }
+        IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(GroupOptions("auto", autoCommit: true));
+        var revoked = new List<TopicPartition>();
+        consumer.PartitionsRevoked += revoked.AddRange;
+        consumer.Subscribe(["jobs"]);
+        await ConsumeCount(consumer, 3);
+        consumer.Close();
+        await consumer.DisposeAsync();
+        Assert.That(revoked, Is.EqualTo(new[] { new TopicPartition("jobs", 0) }), "revoked once on close");
+        ConsumerGroupDescription group = await Clients.DescribeConsumerGroupAsync("auto", Deadline);
+        Assert.That(group.Partitions.Single().CommittedOffset, Is.EqualTo(3), "the close committed the positions");
+        Assert.That(group.Members, Is.Empty, "the close left the group");
+    }
+
+    [Test]
+    public async Task Committed_NothingCommitted_IsNull()
+    {
+        await CreateTopic("jobs");
+        await using IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(GroupOptions("fresh"));
+        Assert.That(consumer.Committed(new TopicPartition("jobs", 0)), Is.Null);
+    }
+
+    [Test]
     public void Subscribe_WithoutGroup_ThrowsInvalidOperation()
     {
         IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(new ConsumerOptions());

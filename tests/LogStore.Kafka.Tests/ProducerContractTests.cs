@@ -42,6 +42,28 @@ public sealed class ProducerContractTests(ClientMode mode) : ContractFixture(mod
         }
     }
 
+    [TestCase(CompressionType.None, Acks.All)]
+    [TestCase(CompressionType.Gzip, Acks.Leader)]
+    [TestCase(CompressionType.Snappy, Acks.All)]
+    [TestCase(CompressionType.Lz4, Acks.All)]
+    [TestCase(CompressionType.Zstd, Acks.None)]
+    public async Task ProduceAsync_CompressionAndAcks_NullKeysAndTombstonesRoundTrip(CompressionType compression, Acks acks)
+    {
+        await CreateTopic("compacted");
+        await using (IProducer<string?, string?> producer = Clients.CreateProducer<string?, string?>(new ProducerOptions { Compression = compression, Acks = acks }))
+        {
+            producer.Produce("compacted", new Message<string?, string?> { Key = null, Value = "no key" });
+            producer.Produce("compacted", new Message<string?, string?> { Key = "gone", Value = null });
+            producer.Produce("compacted", new Message<string?, string?> { Key = "k", Value = new string('z', 5000) });
+            await producer.FlushAsync(Deadline);
+        }
+        await using IConsumer<string?, string?> consumer = Clients.CreateConsumer<string?, string?>(new ConsumerOptions());
+        consumer.Assign([new TopicPartitionOffset(new TopicPartition("compacted", 0), Offset.Beginning)]);
+        List<ConsumeResult<string?, string?>> read = await ConsumeCount(consumer, 3);
+        Assert.That(read.Select(r => (r.Message.Key, r.Message.Value?.Length)), Is.EqualTo(new (string?, int?)[] { (null, 6), ("gone", null), ("k", 5000) }));
+        Assert.That(read.Select(r => r.Message.Headers), Is.All.Null, "no headers: null, as embedded");
+    }
+
     [Test]
     public async Task Produce_WithHandler_ReportsEveryMessageWithItsOffsetAndInstance()
     {
