@@ -8,9 +8,11 @@ namespace HostedWorker;
 
 /// <summary>Bills each order as a member of the "billing" group; the base class subscribes, commits after each order
 /// and leaves the group when the host stops. Stops the host once every order is billed (unless running forever).</summary>
-internal sealed partial class BillingWorker(Broker broker, OrderTally tally, SampleSettings settings,
+/// <remarks>It takes <see cref="IClientSupplier"/> rather than <see cref="Broker"/>, so it runs on the embedded store and on
+/// a Kafka cluster alike.</remarks>
+internal sealed partial class BillingWorker(IClientSupplier clients, OrderTally tally, SampleSettings settings,
     IHostApplicationLifetime lifetime, ILogger<BillingWorker> logger)
-    : LogStoreConsumerService<string, string>(broker, WorkerOptions(), logger)
+    : LogStoreConsumerService<string, string>(clients, WorkerOptions(), logger)
 {
     protected override ValueTask HandleAsync(ConsumeResult<string, string> result, CancellationToken cancellationToken)
     {

@@ -1,13 +1,15 @@
 namespace HostedWorker;
 
-/// <summary>The sample's command line: how many orders to produce, whether to keep going, where the data lives.</summary>
-internal sealed record SampleSettings(int Records, bool Forever, string? DataDirectory)
+/// <summary>The sample's command line: how many orders to produce, whether to keep going, where the data lives (a
+/// local directory, or a Kafka cluster with <c>--kafka HOST:PORT</c>).</summary>
+internal sealed record SampleSettings(int Records, bool Forever, string? DataDirectory, string? Kafka)
 {
     public static SampleSettings Parse(string[] args)
     {
         int records = 20;
         bool forever = false;
         string? data = null;
+        string? kafka = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -21,10 +23,15 @@ internal sealed record SampleSettings(int Records, bool Forever, string? DataDir
                 case "--data" when i + 1 < args.Length:
                     data = args[++i];
                     break;
+                case "--kafka" when i + 1 < args.Length:
+                    kafka = args[++i];
+                    break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: HostedWorker [--records N] [--forever] [--data DIR]");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: HostedWorker [--records N] [--forever] [--data DIR | --kafka HOST:PORT]");
             }
         }
-        return new SampleSettings(records, forever, data);
+        if (data is not null && kafka is not null)
+            throw new ArgumentException("--data and --kafka are alternatives: a local store or a Kafka cluster.");
+        return new SampleSettings(records, forever, data, kafka);
     }
 }
