@@ -49,6 +49,20 @@ public sealed partial class KafkaClientSupplier
         }
     }
 
+    /// <summary>The topic's partitions from the cluster's metadata.</summary>
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<TopicPartition>> PartitionsForAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        // GetMetadata blocks on the network: off the caller's thread.
+        TopicMetadata found = await Task.Run(() => FindTopic(topic), cancellationToken).ConfigureAwait(false);
+        var partitions = new List<TopicPartition>(found.Partitions.Count);
+        foreach (PartitionMetadata partition in found.Partitions)
+            partitions.Add(new TopicPartition(topic, partition.PartitionId));
+        partitions.Sort(ComparePartitions);
+        return partitions;
+    }
+
     /// <summary>Deletes records through Confluent's AdminClient (DeleteRecords); returns the partition's new low watermark.</summary>
     /// <inheritdoc/>
     public async ValueTask<long> DeleteRecordsAsync(TopicPartition partition, long beforeOffset, CancellationToken cancellationToken = default)
@@ -72,18 +86,28 @@ public sealed partial class KafkaClientSupplier
 
     private void ThrowIfUnknown(TopicPartition partition)
     {
+        TopicMetadata topic = FindTopic(partition.Topic);
+        if (!topic.Partitions.Exists(p => p.PartitionId == partition.Partition))
+            throw new UnknownTopicException(partition.Topic, partition.Partition);
+    }
+
+    private TopicMetadata FindTopic(string name)
+    {
         Metadata metadata;
         try
         {
-            metadata = Admin.GetMetadata(partition.Topic, _options.RequestTimeout);
+            metadata = Admin.GetMetadata(name, _options.RequestTimeout);
         }
         catch (KafkaException e)
         {
-            throw KafkaErrors.From(e, partition, producing: false);
+            throw KafkaErrors.From(e, new TopicPartition(name, -1), producing: false);
         }
-        TopicMetadata? topic = metadata.Topics.Find(t => t.Topic == partition.Topic);
-        if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || !topic.Partitions.Exists(p => p.PartitionId == partition.Partition))
-            throw new UnknownTopicException(partition.Topic, partition.Partition);
+        TopicMetadata? topic = metadata.Topics.Find(t => t.Topic == name);
+        if (topic is null || topic.Error.Code == ErrorCode.UnknownTopicOrPart || topic.Partitions.Count == 0)
+            throw new UnknownTopicException(name);
+        if (topic.Error.IsError)
+            throw KafkaErrors.ToException(topic.Error, new TopicPartition(name, -1), producing: false);
+        return topic;
     }
 
     /// <summary>Lists the cluster's consumer groups through Confluent's AdminClient (ListGroups), ordered by id.</summary>

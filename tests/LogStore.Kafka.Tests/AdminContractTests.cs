@@ -26,6 +26,15 @@ public sealed class AdminContractTests(ClientMode mode) : ContractFixture(mode)
     }
 
     [Test]
+    public async Task PartitionsForAsync_ListsEveryPartitionAndRefusesAnUnknownTopic()
+    {
+        await CreateTopic("orders", partitions: 4);
+        Assert.That(await Clients.PartitionsForAsync("orders", Deadline), Is.EqualTo(Enumerable.Range(0, 4).Select(p => new TopicPartition("orders", p))));
+        var e = Assert.ThrowsAsync<UnknownTopicException>(async () => await Clients.PartitionsForAsync("missing", Deadline));
+        Assert.That(e!.Topic, Is.EqualTo("missing"));
+    }
+
+    [Test]
     public async Task CreateTopicAsync_Existing_ThrowsTopicExists()
     {
         await CreateTopic("audit");

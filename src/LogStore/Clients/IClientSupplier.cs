@@ -29,6 +29,11 @@ public interface IClientSupplier : IAsyncDisposable
     /// <exception cref="InvalidTopicException">The name breaks Kafka's rule, or names an internal topic.</exception>
     ValueTask CreateTopicAsync(string name, TopicConfig? config = null, CancellationToken cancellationToken = default);
 
+    /// <summary>The partitions of <paramref name="topic"/>, in order (Kafka's <c>partitionsFor</c>): what an application
+    /// that reads every partition by hand (replays, per-partition workers) iterates.</summary>
+    /// <exception cref="UnknownTopicException">No topic has that name.</exception>
+    ValueTask<IReadOnlyList<TopicPartition>> PartitionsForAsync(string topic, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes a topic and its records (Kafka's DeleteTopics).</summary>
     /// <exception cref="UnknownTopicException">No topic has that name.</exception>
     ValueTask DeleteTopicAsync(string name, CancellationToken cancellationToken = default);
