@@ -3,18 +3,38 @@
 // one worker. A worker commits a job's offset right after processing it, so a worker that stops, or a whole process
 // that restarts, resumes after the last committed job: nothing is done twice and nothing is skipped.
 //
-//   dotnet run --project samples/WorkQueue
+// With --kafka HOST:PORT the same workers run on a Kafka cluster through LogStore.Kafka (a topic and group of the run's
+// own); "restart" is then a reconnect.
+//
+//   dotnet run --project samples/WorkQueue [-- --kafka HOST:PORT]
 using LogStore;
+using LogStore.Kafka;
 using WorkQueue;
 
+string? kafka = args is ["--kafka", var bootstrap] ? bootstrap
+    : args.Length == 0 ? null : throw new ArgumentException("Usage: WorkQueue [--kafka HOST:PORT]");
 string dataDirectory = Path.Combine(Path.GetTempPath(), $"logstore-workqueue-{Guid.NewGuid():N}");
 var brokerOptions = new BrokerOptions { DataDirectory = dataDirectory };
 var done = new JobLedger();
 bool ok = true;
-Console.WriteLine($"Data directory: {dataDirectory}");
+if (kafka is null)
+{
+    Console.WriteLine($"Data directory: {dataDirectory}");
+}
+else
+{
+    string run = Guid.NewGuid().ToString("N")[..8];
+    (Jobs.Topic, Jobs.Group) = ($"jobs-{run}", $"workers-{run}");
+    Console.WriteLine($"Kafka cluster: {kafka}, topic {Jobs.Topic}");
+}
+
+// The one place that knows which store it is: everything below works on IClientSupplier.
+async ValueTask<IClientSupplier> OpenAsync() => kafka is null
+    ? await Broker.OpenAsync(brokerOptions)
+    : new KafkaClientSupplier(new KafkaClientSupplierOptions { BootstrapServers = kafka });
 
 // 1. Three competing workers share 60 jobs.
-await using (Broker broker = await Broker.OpenAsync(brokerOptions))
+await using (IClientSupplier broker = await OpenAsync())
 {
     await broker.CreateTopicAsync(Jobs.Topic, new TopicConfig { Partitions = 6 });
     // All three join the group before any job is taken, so that the first assignment already shares the partitions.
@@ -33,7 +53,7 @@ await using (Broker broker = await Broker.OpenAsync(brokerOptions))
 Console.WriteLine("Closed the store (a restart of the process).");
 
 // 2. After the restart: one worker takes 10 jobs and stops; a new one resumes exactly after its last commit.
-await using (Broker broker = await Broker.OpenAsync(brokerOptions))
+await using (IClientSupplier broker = await OpenAsync())
 {
     await Jobs.EnqueueAsync(broker, first: 60, count: 30);
     await using (var early = new Worker(broker, "worker-A", done))
@@ -43,7 +63,7 @@ await using (Broker broker = await Broker.OpenAsync(brokerOptions))
     }
 
     await using var late = new Worker(broker, "worker-B", done);
-    IReadOnlyDictionary<TopicPartition, long?> committed = late.CommittedOffsets();
+    IReadOnlyDictionary<TopicPartition, long?> committed = await late.CommittedOffsetsAsync();
     using var allDone = new CancellationTokenSource();
     done.WhenCount(90, allDone.Cancel);
     await late.RunAsync(maxJobs: int.MaxValue, allDone.Token);
@@ -58,7 +78,8 @@ await using (Broker broker = await Broker.OpenAsync(brokerOptions))
     ok &= Report(done, expected: 90);
 }
 
-Directory.Delete(dataDirectory, recursive: true);
+if (kafka is null)
+    Directory.Delete(dataDirectory, recursive: true);
 return ok ? 0 : 1;
 
 static bool Report(JobLedger done, int expected)

@@ -9,20 +9,20 @@ namespace WorkQueue;
 /// </summary>
 internal sealed class Worker : IAsyncDisposable
 {
-    private readonly Broker _broker;
+    private readonly IClientSupplier _clients;
     private readonly IConsumer<int, string> _consumer;
     private readonly JobLedger _ledger;
     private readonly HashSet<TopicPartition> _partitions = [];
     private readonly Dictionary<TopicPartition, long> _firstOffsets = [];
 
-    public Worker(Broker broker, string name, JobLedger ledger)
+    public Worker(IClientSupplier clients, string name, JobLedger ledger)
     {
         Name = name;
-        _broker = broker;
+        _clients = clients;
         _ledger = ledger;
-        _consumer = broker.CreateConsumer<int, string>(new ConsumerOptions
+        _consumer = clients.CreateConsumer<int, string>(new ConsumerOptions
         {
-            GroupId = "workers",
+            GroupId = Jobs.Group,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,   // commit exactly when a job is done, not on a timer
         });
@@ -64,14 +64,11 @@ internal sealed class Worker : IAsyncDisposable
     }
 
     /// <summary>The group's committed offset of each partition of the queue: where a worker starting now begins.</summary>
-    public IReadOnlyDictionary<TopicPartition, long?> CommittedOffsets()
+    public async Task<IReadOnlyDictionary<TopicPartition, long?>> CommittedOffsetsAsync()
     {
         var committed = new Dictionary<TopicPartition, long?>();
-        if (_broker.TryGetTopic(Jobs.Topic, out Topic? topic))
-        {
-            foreach (Partition partition in topic.Partitions)
-                committed[partition.Id] = _consumer.Committed(partition.Id);
-        }
+        foreach (TopicPartition partition in await _clients.PartitionsForAsync(Jobs.Topic))
+            committed[partition] = _consumer.Committed(partition);
         return committed;
     }
 

@@ -5,8 +5,8 @@ using LogStore.Tests.TestSupport;
 
 namespace LogStore.Kafka.Tests;
 
-/// <summary>The HostedWorker sample with <c>--kafka HOST:PORT</c>: its producer and worker, unchanged, on a Kafka
-/// cluster (a store's listener on loopback); it exits 0 once every order is billed.</summary>
+/// <summary>The samples with <c>--kafka HOST:PORT</c>: their producers and workers, unchanged, on a Kafka cluster (a
+/// store's listener on loopback); each checks what it shows and exits 0.</summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class SamplesTests
@@ -20,11 +20,31 @@ public sealed class SamplesTests
             DataDirectory = dir.Path,
             KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0), AutoCreateTopics = false },
         });
-        MethodInfo entryPoint = Assembly.Load("HostedWorker").EntryPoint ?? throw new InvalidOperationException("HostedWorker has no entry point.");
-        string[] args = ["--kafka", broker.KafkaEndpoint!.ToString(), "--records", "5"];
+        object? returned = await Run("HostedWorker", ["--kafka", broker.KafkaEndpoint!.ToString(), "--records", "5"]);
 
+        Assert.That(returned, Is.EqualTo(0), "HostedWorker --kafka exit code");
+        Assert.That(broker.TryGetTopic("orders", out Topic? orders) && orders.Partitions.Count == 3, "the sample created its topic on the cluster");
+        Assert.That(broker.DescribeConsumerGroup("billing").Partitions.Sum(p => p.CommittedOffset ?? 0), Is.EqualTo(5), "every order committed");
+    }
+
+    [Test]
+    public async Task WorkQueue_WithKafka_ProcessesEveryJobOnceThroughTheListener()
+    {
+        using var dir = new TempDirectory();
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = dir.Path,
+            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0), AutoCreateTopics = false },
+        });
+        object? returned = await Run("WorkQueue", ["--kafka", broker.KafkaEndpoint!.ToString()]);
+        Assert.That(returned, Is.EqualTo(0), "WorkQueue --kafka exit code (1: a job was lost or done twice)");
+    }
+
+    private static async Task<object?> Run(string sample, string[] args)
+    {
+        MethodInfo entryPoint = Assembly.Load(sample).EntryPoint ?? throw new InvalidOperationException($"{sample} has no entry point.");
         // The compiler's entry point of an async Main blocks on it: run it off the test's thread.
-        object? returned = await Task.Run(() =>
+        return await Task.Run(() =>
         {
             try
             {
@@ -36,9 +56,5 @@ public sealed class SamplesTests
                 throw;
             }
         }).WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.That(returned, Is.EqualTo(0), "HostedWorker --kafka exit code");
-        Assert.That(broker.TryGetTopic("orders", out Topic? orders) && orders.Partitions.Count == 3, "the sample created its topic on the cluster");
-        Assert.That(broker.DescribeConsumerGroup("billing").Partitions.Sum(p => p.CommittedOffset ?? 0), Is.EqualTo(5), "every order committed");
     }
 }
