@@ -36,6 +36,18 @@ public sealed class ConsumerContractTests(ClientMode mode) : ContractFixture(mod
         Assert.That(consumer.Position(Events), Is.EqualTo(8));
     }
 
+    [TestCase(3L, 3L)]
+    [TestCase(Offset.Beginning, 0L)]
+    [TestCase(Offset.End, 10L)]
+    public async Task Position_BeforeAnyConsume_IsWhereTheFirstFetchStarts(long assigned, long expected)
+    {
+        await using IConsumer<string, string> consumer = Clients.CreateConsumer<string, string>(new ConsumerOptions());
+        consumer.Assign([new TopicPartitionOffset(Events, assigned)]);
+        Assert.That(consumer.Position(Events), Is.EqualTo(expected));
+        consumer.Seek(new TopicPartitionOffset(Events, 7));
+        Assert.That(consumer.Position(Events), Is.EqualTo(7), "a seek moves it before any fetch too");
+    }
+
     [Test]
     public async Task Seek_RightAfterAssign_StartsThere()
     {

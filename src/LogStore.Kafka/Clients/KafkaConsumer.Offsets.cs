@@ -9,6 +9,7 @@ internal sealed partial class KafkaConsumer<TKey, TValue>
     {
         ThrowIfClosed();
         ThrowIfNotAssigned(position.TopicPartition);
+        _requested[position.TopicPartition] = position.Offset;
         try
         {
             _consumer.Seek(position.ToKafka());
@@ -30,10 +31,15 @@ internal sealed partial class KafkaConsumer<TKey, TValue>
         if (!position.IsSpecial)
             return position.Value;
         // Nothing fetched yet: where the first fetch will start, as the embedded consumer answers.
-        if (_options.GroupId is not null && Committed(partition) is long committed)
+        long requested = _requested.TryGetValue(partition, out long r) ? r : LogStore.Offset.Stored;
+        if (requested >= 0)
+            return requested;
+        if (requested is LogStore.Offset.Stored or LogStore.Offset.Unset && _options.GroupId is not null && Committed(partition) is long committed)
             return committed;
         LogStore.WatermarkOffsets bounds = QueryWatermarkOffsets(partition, _requestTimeout);
-        return _options.AutoOffsetReset == LogStore.AutoOffsetReset.Earliest ? bounds.Low : bounds.High;
+        return requested == LogStore.Offset.Beginning || (requested != LogStore.Offset.End && _options.AutoOffsetReset == LogStore.AutoOffsetReset.Earliest)
+            ? bounds.Low
+            : bounds.High;
     }
 
     public void Commit()

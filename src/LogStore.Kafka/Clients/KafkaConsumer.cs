@@ -18,6 +18,9 @@ internal sealed partial class KafkaConsumer<TKey, TValue> : LogStore.IConsumer<T
     private readonly ConsumerOptions _options;
     private readonly TimeSpan _requestTimeout;
     private readonly Lazy<IAdminClient> _metadata;
+    // The offsets given to Assign, IncrementalAssign and Seek: Confluent knows no position before the first fetch, and
+    // Position answers from these until it does.
+    private readonly Dictionary<LogStore.TopicPartition, long> _requested = [];
     private bool _closed;
 
     public KafkaConsumer(KafkaClientSupplierOptions supplier, ConsumerOptions options,
@@ -66,6 +69,7 @@ internal sealed partial class KafkaConsumer<TKey, TValue> : LogStore.IConsumer<T
     {
         ThrowIfClosed();
         _consumer.Unsubscribe();
+        _requested.Clear();
     }
 
     public void Assign(IEnumerable<LogStore.TopicPartitionOffset> partitions)
@@ -76,6 +80,9 @@ internal sealed partial class KafkaConsumer<TKey, TValue> : LogStore.IConsumer<T
         foreach (LogStore.TopicPartitionOffset tpo in partitions)
             list.Add(tpo.ToKafka());
         _consumer.Assign(list);
+        _requested.Clear();
+        foreach (CK.TopicPartitionOffset tpo in list)
+            _requested[tpo.TopicPartition.ToLogStore()] = tpo.Offset.Value;
     }
 
     public void IncrementalAssign(IEnumerable<LogStore.TopicPartitionOffset> partitions)
@@ -86,13 +93,18 @@ internal sealed partial class KafkaConsumer<TKey, TValue> : LogStore.IConsumer<T
         foreach (LogStore.TopicPartitionOffset tpo in partitions)
             list.Add(tpo.ToKafka());
         _consumer.IncrementalAssign(list);
+        foreach (CK.TopicPartitionOffset tpo in list)
+            _requested[tpo.TopicPartition.ToLogStore()] = tpo.Offset.Value;
     }
 
     public void IncrementalUnassign(IEnumerable<LogStore.TopicPartition> partitions)
     {
         ArgumentNullException.ThrowIfNull(partitions);
         ThrowIfClosed();
-        _consumer.IncrementalUnassign(ToKafka(partitions));
+        List<CK.TopicPartition> list = ToKafka(partitions);
+        _consumer.IncrementalUnassign(list);
+        foreach (CK.TopicPartition tp in list)
+            _requested.Remove(tp.ToLogStore());
     }
 
     public void Pause(IEnumerable<LogStore.TopicPartition> partitions)
