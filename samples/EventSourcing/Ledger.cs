@@ -6,7 +6,8 @@ namespace EventSourcing;
 /// <summary>Reads the ledger back: state by replay, state as of a time, one account's history.</summary>
 internal static class Ledger
 {
-    public const string Topic = "ledger";
+    /// <summary>"ledger" embedded; on a Kafka cluster, which outlives the sample, a name of this run's own.</summary>
+    public static string Topic { get; set; } = "ledger";
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
@@ -15,23 +16,23 @@ internal static class Ledger
     /// (to the end when null) and folds the events into balances. The stop offset of each partition comes from its
     /// time index: no event after it is even read.
     /// </summary>
-    public static async Task<Dictionary<string, decimal>> ReplayAsync(Broker broker, DateTimeOffset? before)
+    public static async Task<Dictionary<string, decimal>> ReplayAsync(IClientSupplier clients, DateTimeOffset? before)
     {
         var balances = new Dictionary<string, decimal>();
-        await foreach (ConsumeResult<string, AccountEvent> result in ReadAsync(broker, partition: null, before))
+        await foreach (ConsumeResult<string, AccountEvent> result in ReadAsync(clients, partition: null, before))
             balances[result.Message.Key] = result.Message.Value.Apply(balances.GetValueOrDefault(result.Message.Key));
         return balances;
     }
 
     /// <summary>The events of one account: they all sit in the partition its key maps to, in the order they happened,
     /// so only that partition is read.</summary>
-    public static async Task<(int Partition, List<AccountEvent> Events)> HistoryAsync(Broker broker, string account)
+    public static async Task<(int Partition, List<AccountEvent> Events)> HistoryAsync(IClientSupplier clients, string account)
     {
         // The producer's default partitioner (murmur2 of the key bytes, as Kafka's) says where the key's events are.
-        int partition = DefaultPartitioner.Instance.Partition(Topic, Encoding.UTF8.GetBytes(account), keyIsNull: false,
-            broker.TryGetTopic(Topic, out Topic? topic) ? topic.Partitions.Count : 0);
+        int partitionCount = (await clients.PartitionsForAsync(Topic)).Count;
+        int partition = DefaultPartitioner.Instance.Partition(Topic, Encoding.UTF8.GetBytes(account), keyIsNull: false, partitionCount);
         var events = new List<AccountEvent>();
-        await foreach (ConsumeResult<string, AccountEvent> result in ReadAsync(broker, partition, before: null))
+        await foreach (ConsumeResult<string, AccountEvent> result in ReadAsync(clients, partition, before: null))
         {
             if (result.Message.Key == account)
                 events.Add(result.Message.Value);
@@ -57,21 +58,21 @@ internal static class Ledger
     /// Every record of the given partition (all partitions when null) from offset 0 up to the first one at or after
     /// <paramref name="before"/>, read with a consumer assigned by hand (no group: nothing is committed).
     /// </summary>
-    private static async IAsyncEnumerable<ConsumeResult<string, AccountEvent>> ReadAsync(Broker broker, int? partition, DateTimeOffset? before)
+    private static async IAsyncEnumerable<ConsumeResult<string, AccountEvent>> ReadAsync(IClientSupplier clients, int? partition, DateTimeOffset? before)
     {
-        if (!broker.TryGetTopic(Topic, out Topic? topic))
-            throw new InvalidOperationException($"The topic {Topic} does not exist.");
-        await using IConsumer<string, AccountEvent> consumer = broker.CreateConsumer<string, AccountEvent>(new ConsumerOptions(),
+        IReadOnlyList<TopicPartition> partitions = await clients.PartitionsForAsync(Topic);   // UnknownTopicException if none
+        await using IConsumer<string, AccountEvent> consumer = clients.CreateConsumer<string, AccountEvent>(new ConsumerOptions(),
             valueDeserializer: Deserializers.Json<AccountEvent>());
         var ends = new Dictionary<TopicPartition, long>();
-        foreach (Partition p in topic.Partitions)
+        foreach (TopicPartition p in partitions)
         {
-            if (partition is not null && p.Id.Partition != partition)
+            if (partition is not null && p.Partition != partition)
                 continue;
+            WatermarkOffsets bounds = consumer.QueryWatermarkOffsets(p, Patience);
             // OffsetForTimestamp: the first offset whose timestamp is at or after the time, or null when there is none.
-            long end = before is { } time ? consumer.OffsetForTimestamp(p.Id, time) ?? p.LogEndOffset : p.LogEndOffset;
-            if (end > p.LogStartOffset)
-                ends[p.Id] = end;
+            long end = before is { } time ? consumer.OffsetForTimestamp(p, time) ?? bounds.High : bounds.High;
+            if (end > bounds.Low)
+                ends[p] = end;
         }
         if (ends.Count == 0)
             yield break;

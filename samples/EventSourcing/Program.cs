@@ -3,10 +3,18 @@
 // stored anywhere: after a restart the state is rebuilt by replaying the log from offset 0, and the state as of any
 // past time T by replaying only the events before T, found through each partition's time index (OffsetForTimestamp).
 //
-//   dotnet run --project samples/EventSourcing
+// With --kafka HOST:PORT the same ledger lives on a Kafka cluster through LogStore.Kafka (a topic of the run's own);
+// "closing the store" is then disconnecting.
+//
+//   dotnet run --project samples/EventSourcing [-- --kafka HOST:PORT]
 using EventSourcing;
 using LogStore;
+using LogStore.Kafka;
 
+string? kafka = args is ["--kafka", var bootstrap] ? bootstrap
+    : args.Length == 0 ? null : throw new ArgumentException("Usage: EventSourcing [--kafka HOST:PORT]");
+if (kafka is not null)
+    Ledger.Topic = $"ledger-{Guid.NewGuid().ToString("N")[..8]}";
 string dataDirectory = Path.Combine(Path.GetTempPath(), $"logstore-eventsourcing-{Guid.NewGuid():N}");
 var brokerOptions = new BrokerOptions { DataDirectory = dataDirectory };
 // An hour of history, one event a minute from a whole minute; the events carry their own timestamps.
@@ -14,8 +22,13 @@ DateTimeOffset start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.
 DateTimeOffset asOf = start.AddMinutes(25);
 IReadOnlyList<AccountEvent> history = AccountEvent.SampleHistory(start, count: 48);
 
-Console.WriteLine($"Data directory: {dataDirectory}");
-await using (Broker broker = await Broker.OpenAsync(brokerOptions))
+// The one place that knows which store it is: everything below works on IClientSupplier.
+async ValueTask<IClientSupplier> OpenAsync() => kafka is null
+    ? await Broker.OpenAsync(brokerOptions)
+    : new KafkaClientSupplier(new KafkaClientSupplierOptions { BootstrapServers = kafka });
+
+Console.WriteLine(kafka is null ? $"Data directory: {dataDirectory}" : $"Kafka cluster: {kafka}, topic {Ledger.Topic}");
+await using (IClientSupplier broker = await OpenAsync())
 {
     // An event store keeps its events forever: no time or size retention.
     await broker.CreateTopicAsync(Ledger.Topic, new TopicConfig { Partitions = 4, RetentionTime = null });
@@ -34,7 +47,7 @@ await using (Broker broker = await Broker.OpenAsync(brokerOptions))
 Console.WriteLine("Closed the store: the application keeps nothing in memory.");
 
 int failures = 0;
-await using (Broker broker = await Broker.OpenAsync(brokerOptions))
+await using (IClientSupplier broker = await OpenAsync())
 {
     Dictionary<string, decimal> now = await Ledger.ReplayAsync(broker, before: null);
     Console.WriteLine("State rebuilt by replaying the ledger from offset 0:");
@@ -62,6 +75,7 @@ await using (Broker broker = await Broker.OpenAsync(brokerOptions))
     failures += events.Count == history.Count(e => e.Account == account) ? 0 : 1;
 }
 
-Directory.Delete(dataDirectory, recursive: true);
+if (kafka is null)
+    Directory.Delete(dataDirectory, recursive: true);
 Console.WriteLine(failures == 0 ? "Every replayed balance matches the events appended." : $"{failures} balances do not match.");
 return failures == 0 ? 0 : 1;
