@@ -163,24 +163,29 @@ internal sealed partial class KafkaConsumer<TKey, TValue> : LogStore.IConsumer<T
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_closed)
-            return ValueTask.CompletedTask;
+            return;
         _closed = true;
-        try
+        // Leave the group (auto-committing first), as the embedded consumer's dispose, and swallow failures; Confluent's
+        // Close waits on the network, so off the caller's thread.
+        await Task.Factory.StartNew(static state =>
         {
-            // Leave the group (auto-committing first), as the embedded consumer's dispose; failures are swallowed.
-            _consumer.Close();
-        }
-        catch (Exception e) when (e is KafkaException or LogStoreException or InvalidOperationException)
-        {
-        }
-        finally
-        {
-            Release();
-        }
-        return ValueTask.CompletedTask;
+            var self = (KafkaConsumer<TKey, TValue>)state!;
+            try
+            {
+                self._consumer.Close();
+            }
+            catch (Exception)
+            {
+                // Never thrown from a dispose, as embedded (a revoke handler's failure, a failed commit): Close throws them.
+            }
+            finally
+            {
+                self.Release();
+            }
+        }, this, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
     }
 
     private async ValueTask<LogStore.ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
