@@ -159,7 +159,8 @@ internal static partial class LogLoader
         foreach (string name in links)
         {
             string path = Path.Combine(directory, name);
-            bool used = name == LogFileNames.PartitionCheckpointFile || name == LogFileNames.PartitionMetadataFile || TryParseSegmentFile(name, "", out _, out _)
+            bool used = name == LogFileNames.PartitionCheckpointFile || name == LogFileNames.PartitionMetadataFile
+                || name == Checkpoints.LeaderEpochCheckpointFile.FileName || TryParseSegmentFile(name, "", out _, out _)
                 || TryParseSegmentFile(name, LogFileNames.SwapSuffix, out _, out _)
                 || LogFileNames.TryParseBaseOffset(name, LogFileNames.ProducerSnapshotSuffix, out _);
             if (!used)

@@ -6,9 +6,6 @@ namespace LogStore.Storage;
 
 internal sealed partial class PartitionLog
 {
-    /// <summary>The epoch stamped on appended batches; a single node is always the leader of epoch 0.</summary>
-    private const int LeaderEpoch = 0;
-
     /// <summary>The latest reading of the clock by <see cref="LogValidator"/>, under the write lock.</summary>
     private long _clockFloorMs = long.MinValue;
 
@@ -89,7 +86,7 @@ internal sealed partial class PartitionLog
                     }
                     Span<byte> bytes = MemoryMarshal.AsMemory(batch.Memory).Span;
                     RecordBatch.SetBaseOffset(bytes, next);
-                    RecordBatch.SetPartitionLeaderEpoch(bytes, LeaderEpoch);
+                    StampLeaderEpoch(bytes, next);
                     DateTimeOffset? logAppendTime = null;
                     if (batch.TimestampType == TimestampType.LogAppendTime)
                     {

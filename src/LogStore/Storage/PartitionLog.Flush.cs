@@ -155,6 +155,16 @@ internal sealed partial class PartitionLog
     /// cost no fsync at close. A failure is logged, retried at the next flush and returned.</summary>
     private StorageException? MaybeWriteCheckpoint(bool force)
     {
+        // The epochs first: the next open trusts the file for every batch below the checkpointed recovery point.
+        try
+        {
+            _leaderEpochCache.WriteIfDirty();
+        }
+        catch (StorageException e)
+        {
+            StorageLog.LeaderEpochCheckpointWriteFailed(_logger, Id, e);
+            return e;
+        }
         long recoveryPoint = _recoveryPoint;
         long logStartOffset = LogStartOffset;
         if (logStartOffset == _checkpointedLogStartOffset)

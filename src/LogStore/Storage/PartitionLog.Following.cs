@@ -33,6 +33,7 @@ internal sealed partial class PartitionLog
         }
         var log = new PartitionLog(id, directory, config, fileCache, time, logger) { _readOnly = true };
         log.Follow();
+        log.LoadLeaderEpochs(readOnly: true, hadCleanShutdown: true);
         return log;
     }
 
@@ -105,6 +106,7 @@ internal sealed partial class PartitionLog
             long logStart = Math.Max(checkpoint?.LogStartOffset ?? 0, segments.Length > 0 ? segments[0].BaseOffset : logEnd);
             Volatile.Write(ref _logEndOffset, logEnd);
             Volatile.Write(ref _logStartOffset, Math.Clamp(logStart, LogStartOffset, logEnd));
+            _leaderEpochCache.TruncateFromStart(LogStartOffset);
             Volatile.Write(ref _recoveryPoint, logEnd);
         }
         WakeReaders();

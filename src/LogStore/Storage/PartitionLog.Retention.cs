@@ -89,6 +89,7 @@ internal sealed partial class PartitionLog
                 if (beforeOffset <= _logStartOffset)
                     return _logStartOffset;
                 Volatile.Write(ref _logStartOffset, beforeOffset);
+                _leaderEpochCache.TruncateFromStart(beforeOffset);
             }
             WriteLogStartCheckpoint(required: true);
             LogStoreLog.LogStartOffsetIncremented(_logger, Id, beforeOffset);
@@ -152,7 +153,10 @@ internal sealed partial class PartitionLog
             _segments.Replace(removed, []);
             long firstLeft = _segments.Snapshot[0].BaseOffset;
             if (firstLeft > _logStartOffset)
+            {
                 Volatile.Write(ref _logStartOffset, firstLeft);
+                _leaderEpochCache.TruncateFromStart(firstLeft);
+            }
         }
         // Deleting frees space: a full disk that cannot take the checkpoint must not stop it. The next open clamps the log
         // start to the first segment left, so the deleted records cannot come back.

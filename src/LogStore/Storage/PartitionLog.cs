@@ -102,6 +102,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         log._recoveryPoint = loaded.RecoveryPoint;
         log._snapshots = loaded.Snapshots;
         log._producerReplayEnd = loaded.LogEndOffset;
+        log.LoadLeaderEpochs(readOnly: false, hadCleanShutdown);
         // What the checkpoint file holds, so that a close (or this open) rewrites it only when it would change: with
         // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
         // most of a clean close. No file means what the loader assumes without one.

@@ -44,4 +44,10 @@ internal static partial class StorageLog
 
     [LoggerMessage(EventId = 1213, Level = LogLevel.Error, Message = "Segment {BaseOffset} of {Partition} ends at offset {End}, but the next segment starts at {NextBaseOffset}, below the recovery point {RecoveryPoint}: durable records are missing or overlap. Every segment is kept; reading the offsets in between fails with CorruptRecordException")]
     public static partial void DurableSegmentsDisagree(ILogger logger, TopicPartition partition, long baseOffset, long end, long nextBaseOffset, long recoveryPoint);
+
+    [LoggerMessage(EventId = 1230, Level = LogLevel.Warning, Message = "The leader-epoch-checkpoint of {Partition} was rebuilt from the batch headers: {Reason}")]
+    public static partial void LeaderEpochsRebuilt(ILogger logger, TopicPartition partition, string reason);
+
+    [LoggerMessage(EventId = 1231, Level = LogLevel.Warning, Message = "Could not write the leader-epoch-checkpoint of {Partition}; the recovery-point checkpoint waits for it and both are retried at the next flush")]
+    public static partial void LeaderEpochCheckpointWriteFailed(ILogger logger, TopicPartition partition, Exception exception);
 }

@@ -23,12 +23,14 @@ internal sealed class ListOffsetsApi(Broker broker)
 
     private ListOffsetsResponse.PartitionResponse Lookup(string topic, ListOffsetsRequest.Partition wanted)
     {
-        var result = new ListOffsetsResponse.PartitionResponse { PartitionIndex = wanted.PartitionIndex, LeaderEpoch = 0 };
+        var result = new ListOffsetsResponse.PartitionResponse { PartitionIndex = wanted.PartitionIndex };
         if (!broker.TryGetPartition(topic, wanted.PartitionIndex, out Partition? partition))
         {
             result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
             return result;
         }
+        // The current epoch, as Kafka answers for the latest offset; a single node has had one epoch per log so far.
+        result.LeaderEpoch = partition.Log.LeaderEpoch;
         try
         {
             switch (wanted.Timestamp)
