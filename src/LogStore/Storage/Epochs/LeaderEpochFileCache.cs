@@ -121,9 +121,11 @@ internal sealed class LeaderEpochFileCache
     }
 
     /// <summary>Removes the entries that start at or after <paramref name="endOffset"/>: the log was cut there (a
-    /// recovery cut, a follower's truncation).</summary>
+    /// recovery cut, a follower's truncation). A negative offset (Kafka's undefined one) changes nothing.</summary>
     public void TruncateFromEnd(long endOffset)
     {
+        if (endOffset < 0)
+            return;
         lock (_lock)
         {
             int keep = _entries.Count;
