@@ -41,7 +41,15 @@ internal sealed partial class PartitionLog
         int epoch = _leaderEpoch;
         RecordBatch.SetPartitionLeaderEpoch(batch, epoch);
         if (epoch != _leaderEpochCache.LatestEpoch)
-            _leaderEpochCache.Assign(epoch, baseOffset);
+            AssignLeaderEpoch(epoch, baseOffset);
+    }
+
+    private void AssignLeaderEpoch(int epoch, long baseOffset)
+    {
+        _leaderEpochCache.Assign(epoch, baseOffset);
+        // Written now without fsync, so that a close or a flush finds it and only fsyncs it; a failure is retried there.
+        if (_leaderEpochCache.WriteUnsynced() is { } failure)
+            StorageLog.LeaderEpochCheckpointWriteFailed(_logger, Id, failure);
     }
 
     /// <summary>

@@ -19,6 +19,21 @@ internal sealed class CheckpointFile<T>(FileSystem files, string path, int versi
     /// <exception cref="StorageException">The file could not be written (a full disk, an I/O error); the previous version stays.</exception>
     public void Write(IReadOnlyCollection<T> entries) => DurableFile.WriteAtomically(files, Path, Format(version, entries, formatter));
 
+    /// <summary>As <see cref="Write"/> but without any fsync: a process crash leaves the old or the new file, a power loss
+    /// may also leave the new name with no bytes, which <see cref="Read"/> reports as corrupt. <see cref="Sync"/> makes it
+    /// durable.</summary>
+    /// <exception cref="StorageException">The file could not be written; the previous version stays.</exception>
+    public void WriteUnsynced(IReadOnlyCollection<T> entries) =>
+        DurableFile.WriteAtomically(files, Path, Encoding.UTF8.GetBytes(Format(version, entries, formatter)), fsyncFile: false, fsyncDirectory: false);
+
+    /// <summary>fsyncs the file, then its directory.</summary>
+    /// <exception cref="StorageException">An fsync failed, or the file is gone or a link.</exception>
+    public void Sync()
+    {
+        DurableFile.Fsync(files, Path);
+        DurableFile.FsyncDirectory(files, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+    }
+
     /// <summary>The text <see cref="Write"/> writes.</summary>
     public static string Format(int version, IReadOnlyCollection<T> entries, ICheckpointEntryFormatter<T> formatter)
     {

@@ -25,6 +25,7 @@ internal sealed class LeaderEpochFileCache
     private volatile int _latestEpoch = UndefinedEpoch;
     private long _version;
     private long _writtenVersion;
+    private bool _unsynced;
 
     /// <param name="file">Where <see cref="WriteIfDirty"/> writes; null for a read-only log.</param>
     /// <param name="entries">The entries read from the file or rebuilt; they are sanitised as <see cref="Assign"/> would.</param>
@@ -156,8 +157,12 @@ internal sealed class LeaderEpochFileCache
         }
     }
 
-    /// <summary>Writes the checkpoint file when the entries changed since it was last written. Callers serialise it.</summary>
-    /// <exception cref="StorageException">The write failed; the cache stays dirty and the next call retries.</exception>
+    /// <summary>
+    /// Makes the checkpoint file durable and current: writes it when the entries changed since it was last written, or
+    /// fsyncs what <see cref="WriteUnsynced"/> left. The owner calls it before it checkpoints a recovery point; callers
+    /// serialise it.
+    /// </summary>
+    /// <exception cref="StorageException">The write or fsync failed; the next call retries.</exception>
     public void WriteIfDirty()
     {
         if (_file is null)
@@ -167,13 +172,66 @@ internal sealed class LeaderEpochFileCache
         lock (_lock)
         {
             if (_version == _writtenVersion)
-                return;
-            entries = [.. _entries];
-            version = _version;
+            {
+                if (!_unsynced)
+                    return;
+                entries = [];
+                version = -1;
+            }
+            else
+            {
+                entries = [.. _entries];
+                version = _version;
+            }
+        }
+        if (version < 0)
+        {
+            _file.Sync();
+            lock (_lock)
+                _unsynced = false;
+            return;
         }
         _file.Write(entries);
         lock (_lock)
+        {
             _writtenVersion = Math.Max(_writtenVersion, version);
+            _unsynced = false;
+        }
+    }
+
+    /// <summary>
+    /// Writes the file without fsync (Kafka's assign does the same): the append that starts an epoch must not wait
+    /// for a disk flush, nor fail when the disk is full. <see cref="WriteIfDirty"/> makes it durable before the next
+    /// recovery-point checkpoint; a power loss before that leaves an old or empty file, which the next open rebuilds.
+    /// </summary>
+    /// <returns>The failure, left for <see cref="WriteIfDirty"/> to retry; null when written.</returns>
+    public StorageException? WriteUnsynced()
+    {
+        if (_file is null)
+            return null;
+        EpochEntry[] entries;
+        long version;
+        lock (_lock)
+        {
+            if (_version == _writtenVersion)
+                return null;
+            entries = [.. _entries];
+            version = _version;
+        }
+        try
+        {
+            _file.WriteUnsynced(entries);
+        }
+        catch (StorageException e)
+        {
+            return e;
+        }
+        lock (_lock)
+        {
+            _writtenVersion = Math.Max(_writtenVersion, version);
+            _unsynced = true;
+        }
+        return null;
     }
 
     private void Changed()
