@@ -29,5 +29,10 @@ internal static class TopicName
         }
     }
 
+    /// <summary>Whether <paramref name="name"/> passes <see cref="Validate"/>, without an exception (for names read from
+    /// files, which may be hostile).</summary>
+    public static bool IsValid(string? name) =>
+        !string.IsNullOrEmpty(name) && name is not ("." or "..") && name.Length <= MaxLength && name.All(IsLegal);
+
     private static bool IsLegal(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '_' or '-';
 }

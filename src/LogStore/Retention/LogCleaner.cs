@@ -37,7 +37,7 @@ internal sealed class LogCleaner
     {
         _broker = broker;
         _dedupeBufferBytes = dedupeBufferBytes;
-        _firstDirty = CleanerCheckpoint.Read(broker.DataDirectory);
+        _firstDirty = CleanerCheckpoint.Read(broker.Options.FileSystem, broker.DataDirectory, broker.Logger);
     }
 
     /// <summary>The first dirty offset recorded for <paramref name="tp"/> (0 when never cleaned).</summary>

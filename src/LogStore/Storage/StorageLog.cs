@@ -50,4 +50,10 @@ internal static partial class StorageLog
 
     [LoggerMessage(EventId = 1231, Level = LogLevel.Warning, Message = "Could not write the leader-epoch-checkpoint of {Partition}; the recovery-point checkpoint waits for it and both are retried at the next flush")]
     public static partial void LeaderEpochCheckpointWriteFailed(ILogger logger, TopicPartition partition, Exception exception);
+
+    [LoggerMessage(EventId = 1232, Level = LogLevel.Warning, Message = "Ignored the entry '{Topic} {Partition} {Offset}' of {File}: {Reason}")]
+    public static partial void CheckpointEntryIgnored(ILogger logger, string file, string topic, int partition, long offset, string reason);
+
+    [LoggerMessage(EventId = 1233, Level = LogLevel.Warning, Message = "Ignored the checkpoint {File}; what it held is recomputed: {Reason}")]
+    public static partial void CheckpointIgnored(ILogger logger, string file, string reason);
 }
