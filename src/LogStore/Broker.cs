@@ -168,7 +168,8 @@ public sealed partial class Broker : IAsyncDisposable
         foreach (string file in Directory.EnumerateFiles(directory))
         {
             string name = Path.GetFileName(file);
-            if (name == LogFileNames.PartitionCheckpointFile || LogFileNames.TryParseBaseOffset(name, LogFileNames.LogSuffix, out _))
+            if (name is LogFileNames.PartitionCheckpointFile or Storage.Checkpoints.LeaderEpochCheckpointFile.FileName
+                || LogFileNames.TryParseBaseOffset(name, LogFileNames.LogSuffix, out _))
                 return true;
         }
         return false;
