@@ -124,7 +124,7 @@ public sealed partial class Broker
             for (int i = existing.Count; i < totalCount; i++)
             {
                 var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), grown, _fileCache, _options.TimeProvider,
-                    _logger, _hadCleanShutdown);
+                    _logger, _hadCleanShutdown, _checkpoints);
                 added.Add(new Partition(log));
             }
             // The topic's id, as every partition of it holds (a read-only broker never gets here).

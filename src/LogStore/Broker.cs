@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using LogStore.Diagnostics;
 using LogStore.Storage;
+using LogStore.Storage.Checkpoints;
 using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed partial class Broker : IAsyncDisposable
     private readonly DataDirectoryLock? _lock;
     private readonly TopicConfigStore _configs;
     private readonly SegmentFileCache _fileCache;
+    private readonly DataDirectoryCheckpoints _checkpoints;
     private readonly ILogger _logger;
     private readonly bool _hadCleanShutdown;
     private readonly SemaphoreSlim _topicsGate = new(1, 1);
@@ -40,6 +42,7 @@ public sealed partial class Broker : IAsyncDisposable
         _configs = new TopicConfigStore(options.DataDirectory, options.FileSystem);
         _fileCache = new SegmentFileCache(options.MaxOpenSegmentFiles, options.FileSystem);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LogStore");
+        _checkpoints = DataDirectoryCheckpoints.Load(options.FileSystem, options.DataDirectory, _logger, readOnly);
     }
 
     /// <summary>The data directory.</summary>
@@ -130,7 +133,10 @@ public sealed partial class Broker : IAsyncDisposable
         }
         // A writer beside a read-only open may be half-way through creating or deleting a topic.
         if (!_readOnly)
+        {
             CheckPartitionDirectories(directory, topics);
+            _checkpoints.Retain(topics.Values.SelectMany(t => t.Partitions).Select(p => p.Id).ToHashSet());
+        }
     }
 
     /// <summary>
@@ -194,8 +200,8 @@ public sealed partial class Broker : IAsyncDisposable
                 try
                 {
                     log = _readOnly
-                        ? PartitionLog.OpenReadOnly(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger)
-                        : PartitionLog.Open(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, _hadCleanShutdown);
+                        ? PartitionLog.OpenReadOnly(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, _checkpoints)
+                        : PartitionLog.Open(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, _hadCleanShutdown, _checkpoints);
                 }
                 catch (Exception e) when (isolatePartitions && e is LogStoreException or IOException or UnauthorizedAccessException)
                 {
@@ -282,6 +288,7 @@ public sealed partial class Broker : IAsyncDisposable
         var partitions = new List<Partition>();
         foreach (Topic topic in _topics.Values)
             partitions.AddRange(topic.Partitions);
+        _checkpoints.ClosingAll = true;
         ForEachConcurrently(partitions, partition =>
         {
             try
@@ -294,6 +301,17 @@ public sealed partial class Broker : IAsyncDisposable
                 StorageLog.PartitionCloseFailed(_logger, partition.Id, e);
             }
         });
+        // Every partition staged its final values: the data directory's checkpoint files, once, before the marker.
+        _checkpoints.ClosingAll = false;
+        try
+        {
+            _checkpoints.WriteThrough();
+        }
+        catch (StorageException e)
+        {
+            failed++;
+            StorageLog.DataDirectoryCheckpointsFailed(_logger, DataDirectory, e);
+        }
         if (failed > 0)
         {
             if (writeCleanMarker)
@@ -375,12 +393,24 @@ public sealed partial class Broker : IAsyncDisposable
                     {
                         partition.Log.FlushIfIntervalElapsed();
                         if (checkpoint && !partition.IsOffline)
-                            partition.Log.CheckpointIfStale();
+                            partition.Log.StageCheckpointIfStale();
                     }
                     catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
                     {
                         LogStoreLog.BackgroundFlushFailed(_logger, partition.Id, e);
                     }
+                }
+            }
+            // Kafka's scheduled checkpoint: the files once for every partition whose values changed.
+            if (checkpoint && !_readOnly)
+            {
+                try
+                {
+                    _checkpoints.WriteThrough();
+                }
+                catch (StorageException e)
+                {
+                    StorageLog.DataDirectoryCheckpointsFailed(_logger, DataDirectory, e);
                 }
             }
         }

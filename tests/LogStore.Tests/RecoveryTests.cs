@@ -210,7 +210,7 @@ public sealed partial class RecoveryTests
             cut += RecordBatch.LogOverhead + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(cut + 8));
         File.WriteAllBytes(damaged, bytes[..cut]);
         // The checkpoint must not vouch for the damaged segment (it would not, had it not been flushed).
-        File.Delete(image.Combine("t-0", "partition.checkpoint"));
+        CheckpointFiles.DeleteRecoveryPoints(image.Path);
 
         await using Broker broker = await Open(image.Path);
         Partition p = PartitionOf(broker);
@@ -226,7 +226,7 @@ public sealed partial class RecoveryTests
     public async Task Open_CheckpointMissing_RecoversEverySegment()
     {
         using TempDirectory image = await CrashAfter(30, flushAfter: 30, new TopicConfig { SegmentBytes = 1500 });
-        File.Delete(image.Combine("t-0", "partition.checkpoint"));
+        CheckpointFiles.DeleteRecoveryPoints(image.Path);
         string first = Directory.GetFiles(image.Combine("t-0"), "*.log").Order().First();
         byte[] bytes = File.ReadAllBytes(first);
         File.WriteAllBytes(first, bytes[..^5]);

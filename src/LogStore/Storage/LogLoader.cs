@@ -1,3 +1,4 @@
+using LogStore.Storage.Checkpoints;
 using LogStore.Diagnostics;
 using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
@@ -7,7 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace LogStore.Storage;
 
 /// <summary>What <see cref="LogLoader.Load"/> hands to the partition log.</summary>
-internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset, long LogEndOffset, long RecoveryPoint, ProducerSnapshots Snapshots);
+internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset, long LogEndOffset, long RecoveryPoint, ProducerSnapshots Snapshots)
+{
+    /// <summary>The recovery point and log start the checkpoints held at open, or null.</summary>
+    public (long RecoveryPoint, long LogStartOffset)? Checkpoint { get; init; }
+}
 
 /// <summary>
 /// Opens a partition directory and, after an unclean stop, recovers it (Kafka's LogLoader). Leftover temporary
@@ -33,12 +38,13 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 /// </remarks>
 internal static partial class LogLoader
 {
-    public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger)
+    public static LoadedLog Load(string directory, TopicPartition tp, TopicConfig config, SegmentFileCache cache, bool hadCleanShutdown, ILogger logger,
+        DataDirectoryCheckpoints checkpoints)
     {
         // One listing serves every question about which files exist: a stat per file would cost 2,000 segments
         // thousands of system calls at open. Links are told apart by the listing itself.
         HashSet<string> names = ListFiles(directory, logger);
-        var checkpoint = PartitionCheckpoint.Read(directory);
+        var checkpoint = checkpoints.Get(tp, directory, names.Contains(LogFileNames.PartitionCheckpointFile));
         if (CompleteOrAbortSwap(directory, names, cache.Files, logger))
             names = ListFiles(directory, logger);
         RemoveLeftovers(directory, names, logger);
@@ -106,7 +112,7 @@ internal static partial class LogLoader
             recoveryPoint = hadCleanShutdown ? logEndOffset : Math.Min(recoveryPoint, logEndOffset);
             var snapshots = new ProducerSnapshots(directory, names, cache.Files, tp, logger);
             snapshots.Retain(logStartOffset, logEndOffset);
-            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint, snapshots);
+            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint, snapshots) { Checkpoint = checkpoint };
         }
         catch
         {

@@ -4,10 +4,11 @@ using LogStore.Storage.Files;
 namespace LogStore.Storage;
 
 /// <summary>
-/// A partition's <c>partition.checkpoint</c>: what is known flushed (the recovery point) and where the log starts.
-/// Text, in the spirit of Kafka's checkpoint files: a version line <c>0</c>, then <c>recovery-point N</c> and
-/// <c>log-start-offset N</c>. Replaced atomically; after a crash it is either the previous or the new version, and a
-/// missing or unreadable one means "recover everything", which is slow but never wrong.
+/// A partition's <c>partition.checkpoint</c> of earlier versions: what was known flushed (the recovery point) and where
+/// the log started, as a version line <c>0</c>, then <c>recovery-point N</c> and <c>log-start-offset N</c>. Read only to
+/// migrate a store: the data directory's checkpoint files (<see cref="Checkpoints.DataDirectoryCheckpoints"/>) hold these
+/// values now, and the file is deleted once they are durable there. A missing or unreadable one means "recover
+/// everything", which is slow but never wrong.
 /// </summary>
 internal static class PartitionCheckpoint
 {
@@ -36,12 +37,6 @@ internal static class PartitionCheckpoint
         }
         return (recoveryPoint, logStartOffset);
     }
-
-    /// <exception cref="StorageException">The file could not be written (the disk is full, an I/O error); the previous
-    /// version stays.</exception>
-    public static void Write(FileSystem files, string partitionDirectory, long recoveryPoint, long logStartOffset) =>
-        DurableFile.WriteAtomically(files, Path.Combine(partitionDirectory, LogFileNames.PartitionCheckpointFile),
-            string.Create(CultureInfo.InvariantCulture, $"{Version}\nrecovery-point {recoveryPoint}\nlog-start-offset {logStartOffset}\n"));
 
     private static bool TryParse(string line, string key, out long value)
     {

@@ -78,14 +78,42 @@ internal sealed partial class PartitionLog
         CheckpointIfStale();
     }
 
-    /// <summary>Writes the checkpoint when it lags the recovery point or the log start (an explicit flush, and the
-    /// broker's periodic checkpoint).</summary>
+    /// <summary>Writes the checkpoint when it lags the recovery point or the log start (an explicit flush), and makes
+    /// sure what this log staged before is written (a write that failed, or one another partition's close deferred).</summary>
     public void CheckpointIfStale()
     {
         lock (_flushLock)
         {
-            if (!_closed && !CheckpointIsCurrent)
+            if (_closed)
+                return;
+            if (!CheckpointIsCurrent)
                 _ = MaybeWriteCheckpoint(force: true);
+            else if (_checkpoints is not null)
+                _ = WriteCheckpoints(_stagedVersion);
+        }
+    }
+
+    /// <summary>For the broker's periodic checkpoint: stages this log's values when they changed, without writing; the
+    /// broker then writes the files once for every partition.</summary>
+    public void StageCheckpointIfStale()
+    {
+        lock (_flushLock)
+        {
+            if (_closed || CheckpointIsCurrent || _checkpoints is null)
+                return;
+            try
+            {
+                // The epochs first, as for a written checkpoint: the file must cover what the recovery point does.
+                _leaderEpochCache.WriteIfDirty();
+            }
+            catch (StorageException e)
+            {
+                StorageLog.LeaderEpochCheckpointWriteFailed(_logger, Id, e);
+                return;
+            }
+            _stagedVersion = _checkpoints.Stage(Id, _recoveryPoint, LogStartOffset, LogEndOffset);
+            _checkpointedRecoveryPoint = _recoveryPoint;
+            _checkpointedLogStartOffset = LogStartOffset;
         }
     }
 
@@ -176,17 +204,32 @@ internal sealed partial class PartitionLog
                 return null;
             }
         }
-        try
-        {
-            PartitionCheckpoint.Write(_fileCache.Files, Directory, recoveryPoint, logStartOffset);
-        }
-        catch (StorageException e)
-        {
-            StorageLog.CheckpointWriteFailed(_logger, Id, recoveryPoint, e);
-            return e;
-        }
+        if (_checkpoints is null)
+            return null;
+        // The high watermark is the log end on a single node; replication will stage its own.
+        long version = _checkpoints.Stage(Id, recoveryPoint, logStartOffset, LogEndOffset);
+        _stagedVersion = version;
+        // Closing with every partition: the broker writes the files once after the last close, not once per partition.
+        if (!(_closed && _checkpoints.ClosingAll) && WriteCheckpoints(version) is { } failure)
+            return failure;
         _checkpointedRecoveryPoint = recoveryPoint;
         _checkpointedLogStartOffset = logStartOffset;
         return null;
+    }
+
+    /// <summary>Writes the data directory's checkpoint files up to <paramref name="version"/> (a no-op when a write of
+    /// another partition's already did). A failure is logged and returned.</summary>
+    private StorageException? WriteCheckpoints(long version)
+    {
+        try
+        {
+            _checkpoints!.WriteThrough(version);
+            return null;
+        }
+        catch (StorageException e)
+        {
+            StorageLog.CheckpointWriteFailed(_logger, Id, _recoveryPoint, e);
+            return e;
+        }
     }
 }

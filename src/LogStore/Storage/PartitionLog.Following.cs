@@ -1,3 +1,4 @@
+using LogStore.Storage.Checkpoints;
 using LogStore.Storage.Files;
 using Microsoft.Extensions.Logging;
 
@@ -23,7 +24,7 @@ internal sealed partial class PartitionLog
     /// complete batch, and <see cref="Follow"/> catches up with what the writer did since.
     /// </summary>
     public static PartitionLog OpenReadOnly(string dataDirectory, TopicPartition id, TopicConfig config, SegmentFileCache fileCache,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, DataDirectoryCheckpoints checkpoints)
     {
         string directory = Path.Combine(dataDirectory, LogFileNames.PartitionDirectoryName(id));
         if (StoreFile.IsLink(directory))
@@ -31,7 +32,7 @@ internal sealed partial class PartitionLog
             StorageLog.LinkRefused(logger, directory);
             StoreFile.RefuseLinkedDirectory(directory);
         }
-        var log = new PartitionLog(id, directory, config, fileCache, time, logger) { _readOnly = true };
+        var log = new PartitionLog(id, directory, config, fileCache, time, logger) { _readOnly = true, _checkpoints = checkpoints };
         log.Follow();
         log.LoadLeaderEpochs(readOnly: true, hadCleanShutdown: true);
         return log;
@@ -155,7 +156,7 @@ internal sealed partial class PartitionLog
     {
         try
         {
-            return PartitionCheckpoint.Read(Directory);
+            return _checkpoints?.Follow(Id, Directory);
         }
         catch (StorageException)
         {

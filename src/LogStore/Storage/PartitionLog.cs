@@ -1,3 +1,4 @@
+using LogStore.Storage.Checkpoints;
 using LogStore.Diagnostics;
 using LogStore.Storage.Files;
 using LogStore.Storage.Indexing;
@@ -26,6 +27,10 @@ internal sealed partial class PartitionLog : IAsyncDisposable
     private long _recoveryPoint;
     private long _checkpointedRecoveryPoint = -1;
     private long _checkpointedLogStartOffset = -1;
+    // The data directory's checkpoint files, which hold this log's recovery point and log start; null when offline.
+    private DataDirectoryCheckpoints? _checkpoints;
+    // What this log last staged into them: a write must reach it before an explicit flush returns.
+    private long _stagedVersion;
     private long _lastFlushTimestamp;
     // 1 while a directory entry of this log (a rolled segment's files, what the loader created or removed) may not be
     // durable yet: the next flush fsyncs the directory before it acknowledges anything.
@@ -76,7 +81,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
 
     /// <summary>Opens (creating when missing) the partition's directory and loads it, recovering after an unclean stop.</summary>
     public static PartitionLog Open(string dataDirectory, TopicPartition id, TopicConfig config, SegmentFileCache fileCache,
-        TimeProvider time, ILogger logger, bool hadCleanShutdown)
+        TimeProvider time, ILogger logger, bool hadCleanShutdown, DataDirectoryCheckpoints checkpoints)
     {
         string directory = Path.Combine(dataDirectory, LogFileNames.PartitionDirectoryName(id));
         if (StoreFile.IsLink(directory))
@@ -94,8 +99,11 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         {
             throw new StorageException($"Cannot create partition directory: {e.Message}", directory, e);
         }
-        var log = new PartitionLog(id, directory, config, fileCache, time, logger) { CreatedDirectory = created };
-        LoadedLog loaded = LogLoader.Load(directory, id, config, fileCache, hadCleanShutdown, logger);
+        // A new directory has no past: what the checkpoints hold for its name is a deleted topic's.
+        if (created)
+            checkpoints.Forget(id);
+        var log = new PartitionLog(id, directory, config, fileCache, time, logger) { CreatedDirectory = created, _checkpoints = checkpoints };
+        LoadedLog loaded = LogLoader.Load(directory, id, config, fileCache, hadCleanShutdown, logger, checkpoints);
         log._segments.Reset(loaded.Segments);
         log._logStartOffset = loaded.LogStartOffset;
         log._logEndOffset = loaded.LogEndOffset;
@@ -106,8 +114,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         // What the checkpoint file holds, so that a close (or this open) rewrites it only when it would change: with
         // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
         // most of a clean close. No file means what the loader assumes without one.
-        (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) =
-            PartitionCheckpoint.Read(directory) ?? (0, loaded.Segments[0].BaseOffset);
+        (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) = loaded.Checkpoint ?? (0, loaded.Segments[0].BaseOffset);
         // After an unclean stop nothing is flushed here: what recovery kept past the recovery point stays past it, so the
         // next flush fsyncs it with whatever is appended after it (a flush covers every segment from the recovery point),
         // and it was never acknowledged as durable before. An fsync and a checkpoint per partition were most of a restart
@@ -175,6 +182,8 @@ internal sealed partial class PartitionLog : IAsyncDisposable
                     WriteCloseSnapshot();
                     if (MaybeWriteCheckpoint(force: true) is { } failed)
                         (errors ??= []).Add(failed);
+                    else if (_checkpoints is not null)
+                        _stagedVersion = _checkpoints.Stage(Id, _recoveryPoint, LogStartOffset, LogEndOffset); // the final high watermark
                 }
             }
             catch (StorageException e)
@@ -213,6 +222,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         {
             _closed = true;
             _snapshots?.Close();
+            _checkpoints?.Forget(Id);
             lock (_flushLock)
             {
                 foreach (LogSegment segment in _segments.Snapshot)

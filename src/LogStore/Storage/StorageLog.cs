@@ -56,4 +56,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(EventId = 1233, Level = LogLevel.Warning, Message = "Ignored the checkpoint {File}; what it held is recomputed: {Reason}")]
     public static partial void CheckpointIgnored(ILogger logger, string file, string reason);
+
+    [LoggerMessage(EventId = 1234, Level = LogLevel.Warning, Message = "Could not write the checkpoint files of {Directory}; they are retried at the next flush or checkpoint, and a restart meanwhile recovers from the previous ones")]
+    public static partial void DataDirectoryCheckpointsFailed(ILogger logger, string directory, Exception exception);
 }

@@ -82,7 +82,7 @@ public sealed partial class CorruptedFilesTests
         string directory = copy.Combine(DurableTopic + "-0");
         List<SegmentLayout> layout = Layout(directory);
         Assert.That(layout, Has.Count.GreaterThanOrEqualTo(4), "the store has too few segments for the cases");
-        long recoveryPoint = PartitionCheckpoint.Read(directory)!.Value.RecoveryPoint;
+        long recoveryPoint = CheckpointFiles.RecoveryPoint(copy.Path, DurableTopic);
         Assert.That(recoveryPoint, Is.EqualTo(crashed ? 220 : DurableBatches * RecordsPerBatch));
         SegmentLayout target = layout[segment switch
         {

@@ -334,8 +334,8 @@ public sealed class DiskFaultTests
         Broker broker = await Open();
         // Two batches to a segment: the checkpoint is due when the recovery point enters another segment.
         Partition p = (await broker.CreateTopicAsync("t", new TopicConfig { SegmentBytes = batchSize * 5 / 2, SegmentIndexBytes = 4096 })).Partitions[0];
-        string checkpoint = _dir.Combine("t-0", "partition.checkpoint");
-        Assert.That(File.Exists(checkpoint), Is.False, "a new partition needs no checkpoint: its absence says the same");
+        string checkpoint = _dir.Path;
+        Assert.That(CheckpointedRecoveryPoint(checkpoint), Is.Zero, "a new partition needs no checkpoint: its absence says the same");
         // Temporary files of the atomic replace end in .tmp: only the checkpoint's steps fail, never a segment's fsync.
         // Every attempt fails until healed, so the roll's background flush cannot take the failure meant for this one.
         _files.Fail(operation, errno, pathContains: ".tmp");
@@ -355,14 +355,12 @@ public sealed class DiskFaultTests
         await broker.DisposeAsync();
         // The close rewrites it only when the recovery point entered another segment than the checkpointed one.
         Assert.That(CheckpointedRecoveryPoint(checkpoint), Is.InRange(12, 16));
-        Assert.That(Directory.GetFiles(_dir.Combine("t-0"), "*.tmp"), Is.Empty, "no temporary file is left behind");
+        Assert.That(Directory.GetFiles(_dir.Path, "*.tmp", SearchOption.AllDirectories), Is.Empty, "no temporary file is left behind");
         Assert.That(File.Exists(_dir.Combine(".logstore_cleanshutdown")), Is.True);
     }
 
     // No file: what the loader assumes without one.
-    private static long CheckpointedRecoveryPoint(string checkpoint) => !File.Exists(checkpoint) ? 0 :
-        long.Parse(File.ReadAllLines(checkpoint).Single(l => l.StartsWith("recovery-point ", StringComparison.Ordinal))["recovery-point ".Length..],
-            System.Globalization.CultureInfo.InvariantCulture);
+    private static long CheckpointedRecoveryPoint(string dataDirectory) => CheckpointFiles.RecoveryPoint(dataDirectory);
 
     [TestCase((int)FileOperation.Write, DiskErrors.Enospc)]
     [TestCase((int)FileOperation.Flush, DiskErrors.Eio)]
@@ -424,10 +422,11 @@ public sealed class DiskFaultTests
         int movesBefore = _files.Count(FileOperation.Move);
         await broker.DisposeAsync();
         Assert.That(File.Exists(_dir.Combine(".logstore_cleanshutdown")), Is.True);
-        // The producer-state snapshot's rename, the checkpoint's, then the marker's: after a clean close recovery may cut
-        // only past the checkpointed recovery point, so it must cover everything flushed.
-        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 3));
-        Assert.That(File.ReadAllLines(_dir.Combine("t-0", "partition.checkpoint"))[1], Is.EqualTo("recovery-point 20"));
+        // The producer-state snapshot's rename, the checkpoints' (recovery points, log starts, high watermarks: each
+        // written once for the whole store), then the marker's: after a clean close recovery may cut only past the
+        // checkpointed recovery point, so it must cover everything flushed.
+        Assert.That(_files.Count(FileOperation.Move), Is.EqualTo(movesBefore + 5));
+        Assert.That(CheckpointFiles.RecoveryPoint(_dir.Path), Is.EqualTo(20));
 
         // An idle partition's unchanged checkpoint is not rewritten: only the marker's rename.
         Broker idle = await Open();

@@ -149,7 +149,7 @@ public sealed class RestartTests
         }
         // A crash with no usable checkpoint: everything is past the recovery point.
         File.Delete(source.Combine(CleanMarker));
-        File.Delete(source.Combine("t-0", "partition.checkpoint"));
+        CheckpointFiles.DeleteRecoveryPoints(source.Path);
         string partition = source.Combine("t-0");
         string Index(int segment, string suffix) =>
             Path.Combine(partition, (segment * BatchesPerSegment * 4L).ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + suffix);
@@ -206,8 +206,7 @@ public sealed class RestartTests
         Assert.That(File.Exists(marker), Is.True, "written by a close that flushed and closed everything");
         // The checkpoint is rewritten when the recovery point enters another segment: it holds one inside the last segment
         // (a crash after the next open recovers that segment from its start whatever it says).
-        string recoveryPoint = File.ReadAllLines(dir.Combine("t-0", "partition.checkpoint")).Single(l => l.StartsWith("recovery-point ", StringComparison.Ordinal));
-        Assert.That(long.Parse(recoveryPoint["recovery-point ".Length..], System.Globalization.CultureInfo.InvariantCulture), Is.InRange(lastSegment, end),
+        Assert.That(CheckpointFiles.RecoveryPoint(dir.Path), Is.InRange(lastSegment, end),
             "the checkpoint the marker vouches for is in the last segment");
 
         var logs = new CapturingLoggerFactory();
