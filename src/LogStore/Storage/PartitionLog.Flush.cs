@@ -223,7 +223,7 @@ internal sealed partial class PartitionLog
     {
         try
         {
-            _checkpoints!.WriteThrough(version);
+            _checkpoints!.WriteThrough(version, highWatermarks: false);
             return null;
         }
         catch (StorageException e)

@@ -38,8 +38,10 @@ internal sealed class DataDirectoryCheckpoints
     private readonly HashSet<string> _legacyFiles = [];
     // The text last written (or read) per file: an unchanged file is not rewritten, so an idle close costs no fsync.
     private readonly Dictionary<string, string> _onDisk = [];
-    private long _version;
+    private long _version;          // of the recovery points and log starts
     private long _writtenVersion;
+    private long _highWatermarkVersion;
+    private long _writtenHighWatermarkVersion;
     private FollowedFile? _followedRecoveryPoints;
     private FollowedFile? _followedLogStarts;
 
@@ -92,8 +94,10 @@ internal sealed class DataDirectoryCheckpoints
     {
         lock (_lock)
         {
-            if (_recoveryPoints.Remove(tp) | _logStarts.Remove(tp) | _highWatermarks.Remove(tp))
+            if (_recoveryPoints.Remove(tp) | _logStarts.Remove(tp))
                 _version++;
+            if (_highWatermarks.Remove(tp))
+                _highWatermarkVersion++;
         }
     }
 
@@ -109,7 +113,10 @@ internal sealed class DataDirectoryCheckpoints
                 {
                     StorageLog.CheckpointEntryIgnored(_logger, file, tp.Topic, tp.Partition, offset, "the store has no such partition");
                     offsets.Remove(tp);
-                    _version++;
+                    if (offsets == _highWatermarks)
+                        _highWatermarkVersion++;
+                    else
+                        _version++;
                 }
             }
         }
@@ -121,17 +128,20 @@ internal sealed class DataDirectoryCheckpoints
     {
         lock (_lock)
         {
-            bool changed = Set(_recoveryPoints, tp, recoveryPoint) | Set(_logStarts, tp, logStartOffset) | Set(_highWatermarks, tp, highWatermark);
-            if (changed)
+            if (Set(_recoveryPoints, tp, recoveryPoint) | Set(_logStarts, tp, logStartOffset))
                 _version++;
+            if (Set(_highWatermarks, tp, highWatermark))
+                _highWatermarkVersion++;
             return _version;
         }
     }
 
-    /// <summary>Makes everything staged up to <paramref name="version"/> durable (everything staged so far when omitted):
-    /// returns at once when an earlier write already covered it.</summary>
+    /// <summary>Makes the recovery points and log starts staged up to <paramref name="version"/> durable (everything staged
+    /// so far when omitted), and the high watermarks with <paramref name="highWatermarks"/>: returns at once when an
+    /// earlier write already covered it. A partition's flush leaves the high watermarks to the periodic checkpoint and
+    /// the close (Kafka's schedule too), so that it writes one file rather than two.</summary>
     /// <exception cref="StorageException">A file could not be written; what was staged stays staged for the next write.</exception>
-    public void WriteThrough(long version = long.MaxValue)
+    public void WriteThrough(long version = long.MaxValue, bool highWatermarks = true)
     {
         if (_readOnly)
             return;
@@ -139,14 +149,20 @@ internal sealed class DataDirectoryCheckpoints
         {
             string[] legacy;
             long staged;
+            long stagedHighWatermarks;
             var texts = new List<(string File, string Text)>(3);
             lock (_lock)
             {
                 staged = _version;
-                if (_writtenVersion >= Math.Min(version, staged))
+                stagedHighWatermarks = _highWatermarkVersion;
+                highWatermarks &= _writtenHighWatermarkVersion < stagedHighWatermarks;
+                if (_writtenVersion >= Math.Min(version, staged) && !highWatermarks)
                     return;
                 foreach ((string file, Dictionary<TopicPartition, long> offsets) in Files())
-                    texts.Add((file, Format(offsets)));
+                {
+                    if (highWatermarks || file != ReplicationOffsetFileName)
+                        texts.Add((file, Format(offsets)));
+                }
                 legacy = [.. _legacyFiles];
             }
             foreach ((string file, string text) in texts)
@@ -159,6 +175,8 @@ internal sealed class DataDirectoryCheckpoints
             lock (_lock)
             {
                 _writtenVersion = Math.Max(_writtenVersion, staged);
+                if (highWatermarks)
+                    _writtenHighWatermarkVersion = Math.Max(_writtenHighWatermarkVersion, stagedHighWatermarks);
                 _legacyFiles.ExceptWith(legacy);
             }
             // The values are durable in the new files: the old ones would only mislead an older version of LogStore.

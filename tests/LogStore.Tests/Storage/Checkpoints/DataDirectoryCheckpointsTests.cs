@@ -48,6 +48,21 @@ public sealed class DataDirectoryCheckpointsTests : BrokerFixture
     }
 
     [Test]
+    public async Task ExplicitFlush_WritesTheRecoveryPoints_TheHighWatermarksWaitForTheClose()
+    {
+        await using (Broker broker = await OpenAsync())
+        {
+            Partition p = (await broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
+            await AppendAsync(p, 5);
+            await p.FlushAsync();
+
+            Assert.That(Text("recovery-point-offset-checkpoint"), Is.EqualTo("0\n1\nt 0 5\n"));
+            Assert.That(File.Exists(Dir.Combine("replication-offset-checkpoint")), Is.False, "one file per flush, as before");
+        }
+        Assert.That(Text("replication-offset-checkpoint"), Is.EqualTo("0\n1\nt 0 5\n"));
+    }
+
+    [Test]
     public async Task DeleteRecords_LogStartIsDurableAtOnce()
     {
         await using Broker broker = await OpenAsync();
