@@ -18,7 +18,8 @@ public sealed class HostileDirectoryTests
     {
         RolledLog, RolledIndex, RolledTimeIndex, ActiveLog, ActiveIndex, ActiveTimeIndex, StraySegment, PartitionCheckpoint,
         TopicConfig, Lock, CleanShutdownMarker, CleanerCheckpoint, OffsetsLog, TmpLeftover, DeletedLeftover, CleanedLeftover,
-        Swap, PartitionDirectory, TopicConfigDirectory, ProducerSnapshot,
+        Swap, PartitionDirectory, TopicConfigDirectory, ProducerSnapshot, RecoveryPointCheckpoint, LogStartCheckpoint,
+        ReplicationCheckpoint, LeaderEpochCheckpoint, PartitionMetadata, ProducerIds,
     }
 
     public enum Link { Symbolic, Hard }
@@ -36,6 +37,10 @@ public sealed class HostileDirectoryTests
     /// <summary>Kinds the loader would only delete (or never reads): a symbolic link there is left in place and the open
     /// goes on. Every other kind is a file the store reads or writes, and a symbolic link there fails the open.</summary>
     private static bool OnlyDeleted(Kind kind) => kind is Kind.TmpLeftover or Kind.DeletedLeftover or Kind.CleanedLeftover;
+
+    /// <summary>Kinds read when first needed, not at open (the producer-id blocks, at a producer's first send): a symbolic
+    /// link there fails that step instead.</summary>
+    private static bool ReadOnFirstUse(Kind kind) => kind is Kind.ProducerIds;
 
     private static bool IsDirectory(Kind kind) => kind is Kind.PartitionDirectory or Kind.TopicConfigDirectory;
 
@@ -105,7 +110,9 @@ public sealed class HostileDirectoryTests
         Dictionary<string, (byte[] Bytes, DateTime Modified)> before = Snapshot(target);
 
         string? failure = await OpenAndUse(store.Path, entry);
-        if (link == Link.Symbolic && !OnlyDeleted(kind))
+        if (link == Link.Symbolic && ReadOnFirstUse(kind))
+            Assert.That(failure, Does.StartWith("produce:"), "a link standing for a file of the store did not fail its first use");
+        else if (link == Link.Symbolic && !OnlyDeleted(kind))
             Assert.That(failure, Does.StartWith("open:"), "a link standing for a file of the store did not fail the open");
 
         Assert.That(SameFiles(before, Snapshot(target)), Is.True, $"the file outside the store was changed ({failure ?? "no step failed"})");
@@ -265,6 +272,9 @@ public sealed class HostileDirectoryTests
                 for (int i = 0; i < 12; i++)
                     await topic.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(1000 + i * 4, 4)));
                 await AppendKeyed(broker.Topics.Single(t => t.Name == CompactedName), 6);
+                // An idempotent producer's first send takes a producer id block (the producer-ids file).
+                await using (IProducer<string, string> producer = broker.CreateProducer<string, string>())
+                    await producer.ProduceAsync(TopicName, new Message<string, string> { Value = "idempotent" });
                 step = "commit";
                 await Commit(broker, 9);
                 step = "flush";
@@ -327,6 +337,12 @@ public sealed class HostileDirectoryTests
             Kind.PartitionDirectory => partition,
             Kind.ProducerSnapshot => Directory.EnumerateFiles(partition, "*.snapshot").Order(StringComparer.Ordinal).Last(),
             Kind.TopicConfigDirectory => store.Combine("topic-configs"),
+            Kind.RecoveryPointCheckpoint => store.Combine("recovery-point-offset-checkpoint"),
+            Kind.LogStartCheckpoint => store.Combine("log-start-offset-checkpoint"),
+            Kind.ReplicationCheckpoint => store.Combine("replication-offset-checkpoint"),
+            Kind.LeaderEpochCheckpoint => Path.Combine(partition, "leader-epoch-checkpoint"),
+            Kind.PartitionMetadata => Path.Combine(partition, "partition.metadata"),
+            Kind.ProducerIds => store.Combine("producer-ids"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }

@@ -205,18 +205,9 @@ internal sealed class DataDirectoryCheckpoints
 
     private Dictionary<TopicPartition, long> ReadFile(string file)
     {
-        Dictionary<TopicPartition, long> offsets;
-        try
-        {
-            offsets = OffsetCheckpoints.Read(_files, _dataDirectory, file, _logger);
-        }
-        catch (StorageException e)
-        {
-            // A link where the file should be: its numbers are not ours. A write refuses it too, so the store keeps
-            // recovering from scratch until the operator removes it.
-            StorageLog.CheckpointIgnored(_logger, file, e.Message);
-            return [];
-        }
+        // A link where the file should be fails the open (a StorageException naming it), as a link standing for any
+        // other file the store reads does: its numbers are not ours, and every checkpoint write would refuse it.
+        Dictionary<TopicPartition, long> offsets = OffsetCheckpoints.Read(_files, _dataDirectory, file, _logger);
         _onDisk[file] = Format(offsets);
         return offsets;
     }
