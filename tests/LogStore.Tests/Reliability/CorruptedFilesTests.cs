@@ -11,7 +11,11 @@ namespace LogStore.Tests.Reliability;
 [TestFixture]
 public sealed partial class CorruptedFilesTests
 {
-    public enum FileKind { InactiveLog, ActiveLog, Index, TimeIndex, PartitionCheckpoint, TopicConfig, CleanerCheckpoint, OffsetsLog, ActiveIndex }
+    public enum FileKind
+    {
+        InactiveLog, ActiveLog, Index, TimeIndex, TopicConfig, CleanerCheckpoint, OffsetsLog, ActiveIndex, RecoveryPointCheckpoint,
+        LogStartCheckpoint, ReplicationCheckpoint, LeaderEpochCheckpoint, PartitionMetadata, ProducerSnapshot,
+    }
 
     public enum Damage { TruncateLast1, TruncateLast7, TruncateLast61, TruncateHalf, TruncateToZero, FlipBits, ZeroPage, AppendGarbage, Delete, ReplaceWithDirectory }
 
@@ -278,7 +282,12 @@ public sealed partial class CorruptedFilesTests
             FileKind.Index => Segments(".index")[1],
             FileKind.ActiveIndex => Segments(".index")[^1],
             FileKind.TimeIndex => Segments(".timeindex")[1],
-            FileKind.PartitionCheckpoint => store.Combine(TopicName + "-0", "partition.checkpoint"),
+            FileKind.RecoveryPointCheckpoint => store.Combine("recovery-point-offset-checkpoint"),
+            FileKind.LogStartCheckpoint => store.Combine("log-start-offset-checkpoint"),
+            FileKind.ReplicationCheckpoint => store.Combine("replication-offset-checkpoint"),
+            FileKind.LeaderEpochCheckpoint => store.Combine(TopicName + "-0", "leader-epoch-checkpoint"),
+            FileKind.PartitionMetadata => store.Combine(TopicName + "-0", "partition.metadata"),
+            FileKind.ProducerSnapshot => Directory.GetFiles(store.Combine(TopicName + "-0"), "*.snapshot").Order().LastOrDefault(),
             FileKind.TopicConfig => store.Combine("topic-configs", TopicName + ".conf"),
             FileKind.CleanerCheckpoint => store.Combine("cleaner-offset-checkpoint"),
             FileKind.OffsetsLog => Directory.GetDirectories(store.Path, "__consumer_offsets-*")
