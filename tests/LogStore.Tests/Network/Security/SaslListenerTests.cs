@@ -1,11 +1,5 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using LogStore.Protocol;
-using LogStore.Tests.Diagnostics;
-using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Network.Security;
 
