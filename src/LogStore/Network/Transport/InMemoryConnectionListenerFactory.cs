@@ -41,6 +41,21 @@ internal sealed class InMemoryConnectionListenerFactory : IConnectionListenerFac
     /// <exception cref="SocketException">No listener is bound (connection refused).</exception>
     public async ValueTask<IDuplexPipe> ConnectAsync(CancellationToken cancellationToken = default)
     {
+        var (toServer, toClient, _) = await OfferAsync(cancellationToken).ConfigureAwait(false);
+        return new ClientPipe(toClient.Reader, toServer.Writer);
+    }
+
+    /// <summary>Connects to the bound listener and returns the client's end as a connection, as an
+    /// <see cref="IConnectionFactory"/> must (the Raft controller's outbound connections).</summary>
+    /// <exception cref="SocketException">No listener is bound (connection refused).</exception>
+    public async ValueTask<ConnectionContext> ConnectContextAsync(CancellationToken cancellationToken = default)
+    {
+        var (toServer, toClient, remote) = await OfferAsync(cancellationToken).ConfigureAwait(false);
+        return new InMemoryClientConnection(toServer, toClient, remote);
+    }
+
+    private async ValueTask<(Pipe ToServer, Pipe ToClient, EndPoint Remote)> OfferAsync(CancellationToken cancellationToken)
+    {
         InMemoryConnectionListener listener;
         lock (_lock)
             listener = _listener ?? throw new SocketException((int)SocketError.ConnectionRefused);
@@ -53,7 +68,7 @@ internal sealed class InMemoryConnectionListenerFactory : IConnectionListenerFac
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new SocketException((int)SocketError.ConnectionRefused);
         }
-        return new ClientPipe(toClient.Reader, toServer.Writer);
+        return (toServer, toClient, listener.EndPoint);
     }
 
     internal void Unbound(InMemoryConnectionListener listener)

@@ -1,0 +1,33 @@
+namespace LogStore.Cluster.Metadata;
+
+/// <summary>
+/// One partition's replication state (Kafka's PartitionRegistration): its replicas in preference order, the leader
+/// (<see cref="NoLeader"/> when none), the leader epoch (bumped on every leader change, fencing the old leader's
+/// requests), the in-sync replicas and the partition epoch (bumped on every change, so a leader's ISR change computed
+/// from an older state is refused). Immutable; arrays are never written after construction.
+/// </summary>
+internal sealed class PartitionRegistration(int[] replicas, int leader, int leaderEpoch, int[] isr, int partitionEpoch)
+{
+    public const int NoLeader = -1;
+
+    public IReadOnlyList<int> Replicas { get; } = replicas;
+
+    public int Leader { get; } = leader;
+
+    public int LeaderEpoch { get; } = leaderEpoch;
+
+    public IReadOnlyList<int> Isr { get; } = isr;
+
+    public int PartitionEpoch { get; } = partitionEpoch;
+
+    public bool IsReplica(int nodeId) => Replicas.Contains(nodeId);
+
+    public bool IsInSync(int nodeId) => Isr.Contains(nodeId);
+
+    /// <summary>The next state: the leader epoch moves only if the leader changes, the partition epoch always.</summary>
+    public PartitionRegistration Change(int leader, int[] isr)
+        => new([.. Replicas], leader, leader == Leader ? LeaderEpoch : LeaderEpoch + 1, isr, PartitionEpoch + 1);
+
+    public override string ToString()
+        => $"replicas=[{string.Join(',', Replicas)}] leader={Leader} leaderEpoch={LeaderEpoch} isr=[{string.Join(',', Isr)}] partitionEpoch={PartitionEpoch}";
+}

@@ -1,0 +1,12 @@
+using System.Collections.Immutable;
+
+namespace LogStore.Cluster.Metadata;
+
+/// <summary>One topic as the controller knows it: its name, id, whether an out-of-sync replica may be elected when no
+/// in-sync one is alive (Kafka's unclean.leader.election.enable, off by default) and its partitions by index.
+/// Immutable.</summary>
+internal sealed record TopicRegistration(string Name, Guid TopicId, bool UncleanLeaderElection, ImmutableArray<PartitionRegistration> Partitions)
+{
+    public TopicRegistration WithPartition(int partition, PartitionRegistration state)
+        => this with { Partitions = Partitions.SetItem(partition, state) };
+}

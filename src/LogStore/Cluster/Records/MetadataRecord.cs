@@ -1,0 +1,28 @@
+namespace LogStore.Cluster.Records;
+
+/// <summary>
+/// A change to the cluster metadata, as the controller's Raft log stores it (Kafka's metadata records, fewer fields).
+/// The image is changed only by applying these, in log order, on every node alike; each record is a fact the
+/// controller decided, so applying it needs no further checks. Immutable.
+/// </summary>
+internal abstract record MetadataRecord;
+
+/// <summary>A node registered (or registered again after a restart, with a higher epoch): it is unfenced.</summary>
+internal sealed record RegisterNodeRecord(int NodeId, long NodeEpoch, string Host, int Port) : MetadataRecord;
+
+/// <summary>A node's session expired: it is fenced.</summary>
+internal sealed record FenceNodeRecord(int NodeId, long NodeEpoch) : MetadataRecord;
+
+/// <summary>A fenced node heart-beat again with its current epoch: it is unfenced.</summary>
+internal sealed record UnfenceNodeRecord(int NodeId, long NodeEpoch) : MetadataRecord;
+
+/// <summary>A topic was created; its partitions follow as <see cref="PartitionRecord"/>s.</summary>
+internal sealed record TopicRecord(string Name, Guid TopicId, bool UncleanLeaderElection) : MetadataRecord;
+
+/// <summary>A partition's whole state: written at creation and in snapshots.</summary>
+internal sealed record PartitionRecord(Guid TopicId, int Partition, int[] Replicas, int Leader, int LeaderEpoch, int[] Isr, int PartitionEpoch)
+    : MetadataRecord;
+
+/// <summary>A partition's new leader and ISR; applying it bumps the partition epoch, and the leader epoch if the
+/// leader changed (Kafka's PartitionChangeRecord).</summary>
+internal sealed record PartitionChangeRecord(Guid TopicId, int Partition, int Leader, int[] Isr) : MetadataRecord;
