@@ -1,6 +1,8 @@
 using System.Net;
 using LogStore.Cluster.Controller;
 using LogStore.Network.Transport;
+using LogStore.Tests.Network;
+using Microsoft.Extensions.Logging.Abstractions;
 using LogStore.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
@@ -20,10 +22,12 @@ internal sealed class ControllerCluster : IAsyncDisposable
     private readonly TempDirectory[] _directories = [new(), new(), new()];
     private readonly QuorumController?[] _nodes = new QuorumController?[Size];
     private readonly long _snapshotInterval;
+    private readonly bool _tls;
 
-    public ControllerCluster(long snapshotInterval = 1024)
+    public ControllerCluster(long snapshotInterval = 1024, bool tls = false)
     {
         _snapshotInterval = snapshotInterval;
+        _tls = tls;
         Voters = [.. Enumerable.Range(0, Size).Select(i => (EndPoint)new IPEndPoint(IPAddress.Loopback, 19090 + i))];
     }
 
@@ -37,9 +41,9 @@ internal sealed class ControllerCluster : IAsyncDisposable
 
     public QuorumController? this[int index] => _nodes[index];
 
-    public static async Task<ControllerCluster> StartAllAsync(CancellationToken cancellationToken, long snapshotInterval = 1024)
+    public static async Task<ControllerCluster> StartAllAsync(CancellationToken cancellationToken, long snapshotInterval = 1024, bool tls = false)
     {
-        var cluster = new ControllerCluster(snapshotInterval);
+        var cluster = new ControllerCluster(snapshotInterval, tls);
         for (int i = 0; i < Size; i++)
             await cluster.StartAsync(i, cancellationToken);
         return cluster;
@@ -52,8 +56,9 @@ internal sealed class ControllerCluster : IAsyncDisposable
             DataDirectory = _directories[index].Path,
             EndPoint = Voters[index],
             Voters = Voters,
-            ListenerFactory = Network,
-            ConnectionFactory = Network,
+            // With TLS, every peer connection is mutually authenticated (the test certificates).
+            ListenerFactory = _tls ? ClientConnectionFactoryTests.TlsListener(Network, NullLoggerFactory.Instance) : Network,
+            ConnectionFactory = _tls ? ClientConnectionFactoryTests.TlsClient(Network, TestCertificates.Client) : Network,
             SessionTimeout = SessionTimeout,
             LowerElectionTimeout = 300,
             UpperElectionTimeout = 600,

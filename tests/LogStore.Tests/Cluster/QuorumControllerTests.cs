@@ -29,6 +29,19 @@ public sealed class QuorumControllerTests
     }
 
     [Test]
+    public async Task OverMutualTls_ControllersElectAndReplicate()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token, tls: true);
+
+        await cluster.RegisterNodesAsync(timeout.Token);
+        await cluster.OnActiveAsync(c => c.CreateTopicAsync("secure", 1, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.WaitForEqualImagesAsync(timeout.Token);
+
+        Assert.That(cluster.Running.All(c => c.Image.Topics.ContainsKey("secure")), Is.True);
+    }
+
+    [Test]
     public async Task ActiveControllerStops_AnotherTakesOverWithinBound_WithTheStateIntact()
     {
         using var timeout = new CancellationTokenSource(Bound);
