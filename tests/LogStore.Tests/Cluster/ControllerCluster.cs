@@ -77,6 +77,8 @@ internal sealed class ControllerCluster : IAsyncDisposable
             await node.DisposeAsync();
     }
 
+    public string DataDirectory(int index) => _directories[index].Path;
+
     public int IndexOf(QuorumController controller) => Array.IndexOf(_nodes, controller);
 
     /// <summary>The one running controller that is active and that every running controller names, once there is one.</summary>

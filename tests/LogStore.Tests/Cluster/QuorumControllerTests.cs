@@ -163,6 +163,8 @@ public sealed class QuorumControllerTests
             await cluster.OnActiveAsync(c => c.CreateTopicAsync($"t{i}", 2, 2, cancellationToken: timeout.Token), timeout.Token);
         await cluster.OnActiveAsync(c => c.AlterPartitionAsync(new TopicPartition("t0", 0), 1, 0, 0, [1], timeout.Token), timeout.Token);
         string before = await cluster.WaitForEqualImagesAsync(timeout.Token);
+        bool snapshotted = Directory.EnumerateFileSystemEntries(Path.Combine(cluster.DataDirectory(0), "snapshots")).Any();
+        Assert.That(snapshotted, Is.EqualTo(snapshotInterval < 10), "a snapshot exactly when the interval was reached");
 
         for (int i = 0; i < ControllerCluster.Size; i++)
             await cluster.StopAsync(i);
