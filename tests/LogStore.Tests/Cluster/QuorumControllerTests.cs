@@ -55,6 +55,7 @@ public sealed class QuorumControllerTests
         await cluster.StopAsync(cluster.IndexOf(old));
         var next = await cluster.WaitForActiveAsync(timeout.Token);
         var failover = stopwatch.Elapsed;
+        TestContext.Out.WriteLine($"failover: {failover.TotalMilliseconds:F0} ms (election timeout 300-600 ms)");
 
         Assert.That(next.EndPoint, Is.Not.EqualTo(old.EndPoint));
         Assert.That(failover, Is.LessThan(TimeSpan.FromSeconds(10)), "a new controller within the bound");
