@@ -58,7 +58,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
             Voters = Voters,
             // With TLS, every peer connection is mutually authenticated (the test certificates).
             ListenerFactory = _tls ? ClientConnectionFactoryTests.TlsListener(Network, NullLoggerFactory.Instance) : Network,
-            ConnectionFactory = _tls ? ClientConnectionFactoryTests.TlsClient(Network, TestCertificates.Client) : Network,
+            ConnectionFactory = _tls ? ClientConnectionFactoryTests.TlsClient(Network.For(Voters[index]), TestCertificates.Client) : Network.For(Voters[index]),
             SessionTimeout = SessionTimeout,
             LowerElectionTimeout = 300,
             UpperElectionTimeout = 600,
@@ -88,6 +88,18 @@ internal sealed class ControllerCluster : IAsyncDisposable
         {
             var active = Running.Where(n => n.IsActive).ToList();
             if (active.Count == 1 && Running.All(n => Equals(n.ActiveController, active[0].EndPoint)))
+                return active[0];
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    /// <summary>The active controller among <paramref name="controllers"/>, once one is and they all name it.</summary>
+    public static async Task<QuorumController> WaitForActiveAmongAsync(IReadOnlyList<QuorumController> controllers, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var active = controllers.Where(n => n.IsActive).ToList();
+            if (active.Count == 1 && controllers.All(n => Equals(n.ActiveController, active[0].EndPoint)))
                 return active[0];
             await Task.Delay(10, cancellationToken);
         }

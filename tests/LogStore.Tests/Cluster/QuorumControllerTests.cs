@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LogStore.Cluster.Controller;
 using LogStore.Cluster.Metadata;
 
 namespace LogStore.Tests.Cluster;
@@ -64,6 +65,42 @@ public sealed class QuorumControllerTests
         await cluster.OnActiveAsync(c => c.CreateTopicAsync("after", 1, 3, cancellationToken: timeout.Token), timeout.Token);
         await cluster.WaitForEqualImagesAsync(timeout.Token);
         Assert.That(next.Image.Topics.ContainsKey("after"), Is.True, "two of three controllers still commit");
+    }
+
+    [Test]
+    public async Task PartitionedActiveController_TheMajorityElectsAnother_AndTheMinorityCatchesUpAfterHealing()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
+        await cluster.RegisterNodesAsync(timeout.Token);
+        await cluster.OnActiveAsync(c => c.CreateTopicAsync("before", 1, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.WaitForEqualImagesAsync(timeout.Token);
+        var old = await cluster.WaitForActiveAsync(timeout.Token);
+
+        cluster.Network.Isolate(old.EndPoint);
+        var majority = cluster.Running.Where(c => c != old).ToList();
+        QuorumController next;
+        while (true)
+        {
+            next = await ControllerCluster.WaitForActiveAmongAsync(majority, timeout.Token);
+            try
+            {
+                await next.CreateTopicAsync("during", 1, 3, cancellationToken: timeout.Token);
+                break;
+            }
+            catch (NotControllerException)
+            {
+            }
+        }
+        Assert.That(old.Image.Topics.ContainsKey("during"), Is.False, "the isolated controller cannot learn of it");
+        Assert.ThrowsAsync<NotControllerException>(async () => await old.CreateTopicAsync("lost", 1, 1, cancellationToken: timeout.Token),
+            "the isolated controller cannot commit");
+
+        cluster.Network.Heal(old.EndPoint);
+        string image = await cluster.WaitForEqualImagesAsync(timeout.Token);
+
+        Assert.That(image, Does.Contain("topic during").And.Not.Contain("topic lost"));
+        Assert.That(next.EndPoint, Is.Not.EqualTo(old.EndPoint));
     }
 
     [Test]

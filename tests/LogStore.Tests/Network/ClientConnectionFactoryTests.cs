@@ -46,6 +46,23 @@ public sealed class ClientConnectionFactoryTests
     }
 
     [Test]
+    public async Task InMemoryNetwork_Isolate_SeversOpenConnections()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var network = new InMemoryNetwork();
+        await using var listener = await network.BindAsync(First, timeout.Token);
+        await using var client = await network.For(Second).ConnectAsync(First, timeout.Token);
+        await using var server = (await listener.AcceptAsync(timeout.Token))!;
+        await ExchangeAsync(client, server, timeout.Token);
+
+        network.Isolate(Second);
+
+        Assert.That(await ReadAsync(client, 1, timeout.Token), Is.Empty, "the client's input ends");
+        Assert.That(await ReadAsync(server, 1, timeout.Token), Is.Empty, "the server's input ends");
+        Assert.ThrowsAsync<SocketException>(async () => await network.For(Second).ConnectAsync(First, timeout.Token));
+    }
+
+    [Test]
     public async Task SocketConnectionFactory_ConnectsToTheSocketListener()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
