@@ -7,20 +7,31 @@ namespace LogStore.Cluster.Metadata;
 /// </summary>
 internal static class PartitionChangeBuilder
 {
-    /// <summary>The leader an election picks: <paramref name="preferred"/> if it is an unfenced ISR member, otherwise
-    /// the first unfenced ISR member in replica order; with <paramref name="allowUnclean"/>, failing those, the first
-    /// unfenced replica, whose ISR is then only itself (its log becomes the truth). Null when nobody is eligible.</summary>
+    /// <summary>The leader an election picks, or null when nobody is eligible. A live in-sync replica always wins:
+    /// <paramref name="preferred"/> if it is one, otherwise the first in replica order. Only when no in-sync replica is
+    /// alive, and <paramref name="allowUnclean"/>, may an out-of-sync live replica lead (the preferred one, else the
+    /// first), with an ISR of itself alone: its log becomes the truth and records only the others had are lost.</summary>
     public static (int Leader, int[] Isr)? Elect(ClusterImage image, PartitionRegistration state, int? preferred, bool allowUnclean)
     {
-        if (preferred is { } wanted && state.IsInSync(wanted) && image.IsUnfenced(wanted))
-            return (wanted, [.. state.Isr]);
+        int? firstInSync = null;
         foreach (int replica in state.Replicas)
         {
-            if (state.IsInSync(replica) && image.IsUnfenced(replica) && preferred is null)
-                return (replica, [.. state.Isr]);
+            if (state.IsInSync(replica) && image.IsUnfenced(replica))
+            {
+                firstInSync = replica;
+                break;
+            }
         }
-        if (preferred is not null)
-            return null;
+        if (preferred is { } wanted)
+        {
+            if (!image.IsUnfenced(wanted))
+                return null;
+            if (state.IsInSync(wanted))
+                return (wanted, [.. state.Isr]);
+            return allowUnclean && firstInSync is null ? (wanted, [wanted]) : null;
+        }
+        if (firstInSync is { } leader)
+            return (leader, [.. state.Isr]);
         if (allowUnclean)
         {
             foreach (int replica in state.Replicas)
