@@ -139,8 +139,9 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
             {
                 throw NotController();
             }
-            catch (NotLeaderException)
+            catch (Exception e) when (e is DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or QuorumUnreachableException)
             {
+                // DotNext's own exception (not LogStore.NotLeaderException): leadership was lost under the command.
                 throw NotController();
             }
         }
