@@ -40,7 +40,14 @@ internal sealed partial class PartitionLog
     /// <param name="results">Receives one result per appended batch.</param>
     /// <param name="error">The failure of <c>batches[returned count]</c>, or null when all were appended.</param>
     public int Append(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
-        out LogStoreException? error)
+        out LogStoreException? error) =>
+        Append(batches, builtMinTimestamps, results, asFollower: false, out error);
+
+    /// <summary>The append of a leader (offsets and epoch assigned here) or, with <paramref name="asFollower"/>, of a
+    /// follower: each batch keeps the leader's offsets, epoch and timestamps and must start at the log end (see
+    /// <see cref="AppendAsFollower(RecordBatch)"/>).</summary>
+    private int Append(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
+        bool asFollower, out LogStoreException? error)
     {
         error = null;
         int appended = 0;
@@ -63,14 +70,23 @@ internal sealed partial class PartitionLog
                 {
                     RecordBatch batch = batches[i];
                     long? builtMin = builtMinTimestamps.IsEmpty ? null : builtMinTimestamps[i];
-                    if ((Invalid(batch, verifyCrc: builtMin is null)
+                    if (asFollower)
+                    {
+                        // The leader validated the batch; only its integrity and its place are checked here.
+                        if (InvalidReplicated(batch, next) is { } refused)
+                        {
+                            error = refused;
+                            break;
+                        }
+                    }
+                    else if ((Invalid(batch, verifyCrc: builtMin is null)
                         ?? LogValidator.ValidateTimestamps(batch, builtMin, Id, Config, ref clock, ref _clockFloorMs)) is { } invalid)
                     {
                         error = invalid;
                         break;
                     }
                     bool idempotent = batch.ProducerId >= 0;
-                    if (idempotent)
+                    if (idempotent && !asFollower)
                     {
                         if (_producerState.Check(Id, batch, out bool duplicate, out long firstBase, out long firstLast) is { } refused)
                         {
@@ -85,10 +101,15 @@ internal sealed partial class PartitionLog
                         }
                     }
                     Span<byte> bytes = MemoryMarshal.AsMemory(batch.Memory).Span;
-                    RecordBatch.SetBaseOffset(bytes, next);
-                    StampLeaderEpoch(bytes, next);
                     DateTimeOffset? logAppendTime = null;
-                    if (batch.TimestampType == TimestampType.LogAppendTime)
+                    if (asFollower)
+                        FollowLeaderEpoch(batch.PartitionLeaderEpoch, next);
+                    else
+                    {
+                        RecordBatch.SetBaseOffset(bytes, next);
+                        StampLeaderEpoch(bytes, next);
+                    }
+                    if (batch.TimestampType == TimestampType.LogAppendTime && !asFollower)
                     {
                         RecordBatch.SetMaxTimestampAndTimestampType(bytes, clock.NowMs, TimestampType.LogAppendTime);
                         logAppendTime = DateTimeOffset.FromUnixTimeMilliseconds(clock.NowMs);

@@ -111,7 +111,7 @@ internal sealed partial class PartitionLog
                 StorageLog.LeaderEpochCheckpointWriteFailed(_logger, Id, e);
                 return;
             }
-            _stagedVersion = _checkpoints.Stage(Id, _recoveryPoint, LogStartOffset, LogEndOffset);
+            _stagedVersion = _checkpoints.Stage(Id, _recoveryPoint, LogStartOffset, CheckpointedHighWatermark);
             _checkpointedRecoveryPoint = _recoveryPoint;
             _checkpointedLogStartOffset = LogStartOffset;
         }
@@ -207,7 +207,7 @@ internal sealed partial class PartitionLog
         if (_checkpoints is null)
             return null;
         // The high watermark is the log end on a single node; replication will stage its own.
-        long version = _checkpoints.Stage(Id, recoveryPoint, logStartOffset, LogEndOffset);
+        long version = _checkpoints.Stage(Id, recoveryPoint, logStartOffset, CheckpointedHighWatermark);
         _stagedVersion = version;
         // Closing with every partition: the broker writes the files once after the last close, not once per partition.
         if (!(_closed && _checkpoints.ClosingAll) && WriteCheckpoints(version) is { } failure)

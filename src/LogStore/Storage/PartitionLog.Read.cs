@@ -8,20 +8,25 @@ internal sealed partial class PartitionLog
     private TaskCompletionSource? _appended;
 
     /// <summary>Whole batches from the one holding <paramref name="offset"/>; empty when the offset is the log end.</summary>
-    public FetchResult Read(long offset, int maxBytes)
+    public FetchResult Read(long offset, int maxBytes) => Read(offset, maxBytes, long.MaxValue);
+
+    /// <summary>Like <see cref="Read(long, int)"/>, but leaves out the batches at or past <paramref name="upTo"/> (a
+    /// consumer's read stops at the high watermark); an offset from there to the log end reads empty.</summary>
+    public FetchResult Read(long offset, int maxBytes, long upTo)
     {
         ThrowIfClosed();
         Follow();
         for (int attempt = 0; ; attempt++)
         {
             (long logEnd, LogSegment[] segments, long logStart) = SnapshotFor(offset);
-            if (offset == logEnd)
-                return FetchResult.Empty(Id, logEnd, logStart);
+            long limit = Math.Min(logEnd, upTo);
+            if (offset >= limit)
+                return FetchResult.Empty(Id, limit, logStart);
             FetchResult? result;
             try
             {
                 // False: a segment was deleted or swapped by the cleaner since the snapshot: look again.
-                if (!TryRead(segments, offset, maxBytes, logEnd, logStart, out result))
+                if (!TryRead(segments, offset, maxBytes, limit, logEnd, logStart, out result))
                     continue;
             }
             catch (CorruptRecordException e)
@@ -34,7 +39,7 @@ internal sealed partial class PartitionLog
                 Follow();
                 continue;
             }
-            return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, logEnd, logStart));
+            return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, limit, logStart));
         }
     }
 
@@ -64,7 +69,7 @@ internal sealed partial class PartitionLog
         return withOffset;
     }
 
-    private bool TryRead(LogSegment[] segments, long offset, int maxBytes, long logEnd, long logStart, out FetchResult? result)
+    private bool TryRead(LogSegment[] segments, long offset, int maxBytes, long limit, long logEnd, long logStart, out FetchResult? result)
     {
         int floor = Math.Max(0, LogSegments.FloorIndex(segments, offset));
         for (int i = floor; i < segments.Length; i++)
@@ -78,7 +83,7 @@ internal sealed partial class PartitionLog
             try
             {
                 // Compaction leaves gaps: a segment may end below the offset, and the next one holds what follows.
-                result = segment.Read(Id, offset, maxBytes, logEnd, logStart);
+                result = segment.Read(Id, offset, maxBytes, limit, logStart);
                 if (result is not null)
                     return true;
                 ThrowIfRecordsMissing(segments, i, floor, offset, logEnd);
@@ -106,7 +111,7 @@ internal sealed partial class PartitionLog
             $"but the next {(i + 1 < segments.Length ? "segment starts" : "append goes")} at offset {nextBase}.", segment.Log.FilePath, segment.SizeInBytes);
     }
 
-    /// <summary>Like <see cref="Read"/>, but when nothing is there yet waits up to <paramref name="maxWait"/> for an
+    /// <summary>Like <see cref="Read(long, int)"/>, but when nothing is there yet waits up to <paramref name="maxWait"/> for an
     /// append instead of returning empty (the long poll of Kafka's fetch).</summary>
     public ValueTask<FetchResult> ReadAsync(long offset, int maxBytes, TimeSpan maxWait, CancellationToken cancellationToken)
     {

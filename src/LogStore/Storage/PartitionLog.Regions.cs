@@ -5,7 +5,7 @@ namespace LogStore.Storage;
 internal sealed partial class PartitionLog
 {
     /// <summary>
-    /// The batches a <see cref="Read"/> at <paramref name="offset"/> would return, as a range of a segment file to send
+    /// The batches a <see cref="Read(long, int)"/> at <paramref name="offset"/> would return, as a range of a segment file to send
     /// as is (Kafka's FileRecords slice for a fetch): the region holds the segment and its file open until disposed.
     /// Null when the offset is the log end. Batches are located by their headers (<see cref="LogSegment.Locate"/>).
     /// </summary>

@@ -183,7 +183,7 @@ internal sealed partial class PartitionLog : IAsyncDisposable
                     if (MaybeWriteCheckpoint(force: true) is { } failed)
                         (errors ??= []).Add(failed);
                     else if (_checkpoints is not null)
-                        _stagedVersion = _checkpoints.Stage(Id, _recoveryPoint, LogStartOffset, LogEndOffset); // the final high watermark
+                        _stagedVersion = _checkpoints.Stage(Id, _recoveryPoint, LogStartOffset, CheckpointedHighWatermark); // the final high watermark
                 }
             }
             catch (StorageException e)

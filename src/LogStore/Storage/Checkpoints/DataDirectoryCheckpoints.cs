@@ -122,6 +122,13 @@ internal sealed class DataDirectoryCheckpoints
         }
     }
 
+    /// <summary>The high watermark of <paramref name="tp"/> in <c>replication-offset-checkpoint</c>, or null.</summary>
+    public long? GetHighWatermark(TopicPartition tp)
+    {
+        lock (_lock)
+            return _highWatermarks.TryGetValue(tp, out long highWatermark) ? highWatermark : null;
+    }
+
     /// <summary>Records a partition's current values for the next write; returns the version a
     /// <see cref="WriteThrough"/> must reach to have written them.</summary>
     public long Stage(TopicPartition tp, long recoveryPoint, long logStartOffset, long highWatermark)

@@ -1,0 +1,152 @@
+using System.Runtime.ExceptionServices;
+
+namespace LogStore.Storage.Replication;
+
+/// <summary>
+/// This node's replica of one partition (Kafka's <c>Partition</c> over its <c>UnifiedLog</c>; ours is named so because
+/// <see cref="Partition"/> is the public type): the role, the leader epoch and the high watermark around the
+/// <see cref="PartitionLog"/>. It is the door for appends and reads: a leader append stamps the leader epoch, a follower
+/// append keeps the leader's, consumer reads stop at the high watermark, follower fetches at the log end. On a single
+/// node it leads and the high watermark follows the log end after every append.
+/// </summary>
+internal sealed class PartitionReplica
+{
+    private readonly Lock _roleLock = new();
+    private long _highWatermark;
+    private volatile ReplicaRole _role;
+    private int? _leaderId;
+
+    /// <summary>Wraps <paramref name="log"/>, with the high watermark it checkpointed (clamped to the log), or its log end
+    /// when it has none (a store from before the checkpoint, a new log).</summary>
+    public PartitionReplica(PartitionLog log, ReplicaRole role = ReplicaRole.Leader)
+    {
+        Log = log;
+        _role = role;
+        long highWatermark = log.LoadedHighWatermark ?? log.LogEndOffset;
+        _highWatermark = Math.Clamp(highWatermark, log.LogStartOffset, log.LogEndOffset);
+        log.OnHighWatermark(_highWatermark);
+    }
+
+    /// <summary>The local log; only this class and storage maintenance (retention, the cleaner) use it directly.</summary>
+    public PartitionLog Log { get; }
+
+    /// <summary>The partition.</summary>
+    public TopicPartition Id => Log.Id;
+
+    /// <summary>This node's role for the partition.</summary>
+    public ReplicaRole Role => _role;
+
+    /// <summary>The current leader epoch (stamped by leader appends).</summary>
+    public int LeaderEpoch => Log.LeaderEpoch;
+
+    /// <summary>The leader's node id when this node follows it and knows it.</summary>
+    public int? LeaderId
+    {
+        get
+        {
+            lock (_roleLock)
+                return _leaderId;
+        }
+    }
+
+    /// <summary>The offset below which every record is committed: consumers read no further. It never goes back.</summary>
+    public long HighWatermark => Volatile.Read(ref _highWatermark);
+
+    /// <summary>The next offset of the local log.</summary>
+    public long LogEndOffset => Log.LogEndOffset;
+
+    /// <summary>Leads from <paramref name="leaderEpoch"/> on (it never goes back).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An epoch below the current one.</exception>
+    public void BecomeLeader(int leaderEpoch)
+    {
+        lock (_roleLock)
+        {
+            Log.LeaderEpoch = leaderEpoch;
+            _leaderId = null;
+            _role = ReplicaRole.Leader;
+        }
+    }
+
+    /// <summary>Follows <paramref name="leaderId"/> (when known) in <paramref name="leaderEpoch"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An epoch below the current one.</exception>
+    public void BecomeFollower(int leaderEpoch, int? leaderId)
+    {
+        lock (_roleLock)
+        {
+            Log.LeaderEpoch = leaderEpoch;
+            _leaderId = leaderId;
+            _role = ReplicaRole.Follower;
+        }
+    }
+
+    /// <summary>
+    /// A producer's append on the leader (see <see cref="PartitionLog.Append(ReadOnlySpan{RecordBatch}, ReadOnlySpan{long}, Span{AppendResult}, out LogStoreException?)"/>):
+    /// the log assigns offsets and stamps the leader epoch. Alone, the leader's high watermark then moves to the log end.
+    /// </summary>
+    /// <exception cref="NotLeaderException">This node does not lead the partition.</exception>
+    public int AppendAsLeader(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
+        out LogStoreException? error)
+    {
+        if (_role != ReplicaRole.Leader)
+            throw NotLeader();
+        int appended = Log.Append(batches, builtMinTimestamps, results, out error);
+        // Without followers the in-sync replicas are this one: committed once in the log (replication moves it from the ISR).
+        AdvanceHighWatermark(Log.LogEndOffset);
+        return appended;
+    }
+
+    /// <summary><see cref="AppendAsLeader(ReadOnlySpan{RecordBatch}, ReadOnlySpan{long}, Span{AppendResult}, out LogStoreException?)"/> of one batch; throws its failure.</summary>
+    public AppendResult AppendAsLeader(RecordBatch batch)
+    {
+        AppendResult result = default;
+        AppendAsLeader(new ReadOnlySpan<RecordBatch>(in batch), default, new Span<AppendResult>(ref result), out LogStoreException? error);
+        if (error is not null)
+            ExceptionDispatchInfo.Throw(error);
+        return result;
+    }
+
+    /// <summary>
+    /// Appends the leader's batches verbatim (offsets, epochs, timestamps) at the log end, then takes the leader's high
+    /// watermark, as far as this log reaches.
+    /// </summary>
+    /// <exception cref="NotLeaderException">This node leads the partition (a leader never appends as a follower).</exception>
+    /// <exception cref="UnexpectedAppendOffsetException">A batch leaves a gap or overlaps the log; nothing from it on is appended.</exception>
+    public int AppendAsFollower(ReadOnlySpan<RecordBatch> batches, long leaderHighWatermark, Span<AppendResult> results, out LogStoreException? error)
+    {
+        if (_role != ReplicaRole.Follower)
+            throw new InvalidOperationException($"{Id}: only a follower appends the leader's batches; this replica is {_role}.");
+        int appended = Log.AppendAsFollower(batches, results, out error);
+        AdvanceHighWatermark(Math.Min(leaderHighWatermark, Log.LogEndOffset));
+        return appended;
+    }
+
+    /// <summary>Reads for a consumer: whole batches from <paramref name="offset"/>, none at or past the high watermark.</summary>
+    public FetchResult ReadCommitted(long offset, int maxBytes) => Log.Read(offset, maxBytes, HighWatermark);
+
+    /// <summary>Reads for a follower's fetch: up to the log end (the follower's log end tells the leader what it holds).</summary>
+    public FetchResult ReadForFollower(long offset, int maxBytes) => Log.Read(offset, maxBytes);
+
+    /// <summary>Moves the high watermark forward to <paramref name="offset"/>; a lower value changes nothing.</summary>
+    public void AdvanceHighWatermark(long offset)
+    {
+        long current = Volatile.Read(ref _highWatermark);
+        while (offset > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _highWatermark, offset, current);
+            if (seen == current)
+            {
+                Log.OnHighWatermark(offset);
+                return;
+            }
+            current = seen;
+        }
+    }
+
+    private NotLeaderException NotLeader()
+    {
+        lock (_roleLock)
+            return new NotLeaderException(Id, _leaderId);
+    }
+
+    public override string ToString() => $"PartitionReplica({Id}, {_role}, epoch {LeaderEpoch}, hw {HighWatermark})";
+}
