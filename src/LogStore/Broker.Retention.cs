@@ -32,7 +32,7 @@ public sealed partial class Broker
             throw new UnknownTopicException(partition.Topic, partition.Partition);
         try
         {
-            return ValueTask.FromResult(found.Log.DeleteRecordsBefore(beforeOffset));
+            return ValueTask.FromResult(found.Replica.DeleteRecordsBefore(beforeOffset));
         }
         catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
         {

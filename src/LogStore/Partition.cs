@@ -1,4 +1,5 @@
 using LogStore.Storage;
+using LogStore.Storage.Replication;
 
 namespace LogStore;
 
@@ -10,15 +11,22 @@ namespace LogStore;
 public sealed class Partition
 {
     private readonly PartitionLog _log;
+    private readonly PartitionReplica _replica;
     private readonly bool _isInternal;
 
     internal Partition(PartitionLog log)
     {
         _log = log;
+        _replica = new PartitionReplica(log);
         _isInternal = InternalTopics.IsInternal(log.Id.Topic);
     }
 
+    /// <summary>The local log, for storage maintenance (flush, retention, the cleaner, admin); appends and reads go
+    /// through <see cref="Replica"/>.</summary>
     internal PartitionLog Log => _log;
+
+    /// <summary>This node's replica of the partition: the door for appends and reads.</summary>
+    internal PartitionReplica Replica => _replica;
 
     /// <summary>The topic and partition number.</summary>
     public TopicPartition Id => _log.Id;
@@ -37,7 +45,14 @@ public sealed class Partition
 
     /// <summary>The offset up to which records are committed (all of them on a single node: equal to <see cref="LogEndOffset"/>).</summary>
     /// <exception cref="PartitionOfflineException">The partition is offline.</exception>
-    public long HighWatermark => Online.LogEndOffset;
+    public long HighWatermark
+    {
+        get
+        {
+            _ = Online;
+            return _replica.HighWatermark;
+        }
+    }
 
     /// <summary>A snapshot of the partition's segments, oldest first.</summary>
     /// <exception cref="PartitionOfflineException">The partition is offline.</exception>
@@ -75,7 +90,7 @@ public sealed class Partition
             return ValueTask.FromException<AppendResult>(InvalidTopicException.ForInternalTopic(_log.Id.Topic, "append to"));
         try
         {
-            return ValueTask.FromResult(_log.Append(batch));
+            return ValueTask.FromResult(_replica.AppendAsLeader(batch));
         }
         catch (Exception e)
         {
@@ -95,7 +110,7 @@ public sealed class Partition
     public ValueTask<FetchResult> ReadAsync(long offset, int maxBytes, TimeSpan maxWait = default, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
-        return _log.ReadAsync(offset, maxBytes, maxWait, cancellationToken);
+        return _replica.ReadCommittedAsync(offset, maxBytes, maxWait, cancellationToken);
     }
 
     /// <summary>The first offset whose record timestamp is at or after <paramref name="timestamp"/>, or null when every record is older.</summary>

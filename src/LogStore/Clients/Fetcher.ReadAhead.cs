@@ -94,7 +94,7 @@ internal sealed partial class Fetcher
         {
             try
             {
-                _result = _partition!.Log.Read(_offset, _maxBytes);
+                _result = _partition!.Replica.ReadCommitted(_offset, _maxBytes);
             }
             catch (Exception e)
             {

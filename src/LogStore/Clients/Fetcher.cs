@@ -226,7 +226,7 @@ internal sealed partial class Fetcher : IDisposable
         else if (p.FetchOffset != p.Partition.LogEndOffset || p.Partition.Log.IsClosed)
         {
             // Also past the log end or on a closed log: the read throws what the consumer must handle.
-            result = p.Partition.Log.Read(p.FetchOffset, FetchBytes(p));
+            result = p.Partition.Replica.ReadCommitted(p.FetchOffset, FetchBytes(p));
         }
         if (result is null || result.IsEmpty)
         {

@@ -223,7 +223,7 @@ internal sealed partial class Sender : IAsyncDisposable
             Exception? error;
             try
             {
-                appended = partition.Partition.Log.Append(built[done..], _minTimestamps.AsSpan(done, built.Length - done),
+                appended = partition.Partition.Replica.AppendAsLeader(built[done..], _minTimestamps.AsSpan(done, built.Length - done),
                     _results.AsSpan(done), out LogStoreException? failure);
                 error = failure;
             }

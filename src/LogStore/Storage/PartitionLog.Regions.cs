@@ -11,18 +11,23 @@ internal sealed partial class PartitionLog
     /// </summary>
     /// <exception cref="OffsetOutOfRangeException">The offset is below the log start or above the log end.</exception>
     /// <exception cref="CorruptRecordException">The stored bytes are damaged where the wanted batch should be.</exception>
-    public FileRegion? ReadRegion(long offset, int maxBytes)
+    public FileRegion? ReadRegion(long offset, int maxBytes) => ReadRegion(offset, maxBytes, long.MaxValue);
+
+    /// <summary><see cref="ReadRegion(long, int)"/> without the batches at or past <paramref name="upTo"/> (a consumer's
+    /// fetch stops at the high watermark): null from there to the log end.</summary>
+    public FileRegion? ReadRegion(long offset, int maxBytes, long upTo)
     {
         ThrowIfClosed();
         Follow();
         while (true)
         {
             (long logEnd, LogSegment[] segments, _) = SnapshotFor(offset);
-            if (offset == logEnd)
+            long limit = Math.Min(logEnd, upTo);
+            if (offset >= limit)
                 return null;
             try
             {
-                if (TryLocate(segments, offset, maxBytes, logEnd, out FileRegion? region))
+                if (TryLocate(segments, offset, maxBytes, limit, logEnd, out FileRegion? region))
                     return region;
             }
             catch (CorruptRecordException e)
@@ -34,7 +39,7 @@ internal sealed partial class PartitionLog
 
     // False: a segment was deleted since the snapshot (look again). A compacted segment may end below the offset: the
     // next one holds what follows.
-    private bool TryLocate(LogSegment[] segments, long offset, int maxBytes, long logEnd, out FileRegion? region)
+    private bool TryLocate(LogSegment[] segments, long offset, int maxBytes, long limit, long logEnd, out FileRegion? region)
     {
         region = null;
         int floor = Math.Max(0, LogSegments.FloorIndex(segments, offset));
@@ -46,7 +51,7 @@ internal sealed partial class PartitionLog
             bool handedOver = false;
             try
             {
-                if (segment.Locate(offset, maxBytes, logEnd) is not (int position, int length))
+                if (segment.Locate(offset, maxBytes, limit) is not (int position, int length))
                 {
                     ThrowIfRecordsMissing(segments, i, floor, offset, logEnd);
                     continue;

@@ -83,7 +83,8 @@ internal sealed partial class PartitionLog
             lock (_writeLock)
             {
                 ThrowIfClosed();
-                long highWatermark = _logEndOffset;
+                // The replica's high watermark (the log end on a single node): records not yet committed stay.
+                long highWatermark = CheckpointedHighWatermark;
                 if (beforeOffset > highWatermark)
                     throw new OffsetOutOfRangeException(Id, beforeOffset, _logStartOffset, highWatermark);
                 if (beforeOffset <= _logStartOffset)

@@ -161,7 +161,7 @@ internal sealed class OffsetStore
     {
         try
         {
-            return partition.Log.Append(builder.Build());
+            return partition.Replica.AppendAsLeader(builder.Build());
         }
         catch (IOException e)
         {
@@ -218,7 +218,7 @@ internal sealed class OffsetStore
             FetchResult fetch;
             try
             {
-                fetch = partition.Log.Read(next, ReadChunkBytes);
+                fetch = partition.Replica.ReadCommitted(next, ReadChunkBytes);
             }
             catch (CorruptRecordException e)
             {

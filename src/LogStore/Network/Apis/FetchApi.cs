@@ -75,7 +75,7 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
                     if (limit <= 0 && total > 0)
                         continue;
                     // The records leave as a range of the segment file: by sendfile on a plaintext socket, copied otherwise.
-                    if (partition.Log.ReadRegion(wanted.FetchOffset, Math.Max(1, limit)) is { } region)
+                    if (partition.Replica.ReadCommittedRegion(wanted.FetchOffset, Math.Max(1, limit)) is { } region)
                     {
                         reads.Add(region);
                         data.RecordsFile = region;

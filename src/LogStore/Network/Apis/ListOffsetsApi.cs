@@ -30,7 +30,7 @@ internal sealed class ListOffsetsApi(Broker broker)
             return result;
         }
         // The current epoch, as Kafka answers for the latest offset; a single node has had one epoch per log so far.
-        result.LeaderEpoch = partition.Log.LeaderEpoch;
+        result.LeaderEpoch = partition.Replica.LeaderEpoch;
         try
         {
             switch (wanted.Timestamp)

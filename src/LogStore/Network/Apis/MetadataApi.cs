@@ -65,7 +65,7 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
                 ErrorCode = offline ? ErrorCode.KafkaStorageError : ErrorCode.None,
                 PartitionIndex = partition.Id.Partition,
                 LeaderId = offline ? -1 : self.NodeId,
-                LeaderEpoch = offline ? -1 : partition.Log.LeaderEpoch,
+                LeaderEpoch = offline ? -1 : partition.Replica.LeaderEpoch,
                 ReplicaNodes = [self.NodeId],
                 IsrNodes = offline ? [] : [self.NodeId],
                 OfflineReplicas = offline ? [self.NodeId] : [],

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using LogStore.Protocol;
 
 namespace LogStore.Storage.Replication;
 
@@ -14,6 +15,9 @@ internal sealed class PartitionReplica
     private readonly Lock _roleLock = new();
     private long _highWatermark;
     private volatile ReplicaRole _role;
+    // A leader without followers (a single node): the high watermark is the log end, read from the log itself, so a
+    // reader woken by an append sees it committed at once and the append path writes nothing more.
+    private volatile bool _sole;
     private int? _leaderId;
 
     /// <summary>Wraps <paramref name="log"/>, with the high watermark it checkpointed (clamped to the log), or its log end
@@ -22,9 +26,11 @@ internal sealed class PartitionReplica
     {
         Log = log;
         _role = role;
+        _sole = role == ReplicaRole.Leader;
         long highWatermark = log.LoadedHighWatermark ?? log.LogEndOffset;
         _highWatermark = Math.Clamp(highWatermark, log.LogStartOffset, log.LogEndOffset);
-        log.OnHighWatermark(_highWatermark);
+        if (!_sole)
+            log.OnHighWatermark(_highWatermark);
     }
 
     /// <summary>The local log; only this class and storage maintenance (retention, the cleaner) use it directly.</summary>
@@ -50,19 +56,24 @@ internal sealed class PartitionReplica
     }
 
     /// <summary>The offset below which every record is committed: consumers read no further. It never goes back.</summary>
-    public long HighWatermark => Volatile.Read(ref _highWatermark);
+    public long HighWatermark => _sole ? Log.LogEndOffset : Volatile.Read(ref _highWatermark);
+
+    /// <summary>True while this replica leads alone: its high watermark is its log end.</summary>
+    public bool IsSole => _sole;
 
     /// <summary>The next offset of the local log.</summary>
     public long LogEndOffset => Log.LogEndOffset;
 
-    /// <summary>Leads from <paramref name="leaderEpoch"/> on (it never goes back).</summary>
+    /// <summary>Leads from <paramref name="leaderEpoch"/> on (it never goes back); with <paramref name="sole"/> false the
+    /// high watermark stops following the log end and moves only by <see cref="AdvanceHighWatermark"/> (the ISR's).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An epoch below the current one.</exception>
-    public void BecomeLeader(int leaderEpoch)
+    public void BecomeLeader(int leaderEpoch, bool sole = true)
     {
         lock (_roleLock)
         {
             Log.LeaderEpoch = leaderEpoch;
             _leaderId = null;
+            SetSole(sole);
             _role = ReplicaRole.Leader;
         }
     }
@@ -75,6 +86,7 @@ internal sealed class PartitionReplica
         {
             Log.LeaderEpoch = leaderEpoch;
             _leaderId = leaderId;
+            SetSole(false);
             _role = ReplicaRole.Follower;
         }
     }
@@ -89,10 +101,8 @@ internal sealed class PartitionReplica
     {
         if (_role != ReplicaRole.Leader)
             throw NotLeader();
-        int appended = Log.Append(batches, builtMinTimestamps, results, out error);
-        // Without followers the in-sync replicas are this one: committed once in the log (replication moves it from the ISR).
-        AdvanceHighWatermark(Log.LogEndOffset);
-        return appended;
+        // Alone, a record is committed once in the log (HighWatermark reads the log end); with followers the ISR moves it.
+        return Log.Append(batches, builtMinTimestamps, results, out error);
     }
 
     /// <summary><see cref="AppendAsLeader(ReadOnlySpan{RecordBatch}, ReadOnlySpan{long}, Span{AppendResult}, out LogStoreException?)"/> of one batch; throws its failure.</summary>
@@ -123,23 +133,65 @@ internal sealed class PartitionReplica
     /// <summary>Reads for a consumer: whole batches from <paramref name="offset"/>, none at or past the high watermark.</summary>
     public FetchResult ReadCommitted(long offset, int maxBytes) => Log.Read(offset, maxBytes, HighWatermark);
 
+    /// <summary>
+    /// <see cref="ReadCommitted"/> that, alone, waits up to <paramref name="maxWait"/> for an append at the log end (the
+    /// long poll of Kafka's fetch). With followers it does not wait yet: a wait for the high watermark to move needs the
+    /// leader's ISR, which wakes it (Kafka's delayed fetch), and comes with replication.
+    /// </summary>
+    public ValueTask<FetchResult> ReadCommittedAsync(long offset, int maxBytes, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        if (_sole)
+            return Log.ReadAsync(offset, maxBytes, maxWait, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(ReadCommitted(offset, maxBytes));
+    }
+
+    /// <summary>The batches <see cref="ReadCommitted"/> would return, as a range of a segment file for a consumer's fetch
+    /// (sent by <c>sendfile</c>); null at or past the high watermark.</summary>
+    public FileRegion? ReadCommittedRegion(long offset, int maxBytes) => Log.ReadRegion(offset, maxBytes, HighWatermark);
+
     /// <summary>Reads for a follower's fetch: up to the log end (the follower's log end tells the leader what it holds).</summary>
     public FetchResult ReadForFollower(long offset, int maxBytes) => Log.Read(offset, maxBytes);
+
+    /// <summary>Kafka's DeleteRecords through the replica: the log start moves up to <paramref name="beforeOffset"/>, never
+    /// past the high watermark (see <see cref="PartitionLog.DeleteRecordsBefore"/>).</summary>
+    /// <exception cref="OffsetOutOfRangeException"><paramref name="beforeOffset"/> is above the high watermark.</exception>
+    public long DeleteRecordsBefore(long beforeOffset) => Log.DeleteRecordsBefore(beforeOffset);
 
     /// <summary>Moves the high watermark forward to <paramref name="offset"/>; a lower value changes nothing.</summary>
     public void AdvanceHighWatermark(long offset)
     {
+        // A sole leader's is its log end, read as it is; what is stored here only matters once followers exist.
         long current = Volatile.Read(ref _highWatermark);
         while (offset > current)
         {
             long seen = Interlocked.CompareExchange(ref _highWatermark, offset, current);
             if (seen == current)
             {
-                Log.OnHighWatermark(offset);
+                if (!_sole)
+                    Log.OnHighWatermark(offset);
                 return;
             }
             current = seen;
         }
+    }
+
+    /// <summary>Under the role lock. Leaving sole leadership freezes the high watermark at the log end, so it never goes
+    /// back; the log's checkpoint takes the replica's from then on.</summary>
+    private void SetSole(bool sole)
+    {
+        if (_sole == sole)
+            return;
+        if (!sole)
+        {
+            AdvanceHighWatermark(Log.LogEndOffset);
+            Log.OnHighWatermark(Volatile.Read(ref _highWatermark));
+        }
+        else
+        {
+            Log.OnHighWatermark(-1);
+        }
+        _sole = sole;
     }
 
     private NotLeaderException NotLeader()

@@ -47,7 +47,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     public async Task LeaderAppend_StampsTheLeaderEpoch_AndMovesTheHighWatermarkToTheLogEnd()
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeLeader(5);
 
         AppendResult result = replica.AppendAsLeader(Batches.Batch(Batches.Make(0, 3)));
@@ -63,7 +63,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     public async Task AppendOnAFollower_ThrowsNotLeader_NamingTheLeader_AndAppendsNothing()
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeFollower(2, leaderId: 3);
 
         var e = Assert.Throws<NotLeaderException>(() => replica.AppendAsLeader(Batches.Batch(Batches.Make(0, 1))))!;
@@ -78,7 +78,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     public async Task FollowerAppend_KeepsTheLeadersOffsetsAndEpochs_AndLearnsTheEpochs()
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeFollower(4, leaderId: 1);
         RecordBatch[] batches = [LeaderBatch(0, 2, epoch: 1), LeaderBatch(2, 3, epoch: 1), LeaderBatch(5, 1, epoch: 4)];
         var results = new AppendResult[3];
@@ -98,7 +98,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     public async Task FollowerAppend_RefusesABatchNotAtTheLogEnd(long baseOffset)
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeFollower(1, leaderId: 1);
         var results = new AppendResult[2];
         replica.AppendAsFollower([LeaderBatch(0, 2, epoch: 1)], 2, results, out _);
@@ -118,7 +118,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     public async Task ConsumerReads_StopAtTheHighWatermark_FollowerFetchesReachTheLogEnd()
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeFollower(1, leaderId: 1);
         replica.AppendAsFollower([LeaderBatch(0, 2, 1), LeaderBatch(2, 2, 1), LeaderBatch(4, 2, 1)], 4, new AppendResult[3], out _);
 
@@ -136,7 +136,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     public async Task TheHighWatermark_NeverGoesBack()
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeFollower(1, leaderId: 1);
         replica.AppendAsFollower([LeaderBatch(0, 4, 1)], 4, new AppendResult[1], out _);
 
@@ -151,7 +151,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     {
         await using (Broker broker = await OpenAsync())
         {
-            var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+            PartitionReplica replica = (await PartitionAsync(broker)).Replica;
             replica.BecomeFollower(1, leaderId: 1);
             replica.AppendAsFollower([LeaderBatch(0, 2, 1), LeaderBatch(2, 3, 1)], 2, new AppendResult[2], out _);
         }
@@ -165,10 +165,29 @@ public sealed class PartitionReplicaTests : BrokerFixture
     }
 
     [Test]
+    public async Task ThePartitionAndTheBroker_GoThroughTheReplica()
+    {
+        await using Broker broker = await OpenAsync();
+        Partition p = await PartitionAsync(broker);
+        await p.AppendAsync(Batches.Batch(Batches.Make(0, 2)));
+        Assert.That(p.HighWatermark, Is.EqualTo(2), "alone, the high watermark is the log end");
+        p.Replica.BecomeFollower(1, leaderId: 2);
+        p.Replica.AppendAsFollower([LeaderBatch(2, 2, 1), LeaderBatch(4, 2, 1)], leaderHighWatermark: 4, new AppendResult[2], out _);
+
+        Assert.That((p.HighWatermark, p.LogEndOffset), Is.EqualTo((4L, 6L)));
+        using (FetchResult read = await p.ReadAsync(0, 1 << 20))
+            Assert.That(Batches_(read).Select(b => b.Offset), Is.EqualTo(new[] { 0L, 2L }), "a consumer's read stops at the high watermark");
+        var notLeader = Assert.ThrowsAsync<NotLeaderException>(async () => await p.AppendAsync(Batches.Batch(Batches.Make(0, 1))))!;
+        Assert.That(notLeader.LeaderId, Is.EqualTo(2));
+        Assert.ThrowsAsync<OffsetOutOfRangeException>(async () => await broker.DeleteRecordsAsync(p.Id, 5), "never past the high watermark");
+        Assert.That(await broker.DeleteRecordsAsync(p.Id, 4), Is.EqualTo(4));
+    }
+
+    [Test]
     public async Task FollowerAppend_RecordsTheProducersSequences_SoTheNextLeaderAnswersARetry()
     {
         await using Broker broker = await OpenAsync();
-        var replica = new PartitionReplica((await PartitionAsync(broker)).Log);
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
         replica.BecomeFollower(1, leaderId: 1);
         RecordBatch fromLeader = IdempotentBatch(0, 3);
         replica.AppendAsFollower([fromLeader], 3, new AppendResult[1], out LogStoreException? error);
