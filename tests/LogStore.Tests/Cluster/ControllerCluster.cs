@@ -1,5 +1,6 @@
 using System.Net;
 using LogStore.Cluster.Controller;
+using LogStore.Cluster.Metadata;
 using LogStore.Network.Transport;
 using LogStore.Tests.Network;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -125,6 +126,11 @@ internal sealed class ControllerCluster : IAsyncDisposable
 
     public Task OnActiveAsync(Func<QuorumController, ValueTask> command, CancellationToken cancellationToken)
         => OnActiveAsync<bool>(async c => { await command(c); return true; }, cancellationToken);
+
+    /// <summary>Creates a topic on the active controller (<see cref="OnActiveAsync{T}"/>).</summary>
+    public Task<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, CancellationToken cancellationToken,
+        bool uncleanLeaderElection = false) =>
+        OnActiveAsync(c => c.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, cancellationToken), cancellationToken);
 
     /// <summary>Waits until every running controller applied the same entries and holds the same image; returns it.</summary>
     public async Task<string> WaitForEqualImagesAsync(CancellationToken cancellationToken)

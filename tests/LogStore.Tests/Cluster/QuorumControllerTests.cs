@@ -18,7 +18,7 @@ public sealed class QuorumControllerTests
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
 
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("orders", 3, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("orders", 3, 3, timeout.Token);
         string image = await cluster.WaitForEqualImagesAsync(timeout.Token);
 
         Assert.That(cluster.Running.Count(c => c.IsActive), Is.EqualTo(1));
@@ -36,7 +36,7 @@ public sealed class QuorumControllerTests
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token, tls: true);
 
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("secure", 1, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("secure", 1, 3, timeout.Token);
         await cluster.WaitForEqualImagesAsync(timeout.Token);
 
         Assert.That(cluster.Running.All(c => c.Image.Topics.ContainsKey("secure")), Is.True);
@@ -48,7 +48,7 @@ public sealed class QuorumControllerTests
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("orders", 3, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("orders", 3, 3, timeout.Token);
         string before = await cluster.WaitForEqualImagesAsync(timeout.Token);
         var old = await cluster.WaitForActiveAsync(timeout.Token);
 
@@ -62,7 +62,7 @@ public sealed class QuorumControllerTests
         Assert.That(failover, Is.LessThan(TimeSpan.FromSeconds(10)), "a new controller within the bound");
         await cluster.WaitForEqualImagesAsync(timeout.Token);
         Assert.That(next.Image.Describe(), Is.EqualTo(before), "the survivors hold every committed entry");
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("after", 1, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("after", 1, 3, timeout.Token);
         await cluster.WaitForEqualImagesAsync(timeout.Token);
         Assert.That(next.Image.Topics.ContainsKey("after"), Is.True, "two of three controllers still commit");
     }
@@ -73,7 +73,7 @@ public sealed class QuorumControllerTests
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("before", 1, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("before", 1, 3, timeout.Token);
         await cluster.WaitForEqualImagesAsync(timeout.Token);
         var old = await cluster.WaitForActiveAsync(timeout.Token);
 
@@ -109,8 +109,8 @@ public sealed class QuorumControllerTests
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("a", 3, 2, cancellationToken: timeout.Token), timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("b", 1, 2, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("a", 3, 2, timeout.Token);
+        await cluster.CreateTopicAsync("b", 1, 2, timeout.Token);
         // b-0 (replicas 1, 2, led by 1) shrinks its ISR to the leader alone: node 2 is out of sync there.
         await cluster.OnActiveAsync(c => c.AlterPartitionAsync(new TopicPartition("b", 0), 1, 0, 0, [1], timeout.Token), timeout.Token);
 
@@ -148,8 +148,8 @@ public sealed class QuorumControllerTests
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("clean", 1, 2, cancellationToken: timeout.Token), timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("unclean", 1, 2, uncleanLeaderElection: true, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("clean", 1, 2, timeout.Token);
+        await cluster.CreateTopicAsync("unclean", 1, 2, timeout.Token, uncleanLeaderElection: true);
         foreach (string topic in new[] { "clean", "unclean" })
             await cluster.OnActiveAsync(c => c.AlterPartitionAsync(new TopicPartition(topic, 0), 1, 0, 0, [1], timeout.Token), timeout.Token);
         cluster.Time.Advance(ControllerCluster.SessionTimeout / 2);
@@ -173,7 +173,7 @@ public sealed class QuorumControllerTests
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
         await cluster.RegisterNodesAsync(timeout.Token);
-        await cluster.OnActiveAsync(c => c.CreateTopicAsync("t", 1, 3, cancellationToken: timeout.Token), timeout.Token);
+        await cluster.CreateTopicAsync("t", 1, 3, timeout.Token);
         var tp = new TopicPartition("t", 0);
         var shrunk = await cluster.OnActiveAsync(c => c.AlterPartitionAsync(tp, 1, 0, 0, [1, 2], timeout.Token), timeout.Token);
         Assert.That((shrunk.Isr, shrunk.PartitionEpoch, shrunk.LeaderEpoch), Is.EqualTo(((IReadOnlyList<int>)[1, 2], 1, 0)));
@@ -198,7 +198,7 @@ public sealed class QuorumControllerTests
         await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token, snapshotInterval);
         await cluster.RegisterNodesAsync(timeout.Token);
         for (int i = 0; i < 4; i++)
-            await cluster.OnActiveAsync(c => c.CreateTopicAsync($"t{i}", 2, 2, cancellationToken: timeout.Token), timeout.Token);
+            await cluster.CreateTopicAsync($"t{i}", 2, 2, timeout.Token);
         await cluster.OnActiveAsync(c => c.AlterPartitionAsync(new TopicPartition("t0", 0), 1, 0, 0, [1], timeout.Token), timeout.Token);
         string before = await cluster.WaitForEqualImagesAsync(timeout.Token);
         bool snapshotted = Directory.EnumerateFileSystemEntries(Path.Combine(cluster.DataDirectory(0), "snapshots")).Any();
