@@ -5,23 +5,31 @@ using Microsoft.AspNetCore.Connections;
 namespace LogStore.Network.Transport;
 
 /// <summary>
-/// The server's end of an in-memory connection: reads what the client wrote to one pipe, writes to the other. Abort
-/// fires <c>ConnectionClosed</c> and wakes a waiting flush (the application stops at its next
-/// step); dispose completes the server's ends, which the client sees as the end of its input. Thread-safe.
+/// One end of an in-memory connection (the server's or the client's): reads what the other end wrote to one pipe,
+/// writes to the other. Abort fires <c>ConnectionClosed</c> and wakes a waiting flush (the application stops at its
+/// next step); dispose completes this end's pipe ends, which the other end sees as the end of its input, as a closed
+/// socket. Thread-safe.
 /// </summary>
 internal sealed class InMemoryConnection : TransportConnection
 {
-    private readonly Pipe _toClient;
+    private readonly Pipe _outgoing;
     private int _disposed;
 
-    public InMemoryConnection(Pipe toServer, Pipe toClient, EndPoint localEndPoint)
+    private InMemoryConnection(Pipe incoming, Pipe outgoing)
     {
-        _toClient = toClient;
-        Transport = new ServerPipe(toServer.Reader, toClient.Writer);
-        LocalEndPoint = localEndPoint;
+        _outgoing = outgoing;
+        Transport = new DuplexPipe(incoming.Reader, outgoing.Writer);
     }
 
-    protected override void OnAbort(ConnectionAbortedException abortReason) => _toClient.Writer.CancelPendingFlush();
+    /// <summary>The server's end, which reads <paramref name="toServer"/>.</summary>
+    public static InMemoryConnection Server(Pipe toServer, Pipe toClient, EndPoint localEndPoint) =>
+        new(toServer, toClient) { LocalEndPoint = localEndPoint };
+
+    /// <summary>The client's end, which reads <paramref name="toClient"/>.</summary>
+    public static InMemoryConnection Client(Pipe toServer, Pipe toClient, EndPoint remoteEndPoint) =>
+        new(toClient, toServer) { RemoteEndPoint = remoteEndPoint };
+
+    protected override void OnAbort(ConnectionAbortedException abortReason) => _outgoing.Writer.CancelPendingFlush();
 
     public override async ValueTask DisposeAsync()
     {
@@ -32,7 +40,7 @@ internal sealed class InMemoryConnection : TransportConnection
         DisposeTokens();
     }
 
-    private sealed class ServerPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
         public PipeReader Input { get; } = input;
 

@@ -51,7 +51,7 @@ internal sealed class InMemoryConnectionListenerFactory : IConnectionListenerFac
     public async ValueTask<ConnectionContext> ConnectContextAsync(CancellationToken cancellationToken = default)
     {
         var (toServer, toClient, remote) = await OfferAsync(cancellationToken).ConfigureAwait(false);
-        return new InMemoryClientConnection(toServer, toClient, remote);
+        return InMemoryConnection.Client(toServer, toClient, remote);
     }
 
     private async ValueTask<(Pipe ToServer, Pipe ToClient, EndPoint Remote)> OfferAsync(CancellationToken cancellationToken)
@@ -62,7 +62,7 @@ internal sealed class InMemoryConnectionListenerFactory : IConnectionListenerFac
         var options = new PipeOptions(pauseWriterThreshold: MaxBufferSize, resumeWriterThreshold: MaxBufferSize / 2, useSynchronizationContext: false);
         var toServer = new Pipe(options);
         var toClient = new Pipe(options);
-        var connection = new InMemoryConnection(toServer, toClient, listener.EndPoint);
+        var connection = InMemoryConnection.Server(toServer, toClient, listener.EndPoint);
         if (!await listener.OfferAsync(connection, cancellationToken).ConfigureAwait(false))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
