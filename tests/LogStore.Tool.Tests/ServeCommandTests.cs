@@ -35,12 +35,12 @@ public sealed class ServeCommandTests : ToolTestBase
                 await probe.ConnectAsync(endpoint, timeout.Token);
             if (File.Exists("/usr/bin/kcat"))
             {
-                (int code, string listed) = await RunAsync("kcat", timeout.Token, "-b", endpoint.ToString(), "-L", "-t", "created", "-m", "10");
+                (int code, string listed) = await ExternalProgram.RunAsync("kcat", timeout.Token, "-b", endpoint.ToString(), "-L", "-t", "created", "-m", "10");
                 Assert.That(code, Is.Zero, listed);
                 Assert.That(listed, Does.Contain("topic \"created\" with 1 partitions"));
             }
 
-            (int killed, _) = await RunAsync("kill", timeout.Token, "-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (int killed, _) = await ExternalProgram.RunAsync("kill", timeout.Token, "-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.That(killed, Is.Zero);
             await server.WaitForExitAsync(timeout.Token);
         }
@@ -64,16 +64,4 @@ public sealed class ServeCommandTests : ToolTestBase
 
     private static async Task<string> ErrorOf(Process process) =>
         process.HasExited ? await process.StandardError.ReadToEndAsync() : "(still running)";
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, CancellationToken cancellationToken, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in args)
-            info.ArgumentList.Add(arg);
-        using Process process = Process.Start(info)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await output + await error);
-    }
 }

@@ -59,11 +59,11 @@ public sealed class ServeSecurityTests : ToolTestBase
                 "-X", "ssl.certificate.location=" + clientPem, "-X", "ssl.key.location=" + clientKey,
             ];
 
-            (int code, string listed) = await RunAsync("kcat", timeout.Token, [.. secure, "-X", "sasl.password=wonderland", "-L", "-t", "secured", "-m", "10"]);
+            (int code, string listed) = await ExternalProgram.RunAsync("kcat", timeout.Token, [.. secure, "-X", "sasl.password=wonderland", "-L", "-t", "secured", "-m", "10"]);
             Assert.That(code, Is.Zero, listed);
             Assert.That(listed, Does.Contain("topic \"secured\" with 1 partitions"));
 
-            (int refused, string said) = await RunAsync("kcat", timeout.Token, [.. secure, "-X", "sasl.password=looking-glass", "-L", "-m", "5"]);
+            (int refused, string said) = await ExternalProgram.RunAsync("kcat", timeout.Token, [.. secure, "-X", "sasl.password=looking-glass", "-L", "-m", "5"]);
             Assert.That(refused, Is.Not.Zero, said);
             Assert.That(said, Does.Contain("Authentication failed").IgnoreCase.Or.Contain("SASL").IgnoreCase, said);
         }
@@ -185,17 +185,5 @@ public sealed class ServeSecurityTests : ToolTestBase
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(extendedKeyUsage)], false));
         DateTimeOffset now = DateTimeOffset.UtcNow;
         return request.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, CancellationToken cancellationToken, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in args)
-            info.ArgumentList.Add(arg);
-        using Process process = Process.Start(info)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await output + await error);
     }
 }
