@@ -125,7 +125,7 @@ public sealed partial class Broker
             {
                 var log = PartitionLog.Open(DataDirectory, new TopicPartition(name, i), grown, _fileCache, _options.TimeProvider,
                     _logger, _hadCleanShutdown, _checkpoints);
-                added.Add(new Partition(log));
+                added.Add(NewPartition(log));
             }
             // The topic's id, as every partition of it holds (a read-only broker never gets here).
             WriteTopicIds([.. added], new Guid?[added.Count], topic.TopicId, isolatePartitions: false);

@@ -18,7 +18,8 @@ public sealed partial class Broker
     /// <see cref="BrokerOptions.KafkaListener"/>.</summary>
     public IPEndPoint? KafkaEndpoint => _kafkaListener?.Endpoint;
 
-    /// <summary>Starts the listener of an opened broker; on failure disposes the broker and throws.</summary>
+    /// <summary>Starts the listener of an opened broker, then its cluster side when it is one node of a cluster; on
+    /// failure disposes the broker and throws.</summary>
     private static async ValueTask<Broker> StartKafkaListenerAsync(Broker broker, KafkaListenerOptions options, CancellationToken cancellationToken)
     {
         IConnectionListenerFactory transport = broker._options.KafkaTransport ?? new SocketConnectionListenerFactory();
@@ -27,6 +28,8 @@ public sealed partial class Broker
         {
             await listener.StartAsync(cancellationToken).ConfigureAwait(false);
             broker._kafkaListener = listener;
+            if (broker._options.Replication is { } replication)
+                await broker.StartClusterAsync(replication, cancellationToken).ConfigureAwait(false);
             return broker;
         }
         catch (Exception e)

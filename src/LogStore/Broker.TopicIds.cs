@@ -37,12 +37,12 @@ public sealed partial class Broker
     /// <summary>
     /// The id of a topic whose partitions were just opened, from their <c>partition.metadata</c> files: the id the
     /// lowest-numbered partition holds; a new one for a topic none holds one of (a new topic, or a store older than topic
-    /// ids), written to every partition without the file (nothing is written by a read-only broker, whose topic then has
+    /// ids; <paramref name="assignedTopicId"/> when the cluster's controller chose it), written to every partition without the file (nothing is written by a read-only broker, whose topic then has
     /// the zero id). A damaged file, or one that names another id than the topic's, is never replaced: with
     /// <paramref name="isolatePartitions"/> its partition stands offline (as one that cannot be opened does), otherwise
     /// the <see cref="StorageException"/> is thrown.
     /// </summary>
-    private Guid ResolveTopicId(string name, Partition[] partitions, bool isolatePartitions, bool creating)
+    private Guid ResolveTopicId(string name, Partition[] partitions, bool isolatePartitions, bool creating, Guid assignedTopicId)
     {
         var held = new Guid?[partitions.Length];
         Guid topicId = Guid.Empty;
@@ -79,7 +79,7 @@ public sealed partial class Broker
             return topicId;
         bool assigned = topicId == Guid.Empty;
         if (assigned)
-            topicId = KafkaUuid.NewTopicId();
+            topicId = assignedTopicId != Guid.Empty ? assignedTopicId : KafkaUuid.NewTopicId();
         int written = WriteTopicIds(partitions, held, topicId, isolatePartitions);
         if (assigned && !creating)
             TopicLog.TopicIdAssigned(_logger, name, KafkaUuid.ToKafkaString(topicId), written);
@@ -142,6 +142,6 @@ public sealed partial class Broker
         }
         PartitionLog offline = PartitionLog.Offline(DataDirectory, partition.Id, partition.Log.Config, _fileCache, _options.TimeProvider, _logger, cause);
         TopicLog.PartitionOffline(_logger, partition.Id, offline.Directory, cause);
-        partitions[index] = new Partition(offline);
+        partitions[index] = NewPartition(offline);
     }
 }

@@ -19,6 +19,8 @@ public sealed partial class Broker
         config ??= _options.DefaultTopicConfig;
         config.Validate();
         ThrowIfDisposed();
+        if (_cluster is { } cluster)
+            return await CreateReplicatedTopicAsync(cluster, name, config, cancellationToken).ConfigureAwait(false);
         await _topicsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -57,6 +59,19 @@ public sealed partial class Broker
         config ??= _options.DefaultTopicConfig;
         config.Validate();
         ThrowIfDisposed();
+        if (_cluster is { } cluster)
+        {
+            try
+            {
+                return await CreateReplicatedTopicAsync(cluster, name, config, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TopicExistsException)
+            {
+                // Created meanwhile, by this node or another: wait until this node holds it.
+                await cluster.Publisher.WaitForAsync(image => image.Topics.ContainsKey(name), cancellationToken).ConfigureAwait(false);
+                return TryGetTopic(name, out existing) ? existing : throw new UnknownTopicException(name);
+            }
+        }
         await _topicsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -132,7 +147,7 @@ public sealed partial class Broker
     /// full disk, too many open files) everything this call made is removed, directories before the configuration,
     /// and the failure is thrown, so that a retry starts from nothing.
     /// </summary>
-    private Topic CreateTopicLocked(string name, TopicConfig config)
+    private Topic CreateTopicLocked(string name, TopicConfig config, Guid assignedTopicId = default)
     {
         // Leftover directories of an earlier topic of the same name would otherwise be adopted as its data; an empty
         // one is taken over (and removed again on failure: it held nothing).
@@ -146,7 +161,7 @@ public sealed partial class Broker
         try
         {
             _configs.Save(name, config);
-            topic = OpenTopic(name, config, isolatePartitions: false);
+            topic = OpenTopic(name, config, isolatePartitions: false, assignedTopicId);
         }
         catch (Exception e) when (e is LogStoreException or IOException or UnauthorizedAccessException)
         {

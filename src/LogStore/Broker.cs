@@ -181,13 +181,18 @@ public sealed partial class Broker : IAsyncDisposable
         return false;
     }
 
+    /// <summary>A partition of this broker: on a single node it leads; in a cluster it waits, neither leader nor
+    /// follower, for the controller's image to say which.</summary>
+    private Partition NewPartition(PartitionLog log) =>
+        new(log, _options.Replication is null ? Storage.Replication.ReplicaRole.Leader : Storage.Replication.ReplicaRole.None);
+
     /// <summary>
     /// Opens every partition of a topic and gives the topic its id (<see cref="ResolveTopicId"/>). With
     /// <paramref name="isolatePartitions"/> (opening the Broker) a partition that fails to open is reported and stands
     /// offline while the others serve; without it (creating the topic) the first failure closes what was opened and is
     /// thrown.
     /// </summary>
-    private Topic OpenTopic(string name, TopicConfig config, bool isolatePartitions)
+    private Topic OpenTopic(string name, TopicConfig config, bool isolatePartitions, Guid assignedTopicId = default)
     {
         var partitions = new Partition[config.Partitions];
         Guid topicId;
@@ -208,13 +213,13 @@ public sealed partial class Broker : IAsyncDisposable
                     log = PartitionLog.Offline(DataDirectory, id, config, _fileCache, _options.TimeProvider, _logger, e);
                     TopicLog.PartitionOffline(_logger, id, log.Directory, e);
                 }
-                partitions[i] = new Partition(log);
+                partitions[i] = NewPartition(log);
             }
             // The new partition directories' names, all with one fsync: records in them are acknowledged only after
             // their own directory's fsync, which is worth nothing while the directory itself can vanish.
             if (Array.Exists(partitions, p => p.Log.CreatedDirectory))
                 DurableFile.FsyncDirectory(_options.FileSystem, DataDirectory);
-            topicId = ResolveTopicId(name, partitions, isolatePartitions, creating: !isolatePartitions);
+            topicId = ResolveTopicId(name, partitions, isolatePartitions, creating: !isolatePartitions, assignedTopicId);
         }
         catch
         {
@@ -248,7 +253,9 @@ public sealed partial class Broker : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         await _closing.CancelAsync().ConfigureAwait(false);
-        // First: no request of a network client may reach a closing partition.
+        // First the cluster side (no heartbeat, no fetch, no image applied), then no request of a network client may
+        // reach a closing partition.
+        await StopClusterAsync().ConfigureAwait(false);
         await StopKafkaListenerAsync().ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         try

@@ -36,6 +36,10 @@ public sealed class BrokerOptions
     /// bound address is <see cref="Broker.KafkaEndpoint"/>. Default null: the store is reachable in-process only.</summary>
     public KafkaListenerOptions? KafkaListener { get; init; }
 
+    /// <summary>Makes this Broker one node of a replicated store (a Raft controller beside it, followers fetching from
+    /// leaders); requires <see cref="KafkaListener"/>, which the other nodes reach. Default null: a single node.</summary>
+    public ReplicationOptions? Replication { get; init; }
+
     /// <summary>The transport the Kafka listener runs on; tests and simulations pass an in-memory one. Default: TCP sockets.</summary>
     internal Microsoft.AspNetCore.Connections.IConnectionListenerFactory? KafkaTransport { get; init; }
 
@@ -54,5 +58,11 @@ public sealed class BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenSegmentFiles, 2, nameof(MaxOpenSegmentFiles));
         DefaultTopicConfig.Validate();
         KafkaListener?.Validate();
+        if (Replication is not null)
+        {
+            Replication.Validate();
+            if (KafkaListener is null)
+                throw new ArgumentException("A replicated store needs a Kafka listener: the other nodes fetch through it.", nameof(KafkaListener));
+        }
     }
 }

@@ -14,10 +14,10 @@ public sealed class Partition
     private readonly PartitionReplica _replica;
     private readonly bool _isInternal;
 
-    internal Partition(PartitionLog log)
+    internal Partition(PartitionLog log, ReplicaRole role = ReplicaRole.Leader)
     {
         _log = log;
-        _replica = new PartitionReplica(log);
+        _replica = new PartitionReplica(log, role);
         _isInternal = InternalTopics.IsInternal(log.Id.Topic);
     }
 

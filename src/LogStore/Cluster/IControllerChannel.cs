@@ -20,7 +20,8 @@ internal interface IControllerChannel
     ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
         IReadOnlyList<int> newIsr, CancellationToken cancellationToken);
 
-    /// <summary><see cref="Controller.QuorumController.CreateTopicAsync"/> on the active controller.</summary>
+    /// <summary><see cref="Controller.QuorumController.CreateTopicAsync"/> on the active controller, with the topic's
+    /// settings by Kafka's names.</summary>
     ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection,
-        CancellationToken cancellationToken);
+        IReadOnlyList<(string Name, string Value)> configs, CancellationToken cancellationToken);
 }

@@ -130,7 +130,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
     /// <summary>Creates a topic on the active controller (<see cref="OnActiveAsync{T}"/>).</summary>
     public Task<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, CancellationToken cancellationToken,
         bool uncleanLeaderElection = false) =>
-        OnActiveAsync(c => c.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, cancellationToken), cancellationToken);
+        OnActiveAsync(c => c.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, cancellationToken: cancellationToken), cancellationToken);
 
     /// <summary>Waits until every running controller applied the same entries and holds the same image; returns it.</summary>
     public async Task<string> WaitForEqualImagesAsync(CancellationToken cancellationToken)

@@ -75,7 +75,7 @@ public sealed class ControllerHistoryTests
         return choice switch
         {
             0 => cluster.OnActiveAsync(async c => await c.CreateTopicAsync($"t{topics}", 1 + random.Next(3), 1 + random.Next(3),
-                random.Next(2) == 0, cancellationToken), cancellationToken),
+                random.Next(2) == 0, [("retention.ms", $"{random.Next(1000)}")], cancellationToken), cancellationToken),
             1 => cluster.OnActiveAsync(async c =>
             {
                 // A leader's ISR change from the current state: drop or add one replica.

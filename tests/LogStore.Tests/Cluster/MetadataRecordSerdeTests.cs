@@ -15,6 +15,7 @@ public sealed class MetadataRecordSerdeTests
         new FenceNodeRecord(1, 7),
         new UnfenceNodeRecord(1, 7),
         new TopicRecord("orders", TopicId, true),
+        new TopicConfigRecord(TopicId, "retention.ms", "604800000"),
         new PartitionRecord(TopicId, 2, [1, 2, 3], 2, 4, [2, 3], 9),
         new PartitionChangeRecord(TopicId, 2, -1, [3]),
     ];

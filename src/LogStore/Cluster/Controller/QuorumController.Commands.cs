@@ -46,11 +46,11 @@ internal sealed partial class QuorumController
     }
 
     /// <summary>Creates a topic, its replicas placed round-robin over the unfenced nodes, each partition led by its
-    /// first replica with every replica in sync.</summary>
+    /// first replica with every replica in sync, with <paramref name="configs"/> (Kafka's names) as its settings.</summary>
     /// <exception cref="TopicExistsException">The name is taken.</exception>
     /// <exception cref="InvalidReplicationFactorException">Fewer unfenced nodes than replicas asked for.</exception>
     public async ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection = false,
-        CancellationToken cancellationToken = default)
+        IReadOnlyList<(string Name, string Value)>? configs = null, CancellationToken cancellationToken = default)
     {
         TopicName.Validate(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
@@ -63,6 +63,8 @@ internal sealed partial class QuorumController
                 throw new InvalidReplicationFactorException(replicationFactor, unfenced.Count);
             var topicId = Guid.NewGuid();
             var records = new List<MetadataRecord> { new TopicRecord(name, topicId, uncleanLeaderElection) };
+            foreach ((string configName, string value) in configs ?? [])
+                records.Add(new TopicConfigRecord(topicId, configName, value));
             for (int p = 0; p < partitions; p++)
             {
                 int[] replicas = PartitionChangeBuilder.PlaceReplicas(unfenced, p, replicationFactor);

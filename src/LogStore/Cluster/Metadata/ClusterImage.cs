@@ -55,6 +55,8 @@ internal sealed class ClusterImage
                 var state = new PartitionRegistration(r.Replicas, r.Leader, r.LeaderEpoch, r.Isr, r.PartitionEpoch);
                 return With(Nodes, Topics.SetItem(topic.Name, r.Partition == topic.Partitions.Length
                     ? topic with { Partitions = topic.Partitions.Add(state) } : topic.WithPartition(r.Partition, state)));
+            case TopicConfigRecord r when FindTopic(r.TopicId) is { } topic:
+                return With(Nodes, Topics.SetItem(topic.Name, topic with { Configs = topic.Configs.SetItem(r.Name, r.Value) }));
             case PartitionChangeRecord r when FindTopic(r.TopicId) is { } topic && (uint)r.Partition < (uint)topic.Partitions.Length:
                 return With(Nodes, Topics.SetItem(topic.Name, topic.WithPartition(r.Partition, topic.Partitions[r.Partition].Change(r.Leader, r.Isr))));
             default:
@@ -75,6 +77,8 @@ internal sealed class ClusterImage
         foreach (var topic in Topics.Values)
         {
             records.Add(new TopicRecord(topic.Name, topic.TopicId, topic.UncleanLeaderElection));
+            foreach ((string name, string value) in topic.Configs)
+                records.Add(new TopicConfigRecord(topic.TopicId, name, value));
             for (int p = 0; p < topic.Partitions.Length; p++)
             {
                 var s = topic.Partitions[p];
@@ -94,6 +98,8 @@ internal sealed class ClusterImage
         foreach (var topic in Topics.Values)
         {
             text.Append("topic ").Append(topic.Name).Append(' ').Append(topic.TopicId).Append(topic.UncleanLeaderElection ? " unclean" : "").Append('\n');
+            foreach ((string name, string value) in topic.Configs)
+                text.Append("  config ").Append(name).Append('=').Append(value).Append('\n');
             for (int p = 0; p < topic.Partitions.Length; p++)
                 text.Append("  ").Append(p).Append(' ').Append(topic.Partitions[p]).Append('\n');
         }

@@ -19,6 +19,10 @@ internal sealed record UnfenceNodeRecord(int NodeId, long NodeEpoch) : MetadataR
 /// <summary>A topic was created; its partitions follow as <see cref="PartitionRecord"/>s.</summary>
 internal sealed record TopicRecord(string Name, Guid TopicId, bool UncleanLeaderElection) : MetadataRecord;
 
+/// <summary>One setting of a topic, by Kafka's name (Kafka's ConfigRecord for a topic resource): every node creates its
+/// replicas of the topic with the same settings.</summary>
+internal sealed record TopicConfigRecord(Guid TopicId, string Name, string Value) : MetadataRecord;
+
 /// <summary>A partition's whole state: written at creation and in snapshots.</summary>
 internal sealed record PartitionRecord(Guid TopicId, int Partition, int[] Replicas, int Leader, int LeaderEpoch, int[] Isr, int PartitionEpoch)
     : MetadataRecord;

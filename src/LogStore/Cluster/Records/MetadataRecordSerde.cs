@@ -85,6 +85,10 @@ internal static class MetadataRecordSerde
                 type = MetadataRecordType.PartitionChange;
                 WriteGuid(buffer, r.TopicId); WriteInt(buffer, r.Partition); WriteInt(buffer, r.Leader); WriteNodes(buffer, r.Isr);
                 break;
+            case TopicConfigRecord r:
+                type = MetadataRecordType.TopicConfig;
+                WriteGuid(buffer, r.TopicId); WriteString(buffer, r.Name); WriteString(buffer, r.Value);
+                break;
             default:
                 throw new ArgumentException($"Unknown metadata record {record.GetType().Name}.", nameof(record));
         }
@@ -103,6 +107,7 @@ internal static class MetadataRecordSerde
         MetadataRecordType.Partition => new PartitionRecord(ReadGuid(ref r), ReadInt(ref r), ReadNodes(ref r), ReadInt(ref r), ReadInt(ref r),
             ReadNodes(ref r), ReadInt(ref r)),
         MetadataRecordType.PartitionChange => new PartitionChangeRecord(ReadGuid(ref r), ReadInt(ref r), ReadInt(ref r), ReadNodes(ref r)),
+        MetadataRecordType.TopicConfig => new TopicConfigRecord(ReadGuid(ref r), ReadString(ref r), ReadString(ref r)),
         _ => throw Corrupt($"unknown record type {(byte)type}"),
     };
 

@@ -10,4 +10,5 @@ internal enum MetadataRecordType : byte
     Topic = 4,
     Partition = 5,
     PartitionChange = 6,
+    TopicConfig = 7,
 }

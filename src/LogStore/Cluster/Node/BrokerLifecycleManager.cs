@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Cluster.Node;
+
+/// <summary>
+/// A node's standing with the controller (Kafka's BrokerLifecycleManager): it registers with an epoch of its own
+/// (above any earlier incarnation's, so the controller refuses what the old one still sends), then heart-beats every
+/// interval; a controller that forgot it (a stale epoch) gets a new registration. Failures (no controller elected,
+/// an unreachable one) are retried at the next beat: the loop only ends when the node stops. Thread-safe.
+/// </summary>
+internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
+{
+    private readonly int _nodeId;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly IControllerChannel _channel;
+    private readonly TimeSpan _interval;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _loop = Task.CompletedTask;
+    private long _nodeEpoch;
+
+    public BrokerLifecycleManager(int nodeId, string host, int port, IControllerChannel channel, TimeSpan interval, TimeSpan requestTimeout,
+        TimeProvider time, ILogger logger)
+    {
+        (_nodeId, _host, _port, _channel, _interval, _requestTimeout, _time, _logger) = (nodeId, host, port, channel, interval, requestTimeout, time, logger);
+        // The clock's milliseconds: a restarted node's epoch is above its last incarnation's without storing anything.
+        _nodeEpoch = time.GetUtcNow().ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>The epoch of this node's latest registration.</summary>
+    public long NodeEpoch => Interlocked.Read(ref _nodeEpoch);
+
+    /// <summary>Completes once the controller accepted this node's first registration.</summary>
+    public Task Registered => _registered.Task;
+
+    public void Start() => _loop = RunAsync(_stopping.Token);
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        bool registered = false;
+        while (!stopping.IsCancellationRequested)
+        {
+            using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                attempt.CancelAfter(_requestTimeout);
+                try
+                {
+                    if (!registered)
+                    {
+                        await _channel.RegisterNodeAsync(_nodeId, NodeEpoch, _host, _port, attempt.Token).ConfigureAwait(false);
+                        registered = true;
+                        LogRegistered(_logger, _nodeId, NodeEpoch);
+                        _registered.TrySetResult();
+                    }
+                    else
+                    {
+                        await _channel.HeartbeatAsync(_nodeId, NodeEpoch, attempt.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (StaleBrokerEpochException e)
+                {
+                    // The controller holds another incarnation's epoch: register again, above it.
+                    registered = false;
+                    Interlocked.Exchange(ref _nodeEpoch, Math.Max(NodeEpoch + 1, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+                    StaleEpoch(_logger, _nodeId, e.Message);
+                    continue;
+                }
+                catch (Exception e) when (!stopping.IsCancellationRequested && e is LogStoreException or OperationCanceledException)
+                {
+                    ControllerUnreachable(_logger, _nodeId, e.Message);
+                }
+            }
+            try
+            {
+                await Task.Delay(_interval, _time, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _registered.TrySetCanceled();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Node {NodeId} registered with the controller, epoch {NodeEpoch}.")]
+    private static partial void LogRegistered(ILogger logger, int nodeId, long nodeEpoch);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Node {NodeId} registers again: {Reason}")]
+    private static partial void StaleEpoch(ILogger logger, int nodeId, string reason);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Debug, Message = "Node {NodeId} could not reach the controller, retrying: {Reason}")]
+    private static partial void ControllerUnreachable(ILogger logger, int nodeId, string reason);
+}

@@ -1,0 +1,161 @@
+using System.Threading.Channels;
+using LogStore.Cluster.Metadata;
+using LogStore.Storage.Replication;
+using Microsoft.Extensions.Logging;
+
+namespace LogStore.Cluster.Node;
+
+/// <summary>
+/// Makes this node's replicas what the controller's image says (Kafka's BrokerMetadataPublisher and
+/// ReplicaManager.applyDelta): creates the local logs of new topics with the controller's topic id and settings, makes
+/// this node lead the partitions it leads (stopping their fetchers) and follow the leader of the others it holds, each
+/// at the image's leader epoch. Images are applied one at a time on a loop of its own, never on Raft's thread; only
+/// the newest waiting image is applied (each is a whole state). Thread-safe.
+/// </summary>
+internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
+{
+    private readonly Broker _broker;
+    private readonly int _nodeId;
+    private readonly IClusterMetadata _metadata;
+    private readonly IFollowerFetchers _fetchers;
+    private readonly ILogger _logger;
+    private readonly Channel<ClusterImage> _images = Channel.CreateBounded<ClusterImage>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _waitersLock = new();
+    private readonly List<(Func<ClusterImage, bool> Ready, TaskCompletionSource<ClusterImage> Done)> _waiters = [];
+    private volatile ClusterImage _applied = ClusterImage.Empty;
+    private Task _loop = Task.CompletedTask;
+
+    public BrokerMetadataPublisher(Broker broker, int nodeId, IClusterMetadata metadata, IFollowerFetchers fetchers, ILogger logger)
+    {
+        (_broker, _nodeId, _metadata, _fetchers, _logger) = (broker, nodeId, metadata, fetchers, logger);
+    }
+
+    /// <summary>The last image this node's replicas were brought to.</summary>
+    public ClusterImage Applied => _applied;
+
+    public void Start()
+    {
+        _metadata.Changed += OnChanged;
+        OnChanged(_metadata.Image);
+        _loop = RunAsync(_stopping.Token);
+    }
+
+    /// <summary>Waits until an applied image satisfies <paramref name="ready"/> and returns it.</summary>
+    public Task<ClusterImage> WaitForAsync(Func<ClusterImage, bool> ready, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<ClusterImage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waitersLock)
+        {
+            if (ready(_applied))
+                return Task.FromResult(_applied);
+            _waiters.Add((ready, done));
+        }
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    private void OnChanged(ClusterImage image) => _images.Writer.TryWrite(image);
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await foreach (ClusterImage image in _images.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ApplyAsync(image, stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is LogStoreException or IOException or InvalidOperationException or ArgumentException)
+                {
+                    // The next image tries again; a partition that cannot be brought up stays as it was, logged.
+                    ApplyFailed(_logger, image.Offset, e);
+                    continue;
+                }
+                _applied = image;
+                CompleteWaiters(image);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask ApplyAsync(ClusterImage image, CancellationToken cancellationToken)
+    {
+        foreach (TopicRegistration registration in image.Topics.Values)
+        {
+            Topic topic = await _broker.GetOrCreateReplicatedTopicAsync(registration, cancellationToken).ConfigureAwait(false);
+            for (int p = 0; p < registration.Partitions.Length && p < topic.Partitions.Count; p++)
+            {
+                Partition partition = topic.Partitions[p];
+                if (!partition.IsOffline)
+                    ApplyPartition(partition.Replica, registration.Partitions[p]);
+            }
+        }
+    }
+
+    private void ApplyPartition(PartitionReplica replica, PartitionRegistration state)
+    {
+        if (state.Leader == _nodeId)
+        {
+            if (replica.Role != ReplicaRole.Leader || replica.LeaderEpoch < state.LeaderEpoch)
+            {
+                _fetchers.Unfollow(replica);
+                replica.BecomeLeader(state.LeaderEpoch, sole: state.Replicas.Count == 1);
+                BecameLeader(_logger, replica.Id, state.LeaderEpoch, string.Join(',', state.Isr));
+            }
+        }
+        else if (state.IsReplica(_nodeId))
+        {
+            int? leader = state.Leader == PartitionRegistration.NoLeader ? null : state.Leader;
+            if (replica.Role != ReplicaRole.Follower || replica.LeaderEpoch < state.LeaderEpoch || replica.LeaderId != leader)
+            {
+                _fetchers.Unfollow(replica);
+                replica.BecomeFollower(Math.Max(state.LeaderEpoch, replica.LeaderEpoch), leader);
+                if (leader is { } leaderId)
+                    _fetchers.Follow(replica, leaderId, state.LeaderEpoch);
+                BecameFollower(_logger, replica.Id, state.LeaderEpoch, state.Leader);
+            }
+        }
+    }
+
+    private void CompleteWaiters(ClusterImage image)
+    {
+        lock (_waitersLock)
+        {
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Ready(image))
+                {
+                    _waiters[i].Done.TrySetResult(image);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _metadata.Changed -= OnChanged;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        lock (_waitersLock)
+        {
+            foreach (var waiter in _waiters)
+                waiter.Done.TrySetCanceled();
+            _waiters.Clear();
+        }
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 7010, Level = LogLevel.Information, Message = "{Partition}: this node leads it in leader epoch {LeaderEpoch}, ISR [{Isr}].")]
+    private static partial void BecameLeader(ILogger logger, TopicPartition partition, int leaderEpoch, string isr);
+
+    [LoggerMessage(EventId = 7011, Level = LogLevel.Information, Message = "{Partition}: this node follows node {Leader} in leader epoch {LeaderEpoch}.")]
+    private static partial void BecameFollower(ILogger logger, TopicPartition partition, int leaderEpoch, int leader);
+
+    [LoggerMessage(EventId = 7012, Level = LogLevel.Error, Message = "Applying controller image {Offset} failed; the next image retries.")]
+    private static partial void ApplyFailed(ILogger logger, long offset, Exception exception);
+}

@@ -1,0 +1,89 @@
+using LogStore.Cluster.Controller;
+using LogStore.Network.Transport;
+
+namespace LogStore.Cluster.Node;
+
+/// <summary>
+/// What a Broker runs as one node of a cluster (Kafka's combined broker and controller): its Raft controller voter, its
+/// channel to the active controller, registration and heartbeats, the replica fetchers and the metadata publisher.
+/// Started after the Broker's listener (the other nodes fetch through it), stopped before it.
+/// </summary>
+internal sealed class ClusterNodeServices : IAsyncDisposable
+{
+    /// <summary>The controller's directory inside the data directory (Kafka keeps its metadata log beside the partitions
+    /// too); not a partition directory name, so the store never takes it for one.</summary>
+    public const string ControllerDirectoryName = "__cluster_metadata";
+
+    private ClusterNodeServices(ReplicationOptions options, QuorumController controller, IControllerChannel channel, IFollowerFetchers fetchers,
+        BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher)
+    {
+        (Options, Controller, Channel, Fetchers, Lifecycle, Publisher) = (options, controller, channel, fetchers, lifecycle, publisher);
+    }
+
+    public ReplicationOptions Options { get; }
+
+    public int NodeId => Options.NodeId;
+
+    public QuorumController Controller { get; }
+
+    public IControllerChannel Channel { get; }
+
+    public IFollowerFetchers Fetchers { get; }
+
+    public BrokerLifecycleManager Lifecycle { get; }
+
+    public BrokerMetadataPublisher Publisher { get; }
+
+    public static async ValueTask<ClusterNodeServices> StartAsync(Broker broker, ReplicationOptions options, CancellationToken cancellationToken)
+    {
+        BrokerOptions brokerOptions = broker.Options;
+        ClusterNode self = options.Self;
+        var controller = await QuorumController.StartAsync(new ControllerOptions
+        {
+            DataDirectory = Path.Combine(broker.DataDirectory, ControllerDirectoryName),
+            EndPoint = self.ResolvedControllerEndpoint,
+            Voters = [.. options.Nodes.Select(n => n.ResolvedControllerEndpoint)],
+            ListenerFactory = options.ControllerTransport ?? new SocketConnectionListenerFactory(),
+            ConnectionFactory = options.ConnectionFactory ?? new SocketConnectionFactory(),
+            SessionTimeout = options.SessionTimeout,
+            LowerElectionTimeout = options.ElectionTimeout.Lower,
+            UpperElectionTimeout = options.ElectionTimeout.Upper,
+            TimeProvider = brokerOptions.TimeProvider,
+            LoggerFactory = brokerOptions.LoggerFactory,
+        }, cancellationToken).ConfigureAwait(false);
+        IFollowerFetchers? fetchers = null;
+        BrokerLifecycleManager? lifecycle = null;
+        try
+        {
+            IControllerChannel channel = options.ControllerChannelFactory?.Invoke(controller)
+                ?? throw new NotSupportedException("The Kafka-protocol controller channel is not built yet.");
+            fetchers = options.FollowerFetchersFactory?.Invoke(broker)
+                ?? throw new NotSupportedException("The Kafka-protocol replica fetchers are not built yet.");
+            lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
+                options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger);
+            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, controller, fetchers, broker.Logger);
+            lifecycle.Start();
+            publisher.Start();
+            return new ClusterNodeServices(options, controller, channel, fetchers, lifecycle, publisher);
+        }
+        catch
+        {
+            if (lifecycle is not null)
+                await lifecycle.DisposeAsync().ConfigureAwait(false);
+            if (fetchers is not null)
+                await fetchers.DisposeAsync().ConfigureAwait(false);
+            await controller.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Stops heart-beating first (the controller then moves this node's leaderships away), then applying images,
+    /// fetching, and the controller voter.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Lifecycle.DisposeAsync().ConfigureAwait(false);
+        await Publisher.DisposeAsync().ConfigureAwait(false);
+        await Fetchers.DisposeAsync().ConfigureAwait(false);
+        await Controller.DisposeAsync().ConfigureAwait(false);
+    }
+}

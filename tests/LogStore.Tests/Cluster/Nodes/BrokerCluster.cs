@@ -1,0 +1,157 @@
+using System.Net;
+using LogStore.Cluster;
+using LogStore.Cluster.Controller;
+using LogStore.Cluster.Metadata;
+using LogStore.Cluster.Node;
+using LogStore.Network.Transport;
+using LogStore.Storage.Replication;
+using LogStore.Tests.TestSupport;
+
+namespace LogStore.Tests.Cluster.Nodes;
+
+/// <summary>
+/// Three Brokers in one process, each one node of a cluster, on the in-memory network: every node's Kafka listener
+/// and controller reachable by the others, none by the outside. A node's directory survives <see cref="StopAsync"/>,
+/// so <see cref="StartAsync"/> restarts it. Every wait is bounded by the caller's token.
+/// </summary>
+internal sealed class BrokerCluster : IAsyncDisposable
+{
+    public const int Size = 3;
+
+    private readonly TempDirectory[] _directories = [new(), new(), new()];
+    private readonly Broker?[] _brokers = new Broker?[Size];
+    private readonly Func<BrokerCluster, int, Broker, IFollowerFetchers>? _fetchers;
+
+    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null)
+    {
+        _fetchers = fetchers;
+        Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 29092 + 10 * i)))];
+    }
+
+    public InMemoryNetwork Network { get; } = new();
+
+    public IReadOnlyList<ClusterNode> Nodes { get; }
+
+    public Broker this[int node] => _brokers[node] ?? throw new InvalidOperationException($"Node {node} is stopped.");
+
+    public IEnumerable<Broker> Running => _brokers.Where(b => b is not null)!;
+
+    public static async Task<BrokerCluster> StartAllAsync(CancellationToken cancellationToken,
+        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null)
+    {
+        var cluster = new BrokerCluster(fetchers);
+        await Task.WhenAll(Enumerable.Range(0, Size).Select(i => cluster.StartAsync(i, cancellationToken)));
+        return cluster;
+    }
+
+    public async Task StartAsync(int node, CancellationToken cancellationToken)
+    {
+        _brokers[node] = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = _directories[node].Path,
+            KafkaListener = new KafkaListenerOptions { Endpoint = Nodes[node].Endpoint, AutoCreateTopics = false },
+            KafkaTransport = Network,
+            Replication = new ReplicationOptions
+            {
+                NodeId = node,
+                Nodes = Nodes,
+                ControllerTransport = Network,
+                ConnectionFactory = Network.For(Nodes[node].Endpoint),
+                ControllerChannelFactory = _ => new DirectControllerChannel(this),
+                FollowerFetchersFactory = _fetchers is null ? _ => new RecordingFetchers() : b => _fetchers(this, node, b),
+            },
+        }, cancellationToken);
+    }
+
+    /// <summary>Stops a node as a clean close does; its directory stays.</summary>
+    public async Task StopAsync(int node)
+    {
+        Broker? broker = _brokers[node];
+        _brokers[node] = null;
+        if (broker is not null)
+            await broker.DisposeAsync();
+    }
+
+    /// <summary>The running node whose controller is active, once one is and every running node names it.</summary>
+    public async Task<QuorumController> WaitForActiveControllerAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var controllers = Running.Select(b => b.Controller!).ToList();
+            var active = controllers.Where(c => c.IsActive).ToList();
+            if (active.Count == 1 && controllers.All(c => Equals(c.ActiveController, active[0].EndPoint)))
+                return active[0];
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until every running node applied an image satisfying <paramref name="ready"/>.</summary>
+    public Task WaitForAllAsync(Func<ClusterImage, bool> ready, CancellationToken cancellationToken) =>
+        Task.WhenAll(Running.Select(b => b.ClusterServices!.Publisher.WaitForAsync(ready, cancellationToken)));
+
+    /// <summary>The replica of <paramref name="partition"/> on <paramref name="node"/>.</summary>
+    public PartitionReplica Replica(int node, TopicPartition partition)
+    {
+        Assert.That(this[node].TryGetTopic(partition.Topic, out Topic? topic), Is.True, $"node {node} holds no topic {partition.Topic}");
+        return topic!.Partitions[partition.Partition].Replica;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = 0; i < Size; i++)
+            await StopAsync(i);
+        foreach (TempDirectory directory in _directories)
+            directory.Dispose();
+    }
+
+    /// <summary>Sends each command to whichever node's controller is active, in process.</summary>
+    private sealed class DirectControllerChannel(BrokerCluster cluster) : IControllerChannel
+    {
+        public async ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken) =>
+            await OnActiveAsync(c => c.RegisterNodeAsync(nodeId, nodeEpoch, host, port, cancellationToken), cancellationToken);
+
+        public async ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) =>
+            await OnActiveAsync(async c => { await c.HeartbeatAsync(nodeId, nodeEpoch, cancellationToken); return true; }, cancellationToken);
+
+        public async ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
+            IReadOnlyList<int> newIsr, CancellationToken cancellationToken) =>
+            await OnActiveAsync(c => c.AlterPartitionAsync(partition, leaderId, leaderEpoch, partitionEpoch, newIsr, cancellationToken), cancellationToken);
+
+        public async ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection,
+            IReadOnlyList<(string Name, string Value)> configs, CancellationToken cancellationToken) =>
+            await OnActiveAsync(c => c.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, configs, cancellationToken), cancellationToken);
+
+        private async Task<T> OnActiveAsync<T>(Func<QuorumController, ValueTask<T>> command, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                QuorumController? active = cluster.Running.Select(b => b.Controller).FirstOrDefault(c => c is { IsActive: true });
+                if (active is not null)
+                {
+                    try
+                    {
+                        return await command(active);
+                    }
+                    catch (Exception e) when (e is NotControllerException or ObjectDisposedException)
+                    {
+                    }
+                }
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Fetches nothing; remembers whom each partition follows.</summary>
+    internal sealed class RecordingFetchers : IFollowerFetchers
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, (int Leader, int Epoch)> _following = new();
+
+        public IReadOnlyDictionary<TopicPartition, (int Leader, int Epoch)> Following => _following;
+
+        public void Follow(PartitionReplica replica, int leaderId, int leaderEpoch) => _following[replica.Id] = (leaderId, leaderEpoch);
+
+        public void Unfollow(PartitionReplica replica) => _following.TryRemove(replica.Id, out _);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
