@@ -13,6 +13,8 @@ public sealed class Partition
     private readonly PartitionLog _log;
     private readonly PartitionReplica _replica;
     private readonly bool _isInternal;
+    private static readonly int[] SingleNode = [0];
+    private volatile Cluster.Metadata.PartitionRegistration? _registration;
 
     internal Partition(PartitionLog log, ReplicaRole role = ReplicaRole.Leader)
     {
@@ -52,6 +54,24 @@ public sealed class Partition
             _ = Online;
             return _replica.HighWatermark;
         }
+    }
+
+    /// <summary>The node leading the partition: on a single node always 0 (its node id); in a cluster the controller's
+    /// choice as this node last applied it, null while nobody leads (every in-sync replica is down).</summary>
+    public int? Leader => _registration is { } r ? (r.Leader >= 0 ? r.Leader : null) : 0;
+
+    /// <summary>The nodes holding a replica, the preferred leader first (<c>[0]</c> on a single node).</summary>
+    public IReadOnlyList<int> Replicas => _registration?.Replicas ?? SingleNode;
+
+    /// <summary>The replicas caught up with the leader (Kafka's ISR): a record is committed once every one of them holds
+    /// it (<c>[0]</c> on a single node).</summary>
+    public IReadOnlyList<int> InSyncReplicas => _registration?.Isr ?? SingleNode;
+
+    /// <summary>The controller's state of the partition as this node last applied it; null on a single node.</summary>
+    internal Cluster.Metadata.PartitionRegistration? Registration
+    {
+        get => _registration;
+        set => _registration = value;
     }
 
     /// <summary>A snapshot of the partition's segments, oldest first.</summary>

@@ -6,7 +6,8 @@ namespace LogStore.Tool.Commands;
 /// <summary>
 /// <c>logstore serve --data DIR --listen HOST:PORT</c>: runs the store as a single-node Kafka-protocol broker until Ctrl+C
 /// or SIGTERM, then closes it cleanly, so that kcat and any Kafka client can use it from a shell; with TLS and SASL flags
-/// (<see cref="ServeSecurity"/>) it is Kafka's SSL, SASL_PLAINTEXT or SASL_SSL listener.
+/// (<see cref="ServeSecurity"/>) it is Kafka's SSL, SASL_PLAINTEXT or SASL_SSL listener. With <c>--node-id N --peers
+/// 1@HOST:PORT,...</c> it runs one node of a cluster (<see cref="ServeCluster"/>).
 /// </summary>
 internal static class ServeCommand
 {
@@ -41,11 +42,28 @@ internal static class ServeCommand
                 "the file must not be readable by every user (chmod 600), or serve refuses it.",
             HelpName = "FILE",
         };
+        var nodeId = new Option<int?>("--node-id")
+        {
+            Description = "Run one node of a cluster: this node's id, one of --peers.",
+            HelpName = "N",
+        };
+        var peers = new Option<string?>("--peers")
+        {
+            Description = "Every node of the cluster, this one included, the same list on every node: ID@HOST:PORT,... (each " +
+                "node's Kafka listener). Each node's controller listens on its PORT plus --controller-port-offset.",
+            HelpName = "LIST",
+        };
+        var controllerOffset = new Option<int>("--controller-port-offset")
+        {
+            Description = "Where each node's controller listens: its Kafka port plus this (default 1: 9092 -> 9093, Kafka's convention).",
+            DefaultValueFactory = _ => 1,
+            HelpName = "N",
+        };
         var command = new Command("serve",
             "Run the store as a single-node Kafka broker on --listen until Ctrl+C or SIGTERM; creates the data directory when missing. " +
             "With --tls-cert clients connect over TLS (security.protocol=ssl), with --sasl-users they authenticate (sasl_plaintext, or sasl_ssl with both).")
         {
-            data, listen, tlsCert, tlsKey, tlsClientCa, saslMechanisms, saslUsers,
+            data, listen, tlsCert, tlsKey, tlsClientCa, saslMechanisms, saslUsers, nodeId, peers, controllerOffset,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -53,6 +71,7 @@ internal static class ServeCommand
             IPEndPoint endpoint = ParseEndpoint(parsed.GetRequiredValue(listen));
             KafkaListenerTlsOptions? tls = ServeSecurity.Tls(parsed.GetValue(tlsCert), parsed.GetValue(tlsKey), parsed.GetValue(tlsClientCa));
             KafkaListenerSaslOptions? sasl = ServeSecurity.Sasl(parsed.GetValue(saslMechanisms), parsed.GetValue(saslUsers));
+            ReplicationOptions? replication = ServeCluster.Replication(parsed.GetValue(nodeId), parsed.GetValue(peers), parsed.GetValue(controllerOffset), endpoint);
             BrokerSession.RequireStoreOrEmpty(directory);
             Broker broker;
             try
@@ -61,6 +80,7 @@ internal static class ServeCommand
                 {
                     DataDirectory = directory,
                     KafkaListener = new KafkaListenerOptions { Endpoint = endpoint, Tls = tls, Sasl = sasl },
+                    Replication = replication,
                 }, ct).ConfigureAwait(false);
             }
             catch (KafkaListenerException e)
@@ -76,7 +96,8 @@ internal static class ServeCommand
                     (null, not null) => ", SASL",
                     _ => ", TLS and SASL",
                 };
-                await cli.Out.WriteLineAsync($"Serving {Path.GetFullPath(directory)} on {broker.KafkaEndpoint}{security} (Ctrl+C or SIGTERM stops)").ConfigureAwait(false);
+                string node = replication is null ? "" : $" as node {replication.NodeId} of {replication.Nodes.Count}";
+                await cli.Out.WriteLineAsync($"Serving {Path.GetFullPath(directory)} on {broker.KafkaEndpoint}{security}{node} (Ctrl+C or SIGTERM stops)").ConfigureAwait(false);
                 await cli.Out.FlushAsync(ct).ConfigureAwait(false);
                 try
                 {
@@ -93,12 +114,12 @@ internal static class ServeCommand
         return command;
     }
 
-    private static IPEndPoint ParseEndpoint(string text)
+    internal static IPEndPoint ParseEndpoint(string text, string option = "--listen")
     {
         // "localhost:9092" names loopback; IPEndPoint.TryParse takes "127.0.0.1:9092" and "[::1]:9092".
         string normalized = text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" + text[9..] : text;
         if (IPEndPoint.TryParse(normalized, out IPEndPoint? endpoint) && text.Contains(':', StringComparison.Ordinal))
             return endpoint;
-        throw CommandException.Usage($"--listen must be HOST:PORT with an IP address or localhost (for example 127.0.0.1:9092), not '{text}'");
+        throw CommandException.Usage($"{option} must be HOST:PORT with an IP address or localhost (for example 127.0.0.1:9092), not '{text}'");
     }
 }

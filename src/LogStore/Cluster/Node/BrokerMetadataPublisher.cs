@@ -90,6 +90,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
             for (int p = 0; p < registration.Partitions.Length && p < topic.Partitions.Count; p++)
             {
                 Partition partition = topic.Partitions[p];
+                partition.Registration = registration.Partitions[p];
                 if (!partition.IsOffline)
                     ApplyPartition(partition.Replica, registration.Partitions[p]);
             }

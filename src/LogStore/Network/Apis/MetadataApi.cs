@@ -3,8 +3,9 @@ using LogStore.Protocol;
 namespace LogStore.Network.Apis;
 
 /// <summary>
-/// Metadata: this node as the only broker, controller and leader of every partition (a single node: replicas and ISR
-/// are itself), and each topic's id (v10+), by which clients then fetch (Fetch v13+); v10+ may ask for a topic by id. Topics a client asks for that do not exist are created with the broker's default configuration when
+/// Metadata: on a single node, this node as the only broker, controller and leader of every partition (replicas and ISR
+/// are itself); in a cluster, every registered live node, the active controller and each partition's leader, leader
+/// epoch, replicas and ISR as this node last applied the controller's image; and each topic's id (v10+), by which clients then fetch (Fetch v13+); v10+ may ask for a topic by id. Topics a client asks for that do not exist are created with the broker's default configuration when
 /// the client allows it and <see cref="KafkaListenerOptions.AutoCreateTopics"/> is on (Kafka's
 /// <c>auto.create.topics.enable</c>).
 /// </summary>
@@ -14,6 +15,8 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
     {
         var response = new MetadataResponse { ClusterId = ClusterId, ControllerId = self.NodeId };
         response.Brokers.Add(new MetadataResponse.Broker { NodeId = self.NodeId, Host = self.Host, Port = self.Port });
+        if (broker.ClusterServices is { } cluster)
+            DescribeCluster(response, cluster, self);
         // v0: an empty list means every topic; v1+: null does.
         bool all = request.Topics is null || (version == 0 && request.Topics.Count == 0);
         if (all)
@@ -54,11 +57,29 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
         }
     }
 
+    /// <summary>The other live nodes as they registered, and the active controller's id (-1 while none is known).</summary>
+    private static void DescribeCluster(MetadataResponse response, Cluster.Node.ClusterNodeServices cluster, BrokerNode self)
+    {
+        Cluster.Metadata.ClusterImage image = cluster.Publisher.Applied;
+        foreach (Cluster.Metadata.NodeRegistration node in image.Nodes.Values)
+        {
+            if (node.NodeId != self.NodeId && !node.Fenced)
+                response.Brokers.Add(new MetadataResponse.Broker { NodeId = node.NodeId, Host = node.Host, Port = node.Port });
+        }
+        System.Net.EndPoint? active = cluster.Controller.ActiveController;
+        response.ControllerId = cluster.Options.Nodes.FirstOrDefault(n => Equals(n.ResolvedControllerEndpoint, active))?.NodeId ?? -1;
+    }
+
     private static MetadataResponse.Topic Describe(Topic topic, BrokerNode self)
     {
         var described = new MetadataResponse.Topic { Name = topic.Name, TopicId = topic.TopicId, IsInternal = topic.IsInternal };
         foreach (Partition partition in topic.Partitions)
         {
+            if (partition.Registration is { } state)
+            {
+                described.Partitions.Add(Describe(partition, state, self));
+                continue;
+            }
             bool offline = partition.IsOffline;
             described.Partitions.Add(new MetadataResponse.Partition
             {
@@ -74,9 +95,29 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
         return described;
     }
 
+    /// <summary>A partition of a cluster: the controller's leader, epoch, replicas and ISR; this node's replica offline
+    /// when it could not be opened.</summary>
+    private static MetadataResponse.Partition Describe(Partition partition, Cluster.Metadata.PartitionRegistration state, BrokerNode self)
+    {
+        bool offline = partition.IsOffline;
+        return new MetadataResponse.Partition
+        {
+            ErrorCode = state.Leader < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None,
+            PartitionIndex = partition.Id.Partition,
+            LeaderId = state.Leader,
+            LeaderEpoch = state.LeaderEpoch,
+            ReplicaNodes = [.. state.Replicas],
+            IsrNodes = [.. state.Isr],
+            OfflineReplicas = offline ? [self.NodeId] : [],
+        };
+    }
+
     // Kafka's cluster id is a base64 UUID; one that stays the same for this store across restarts is what clients expect.
+    // In a cluster every node must give the same one: it comes from the node list they all share.
     private string ClusterId => _clusterId ??= Convert.ToBase64String(
-        System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(broker.DataDirectory)))[..22].Replace('+', '-').Replace('/', '_');
+        System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(broker.Options.Replication is { } replication
+            ? string.Join(',', replication.Nodes.OrderBy(n => n.NodeId).Select(n => $"{n.NodeId}@{n.Endpoint}"))
+            : broker.DataDirectory)))[..22].Replace('+', '-').Replace('/', '_');
 
     private string? _clusterId;
 }

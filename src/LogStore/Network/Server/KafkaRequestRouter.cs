@@ -173,6 +173,6 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
         string host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any)
             ? Dns.GetHostName()
             : endpoint.Address.ToString();
-        return new BrokerNode(0, options.AdvertisedHost ?? host, endpoint.Port);
+        return new BrokerNode(broker.Options.Replication?.NodeId ?? 0, options.AdvertisedHost ?? host, endpoint.Port);
     }
 }
