@@ -40,7 +40,11 @@ public sealed partial class Broker
                 return ids;
             ThrowIfReadOnly("hand out producer ids");
             // Two first callers may both build one: only the one stored is ever used (building one reads and writes nothing).
-            Interlocked.CompareExchange(ref _producerIds, new ProducerIdManager(DataDirectory, Options.FileSystem, Options.TimeProvider), null);
+            // In a cluster each node takes its own blocks (its place in the node list): ids never collide across nodes.
+            (int slot, int slots) = Options.Replication is { } replication
+                ? (replication.Nodes.Select(n => n.NodeId).Order().ToList().IndexOf(replication.NodeId), replication.Nodes.Count)
+                : (0, 1);
+            Interlocked.CompareExchange(ref _producerIds, new ProducerIdManager(DataDirectory, Options.FileSystem, Options.TimeProvider, slot, slots), null);
             return _producerIds!;
         }
     }

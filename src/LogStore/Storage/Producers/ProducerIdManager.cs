@@ -16,10 +16,13 @@ namespace LogStore.Storage.Producers;
 /// is used. A block starts at the recorded id or at the clock (milliseconds × 4,096), whichever is higher, so ids stay
 /// large and increasing even when the file is lost, and a clock that goes back (a fake one in tests, a VM restored)
 /// cannot make them repeat while the file is there.</para>
+/// <para>In a cluster every node hands out ids, and clients ask any node: node <c>slot</c> of <c>slots</c> (its place in
+/// the node list all nodes share) takes only the blocks whose number is <c>slot</c> modulo <c>slots</c>, so two nodes
+/// never reserve the same block, without asking each other.</para>
 /// <para>Thread-safety: thread-safe; a producer takes one id when it first sends, so the lock is never contended in
 /// earnest. After a crash: the file is replaced atomically, and the ids of a block reserved but not all used are skipped.</para>
 /// </remarks>
-internal sealed class ProducerIdManager(string dataDirectory, FileSystem files, TimeProvider time)
+internal sealed class ProducerIdManager(string dataDirectory, FileSystem files, TimeProvider time, int slot = 0, int slots = 1)
 {
     /// <summary>Ids reserved per write of the file (Kafka's controller hands out blocks of 1,000).</summary>
     public const int BlockSize = 1000;
@@ -50,10 +53,18 @@ internal sealed class ProducerIdManager(string dataDirectory, FileSystem files, 
     private void ReserveBlock()
     {
         string path = Path.Combine(dataDirectory, FileName);
-        long start = Math.Max(Math.Max(ReadNext(path), time.GetUtcNow().ToUnixTimeMilliseconds() << 12), _blockEnd);
+        long start = OwnBlockAtOrAfter(Math.Max(Math.Max(ReadNext(path), time.GetUtcNow().ToUnixTimeMilliseconds() << 12), _blockEnd));
         long end = start + BlockSize;
         DurableFile.WriteAtomically(files, path, string.Create(CultureInfo.InvariantCulture, $"{Version}\n{NextKey}{end}\n"));
         (_next, _blockEnd) = (start, end);
+    }
+
+    /// <summary>The start of the first block at or after <paramref name="candidate"/> that is this node's.</summary>
+    internal long OwnBlockAtOrAfter(long candidate)
+    {
+        long block = (candidate + BlockSize - 1) / BlockSize;
+        long ahead = ((slot - block) % slots + slots) % slots;
+        return (block + ahead) * BlockSize;
     }
 
     /// <summary>The next id the file records, or 0 without a file (or with one that is not ours: the clock then decides).</summary>
