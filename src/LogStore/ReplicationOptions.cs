@@ -45,6 +45,10 @@ public sealed class ReplicationOptions
     /// <summary>Makes this node's way to the active controller; tests pass their own. Default: over the Kafka protocol.</summary>
     internal Func<Cluster.Controller.QuorumController, Cluster.IControllerChannel>? ControllerChannelFactory { get; init; }
 
+    /// <summary>Replaces the Raft controller: this node's view of the metadata and its channel to whoever decides (a
+    /// simulation's controller, deterministic and in process). Null: a Raft controller voter on every node.</summary>
+    internal Func<Broker, (Cluster.IClusterMetadata Metadata, Cluster.IControllerChannel Channel)>? ControlPlaneFactory { get; init; }
+
     /// <summary>Makes this node's replica fetchers; null: the Kafka-protocol fetchers.</summary>
     internal Func<Broker, Cluster.Node.IFollowerFetchers>? FollowerFetchersFactory { get; init; }
 

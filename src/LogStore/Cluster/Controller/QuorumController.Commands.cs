@@ -1,10 +1,9 @@
 using LogStore.Cluster.Metadata;
-using LogStore.Cluster.Records;
 
 namespace LogStore.Cluster.Controller;
 
-// The commands a broker (or an operator) sends to the active controller; each decides against the current image and
-// throws a typed exception, changing nothing, when the request is refused.
+// The commands a broker (or an operator) sends to the active controller; each decides against the current image
+// (ControllerDecisions) and throws a typed exception, changing nothing, when the request is refused.
 internal sealed partial class QuorumController
 {
     /// <summary>Registers node <paramref name="nodeId"/> (Kafka's BrokerRegistration): a restarted node registers with
@@ -12,15 +11,10 @@ internal sealed partial class QuorumController
     /// <exception cref="StaleBrokerEpochException">The controller holds a higher epoch for the node.</exception>
     public async ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(nodeId);
-        ArgumentException.ThrowIfNullOrEmpty(host);
         var image = await ExecuteAsync(image =>
         {
-            if (image.Nodes.TryGetValue(nodeId, out var known) && known.NodeEpoch > nodeEpoch)
-                throw new StaleBrokerEpochException(nodeId, nodeEpoch, known.NodeEpoch);
+            var records = ControllerDecisions.RegisterNode(image, nodeId, nodeEpoch, host, port);
             _heartbeats.Touch(nodeId);
-            var records = new List<MetadataRecord> { new RegisterNodeRecord(nodeId, nodeEpoch, host, port) };
-            AddUnfencedChanges(image, nodeId, records);
             return records;
         }, cancellationToken).ConfigureAwait(false);
         return image.Nodes[nodeId];
@@ -32,15 +26,8 @@ internal sealed partial class QuorumController
     {
         await ExecuteAsync(image =>
         {
-            if (!image.Nodes.TryGetValue(nodeId, out var known) || known.NodeEpoch != nodeEpoch)
-                throw new StaleBrokerEpochException(nodeId, nodeEpoch, known?.NodeEpoch);
+            var records = ControllerDecisions.Heartbeat(image, nodeId, nodeEpoch);
             _heartbeats.Touch(nodeId);
-            var records = new List<MetadataRecord>();
-            if (known.Fenced)
-            {
-                records.Add(new UnfenceNodeRecord(nodeId, nodeEpoch));
-                AddUnfencedChanges(image, nodeId, records);
-            }
             return records;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -52,26 +39,9 @@ internal sealed partial class QuorumController
     public async ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection = false,
         IReadOnlyList<(string Name, string Value)>? configs = null, CancellationToken cancellationToken = default)
     {
-        TopicName.Validate(name);
-        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
-        var image = await ExecuteAsync(image =>
-        {
-            if (image.Topics.ContainsKey(name))
-                throw new TopicExistsException(name);
-            var unfenced = image.Nodes.Values.Where(n => !n.Fenced).Select(n => n.NodeId).ToList();
-            if (replicationFactor < 1 || replicationFactor > unfenced.Count)
-                throw new InvalidReplicationFactorException(replicationFactor, unfenced.Count);
-            var topicId = Guid.NewGuid();
-            var records = new List<MetadataRecord> { new TopicRecord(name, topicId, uncleanLeaderElection) };
-            foreach ((string configName, string value) in configs ?? [])
-                records.Add(new TopicConfigRecord(topicId, configName, value));
-            for (int p = 0; p < partitions; p++)
-            {
-                int[] replicas = PartitionChangeBuilder.PlaceReplicas(unfenced, p, replicationFactor);
-                records.Add(new PartitionRecord(topicId, p, replicas, replicas[0], 0, [.. replicas], 0));
-            }
-            return records;
-        }, cancellationToken).ConfigureAwait(false);
+        var topicId = ControllerDecisions.NewTopicId();
+        var image = await ExecuteAsync(image => ControllerDecisions.CreateTopic(image, name, partitions, replicationFactor, uncleanLeaderElection, configs, topicId),
+            cancellationToken).ConfigureAwait(false);
         return image.Topics[name];
     }
 
@@ -84,42 +54,14 @@ internal sealed partial class QuorumController
     public async ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
         IReadOnlyList<int> newIsr, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(newIsr);
-        int[] isr = [.. newIsr.Distinct()];
-        var image = await ExecuteAsync(image =>
-        {
-            var state = image.GetPartition(partition) ?? throw new UnknownTopicException(partition.Topic, partition.Partition);
-            if (state.Leader != leaderId || state.LeaderEpoch != leaderEpoch)
-                throw new InvalidUpdateVersionException(partition, $"node {leaderId} at leader epoch {leaderEpoch} is not the leader (node {state.Leader}, epoch {state.LeaderEpoch})");
-            if (state.PartitionEpoch != partitionEpoch)
-                throw new InvalidUpdateVersionException(partition, $"partition epoch {partitionEpoch} is not the current {state.PartitionEpoch}");
-            if (!isr.Contains(leaderId))
-                throw new IneligibleReplicaException(partition, leaderId, "the leader must stay in the ISR");
-            foreach (int member in isr)
-            {
-                if (!state.IsReplica(member))
-                    throw new IneligibleReplicaException(partition, member, "it is not a replica");
-                if (!state.IsInSync(member) && !image.IsUnfenced(member))
-                    throw new IneligibleReplicaException(partition, member, "it is fenced");
-            }
-            return [new PartitionChangeRecord(TopicIdOf(image, partition), partition.Partition, leaderId, isr)];
-        }, cancellationToken).ConfigureAwait(false);
+        var image = await ExecuteAsync(image => ControllerDecisions.AlterPartition(image, partition, leaderId, leaderEpoch, partitionEpoch, newIsr),
+            cancellationToken).ConfigureAwait(false);
         return image.GetPartition(partition)!;
     }
 
     public async ValueTask<PartitionRegistration> ElectLeaderAsync(TopicPartition partition, int? preferredLeader, CancellationToken cancellationToken = default)
     {
-        var image = await ExecuteAsync(image =>
-        {
-            var state = image.GetPartition(partition) ?? throw new UnknownTopicException(partition.Topic, partition.Partition);
-            if (preferredLeader is { } wanted && !state.IsReplica(wanted))
-                throw new IneligibleReplicaException(partition, wanted, "it is not a replica");
-            var choice = PartitionChangeBuilder.Elect(image, state, preferredLeader, image.Topics[partition.Topic].UncleanLeaderElection)
-                ?? throw new EligibleLeadersNotAvailableException(partition);
-            if (choice.Leader == state.Leader)
-                return [];
-            return [new PartitionChangeRecord(TopicIdOf(image, partition), partition.Partition, choice.Leader, choice.Isr)];
-        }, cancellationToken).ConfigureAwait(false);
+        var image = await ExecuteAsync(image => ControllerDecisions.ElectLeader(image, partition, preferredLeader), cancellationToken).ConfigureAwait(false);
         return image.GetPartition(partition)!;
     }
 
@@ -127,42 +69,6 @@ internal sealed partial class QuorumController
     /// (or to nobody), each a new leader epoch. Runs on a timer of the <see cref="TimeProvider"/>; public for tests.</summary>
     public async ValueTask FenceExpiredNodesAsync(CancellationToken cancellationToken = default)
     {
-        await ExecuteAsync(image =>
-        {
-            var records = new List<MetadataRecord>();
-            foreach (var node in _heartbeats.Expired(image))
-            {
-                var fence = new FenceNodeRecord(node.NodeId, node.NodeEpoch);
-                records.Add(fence);
-                image = image.Apply(fence);
-                foreach (var topic in image.Topics.Values)
-                {
-                    for (int p = 0; p < topic.Partitions.Length; p++)
-                    {
-                        if (PartitionChangeBuilder.OnFenced(image, topic.Partitions[p], node.NodeId) is { } change)
-                        {
-                            var record = new PartitionChangeRecord(topic.TopicId, p, change.Leader, change.Isr);
-                            records.Add(record);
-                            image = image.Apply(record);
-                        }
-                    }
-                }
-            }
-            return records;
-        }, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(image => ControllerDecisions.Fence(image, _heartbeats.Expired(image)), cancellationToken).ConfigureAwait(false);
     }
-
-    private static void AddUnfencedChanges(ClusterImage image, int nodeId, List<MetadataRecord> records)
-    {
-        foreach (var topic in image.Topics.Values)
-        {
-            for (int p = 0; p < topic.Partitions.Length; p++)
-            {
-                if (PartitionChangeBuilder.OnUnfenced(topic.Partitions[p], nodeId) is { } change)
-                    records.Add(new PartitionChangeRecord(topic.TopicId, p, change.Leader, change.Isr));
-            }
-        }
-    }
-
-    private static Guid TopicIdOf(ClusterImage image, TopicPartition partition) => image.Topics[partition.Topic].TopicId;
 }

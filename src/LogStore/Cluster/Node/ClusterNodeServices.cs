@@ -14,17 +14,21 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     /// too); not a partition directory name, so the store never takes it for one.</summary>
     public const string ControllerDirectoryName = "__cluster_metadata";
 
-    private ClusterNodeServices(ReplicationOptions options, QuorumController controller, IControllerChannel channel, IFollowerFetchers fetchers,
-        BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher)
+    private ClusterNodeServices(ReplicationOptions options, QuorumController? controller, IClusterMetadata metadata, IControllerChannel channel,
+        IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher)
     {
-        (Options, Controller, Channel, Fetchers, Lifecycle, Publisher) = (options, controller, channel, fetchers, lifecycle, publisher);
+        (Options, Controller, Metadata, Channel, Fetchers, Lifecycle, Publisher) = (options, controller, metadata, channel, fetchers, lifecycle, publisher);
     }
 
     public ReplicationOptions Options { get; }
 
     public int NodeId => Options.NodeId;
 
-    public QuorumController Controller { get; }
+    /// <summary>This node's Raft controller voter; null when the options replace the control plane.</summary>
+    public QuorumController? Controller { get; }
+
+    /// <summary>The metadata this node applies (its controller voter's image).</summary>
+    public IClusterMetadata Metadata { get; }
 
     public IControllerChannel Channel { get; }
 
@@ -34,37 +38,53 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
 
     public BrokerMetadataPublisher Publisher { get; }
 
+    /// <summary>The node id of the active controller, when this node knows it.</summary>
+    public int? ActiveControllerId => Controller?.ActiveController is { } active
+        ? Options.Nodes.FirstOrDefault(n => Equals(n.ResolvedControllerEndpoint, active))?.NodeId
+        : null;
+
     public static async ValueTask<ClusterNodeServices> StartAsync(Broker broker, ReplicationOptions options, CancellationToken cancellationToken)
     {
         BrokerOptions brokerOptions = broker.Options;
         ClusterNode self = options.Self;
-        var controller = await QuorumController.StartAsync(new ControllerOptions
+        QuorumController? controller = null;
+        IClusterMetadata metadata;
+        IControllerChannel? channel = null;
+        if (options.ControlPlaneFactory is { } controlPlane)
         {
-            DataDirectory = Path.Combine(broker.DataDirectory, ControllerDirectoryName),
-            EndPoint = self.ResolvedControllerEndpoint,
-            Voters = [.. options.Nodes.Select(n => n.ResolvedControllerEndpoint)],
-            ListenerFactory = options.ControllerTransport ?? new SocketConnectionListenerFactory(),
-            ConnectionFactory = options.ConnectionFactory ?? new SocketConnectionFactory(),
-            SessionTimeout = options.SessionTimeout,
-            LowerElectionTimeout = options.ElectionTimeout.Lower,
-            UpperElectionTimeout = options.ElectionTimeout.Upper,
-            TimeProvider = brokerOptions.TimeProvider,
-            LoggerFactory = brokerOptions.LoggerFactory,
-        }, cancellationToken).ConfigureAwait(false);
+            (metadata, channel) = controlPlane(broker);
+        }
+        else
+        {
+            controller = await QuorumController.StartAsync(new ControllerOptions
+            {
+                DataDirectory = Path.Combine(broker.DataDirectory, ControllerDirectoryName),
+                EndPoint = self.ResolvedControllerEndpoint,
+                Voters = [.. options.Nodes.Select(n => n.ResolvedControllerEndpoint)],
+                ListenerFactory = options.ControllerTransport ?? new SocketConnectionListenerFactory(),
+                ConnectionFactory = options.ConnectionFactory ?? new SocketConnectionFactory(),
+                SessionTimeout = options.SessionTimeout,
+                LowerElectionTimeout = options.ElectionTimeout.Lower,
+                UpperElectionTimeout = options.ElectionTimeout.Upper,
+                TimeProvider = brokerOptions.TimeProvider,
+                LoggerFactory = brokerOptions.LoggerFactory,
+            }, cancellationToken).ConfigureAwait(false);
+            metadata = controller;
+        }
         IFollowerFetchers? fetchers = null;
         BrokerLifecycleManager? lifecycle = null;
         try
         {
-            IControllerChannel channel = options.ControllerChannelFactory?.Invoke(controller)
+            channel ??= options.ControllerChannelFactory?.Invoke(controller!)
                 ?? throw new NotSupportedException("The Kafka-protocol controller channel is not built yet.");
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
                 ?? throw new NotSupportedException("The Kafka-protocol replica fetchers are not built yet.");
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
                 options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger);
-            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, controller, fetchers, broker.Logger);
+            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, broker.Logger);
             lifecycle.Start();
             publisher.Start();
-            return new ClusterNodeServices(options, controller, channel, fetchers, lifecycle, publisher);
+            return new ClusterNodeServices(options, controller, metadata, channel, fetchers, lifecycle, publisher);
         }
         catch
         {
@@ -72,7 +92,8 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
                 await lifecycle.DisposeAsync().ConfigureAwait(false);
             if (fetchers is not null)
                 await fetchers.DisposeAsync().ConfigureAwait(false);
-            await controller.DisposeAsync().ConfigureAwait(false);
+            if (controller is not null)
+                await controller.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -84,6 +105,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
         await Publisher.DisposeAsync().ConfigureAwait(false);
         await Fetchers.DisposeAsync().ConfigureAwait(false);
-        await Controller.DisposeAsync().ConfigureAwait(false);
+        if (Controller is not null)
+            await Controller.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -66,8 +66,7 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
             if (node.NodeId != self.NodeId && !node.Fenced)
                 response.Brokers.Add(new MetadataResponse.Broker { NodeId = node.NodeId, Host = node.Host, Port = node.Port });
         }
-        System.Net.EndPoint? active = cluster.Controller.ActiveController;
-        response.ControllerId = cluster.Options.Nodes.FirstOrDefault(n => Equals(n.ResolvedControllerEndpoint, active))?.NodeId ?? -1;
+        response.ControllerId = cluster.ActiveControllerId ?? -1;
     }
 
     private static MetadataResponse.Topic Describe(Topic topic, BrokerNode self)
