@@ -32,6 +32,11 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
         (_broker, _nodeId, _metadata, _fetchers, _logger) = (broker, nodeId, metadata, fetchers, logger);
     }
 
+    /// <summary>Raised on the publisher's loop after a replica of this node became leader or follower (a new leader epoch
+    /// included), with the partition's new state: the group coordinator loads or unloads the groups of an offsets
+    /// partition on it. Handlers must be quick and must not throw.</summary>
+    public event Action<PartitionReplica, PartitionRegistration>? RoleChanged;
+
     /// <summary>The last image this node's replicas were brought to.</summary>
     public ClusterImage Applied => _applied;
 
@@ -106,6 +111,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
                 _fetchers.Unfollow(replica);
                 replica.BecomeLeader(state.LeaderEpoch, sole: state.Replicas.Count == 1);
                 BecameLeader(_logger, replica.Id, state.LeaderEpoch, string.Join(',', state.Isr));
+                RoleChanged?.Invoke(replica, state);
             }
         }
         else if (state.IsReplica(_nodeId))
@@ -118,6 +124,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
                 if (leader is { } leaderId)
                     _fetchers.Follow(replica, leaderId, state.LeaderEpoch);
                 BecameFollower(_logger, replica.Id, state.LeaderEpoch, state.Leader);
+                RoleChanged?.Invoke(replica, state);
             }
         }
     }
