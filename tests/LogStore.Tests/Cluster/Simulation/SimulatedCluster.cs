@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Net;
+using LogStore.Network.Client;
+using LogStore.Network.Transport;
+using LogStore.Protocol;
+using LogStore.Tests.Reliability;
+using LogStore.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LogStore.Tests.Cluster.Simulation;
+
+/// <summary>
+/// Three nodes in one process for the replication simulation: each a Broker on its own data directory written through
+/// a <see cref="PowerLossFileSystem"/>, its Kafka listener on one in-memory network, its control plane the shared
+/// <see cref="SimulatedController"/>, and one fake clock for all. A node can be killed (its directory as it is, a
+/// process crash: the page cache survives), lose power (only what it fsynced, torn), be cut off the network, and be
+/// restarted from what the failure left.
+/// </summary>
+internal sealed class SimulatedCluster : IAsyncDisposable
+{
+    public const int Size = 3;
+    public const string Topic = "sim";
+
+    private readonly TempDirectory?[] _directories = new TempDirectory?[Size];
+    private readonly PowerLossFileSystem?[] _files = new PowerLossFileSystem?[Size];
+    private readonly Broker?[] _brokers = new Broker?[Size];
+    private readonly bool _flushBeforeAcknowledge;
+
+    public SimulatedCluster(bool flushBeforeAcknowledge)
+    {
+        _flushBeforeAcknowledge = flushBeforeAcknowledge;
+        Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 39092 + 10 * i)))];
+    }
+
+    public InMemoryNetwork Network { get; } = new();
+
+    public SimulatedController Controller { get; } = new();
+
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddDays(20_000));
+
+    public IReadOnlyList<ClusterNode> Nodes { get; }
+
+    public bool IsRunning(int node) => _brokers[node] is not null;
+
+    public Broker this[int node] => _brokers[node] ?? throw new InvalidOperationException($"node {node} is down");
+
+    public IEnumerable<int> RunningNodes => Enumerable.Range(0, Size).Where(IsRunning);
+
+    public async Task StartAsync(int node, CancellationToken cancellationToken)
+    {
+        _directories[node] ??= new TempDirectory();
+        string path = _directories[node]!.Path;
+        _files[node] = new PowerLossFileSystem(path);
+        _brokers[node] = await Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = path,
+            FileSystem = _files[node]!,
+            TimeProvider = Time,
+            KafkaListener = new KafkaListenerOptions { Endpoint = Nodes[node].Endpoint, AutoCreateTopics = false },
+            KafkaTransport = Network,
+            Replication = new ReplicationOptions
+            {
+                NodeId = node,
+                Nodes = Nodes,
+                FlushBeforeAcknowledge = _flushBeforeAcknowledge,
+                ReplicaLagTime = TimeSpan.FromSeconds(10),
+                RequestTimeout = TimeSpan.FromSeconds(5),
+                ConnectionFactory = Network.For(Nodes[node].Endpoint),
+                ControlPlaneFactory = _ => Controller.For(node),
+            },
+        }, cancellationToken);
+    }
+
+    /// <summary>Stops a node the way <paramref name="failure"/> says and keeps what it leaves on disk for its restart.</summary>
+    public async Task FailAsync(int node, NodeFailure failure, Random random)
+    {
+        Broker broker = this[node];
+        _brokers[node] = null;
+        Network.Isolate(Nodes[node].Endpoint);
+        var image = new TempDirectory();
+        if (failure == NodeFailure.PowerLoss)
+            _files[node]!.WriteImage(image.Path, random, torn: true, PowerLossFileSystem.Entries.RandomPrefix);
+        else
+            CopyDirectory(_directories[node]!.Path, image.Path);
+        // What the broker does from here never reaches the image it restarts from.
+        await broker.DisposeAsync();
+        _directories[node]!.Dispose();
+        _directories[node] = image;
+        Network.Heal(Nodes[node].Endpoint);
+    }
+
+    /// <summary>A Kafka-protocol connection to <paramref name="node"/>'s listener, as a producer outside the cluster.</summary>
+    public ValueTask<KafkaClientConnection> ConnectAsync(int node, CancellationToken cancellationToken) =>
+        KafkaClientConnection.ConnectAsync(Network, Nodes[node].Endpoint, "simulation", 16 << 20, TimeProvider.System, cancellationToken);
+
+    /// <summary>Produce with acks=all of one batch to partition 0 through <paramref name="connection"/>.</summary>
+    public static async Task<ProduceResponse.PartitionResponse> ProduceAsync(KafkaClientConnection connection, byte[] batch, CancellationToken cancellationToken)
+    {
+        var request = new ProduceRequest
+        {
+            Acks = -1,
+            TimeoutMs = 5_000,
+            Topics = [new ProduceRequest.TopicData { Name = Topic, Partitions = [new ProduceRequest.PartitionData { Index = 0, Records = new ReadOnlySequence<byte>(batch) }] }],
+        };
+        ProduceResponse response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, 9, TimeSpan.FromSeconds(10), cancellationToken);
+        return response.Topics[0].Partitions[0];
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            if (Path.GetFileName(file) == ".lock")
+                continue;
+            try
+            {
+                File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+            }
+            catch (FileNotFoundException)
+            {
+                // Deleted while copying: a crash then would not have it either.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = 0; i < Size; i++)
+        {
+            if (_brokers[i] is { } broker)
+                await broker.DisposeAsync();
+            _brokers[i] = null;
+            _directories[i]?.Dispose();
+        }
+    }
+}
+
+/// <summary>How a simulated node stops.</summary>
+internal enum NodeFailure
+{
+    /// <summary>A process crash: everything it wrote is in the page cache and survives.</summary>
+    Kill,
+
+    /// <summary>A power loss: only what it fsynced survives, the rest torn.</summary>
+    PowerLoss,
+}
