@@ -41,7 +41,6 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             {
                 Partitions = 1,
                 ReplicationFactor = 3,
-                MinInSyncReplicas = 2,
                 SegmentBytes = 16 << 10,
             }, cancellationToken);
             for (int step = 0; step < steps; step++)
@@ -232,7 +231,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         return topic!.Partitions[0];
     }
 
-    private static Storage.Replication.PartitionReplica Replica(SimulatedCluster cluster, int node) => Partition(cluster, node).Replica;
+    private static global::LogStore.Storage.Replication.PartitionReplica Replica(SimulatedCluster cluster, int node) => Partition(cluster, node).Replica;
 
     private static async Task<List<(long Offset, string Key, string Value, long Timestamp)>> ReadCommittedAsync(Partition partition, CancellationToken cancellationToken)
     {
