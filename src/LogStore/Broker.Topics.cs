@@ -47,9 +47,9 @@ public sealed partial class Broker
     }
 
     /// <summary>The coordinator's way to its internal topic: created with <see cref="InternalTopics.CreationConfig"/>
-    /// when missing.</summary>
-    internal ValueTask<Topic> GetOrCreateInternalTopicAsync(string name) =>
-        GetOrCreateTopicCoreAsync(name, InternalTopics.CreationConfig(name), CancellationToken.None);
+    /// when missing (in a cluster through the controller, replicated on up to three nodes).</summary>
+    internal ValueTask<Topic> GetOrCreateInternalTopicAsync(string name, CancellationToken cancellationToken = default) =>
+        GetOrCreateTopicCoreAsync(name, InternalTopics.CreationConfig(name, _options.Replication?.Nodes.Count ?? 1), cancellationToken);
 
     private async ValueTask<Topic> GetOrCreateTopicCoreAsync(string name, TopicConfig? config, CancellationToken cancellationToken)
     {

@@ -31,15 +31,23 @@ internal static class InternalTopics
     public static bool IsInternal(string? topic) =>
         topic is ConsumerOffsets or TransactionState or ShareGroupState or ClusterMetadata;
 
+    /// <summary>Kafka's offsets.topic.replication.factor default: more copies than this buy no safety a group needs.</summary>
+    public const int OffsetsReplicationFactor = 3;
+
     /// <summary>
     /// The configuration an internal topic is created with: compacted, kept forever (a delete policy or a retention
-    /// limit would drop committed offsets). For an existing topic only <see cref="Enforce"/> applies.
+    /// limit would drop committed offsets), replicated on min(3, <paramref name="nodeCount"/>) nodes of a cluster (Kafka's
+    /// offsets.topic.replication.factor, capped so a one- or two-node cluster can create it). The minimum ISR stays the
+    /// default, 1, as Kafka's offsets topic has it (min.insync.replicas is not set on it): a commit then waits for the
+    /// in-sync replicas there are, and a lone survivor still coordinates. For an existing topic only
+    /// <see cref="Enforce"/> applies.
     /// </summary>
-    public static TopicConfig CreationConfig(string topic) => topic switch
+    public static TopicConfig CreationConfig(string topic, int nodeCount = 1) => topic switch
     {
         ConsumerOffsets => new TopicConfig
         {
             Partitions = OffsetStore.PartitionCount,
+            ReplicationFactor = Math.Clamp(nodeCount, 1, OffsetsReplicationFactor),
             CleanupPolicy = CleanupPolicy.Compact,
             SegmentBytes = 100L << 20, // offsets.topic.segment.bytes
             RetentionTime = null,

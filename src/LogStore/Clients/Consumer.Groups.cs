@@ -199,7 +199,9 @@ internal sealed partial class Consumer<TKey, TValue>
             _member = null;
             if (lost.Count > 0)
                 handlerError = Raise(PartitionsRevoked, lost);
-            _member = group.Join(_subscription, _options, _signal);
+            // Through the coordinator: in a cluster the group may have moved to another node (NotCoordinatorException).
+            _group = GroupCoordinator.For(_broker).GetGroup(group.GroupId);
+            _member = _group.Join(_subscription, _options, _signal);
             handlerError?.Throw();
             return;
         }

@@ -14,6 +14,7 @@ internal static class ErrorCodes
         UnknownTopicException => ErrorCode.UnknownTopicOrPartition,
         RecordTooLargeException => ErrorCode.MessageTooLarge,
         NotLeaderException => ErrorCode.NotLeaderOrFollower,
+        NotCoordinatorException => ErrorCode.NotCoordinator,
         PartitionOfflineException => ErrorCode.KafkaStorageError,
         CommitFailedException => ErrorCode.IllegalGeneration,
         InvalidTopicException => ErrorCode.InvalidTopic,

@@ -58,6 +58,37 @@ internal sealed partial class ConsumerGroup
         return false;
     }
 
+    /// <summary>
+    /// This node stopped coordinating the group (its offsets partition moved): every member is removed as an evicted
+    /// one is, so an in-process consumer raises PartitionsRevoked and rejoins at its next poll (through the coordinator,
+    /// which refuses with <see cref="NotCoordinatorException"/> here), and a network member's next request gets
+    /// NOT_COORDINATOR. The group takes no member any more.
+    /// </summary>
+    public void Unload()
+    {
+        List<GroupMember> members;
+        lock (_lock)
+        {
+            _unloaded = true;
+            members = [.. _members];
+            foreach (GroupMember member in members)
+            {
+                member.Evicted = true;
+                RemoveLocked(member);
+            }
+            _generation++;
+        }
+        foreach (GroupMember member in members)
+            member.Signal.Raise(PollSignal.GroupChanged);
+    }
+
+    /// <summary>Under the lock: refuses members once the group moved to another coordinator.</summary>
+    private void ThrowIfUnloadedLocked()
+    {
+        if (_unloaded)
+            throw new NotCoordinatorException(GroupId, null);
+    }
+
     /// <summary>Stops every member's timer; the broker is closing.</summary>
     public void Close()
     {

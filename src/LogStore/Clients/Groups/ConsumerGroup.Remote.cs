@@ -103,6 +103,7 @@ internal sealed partial class ConsumerGroup
         lock (_lock)
         {
             _coordinator.ThrowIfDisposed();
+            ThrowIfUnloadedLocked();
             // A static member that restarts takes its old place (KIP-345): the old incarnation is fenced out.
             if (join.GroupInstanceId is { } instance && FindRemoteLocked("", instance) is { } previous)
             {
@@ -241,8 +242,13 @@ internal sealed partial class ConsumerGroup
     /// <paramref name="generation"/> and owns every partition, checked and appended under the lock.
     /// </summary>
     /// <exception cref="StorageException">The disk failed; nothing was stored.</exception>
-    public RemoteResult CommitRemote(GroupMember member, int generation, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
+    /// <remarks>The records are appended under the lock (so a fenced member's commit is never appended after its
+    /// successor's); the caller completes <paramref name="pending"/> (<see cref="OffsetStore.CompleteAsync"/>) outside
+    /// it, once they are replicated.</remarks>
+    public RemoteResult CommitRemote(GroupMember member, int generation, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets,
+        out OffsetStore.PendingCommit? pending)
     {
+        pending = null;
         lock (_lock)
         {
             RemoteResult result = CheckMemberLocked(member, generation);
@@ -253,7 +259,7 @@ internal sealed partial class ConsumerGroup
                 if (!_owners.TryGetValue(tp, out GroupMember? owner) || owner != member)
                     return RemoteResult.NotOwned;
             }
-            _coordinator.Offsets.Commit(GroupId, offsets);
+            pending = _coordinator.Offsets.Append(GroupId, offsets);
             return RemoteResult.Ok;
         }
     }
@@ -263,13 +269,14 @@ internal sealed partial class ConsumerGroup
     /// tool): stored only while the group has no members, as Kafka does; else <see cref="RemoteResult.UnknownMember"/>.
     /// </summary>
     /// <exception cref="StorageException">The disk failed; nothing was stored.</exception>
-    public RemoteResult CommitStandalone(IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
+    public RemoteResult CommitStandalone(IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets, out OffsetStore.PendingCommit? pending)
     {
+        pending = null;
         lock (_lock)
         {
             if (_members.Count > 0)
                 return RemoteResult.UnknownMember;
-            _coordinator.Offsets.Commit(GroupId, offsets);
+            pending = _coordinator.Offsets.Append(GroupId, offsets);
             return RemoteResult.Ok;
         }
     }

@@ -27,6 +27,8 @@ internal sealed partial class ConsumerGroup
     private readonly Dictionary<TopicPartition, GroupMember> _owners = [];
     private IPartitionAssignor? _assignor;
     private int _generation;
+    // Set once this node stops coordinating the group (see Unload).
+    private bool _unloaded;
 
     // The partition count of each subscribed topic at the last rebalance (0: the topic did not exist).
     private Dictionary<string, int> _partitionCounts = [];
@@ -60,6 +62,7 @@ internal sealed partial class ConsumerGroup
         lock (_lock)
         {
             _coordinator.ThrowIfDisposed();
+            ThrowIfUnloadedLocked();
             UseAssignorLocked(assignor);
             string memberId = NewMemberId();
             member = new GroupMember(this, memberId, topics, signal, options.SessionTimeout)

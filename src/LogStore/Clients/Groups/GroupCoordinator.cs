@@ -1,3 +1,7 @@
+using LogStore.Cluster.Metadata;
+using LogStore.Cluster.Node;
+using LogStore.Storage.Replication;
+
 namespace LogStore.Clients.Groups;
 
 /// <summary>
@@ -5,12 +9,19 @@ namespace LogStore.Clients.Groups;
 /// committed offsets. Created on first use through <c>Broker.GetService</c> and disposed before the partitions
 /// close, which stops every member's liveness timer. Thread-safe.
 /// </summary>
+/// <remarks>
+/// In a cluster this node coordinates only the groups whose <c>__consumer_offsets</c> partition it leads (see
+/// <see cref="OffsetStore"/>'s ownership): it follows the metadata publisher's role changes, loading a partition's
+/// groups when it becomes its leader and unloading them (every member removed, in-process members told to rejoin)
+/// when it stops. Requests for other groups get <see cref="NotCoordinatorException"/> or NOT_COORDINATOR.
+/// </remarks>
 internal sealed class GroupCoordinator : IAsyncDisposable
 {
     private readonly Dictionary<string, ConsumerGroup> _groups = new(StringComparer.Ordinal);
     private readonly Lazy<OffsetStore> _offsets;
     private int _memberSequence;
     private volatile bool _disposed;
+    private BrokerMetadataPublisher? _publisher;
 
     public GroupCoordinator(Broker broker)
     {
@@ -28,8 +39,14 @@ internal sealed class GroupCoordinator : IAsyncDisposable
     public static GroupCoordinator For(Broker broker) => broker.GetService(static b => new GroupCoordinator(b));
 
     /// <summary>The group called <paramref name="groupId"/>, created empty on first use.</summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, another node coordinates the group (or none does now).</exception>
     public ConsumerGroup GetGroup(string groupId)
     {
+        if (Broker.Options.Replication is not null)
+        {
+            EnsureSubscribed();
+            Offsets.RequireCoordinator(groupId);
+        }
         lock (_groups)
         {
             ThrowIfDisposed();
@@ -72,6 +89,99 @@ internal sealed class GroupCoordinator : IAsyncDisposable
             group.OnPartitionsCreated(topic);
     }
 
+    /// <summary>
+    /// Whether this node coordinates <paramref name="groupId"/> now (always on a single node). A group this node no
+    /// longer coordinates is unloaded here if the role change was not seen yet.
+    /// </summary>
+    /// <param name="groupId">The group.</param>
+    /// <param name="coordinatorId">The coordinator's node id when known.</param>
+    public CoordinatorStatus StatusOf(string groupId, out int? coordinatorId)
+    {
+        if (Broker.Options.Replication is null)
+        {
+            coordinatorId = null;
+            return CoordinatorStatus.Coordinator;
+        }
+        EnsureSubscribed();
+        CoordinatorStatus status = Offsets.StatusOf(groupId, out coordinatorId);
+        if (status is CoordinatorStatus.NotCoordinator or CoordinatorStatus.NotAvailable && Offsets.PartitionOf(groupId) is int index)
+            UnloadGroups(index);
+        return status;
+    }
+
+    /// <summary>Follows the role changes of this node's replicas once the cluster side runs (it starts after the
+    /// listener, so the first requests may come before it).</summary>
+    private void EnsureSubscribed()
+    {
+        if (Volatile.Read(ref _publisher) is not null || Broker.ClusterServices?.Publisher is not { } publisher)
+            return;
+        lock (_groups)
+        {
+            if (_publisher is not null || _disposed)
+                return;
+            _publisher = publisher;
+            publisher.RoleChanged += OnRoleChanged;
+        }
+        // Roles taken before the subscription: the leaders start loading now.
+        if (Broker.TryGetTopic(OffsetStore.TopicName, out Topic? topic))
+        {
+            foreach (Partition partition in topic.Partitions)
+            {
+                if (!partition.IsOffline && partition.Replica.Role == ReplicaRole.Leader)
+                    Offsets.OnElection(partition, partition.Replica.LeaderEpoch);
+            }
+        }
+    }
+
+    /// <summary>On the publisher's loop: quick, never throws. Kafka's onElection and onResignation.</summary>
+    private void OnRoleChanged(PartitionReplica replica, PartitionRegistration state)
+    {
+        if (replica.Id.Topic != OffsetStore.TopicName || _disposed)
+            return;
+        try
+        {
+            if (replica.Role == ReplicaRole.Leader)
+            {
+                if (Broker.TryGetTopic(OffsetStore.TopicName, out Topic? topic) && replica.Id.Partition < topic.Partitions.Count)
+                    Offsets.OnElection(topic.Partitions[replica.Id.Partition], replica.LeaderEpoch);
+            }
+            else
+            {
+                Offsets.OnResignation(replica.Id.Partition);
+                UnloadGroups(replica.Id.Partition);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The broker is closing.
+        }
+    }
+
+    /// <summary>Removes the groups of offsets partition <paramref name="index"/>; their members are removed as if
+    /// evicted, so in-process consumers look for the coordinator again at their next poll.</summary>
+    private void UnloadGroups(int index)
+    {
+        List<ConsumerGroup>? gone = null;
+        int partitions = Broker.TryGetTopic(OffsetStore.TopicName, out Topic? topic) ? topic.Partitions.Count : 0;
+        if (partitions == 0)
+            return;
+        lock (_groups)
+        {
+            foreach ((string id, ConsumerGroup group) in _groups)
+            {
+                if (OffsetCommitCodec.PartitionFor(id, partitions) == index)
+                    (gone ??= []).Add(group);
+            }
+            if (gone is null)
+                return;
+            foreach (ConsumerGroup group in gone)
+                _groups.Remove(group.GroupId);
+        }
+        foreach (ConsumerGroup group in gone)
+            group.Unload();
+        GroupLog.PartitionUnloaded(Broker.Logger, new TopicPartition(OffsetStore.TopicName, index), gone.Count);
+    }
+
     /// <summary>The next member sequence number, so member ids sort by join order.</summary>
     public int NextMemberSequence() => Interlocked.Increment(ref _memberSequence);
 
@@ -89,6 +199,8 @@ internal sealed class GroupCoordinator : IAsyncDisposable
         {
             _disposed = true;
             groups = [.. _groups.Values];
+            if (_publisher is { } publisher)
+                publisher.RoleChanged -= OnRoleChanged;
         }
         foreach (ConsumerGroup group in groups)
             group.Close();

@@ -43,4 +43,13 @@ internal static partial class GroupLog
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Skipped a malformed record of {Partition} at offset {Offset} ({File}) while loading committed offsets; the other records are loaded")]
     public static partial void OffsetRecordSkipped(ILogger logger, TopicPartition partition, long offset, string file, Exception exception);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "This node coordinates the groups of {Partition} from leader epoch {LeaderEpoch}: loaded {Records} records in {ElapsedMs} ms")]
+    public static partial void PartitionLoaded(ILogger logger, TopicPartition partition, int leaderEpoch, long records, long elapsedMs);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Error, Message = "Loading the groups of {Partition} in leader epoch {LeaderEpoch} failed; the next request for one of them tries again")]
+    public static partial void PartitionLoadFailed(ILogger logger, TopicPartition partition, int leaderEpoch, Exception exception);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "This node no longer coordinates the groups of {Partition}: {Groups} group(s) unloaded")]
+    public static partial void PartitionUnloaded(ILogger logger, TopicPartition partition, int groups);
 }

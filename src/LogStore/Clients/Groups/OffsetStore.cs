@@ -21,8 +21,10 @@ namespace LogStore.Clients.Groups;
 /// <para>Only this store writes the topic (users' producers and appends are refused, see <see cref="InternalTopics"/>);
 /// a malformed record found while loading (a file edited by hand, a store written by an older version) is skipped and
 /// logged with its file and offset, never fatal for every group.</para>
+/// <para>In a cluster (OffsetStore.Ownership.cs) the store holds only the groups of the partitions this node leads, each
+/// loaded when it becomes leader and dropped when it stops, and a commit is answered once replicated.</para>
 /// </remarks>
-internal sealed class OffsetStore
+internal sealed partial class OffsetStore
 {
     /// <summary>Kafka's name for the topic of committed offsets.</summary>
     public const string TopicName = "__consumer_offsets";
@@ -43,7 +45,11 @@ internal sealed class OffsetStore
     // since another process commits.
     private long[] _loadedTo = [];
 
-    public OffsetStore(Broker broker) => _broker = broker;
+    public OffsetStore(Broker broker)
+    {
+        _broker = broker;
+        _clustered = broker.Options.Replication is not null;
+    }
 
     /// <summary>How many records the initial load read (for tests and logs).</summary>
     public long RecordsLoaded { get; private set; }
@@ -52,9 +58,10 @@ internal sealed class OffsetStore
     public long RecordsSkipped { get; private set; }
 
     /// <summary>The committed offset of <paramref name="partition"/> for <paramref name="group"/>, or null.</summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, this node does not coordinate <paramref name="group"/>.</exception>
     public long? Get(string group, TopicPartition partition)
     {
-        EnsureLoaded();
+        EnsureLoaded(group);
         lock (_lock)
         {
             return _groups.TryGetValue(group, out var offsets) && offsets.TryGetValue(partition, out Entry entry)
@@ -64,9 +71,10 @@ internal sealed class OffsetStore
     }
 
     /// <summary>Every committed offset of <paramref name="group"/> (a snapshot).</summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, this node does not coordinate <paramref name="group"/>.</exception>
     public Dictionary<TopicPartition, long> GetAll(string group)
     {
-        EnsureLoaded();
+        EnsureLoaded(group);
         var all = new Dictionary<TopicPartition, long>();
         lock (_lock)
         {
@@ -82,10 +90,12 @@ internal sealed class OffsetStore
         return all;
     }
 
-    /// <summary>The ids of the groups with at least one committed offset.</summary>
+    /// <summary>The ids of the groups with at least one committed offset (in a cluster: of the groups this node
+    /// coordinates).</summary>
     public List<string> GroupIds()
     {
-        EnsureLoaded();
+        if (!_clustered)
+            EnsureLoaded();
         var ids = new List<string>();
         lock (_lock)
         {
@@ -104,14 +114,29 @@ internal sealed class OffsetStore
         return ids;
     }
 
-    /// <summary>Appends one record per offset (a tombstone for a null offset), fsyncs, then updates the map.</summary>
+    /// <summary>Appends one record per offset (a tombstone for a null offset), fsyncs, waits until the records are
+    /// replicated, then updates the map (<see cref="Append"/> and <see cref="CompleteAsync"/> in one call).</summary>
     /// <exception cref="StorageException">The disk failed; nothing that was not appended is visible.</exception>
+    /// <exception cref="NotCoordinatorException">In a cluster, this node does not coordinate <paramref name="group"/>.</exception>
     public void Commit(string group, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
+    {
+        PendingCommit pending = Append(group, offsets);
+        ValueTask completion = CompleteAsync(pending, CancellationToken.None);
+        if (!completion.IsCompletedSuccessfully)
+            completion.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Appends one record per offset (a tombstone for a null offset) and fsyncs; the map changes only at
+    /// <see cref="CompleteAsync"/>, so nothing is served before it is committed (Kafka's GroupMetadataManager updates
+    /// its cache in the append's callback too).</summary>
+    /// <exception cref="StorageException">The disk failed; nothing that was not appended is visible.</exception>
+    /// <exception cref="NotCoordinatorException">In a cluster, this node does not coordinate <paramref name="group"/>.</exception>
+    public PendingCommit Append(string group, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
     {
         ArgumentNullException.ThrowIfNull(group);
         if (offsets.Count == 0)
-            return;
-        Topic topic = EnsureLoaded();
+            return new PendingCommit(group, [], null, 0, 0);
+        Topic topic = EnsureLoaded(group);
         Partition partition = topic.Partitions[OffsetCommitCodec.PartitionFor(group, topic.Partitions.Count)];
         long nowMs = _broker.Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var appended = new (TopicPartition Partition, long? Offset, long LogOffset)[offsets.Count];
@@ -149,10 +174,34 @@ internal sealed class OffsetStore
             ArrayPool<byte>.Shared.Return(scratch);
         }
         partition.Log.Flush();
+        return new PendingCommit(group, appended, partition.Replica, partition.Replica.LeaderEpoch, nowMs);
+    }
+
+    /// <summary>Waits until the high watermark passes the appended records (at once on a single node), then serves
+    /// them: the map takes each record unless a later record of its key is there already.</summary>
+    /// <exception cref="NotCoordinatorException">This node stopped leading the group's partition meanwhile: the records
+    /// may be lost, the client retries at the new coordinator.</exception>
+    public async ValueTask CompleteAsync(PendingCommit pending, CancellationToken cancellationToken)
+    {
+        if (pending.Replica is not { } replica)
+            return;
+        long required = pending.Appended[^1].LogOffset + 1;
+        try
+        {
+            await WaitForReplicationAsync(replica, required, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotLeaderException)
+        {
+            throw new NotCoordinatorException(pending.Group, replica.LeaderId);
+        }
         lock (_lock)
         {
-            foreach ((TopicPartition tp, long? offset, long logOffset) in appended)
-                Apply(group, tp, offset, nowMs, logOffset);
+            // Served only while this node still coordinates in the epoch it appended in: a load in a later epoch read
+            // the log itself.
+            if (_clustered && !IsLoadedIn(replica.Id.Partition, pending.LeaderEpoch))
+                throw new NotCoordinatorException(pending.Group, replica.LeaderId);
+            foreach ((TopicPartition tp, long? offset, long logOffset) in pending.Appended)
+                Apply(pending.Group, tp, offset, pending.CommitTimestampMs, logOffset);
         }
     }
 
@@ -163,6 +212,10 @@ internal sealed class OffsetStore
         {
             return partition.Replica.AppendAsLeader(builder.Build());
         }
+        catch (NotLeaderException e)
+        {
+            throw new NotCoordinatorException(group, e.LeaderId);
+        }
         catch (IOException e)
         {
             throw new StorageException(
@@ -170,6 +223,11 @@ internal sealed class OffsetStore
                 partition.Log.Directory, e);
         }
     }
+
+    /// <summary>The topic, with the offsets of <paramref name="group"/> loaded: on a single node the whole topic is read
+    /// once (<see cref="EnsureLoaded()"/>); in a cluster this node must coordinate the group.</summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, this node does not coordinate <paramref name="group"/>.</exception>
+    private Topic EnsureLoaded(string group) => _clustered ? RequireCoordinator(group) : EnsureLoaded();
 
     /// <summary>Reads the topic once from its start (creating it when missing) and returns it.</summary>
     private Topic EnsureLoaded()
@@ -208,7 +266,10 @@ internal sealed class OffsetStore
 
     /// <summary>Applies the records of <paramref name="partition"/> from <paramref name="next"/> to its log end, and moves
     /// <paramref name="next"/> there; returns how many were read.</summary>
-    private long Load(Partition partition, ref long next)
+    /// <remarks>With <paramref name="load"/> (a cluster's leader loading its partition) it reads to the log end, as
+    /// Kafka's loader does (the leader's log is the truth; its tail above the high watermark commits as followers fetch
+    /// it), and stops as soon as the load is no longer current (the node resigned meanwhile).</remarks>
+    private long Load(Partition partition, ref long next, PartitionLoad? load = null)
     {
         long records = 0;
         next = Math.Max(next, partition.LogStartOffset);
@@ -218,7 +279,7 @@ internal sealed class OffsetStore
             FetchResult fetch;
             try
             {
-                fetch = partition.Replica.ReadCommitted(next, ReadChunkBytes);
+                fetch = load is null ? partition.Replica.ReadCommitted(next, ReadChunkBytes) : partition.Replica.ReadForFollower(next, ReadChunkBytes);
             }
             catch (CorruptRecordException e)
             {
@@ -231,6 +292,10 @@ internal sealed class OffsetStore
             }
             using FetchResult read = fetch;
             if (fetch.IsEmpty)
+                break;
+            // Reentrant on a single node, whose load already holds it; in a cluster commits of other partitions go on.
+            using Lock.Scope scope = _lock.EnterScope();
+            if (load is not null && !IsCurrent(load))
                 break;
             foreach (RecordBatch batch in fetch)
             {
@@ -315,4 +380,8 @@ internal sealed class OffsetStore
 
     /// <summary>A committed offset, with the log offset of the record that holds it.</summary>
     private readonly record struct Entry(long? Offset, long CommitTimestampMs, long LogOffset);
+
+    /// <summary>Records appended by <see cref="Append"/>, served once <see cref="CompleteAsync"/> saw them replicated.</summary>
+    internal sealed record PendingCommit(string Group, (TopicPartition Partition, long? Offset, long LogOffset)[] Appended,
+        Storage.Replication.PartitionReplica? Replica, int LeaderEpoch, long CommitTimestampMs);
 }

@@ -40,6 +40,11 @@ internal sealed partial class GroupApis
             described.ErrorCode = ErrorCode.InvalidGroupId;
             return;
         }
+        if (CheckCoordinator(groupId) is not ErrorCode.None and var notServed)
+        {
+            described.ErrorCode = notServed;
+            return;
+        }
         if (Coordinator.TryGetGroup(groupId) is not { } group)
         {
             bool committed = _broker.TryGetTopic(OffsetStore.TopicName, out _) && Coordinator.Offsets.GetAll(groupId).Count > 0;
@@ -76,7 +81,8 @@ internal sealed partial class GroupApis
     }
 
     /// <summary>
-    /// ListGroups: every group with members or committed offsets (<see cref="Broker.ListConsumerGroups"/>), all of
+    /// ListGroups: every group with members or committed offsets (<see cref="Broker.ListConsumerGroups"/>; in a cluster
+    /// only the groups this node coordinates, as each Kafka broker lists its own), all of
     /// protocol type "consumer" and group type "classic"; v4+ filters by state, v5+ by type (both case-insensitive).
     /// </summary>
     public ValueTask<ListGroupsResponse> ListGroupsAsync(ListGroupsRequest request, short version, CancellationToken ct)

@@ -35,6 +35,8 @@ internal sealed partial class GroupApis
     {
         if (request.GroupId.Length == 0)
             return ErrorCode.InvalidGroupId;
+        if (CheckCoordinator(request.GroupId) is not ErrorCode.None and var notServed)
+            return notServed;
         var session = TimeSpan.FromMilliseconds(request.SessionTimeoutMs);
         if (session < MinSessionTimeout || session > MaxSessionTimeout)
             return ErrorCode.InvalidSessionTimeout;

@@ -13,9 +13,12 @@ internal sealed partial class GroupApis
     /// Partitions that do not exist get UNKNOWN_TOPIC_OR_PARTITION and the others are committed. Commit metadata is
     /// not kept (OffsetFetch answers it empty).
     /// </summary>
-    public ValueTask<OffsetCommitResponse> OffsetCommitAsync(OffsetCommitRequest request, short version, CancellationToken ct)
+    /// <remarks>In a cluster a group this node does not coordinate gets NOT_COORDINATOR (or LOAD_IN_PROGRESS,
+    /// NOT_AVAILABLE) on every partition, and a commit is answered once its records are replicated.</remarks>
+    public async ValueTask<OffsetCommitResponse> OffsetCommitAsync(OffsetCommitRequest request, short version, CancellationToken ct)
     {
         var response = new OffsetCommitResponse();
+        ErrorCode notServed = request.GroupId.Length == 0 ? ErrorCode.None : CheckCoordinator(request.GroupId);
         var valid = new List<(TopicPartition Partition, long? Offset)>();
         var validResults = new List<OffsetCommitResponse.Partition>();
         foreach (OffsetCommitRequest.Topic topic in request.Topics)
@@ -25,7 +28,7 @@ internal sealed partial class GroupApis
             foreach (OffsetCommitRequest.Partition partition in topic.Partitions)
             {
                 var result = new OffsetCommitResponse.Partition { PartitionIndex = partition.PartitionIndex };
-                result.ErrorCode = CheckCommit(request.GroupId, found, partition);
+                result.ErrorCode = notServed != ErrorCode.None ? notServed : CheckCommit(request.GroupId, found, partition);
                 if (result.ErrorCode == ErrorCode.None)
                 {
                     valid.Add((new TopicPartition(topic.Name, partition.PartitionIndex), partition.CommittedOffset));
@@ -37,11 +40,11 @@ internal sealed partial class GroupApis
         }
         if (valid.Count > 0)
         {
-            ErrorCode error = Commit(request, valid);
+            ErrorCode error = await CommitAsync(request, valid, ct).ConfigureAwait(false);
             foreach (OffsetCommitResponse.Partition result in validResults)
                 result.ErrorCode = error;
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 
     private static ErrorCode CheckCommit(string groupId, Topic? topic, OffsetCommitRequest.Partition partition)
@@ -57,16 +60,31 @@ internal sealed partial class GroupApis
         return ErrorCode.None;
     }
 
-    private ErrorCode Commit(OffsetCommitRequest request, List<(TopicPartition Partition, long? Offset)> offsets)
+    private async ValueTask<ErrorCode> CommitAsync(OffsetCommitRequest request, List<(TopicPartition Partition, long? Offset)> offsets, CancellationToken ct)
     {
         try
         {
             ConsumerGroup group = Coordinator.GetGroup(request.GroupId);
+            RemoteResult result;
+            OffsetStore.PendingCommit? pending;
             if (request.MemberId.Length == 0)
-                return request.GenerationIdOrMemberEpoch < 0 ? ToErrorCode(group.CommitStandalone(offsets)) : ErrorCode.UnknownMemberId;
-            if (group.FindRemote(request.MemberId) is not { } member)
+            {
+                if (request.GenerationIdOrMemberEpoch >= 0)
+                    return ErrorCode.UnknownMemberId;
+                result = group.CommitStandalone(offsets, out pending);
+            }
+            else if (group.FindRemote(request.MemberId) is not { } member)
+            {
                 return ErrorCode.UnknownMemberId;
-            return ToErrorCode(group.CommitRemote(member, request.GenerationIdOrMemberEpoch, offsets));
+            }
+            else
+            {
+                result = group.CommitRemote(member, request.GenerationIdOrMemberEpoch, offsets, out pending);
+            }
+            // Outside the group's lock: waiting for the followers must not hold up its other members.
+            if (pending is not null)
+                await Coordinator.Offsets.CompleteAsync(pending, ct).ConfigureAwait(false);
+            return ToErrorCode(result);
         }
         catch (Exception e)
         {
@@ -86,6 +104,10 @@ internal sealed partial class GroupApis
         if (request.GroupId.Length == 0)
         {
             error = ErrorCode.InvalidGroupId;
+        }
+        else if (CheckCoordinator(request.GroupId) is not ErrorCode.None and var notServed)
+        {
+            error = notServed;
         }
         else
         {

@@ -25,6 +25,11 @@ internal sealed partial class GroupApis
                 response.ErrorCode = ErrorCode.InvalidGroupId;
                 return response;
             }
+            if (CheckCoordinator(request.GroupId) is not ErrorCode.None and var notServed)
+            {
+                response.ErrorCode = notServed;
+                return response;
+            }
             if (FindMember(request.GroupId, request.MemberId, out ConsumerGroup? group) is not { } member)
             {
                 response.ErrorCode = ErrorCode.UnknownMemberId;
@@ -111,6 +116,8 @@ internal sealed partial class GroupApis
         {
             if (request.GroupId.Length == 0)
                 response.ErrorCode = ErrorCode.InvalidGroupId;
+            else if (CheckCoordinator(request.GroupId) is not ErrorCode.None and var notServed)
+                response.ErrorCode = notServed;
             else if (FindMember(request.GroupId, request.MemberId, out ConsumerGroup? group) is not { } member)
                 response.ErrorCode = ErrorCode.UnknownMemberId;
             else
@@ -135,6 +142,11 @@ internal sealed partial class GroupApis
             if (request.GroupId.Length == 0)
             {
                 response.ErrorCode = ErrorCode.InvalidGroupId;
+                return ValueTask.FromResult(response);
+            }
+            if (CheckCoordinator(request.GroupId) is not ErrorCode.None and var notServed)
+            {
+                response.ErrorCode = notServed;
                 return ValueTask.FromResult(response);
             }
             ConsumerGroup? group = Coordinator.TryGetGroup(request.GroupId);

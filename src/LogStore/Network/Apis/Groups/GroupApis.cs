@@ -43,21 +43,78 @@ internal sealed partial class GroupApis
 
     private GroupCoordinator Coordinator => GroupCoordinator.For(_broker);
 
-    /// <summary>This node coordinates every group (and every transactional id: the transactional APIs themselves
-    /// refuse). Key types other than group (0) and transaction (1) are refused with INVALID_REQUEST.</summary>
-    public ValueTask<FindCoordinatorResponse> FindCoordinatorAsync(FindCoordinatorRequest request, short version, BrokerNode self, CancellationToken ct)
+    /// <summary>On a single node this node coordinates every group (and every transactional id: the transactional APIs
+    /// themselves refuse). In a cluster a group's coordinator is the leader of its <c>__consumer_offsets</c> partition
+    /// (see <see cref="FindGroupCoordinatorAsync"/>). Key types other than group (0) and transaction (1) are refused
+    /// with INVALID_REQUEST.</summary>
+    public async ValueTask<FindCoordinatorResponse> FindCoordinatorAsync(FindCoordinatorRequest request, short version, BrokerNode self, CancellationToken ct)
     {
         var response = new FindCoordinatorResponse { NodeId = self.NodeId, Host = self.Host, Port = self.Port };
         if (request.KeyType is not (FindCoordinatorRequest.GroupKeyType or FindCoordinatorRequest.TransactionKeyType))
         {
-            response.ErrorCode = ErrorCode.InvalidRequest;
-            response.ErrorMessage = $"Unknown coordinator key type {request.KeyType}: 0 (group) and 1 (transaction) are served.";
-            response.NodeId = -1;
-            response.Host = "";
-            response.Port = -1;
+            NoCoordinator(response, ErrorCode.InvalidRequest, $"Unknown coordinator key type {request.KeyType}: 0 (group) and 1 (transaction) are served.");
         }
-        return ValueTask.FromResult(response);
+        else if (request.KeyType == FindCoordinatorRequest.GroupKeyType && _broker.ClusterServices is { } cluster)
+        {
+            await FindGroupCoordinatorAsync(request.Key, cluster, self, response, ct).ConfigureAwait(false);
+        }
+        return response;
     }
+
+    /// <summary>
+    /// The leader of the group's offsets partition, with the host and port it registered (this connection's own for
+    /// this node). The topic is created through the controller on the first look, as Kafka's FindCoordinator does;
+    /// COORDINATOR_NOT_AVAILABLE while it cannot be (too few live nodes) or the partition has no leader.
+    /// </summary>
+    private async ValueTask FindGroupCoordinatorAsync(string groupId, Cluster.Node.ClusterNodeServices cluster, BrokerNode self,
+        FindCoordinatorResponse response, CancellationToken ct)
+    {
+        Topic topic;
+        try
+        {
+            topic = await _broker.GetOrCreateInternalTopicAsync(OffsetStore.TopicName, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LogStoreException or OperationCanceledException or ObjectDisposedException)
+        {
+            NoCoordinator(response, ErrorCode.CoordinatorNotAvailable, $"The topic {OffsetStore.TopicName} cannot be created now: {e.Message}");
+            return;
+        }
+        Partition partition = topic.Partitions[OffsetCommitCodec.PartitionFor(groupId, topic.Partitions.Count)];
+        if (partition.Leader is not int leader)
+        {
+            NoCoordinator(response, ErrorCode.CoordinatorNotAvailable, $"{partition.Id} has no leader now.");
+            return;
+        }
+        if (leader == self.NodeId)
+            return;
+        if (!cluster.Publisher.Applied.Nodes.TryGetValue(leader, out Cluster.Metadata.NodeRegistration? node) || node.Fenced)
+        {
+            NoCoordinator(response, ErrorCode.CoordinatorNotAvailable, $"Node {leader}, the leader of {partition.Id}, is not registered now.");
+            return;
+        }
+        response.NodeId = node.NodeId;
+        response.Host = node.Host;
+        response.Port = node.Port;
+    }
+
+    private static void NoCoordinator(FindCoordinatorResponse response, ErrorCode error, string message)
+    {
+        response.ErrorCode = error;
+        response.ErrorMessage = message;
+        response.NodeId = -1;
+        response.Host = "";
+        response.Port = -1;
+    }
+
+    /// <summary>NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or COORDINATOR_NOT_AVAILABLE for a group this node does
+    /// not serve now (Kafka's validateGroupStatus), else NONE; always NONE on a single node.</summary>
+    private ErrorCode CheckCoordinator(string groupId) => Coordinator.StatusOf(groupId, out _) switch
+    {
+        CoordinatorStatus.Coordinator => ErrorCode.None,
+        CoordinatorStatus.NotCoordinator => ErrorCode.NotCoordinator,
+        CoordinatorStatus.LoadInProgress => ErrorCode.CoordinatorLoadInProgress,
+        _ => ErrorCode.CoordinatorNotAvailable,
+    };
 
     /// <summary>The error code for an exception out of the group layer; an unexpected one is logged.</summary>
     private ErrorCode Failed(Exception exception, string api, string groupId)
