@@ -134,7 +134,7 @@ internal sealed class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>On the publisher's loop: quick, never throws. Kafka's onElection and onResignation.</summary>
-    private void OnRoleChanged(PartitionReplica replica, PartitionRegistration state)
+    internal void OnRoleChanged(PartitionReplica replica, PartitionRegistration state)
     {
         if (replica.Id.Topic != OffsetStore.TopicName || _disposed)
             return;
