@@ -7,7 +7,7 @@ public sealed partial class Broker
     /// <summary>
     /// The consumer groups of this broker: every group with a committed offset or a member now, ordered by id (Kafka's
     /// <c>kafka-consumer-groups --list</c>). Reads committed offsets only when <c>__consumer_offsets</c> exists: it is
-    /// never created by looking.
+    /// never created by looking. In a cluster, only the groups this node coordinates (as a Kafka broker's ListGroups).
     /// </summary>
     public IReadOnlyList<string> ListConsumerGroups()
     {
@@ -23,6 +23,7 @@ public sealed partial class Broker
     /// Describes <paramref name="groupId"/>: its members and their partitions, and for every partition it committed
     /// or consumes, the committed offset, the log end and the lag (Kafka's <c>kafka-consumer-groups --describe</c>).
     /// </summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, another node coordinates the group (or none does now).</exception>
     public ConsumerGroupDescription DescribeConsumerGroup(string groupId)
     {
         ArgumentException.ThrowIfNullOrEmpty(groupId);

@@ -52,7 +52,8 @@ internal sealed partial class OffsetStore
             return CoordinatorStatus.NotAvailable;
         int index = OffsetCommitCodec.PartitionFor(group, topic.Partitions.Count);
         Partition partition = topic.Partitions[index];
-        coordinatorId = partition.Leader;
+        // Before this node applied the controller's state of the partition, nobody is known to lead it.
+        coordinatorId = partition.Registration is { Leader: >= 0 } state ? state.Leader : null;
         PartitionReplica replica = partition.Replica;
         if (partition.IsOffline || replica.Role != ReplicaRole.Leader)
         {

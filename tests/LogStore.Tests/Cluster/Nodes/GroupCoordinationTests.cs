@@ -157,7 +157,8 @@ public class GroupCoordinationTests
             "group-test", 1 << 20, TimeProvider.System, cancellationToken);
 
     /// <summary>FindCoordinator, asked again while the answer is COORDINATOR_NOT_AVAILABLE (the topic being created, a
-    /// leader being elected), as a Kafka client does; bounded by the test's token.</summary>
+    /// leader being elected), as a Kafka client does; bounded by the test's token. Returns once every running node
+    /// holds the offsets topic, so that the others know the answer too.</summary>
     private static async Task<FindCoordinatorResponse> FindCoordinatorAsync(BrokerCluster cluster, int node, CancellationToken cancellationToken)
     {
         await using KafkaClientConnection connection = await ConnectAsync(cluster, node, cancellationToken);
@@ -166,7 +167,10 @@ public class GroupCoordinationTests
             var response = await connection.SendAsync<FindCoordinatorRequest, FindCoordinatorResponse>(
                 new FindCoordinatorRequest { Key = Group, KeyType = FindCoordinatorRequest.GroupKeyType }, 3, RequestTimeout, cancellationToken);
             if (response.ErrorCode != ErrorCode.CoordinatorNotAvailable)
+            {
+                await cluster.WaitForAllAsync(image => image.Topics.ContainsKey(OffsetStore.TopicName), cancellationToken);
                 return response;
+            }
             await Task.Delay(20, cancellationToken);
         }
     }

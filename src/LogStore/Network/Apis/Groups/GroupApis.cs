@@ -80,7 +80,7 @@ internal sealed partial class GroupApis
             return;
         }
         Partition partition = topic.Partitions[OffsetCommitCodec.PartitionFor(groupId, topic.Partitions.Count)];
-        if (partition.Leader is not int leader)
+        if (partition.Registration is not { Leader: >= 0 and int leader })
         {
             NoCoordinator(response, ErrorCode.CoordinatorNotAvailable, $"{partition.Id} has no leader now.");
             return;
