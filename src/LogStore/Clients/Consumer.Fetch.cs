@@ -211,7 +211,7 @@ internal sealed partial class Consumer<TKey, TValue>
                 _fetcher.Seek(state, partition.LogEndOffset, PositionRule.Committed);
                 return;
         }
-        long? committed = _options.GroupId is { } group ? GroupCoordinator.For(_broker).Offsets.Get(group, state.Id) : null;
+        long? committed = _options.GroupId is { } group ? GroupCoordinator.For(_broker).GetCommitted(group, state.Id) : null;
         if (committed is long offset && offset >= partition.LogStartOffset && offset <= partition.LogEndOffset)
         {
             _fetcher.Seek(state, offset, PositionRule.Committed);

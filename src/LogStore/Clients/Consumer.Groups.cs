@@ -111,7 +111,7 @@ internal sealed partial class Consumer<TKey, TValue>
     public long? Committed(TopicPartition partition)
     {
         ThrowIfDisposed();
-        return GroupCoordinator.For(_broker).Offsets.Get(RequireGroup(), partition);
+        return GroupCoordinator.For(_broker).GetCommitted(RequireGroup(), partition);
     }
 
     private string RequireGroup() => _options.GroupId ?? throw new InvalidOperationException(
@@ -131,7 +131,8 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         else
         {
-            GroupCoordinator.For(_broker).Offsets.Commit(_options.GroupId!, offsets);
+            // In a cluster, at the group's coordinator wherever it is (over the Kafka protocol from another node).
+            GroupCoordinator.For(_broker).CommitStandalone(_options.GroupId!, offsets);
         }
         foreach ((TopicPartition tp, long? offset) in offsets)
         {

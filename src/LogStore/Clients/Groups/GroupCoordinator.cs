@@ -19,6 +19,7 @@ internal sealed class GroupCoordinator : IAsyncDisposable
 {
     private readonly Dictionary<string, ConsumerGroup> _groups = new(StringComparer.Ordinal);
     private readonly Lazy<OffsetStore> _offsets;
+    private readonly Lazy<RemoteOffsetClient> _remote;
     private int _memberSequence;
     private volatile bool _disposed;
     private BrokerMetadataPublisher? _publisher;
@@ -27,6 +28,7 @@ internal sealed class GroupCoordinator : IAsyncDisposable
     {
         Broker = broker;
         _offsets = new Lazy<OffsetStore>(() => new OffsetStore(broker), LazyThreadSafetyMode.ExecutionAndPublication);
+        _remote = new Lazy<RemoteOffsetClient>(() => new RemoteOffsetClient(broker, this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The broker.</summary>
@@ -180,6 +182,39 @@ internal sealed class GroupCoordinator : IAsyncDisposable
         foreach (ConsumerGroup group in gone)
             group.Unload();
         GroupLog.PartitionUnloaded(Broker.Logger, new TopicPartition(OffsetStore.TopicName, index), gone.Count);
+    }
+
+    /// <summary>The committed offset of <paramref name="partition"/> for an in-process consumer: from this node's store
+    /// when it coordinates the group (always on a single node), else from the coordinator over the Kafka protocol.</summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, no coordinator answered in time.</exception>
+    /// <exception cref="NetworkException">The coordinator could not be reached.</exception>
+    public long? GetCommitted(string groupId, TopicPartition partition)
+    {
+        try
+        {
+            return Offsets.Get(groupId, partition);
+        }
+        catch (NotCoordinatorException) when (Broker.Options.Replication is not null)
+        {
+            return _remote.Value.Get(groupId, partition);
+        }
+    }
+
+    /// <summary>Commits for an in-process consumer outside the group's membership (partitions assigned by hand), as
+    /// <see cref="GetCommitted"/> reaches the store.</summary>
+    /// <exception cref="NotCoordinatorException">In a cluster, no coordinator answered in time.</exception>
+    /// <exception cref="NetworkException">The coordinator could not be reached.</exception>
+    /// <exception cref="CommitFailedException">The remote coordinator refused the commit.</exception>
+    public void CommitStandalone(string groupId, IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets)
+    {
+        try
+        {
+            Offsets.Commit(groupId, offsets);
+        }
+        catch (NotCoordinatorException) when (Broker.Options.Replication is not null)
+        {
+            _remote.Value.Commit(groupId, offsets);
+        }
     }
 
     /// <summary>The next member sequence number, so member ids sort by join order.</summary>

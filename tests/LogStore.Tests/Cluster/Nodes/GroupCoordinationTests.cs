@@ -90,11 +90,26 @@ public class GroupCoordinationTests
         Assert.That(await ListGroupsAsync(cluster, coordinator, cancellationToken), Does.Contain(Group));
         Assert.That(await ListGroupsAsync(cluster, other, cancellationToken), Does.Not.Contain(Group));
 
-        // An in-process consumer there gets the typed error, never an empty answer.
+        // A subscribing in-process consumer there gets the typed error: membership is not reached across nodes yet.
         await using IConsumer<string, string> consumer = cluster[other].CreateConsumer<string, string>(new ConsumerOptions { GroupId = Group });
-        var e = Assert.Throws<NotCoordinatorException>(() => consumer.Committed(Orders0));
+        var e = Assert.Throws<NotCoordinatorException>(() => consumer.Subscribe(["orders"]));
         Assert.That(e!.CoordinatorId, Is.EqualTo(coordinator));
-        Assert.Throws<NotCoordinatorException>(() => consumer.Subscribe(["orders"]));
+    }
+
+    [Test]
+    public async Task AnInProcessConsumer_OnANodeThatDoesNotCoordinate_CommitsAndReadsOffsetsAtTheCoordinator(CancellationToken cancellationToken)
+    {
+        await using BrokerCluster cluster = await StartAsync(cancellationToken);
+        int coordinator = (await FindCoordinatorAsync(cluster, 0, cancellationToken)).NodeId;
+        int other = (coordinator + 2) % BrokerCluster.Size;
+        await using IConsumer<string, string> consumer = cluster[other].CreateConsumer<string, string>(new ConsumerOptions { GroupId = Group });
+        consumer.Assign([new TopicPartitionOffset(Orders0, 0)]);
+
+        await Task.Run(() => consumer.Commit([new TopicPartitionOffset(Orders0, 11)]), cancellationToken);
+
+        Assert.That(await FetchCommittedAsync(cluster, coordinator, cancellationToken), Is.EqualTo(11), "stored at the coordinator");
+        Assert.That(await Task.Run(() => consumer.Committed(Orders0), cancellationToken), Is.EqualTo(11), "read back through it");
+        Assert.That(GroupCoordinator.For(cluster[other]).Offsets.GroupIds(), Does.Not.Contain(Group), "nothing stored on the consumer's node");
     }
 
     [Test]
