@@ -104,6 +104,8 @@ internal sealed partial class OffsetStore
     public PartitionLoad OnElection(Partition partition, int leaderEpoch)
     {
         int index = partition.Id.Partition;
+        // Known before the slots are sized and the groups of the partition are told apart.
+        ClusterTopic();
         lock (_lock)
         {
             EnsureLoadSlots(index);
@@ -233,7 +235,9 @@ internal sealed partial class OffsetStore
 
     /// <summary>
     /// Until the replica's own wait for the high watermark (the leader side of replication) is on main, a commit in a
-    /// cluster is answered once appended on the leader, as on a single node. The one place to change when it is.
+    /// cluster is answered once appended on the leader, as on a single node. The one place to change when it is:
+    /// <c>replica.WaitForHighWatermarkAsync(requiredOffset, CommitTimeout, cancellationToken)</c> (its NotLeaderException
+    /// becomes NOT_COORDINATOR in <see cref="CompleteAsync"/>).
     /// </summary>
     private static ValueTask WaitForReplicationAsync(PartitionReplica replica, long requiredOffset, CancellationToken cancellationToken)
     {
