@@ -31,6 +31,10 @@ internal sealed class InMemoryConnection : TransportConnection
 
     protected override void OnAbort(ConnectionAbortedException abortReason) => _outgoing.Writer.CancelPendingFlush();
 
+    /// <summary>Fires <c>ConnectionClosed</c> because the network cut the connection (its pipes end through the relay
+    /// that owns their other ends), as a socket's fires when its peer resets it.</summary>
+    internal void OnCutByNetwork() => FireClosed();
+
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

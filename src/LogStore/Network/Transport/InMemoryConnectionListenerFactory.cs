@@ -50,11 +50,21 @@ internal sealed class InMemoryConnectionListenerFactory : IConnectionListenerFac
     /// <exception cref="SocketException">No listener is bound (connection refused).</exception>
     public async ValueTask<ConnectionContext> ConnectContextAsync(CancellationToken cancellationToken = default)
     {
-        var (toServer, toClient, remote) = await OfferAsync(cancellationToken).ConfigureAwait(false);
-        return InMemoryConnection.Client(toServer, toClient, remote);
+        var (toServer, toClient, server) = await OfferAsync(cancellationToken).ConfigureAwait(false);
+        return InMemoryConnection.Client(toServer, toClient, server.LocalEndPoint!);
     }
 
-    private async ValueTask<(Pipe ToServer, Pipe ToClient, EndPoint Remote)> OfferAsync(CancellationToken cancellationToken)
+    /// <summary>Connects to the bound listener and returns both ends: the client's, and the server's that the listener
+    /// hands over (or has handed over) on accept, so <see cref="InMemoryNetwork"/> can tell the server when it cuts the
+    /// connection.</summary>
+    /// <exception cref="SocketException">No listener is bound (connection refused).</exception>
+    internal async ValueTask<(InMemoryConnection Client, InMemoryConnection Server)> ConnectPairAsync(CancellationToken cancellationToken)
+    {
+        var (toServer, toClient, server) = await OfferAsync(cancellationToken).ConfigureAwait(false);
+        return (InMemoryConnection.Client(toServer, toClient, server.LocalEndPoint!), server);
+    }
+
+    private async ValueTask<(Pipe ToServer, Pipe ToClient, InMemoryConnection Server)> OfferAsync(CancellationToken cancellationToken)
     {
         InMemoryConnectionListener listener;
         lock (_lock)
@@ -68,7 +78,7 @@ internal sealed class InMemoryConnectionListenerFactory : IConnectionListenerFac
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new SocketException((int)SocketError.ConnectionRefused);
         }
-        return (toServer, toClient, listener.EndPoint);
+        return (toServer, toClient, connection);
     }
 
     internal void Unbound(InMemoryConnectionListener listener)
