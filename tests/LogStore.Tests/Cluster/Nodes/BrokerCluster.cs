@@ -26,6 +26,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     {
         _fetchers = fetchers;
         Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 29092 + 10 * i)))];
+        // A node's Kafka listener and controller are one host, so a network fault hits the whole node.
+        foreach (ClusterNode node in Nodes)
+            Network.DefineHost(Host(node.NodeId), node.Endpoint, node.ResolvedControllerEndpoint);
     }
 
     public InMemoryNetwork Network { get; } = new();
@@ -35,6 +38,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public Broker this[int node] => _brokers[node] ?? throw new InvalidOperationException($"Node {node} is stopped.");
 
     public IEnumerable<Broker> Running => _brokers.Where(b => b is not null)!;
+
+    /// <summary>The name of <paramref name="node"/>'s host on <see cref="Network"/>, for its faults.</summary>
+    public static string Host(int node) => $"node{node}";
 
     public static async Task<BrokerCluster> StartAllAsync(CancellationToken cancellationToken,
         Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null)
