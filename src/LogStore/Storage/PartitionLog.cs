@@ -115,6 +115,19 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
         // most of a clean close. No file means what the loader assumes without one.
         (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) = loaded.Checkpoint ?? (0, loaded.Segments[0].BaseOffset);
+        if (loaded.TruncationApplied)
+        {
+            try
+            {
+                log.CompleteTruncationAtOpen();
+            }
+            catch
+            {
+                foreach (LogSegment segment in loaded.Segments)
+                    segment.Close();
+                throw;
+            }
+        }
         // After an unclean stop nothing is flushed here: what recovery kept past the recovery point stays past it, so the
         // next flush fsyncs it with whatever is appended after it (a flush covers every segment from the recovery point),
         // and it was never acknowledged as durable before. An fsync and a checkpoint per partition were most of a restart
