@@ -1,0 +1,232 @@
+using System.Text;
+using LogStore.Storage;
+using LogStore.Storage.Replication;
+using LogStore.Tests.TestSupport;
+using static LogStore.Tests.Storage.Replication.FollowerLogs;
+
+namespace LogStore.Tests.Storage.Replication;
+
+/// <summary>
+/// A follower's truncation (<see cref="PartitionLog.TruncateTo"/>, <see cref="PartitionReplica.TruncateTo"/>): after the
+/// cut and the new leader's batches, the log is byte for byte the log a fresh follower fed the same batches holds —
+/// batches, indexes, epochs, producer state — and stays so across a reopen.
+/// </summary>
+public sealed class TruncationTests : BrokerFixture
+{
+    public enum Cut { MiddleOfTheActiveSegment, SegmentBoundary, AcrossSeveralSegments, InsideABatch, LogStart, LogEnd }
+
+    private const int OldBatches = 12;
+
+    private ValueTask<Broker> OpenAsync(string directory) =>
+        Broker.OpenAsync(new BrokerOptions { DataDirectory = directory, TimeProvider = Time });
+
+    private static async Task<Partition> PartitionAsync(Broker broker) =>
+        broker.TryGetTopic("t", out Topic? topic) ? topic.Partitions[0] : (await broker.CreateTopicAsync("t", SmallSegments)).Partitions[0];
+
+    private static async Task<PartitionReplica> FollowerAsync(Broker broker)
+    {
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
+        replica.BecomeFollower(2, leaderId: 1);
+        return replica;
+    }
+
+    private static long TargetFor(Cut cut, PartitionLog log)
+    {
+        LogSegment[] segments = log.Segments.Snapshot;
+        Assert.That(segments.Length, Is.GreaterThanOrEqualTo(4), "the old log spans several segments");
+        return cut switch
+        {
+            Cut.MiddleOfTheActiveSegment => segments[^1].BaseOffset + PerBatch,
+            Cut.SegmentBoundary => segments[^1].BaseOffset,
+            Cut.AcrossSeveralSegments => segments[1].BaseOffset + PerBatch,
+            Cut.InsideABatch => segments[1].BaseOffset + PerBatch + 2,
+            Cut.LogStart => log.LogStartOffset,
+            _ => log.LogEndOffset,
+        };
+    }
+
+    [TestCase(Cut.MiddleOfTheActiveSegment)]
+    [TestCase(Cut.SegmentBoundary)]
+    [TestCase(Cut.AcrossSeveralSegments)]
+    [TestCase(Cut.InsideABatch)]
+    [TestCase(Cut.LogStart)]
+    [TestCase(Cut.LogEnd)]
+    public async Task TruncateTo_ThenTheNewLeadersBatches_LeaveTheLogAFreshFollowerWouldHold(Cut cut)
+    {
+        List<byte[]> old = LeaderBatches(0, OldBatches, epoch: 1, idBase: 0);
+        string freshDirectory = Dir.Combine("fresh");
+        string followerDirectory = Dir.Combine("follower");
+        List<byte[]> expected;
+        long cutAt;
+        await using (Broker broker = await OpenAsync(followerDirectory))
+        {
+            PartitionReplica replica = await FollowerAsync(broker);
+            AppendAll(replica.Log, old);
+            long target = TargetFor(cut, replica.Log);
+            cutAt = target / PerBatch * PerBatch;
+
+            replica.TruncateTo(target, allowBelowHighWatermark: true);
+
+            Assert.That(replica.LogEndOffset, Is.EqualTo(cutAt), "the cut falls on the start of the batch holding the target");
+            Assert.That(replica.Log.RecoveryPoint, Is.LessThanOrEqualTo(cutAt));
+            Assert.That(replica.Log.Segments.Snapshot[^1].BaseOffset, Is.LessThanOrEqualTo(cutAt), "no segment past the cut");
+            Assert.That(File.Exists(Path.Combine(replica.Log.Directory, TruncationMarker.FileName)), Is.False, "the marker is gone");
+            AssertIndexesMatch(replica.Log);
+            List<byte[]> tail = LeaderBatches(cutAt, 6, epoch: 3, idBase: 1000);
+            AppendAll(replica.Log, tail);
+            expected = [.. old.Take((int)(cutAt / PerBatch)), .. tail];
+            Assert.That(ReadAll(replica.Log), Is.EqualTo(expected), "byte-identical to the batches fed");
+            AssertIndexesMatch(replica.Log);
+            Assert.That(replica.Log.LeaderEpochCache.Entries().Select(e => (e.Epoch, e.StartOffset)),
+                Is.EqualTo(cutAt == 0 ? new[] { (3, 0L) } : new[] { (1, 0L), (3, cutAt) }));
+        }
+        await using (Broker fresh = await OpenAsync(freshDirectory))
+        {
+            PartitionReplica replica = await FollowerAsync(fresh);
+            AppendAll(replica.Log, expected);
+        }
+
+        await using Broker reopened = await OpenAsync(followerDirectory);
+        await using Broker freshReopened = await OpenAsync(freshDirectory);
+        PartitionLog log = (await PartitionAsync(reopened)).Log;
+        PartitionLog reference = (await PartitionAsync(freshReopened)).Log;
+        Assert.That(ReadAll(log), Is.EqualTo(ReadAll(reference)), "after a clean reopen too");
+        Assert.That((log.LogStartOffset, log.LogEndOffset), Is.EqualTo((reference.LogStartOffset, reference.LogEndOffset)));
+        Assert.That(log.LeaderEpochCache.Entries(), Is.EqualTo(reference.LeaderEpochCache.Entries()));
+        AssertIndexesMatch(log);
+        for (long offset = 0; offset < log.LogEndOffset; offset += 3)
+        {
+            using FetchResult one = log.Read(offset, 1);
+            RecordBatch first = default;
+            foreach (RecordBatch batch in one)
+            {
+                first = batch;
+                break;
+            }
+            Assert.That(offset, Is.InRange(first.BaseOffset, first.LastOffset), $"the index finds offset {offset}");
+        }
+    }
+
+    [Test]
+    public async Task TruncateTo_BelowTheLogStart_EmptiesTheLogToStartThere()
+    {
+        await using (Broker broker = await OpenAsync(Dir.Path))
+        {
+            PartitionReplica replica = await FollowerAsync(broker);
+            AppendAll(replica.Log, LeaderBatches(0, OldBatches, epoch: 1, idBase: 0));
+            replica.AdvanceHighWatermark(replica.LogEndOffset);
+            replica.Log.DeleteRecordsBefore(30);
+            Assert.That(replica.Log.LogStartOffset, Is.EqualTo(30));
+
+            replica.TruncateTo(10, allowBelowHighWatermark: true);
+
+            Assert.That((replica.Log.LogStartOffset, replica.LogEndOffset, replica.HighWatermark), Is.EqualTo((10L, 10L, 10L)));
+            Assert.That(replica.Log.Segments.Snapshot.Select(s => (s.BaseOffset, s.SizeInBytes)), Is.EqualTo(new[] { (10L, 0) }));
+            Assert.That(replica.Log.LeaderEpochCache.Entries(), Is.Empty);
+            Assert.That(replica.Log.ProducerSnapshots!.Offsets, Is.Empty);
+            AppendAll(replica.Log, LeaderBatches(10, 3, epoch: 4, idBase: 500));
+        }
+
+        await using Broker reopened = await OpenAsync(Dir.Path);
+        PartitionLog log = (await PartitionAsync(reopened)).Log;
+        Assert.That((log.LogStartOffset, log.LogEndOffset), Is.EqualTo((10L, 25L)));
+        Assert.That(ReadAll(log), Is.EqualTo(LeaderBatches(10, 3, epoch: 4, idBase: 500)));
+        Assert.That(log.LeaderEpochCache.Entries().Select(e => (e.Epoch, e.StartOffset)), Is.EqualTo(new[] { (4, 10L) }));
+    }
+
+    [Test]
+    public async Task TruncateFullyAndStartAt_PastTheLogEnd_RestartsTheLogThere()
+    {
+        await using Broker broker = await OpenAsync(Dir.Path);
+        PartitionReplica replica = await FollowerAsync(broker);
+        AppendAll(replica.Log, LeaderBatches(0, 4, epoch: 1, idBase: 0));
+
+        LogTruncation done = replica.Log.TruncateFullyAndStartAt(100);
+
+        Assert.That(done, Is.EqualTo(new LogTruncation(20, 100, done.Bytes)));
+        Assert.That(done.Bytes, Is.GreaterThan(0));
+        Assert.That((replica.Log.LogStartOffset, replica.LogEndOffset), Is.EqualTo((100L, 100L)));
+        AppendAll(replica.Log, LeaderBatches(100, 2, epoch: 2, idBase: 0));
+        Assert.That(ReadAll(replica.Log), Is.EqualTo(LeaderBatches(100, 2, epoch: 2, idBase: 0)));
+    }
+
+    [Test]
+    public async Task ReplicaTruncateTo_RefusesACutBelowTheHighWatermark_AndLeavesTheLogIntact()
+    {
+        await using Broker broker = await OpenAsync(Dir.Path);
+        PartitionReplica replica = await FollowerAsync(broker);
+        List<byte[]> old = LeaderBatches(0, 4, epoch: 1, idBase: 0);
+        AppendAll(replica.Log, old);
+        replica.AdvanceHighWatermark(10);
+
+        var refused = Assert.Throws<OffsetOutOfRangeException>(() => replica.TruncateTo(5))!;
+
+        Assert.That(refused.Message, Does.Contain("high watermark 10"));
+        Assert.That(ReadAll(replica.Log), Is.EqualTo(old));
+        replica.TruncateTo(10);
+        Assert.That((replica.LogEndOffset, replica.HighWatermark), Is.EqualTo((10L, 10L)));
+        replica.TruncateTo(5, allowBelowHighWatermark: true);
+        Assert.That((replica.LogEndOffset, replica.HighWatermark), Is.EqualTo((5L, 5L)), "an unclean cut lowers the high watermark");
+    }
+
+    [Test]
+    public async Task ReplicaTruncateTo_BadCallers_GetTypedExceptions()
+    {
+        await using Broker broker = await OpenAsync(Dir.Path);
+        Partition partition = await PartitionAsync(broker);
+        PartitionReplica replica = partition.Replica;
+        await partition.AppendAsync(Batches.Batch(Batches.Make(0, 3)));
+
+        Assert.Throws<InvalidOperationException>(() => replica.TruncateTo(1), "a leader is never truncated");
+        replica.BecomeFollower(1, leaderId: 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => replica.TruncateTo(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => replica.Log.TruncateTo(-1));
+        Assert.That(replica.LogEndOffset, Is.EqualTo(3));
+        await broker.DisposeAsync();
+        Assert.Throws<ObjectDisposedException>(() => replica.Log.TruncateTo(0));
+    }
+
+    [Test]
+    public async Task ReplicaTruncateTo_LogsWhatItCut()
+    {
+        var loggers = new Diagnostics.CapturingLoggerFactory();
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time, LoggerFactory = loggers });
+        PartitionReplica replica = await FollowerAsync(broker);
+        AppendAll(replica.Log, LeaderBatches(0, 4, epoch: 1, idBase: 0));
+
+        replica.TruncateTo(10);
+
+        Assert.That(loggers.WithId(1266).Single().Message, Does.Contain("from log end 20 to 10").And.Contain("bytes"));
+    }
+
+    [Test]
+    public async Task AnIdempotentProducersRetry_AfterTheCut_IsAppendedAgain_NotTakenForADuplicate()
+    {
+        await using Broker broker = await OpenAsync(Dir.Path);
+        PartitionReplica replica = await FollowerAsync(broker);
+        AppendAll(replica.Log, [IdempotentBatch(0, 0, 3), IdempotentBatch(3, 3, 2)]);
+        // Loaded by a first leader append attempt in a real cluster; here the producer state is made to hold both batches.
+        replica.BecomeLeader(3, sole: false);
+        Assert.That(replica.AppendAsLeader(RecordBatch.Parse(IdempotentBatch(0, 3, 2))).BaseOffset, Is.EqualTo(3), "a duplicate before the cut");
+        replica.BecomeFollower(4, leaderId: 1);
+
+        replica.TruncateTo(3);
+
+        replica.BecomeLeader(5);
+        AppendResult retry = replica.AppendAsLeader(RecordBatch.Parse(IdempotentBatch(0, 3, 2)));
+        Assert.That((retry.BaseOffset, retry.LastOffset, replica.LogEndOffset), Is.EqualTo((3L, 4L, 5L)), "appended again at the cut");
+        AppendResult next = replica.AppendAsLeader(RecordBatch.Parse(IdempotentBatch(0, 5, 1)));
+        Assert.That(next.BaseOffset, Is.EqualTo(5), "the sequences go on from the retried batch");
+    }
+
+    private static byte[] IdempotentBatch(long baseOffset, int baseSequence, int count)
+    {
+        using var builder = new RecordBatchBuilder { ProducerId = 77, ProducerEpoch = 0, BaseSequence = baseSequence };
+        for (int i = 0; i < count; i++)
+            builder.Append(Batches.BaseTime, Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes($"seq{baseSequence + i}"));
+        byte[] bytes = builder.Build().Memory.ToArray();
+        RecordBatch.SetBaseOffset(bytes, baseOffset);
+        RecordBatch.SetPartitionLeaderEpoch(bytes, 1);
+        return bytes;
+    }
+}
