@@ -219,6 +219,78 @@ public sealed class TruncationTests : BrokerFixture
         Assert.That(next.BaseOffset, Is.EqualTo(5), "the sequences go on from the retried batch");
     }
 
+    [Test]
+    public async Task ConcurrentReaders_DuringTruncations_NeverGetBytesPastTheCut()
+    {
+        const int seed = 7201;
+        const int rounds = 20;
+        var random = new Random(seed);
+        await using Broker broker = await OpenAsync(Dir.Path);
+        PartitionReplica replica = await FollowerAsync(broker);
+        long end = OldBatches * PerBatch;
+        // Every generation's batches, known before the reader starts: generation 0 is the old log, generation r + 1 what
+        // the leader sends after the r-th cut.
+        var generationOf = new Dictionary<string, int>();
+        var cuts = new long[rounds];
+        var tails = new List<byte[]>[rounds];
+        List<byte[]> old = LeaderBatches(0, OldBatches, epoch: 1, idBase: 0);
+        foreach (byte[] batch in old)
+            generationOf[Convert.ToBase64String(batch)] = 0;
+        for (int r = 0; r < rounds; r++)
+        {
+            cuts[r] = random.Next(OldBatches) * PerBatch;
+            tails[r] = LeaderBatches(cuts[r], (int)((end - cuts[r]) / PerBatch), epoch: 2 + r, idBase: 1000 * (r + 1));
+            foreach (byte[] batch in tails[r])
+                generationOf[Convert.ToBase64String(batch)] = r + 1;
+        }
+        AppendAll(replica.Log, old);
+        // The last completed cut and the generation whose batches alone may lie past it from then on.
+        var published = new Published(end, 0);
+        using var done = new CancellationTokenSource();
+        int reads = 0;
+        Task reader = Task.Run(() =>
+        {
+            var readerRandom = new Random(seed + 1);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (; reads < 200_000 && watch.Elapsed < TimeSpan.FromSeconds(30) && !done.IsCancellationRequested; reads++)
+            {
+                (long cut, int generation) = Volatile.Read(ref published);
+                long offset = readerRandom.NextInt64(end);
+                try
+                {
+                    using FetchResult fetch = replica.Log.Read(offset, 2048);
+                    foreach (RecordBatch batch in fetch)
+                    {
+                        Assert.That(generationOf.TryGetValue(Convert.ToBase64String(batch.Memory.Span), out int seen), Is.True,
+                            $"seed {seed}: a read at {offset} returned bytes that are no batch the leader sent");
+                        if (batch.BaseOffset >= cut)
+                            Assert.That(seen, Is.GreaterThanOrEqualTo(generation), $"seed {seed}: a read at {offset} returned a batch cut before it began");
+                    }
+                }
+                catch (OffsetOutOfRangeException)
+                {
+                    // Past the log end while the new tail is appended.
+                }
+            }
+        });
+
+        List<byte[]> current = old;
+        for (int r = 0; r < rounds && !reader.IsCompleted; r++)
+        {
+            current = [.. current.Take((int)(cuts[r] / PerBatch)), .. tails[r]];
+            replica.TruncateTo(cuts[r]);
+            Volatile.Write(ref published, new Published(cuts[r], r + 1));
+            AppendAll(replica.Log, tails[r]);
+        }
+        done.Cancel();
+        await reader;
+
+        Assert.That(reads, Is.GreaterThan(rounds), $"seed {seed}: the reader ran beside the truncations");
+        Assert.That(ReadAll(replica.Log), Is.EqualTo(current), $"seed {seed}");
+    }
+
+    private sealed record Published(long Cut, int Generation);
+
     private static byte[] IdempotentBatch(long baseOffset, int baseSequence, int count)
     {
         using var builder = new RecordBatchBuilder { ProducerId = 77, ProducerEpoch = 0, BaseSequence = baseSequence };
