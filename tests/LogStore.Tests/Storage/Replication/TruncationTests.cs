@@ -220,6 +220,55 @@ public sealed class TruncationTests : BrokerFixture
     }
 
     [Test]
+    public async Task AMarkerLeftByACrash_IsCompletedAtTheNextOpen()
+    {
+        var loggers = new Diagnostics.CapturingLoggerFactory();
+        List<byte[]> old = LeaderBatches(0, OldBatches, epoch: 1, idBase: 0);
+        string directory;
+        await using (Broker broker = await OpenAsync(Dir.Path))
+        {
+            PartitionReplica replica = await FollowerAsync(broker);
+            AppendAll(replica.Log, old);
+            directory = replica.Log.Directory;
+        }
+        // What a crash right after the marker was made durable leaves: the marker and the whole old log.
+        File.WriteAllText(Path.Combine(directory, TruncationMarker.FileName), "0\nto 20\n");
+
+        await using Broker reopened = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time, LoggerFactory = loggers });
+        PartitionLog log = (await PartitionAsync(reopened)).Log;
+
+        Assert.That(log.LogEndOffset, Is.EqualTo(20));
+        Assert.That(ReadAll(log), Is.EqualTo(old.Take(4)));
+        Assert.That(log.Segments.Snapshot[^1].BaseOffset, Is.LessThanOrEqualTo(20));
+        Assert.That(File.Exists(Path.Combine(directory, TruncationMarker.FileName)), Is.False);
+        Assert.That(loggers.WithId(1267).Single().Message, Does.Contain("to 20"));
+        AssertIndexesMatch(log);
+    }
+
+    [Test]
+    public async Task ADamagedMarker_KeepsThePartitionOffline_AndItsFilesUntouched()
+    {
+        string directory;
+        await using (Broker broker = await OpenAsync(Dir.Path))
+        {
+            PartitionReplica replica = await FollowerAsync(broker);
+            AppendAll(replica.Log, LeaderBatches(0, 4, epoch: 1, idBase: 0));
+            directory = replica.Log.Directory;
+        }
+        string marker = Path.Combine(directory, TruncationMarker.FileName);
+        File.WriteAllText(marker, "0\nto twenty\n");
+        long logBytes = new FileInfo(Path.Combine(directory, LogFileNames.FileNamePrefix(0) + LogFileNames.LogSuffix)).Length;
+
+        await using Broker reopened = await OpenAsync(Dir.Path);
+        Partition partition = await PartitionAsync(reopened);
+
+        var offline = Assert.ThrowsAsync<PartitionOfflineException>(async () => await partition.ReadAsync(0, 100))!;
+        Assert.That(offline.InnerException, Is.TypeOf<StorageException>().And.Message.Contains(TruncationMarker.FileName));
+        Assert.That(File.ReadAllText(marker), Is.EqualTo("0\nto twenty\n"));
+        Assert.That(new FileInfo(Path.Combine(directory, LogFileNames.FileNamePrefix(0) + LogFileNames.LogSuffix)).Length, Is.EqualTo(logBytes));
+    }
+
+    [Test]
     public async Task ConcurrentReaders_DuringTruncations_NeverGetBytesPastTheCut()
     {
         const int seed = 7201;
