@@ -9,7 +9,7 @@ namespace LogStore.Storage;
 /// <summary>
 /// The log of one partition (Kafka's LocalLog + UnifiedLog's append path): a directory <c>&lt;topic&gt;-&lt;n&gt;/</c> of
 /// segments. It owns offsets (assigned on append by rewriting each batch's baseOffset, as Kafka's leader does), roll,
-/// flush and the recovery-point checkpoint.
+/// flush, the recovery-point checkpoint and a follower's truncation (<c>PartitionLog.Truncation.cs</c>).
 /// Thread-safety: appends are serialised by one lock (a single writer); reads and offset lookups run concurrently
 /// with them on immutable snapshots, seeing only batches whose bytes are completely written.
 /// After a crash: <see cref="LogLoader"/> keeps everything below the recovery point and cuts only a damaged tail past it.
