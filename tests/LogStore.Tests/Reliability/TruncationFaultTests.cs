@@ -32,6 +32,7 @@ public sealed class TruncationFaultTests : BrokerFixture
         await using (broker)
         {
             AppendAll(log, old);
+            log.Flush();
             files.Fail(FileOperation.Write, DiskErrors.Enospc, times: 1, pathContains: ".tmp");
 
             Assert.Throws<StorageException>(() => log.TruncateTo(Cut + 2));
@@ -59,6 +60,8 @@ public sealed class TruncationFaultTests : BrokerFixture
         await using (broker)
         {
             AppendAll(log, old);
+            // The rolls' background flushes finish here, so that the failure is the truncation's own.
+            log.Flush();
             files.Fail(failing, DiskErrors.Eio, times: 1, pathContains: ".log");
 
             var failed = Assert.Throws<StorageException>(() => log.TruncateTo(Cut + 2))!;
