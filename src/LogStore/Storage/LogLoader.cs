@@ -12,6 +12,10 @@ internal sealed record LoadedLog(List<LogSegment> Segments, long LogStartOffset,
 {
     /// <summary>The recovery point and log start the checkpoints held at open, or null.</summary>
     public (long RecoveryPoint, long LogStartOffset)? Checkpoint { get; init; }
+
+    /// <summary>True when a <see cref="TruncationMarker"/> was applied: the partition log makes its checkpoint durable
+    /// and then deletes the marker.</summary>
+    public bool TruncationApplied { get; init; }
 }
 
 /// <summary>
@@ -54,6 +58,9 @@ internal static partial class LogLoader
         {
             foreach (long baseOffset in SegmentBaseOffsets(names))
                 segments.Add(LogSegment.Open(directory, baseOffset, config, cache, create: false, active: false));
+            TruncationMarker? truncation = names.Contains(TruncationMarker.FileName) ? TruncationMarker.Read(directory) : null;
+            if (truncation is { } marker)
+                checkpoint = ApplyTruncation(marker, segments, checkpoint, tp, logger);
 
             long logStartOffset = checkpoint?.LogStartOffset ?? (segments.Count > 0 ? segments[0].BaseOffset : 0);
             if (segments.Count == 0)
@@ -111,8 +118,14 @@ internal static partial class LogLoader
             // After recovery the scanned tail is valid but maybe not on disk yet: the partition log flushes it at once.
             recoveryPoint = hadCleanShutdown ? logEndOffset : Math.Min(recoveryPoint, logEndOffset);
             var snapshots = new ProducerSnapshots(directory, names, cache.Files, tp, logger);
+            if (truncation is { Full: true })
+                snapshots.DeleteAll();
             snapshots.Retain(logStartOffset, logEndOffset);
-            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint, snapshots) { Checkpoint = checkpoint };
+            return new LoadedLog(segments, logStartOffset, logEndOffset, recoveryPoint, snapshots)
+            {
+                Checkpoint = checkpoint,
+                TruncationApplied = truncation is not null,
+            };
         }
         catch
         {
@@ -166,6 +179,7 @@ internal static partial class LogLoader
         {
             string path = Path.Combine(directory, name);
             bool used = name == LogFileNames.PartitionCheckpointFile || name == LogFileNames.PartitionMetadataFile
+                || name == TruncationMarker.FileName
                 || name == Checkpoints.LeaderEpochCheckpointFile.FileName || TryParseSegmentFile(name, "", out _, out _)
                 || TryParseSegmentFile(name, LogFileNames.SwapSuffix, out _, out _)
                 || LogFileNames.TryParseBaseOffset(name, LogFileNames.ProducerSnapshotSuffix, out _);

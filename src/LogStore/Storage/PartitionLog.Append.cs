@@ -56,6 +56,7 @@ internal sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfClosed();
+            ThrowIfTruncationUnfinished();
             LoadProducerStateFor(batches);
             var clock = new AppendClock(_time);
             LogSegment segment = _segments.Active!;

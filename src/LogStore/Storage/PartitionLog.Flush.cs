@@ -28,6 +28,8 @@ internal sealed partial class PartitionLog
         ThrowIfReadOnly();
         lock (_flushLock)
         {
+            // A roll's background flush may run after a truncation cut the log below the offset it was given.
+            upToOffset = Math.Min(upToOffset, LogEndOffset);
             long from = _recoveryPoint;
             if (upToOffset > from)
             {

@@ -157,8 +157,12 @@ internal sealed partial class PartitionLog
     /// the checkpoint written next, or by a directory fsync of its own when the checkpoint is current.</summary>
     private void WriteCloseSnapshot()
     {
-        if (_snapshots is null)
+        // An unfinished truncation may have left no segment to load the state from; the next open completes it.
+        if (_snapshots is null || _unfinishedTruncation is not null)
+        {
+            _snapshots?.Close();
             return;
+        }
         long end = _logEndOffset;
         long latest = _snapshots.Latest;
         if (latest != end && (latest >= 0 || end > _logStartOffset) && TakeProducerSnapshot() is { } snapshot)

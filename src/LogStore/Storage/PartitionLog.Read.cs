@@ -18,6 +18,7 @@ internal sealed partial class PartitionLog
         Follow();
         for (int attempt = 0; ; attempt++)
         {
+            long truncations = TruncationsBeforeRead();
             (long logEnd, LogSegment[] segments, long logStart) = SnapshotFor(offset);
             long limit = Math.Min(logEnd, upTo);
             if (offset >= limit)
@@ -29,6 +30,11 @@ internal sealed partial class PartitionLog
                 if (!TryRead(segments, offset, maxBytes, limit, logEnd, logStart, out result))
                     continue;
             }
+            catch (LogStoreException) when (TruncatedSince(truncations))
+            {
+                // A follower's truncation cut the file under the read: what it found is no damage. Look again.
+                continue;
+            }
             catch (CorruptRecordException e)
             {
                 throw ReportCorruptRead(e, offset);
@@ -37,6 +43,12 @@ internal sealed partial class PartitionLog
             {
                 // The writer deleted or replaced a segment file since the last look: look again.
                 Follow();
+                continue;
+            }
+            if (TruncatedSince(truncations))
+            {
+                // It may hold bytes past the cut of a truncation that ran meanwhile.
+                result?.Dispose();
                 continue;
             }
             return LogStoreMetrics.RecordRead(result ?? FetchResult.Empty(Id, limit, logStart));

@@ -21,14 +21,22 @@ internal sealed partial class PartitionLog
         Follow();
         while (true)
         {
+            long truncations = TruncationsBeforeRead();
             (long logEnd, LogSegment[] segments, _) = SnapshotFor(offset);
             long limit = Math.Min(logEnd, upTo);
             if (offset >= limit)
                 return null;
             try
             {
-                if (TryLocate(segments, offset, maxBytes, limit, logEnd, out FileRegion? region))
+                if (!TryLocate(segments, offset, maxBytes, limit, logEnd, out FileRegion? region))
+                    continue;
+                if (!TruncatedSince(truncations))
                     return region;
+                // Located before a follower's truncation cut the file: look again.
+                region?.Lease?.Dispose();
+            }
+            catch (LogStoreException) when (TruncatedSince(truncations))
+            {
             }
             catch (CorruptRecordException e)
             {

@@ -9,7 +9,7 @@ namespace LogStore.Storage;
 /// <summary>
 /// The log of one partition (Kafka's LocalLog + UnifiedLog's append path): a directory <c>&lt;topic&gt;-&lt;n&gt;/</c> of
 /// segments. It owns offsets (assigned on append by rewriting each batch's baseOffset, as Kafka's leader does), roll,
-/// flush and the recovery-point checkpoint.
+/// flush, the recovery-point checkpoint and a follower's truncation (<c>PartitionLog.Truncation.cs</c>).
 /// Thread-safety: appends are serialised by one lock (a single writer); reads and offset lookups run concurrently
 /// with them on immutable snapshots, seeing only batches whose bytes are completely written.
 /// After a crash: <see cref="LogLoader"/> keeps everything below the recovery point and cuts only a damaged tail past it.
@@ -115,6 +115,19 @@ internal sealed partial class PartitionLog : IAsyncDisposable
         // thousands of partitions, a rewrite (write, fsync, rename, directory fsync) of every unchanged checkpoint was
         // most of a clean close. No file means what the loader assumes without one.
         (log._checkpointedRecoveryPoint, log._checkpointedLogStartOffset) = loaded.Checkpoint ?? (0, loaded.Segments[0].BaseOffset);
+        if (loaded.TruncationApplied)
+        {
+            try
+            {
+                log.CompleteTruncationAtOpen();
+            }
+            catch
+            {
+                foreach (LogSegment segment in loaded.Segments)
+                    segment.Close();
+                throw;
+            }
+        }
         // After an unclean stop nothing is flushed here: what recovery kept past the recovery point stays past it, so the
         // next flush fsyncs it with whatever is appended after it (a flush covers every segment from the recovery point),
         // and it was never acknowledged as durable before. An fsync and a checkpoint per partition were most of a restart

@@ -153,6 +153,9 @@ internal sealed class ProducerSnapshots
         }
     }
 
+    /// <summary>Deletes every snapshot: the log restarted empty (a full truncation), and none of them holds its state.</summary>
+    public void DeleteAll() => Retain(long.MaxValue, -1);
+
     private void RetainLocked(long logStartOffset, long logEndOffset)
     {
         List<long>? doomed = null;

@@ -158,6 +158,46 @@ internal sealed class PartitionReplica
     /// <exception cref="OffsetOutOfRangeException"><paramref name="beforeOffset"/> is above the high watermark.</exception>
     public long DeleteRecordsBefore(long beforeOffset) => Log.DeleteRecordsBefore(beforeOffset);
 
+    /// <summary>
+    /// Cuts a follower's diverged tail (Kafka's truncation after OffsetForLeaderEpoch, KIP-101/279): the local log is cut
+    /// at <paramref name="offset"/>, or at the start of the batch holding it (batches are whole), and the next fetch from
+    /// the leader appends from there (see <see cref="PartitionLog.TruncateTo"/>; below the log start the log restarts empty
+    /// at <paramref name="offset"/>). Committed records stay: a cut below the high watermark is refused unless
+    /// <paramref name="allowBelowHighWatermark"/> (an unclean leader election), which lowers the high watermark to the cut.
+    /// Durable on return; logged with what was cut.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative offset.</exception>
+    /// <exception cref="InvalidOperationException">This replica is not a follower (a leader's log is the reference).</exception>
+    /// <exception cref="OffsetOutOfRangeException">The offset is below the high watermark and the cut was not allowed.</exception>
+    /// <exception cref="ObjectDisposedException">The log is closed.</exception>
+    /// <exception cref="StorageException">A file could not be changed; the log stays readable (see <see cref="PartitionLog"/>).</exception>
+    public void TruncateTo(long offset, bool allowBelowHighWatermark = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        lock (_roleLock)
+        {
+            if (_role != ReplicaRole.Follower)
+                throw new InvalidOperationException($"{Id}: only a follower truncates its log to the leader's; this replica is {_role}.");
+            long highWatermark = Volatile.Read(ref _highWatermark);
+            if (offset < highWatermark && !allowBelowHighWatermark)
+            {
+                throw new OffsetOutOfRangeException(Id, offset, $"Cannot truncate {Id} to offset {offset}: it is below the high watermark " +
+                    $"{highWatermark}, and the records below it are committed. Only an unclean leader election may cut them.");
+            }
+            LogTruncation cut = Log.TruncateTo(offset);
+            if (cut.To < highWatermark)
+            {
+                // Unclean: what was committed past the cut is gone, so the high watermark comes down with it.
+                Volatile.Write(ref _highWatermark, cut.To);
+                Log.OnHighWatermark(cut.To);
+            }
+            // A log restarted past the high watermark (below the leader's log start) holds nothing under it to wait for.
+            AdvanceHighWatermark(Log.LogStartOffset);
+            if (cut.To != cut.From)
+                StorageLog.LogTruncated(Log.Logger, Id, cut.From, cut.To, cut.Bytes);
+        }
+    }
+
     /// <summary>Moves the high watermark forward to <paramref name="offset"/>; a lower value changes nothing.</summary>
     public void AdvanceHighWatermark(long offset)
     {
