@@ -45,6 +45,11 @@ internal static class ApiVersionsTable
         new(ApiKey.OffsetForLeaderEpoch, 2, 4, 4),
         new(ApiKey.DescribeConfigs, 1, 4, 4),
         new(ApiKey.SaslAuthenticate, 0, 2, 2),
+        // The controller APIs a node sends to the active controller over the same listener (Kafka serves them on
+        // its controller listener); every version Kafka 4.0 defines, all flexible.
+        new(ApiKey.AlterPartition, 0, 3, 0),
+        new(ApiKey.BrokerRegistration, 0, 4, 0),
+        new(ApiKey.BrokerHeartbeat, 0, 1, 0),
     ]);
 
     /// <summary>Every supported API in key order, as the ApiVersions response lists them.</summary>

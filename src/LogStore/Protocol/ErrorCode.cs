@@ -83,14 +83,18 @@ internal enum ErrorCode : short
     PreferredLeaderNotAvailable = 80, // PREFERRED_LEADER_NOT_AVAILABLE
     GroupMaxSizeReached = 81, // GROUP_MAX_SIZE_REACHED
     FencedInstanceId = 82, // FENCED_INSTANCE_ID
+    EligibleLeadersNotAvailable = 83, // ELIGIBLE_LEADERS_NOT_AVAILABLE
     GroupSubscribedToTopic = 86, // GROUP_SUBSCRIBED_TO_TOPIC
     InvalidRecord = 87, // INVALID_RECORD
     UnstableOffsetCommit = 88, // UNSTABLE_OFFSET_COMMIT
     ThrottlingQuotaExceeded = 89, // THROTTLING_QUOTA_EXCEEDED
     ProducerFenced = 90, // PRODUCER_FENCED
     ResourceNotFound = 91, // RESOURCE_NOT_FOUND
+    InvalidUpdateVersion = 95, // INVALID_UPDATE_VERSION
     UnknownTopicId = 100, // UNKNOWN_TOPIC_ID
     InconsistentTopicId = 103, // INCONSISTENT_TOPIC_ID
     TransactionalIdNotFound = 105, // TRANSACTIONAL_ID_NOT_FOUND
     FetchSessionTopicIdError = 106, // FETCH_SESSION_TOPIC_ID_ERROR
+    IneligibleReplica = 107, // INELIGIBLE_REPLICA
+    NewLeaderElected = 108, // NEW_LEADER_ELECTED
 }

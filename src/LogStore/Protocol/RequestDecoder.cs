@@ -72,6 +72,9 @@ internal static class RequestDecoder
         ApiKey.OffsetForLeaderEpoch => OffsetForLeaderEpochRequest.Read(ref reader, version),
         ApiKey.DescribeConfigs => DescribeConfigsRequest.Read(ref reader, version),
         ApiKey.SaslAuthenticate => SaslAuthenticateRequest.Read(ref reader, version),
+        ApiKey.AlterPartition => AlterPartitionRequest.Read(ref reader, version),
+        ApiKey.BrokerRegistration => BrokerRegistrationRequest.Read(ref reader, version),
+        ApiKey.BrokerHeartbeat => BrokerHeartbeatRequest.Read(ref reader, version),
         _ => throw new KafkaProtocolException($"No decoder for {apiKey}."),
     };
 }

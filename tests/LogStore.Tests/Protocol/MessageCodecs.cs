@@ -62,6 +62,9 @@ internal static class MessageCodecs
             [ApiKey.OffsetForLeaderEpoch] = (new MessageCodec<OffsetForLeaderEpochRequest>(), new MessageCodec<OffsetForLeaderEpochResponse>()),
             [ApiKey.DescribeConfigs] = (new MessageCodec<DescribeConfigsRequest>(), new MessageCodec<DescribeConfigsResponse>()),
             [ApiKey.SaslAuthenticate] = (new MessageCodec<SaslAuthenticateRequest>(), new MessageCodec<SaslAuthenticateResponse>()),
+            [ApiKey.AlterPartition] = (new MessageCodec<AlterPartitionRequest>(), new MessageCodec<AlterPartitionResponse>()),
+            [ApiKey.BrokerRegistration] = (new MessageCodec<BrokerRegistrationRequest>(), new MessageCodec<BrokerRegistrationResponse>()),
+            [ApiKey.BrokerHeartbeat] = (new MessageCodec<BrokerHeartbeatRequest>(), new MessageCodec<BrokerHeartbeatResponse>()),
         };
 
     /// <summary><paramref name="bytes"/> as a sequence of segments of <paramref name="every"/> bytes (the last shorter).</summary>

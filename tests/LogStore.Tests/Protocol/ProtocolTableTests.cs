@@ -30,6 +30,7 @@ public sealed class ProtocolTableTests
             [ApiKey.ListGroups] = 3, [ApiKey.ApiVersions] = 3, [ApiKey.CreateTopics] = 5, [ApiKey.DeleteTopics] = 4,
             [ApiKey.DeleteRecords] = 2, [ApiKey.InitProducerId] = 2, [ApiKey.OffsetForLeaderEpoch] = 4,
             [ApiKey.DescribeConfigs] = 4, [ApiKey.SaslAuthenticate] = 2,
+            [ApiKey.AlterPartition] = 0, [ApiKey.BrokerRegistration] = 0, [ApiKey.BrokerHeartbeat] = 0,
         };
         foreach (ApiVersionRange range in ApiVersionsTable.All)
         {
@@ -38,7 +39,7 @@ public sealed class ProtocolTableTests
             else
                 Assert.That(range.FirstFlexibleVersion, Is.EqualTo(expected[range.ApiKey]), range.ApiKey.ToString());
         }
-        Assert.That(ApiVersionsTable.All, Has.Count.EqualTo(22));
+        Assert.That(ApiVersionsTable.All, Has.Count.EqualTo(25));
     }
 
     [Test]

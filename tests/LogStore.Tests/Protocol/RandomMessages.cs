@@ -52,6 +52,8 @@ internal static class RandomMessages
             return (sbyte)random.Next(sbyte.MinValue, sbyte.MaxValue + 1);
         if (type == typeof(short))
             return (short)Edge(random, short.MinValue, short.MaxValue);
+        if (type == typeof(ushort))
+            return (ushort)Edge(random, ushort.MinValue, ushort.MaxValue);
         if (type == typeof(int))
             return (int)Edge(random, int.MinValue, int.MaxValue);
         if (type == typeof(long))

@@ -29,6 +29,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly DescribeConfigsApi _describeConfigs = new(broker);
     private readonly OffsetForLeaderEpochApi _offsetForLeaderEpoch = new(broker);
     private readonly GroupApis _groups = new(broker);
+    private readonly ControllerApis _controller = new(broker);
 
     private readonly TimeProvider _time = broker.Options.TimeProvider;
 
@@ -111,6 +112,12 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
                 return ResponseEncoder.Encode(header, await _groups.ListGroupsAsync(listGroups, version, cancellationToken).ConfigureAwait(false));
             case ListOffsetsRequest listOffsets:
                 return ResponseEncoder.Encode(header, _listOffsets.Handle(listOffsets));
+            case BrokerRegistrationRequest brokerRegistration:
+                return ResponseEncoder.Encode(header, await _controller.RegisterAsync(brokerRegistration, cancellationToken).ConfigureAwait(false));
+            case BrokerHeartbeatRequest brokerHeartbeat:
+                return ResponseEncoder.Encode(header, await _controller.HeartbeatAsync(brokerHeartbeat, cancellationToken).ConfigureAwait(false));
+            case AlterPartitionRequest alterPartition:
+                return ResponseEncoder.Encode(header, await _controller.AlterPartitionAsync(alterPartition, version, cancellationToken).ConfigureAwait(false));
             case SaslHandshakeRequest or SaslAuthenticateRequest:
                 return SaslServerAuthenticator.IllegalState(header, decoded.Body);
             default:
