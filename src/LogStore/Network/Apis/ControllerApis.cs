@@ -133,15 +133,14 @@ internal sealed class ControllerApis(Broker broker)
         }
     }
 
-    /// <summary>Why a change was stale, in Kafka's order: epochs ahead of the controller's mean this controller is
-    /// behind (NOT_CONTROLLER: find the new one), an older leader epoch is fenced, a non-leader's request is invalid,
-    /// and an older partition epoch is INVALID_UPDATE_VERSION.</summary>
+    /// <summary>Why a change was stale, in Kafka's order: an older leader epoch is fenced, a non-leader's request is
+    /// invalid, and any other epoch mismatch is INVALID_UPDATE_VERSION. Kafka answers NOT_CONTROLLER to epochs ahead of
+    /// its own, since its controller may lag the log; LogStore's applies every committed entry before deciding, so an
+    /// epoch ahead of it was never issued, and retrying it elsewhere would not help.</summary>
     private static ErrorCode StaleChangeError(PartitionRegistration? state, int brokerId, AlterPartitionRequest.PartitionData partition)
     {
         if (state is null)
             return ErrorCode.UnknownTopicOrPartition;
-        if (partition.LeaderEpoch > state.LeaderEpoch || partition.PartitionEpoch > state.PartitionEpoch)
-            return ErrorCode.NotController;
         if (partition.LeaderEpoch < state.LeaderEpoch)
             return ErrorCode.FencedLeaderEpoch;
         if (brokerId != state.Leader)
@@ -149,7 +148,18 @@ internal sealed class ControllerApis(Broker broker)
         return ErrorCode.InvalidUpdateVersion;
     }
 
-    private QuorumController? ActiveController() => broker.Controller is { IsActive: true } controller ? controller : null;
+    private QuorumController? ActiveController()
+    {
+        try
+        {
+            return broker.Controller is { IsActive: true } controller ? controller : null;
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node's controller stopped (the node is shutting down): it is no controller.
+            return null;
+        }
+    }
 
     private static string? NameOf(ClusterImage image, Guid topicId)
     {
