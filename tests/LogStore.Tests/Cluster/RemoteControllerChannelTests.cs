@@ -163,6 +163,22 @@ public sealed class RemoteControllerChannelTests
     }
 
     [Test]
+    public async Task ConcurrentCommands_ShareOneConnectionPerNode()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        var network = new InMemoryNetwork();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, 39096);
+        await using var stub = await StubControllerListener.StartAsync(network, endpoint,
+            (_, _, _) => StubAnswer.With(new BrokerHeartbeatResponse { IsFenced = false }), timeout.Token);
+        await using var channel = Channel(network, new Dictionary<int, EndPoint> { [1] = endpoint });
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => channel.HeartbeatAsync(1 + i % 3, 1, timeout.Token).AsTask()));
+
+        Assert.That(stub.Requests, Is.EqualTo(20));
+        Assert.That(stub.Connections, Is.EqualTo(1), "one cached connection, one request in flight on it at a time");
+    }
+
+    [Test]
     public async Task NoReachablePeer_ThrowsNetworkException_OnceTheTimeoutPasses()
     {
         using var timeout = new CancellationTokenSource(Bound);

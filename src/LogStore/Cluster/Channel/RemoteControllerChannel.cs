@@ -90,7 +90,8 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
     // NOT_CONTROLLER (leadership moved, or no leader yet), a broken connection, or the local controller stopping.
     private static bool IsRetriable(Exception e) => e is NotControllerException or NetworkException or ObjectDisposedException;
 
-    private void ThrowTimedOut(Exception? last)
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowTimedOut(Exception? last)
     {
         if (last is not null and not ObjectDisposedException)
             ExceptionDispatchInfo.Throw(last);
@@ -153,21 +154,22 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
         {
             throw new NetworkException($"Cannot connect to node {node} at {_options.KafkaEndpoints[node]} within {_options.RequestTimeout.TotalMilliseconds:0} ms.");
         }
-        KafkaClientConnection? replaced;
+        // Two commands may have connected at once: the first cached connection wins, the other is closed.
+        KafkaClientConnection? winner = null;
+        KafkaClientConnection? closing = null;
         lock (_connectionsLock)
         {
             if (Volatile.Read(ref _disposed) != 0)
-                replaced = connection;
+                closing = connection;
+            else if (_connections.TryGetValue(node, out KafkaClientConnection? cached) && cached.IsUsable)
+                (winner, closing) = (cached, connection);
             else
-            {
-                _connections.TryGetValue(node, out replaced);
-                _connections[node] = connection;
-            }
+                (winner, closing, _connections[node]) = (connection, cached, connection);
         }
-        if (replaced is not null)
-            await replaced.DisposeAsync().ConfigureAwait(false);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return connection;
+        if (closing is not null)
+            await closing.DisposeAsync().ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(winner is null, this);
+        return winner;
     }
 
     private async ValueTask DropAsync(int node, KafkaClientConnection connection)
