@@ -1,84 +1,132 @@
 using System.Net;
-using LogStore.Cluster.Channel;
+using LogStore.Cluster.Channels;
+using LogStore.Cluster.Controller;
+using LogStore.Cluster.Metadata;
+using LogStore.Network.Transport;
+using LogStore.Tests.Cluster.Nodes;
 using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Cluster;
 
 /// <summary>
-/// Three nodes on one in-memory network, each a Raft controller (<see cref="ControllerCluster"/>), a Broker whose
-/// Kafka listener serves the controller APIs through it (<see cref="Broker.Controller"/>), and a
-/// <see cref="RemoteControllerChannel"/>. Node ids are 1–3 (index + 1). With <c>localShortcut</c> off, every node's
-/// commands cross the network, the active controller's own included. The channels use the real clock for backoff
-/// and timeouts; every wait is bounded by the caller's token.
+/// Three Brokers in cluster mode on one in-memory network, each with a Raft controller voter whose Kafka listener
+/// serves the controller APIs, and a <see cref="RemoteControllerChannel"/> as its way to the active controller: the
+/// nodes' own registrations and heartbeats (every 500 ms; a node silent for 2 s is fenced) cross it. With
+/// <c>localShortcut</c> off, every command crosses the network, the active controller's own node's included. Node ids
+/// are the indexes 0–2. Real clocks; every wait is bounded by the caller's token.
 /// </summary>
 internal sealed class ControllerChannelCluster : IAsyncDisposable
 {
-    private readonly Broker?[] _brokers = new Broker?[ControllerCluster.Size];
-    private readonly RemoteControllerChannel?[] _channels = new RemoteControllerChannel?[ControllerCluster.Size];
+    public const int Size = 3;
+
     private readonly TempDirectory[] _directories = [new(), new(), new()];
+    private readonly Broker?[] _brokers = new Broker?[Size];
 
-    private ControllerChannelCluster(ControllerCluster controllers) => Controllers = controllers;
+    private ControllerChannelCluster() =>
+        Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 29192 + 10 * i)))];
 
-    public ControllerCluster Controllers { get; }
+    public InMemoryNetwork Network { get; } = new();
 
-    public static IPEndPoint KafkaEndpoint(int index) => new(IPAddress.Loopback, 29090 + index);
+    public IReadOnlyList<ClusterNode> Nodes { get; }
 
-    public static int NodeId(int index) => index + 1;
+    public IEnumerable<int> Running => Enumerable.Range(0, Size).Where(i => _brokers[i] is not null);
 
-    public static IReadOnlyDictionary<int, EndPoint> KafkaEndpoints { get; } =
-        Enumerable.Range(0, ControllerCluster.Size).ToDictionary(NodeId, i => (EndPoint)KafkaEndpoint(i));
+    public Broker Broker(int node) => _brokers[node] ?? throw new InvalidOperationException($"Node {node} is stopped.");
 
-    public RemoteControllerChannel Channel(int index) => _channels[index] ?? throw new InvalidOperationException($"node {NodeId(index)} is stopped");
+    public RemoteControllerChannel Channel(int node) => (RemoteControllerChannel)Broker(node).ClusterServices!.Channel;
 
-    public static async Task<ControllerChannelCluster> StartAsync(bool localShortcut, CancellationToken cancellationToken)
+    public QuorumController Controller(int node) => Broker(node).Controller!;
+
+    /// <summary>The epoch node <paramref name="node"/> registered with.</summary>
+    public long NodeEpoch(int node) => Broker(node).ClusterServices!.Lifecycle.NodeEpoch;
+
+    /// <summary>Starts the three nodes; with <paramref name="defaultChannel"/>, each with the channel a Broker makes
+    /// itself (<see cref="RemoteControllerChannel.ForNode"/>) instead of the test's.</summary>
+    public static async Task<ControllerChannelCluster> StartAsync(bool localShortcut, CancellationToken cancellationToken, bool defaultChannel = false)
     {
-        var cluster = new ControllerChannelCluster(await ControllerCluster.StartAllAsync(cancellationToken));
-        for (int i = 0; i < ControllerCluster.Size; i++)
+        var cluster = new ControllerChannelCluster();
+        try
         {
-            int index = i;
-            ControllerCluster controllers = cluster.Controllers;
-            var broker = await Broker.OpenAsync(new BrokerOptions
-            {
-                DataDirectory = cluster._directories[i].Path,
-                KafkaTransport = controllers.Network,
-                KafkaListener = new KafkaListenerOptions { Endpoint = KafkaEndpoint(i) },
-            }, cancellationToken);
-            broker.Controller = controllers[i];
-            cluster._brokers[i] = broker;
-            cluster._channels[i] = new RemoteControllerChannel(new RemoteControllerChannelOptions
-            {
-                NodeId = NodeId(i),
-                KafkaEndpoints = KafkaEndpoints,
-                ControllerEndpoints = Enumerable.Range(0, ControllerCluster.Size).ToDictionary(NodeId, n => controllers.Voters[n]),
-                ConnectionFactory = controllers.Network.For(KafkaEndpoint(i)),
-                LocalController = localShortcut ? controllers[i] : null,
-                ActiveController = () => controllers[index]?.ActiveController,
-                Metadata = controllers[i],
-                RetryBackoff = TimeSpan.FromMilliseconds(20),
-                MaxRetryBackoff = TimeSpan.FromMilliseconds(200),
-                Timeout = TimeSpan.FromSeconds(20),
-            });
+            await Task.WhenAll(Enumerable.Range(0, Size).Select(i => cluster.StartNodeAsync(i, localShortcut, defaultChannel, cancellationToken)));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
         }
         return cluster;
     }
 
-    /// <summary>Stops node <paramref name="index"/> as a crash would: its channel, its listener and its controller.</summary>
-    public async Task StopNodeAsync(int index)
+    private async Task StartNodeAsync(int node, bool localShortcut, bool defaultChannel, CancellationToken cancellationToken)
     {
-        if (_channels[index] is { } channel)
-            await channel.DisposeAsync();
-        _channels[index] = null;
-        if (_brokers[index] is { } broker)
+        _brokers[node] = await LogStore.Broker.OpenAsync(new BrokerOptions
+        {
+            DataDirectory = _directories[node].Path,
+            KafkaListener = new KafkaListenerOptions { Endpoint = Nodes[node].Endpoint, AutoCreateTopics = false },
+            KafkaTransport = Network,
+            Replication = new ReplicationOptions
+            {
+                NodeId = node,
+                Nodes = Nodes,
+                ControllerTransport = Network,
+                ConnectionFactory = Network.For(Nodes[node].Endpoint),
+                ControllerChannelFactory = defaultChannel ? null : controller => new RemoteControllerChannel(new RemoteControllerChannelOptions
+                {
+                    NodeId = node,
+                    KafkaEndpoints = Nodes.ToDictionary(n => n.NodeId, n => (EndPoint)n.Endpoint),
+                    ControllerEndpoints = Nodes.ToDictionary(n => n.NodeId, n => (EndPoint)n.ResolvedControllerEndpoint),
+                    ConnectionFactory = Network.For(Nodes[node].Endpoint),
+                    LocalController = localShortcut ? controller : null,
+                    ActiveController = () => controller.ActiveController,
+                    Metadata = controller,
+                    RetryBackoff = TimeSpan.FromMilliseconds(20),
+                    MaxRetryBackoff = TimeSpan.FromMilliseconds(200),
+                    Timeout = TimeSpan.FromSeconds(20),
+                }),
+                FollowerFetchersFactory = _ => new BrokerCluster.RecordingFetchers(),
+            },
+        }, cancellationToken);
+    }
+
+    /// <summary>The running node whose controller is active, once one is and every running node names it.</summary>
+    public async Task<int> WaitForActiveAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var active = Running.Where(i => Controller(i).IsActive).ToList();
+            if (active.Count == 1 && Running.All(i => Equals(Controller(i).ActiveController, Controller(active[0]).EndPoint)))
+                return active[0];
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until every running node's image satisfies <paramref name="ready"/>; on timeout, fails with them.</summary>
+    public async Task WaitForAllAsync(Func<ClusterImage, bool> ready, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!Running.All(i => ready(Controller(i).Image)))
+                await Task.Delay(10, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("the images never got there:\n" + string.Join("\n--\n", Running.Select(i => Controller(i).Image.Describe())));
+        }
+    }
+
+    /// <summary>Stops a node as a clean close does: its heartbeats, channel, listener and controller.</summary>
+    public async Task StopNodeAsync(int node)
+    {
+        Broker? broker = _brokers[node];
+        _brokers[node] = null;
+        if (broker is not null)
             await broker.DisposeAsync();
-        _brokers[index] = null;
-        await Controllers.StopAsync(index);
     }
 
     public async ValueTask DisposeAsync()
     {
-        for (int i = 0; i < ControllerCluster.Size; i++)
+        for (int i = 0; i < Size; i++)
             await StopNodeAsync(i);
-        await Controllers.DisposeAsync();
         foreach (TempDirectory directory in _directories)
             directory.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Net;
-using LogStore.Cluster.Channel;
+using LogStore.Cluster.Channels;
+using LogStore.Cluster.Controller;
 using LogStore.Cluster.Metadata;
 using LogStore.Network.Transport;
 using LogStore.Protocol;
@@ -22,32 +23,39 @@ public sealed class RemoteControllerChannelTests
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerChannelCluster.StartAsync(localShortcut, timeout.Token);
 
-        for (int i = 0; i < ControllerCluster.Size; i++)
+        // Each node registers and heart-beats through its channel: all three are known, unfenced, with their epochs.
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == 3 && image.Nodes.Values.All(n => !n.Fenced), timeout.Token);
+        int active = await cluster.WaitForActiveAsync(timeout.Token);
+        ClusterImage image = cluster.Controller(active).Image;
+        foreach (int node in cluster.Running)
         {
-            NodeRegistration registered = await cluster.Channel(i).RegisterNodeAsync(ControllerChannelCluster.NodeId(i), 1, "node" + i, 9092 + i, timeout.Token);
-            Assert.That(registered, Is.EqualTo(new NodeRegistration(ControllerChannelCluster.NodeId(i), 1, "node" + i, 9092 + i, Fenced: false)));
+            Assert.That(image.Nodes[node], Is.EqualTo(new NodeRegistration(node, cluster.NodeEpoch(node), "127.0.0.1", cluster.Nodes[node].Endpoint.Port, false)));
+            await cluster.Channel(node).HeartbeatAsync(node, cluster.NodeEpoch(node), timeout.Token);
         }
-        for (int i = 0; i < ControllerCluster.Size; i++)
-            await cluster.Channel(i).HeartbeatAsync(ControllerChannelCluster.NodeId(i), 1, timeout.Token);
-        string image = await cluster.Controllers.WaitForEqualImagesAsync(timeout.Token);
-        Assert.That(image, Does.Contain("node 2 epoch=1 node1:9093 unfenced"), image);
 
         // Topic creation by the in-process shortcut only: the listener's CreateTopics does not reach the controller yet.
-        var controller = await cluster.Controllers.WaitForActiveAsync(timeout.Token);
-        TopicRegistration topic = await new LocalControllerChannel(controller).CreateTopicAsync("orders", 1, 3, false, timeout.Token);
-        await cluster.Controllers.WaitForEqualImagesAsync(timeout.Token);
+        TopicRegistration topic = await new LocalControllerChannel(cluster.Controller(active)).CreateTopicAsync("orders", 1, 3, false, [], timeout.Token);
+        await cluster.WaitForAllAsync(i => i.Topics.ContainsKey("orders"), timeout.Token);
         var tp = new TopicPartition("orders", 0);
         int leader = topic.Partitions[0].Leader;
-        int leaderIndex = leader - 1;
 
         // The leader shrinks its ISR, then expands it again from the new partition epoch: every node's view moves.
-        PartitionRegistration shrunk = await cluster.Channel(leaderIndex).AlterPartitionAsync(tp, leader, 0, 0, [leader], timeout.Token);
+        PartitionRegistration shrunk = await cluster.Channel(leader).AlterPartitionAsync(tp, leader, 0, 0, [leader], timeout.Token);
         Assert.That(shrunk.ToString(), Is.EqualTo($"replicas=[{string.Join(',', topic.Partitions[0].Replicas)}] leader={leader} leaderEpoch=0 isr=[{leader}] partitionEpoch=1"));
-        PartitionRegistration expanded = await cluster.Channel(leaderIndex).AlterPartitionAsync(tp, leader, 0, 1, [.. topic.Partitions[0].Replicas], timeout.Token);
+        PartitionRegistration expanded = await cluster.Channel(leader).AlterPartitionAsync(tp, leader, 0, 1, [.. topic.Partitions[0].Replicas], timeout.Token);
         Assert.That(expanded.PartitionEpoch, Is.EqualTo(2));
         Assert.That(expanded.Isr, Is.EquivalentTo(topic.Partitions[0].Replicas));
-        await cluster.Controllers.WaitForEqualImagesAsync(timeout.Token);
-        Assert.That(cluster.Controllers.Running.All(c => c.Image.GetPartition(tp)!.PartitionEpoch == 2));
+        await cluster.WaitForAllAsync(i => i.GetPartition(tp)!.PartitionEpoch == 2, timeout.Token);
+    }
+
+    [Test]
+    public async Task ABrokerInClusterMode_ByDefault_ReachesTheControllerThroughTheRemoteChannel()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        await using var cluster = await ControllerChannelCluster.StartAsync(localShortcut: true, timeout.Token, defaultChannel: true);
+
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == 3 && image.Nodes.Values.All(n => !n.Fenced), timeout.Token);
+        Assert.That(cluster.Running.Select(i => cluster.Broker(i).ClusterServices!.Channel), Is.All.InstanceOf<RemoteControllerChannel>());
     }
 
     [Test]
@@ -55,27 +63,26 @@ public sealed class RemoteControllerChannelTests
     {
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerChannelCluster.StartAsync(localShortcut: false, timeout.Token);
-        for (int i = 0; i < ControllerCluster.Size; i++)
-            await cluster.Channel(i).RegisterNodeAsync(ControllerChannelCluster.NodeId(i), 1, "node" + i, 9092 + i, timeout.Token);
-        // Every channel holds a connection to the active controller's node now.
-        for (int i = 0; i < ControllerCluster.Size; i++)
-            await cluster.Channel(i).HeartbeatAsync(ControllerChannelCluster.NodeId(i), 1, timeout.Token);
-        var first = await cluster.Controllers.WaitForActiveAsync(timeout.Token);
-        int stopped = cluster.Controllers.IndexOf(first);
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == 3 && image.Nodes.Values.All(n => !n.Fenced), timeout.Token);
+        int stopped = await cluster.WaitForActiveAsync(timeout.Token);
+        var survivors = cluster.Running.Where(i => i != stopped).ToList();
+        // Every survivor's channel holds a connection to the active controller's node now.
+        foreach (int node in survivors)
+            await cluster.Channel(node).HeartbeatAsync(node, cluster.NodeEpoch(node), timeout.Token);
 
         await cluster.StopNodeAsync(stopped);
 
-        // The survivors still name the stopped controller for a while: their commands fail, retry, and land on the new one.
-        foreach (int i in Enumerable.Range(0, ControllerCluster.Size).Where(i => i != stopped))
-        {
-            await cluster.Channel(i).HeartbeatAsync(ControllerChannelCluster.NodeId(i), 1, timeout.Token);
-            NodeRegistration again = await cluster.Channel(i).RegisterNodeAsync(ControllerChannelCluster.NodeId(i), 2, "node" + i, 9092 + i, timeout.Token);
-            Assert.That(again.NodeEpoch, Is.EqualTo(2));
-        }
-        var second = await cluster.Controllers.WaitForActiveAsync(timeout.Token);
-        Assert.That(second, Is.Not.SameAs(first));
-        string image = await cluster.Controllers.WaitForEqualImagesAsync(timeout.Token);
-        Assert.That(image, Does.Contain($"node {ControllerChannelCluster.NodeId((stopped + 1) % 3)} epoch=2"), image);
+        // The survivors still name the stopped controller for a while: their commands fail, retry, and land on the new one,
+        // which fences the silent node once its session ends.
+        foreach (int node in survivors)
+            await cluster.Channel(node).HeartbeatAsync(node, cluster.NodeEpoch(node), timeout.Token);
+        int second = await cluster.WaitForActiveAsync(timeout.Token);
+        Assert.That(second, Is.Not.EqualTo(stopped));
+        await cluster.WaitForAllAsync(image => image.Nodes[stopped].Fenced && survivors.All(n => !image.Nodes[n].Fenced), timeout.Token);
+        TopicRegistration topic = await new LocalControllerChannel(cluster.Controller(second)).CreateTopicAsync("after", 1, 2, false, [], timeout.Token);
+        int leader = topic.Partitions[0].Leader;
+        PartitionRegistration shrunk = await cluster.Channel(leader).AlterPartitionAsync(new TopicPartition("after", 0), leader, 0, 0, [leader], timeout.Token);
+        Assert.That(shrunk.Isr, Is.EqualTo(new[] { leader }));
     }
 
     [Test]
@@ -83,20 +90,21 @@ public sealed class RemoteControllerChannelTests
     {
         using var timeout = new CancellationTokenSource(Bound);
         await using var cluster = await ControllerChannelCluster.StartAsync(localShortcut: false, timeout.Token);
-        for (int i = 0; i < ControllerCluster.Size; i++)
-            await cluster.Channel(i).RegisterNodeAsync(ControllerChannelCluster.NodeId(i), 5, "node" + i, 9092 + i, timeout.Token);
-        var controller = await cluster.Controllers.WaitForActiveAsync(timeout.Token);
-        TopicRegistration topic = await new LocalControllerChannel(controller).CreateTopicAsync("t", 1, 2, false, timeout.Token);
-        await cluster.Controllers.WaitForEqualImagesAsync(timeout.Token);
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == 3 && image.Nodes.Values.All(n => !n.Fenced), timeout.Token);
+        int active = await cluster.WaitForActiveAsync(timeout.Token);
+        QuorumController controller = cluster.Controller(active);
+        TopicRegistration topic = await new LocalControllerChannel(controller).CreateTopicAsync("t", 1, 2, false, [], timeout.Token);
+        await cluster.WaitForAllAsync(i => i.Topics.ContainsKey("t"), timeout.Token);
         var tp = new TopicPartition("t", 0);
         int leader = topic.Partitions[0].Leader;
         int other = topic.Partitions[0].Replicas.First(r => r != leader);
-        int outsider = Enumerable.Range(1, 3).First(n => !topic.Partitions[0].IsReplica(n));
-        RemoteControllerChannel channel = cluster.Channel(leader - 1);
+        int outsider = Enumerable.Range(0, 3).First(n => !topic.Partitions[0].IsReplica(n));
+        RemoteControllerChannel channel = cluster.Channel(leader);
+        long epoch = cluster.NodeEpoch(leader);
         string before = controller.Image.Describe();
 
-        Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.RegisterNodeAsync(leader, 4, "x", 1, timeout.Token), "an older epoch");
-        Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.HeartbeatAsync(leader, 6, timeout.Token), "another epoch");
+        Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.RegisterNodeAsync(leader, epoch - 1, "x", 1, timeout.Token), "an older epoch");
+        Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.HeartbeatAsync(leader, epoch + 1, timeout.Token), "another epoch");
         Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.HeartbeatAsync(7, 1, timeout.Token), "never registered");
         Assert.ThrowsAsync<InvalidUpdateVersionException>(async () => await channel.AlterPartitionAsync(tp, leader, 0, 3, [leader], timeout.Token),
             "a partition epoch ahead of the controller's");
@@ -117,27 +125,27 @@ public sealed class RemoteControllerChannelTests
     public async Task ControllerApis_OnANodeThatIsNotTheActiveController_AnswerNotController()
     {
         using var timeout = new CancellationTokenSource(Bound);
-        await using var cluster = await ControllerChannelCluster.StartAsync(localShortcut: false, timeout.Token);
-        var active = await cluster.Controllers.WaitForActiveAsync(timeout.Token);
-        int follower = Enumerable.Range(0, 3).First(i => cluster.Controllers[i] != active);
-        await using var connection = await LogStore.Network.Client.KafkaClientConnection.ConnectAsync(cluster.Controllers.Network,
-            ControllerChannelCluster.KafkaEndpoint(follower), "test", 1 << 20, TimeProvider.System, timeout.Token);
+        await using var cluster = await ControllerChannelCluster.StartAsync(localShortcut: true, timeout.Token);
+        int active = await cluster.WaitForActiveAsync(timeout.Token);
+        int follower = cluster.Running.First(i => i != active);
+        await using var connection = await LogStore.Network.Client.KafkaClientConnection.ConnectAsync(cluster.Network,
+            cluster.Nodes[follower].Endpoint, "test", 1 << 20, TimeProvider.System, timeout.Token);
 
         var registered = await connection.SendAsync<BrokerRegistrationRequest, BrokerRegistrationResponse>(new BrokerRegistrationRequest
         {
-            BrokerId = 1,
+            BrokerId = 9,
             NodeEpoch = 1,
             Listeners = [new() { Name = "PLAINTEXT", Host = "h", Port = 1 }],
         }, 4, TimeSpan.FromSeconds(10), timeout.Token);
         var heartbeat = await connection.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(
-            new BrokerHeartbeatRequest { BrokerId = 1, BrokerEpoch = 1 }, 1, TimeSpan.FromSeconds(10), timeout.Token);
+            new BrokerHeartbeatRequest { BrokerId = 9, BrokerEpoch = 1 }, 1, TimeSpan.FromSeconds(10), timeout.Token);
         var altered = await connection.SendAsync<AlterPartitionRequest, AlterPartitionResponse>(
-            new AlterPartitionRequest { BrokerId = 1, Topics = [new() { TopicId = Guid.NewGuid(), Partitions = [new()] }] }, 3, TimeSpan.FromSeconds(10), timeout.Token);
+            new AlterPartitionRequest { BrokerId = 9, Topics = [new() { TopicId = Guid.NewGuid(), Partitions = [new()] }] }, 3, TimeSpan.FromSeconds(10), timeout.Token);
 
         Assert.That(registered.ErrorCode, Is.EqualTo(ErrorCode.NotController));
         Assert.That(heartbeat.ErrorCode, Is.EqualTo(ErrorCode.NotController));
         Assert.That(altered.ErrorCode, Is.EqualTo(ErrorCode.NotController));
-        Assert.That(active.Image.Nodes, Is.Empty, "nothing was registered");
+        Assert.That(cluster.Controller(active).Image.Nodes.ContainsKey(9), Is.False, "nothing was registered");
     }
 
     [Test]
@@ -233,15 +241,16 @@ public sealed class RemoteControllerChannelTests
         }, timeout.Token);
         await using var channel = Channel(network, new Dictionary<int, EndPoint> { [1] = endpoint });
 
-        Assert.ThrowsAsync<TopicExistsException>(async () => await channel.CreateTopicAsync("taken", 1, 1, false, timeout.Token));
-        Assert.ThrowsAsync<InvalidReplicationFactorException>(async () => await channel.CreateTopicAsync("big", 1, 9, false, timeout.Token));
-        TopicRegistration created = await channel.CreateTopicAsync("fresh", 4, 3, true, timeout.Token);
+        Assert.ThrowsAsync<TopicExistsException>(async () => await channel.CreateTopicAsync("taken", 1, 1, false, [], timeout.Token));
+        Assert.ThrowsAsync<InvalidReplicationFactorException>(async () => await channel.CreateTopicAsync("big", 1, 9, false, [], timeout.Token));
+        TopicRegistration created = await channel.CreateTopicAsync("fresh", 4, 3, true, [("retention.ms", "1000")], timeout.Token);
 
         Assert.That(created.TopicId, Is.EqualTo(id));
         Assert.That(stub.Requests, Is.EqualTo(4), "NOT_CONTROLLER was retried");
         Assert.That(seen!.Topics[0].NumPartitions, Is.EqualTo(4));
         Assert.That(seen.Topics[0].ReplicationFactor, Is.EqualTo((short)3));
-        Assert.That(seen.Topics[0].Configs.Single().Name, Is.EqualTo("unclean.leader.election.enable"));
+        Assert.That(seen.Topics[0].Configs.Select(c => (c.Name, c.Value)),
+            Is.EqualTo(new[] { ("retention.ms", (string?)"1000"), ("unclean.leader.election.enable", "true") }));
     }
 
     private static RemoteControllerChannel Channel(InMemoryNetwork network, Dictionary<int, EndPoint> kafkaEndpoints, TimeSpan? timeout = null) =>

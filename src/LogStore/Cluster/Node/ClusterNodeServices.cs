@@ -76,7 +76,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         try
         {
             channel ??= options.ControllerChannelFactory?.Invoke(controller!)
-                ?? throw new NotSupportedException("The Kafka-protocol controller channel is not built yet.");
+                ?? Channels.RemoteControllerChannel.ForNode(options, controller!, brokerOptions.TimeProvider);
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
                 ?? throw new NotSupportedException("The Kafka-protocol replica fetchers are not built yet.");
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
@@ -103,6 +103,8 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
+        if (Channel is IAsyncDisposable channel)
+            await channel.DisposeAsync().ConfigureAwait(false);
         await Publisher.DisposeAsync().ConfigureAwait(false);
         await Fetchers.DisposeAsync().ConfigureAwait(false);
         if (Controller is not null)

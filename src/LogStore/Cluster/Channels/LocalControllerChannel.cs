@@ -1,7 +1,7 @@
 using LogStore.Cluster.Controller;
 using LogStore.Cluster.Metadata;
 
-namespace LogStore.Cluster.Channel;
+namespace LogStore.Cluster.Channels;
 
 /// <summary>
 /// The channel of a node that only ever talks to one controller in its own process (single-controller setups and
@@ -21,6 +21,6 @@ internal sealed class LocalControllerChannel(QuorumController controller) : ICon
         => controller.AlterPartitionAsync(partition, leaderId, leaderEpoch, partitionEpoch, newIsr, cancellationToken);
 
     public ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection,
-        CancellationToken cancellationToken)
-        => controller.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, cancellationToken);
+        IReadOnlyList<(string Name, string Value)> configs, CancellationToken cancellationToken)
+        => controller.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, configs, cancellationToken);
 }

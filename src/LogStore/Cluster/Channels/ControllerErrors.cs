@@ -2,7 +2,7 @@ using System.Net;
 using LogStore.Cluster.Metadata;
 using LogStore.Protocol;
 
-namespace LogStore.Cluster.Channel;
+namespace LogStore.Cluster.Channels;
 
 /// <summary>
 /// The controller's error codes back to the typed exceptions its commands throw in-process (the inverse of

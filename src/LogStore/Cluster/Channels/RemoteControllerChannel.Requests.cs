@@ -2,7 +2,7 @@ using LogStore.Cluster.Metadata;
 using LogStore.Network.Client;
 using LogStore.Protocol;
 
-namespace LogStore.Cluster.Channel;
+namespace LogStore.Cluster.Channels;
 
 // The four commands as Kafka requests: BrokerRegistration v4, BrokerHeartbeat v1, AlterPartition v3 (v1, by name,
 // when this node's metadata does not know the topic's id yet) and CreateTopics v7.
@@ -13,6 +13,7 @@ internal sealed partial class RemoteControllerChannel
     private const short AlterPartitionByIdVersion = 3;
     private const short AlterPartitionByNameVersion = 1;
     private const short CreateTopicsVersion = 7;
+    private const string UncleanLeaderElectionConfig = "unclean.leader.election.enable";
 
     // A new incarnation per channel, as Kafka's broker draws one per process start.
     private readonly Guid _incarnationId = Guid.NewGuid();
@@ -111,19 +112,22 @@ internal sealed partial class RemoteControllerChannel
     }
 
     public ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection,
-        CancellationToken cancellationToken)
+        IReadOnlyList<(string Name, string Value)> configs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(configs);
         TopicName.Validate(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(replicationFactor, short.MaxValue);
         return SendAsync(
-            (controller, ct) => controller.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, ct),
+            (controller, ct) => controller.CreateTopicAsync(name, partitions, replicationFactor, uncleanLeaderElection, configs, ct),
             async (connection, ct) =>
             {
                 var topic = new CreateTopicsRequest.CreatableTopic { Name = name, NumPartitions = partitions, ReplicationFactor = (short)replicationFactor };
-                if (uncleanLeaderElection)
-                    topic.Configs.Add(new CreateTopicsRequest.TopicConfigEntry { Name = "unclean.leader.election.enable", Value = "true" });
+                foreach ((string config, string value) in configs)
+                    topic.Configs.Add(new CreateTopicsRequest.TopicConfigEntry { Name = config, Value = value });
+                if (uncleanLeaderElection && !topic.Configs.Exists(c => c.Name == UncleanLeaderElectionConfig))
+                    topic.Configs.Add(new CreateTopicsRequest.TopicConfigEntry { Name = UncleanLeaderElectionConfig, Value = "true" });
                 var request = new CreateTopicsRequest { Topics = [topic], TimeoutMs = (int)_options.RequestTimeout.TotalMilliseconds };
                 CreateTopicsResponse response = await connection.SendAsync<CreateTopicsRequest, CreateTopicsResponse>(
                     request, CreateTopicsVersion, _options.RequestTimeout, ct).ConfigureAwait(false);

@@ -2,7 +2,7 @@ using System.Net;
 using LogStore.Cluster.Controller;
 using Microsoft.AspNetCore.Connections;
 
-namespace LogStore.Cluster.Channel;
+namespace LogStore.Cluster.Channels;
 
 /// <summary>
 /// The settings of one node's <see cref="RemoteControllerChannel"/>. Validated by its constructor with

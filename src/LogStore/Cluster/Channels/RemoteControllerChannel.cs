@@ -3,7 +3,7 @@ using System.Runtime.ExceptionServices;
 using LogStore.Cluster.Controller;
 using LogStore.Network.Client;
 
-namespace LogStore.Cluster.Channel;
+namespace LogStore.Cluster.Channels;
 
 /// <summary>
 /// A node's way to the active controller over Kafka's controller APIs (Kafka's NodeToControllerChannelManager): a
@@ -37,6 +37,25 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
         _metadata = options.Metadata ?? local;
         _nodes = [.. options.KafkaEndpoints.Keys.Order()];
         _clientId = $"logstore-node-{options.NodeId}-controller-channel";
+    }
+
+    /// <summary>The channel of node <see cref="ReplicationOptions.NodeId"/>: to the nodes' Kafka listeners over
+    /// <see cref="ReplicationOptions.ConnectionFactory"/> (TCP by default), in process while <paramref name="controller"/>
+    /// is the active one, with the options' request timeout.</summary>
+    public static RemoteControllerChannel ForNode(ReplicationOptions options, QuorumController controller, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new RemoteControllerChannel(new RemoteControllerChannelOptions
+        {
+            NodeId = options.NodeId,
+            KafkaEndpoints = options.Nodes.ToDictionary(n => n.NodeId, n => (EndPoint)n.Endpoint),
+            ControllerEndpoints = options.Nodes.ToDictionary(n => n.NodeId, n => (EndPoint)n.ResolvedControllerEndpoint),
+            ConnectionFactory = options.ConnectionFactory ?? new Network.Transport.SocketConnectionFactory(),
+            LocalController = controller,
+            RequestTimeout = options.RequestTimeout,
+            Timeout = options.RequestTimeout * 2,
+            TimeProvider = timeProvider,
+        });
     }
 
     /// <summary>Runs one command: locally while this node's controller is active, else by <paramref name="remote"/> on
