@@ -20,7 +20,7 @@ public sealed class TopicConfig
     public int Partitions { get => _partitions; init => _partitions = value; }
 
     /// <summary>Copies of each partition across nodes. Default 1: a single node (Kafka's replication.factor).</summary>
-    public int ReplicationFactor { get; init; } = 1;
+    public int ReplicationFactor { get => _replicationFactor; init => _replicationFactor = value; }
 
     /// <summary>Size at which the active segment is rolled. Default 1 GiB (segment.bytes).</summary>
     public long SegmentBytes { get; init; } = 1L << 30;
@@ -75,6 +75,7 @@ public sealed class TopicConfig
 
     // Fields, not auto-properties, so that CompactedForever and WithPartitions can set them on a copy (init accessors cannot).
     private int _partitions = 1;
+    private int _replicationFactor = 1;
     private TimeSpan? _retentionTime = TimeSpan.FromDays(7);
     private long? _retentionBytes;
     private CleanupPolicy _cleanupPolicy = CleanupPolicy.Delete;
@@ -87,6 +88,14 @@ public sealed class TopicConfig
         copy._cleanupPolicy = CleanupPolicy.Compact;
         copy._retentionTime = null;
         copy._retentionBytes = null;
+        return copy;
+    }
+
+    /// <summary>A copy with <paramref name="replicationFactor"/> replicas, every other setting kept (a memberwise copy).</summary>
+    internal TopicConfig WithReplicationFactor(int replicationFactor)
+    {
+        var copy = (TopicConfig)MemberwiseClone();
+        copy._replicationFactor = replicationFactor;
         return copy;
     }
 

@@ -7,7 +7,8 @@ namespace LogStore.Network.Apis;
 /// CreateTopics (v7+ answers each topic's id), DeleteTopics (v6 by name or id) and DeleteRecords (the AdminClient's topic
 /// operations), each topic through the same
 /// Broker call an application makes, so the same rules hold: Kafka's topic names, internal topics untouchable, configs
-/// validated as a configuration file is. A single node takes replication factor 1 (or -1, the broker default) only.
+/// validated as a configuration file is. A single node takes replication factor 1 (or -1, the broker default) only; a
+/// node of a cluster creates the topic through the active controller with the factor asked for.
 /// </summary>
 internal sealed class TopicsApi(Broker broker)
 {
@@ -22,7 +23,7 @@ internal sealed class TopicsApi(Broker broker)
             {
                 TopicConfig config = ConfigOf(topic);
                 result.NumPartitions = config.Partitions;
-                result.ReplicationFactor = 1;
+                result.ReplicationFactor = (short)config.ReplicationFactor;
                 if (!request.ValidateOnly)
                     result.TopicId = (await broker.CreateTopicAsync(topic.Name, config, cancellationToken).ConfigureAwait(false)).TopicId;
             }
@@ -43,13 +44,14 @@ internal sealed class TopicsApi(Broker broker)
 
     private TopicConfig ConfigOf(CreateTopicsRequest.CreatableTopic topic)
     {
-        if (topic.ReplicationFactor is not (1 or -1))
+        bool cluster = broker.Options.Replication is not null;
+        if (!cluster && topic.ReplicationFactor is not (1 or -1))
         {
             throw new InvalidConfigurationException(topic.Name, "replication.factor",
                 $"Replication factor {topic.ReplicationFactor} is more than this single node has: only 1 is possible.");
         }
         if (topic.Assignments.Count > 0)
-            throw new InvalidConfigurationException(topic.Name, "replica-assignment", "Manual replica assignment is not supported on a single node.");
+            throw new InvalidConfigurationException(topic.Name, "replica-assignment", "Manual replica assignment is not supported; the controller places replicas.");
         TopicConfig defaults = broker.Options.DefaultTopicConfig;
         var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (CreateTopicsRequest.TopicConfigEntry entry in topic.Configs)
@@ -58,6 +60,8 @@ internal sealed class TopicsApi(Broker broker)
         int partitions = topic.NumPartitions == -1 ? defaults.Partitions : topic.NumPartitions;
         // TopicConfig.Validate refuses a count out of range (below 1, above MaxPartitions): INVALID_PARTITIONS.
         TopicConfig counted = config.WithPartitions(partitions);
+        if (cluster && topic.ReplicationFactor != -1)
+            counted = counted.WithReplicationFactor(topic.ReplicationFactor);
         counted.Validate();
         return counted;
     }
