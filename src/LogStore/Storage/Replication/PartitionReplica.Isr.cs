@@ -14,6 +14,10 @@ namespace LogStore.Storage.Replication;
 internal sealed partial class PartitionReplica
 {
     private CancellationTokenSource _leadershipCancellation = new();
+    private Task _lastIsrChangeSent = Task.CompletedTask;
+
+    /// <summary>The last proposal's send, done once its result (or failure) is applied; it never fails.</summary>
+    internal Task LastIsrChangeSent => Volatile.Read(ref _lastIsrChangeSent);
 
     /// <summary>
     /// The periodic lag check (Kafka's isr-expiration task): proposes to drop every in-sync follower not caught up within
@@ -87,7 +91,7 @@ internal sealed partial class PartitionReplica
             ApplyPartitionState(proposal.LeaderEpoch, proposal.PartitionEpoch + 1, proposal.Replicas, proposal.ProposedIsr);
             return;
         }
-        _ = SendAlterPartitionAsync(controller, leaderId, proposal, leadership);
+        _lastIsrChangeSent = SendAlterPartitionAsync(controller, leaderId, proposal, leadership);
     }
 
     private async Task SendAlterPartitionAsync(IControllerChannel controller, int leaderId, PendingIsrChange proposal, CancellationToken leadership)
