@@ -155,10 +155,15 @@ internal sealed partial class PartitionReplica
         /// <summary>Starts the timer and the cancellation after registration (either may complete it at once).</summary>
         public void Arm(TimeProvider time, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            {
+                // Nothing left of the request's time: it expires now, as Kafka's delayed produce of timeout 0 does.
+                Expire();
+                return;
+            }
             if (timeout != Timeout.InfiniteTimeSpan)
             {
-                ITimer timer = time.CreateTimer(static s => ((HighWatermarkWaiter)s!).Expire(), this, timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout,
-                    Timeout.InfiniteTimeSpan);
+                ITimer timer = time.CreateTimer(static s => ((HighWatermarkWaiter)s!).Expire(), this, timeout, Timeout.InfiniteTimeSpan);
                 if (Interlocked.CompareExchange(ref _timer, timer, null) is not null || Task.IsCompleted)
                     timer.Dispose();
             }
