@@ -251,4 +251,25 @@ public sealed class ReplicationApiTests : BrokerFixture
 
         Assert.That((result.ErrorCode, result.BaseOffset), Is.EqualTo((ErrorCode.None, 0L)));
     }
+
+    [Test]
+    public async Task ConsumerLongPoll_IsAnsweredWhenTheFollowerMovesTheHighWatermark()
+    {
+        PartitionReplica leader = await LeaderAsync([1, 2]);
+        await using KafkaWireClient consumer = await ConnectAsync();
+        await using KafkaWireClient follower = await ConnectAsync();
+        FetchRequest poll = FollowerFetch(12, 0);
+        poll.ReplicaId = -1;
+        poll.MaxWaitMs = 60_000;
+
+        Task<FetchResponse.PartitionData> polled = FetchAsync(consumer, poll, 12);
+        leader.AppendAsLeader(Batches.Batch(Batches.Make(0, 3)));
+        await FetchAsync(follower, FollowerFetch(12, 0), 12);
+        Assert.That(polled.IsCompleted, Is.False, "appended, not committed");
+        await FetchAsync(follower, FollowerFetch(12, 3), 12);
+
+        FetchResponse.PartitionData data = await polled;
+        Assert.That((data.ErrorCode, data.HighWatermark), Is.EqualTo((ErrorCode.None, 3L)));
+        Assert.That(data.Records!.Value.Length, Is.EqualTo(Batches.Make(0, 3).Length));
+    }
 }
