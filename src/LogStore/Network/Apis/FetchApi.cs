@@ -43,7 +43,7 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
             }
             foreach (FileRegion read in reads)
                 read.Lease?.Dispose();
-            await WaitForAppendAsync(context.Topics, byId, replicaId >= 0, remaining, cancellationToken).ConfigureAwait(false);
+            await WaitForAppendAsync(context.Topics, response, byId, replicaId >= 0, remaining, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -146,23 +146,28 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
         return false;
     }
 
-    /// <summary>Waits until any partition of the request grows past what it shows now, or <paramref name="wait"/> ends:
-    /// for a consumer its high watermark (on a single node its log end), for a follower its log end.</summary>
-    private async ValueTask WaitForAppendAsync(IReadOnlyList<FetchRequest.Topic> topics, bool byId, bool fromFollower, TimeSpan wait,
-        CancellationToken cancellationToken)
+    /// <summary>Waits until any partition of the request grows past what <paramref name="read"/> (the response just read,
+    /// partition for partition) showed, or <paramref name="wait"/> ends: for a consumer past the high watermark it answered
+    /// (on a single node the log end), for a follower past its fetch offset. Past what the read saw, not what is there now:
+    /// what moved in between must end the wait, not be waited past.</summary>
+    private async ValueTask WaitForAppendAsync(IReadOnlyList<FetchRequest.Topic> topics, FetchResponse read, bool byId, bool fromFollower,
+        TimeSpan wait, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var waits = new List<Task<FetchResult>>();
-        foreach (FetchRequest.Topic topic in topics)
+        for (int t = 0; t < topics.Count; t++)
         {
-            foreach (FetchRequest.Partition wanted in topic.Partitions)
+            FetchRequest.Topic topic = topics[t];
+            for (int p = 0; p < topic.Partitions.Count; p++)
             {
-                if (!TryGetPartition(topic, wanted.PartitionIndex, byId, out Partition? partition))
+                FetchRequest.Partition wanted = topic.Partitions[p];
+                FetchResponse.PartitionData seen = read.Topics[t].Partitions[p];
+                if (!TryGetPartition(topic, wanted.PartitionIndex, byId, out Partition? partition) || seen.HighWatermark < 0)
                     continue;
-                // At the end, not the fetch offset: data below min_bytes is there already and must not end the wait.
+                // Past what was read, not the fetch offset: data below min_bytes is there already and must not end the wait.
                 waits.Add(fromFollower
-                    ? partition.Log.ReadAsync(partition.Log.LogEndOffset, 1, wait, stop.Token).AsTask()
-                    : partition.ReadAsync(partition.Replica.HighWatermark, 1, wait, stop.Token).AsTask());
+                    ? partition.Log.ReadAsync(seen.RecordsFile is null ? wanted.FetchOffset : partition.Log.LogEndOffset, 1, wait, stop.Token).AsTask()
+                    : partition.ReadAsync(Math.Max(wanted.FetchOffset, seen.HighWatermark), 1, wait, stop.Token).AsTask());
             }
         }
         if (waits.Count == 0)
