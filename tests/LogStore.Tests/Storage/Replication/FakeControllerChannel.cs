@@ -41,5 +41,5 @@ internal sealed class FakeControllerChannel : IControllerChannel
     public ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public ValueTask<TopicRegistration> CreateTopicAsync(string name, int partitions, int replicationFactor, bool uncleanLeaderElection,
-        CancellationToken cancellationToken) => throw new NotSupportedException();
+        IReadOnlyList<(string Name, string Value)> configs, CancellationToken cancellationToken) => throw new NotSupportedException();
 }
