@@ -22,6 +22,15 @@ public sealed class TopicConfig
     /// <summary>Copies of each partition across nodes. Default 1: a single node (Kafka's replication.factor).</summary>
     public int ReplicationFactor { get => _replicationFactor; init => _replicationFactor = value; }
 
+    /// <summary>The fewest in-sync replicas (the leader included) with which an <see cref="Acks.All"/> write is accepted and
+    /// the high watermark moves; below it such writes fail with <see cref="NotEnoughReplicasException"/> before anything is
+    /// appended (Kafka's KIP-966 strict rule). 1 to <see cref="ReplicationFactor"/>. Default 1 (min.insync.replicas).</summary>
+    public int MinInSyncReplicas { get; init; } = 1;
+
+    /// <summary>Whether a replica outside the ISR may become leader when no in-sync one lives, at the price of losing the
+    /// records only the ISR held. Default false: the partition stays without a leader (unclean.leader.election.enable).</summary>
+    public bool UncleanLeaderElection { get; init; }
+
     /// <summary>Size at which the active segment is rolled. Default 1 GiB (segment.bytes).</summary>
     public long SegmentBytes { get; init; } = 1L << 30;
 
@@ -112,6 +121,10 @@ public sealed class TopicConfig
         ArgumentOutOfRangeException.ThrowIfLessThan(Partitions, 1, nameof(Partitions));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Partitions, MaxPartitions, nameof(Partitions));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReplicationFactor, 1, nameof(ReplicationFactor));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinInSyncReplicas, 1, nameof(MinInSyncReplicas));
+        // A single copy is the store's default for every topic: a larger min ISR there is only refused once it could matter.
+        if (ReplicationFactor > 1)
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(MinInSyncReplicas, ReplicationFactor, nameof(MinInSyncReplicas));
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 14, nameof(SegmentBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(SegmentBytes, int.MaxValue, nameof(SegmentBytes));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SegmentRollTime, TimeSpan.Zero, nameof(SegmentRollTime));

@@ -21,6 +21,11 @@ public sealed class ProducerOptions
     /// <summary>What a delivery waits for. Default <see cref="Acks.All"/> (acks).</summary>
     public Acks Acks { get; init; } = Acks.All;
 
+    /// <summary>How long an <see cref="Acks.All"/> delivery waits, once appended by the leader, for the in-sync replicas to
+    /// hold it; then it fails with <see cref="ReplicationTimeoutException"/>. Unused on a single node, where the append is
+    /// every replica's. Default 30 s (request.timeout.ms).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Whether the producer is idempotent (enable.idempotence, default true as in Kafka's Java client): it takes a producer
     /// id and epoch from the broker (the allocator that answers InitProducerId), and stamps every batch with them and with
@@ -40,6 +45,7 @@ public sealed class ProducerOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(Linger, TimeSpan.Zero, nameof(Linger));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BufferMemory, nameof(BufferMemory));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
         if (MaxBlock < TimeSpan.Zero && MaxBlock != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(MaxBlock), MaxBlock, "MaxBlock must be zero or more, or Timeout.InfiniteTimeSpan.");
         if ((uint)Compression > (uint)CompressionType.Zstd)

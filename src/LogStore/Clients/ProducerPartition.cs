@@ -18,8 +18,12 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
     /// <summary>The batch records are appended to, or null.</summary>
     public ProducerBatch? Open { get; set; }
 
-    /// <summary>Sender only: the error of the current round's fsync.</summary>
+    /// <summary>Sender only: the error of the current round's fsync or wait for the in-sync replicas.</summary>
     public LogStoreException? FlushError { get; set; }
+
+    /// <summary>Sender only: the high watermark the current round's appends need for <see cref="Acks.All"/> (the last
+    /// appended offset + 1), or -1.</summary>
+    public long RequiredHighWatermark { get; set; } = -1;
 
     /// <summary>Sender only: this partition's batches of the current round, in seal order.</summary>
     public List<ProducerBatch> Round { get; } = [];

@@ -9,7 +9,8 @@ namespace LogStore.Clients;
 /// <summary>
 /// Kafka's Sender: the one background task of a producer. It seals batches whose linger has passed, builds each sealed
 /// batch (compressing it as a whole), appends it to its partition, returns its buffer to the pool, makes it durable when
-/// <see cref="Acks.All"/> and the topic's flush policy ask for it, and completes its deliveries.
+/// <see cref="Acks.All"/> and the topic's flush policy ask for it, waits with <see cref="Acks.All"/> for the in-sync
+/// replicas to hold it (the high watermark; at once on a single node), and completes its deliveries.
 /// </summary>
 /// <remarks>
 /// <para>It sleeps on a signal, woken by a sealed batch, a first open batch, a waiter for memory, a flush or the close,
@@ -33,6 +34,7 @@ internal sealed partial class Sender : IAsyncDisposable
     private readonly Signal _signal = new();
     private readonly List<ProducerBatch> _batches = [];
     private readonly List<ProducerPartition> _toFlush = [];
+    private readonly List<ProducerPartition> _toReplicate = [];
     private readonly List<ProducerPartition> _partitions = [];
     private readonly List<ProducerBatch> _chunk = [];
     private readonly List<RecordBatch> _built = [];
@@ -42,6 +44,7 @@ internal sealed partial class Sender : IAsyncDisposable
     private readonly BufferPool _pool;
     private readonly TimeSpan _linger;
     private readonly bool _acksAll;
+    private readonly TimeSpan _requestTimeout;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly DeliveryReporter _reporter;
@@ -60,6 +63,7 @@ internal sealed partial class Sender : IAsyncDisposable
         _pool = pool;
         _linger = options.Linger;
         _acksAll = options.Acks == Acks.All;
+        _requestTimeout = options.RequestTimeout;
         _logger = logger;
     }
 
@@ -150,6 +154,11 @@ internal sealed partial class Sender : IAsyncDisposable
             round.Clear();
             if (_acksAll && partition.Topic.FlushOnAck)
                 _toFlush.Add(partition);
+            // Alone, the high watermark is the log end, past every append already: nothing to wait for.
+            if (_acksAll && partition.RequiredHighWatermark > partition.Partition.Replica.HighWatermark)
+                _toReplicate.Add(partition);
+            else
+                partition.RequiredHighWatermark = -1;
         }
         _partitions.Clear();
 
@@ -166,6 +175,20 @@ internal sealed partial class Sender : IAsyncDisposable
             }
         }
 
+        // One wait per partition per round, for its last batch: the ones before it commit no later.
+        foreach (ProducerPartition partition in _toReplicate)
+        {
+            try
+            {
+                await partition.Partition.Replica.WaitForHighWatermarkAsync(partition.RequiredHighWatermark, _requestTimeout).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                partition.FlushError ??= ProduceException.Wrap(partition.Id, e);
+            }
+            partition.RequiredHighWatermark = -1;
+        }
+
         foreach (ProducerBatch batch in batches)
         {
             if (batch.Error is null && batch.Partition.FlushError is { } flushError)
@@ -174,7 +197,10 @@ internal sealed partial class Sender : IAsyncDisposable
         }
         foreach (ProducerPartition partition in _toFlush)
             partition.FlushError = null;
+        foreach (ProducerPartition partition in _toReplicate)
+            partition.FlushError = null;
         _toFlush.Clear();
+        _toReplicate.Clear();
 
         int count = batches.Count;
         foreach (ProducerBatch batch in batches)
@@ -192,6 +218,13 @@ internal sealed partial class Sender : IAsyncDisposable
     {
         _chunk.Clear();
         _built.Clear();
+        // KIP-966: with too few in-sync replicas an Acks.All batch is refused before it is built (no sequence is used up).
+        if (_acksAll && !partition.Partition.Replica.IsSole && NotEnoughReplicas(partition) is { } refused)
+        {
+            for (int k = start; k < round.Count; k++)
+                Fail(round[k], refused);
+            return round.Count - start;
+        }
         long bytes = 0;
         int taken = 0;
         while (start + taken < round.Count && taken < MaxChunkBatches && bytes < MaxChunkBytes)
@@ -242,6 +275,8 @@ internal sealed partial class Sender : IAsyncDisposable
                 _chunk[k].BaseOffset = _results[k].BaseOffset;
                 _chunk[k].LogAppendTime = _results[k].LogAppendTime;
             }
+            if (appended > 0)
+                partition.RequiredHighWatermark = Math.Max(partition.RequiredHighWatermark, _results[done + appended - 1].LastOffset + 1);
             done += appended;
             if (error is not null)
             {
@@ -261,6 +296,19 @@ internal sealed partial class Sender : IAsyncDisposable
         _chunk.Clear();
         _built.Clear();
         return taken;
+    }
+
+    private static NotEnoughReplicasException? NotEnoughReplicas(ProducerPartition partition)
+    {
+        try
+        {
+            partition.Partition.Replica.ThrowIfNotEnoughReplicas();
+            return null;
+        }
+        catch (NotEnoughReplicasException e)
+        {
+            return e;
+        }
     }
 
     private void Fail(ProducerBatch batch, Exception error)

@@ -15,6 +15,8 @@ internal static class ErrorCodes
         RecordTooLargeException => ErrorCode.MessageTooLarge,
         NotLeaderException => ErrorCode.NotLeaderOrFollower,
         NotCoordinatorException => ErrorCode.NotCoordinator,
+        NotEnoughReplicasException => ErrorCode.NotEnoughReplicas,
+        ReplicationTimeoutException => ErrorCode.RequestTimedOut,
         PartitionOfflineException => ErrorCode.KafkaStorageError,
         CommitFailedException => ErrorCode.IllegalGeneration,
         InvalidTopicException => ErrorCode.InvalidTopic,

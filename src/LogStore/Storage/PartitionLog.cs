@@ -53,6 +53,9 @@ internal sealed partial class PartitionLog : IAsyncDisposable
 
     public string Directory { get; }
 
+    /// <summary>The broker's clock (replication's waits and lag checks run on it too).</summary>
+    public TimeProvider Time => _time;
+
     /// <summary>The broker's file system, through which every write, fsync and rename of this log goes.</summary>
     public FileSystem Files => _fileCache.Files;
 

@@ -30,6 +30,8 @@ internal static class TopicConfigProperties
         ["flush.ms"] = nameof(TopicConfig.FlushInterval),
         ["message.timestamp.before.max.ms"] = nameof(TopicConfig.MessageTimestampBeforeMax),
         ["message.timestamp.after.max.ms"] = nameof(TopicConfig.MessageTimestampAfterMax),
+        ["min.insync.replicas"] = nameof(TopicConfig.MinInSyncReplicas),
+        ["unclean.leader.election.enable"] = nameof(TopicConfig.UncleanLeaderElection),
     };
 
     /// <summary>The Kafka name of a <see cref="TopicConfig"/> property, or null.</summary>
@@ -67,11 +69,14 @@ internal static class TopicConfigProperties
         yield return ("flush.ms", c.FlushInterval is { } fi ? Str((long)fi.TotalMilliseconds) : "");
         yield return ("message.timestamp.before.max.ms", Bound(c.MessageTimestampBeforeMax));
         yield return ("message.timestamp.after.max.ms", Bound(c.MessageTimestampAfterMax));
+        yield return ("min.insync.replicas", Str(c.MinInSyncReplicas));
+        yield return ("unclean.leader.election.enable", c.UncleanLeaderElection ? "true" : "false");
     }
 
     /// <summary>
     /// The configuration <paramref name="values"/> describe, validated (<see cref="TopicConfig.Validate"/>). Settings
-    /// added after the first version (delete.retention.ms, min.cleanable.dirty.ratio, the timestamp bounds) take their
+    /// added after the first version (delete.retention.ms, min.cleanable.dirty.ratio, the timestamp bounds, min.insync.replicas,
+    /// unclean.leader.election.enable) take their
     /// defaults when missing; every other one must be there.
     /// </summary>
     /// <param name="values">Values by Kafka name; names not listed in <see cref="PropertyOf"/> are ignored.</param>
@@ -106,6 +111,9 @@ internal static class TopicConfigProperties
                 ? Bound(values, "message.timestamp.before.max.ms", bad) : null,
             MessageTimestampAfterMax = values.ContainsKey("message.timestamp.after.max.ms")
                 ? Bound(values, "message.timestamp.after.max.ms", bad) : TimeSpan.FromHours(1),
+            MinInSyncReplicas = values.ContainsKey("min.insync.replicas") ? Int(values, "min.insync.replicas", bad) : 1,
+            UncleanLeaderElection = values.TryGetValue("unclean.leader.election.enable", out string? unclean)
+                ? Bool("unclean.leader.election.enable", unclean, bad) : false,
         };
         config.Validate();
         return config;
@@ -187,6 +195,13 @@ internal static class TopicConfigProperties
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
             ? value
             : throw bad("min.cleanable.dirty.ratio", $"'min.cleanable.dirty.ratio' has the value '{text}', which is not a number");
+
+    private static bool Bool(string name, string text, Func<string, string, Exception> bad) => text.ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw bad(name, $"'{name}' has the value '{text}', which is not true or false"),
+    };
 
     private static int Int(IReadOnlyDictionary<string, string> values, string name, Func<string, string, Exception> bad)
     {

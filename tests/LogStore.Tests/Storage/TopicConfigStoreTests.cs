@@ -79,4 +79,70 @@ public sealed class TopicConfigStoreTests : BrokerFixture
         Assert.That(after!.ParamName, Is.EqualTo(nameof(TopicConfig.MessageTimestampAfterMax)));
         await broker.CreateTopicAsync("t", new TopicConfig { MessageTimestampBeforeMax = TimeSpan.Zero, MessageTimestampAfterMax = TimeSpan.Zero });
     }
+
+    [Test]
+    public async Task Save_ReplicationSettings_RoundTripUnderKafkasNames()
+    {
+        // A single copy takes any minimum (a broker-wide default meant for replicated topics); it matters from RF 2 on.
+        var config = new TopicConfig { MinInSyncReplicas = 2, UncleanLeaderElection = true };
+        await using (Broker broker = await Open())
+            await broker.CreateTopicAsync("t", config);
+
+        string[] lines = File.ReadAllLines(ConfigFile);
+        Assert.That(lines, Does.Contain("min.insync.replicas=2").And.Contain("unclean.leader.election.enable=true"));
+        await using (Broker broker = await Open())
+        {
+            Assert.That(broker.TryGetTopic("t", out Topic? topic), Is.True);
+            Assert.That(topic!.Config, Is.EqualTo(config).UsingPropertiesComparer());
+        }
+    }
+
+    [Test]
+    public async Task Read_FileWithoutReplicationSettings_GetsTheDefaults()
+    {
+        await using (Broker broker = await Open())
+            await broker.CreateTopicAsync("t", new TopicConfig { MinInSyncReplicas = 2 });
+        File.WriteAllLines(ConfigFile, File.ReadAllLines(ConfigFile).Where(l => !l.StartsWith("min.insync.", StringComparison.Ordinal)
+            && !l.StartsWith("unclean.", StringComparison.Ordinal)));
+
+        await using Broker reopened = await Open();
+        Assert.That(reopened.TryGetTopic("t", out Topic? topic), Is.True);
+        Assert.That((topic!.Config.MinInSyncReplicas, topic.Config.UncleanLeaderElection), Is.EqualTo((1, false)));
+    }
+
+    [TestCase("min.insync.replicas", "0")]
+    [TestCase("min.insync.replicas", "two")]
+    [TestCase("unclean.leader.election.enable", "maybe")]
+    public async Task Read_InvalidReplicationSetting_ThrowsStorageExceptionNamingTheFile(string name, string value)
+    {
+        await using (Broker broker = await Open())
+            await broker.CreateTopicAsync("t");
+        File.WriteAllLines(ConfigFile, File.ReadAllLines(ConfigFile).Select(l => l.StartsWith(name + "=", StringComparison.Ordinal) ? $"{name}={value}" : l));
+
+        var e = Assert.ThrowsAsync<StorageException>(async () => await Open());
+        Assert.That(e!.FilePath, Is.EqualTo(ConfigFile));
+    }
+
+    [Test]
+    public void Validate_MinInSyncReplicasAboveTheReplicationFactor_IsOutOfRange()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TopicConfig { ReplicationFactor = 2, MinInSyncReplicas = 3 }.Validate())!;
+        Assert.That(e.ParamName, Is.EqualTo(nameof(TopicConfig.MinInSyncReplicas)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TopicConfig { MinInSyncReplicas = 0 }.Validate());
+        Assert.DoesNotThrow(() => new TopicConfig { ReplicationFactor = 3, MinInSyncReplicas = 3 }.Validate());
+    }
+
+    [Test]
+    public async Task AlterTopicConfig_SetsTheReplicationSettings()
+    {
+        await using Broker broker = await Open();
+        await broker.CreateTopicAsync("t");
+
+        await broker.AlterTopicConfigAsync("t", new Dictionary<string, string?> { ["min.insync.replicas"] = "2", ["unclean.leader.election.enable"] = "true" });
+
+        Assert.That(broker.TryGetTopic("t", out Topic? topic), Is.True);
+        Assert.That((topic!.Config.MinInSyncReplicas, topic.Config.UncleanLeaderElection), Is.EqualTo((2, true)));
+        Assert.That(LogStore.Storage.TopicConfigProperties.ToProperties(topic.Config),
+            Does.Contain(("min.insync.replicas", "2")).And.Contain(("unclean.leader.election.enable", "true")), "as DescribeConfigs reports them");
+    }
 }

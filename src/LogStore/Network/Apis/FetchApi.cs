@@ -12,8 +12,10 @@ namespace LogStore.Network.Apis;
 /// (Kafka's delayed fetch). Reads stop at the high watermark. Topics are named by id from v13 on (an unknown id is
 /// UNKNOWN_TOPIC_ID, answered with the id). Incremental fetch sessions (KIP-227, <see cref="FetchManager"/>) decide
 /// which partitions are read and which the response carries; sessionless fetches (librdkafka's) are answered in full.
+/// A fetch with a replica id is a follower's (see FetchApi.Follower.cs): it reads to the log end and reports the
+/// follower's log end to the leader.
 /// </summary>
-internal sealed class FetchApi(Broker broker, TimeProvider time)
+internal sealed partial class FetchApi(Broker broker, TimeProvider time)
 {
     // One cache per broker, whichever listener a client comes through: sessions outlive connections, as in Kafka.
     private readonly FetchManager _sessions = new(broker.GetService(_ => new FetchSessionCache()), time);
@@ -26,11 +28,12 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
     {
         FetchContext context = _sessions.NewContext(request, version);
         bool byId = version >= 13;
+        int replicaId = ReplicaIdOf(request, version);
         long started = time.GetTimestamp();
         TimeSpan maxWait = TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs));
         while (true)
         {
-            (FetchResponse response, List<FileRegion> reads, int bytes) = Read(context.Topics, request.MaxBytes, byId);
+            (FetchResponse response, List<FileRegion> reads, int bytes) = Read(context.Topics, request.MaxBytes, byId, replicaId, version);
             TimeSpan remaining = maxWait - time.GetElapsedTime(started);
             // Nothing to read (a session error, an empty request) is answered at once, as Kafka does.
             if (context.Topics.Count == 0 || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasError(response))
@@ -40,11 +43,12 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
             }
             foreach (FileRegion read in reads)
                 read.Lease?.Dispose();
-            await WaitForAppendAsync(context.Topics, byId, remaining, cancellationToken).ConfigureAwait(false);
+            await WaitForAppendAsync(context.Topics, response, byId, replicaId >= 0, remaining, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private (FetchResponse Response, List<FileRegion> Reads, int Bytes) Read(IReadOnlyList<FetchRequest.Topic> topics, int maxBytes, bool byId)
+    private (FetchResponse Response, List<FileRegion> Reads, int Bytes) Read(IReadOnlyList<FetchRequest.Topic> topics, int maxBytes, bool byId,
+        int replicaId, short version)
     {
         var response = new FetchResponse();
         var reads = new List<FileRegion>();
@@ -70,16 +74,27 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
                     data.HighWatermark = partition.HighWatermark;
                     data.LastStableOffset = data.HighWatermark;
                     data.LogStartOffset = partition.LogStartOffset;
+                    // KIP-320: a request that names the leader epoch it knows is refused when that is not ours.
+                    if (LeaderEpochError(partition.Replica, wanted.CurrentLeaderEpoch) is { } epochError)
+                    {
+                        data.ErrorCode = epochError;
+                        continue;
+                    }
                     int limit = Math.Min(wanted.PartitionMaxBytes, budget - total);
                     // Past the response's budget only the first partition with data may exceed it (one whole batch).
-                    if (limit <= 0 && total > 0)
+                    // A follower's fetch past the budget still reports its log end (its fetch state), with no records.
+                    bool overBudget = limit <= 0 && total > 0;
+                    if (overBudget && replicaId < 0)
                         continue;
                     // The records leave as a range of the segment file: by sendfile on a plaintext socket, copied otherwise.
-                    if (partition.Replica.ReadCommittedRegion(wanted.FetchOffset, Math.Max(1, limit)) is { } region)
+                    FileRegion? region = replicaId >= 0
+                        ? ReadForFollower(partition.Replica, replicaId, wanted, overBudget ? 0 : Math.Max(1, limit), data, version)
+                        : partition.Replica.ReadCommittedRegion(wanted.FetchOffset, Math.Max(1, limit));
+                    if (region is { } read)
                     {
-                        reads.Add(region);
-                        data.RecordsFile = region;
-                        total += region.Length;
+                        reads.Add(read);
+                        data.RecordsFile = read;
+                        total += read.Length;
                     }
                 }
                 catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
@@ -131,19 +146,28 @@ internal sealed class FetchApi(Broker broker, TimeProvider time)
         return false;
     }
 
-    /// <summary>Waits until any partition of the request grows past its log end now, or <paramref name="wait"/> ends.</summary>
-    private async ValueTask WaitForAppendAsync(IReadOnlyList<FetchRequest.Topic> topics, bool byId, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>Waits until any partition of the request grows past what <paramref name="read"/> (the response just read,
+    /// partition for partition) showed, or <paramref name="wait"/> ends: for a consumer past the high watermark it answered
+    /// (on a single node the log end), for a follower past its fetch offset. Past what the read saw, not what is there now:
+    /// what moved in between must end the wait, not be waited past.</summary>
+    private async ValueTask WaitForAppendAsync(IReadOnlyList<FetchRequest.Topic> topics, FetchResponse read, bool byId, bool fromFollower,
+        TimeSpan wait, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var waits = new List<Task<FetchResult>>();
-        foreach (FetchRequest.Topic topic in topics)
+        for (int t = 0; t < topics.Count; t++)
         {
-            foreach (FetchRequest.Partition wanted in topic.Partitions)
+            FetchRequest.Topic topic = topics[t];
+            for (int p = 0; p < topic.Partitions.Count; p++)
             {
-                if (!TryGetPartition(topic, wanted.PartitionIndex, byId, out Partition? partition))
+                FetchRequest.Partition wanted = topic.Partitions[p];
+                FetchResponse.PartitionData seen = read.Topics[t].Partitions[p];
+                if (!TryGetPartition(topic, wanted.PartitionIndex, byId, out Partition? partition) || seen.HighWatermark < 0)
                     continue;
-                // At the log end, not the fetch offset: data below min_bytes is there already and must not end the wait.
-                waits.Add(partition.ReadAsync(partition.LogEndOffset, 1, wait, stop.Token).AsTask());
+                // Past what was read, not the fetch offset: data below min_bytes is there already and must not end the wait.
+                waits.Add(fromFollower
+                    ? partition.Log.ReadAsync(seen.RecordsFile is null ? wanted.FetchOffset : partition.Log.LogEndOffset, 1, wait, stop.Token).AsTask()
+                    : partition.ReadAsync(Math.Max(wanted.FetchOffset, seen.HighWatermark), 1, wait, stop.Token).AsTask());
             }
         }
         if (waits.Count == 0)

@@ -2,42 +2,100 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using LogStore.Protocol;
+using LogStore.Storage.Replication;
 
 namespace LogStore.Network.Apis;
 
 /// <summary>
 /// Produce: each partition's record batches are validated and appended as an in-process append is (CRC, size,
 /// timestamps, offsets assigned here), so a network producer can put nothing in a log that an in-process one could not.
-/// On a single node the leader's append is every replica's: acks 1 and -1 are answered after it, acks 0 not at all.
+/// Only the leader appends (NOT_LEADER_OR_FOLLOWER with the leader it knows otherwise). acks 0 is answered not at all,
+/// acks 1 after the leader's append, acks -1 once the high watermark passes every appended batch (Kafka's delayed
+/// produce, bounded by the request's timeout: REQUEST_TIMED_OUT after it), and refused before anything is appended
+/// when the ISR is smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS, KIP-966). On a single node the leader's
+/// append is every replica's, and acks -1 is answered as acks 1 is.
 /// </summary>
 internal sealed class ProduceApi(Broker broker)
 {
     /// <summary>The response, or null for acks=0 (Kafka sends none).</summary>
-    public ProduceResponse? Handle(ProduceRequest request)
+    public ValueTask<ProduceResponse?> HandleAsync(ProduceRequest request, CancellationToken cancellationToken = default)
     {
         var response = new ProduceResponse();
+        bool acksAll = request.Acks == -1;
+        bool validAcks = request.Acks is -1 or 0 or 1;
+        List<(PartitionReplica Replica, long RequiredOffset, ProduceResponse.PartitionResponse Result)>? waits = null;
         foreach (ProduceRequest.TopicData topic in request.Topics)
         {
             var topicResponse = new ProduceResponse.TopicResponse { Name = topic.Name };
             foreach (ProduceRequest.PartitionData data in topic.Partitions)
             {
+                PartitionReplica? replica = null;
+                long requiredOffset = 0;
                 // Transactions are not supported: nothing of a transactional producer is appended.
-                topicResponse.Partitions.Add(request.TransactionalId is null ? Append(topic.Name, data)
-                    : new ProduceResponse.PartitionResponse { Index = data.Index, ErrorCode = ErrorCode.TransactionalIdAuthorizationFailed, ErrorMessage = "Transactions are not supported." });
+                ProduceResponse.PartitionResponse result = !validAcks
+                    ? new ProduceResponse.PartitionResponse { Index = data.Index, ErrorCode = ErrorCode.InvalidRequiredAcks, ErrorMessage = $"acks must be -1, 0 or 1, not {request.Acks}." }
+                    : request.TransactionalId is not null
+                    ? new ProduceResponse.PartitionResponse { Index = data.Index, ErrorCode = ErrorCode.TransactionalIdAuthorizationFailed, ErrorMessage = "Transactions are not supported." }
+                    : Append(topic.Name, data, acksAll, out replica, out requiredOffset);
+                topicResponse.Partitions.Add(result);
+                // Alone, the high watermark is the log end: nothing to wait for, nothing allocated.
+                if (acksAll && result.ErrorCode == ErrorCode.None && replica is not null && replica.HighWatermark < requiredOffset)
+                    (waits ??= []).Add((replica, requiredOffset, result));
             }
             response.Topics.Add(topicResponse);
         }
-        return request.Acks == 0 ? null : response;
+        if (request.Acks == 0)
+            return ValueTask.FromResult<ProduceResponse?>(null);
+        return waits is null ? ValueTask.FromResult<ProduceResponse?>(response) : WaitForReplicasAsync(response, waits, request.TimeoutMs, cancellationToken);
     }
 
-    private ProduceResponse.PartitionResponse Append(string topic, ProduceRequest.PartitionData data)
+    /// <summary>Waits, within the request's timeout, for each partition's high watermark to pass what it appended.</summary>
+    private async ValueTask<ProduceResponse?> WaitForReplicasAsync(ProduceResponse response,
+        List<(PartitionReplica Replica, long RequiredOffset, ProduceResponse.PartitionResponse Result)> waits, int timeoutMs, CancellationToken cancellationToken)
+    {
+        TimeProvider time = broker.Options.TimeProvider;
+        long started = time.GetTimestamp();
+        TimeSpan timeout = TimeSpan.FromMilliseconds(Math.Max(0, timeoutMs));
+        foreach ((PartitionReplica replica, long requiredOffset, ProduceResponse.PartitionResponse result) in waits)
+        {
+            TimeSpan remaining = timeout - time.GetElapsedTime(started);
+            try
+            {
+                await replica.WaitForHighWatermarkAsync(requiredOffset, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (NotLeaderException e)
+            {
+                SetError(result, e, replica);
+            }
+            catch (ReplicationTimeoutException e)
+            {
+                SetError(result, e, replica);
+            }
+        }
+        return response;
+    }
+
+    private static void SetError(ProduceResponse.PartitionResponse result, LogStoreException e, PartitionReplica replica)
+    {
+        result.ErrorCode = ErrorCodes.FromException(e);
+        result.ErrorMessage = e.Message;
+        if (e is NotLeaderException notLeader)
+            result.CurrentLeader = new LeaderIdAndEpoch { LeaderId = notLeader.LeaderId ?? -1, LeaderEpoch = replica.LeaderEpoch };
+    }
+
+    private ProduceResponse.PartitionResponse Append(string topic, ProduceRequest.PartitionData data, bool acksAll, out PartitionReplica? replica,
+        out long requiredOffset)
     {
         var result = new ProduceResponse.PartitionResponse { Index = data.Index };
+        replica = null;
+        requiredOffset = 0;
         if (!broker.TryGetPartition(topic, data.Index, out Partition? partition))
         {
             result.ErrorCode = ErrorCode.UnknownTopicOrPartition;
             return result;
         }
+        replica = partition.Replica;
         if (data.Records is not { Length: > 0 } records)
         {
             result.ErrorCode = ErrorCode.InvalidRecord;
@@ -61,6 +119,9 @@ internal sealed class ProduceApi(Broker broker)
                 records.CopyTo(copy);
                 bytes = copy.AsMemory(0, length);
             }
+            // KIP-966: refused before anything is appended, so a retry cannot duplicate.
+            if (acksAll)
+                replica.ThrowIfNotEnoughReplicas();
             int position = 0;
             bool first = true;
             while (position < length)
@@ -74,6 +135,7 @@ internal sealed class ProduceApi(Broker broker)
                     first = false;
                 }
                 result.LogStartOffset = appended.LogStartOffset;
+                requiredOffset = appended.LastOffset + 1;
                 position += size;
             }
         }
@@ -81,6 +143,8 @@ internal sealed class ProduceApi(Broker broker)
         {
             result.ErrorCode = ErrorCodes.FromException(e);
             result.ErrorMessage = e.Message;
+            if (e is NotLeaderException notLeader)
+                result.CurrentLeader = new LeaderIdAndEpoch { LeaderId = notLeader.LeaderId ?? -1, LeaderEpoch = replica.LeaderEpoch };
         }
         finally
         {

@@ -66,7 +66,8 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             case MetadataRequest metadata:
                 return ResponseEncoder.Encode(header, await _metadata.HandleAsync(metadata, version, Self(connection), cancellationToken).ConfigureAwait(false));
             case ProduceRequest produce:
-                return _produce.Handle(produce) is { } produced ? ResponseEncoder.Encode(header, produced) : null;
+                return await _produce.HandleAsync(produce, cancellationToken).ConfigureAwait(false) is { } produced
+                    ? ResponseEncoder.Encode(header, produced) : null;
             case FetchRequest fetch:
                 (FetchResponse fetched, List<FileRegion> regions) = await _fetch.HandleAsync(fetch, version, cancellationToken).ConfigureAwait(false);
                 try

@@ -10,7 +10,7 @@ namespace LogStore.Storage.Replication;
 /// append keeps the leader's, consumer reads stop at the high watermark, follower fetches at the log end. On a single
 /// node it leads and the high watermark follows the log end after every append.
 /// </summary>
-internal sealed class PartitionReplica
+internal sealed partial class PartitionReplica
 {
     private readonly Lock _roleLock = new();
     private long _highWatermark;
@@ -73,9 +73,12 @@ internal sealed class PartitionReplica
         {
             Log.LeaderEpoch = leaderEpoch;
             _leaderId = null;
+            ClearLeaderStateLocked();
+            RenewLeadershipLocked();
             SetSole(sole);
             _role = ReplicaRole.Leader;
         }
+        OnReplicationStateChanged();
     }
 
     /// <summary>Follows <paramref name="leaderId"/> (when known) in <paramref name="leaderEpoch"/>.</summary>
@@ -86,9 +89,13 @@ internal sealed class PartitionReplica
         {
             Log.LeaderEpoch = leaderEpoch;
             _leaderId = leaderId;
+            ClearLeaderStateLocked();
+            RenewLeadershipLocked();
             SetSole(false);
             _role = ReplicaRole.Follower;
         }
+        // A write waiting for this leader's high watermark fails with NotLeader; a reader looks again.
+        OnReplicationStateChanged();
     }
 
     /// <summary>
@@ -101,8 +108,12 @@ internal sealed class PartitionReplica
     {
         if (_role != ReplicaRole.Leader)
             throw NotLeader();
-        // Alone, a record is committed once in the log (HighWatermark reads the log end); with followers the ISR moves it.
-        return Log.Append(batches, builtMinTimestamps, results, out error);
+        // Alone, a record is committed once in the log (HighWatermark reads the log end); with followers the ISR moves it,
+        // and an ISR of the leader alone moves it here.
+        int appended = Log.Append(batches, builtMinTimestamps, results, out error);
+        if (!_sole)
+            MaybeIncrementHighWatermark();
+        return appended;
     }
 
     /// <summary><see cref="AppendAsLeader(ReadOnlySpan{RecordBatch}, ReadOnlySpan{long}, Span{AppendResult}, out LogStoreException?)"/> of one batch; throws its failure.</summary>
@@ -134,16 +145,20 @@ internal sealed class PartitionReplica
     public FetchResult ReadCommitted(long offset, int maxBytes) => Log.Read(offset, maxBytes, HighWatermark);
 
     /// <summary>
-    /// <see cref="ReadCommitted"/> that, alone, waits up to <paramref name="maxWait"/> for an append at the log end (the
-    /// long poll of Kafka's fetch). With followers it does not wait yet: a wait for the high watermark to move needs the
-    /// leader's ISR, which wakes it (Kafka's delayed fetch), and comes with replication.
+    /// <see cref="ReadCommitted"/> that, when nothing is committed at <paramref name="offset"/> yet, waits up to
+    /// <paramref name="maxWait"/> (the long poll of Kafka's fetch): alone, for an append at the log end; with followers,
+    /// for the high watermark to pass the offset (Kafka's delayed fetch, woken by whatever moves it).
     /// </summary>
     public ValueTask<FetchResult> ReadCommittedAsync(long offset, int maxBytes, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (_sole)
             return Log.ReadAsync(offset, maxBytes, maxWait, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(ReadCommitted(offset, maxBytes));
+        FetchResult result = ReadCommitted(offset, maxBytes);
+        if (!result.IsEmpty || maxWait <= TimeSpan.Zero)
+            return ValueTask.FromResult(result);
+        result.Dispose();
+        return WaitAndReadCommittedAsync(offset, maxBytes, maxWait, cancellationToken);
     }
 
     /// <summary>The batches <see cref="ReadCommitted"/> would return, as a range of a segment file for a consumer's fetch
@@ -152,6 +167,10 @@ internal sealed class PartitionReplica
 
     /// <summary>Reads for a follower's fetch: up to the log end (the follower's log end tells the leader what it holds).</summary>
     public FetchResult ReadForFollower(long offset, int maxBytes) => Log.Read(offset, maxBytes);
+
+    /// <summary><see cref="ReadForFollower"/> as a range of a segment file (sent by <c>sendfile</c> on a plaintext
+    /// connection); null at the log end.</summary>
+    public FileRegion? ReadForFollowerRegion(long offset, int maxBytes) => Log.ReadRegion(offset, maxBytes);
 
     /// <summary>Kafka's DeleteRecords through the replica: the log start moves up to <paramref name="beforeOffset"/>, never
     /// past the high watermark (see <see cref="PartitionLog.DeleteRecordsBefore"/>).</summary>
@@ -210,6 +229,7 @@ internal sealed class PartitionReplica
             {
                 if (!_sole)
                     Log.OnHighWatermark(offset);
+                CompleteWaiters();
                 return;
             }
             current = seen;

@@ -41,6 +41,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             {
                 Partitions = 1,
                 ReplicationFactor = 3,
+                MinInSyncReplicas = 2,
                 SegmentBytes = 16 << 10,
             }, cancellationToken);
             for (int step = 0; step < steps; step++)
