@@ -233,17 +233,9 @@ internal sealed partial class OffsetStore
         public Task Task { get; set; } = Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Until the replica's own wait for the high watermark (the leader side of replication) is on main, a commit in a
-    /// cluster is answered once appended on the leader, as on a single node. The one place to change when it is:
-    /// <c>replica.WaitForHighWatermarkAsync(requiredOffset, CommitTimeout, cancellationToken)</c> (its NotLeaderException
-    /// becomes NOT_COORDINATOR in <see cref="CompleteAsync"/>).
-    /// </summary>
-    private static ValueTask WaitForReplicationAsync(PartitionReplica replica, long requiredOffset, CancellationToken cancellationToken)
-    {
-        _ = replica;
-        _ = requiredOffset;
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.CompletedTask;
-    }
+    /// <summary>A commit in a cluster is answered once the offsets partition's high watermark passes it (every in-sync
+    /// replica holds it), as Kafka's coordinator answers with acks=all; its NotLeaderException becomes NOT_COORDINATOR in
+    /// <see cref="CompleteAsync"/>. On a sole leader the high watermark is the log end: it returns at once.</summary>
+    private static ValueTask WaitForReplicationAsync(PartitionReplica replica, long requiredOffset, CancellationToken cancellationToken) =>
+        replica.WaitForHighWatermarkAsync(requiredOffset, CommitTimeout, cancellationToken);
 }

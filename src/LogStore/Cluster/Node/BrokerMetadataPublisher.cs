@@ -18,6 +18,8 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private readonly int _nodeId;
     private readonly IClusterMetadata _metadata;
     private readonly IFollowerFetchers _fetchers;
+    private readonly IControllerChannel _channel;
+    private readonly TimeSpan _replicaLagTime;
     private readonly ILogger _logger;
     private readonly Channel<ClusterImage> _images = Channel.CreateBounded<ClusterImage>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -27,9 +29,10 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private volatile ClusterImage _applied = ClusterImage.Empty;
     private Task _loop = Task.CompletedTask;
 
-    public BrokerMetadataPublisher(Broker broker, int nodeId, IClusterMetadata metadata, IFollowerFetchers fetchers, ILogger logger)
+    public BrokerMetadataPublisher(Broker broker, int nodeId, IClusterMetadata metadata, IFollowerFetchers fetchers, IControllerChannel channel,
+        TimeSpan replicaLagTime, ILogger logger)
     {
-        (_broker, _nodeId, _metadata, _fetchers, _logger) = (broker, nodeId, metadata, fetchers, logger);
+        (_broker, _nodeId, _metadata, _fetchers, _channel, _replicaLagTime, _logger) = (broker, nodeId, metadata, fetchers, channel, replicaLagTime, logger);
     }
 
     /// <summary>Raised on the publisher's loop after a replica of this node became leader or follower (a new leader epoch
@@ -109,9 +112,15 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
             if (replica.Role != ReplicaRole.Leader || replica.LeaderEpoch < state.LeaderEpoch)
             {
                 _fetchers.Unfollow(replica);
-                replica.BecomeLeader(state.LeaderEpoch, sole: state.Replicas.Count == 1);
+                replica.UseController(_channel, _replicaLagTime);
+                replica.BecomeLeader(state.LeaderEpoch, state.PartitionEpoch, state.Replicas, state.Isr, _nodeId);
                 BecameLeader(_logger, replica.Id, state.LeaderEpoch, string.Join(',', state.Isr));
                 RoleChanged?.Invoke(replica, state);
+            }
+            else
+            {
+                // The same leadership, a later state: an ISR change this leader (or the controller's fencing) made.
+                replica.ApplyPartitionState(state.LeaderEpoch, state.PartitionEpoch, state.Replicas, state.Isr);
             }
         }
         else if (state.IsReplica(_nodeId))

@@ -1,5 +1,6 @@
 using LogStore.Cluster.Controller;
 using LogStore.Network.Transport;
+using LogStore.Storage.Replication;
 
 namespace LogStore.Cluster.Node;
 
@@ -15,10 +16,13 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     public const string ControllerDirectoryName = "__cluster_metadata";
 
     private ClusterNodeServices(ReplicationOptions options, QuorumController? controller, IClusterMetadata metadata, IControllerChannel channel,
-        IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher)
+        IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher, IsrExpirationScheduler isrExpiration)
     {
+        _isrExpiration = isrExpiration;
         (Options, Controller, Metadata, Channel, Fetchers, Lifecycle, Publisher) = (options, controller, metadata, channel, fetchers, lifecycle, publisher);
     }
+
+    private readonly IsrExpirationScheduler _isrExpiration;
 
     public ReplicationOptions Options { get; }
 
@@ -81,10 +85,13 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
                 ?? throw new NotSupportedException("The Kafka-protocol replica fetchers are not built yet.");
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
                 options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger);
-            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, broker.Logger);
+            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger);
+            var isrExpiration = new IsrExpirationScheduler(() => LeaderReplicas(broker), brokerOptions.TimeProvider,
+                IsrExpirationScheduler.IntervalFor(options.ReplicaLagTime));
             lifecycle.Start();
             publisher.Start();
-            return new ClusterNodeServices(options, controller, metadata, channel, fetchers, lifecycle, publisher);
+            isrExpiration.Start();
+            return new ClusterNodeServices(options, controller, metadata, channel, fetchers, lifecycle, publisher, isrExpiration);
         }
         catch
         {
@@ -98,10 +105,24 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         }
     }
 
+    /// <summary>This node's replicas that lead: the ones whose followers the ISR expiration checks.</summary>
+    private static IEnumerable<PartitionReplica> LeaderReplicas(Broker broker)
+    {
+        foreach (Topic topic in broker.Topics)
+        {
+            foreach (Partition partition in topic.Partitions)
+            {
+                if (!partition.IsOffline && partition.Replica.Role == ReplicaRole.Leader)
+                    yield return partition.Replica;
+            }
+        }
+    }
+
     /// <summary>Stops heart-beating first (the controller then moves this node's leaderships away), then applying images,
     /// fetching, and the controller voter.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _isrExpiration.DisposeAsync().ConfigureAwait(false);
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
         if (Channel is IAsyncDisposable channel)
             await channel.DisposeAsync().ConfigureAwait(false);
