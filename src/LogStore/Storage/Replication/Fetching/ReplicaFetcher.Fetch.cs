@@ -158,6 +158,11 @@ internal sealed partial class ReplicaFetcher
                     _results = new AppendResult[Math.Max(_batches.Count, _results.Length * 2)];
                 int appended = state.Replica.AppendAsFollower(CollectionsMarshal.AsSpan(_batches), data.HighWatermark,
                     _results.AsSpan(0, _batches.Count), out LogStoreException? error);
+                if (error is UnexpectedAppendOffsetException && StartsInsideFirstBatch(state.Replica, _batches[0]))
+                {
+                    appended = state.Replica.AppendAsFollower(CollectionsMarshal.AsSpan(_batches), data.HighWatermark,
+                        _results.AsSpan(0, _batches.Count), out error);
+                }
                 state.Unflushed |= appended > 0;
                 if (error is UnexpectedAppendOffsetException)
                 {
@@ -176,12 +181,33 @@ internal sealed partial class ReplicaFetcher
                 state.Replica.AdvanceHighWatermark(Math.Min(data.HighWatermark, state.Replica.LogEndOffset));
             }
             if (corrupt is not null)
+            {
                 Fail(state, corrupt);
+                return;
+            }
+            // Kafka's follower follows the leader's log start (DeleteRecords, retention) within what is committed here.
+            if (data.LogStartOffset > state.Replica.Log.LogStartOffset && data.LogStartOffset <= state.Replica.HighWatermark)
+                state.Replica.DeleteRecordsBefore(data.LogStartOffset);
         }
         finally
         {
             _batches.Clear();
         }
+    }
+
+    /// <summary>
+    /// An empty log whose start falls inside the leader's first batch (the leader's log start was moved into a batch, by
+    /// DeleteRecords): the batch cannot be cut, so the log starts over at the batch's base, as Kafka's follower does.
+    /// </summary>
+    private bool StartsInsideFirstBatch(PartitionReplica replica, RecordBatch first)
+    {
+        PartitionLog log = replica.Log;
+        long logEnd = log.LogEndOffset;
+        if (logEnd != log.LogStartOffset || first.BaseOffset >= logEnd || first.LastOffset < logEnd || replica.Role != ReplicaRole.Follower)
+            return false;
+        ReplicaFetcherLog.StartedOver(_logger, replica.Id, first.BaseOffset, logEnd);
+        log.TruncateFullyAndStartAt(first.BaseOffset);
+        return true;
     }
 
     /// <summary>Splits <paramref name="bytes"/> into whole batches; returns why the bytes stopped being batches, or null.</summary>
@@ -223,6 +249,9 @@ internal sealed partial class ReplicaFetcher
             long logEnd = replica.LogEndOffset;
             if (data.LogStartOffset > logEnd)
             {
+                // The owner removes a partition from its fetcher before it leads it; a leader's log is never started over.
+                if (replica.Role != ReplicaRole.Follower)
+                    throw new InvalidOperationException($"{state.Id}: only a follower's log starts over at the leader's log start; this replica is {replica.Role}.");
                 ReplicaFetcherLog.StartedOver(_logger, state.Id, data.LogStartOffset, logEnd);
                 replica.Log.TruncateFullyAndStartAt(data.LogStartOffset);
                 // The leader's log start is at or below its high watermark: committed.
