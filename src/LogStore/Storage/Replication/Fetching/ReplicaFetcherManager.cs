@@ -1,4 +1,6 @@
 using System.Net;
+using LogStore.Cluster.Node;
+using LogStore.Network.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +14,7 @@ namespace LogStore.Storage.Replication.Fetching;
 /// the given factory (TCP, TLS or in-memory).
 /// </summary>
 /// <remarks>Thread-safe. Disposing stops every fetcher and waits for their loops (bounded).</remarks>
-internal sealed class ReplicaFetcherManager : IAsyncDisposable
+internal sealed class ReplicaFetcherManager : IFollowerFetchers
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<int, ReplicaFetcher> _fetchers = [];
@@ -37,6 +39,24 @@ internal sealed class ReplicaFetcherManager : IAsyncDisposable
         _connections = connections;
         _time = time;
         _logger = logger;
+    }
+
+    /// <summary>
+    /// The fetchers of a cluster node: this node's id, <see cref="ReplicationOptions.FlushBeforeAcknowledge"/> as
+    /// <see cref="ReplicaFetcherOptions.FlushBeforeFetch"/>, its request timeout, and leaders reached at their
+    /// <see cref="ClusterNode.Endpoint"/> through <see cref="ReplicationOptions.ConnectionFactory"/> (TCP by default).
+    /// </summary>
+    public static ReplicaFetcherManager Create(Broker broker, ReplicationOptions options)
+    {
+        var endpoints = new Dictionary<int, EndPoint>();
+        foreach (ClusterNode node in options.Nodes)
+            endpoints[node.NodeId] = node.Endpoint;
+        return new ReplicaFetcherManager(new ReplicaFetcherOptions
+        {
+            NodeId = options.NodeId,
+            FlushBeforeFetch = options.FlushBeforeAcknowledge,
+            RequestTimeout = options.RequestTimeout,
+        }, id => endpoints.GetValueOrDefault(id), options.ConnectionFactory ?? new SocketConnectionFactory(), broker.Options.TimeProvider, broker.Logger);
     }
 
     /// <summary>The running fetchers, one per leader with partitions (or idle since its last partition left).</summary>
@@ -92,6 +112,14 @@ internal sealed class ReplicaFetcherManager : IAsyncDisposable
             fetcher.AddPartitions(added);
         }
     }
+
+    /// <summary><see cref="IFollowerFetchers"/>: fetches <paramref name="replica"/> from <paramref name="leaderId"/> in
+    /// <paramref name="leaderEpoch"/>, truncating by epoch first (topics named by name: Fetch v12).</summary>
+    public void Follow(PartitionReplica replica, int leaderId, int leaderEpoch) =>
+        AddPartitions(leaderId, [new InitialFetchState(replica, leaderEpoch)]);
+
+    /// <summary><see cref="IFollowerFetchers"/>: stops fetching <paramref name="replica"/>.</summary>
+    public void Unfollow(PartitionReplica replica) => RemovePartitions([replica.Id]);
 
     /// <summary>Stops following <paramref name="partitions"/>; once it returns no fetcher appends to or truncates them.
     /// Partitions not followed are ignored.</summary>

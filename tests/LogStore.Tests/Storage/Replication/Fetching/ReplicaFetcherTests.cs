@@ -1,3 +1,4 @@
+using LogStore.Cluster.Node;
 using LogStore.Storage.Replication.Fetching;
 using LogStore.Tests.TestSupport;
 
@@ -129,6 +130,28 @@ public sealed class ReplicaFetcherTests
         Assert.That(follower.LogEndOffset, Is.EqualTo(removedAt));
         Assert.That(pair.Fetchers.GetState(follower.Id), Is.Null);
         Assert.That(pair.Fetchers.FetcherCount, Is.EqualTo(1), "one fetcher per leader");
+    }
+
+    [Test]
+    public async Task Create_ForAClusterNode_FollowsThroughTheMetadataPublishersInterface()
+    {
+        await using ReplicationPair pair = await ReplicationPair.StartAsync();
+        (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
+        await AppendAsync(leader, 4);
+        await using IFollowerFetchers fetchers = ReplicaFetcherManager.Create(pair.Follower, new ReplicationOptions
+        {
+            NodeId = ReplicationPair.FollowerId,
+            Nodes = [new ClusterNode(ReplicationPair.LeaderId, ReplicationPair.LeaderEndpoint), new ClusterNode(ReplicationPair.FollowerId, ReplicationPair.FollowerEndpoint)],
+            ConnectionFactory = pair.Network.For(ReplicationPair.FollowerEndpoint),
+        });
+        follower.Replica.BecomeFollower(0, ReplicationPair.LeaderId);
+
+        fetchers.Follow(follower.Replica, ReplicationPair.LeaderId, 0);
+        await pair.CaughtUpAsync(leader, follower);
+        fetchers.Unfollow(follower.Replica);
+
+        Assert.That(((ReplicaFetcherManager)fetchers).GetState(follower.Id), Is.Null);
+        ReplicationPair.AssertSameSegments(leader, follower);
     }
 
     [Test]

@@ -83,6 +83,9 @@ internal sealed class ReplicationPair : IAsyncDisposable
         {
             if (Timeout.IsCancellationRequested)
                 Assert.Fail($"timed out waiting until {what}");
+            // A stopped partition never gets there: fail at once with why it stopped.
+            if (Fetchers.States().Find(s => s.Phase == FetchPhase.Failed) is { } failed)
+                Assert.Fail($"{failed.Id} stopped while waiting until {what}: {Logs.WithId(6309).LastOrDefault()?.Exception?.Message}");
             await Task.Delay(5);
         }
     }
