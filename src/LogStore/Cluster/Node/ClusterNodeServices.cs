@@ -82,7 +82,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             channel ??= options.ControllerChannelFactory?.Invoke(controller!)
                 ?? Channels.RemoteControllerChannel.ForNode(options, controller!, brokerOptions.TimeProvider);
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
-                ?? throw new NotSupportedException("The Kafka-protocol replica fetchers are not built yet.");
+                ?? Storage.Replication.Fetching.ReplicaFetcherManager.Create(broker, options);
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
                 options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger);
             var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger);
