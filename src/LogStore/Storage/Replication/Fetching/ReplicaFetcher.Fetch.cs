@@ -207,6 +207,7 @@ internal sealed partial class ReplicaFetcher
             return false;
         ReplicaFetcherLog.StartedOver(_logger, replica.Id, first.BaseOffset, logEnd);
         log.TruncateFullyAndStartAt(first.BaseOffset);
+        Stats.Truncated();
         return true;
     }
 
@@ -254,6 +255,7 @@ internal sealed partial class ReplicaFetcher
                     throw new InvalidOperationException($"{state.Id}: only a follower's log starts over at the leader's log start; this replica is {replica.Role}.");
                 ReplicaFetcherLog.StartedOver(_logger, state.Id, data.LogStartOffset, logEnd);
                 replica.Log.TruncateFullyAndStartAt(data.LogStartOffset);
+                Stats.Truncated();
                 // The leader's log start is at or below its high watermark: committed.
                 replica.AdvanceHighWatermark(data.LogStartOffset);
                 state.Unflushed = true;

@@ -135,5 +135,6 @@ internal sealed partial class ReplicaFetcher
             ReplicaFetcherLog.TruncatedBelowHighWatermark(_logger, state.Id, offset, highWatermark);
         replica.TruncateTo(offset, allowBelowHighWatermark: belowHighWatermark);
         state.Unflushed = true;
+        Stats.Truncated();
     }
 }

@@ -40,9 +40,10 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     private int _disposed;
 
     public ReplicaFetcher(int leaderId, ReplicaFetcherOptions options, Func<int, EndPoint?> resolveEndpoint, IConnectionFactory connections,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, ReplicaFetcherStats? stats = null)
     {
         LeaderId = leaderId;
+        Stats = stats ?? new ReplicaFetcherStats();
         _options = options;
         _resolveEndpoint = resolveEndpoint;
         _connections = connections;
@@ -52,6 +53,9 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
 
     /// <summary>The node fetched from.</summary>
     public int LeaderId { get; }
+
+    /// <summary>The counters this fetcher adds to (shared by a manager's fetchers).</summary>
+    public ReplicaFetcherStats Stats { get; }
 
     /// <summary>How many partitions this fetcher holds, idle ones included.</summary>
     public int PartitionCount
@@ -143,6 +147,7 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
             catch (Exception e)
             {
                 // A network failure, a leader that cannot serve replication, or a bug: never end the loop for it.
+                Stats.ConnectionFailed();
                 ReplicaFetcherLog.ConnectionFailed(_logger, LeaderId, (long)_options.Backoff.TotalMilliseconds, e.Message);
                 await DropConnectionAsync().ConfigureAwait(false);
                 try
@@ -275,6 +280,7 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     /// <summary>Retries the partition after the backoff. Under the lock.</summary>
     private void Delay(PartitionFetchState state, ErrorCode error)
     {
+        Stats.PartitionError();
         Backoff(state);
         ReplicaFetcherLog.PartitionError(_logger, state.Id, LeaderId, error.ToString(), (long)_options.Backoff.TotalMilliseconds);
     }
@@ -287,6 +293,7 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     private void Fence(PartitionFetchState state, ErrorCode error)
     {
         state.Phase = FetchPhase.Fenced;
+        Stats.PartitionError();
         ReplicaFetcherLog.Fenced(_logger, state.Id, LeaderId, error.ToString(), state.LeaderEpoch);
     }
 
@@ -294,6 +301,7 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     private void Fail(PartitionFetchState state, Exception reason)
     {
         state.Phase = FetchPhase.Failed;
+        Stats.PartitionError();
         ReplicaFetcherLog.PartitionFailed(_logger, state.Id, LeaderId, SafeLogEnd(state), reason);
     }
 

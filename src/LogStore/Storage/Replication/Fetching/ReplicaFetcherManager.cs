@@ -59,6 +59,9 @@ internal sealed class ReplicaFetcherManager : IFollowerFetchers
         }, id => endpoints.GetValueOrDefault(id), options.ConnectionFactory ?? new SocketConnectionFactory(), broker.Options.TimeProvider, broker.Logger);
     }
 
+    /// <summary>Counters over every fetcher of this manager, for the broker's meter.</summary>
+    public ReplicaFetcherStats Stats { get; } = new();
+
     /// <summary>The running fetchers, one per leader with partitions (or idle since its last partition left).</summary>
     public int FetcherCount
     {
@@ -96,7 +99,7 @@ internal sealed class ReplicaFetcherManager : IFollowerFetchers
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_fetchers.TryGetValue(leaderId, out ReplicaFetcher? fetcher))
             {
-                fetcher = new ReplicaFetcher(leaderId, _options, _resolveEndpoint, _connections, _time, _logger);
+                fetcher = new ReplicaFetcher(leaderId, _options, _resolveEndpoint, _connections, _time, _logger, Stats);
                 _fetchers[leaderId] = fetcher;
                 fetcher.Start();
             }

@@ -83,6 +83,7 @@ public sealed class ReplicaFetcherTests
         await pair.CaughtUpAsync(leader, follower);
         ReplicationPair.AssertSameSegments(leader, follower);
         Assert.That(pair.Logs.WithId(6301), Has.Count.GreaterThanOrEqualTo(2), "connected again after the heal");
+        Assert.That(pair.Fetchers.Stats.ConnectionFailures, Is.GreaterThanOrEqualTo(2));
     }
 
     [Test]
@@ -94,6 +95,9 @@ public sealed class ReplicaFetcherTests
         await AppendAsync(leader, 3);
         pair.Follow(follower, 5);
         await pair.CaughtUpAsync(leader, follower);
+        // The leader changes epochs twice while the follower hears of the first change only (a leader on main serves
+        // fetches without checking epochs, so the follower stops fetching first, as on a leader change).
+        pair.Fetchers.RemovePartitions([follower.Id]);
         leader.Replica.BecomeLeader(7);
         await AppendAsync(leader, 3, firstId: 100);
 
@@ -107,6 +111,29 @@ public sealed class ReplicaFetcherTests
         await pair.CaughtUpAsync(leader, follower);
         Assert.That(fencedAt, Is.LessThan(leader.LogEndOffset), "nothing was fetched while fenced");
         ReplicationPair.AssertSameSegments(leader, follower);
+    }
+
+    [Test]
+    public async Task LeaderBehindTheFollowersEpoch_IsRetriedUntilItLearnsIt()
+    {
+        await using ReplicationPair pair = await ReplicationPair.StartAsync();
+        (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
+        leader.Replica.BecomeLeader(3);
+        await AppendAsync(leader, 3);
+        pair.Follow(follower, 3);
+        await pair.CaughtUpAsync(leader, follower);
+
+        // The follower hears of epoch 4 before the leader does: UNKNOWN_LEADER_EPOCH, retried after the backoff.
+        pair.Follow(follower, 4);
+        await pair.WaitUntilAsync(() => pair.Logs.WithId(6308).Count(e => e.Message.Contains("UnknownLeaderEpoch")) >= 2,
+            "the unknown epoch was retried");
+        Assert.That(pair.Fetchers.GetState(follower.Id)?.Phase, Is.EqualTo(FetchPhase.Truncating));
+        leader.Replica.BecomeLeader(4);
+        await AppendAsync(leader, 3, firstId: 100);
+
+        await pair.CaughtUpAsync(leader, follower);
+        ReplicationPair.AssertSameSegments(leader, follower);
+        Assert.That(pair.Fetchers.Stats.PartitionErrors, Is.GreaterThanOrEqualTo(2));
     }
 
     [Test]

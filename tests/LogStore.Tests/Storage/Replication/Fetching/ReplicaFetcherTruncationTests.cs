@@ -44,6 +44,7 @@ public sealed class ReplicaFetcherTruncationTests
 
         await AssertConvergedAsync(pair, leader, follower);
         Assert.That(pair.Logs.WithId(6303).Single().Message, Does.Contain("from 35 to 20"));
+        Assert.That(pair.Fetchers.Stats.Truncations, Is.EqualTo(1));
     }
 
     [Test]
