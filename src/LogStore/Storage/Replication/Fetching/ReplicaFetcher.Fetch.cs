@@ -239,7 +239,8 @@ internal sealed partial class ReplicaFetcher
 
     /// <summary>
     /// The fetch offset is outside the leader's log. Past its start: the leader removed what this log would fetch next
-    /// (retention), so the log starts over at the leader's start. Otherwise this log is ahead of the leader's end: find
+    /// (retention), so the log starts over at the leader's start, which a LogStore leader sends with the error (Kafka's
+    /// sends -1 and its follower asks ListOffsets: not done here). Otherwise this log is ahead of the leader's end: find
     /// the point of agreement by epoch again, after the backoff. Under the lock.
     /// </summary>
     private void HandleOffsetOutOfRange(PartitionFetchState state, FetchResponse.PartitionData data)
@@ -248,7 +249,9 @@ internal sealed partial class ReplicaFetcher
         try
         {
             long logEnd = replica.LogEndOffset;
-            if (data.LogStartOffset > logEnd)
+            // A log start above the leader's own high watermark cannot be (it never passes it): never start over for one.
+            bool plausible = data.HighWatermark < 0 || data.LogStartOffset <= data.HighWatermark;
+            if (data.LogStartOffset > logEnd && plausible)
             {
                 // The owner removes a partition from its fetcher before it leads it; a leader's log is never started over.
                 if (replica.Role != ReplicaRole.Follower)

@@ -155,4 +155,45 @@ public sealed class FakeLeaderTests : BrokerFixture
         Assert.That(logs.WithId(6309), Has.Count.EqualTo(1));
         Assert.That(leader.Count(ApiKey.Fetch), Is.EqualTo(1), "a stopped partition is not fetched again");
     }
+
+    [Test]
+    public async Task OutOfRangeWithALogStartPastTheLeadersHighWatermark_NeverStartsTheLogOver()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var network = new InMemoryNetwork();
+        var logs = new CapturingLoggerFactory();
+        var leader = new ScriptedLeader((header, _) => ResponseEncoder.Encode(header, new FetchResponse
+        {
+            Topics =
+            [
+                new FetchResponse.TopicResponse
+                {
+                    Name = "t",
+                    Partitions =
+                    [
+                        new FetchResponse.PartitionData
+                        {
+                            PartitionIndex = 0,
+                            ErrorCode = ErrorCode.OffsetOutOfRange,
+                            HighWatermark = 10,
+                            LogStartOffset = 1_000_000,
+                            Records = ReadOnlySequence<byte>.Empty,
+                        },
+                    ],
+                },
+            ],
+        }));
+        await using KafkaListener listener = await StartAsync(network, leader, logs);
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path });
+        Partition follower = (await broker.CreateTopicAsync("t")).Partitions[0];
+        follower.Replica.BecomeFollower(0, 1);
+        await using ReplicaFetcherManager manager = Manager(network, logs);
+
+        manager.AddPartitions(1, [new InitialFetchState(follower.Replica, 0)]);
+        await WaitUntilAsync(() => leader.Count(ApiKey.Fetch) >= 3, "the fetch was retried", timeout.Token);
+
+        Assert.That((follower.LogStartOffset, follower.LogEndOffset), Is.EqualTo((0L, 0L)));
+        Assert.That(logs.WithId(6306), Is.Empty);
+        Assert.That(manager.GetState(follower.Id)?.Phase, Is.Not.EqualTo(FetchPhase.Failed));
+    }
 }
