@@ -47,6 +47,22 @@ public sealed class ReplicaFetcherTests
     }
 
     [Test]
+    public async Task CatchUp_WithTheLeadersTopicId_FetchesByIdAtTheNewestVersion()
+    {
+        await using ReplicationPair pair = await ReplicationPair.StartAsync();
+        (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
+        await AppendAsync(leader, 6);
+        Assert.That(pair.Leader.TryGetTopic("t", out Topic? topic), Is.True);
+        follower.Replica.BecomeFollower(0, ReplicationPair.LeaderId);
+
+        pair.Fetchers.AddPartitions(ReplicationPair.LeaderId, [new InitialFetchState(follower.Replica, 0, topic!.TopicId)]);
+        await pair.CaughtUpAsync(leader, follower);
+
+        ReplicationPair.AssertSameSegments(leader, follower);
+        Assert.That(pair.Logs.WithId(6301).Single().Message, Does.Contain("Fetch v16"), "topic ids and ReplicaState (v15+)");
+    }
+
+    [Test]
     public async Task Fetching_LeaderAppendsMeanwhile_FollowerCatchesUpAgain()
     {
         await using ReplicationPair pair = await ReplicationPair.StartAsync(flushBeforeFetch: true);
