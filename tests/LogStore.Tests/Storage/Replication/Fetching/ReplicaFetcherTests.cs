@@ -31,9 +31,9 @@ public sealed class ReplicaFetcherTests
     {
         await using ReplicationPair pair = await ReplicationPair.StartAsync(maxBytesPerPartition: 2048);
         (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
-        leader.Replica.BecomeLeader(0);
+        ReplicationPair.Lead(leader, 0);
         await AppendAsync(leader, 30);
-        leader.Replica.BecomeLeader(3);
+        ReplicationPair.Lead(leader, 3);
         await AppendAsync(leader, 30, firstId: 150);
         Assume.That(leader.Segments, Has.Count.GreaterThanOrEqualTo(4), "the leader rolled several segments");
 
@@ -107,14 +107,13 @@ public sealed class ReplicaFetcherTests
     {
         await using ReplicationPair pair = await ReplicationPair.StartAsync();
         (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
-        leader.Replica.BecomeLeader(5);
+        ReplicationPair.Lead(leader, 5);
         await AppendAsync(leader, 3);
         pair.Follow(follower, 5);
         await pair.CaughtUpAsync(leader, follower);
-        // The leader changes epochs twice while the follower hears of the first change only (a leader on main serves
-        // fetches without checking epochs, so the follower stops fetching first, as on a leader change).
+        // The leader changes epochs twice while the follower hears of the first change only.
         pair.Fetchers.RemovePartitions([follower.Id]);
-        leader.Replica.BecomeLeader(7);
+        ReplicationPair.Lead(leader, 7);
         await AppendAsync(leader, 3, firstId: 100);
 
         pair.Follow(follower, 6);
@@ -134,7 +133,7 @@ public sealed class ReplicaFetcherTests
     {
         await using ReplicationPair pair = await ReplicationPair.StartAsync();
         (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
-        leader.Replica.BecomeLeader(3);
+        ReplicationPair.Lead(leader, 3);
         await AppendAsync(leader, 3);
         pair.Follow(follower, 3);
         await pair.CaughtUpAsync(leader, follower);
@@ -144,7 +143,7 @@ public sealed class ReplicaFetcherTests
         await pair.WaitUntilAsync(() => pair.Logs.WithId(6308).Count(e => e.Message.Contains("UnknownLeaderEpoch")) >= 2,
             "the unknown epoch was retried");
         Assert.That(pair.Fetchers.GetState(follower.Id)?.Phase, Is.EqualTo(FetchPhase.Truncating));
-        leader.Replica.BecomeLeader(4);
+        ReplicationPair.Lead(leader, 4);
         await AppendAsync(leader, 3, firstId: 100);
 
         await pair.CaughtUpAsync(leader, follower);

@@ -12,10 +12,22 @@ public sealed class ReplicaFetcherTruncationTests
 {
     private static readonly TopicConfig Config = new() { SegmentBytes = 1 << 20 };
 
-    /// <summary>Appends batches of 5 records as leader of <paramref name="epoch"/>; ids set the records' content.</summary>
+    /// <summary>Appends batches of 5 records on the leader node in <paramref name="epoch"/>; ids set the records' content.</summary>
     private static async Task LeadAsync(Partition partition, int epoch, params int[] batchIds)
     {
+        ReplicationPair.Lead(partition, epoch);
+        await AppendAsync(partition, batchIds);
+    }
+
+    /// <summary>The follower node's own history: what it appended when it led <paramref name="epoch"/> alone.</summary>
+    private static async Task LedAloneAsync(Partition partition, int epoch, params int[] batchIds)
+    {
         partition.Replica.BecomeLeader(epoch);
+        await AppendAsync(partition, batchIds);
+    }
+
+    private static async Task AppendAsync(Partition partition, int[] batchIds)
+    {
         foreach (int id in batchIds)
             await partition.AppendAsync(Batches.Batch(Batches.Make(id * 5, 5)));
     }
@@ -37,8 +49,8 @@ public sealed class ReplicaFetcherTruncationTests
         await LeadAsync(leader, 0, 0, 1, 2, 3);
         await LeadAsync(leader, 2, 10, 11);
         // The follower led epoch 1 alone: offsets 20..34 never reached the leader of epoch 2.
-        await LeadAsync(follower, 0, 0, 1, 2, 3);
-        await LeadAsync(follower, 1, 20, 21, 22);
+        await LedAloneAsync(follower, 0, 0, 1, 2, 3);
+        await LedAloneAsync(follower, 1, 20, 21, 22);
 
         pair.Follow(follower, 2);
 
@@ -55,9 +67,9 @@ public sealed class ReplicaFetcherTruncationTests
         await LeadAsync(leader, 0, 0, 1);
         await LeadAsync(leader, 3, 10);
         await LeadAsync(leader, 5, 11);
-        await LeadAsync(follower, 0, 0, 1);
-        await LeadAsync(follower, 2, 20);
-        await LeadAsync(follower, 4, 21);
+        await LedAloneAsync(follower, 0, 0, 1);
+        await LedAloneAsync(follower, 2, 20);
+        await LedAloneAsync(follower, 4, 21);
 
         pair.Follow(follower, 5);
 
@@ -75,8 +87,8 @@ public sealed class ReplicaFetcherTruncationTests
         // A leads epoch 1 and writes m0, m1; B copies m0 only. A dies; B leads epoch 2 and writes its own n1 at m1's offset.
         // B dies; A returns, leads epoch 3 and writes m2. B returns as follower.
         await LeadAsync(a, 1, 0, 1);
-        await LeadAsync(b, 1, 0);
-        await LeadAsync(b, 2, 50);
+        await LedAloneAsync(b, 1, 0);
+        await LedAloneAsync(b, 2, 50);
         await LeadAsync(a, 3, 2);
 
         pair.Follow(b, 3);
@@ -95,7 +107,7 @@ public sealed class ReplicaFetcherTruncationTests
         (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", Config);
         await LeadAsync(leader, 0, 0, 1, 2, 3);
         leader.Replica.DeleteRecordsBefore(12);
-        await LeadAsync(follower, 0, 0);
+        await LedAloneAsync(follower, 0, 0);
         follower.Replica.BecomeFollower(0, ReplicationPair.LeaderId);
         // A follower's log (offsets 0..4) that the leader removed: asked for offset 5, the leader answers out of range.
 

@@ -60,13 +60,19 @@ internal sealed class ReplicationPair : IAsyncDisposable
         return pair;
     }
 
-    /// <summary>The topic on both nodes, with the same config.</summary>
+    /// <summary>The topic on both nodes, with the same config; node 1 leads it in epoch 0 (see <see cref="Lead"/>).</summary>
     public async Task<(Partition Leader, Partition Follower)> CreateTopicAsync(string name, TopicConfig config)
     {
         Topic leader = await Leader.CreateTopicAsync(name, config);
         Topic follower = await Follower.CreateTopicAsync(name, config);
+        Lead(leader.Partitions[0], 0);
         return (leader.Partitions[0], follower.Partitions[0]);
     }
+
+    /// <summary>Node 1 leads <paramref name="leader"/> in <paramref name="epoch"/> with node 2 as its follower, out of
+    /// the ISR until it catches up (then the leader adds it itself: no controller here).</summary>
+    public static void Lead(Partition leader, int epoch) =>
+        leader.Replica.BecomeLeader(epoch, partitionEpoch: epoch, replicas: [LeaderId, FollowerId], isr: [LeaderId], localNodeId: LeaderId);
 
     /// <summary>Makes the follower's replica follow node 1 in <paramref name="epoch"/> and hands it to the fetchers.</summary>
     public void Follow(Partition follower, int epoch)
