@@ -64,7 +64,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 ControllerTransport = Network,
                 ConnectionFactory = Network.For(Nodes[node].Endpoint),
                 ControllerChannelFactory = _ => new DirectControllerChannel(this),
-                FollowerFetchersFactory = _fetchers is null ? _ => new RecordingFetchers() : b => _fetchers(this, node, b),
+                FollowerFetchersFactory = _fetchers is null ? null : b => _fetchers(this, node, b),
             },
         }, cancellationToken);
     }

@@ -119,7 +119,6 @@ public class GroupCoordinationTests
         int coordinator = (await FindCoordinatorAsync(cluster, 0, cancellationToken)).NodeId;
         Assert.That(await CommitAsync(cluster, coordinator, 42, cancellationToken), Is.EqualTo(ErrorCode.None));
         var offsets = new TopicPartition(OffsetStore.TopicName, OffsetCommitCodec.PartitionFor(Group, OffsetStore.PartitionCount));
-        CopyToFollowers(cluster, coordinator, offsets);
 
         await cluster.StopAsync(coordinator);
         await cluster.WaitForAllAsync(image => image.GetPartition(offsets) is { Leader: >= 0 } s && s.Leader != coordinator, cancellationToken);
@@ -234,29 +233,6 @@ public class GroupCoordinationTests
         await using KafkaClientConnection connection = await ConnectAsync(cluster, node, cancellationToken);
         var response = await connection.SendAsync<ListGroupsRequest, ListGroupsResponse>(new ListGroupsRequest(), 3, RequestTimeout, cancellationToken);
         return [.. response.Groups.Select(g => g.GroupId)];
-    }
-
-    /// <summary>Stands for the followers' fetches: appends the leader's batches of <paramref name="partition"/> verbatim on
-    /// every other running node's replica.</summary>
-    private static void CopyToFollowers(BrokerCluster cluster, int leader, TopicPartition partition)
-    {
-        PartitionReplica source = cluster.Replica(leader, partition);
-        using FetchResult read = source.ReadForFollower(0, 1 << 20);
-        var batches = new List<RecordBatch>();
-        foreach (RecordBatch batch in read)
-            batches.Add(batch);
-        Assert.That(batches, Is.Not.Empty, "the commit is in the leader's log");
-        foreach (Broker node in cluster.Running)
-        {
-            int id = node.Options.Replication!.NodeId;
-            if (id == leader)
-                continue;
-            PartitionReplica follower = cluster.Replica(id, partition);
-            var results = new AppendResult[batches.Count];
-            follower.AppendAsFollower(batches.ToArray(), source.LogEndOffset, results, out LogStoreException? error);
-            Assert.That(error, Is.Null, $"node {id}");
-            Assert.That(follower.LogEndOffset, Is.EqualTo(source.LogEndOffset), $"node {id}");
-        }
     }
 
     /// <summary>What the node's publisher raises after applying a role change.</summary>
