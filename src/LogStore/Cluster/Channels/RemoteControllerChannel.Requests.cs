@@ -124,7 +124,8 @@ internal sealed partial class RemoteControllerChannel
             async (connection, ct) =>
             {
                 var topic = new CreateTopicsRequest.CreatableTopic { Name = name, NumPartitions = partitions, ReplicationFactor = (short)replicationFactor };
-                foreach ((string config, string value) in configs)
+                // The counts travel in their own fields; as configs a node's CreateTopics refuses them.
+                foreach ((string config, string value) in configs.Where(c => c.Name is not ("partitions" or "replication.factor")))
                     topic.Configs.Add(new CreateTopicsRequest.TopicConfigEntry { Name = config, Value = value });
                 if (uncleanLeaderElection && !topic.Configs.Exists(c => c.Name == UncleanLeaderElectionConfig))
                     topic.Configs.Add(new CreateTopicsRequest.TopicConfigEntry { Name = UncleanLeaderElectionConfig, Value = "true" });

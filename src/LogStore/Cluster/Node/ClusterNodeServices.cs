@@ -42,11 +42,6 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
 
     public BrokerMetadataPublisher Publisher { get; }
 
-    /// <summary>The node id of the active controller, when this node knows it.</summary>
-    public int? ActiveControllerId => Controller?.ActiveController is { } active
-        ? Options.Nodes.FirstOrDefault(n => Equals(n.ResolvedControllerEndpoint, active))?.NodeId
-        : null;
-
     public static async ValueTask<ClusterNodeServices> StartAsync(Broker broker, ReplicationOptions options, CancellationToken cancellationToken)
     {
         BrokerOptions brokerOptions = broker.Options;

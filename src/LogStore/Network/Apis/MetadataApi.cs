@@ -13,6 +13,8 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
 {
     public async ValueTask<MetadataResponse> HandleAsync(MetadataRequest request, short version, BrokerNode self, CancellationToken cancellationToken)
     {
+        // In a cluster too the controller named is this node, as a KRaft broker names any broker: controller requests
+        // (CreateTopics) sent here are forwarded to the active controller.
         var response = new MetadataResponse { ClusterId = ClusterId, ControllerId = self.NodeId };
         response.Brokers.Add(new MetadataResponse.Broker { NodeId = self.NodeId, Host = self.Host, Port = self.Port });
         if (broker.ClusterServices is { } cluster)
@@ -57,7 +59,7 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
         }
     }
 
-    /// <summary>The other live nodes as they registered, and the active controller's id (-1 while none is known).</summary>
+    /// <summary>The other live nodes as they registered; the controller id stays this node's.</summary>
     private static void DescribeCluster(MetadataResponse response, Cluster.Node.ClusterNodeServices cluster, BrokerNode self)
     {
         Cluster.Metadata.ClusterImage image = cluster.Publisher.Applied;
@@ -66,7 +68,6 @@ internal sealed class MetadataApi(Broker broker, bool autoCreateTopics)
             if (node.NodeId != self.NodeId && !node.Fenced)
                 response.Brokers.Add(new MetadataResponse.Broker { NodeId = node.NodeId, Host = node.Host, Port = node.Port });
         }
-        response.ControllerId = cluster.ActiveControllerId ?? -1;
     }
 
     private static MetadataResponse.Topic Describe(Topic topic, BrokerNode self)

@@ -83,7 +83,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         else
             CopyDirectory(_directories[node]!.Path, image.Path);
         // What the broker does from here never reaches the image it restarts from.
-        await broker.DisposeAsync();
+        await CloseAsync(broker);
         _directories[node]!.Dispose();
         _directories[node] = image;
         Network.Heal(Nodes[node].Endpoint);
@@ -104,6 +104,20 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         };
         ProduceResponse response = await connection.SendAsync<ProduceRequest, ProduceResponse>(request, 9, TimeSpan.FromSeconds(10), cancellationToken);
         return response.Topics[0].Partitions[0];
+    }
+
+    /// <summary>Closes a broker while the fake clock moves on: requests it drains wait on that clock (a fetch's long
+    /// poll, an acks=all produce), and nothing else would advance it.</summary>
+    private async Task CloseAsync(Broker broker)
+    {
+        Task closing = broker.DisposeAsync().AsTask();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!closing.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.WhenAny(closing, Task.Delay(2));
+            Time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+        await closing;
     }
 
     private static void CopyDirectory(string from, string to)
@@ -131,7 +145,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         for (int i = 0; i < Size; i++)
         {
             if (_brokers[i] is { } broker)
-                await broker.DisposeAsync();
+                await CloseAsync(broker);
             _brokers[i] = null;
             _directories[i]?.Dispose();
         }
