@@ -111,6 +111,8 @@ internal static partial class LogStoreMetrics
             "Records between a consumer's position and the partition's high watermark.");
         Meter.CreateObservableGauge("logstore.partitions.offline", ObserveOfflinePartitions, "{partition}",
             "1 for each partition that could not be opened with its Broker (Kafka's OfflinePartitionsCount, per partition).");
+        Meter.CreateObservableGauge("logstore.partitions.under_replicated", ObserveUnderReplicatedPartitions, "{partition}",
+            "1 for each partition this node leads with fewer in-sync replicas than replicas (Kafka's UnderReplicatedPartitions).");
     }
 
     /// <summary>Adds a broker's partitions to <c>logstore.log.size</c>.</summary>
@@ -183,6 +185,10 @@ internal static partial class LogStoreMetrics
 
     private static IEnumerable<Measurement<long>> ObserveOfflinePartitions() =>
         ObservePartitions(static _ => 1, static partition => partition.IsOffline);
+
+    private static IEnumerable<Measurement<long>> ObserveUnderReplicatedPartitions() =>
+        ObservePartitions(static _ => 1, static partition => !partition.IsOffline && partition.Replica.Role == Storage.Replication.ReplicaRole.Leader
+            && partition.Replica.InSyncReplicas.Count < partition.Replicas.Count);
 
     /// <summary>One measurement per partition of every open broker that <paramref name="include"/> selects (by default
     /// the open ones).</summary>

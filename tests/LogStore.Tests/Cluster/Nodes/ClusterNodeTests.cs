@@ -69,4 +69,27 @@ public class ClusterNodeTests
         Assert.That(cluster.Replica(state.Leader, tp).Role, Is.EqualTo(ReplicaRole.Leader));
         Assert.That(cluster.Replica(state.Leader, tp).LeaderEpoch, Is.EqualTo(1));
     }
+    [Test]
+    public async Task AFollowerLost_MakesTheLeadersPartitionUnderReplicated_InTheMeter(CancellationToken cancellationToken)
+    {
+        await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken);
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == BrokerCluster.Size, cancellationToken);
+        await cluster[0].CreateTopicAsync("metered", new TopicConfig { Partitions = 1, ReplicationFactor = 3 }, cancellationToken);
+        var tp = new TopicPartition("metered", 0);
+        await cluster.WaitForAllAsync(image => image.Topics.ContainsKey("metered"), cancellationToken);
+        int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
+        using var meter = new Diagnostics.MeterCapture("metered");
+        meter.Observe();
+        Assert.That(meter.Sum("logstore.partitions.under_replicated"), Is.Zero, "every replica in sync");
+
+        int follower = (leader + 1) % BrokerCluster.Size;
+        await cluster.StopAsync(follower);
+        // The controller fences the silent node after its session timeout and takes it out of the ISR.
+        await cluster.WaitForAllAsync(image => image.GetPartition(tp)!.Isr.Count == 2, cancellationToken);
+        while (cluster.Replica(leader, tp).InSyncReplicas.Count != 2)
+            await Task.Delay(10, cancellationToken);
+
+        meter.Observe();
+        Assert.That(meter.Sum("logstore.partitions.under_replicated"), Is.EqualTo(1));
+    }
 }
