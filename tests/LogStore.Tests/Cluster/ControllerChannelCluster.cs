@@ -83,7 +83,7 @@ internal sealed class ControllerChannelCluster : IAsyncDisposable
                     MaxRetryBackoff = TimeSpan.FromMilliseconds(200),
                     Timeout = TimeSpan.FromSeconds(20),
                 }),
-                FollowerFetchersFactory = _ => new BrokerCluster.RecordingFetchers(),
+                FollowerFetchersFactory = _ => new BrokerCluster.NoFetchers(),
             },
         }, cancellationToken);
     }

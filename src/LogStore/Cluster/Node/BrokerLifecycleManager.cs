@@ -19,7 +19,6 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
     private long _nodeEpoch;
 
@@ -33,9 +32,6 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
 
     /// <summary>The epoch of this node's latest registration.</summary>
     public long NodeEpoch => Interlocked.Read(ref _nodeEpoch);
-
-    /// <summary>Completes once the controller accepted this node's first registration.</summary>
-    public Task Registered => _registered.Task;
 
     public void Start() => _loop = RunAsync(_stopping.Token);
 
@@ -54,7 +50,6 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
                         await _channel.RegisterNodeAsync(_nodeId, NodeEpoch, _host, _port, attempt.Token).ConfigureAwait(false);
                         registered = true;
                         LogRegistered(_logger, _nodeId, NodeEpoch);
-                        _registered.TrySetResult();
                     }
                     else
                     {
@@ -89,7 +84,6 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _registered.TrySetCanceled();
         _stopping.Dispose();
     }
 

@@ -78,19 +78,6 @@ internal sealed class BrokerCluster : IAsyncDisposable
             await broker.DisposeAsync();
     }
 
-    /// <summary>The running node whose controller is active, once one is and every running node names it.</summary>
-    public async Task<QuorumController> WaitForActiveControllerAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var controllers = Running.Select(b => b.Controller!).ToList();
-            var active = controllers.Where(c => c.IsActive).ToList();
-            if (active.Count == 1 && controllers.All(c => Equals(c.ActiveController, active[0].EndPoint)))
-                return active[0];
-            await Task.Delay(10, cancellationToken);
-        }
-    }
-
     /// <summary>Waits until every running node applied an image satisfying <paramref name="ready"/>.</summary>
     public Task WaitForAllAsync(Func<ClusterImage, bool> ready, CancellationToken cancellationToken) =>
         Task.WhenAll(Running.Select(b => b.ClusterServices!.Publisher.WaitForAsync(ready, cancellationToken)));
@@ -147,16 +134,16 @@ internal sealed class BrokerCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Fetches nothing; remembers whom each partition follows.</summary>
-    internal sealed class RecordingFetchers : IFollowerFetchers
+    /// <summary>Fetches nothing: for tests of the control plane alone.</summary>
+    internal sealed class NoFetchers : IFollowerFetchers
     {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, (int Leader, int Epoch)> _following = new();
+        public void Follow(PartitionReplica replica, int leaderId, int leaderEpoch)
+        {
+        }
 
-        public IReadOnlyDictionary<TopicPartition, (int Leader, int Epoch)> Following => _following;
-
-        public void Follow(PartitionReplica replica, int leaderId, int leaderEpoch) => _following[replica.Id] = (leaderId, leaderEpoch);
-
-        public void Unfollow(PartitionReplica replica) => _following.TryRemove(replica.Id, out _);
+        public void Unfollow(PartitionReplica replica)
+        {
+        }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
