@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LogStore.Buffers;
 using LogStore.Records;
@@ -137,6 +138,7 @@ internal sealed partial class Sender : IAsyncDisposable
     }
 
     /// <summary>Appends the drained batches, each partition's in seal order, fsyncs where due, then delivers.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]   // a round that fsyncs suspends: no box per round
     private async ValueTask SendAsync()
     {
         List<ProducerBatch> batches = _batches;
