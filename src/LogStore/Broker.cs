@@ -454,6 +454,10 @@ public sealed partial class Broker : IAsyncDisposable
 
     internal ILogger Logger => _logger;
 
+    /// <summary>Whether the store was last closed cleanly (a crash or a power cut leaves no marker; neither does a new
+    /// directory). A cluster node that restarts unclean may lack records it had acknowledged as a follower.</summary>
+    internal bool HadCleanShutdown => _hadCleanShutdown;
+
     /// <summary>Cancelled as soon as disposal starts, before the Kafka listener drains its requests: a request that
     /// waits on other clients (a SyncGroup waiting for partitions) stops waiting at once instead of holding the drain.</summary>
     internal CancellationToken Closing => _closing.Token;

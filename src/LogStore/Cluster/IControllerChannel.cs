@@ -11,7 +11,7 @@ namespace LogStore.Cluster;
 internal interface IControllerChannel
 {
     /// <summary><see cref="Controller.QuorumController.RegisterNodeAsync"/> on the active controller.</summary>
-    ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken);
+    ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown, CancellationToken cancellationToken);
 
     /// <summary><see cref="Controller.QuorumController.HeartbeatAsync"/> on the active controller.</summary>
     ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken);

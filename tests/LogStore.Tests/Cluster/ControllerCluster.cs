@@ -165,7 +165,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
         return OnActiveAsync(async c =>
         {
             foreach (int id in nodeIds.Length == 0 ? [1, 2, 3] : nodeIds)
-                await c.RegisterNodeAsync(id, 1, "localhost", 9092 + id, cancellationToken);
+                await c.RegisterNodeAsync(id, 1, "localhost", 9092 + id, cancellationToken: cancellationToken);
         }, cancellationToken);
     }
 

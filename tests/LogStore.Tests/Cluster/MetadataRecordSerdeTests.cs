@@ -17,8 +17,20 @@ public sealed class MetadataRecordSerdeTests
         new TopicRecord("orders", TopicId, true),
         new TopicConfigRecord(TopicId, "retention.ms", "604800000"),
         new PartitionRecord(TopicId, 2, [1, 2, 3], 2, 4, [2, 3], 9),
+        new PartitionRecord(TopicId, 3, [1, 2, 3], 2, 4, [2], 9, [1]),
         new PartitionChangeRecord(TopicId, 2, -1, [3]),
+        new PartitionChangeRecord(TopicId, 2, 3, [3], [1, 2]),
+        new PartitionChangeRecord(TopicId, 2, 3, [1, 3], []),
     ];
+
+    [Test]
+    public void PartitionRecordsWithoutElr_AreVersionZero_SoOlderNodesReadThem()
+    {
+        byte[] plain = MetadataRecordSerde.Serialize([new PartitionChangeRecord(TopicId, 2, -1, [3])]);
+        byte[] withElr = MetadataRecordSerde.Serialize([new PartitionChangeRecord(TopicId, 2, -1, [3], [1])]);
+
+        Assert.That((plain[2], withElr[2]), Is.EqualTo(((byte)0, (byte)1)), "the record version byte");
+    }
 
     [Test]
     public void EveryRecord_RoundTrips()
@@ -64,8 +76,10 @@ public sealed class MetadataRecordSerdeTests
     // Records hold arrays, whose equality is by reference: compare their text with the arrays spelled out.
     private static string Text(MetadataRecord record) => record switch
     {
-        PartitionRecord p => $"{p.TopicId} {p.Partition} [{string.Join(',', p.Replicas)}] {p.Leader} {p.LeaderEpoch} [{string.Join(',', p.Isr)}] {p.PartitionEpoch}",
-        PartitionChangeRecord c => $"{c.TopicId} {c.Partition} {c.Leader} [{string.Join(',', c.Isr)}]",
+        PartitionRecord p => $"{p.TopicId} {p.Partition} [{string.Join(',', p.Replicas)}] {p.Leader} {p.LeaderEpoch} [{string.Join(',', p.Isr)}] {p.PartitionEpoch} [{Nodes(p.Elr ?? [])}]",
+        PartitionChangeRecord c => $"{c.TopicId} {c.Partition} {c.Leader} [{string.Join(',', c.Isr)}] {(c.Elr is null ? "unchanged" : $"[{Nodes(c.Elr)}]")}",
         _ => record.ToString(),
     };
+
+    private static string Nodes(int[] nodes) => string.Join(',', nodes);
 }

@@ -25,9 +25,9 @@ public sealed class PartitionChangeBuilderTests
     {
         var (image, state) = Setup();
 
-        Assert.That(PartitionChangeBuilder.Elect(image, state, null, allowUnclean: true)?.Leader, Is.EqualTo(2));
-        Assert.That(PartitionChangeBuilder.Elect(image, state, 3, allowUnclean: false), Is.Null, "3 is out of sync");
-        Assert.That(PartitionChangeBuilder.Elect(image, state, 3, allowUnclean: true), Is.Null, "unclean only when no ISR member lives");
+        Assert.That(PartitionChangeBuilder.Elect(image, state, null, allowUnclean: true, minIsr: 1)?.Leader, Is.EqualTo(2));
+        Assert.That(PartitionChangeBuilder.Elect(image, state, 3, allowUnclean: false, minIsr: 1), Is.Null, "3 is out of sync");
+        Assert.That(PartitionChangeBuilder.Elect(image, state, 3, allowUnclean: true, minIsr: 1), Is.Null, "unclean only when no ISR member lives");
     }
 
     [Test]
@@ -36,8 +36,8 @@ public sealed class PartitionChangeBuilderTests
         var (image, state) = Setup();
         image = image.Apply(new FenceNodeRecord(2, 1));
 
-        Assert.That(PartitionChangeBuilder.Elect(image, state, null, allowUnclean: false), Is.Null);
-        var unclean = PartitionChangeBuilder.Elect(image, state, null, allowUnclean: true);
+        Assert.That(PartitionChangeBuilder.Elect(image, state, null, allowUnclean: false, minIsr: 1), Is.Null);
+        var unclean = PartitionChangeBuilder.Elect(image, state, null, allowUnclean: true, minIsr: 1);
         Assert.That((unclean?.Leader, unclean?.Isr), Is.EqualTo(((int?)3, (int[]?)[3])));
     }
 
@@ -46,11 +46,11 @@ public sealed class PartitionChangeBuilderTests
     {
         var (image, state) = Setup();
 
-        var change = PartitionChangeBuilder.OnFenced(image, state, 1);
+        var change = PartitionChangeBuilder.OnFenced(image, state, 1, minIsr: 1);
         var next = image.Apply(new PartitionChangeRecord(Id, 0, change!.Value.Leader, change.Value.Isr)).GetPartition(new("t", 0))!;
 
         Assert.That((next.Leader, next.Isr, next.LeaderEpoch, next.PartitionEpoch), Is.EqualTo((2, (IReadOnlyList<int>)[2], 1, 1)));
-        Assert.That(PartitionChangeBuilder.OnFenced(image, state, 3), Is.Null, "an out-of-sync follower's fencing changes nothing");
+        Assert.That(PartitionChangeBuilder.OnFenced(image, state, 3, minIsr: 1), Is.Null, "an out-of-sync follower's fencing changes nothing");
     }
 
     [Test]

@@ -103,7 +103,7 @@ public sealed class RemoteControllerChannelTests
         long epoch = cluster.NodeEpoch(leader);
         string before = controller.Image.Describe();
 
-        Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.RegisterNodeAsync(leader, epoch - 1, "x", 1, timeout.Token), "an older epoch");
+        Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.RegisterNodeAsync(leader, epoch - 1, "x", 1, cleanShutdown: true, timeout.Token), "an older epoch");
         Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.HeartbeatAsync(leader, epoch + 1, timeout.Token), "another epoch");
         Assert.ThrowsAsync<StaleBrokerEpochException>(async () => await channel.HeartbeatAsync(7, 1, timeout.Token), "never registered");
         Assert.ThrowsAsync<InvalidUpdateVersionException>(async () => await channel.AlterPartitionAsync(tp, leader, 0, 3, [leader], timeout.Token),
@@ -211,7 +211,7 @@ public sealed class RemoteControllerChannelTests
             (_, _, request) => StubAnswer.With(new BrokerRegistrationResponse { BrokerEpoch = ((BrokerRegistrationRequest)request).NodeEpoch }), timeout.Token);
         await using var channel = Channel(network, new Dictionary<int, EndPoint> { [1] = new IPEndPoint(IPAddress.Loopback, 39094), [2] = refusing, [3] = serving });
 
-        NodeRegistration registered = await channel.RegisterNodeAsync(1, 3, "me", 9092, timeout.Token);
+        NodeRegistration registered = await channel.RegisterNodeAsync(1, 3, "me", 9092, cleanShutdown: true, timeout.Token);
 
         Assert.That(registered.NodeEpoch, Is.EqualTo(3));
         Assert.That(notController.Requests, Is.EqualTo(1));

@@ -10,8 +10,8 @@ namespace LogStore.Cluster.Channels;
 /// </summary>
 internal sealed class LocalControllerChannel(QuorumController controller) : IControllerChannel
 {
-    public ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken)
-        => controller.RegisterNodeAsync(nodeId, nodeEpoch, host, port, cancellationToken);
+    public ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown, CancellationToken cancellationToken)
+        => controller.RegisterNodeAsync(nodeId, nodeEpoch, host, port, cleanShutdown, cancellationToken);
 
     public ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken)
         => controller.HeartbeatAsync(nodeId, nodeEpoch, cancellationToken);

@@ -19,7 +19,7 @@ internal sealed partial class RemoteControllerChannel
     private readonly Guid _incarnationId = Guid.NewGuid();
     private long _registeredEpoch = -1;
 
-    public ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken)
+    public ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(nodeId);
         ArgumentOutOfRangeException.ThrowIfNegative(nodeEpoch);
@@ -27,7 +27,7 @@ internal sealed partial class RemoteControllerChannel
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, ushort.MaxValue);
         return SendAsync(
-            async (controller, ct) => Registered(await controller.RegisterNodeAsync(nodeId, nodeEpoch, host, port, ct).ConfigureAwait(false)),
+            async (controller, ct) => Registered(await controller.RegisterNodeAsync(nodeId, nodeEpoch, host, port, cleanShutdown, ct).ConfigureAwait(false)),
             async (connection, ct) =>
             {
                 var request = new BrokerRegistrationRequest
@@ -36,6 +36,8 @@ internal sealed partial class RemoteControllerChannel
                     IncarnationId = _incarnationId,
                     Listeners = [new BrokerRegistrationRequest.Listener { Name = "PLAINTEXT", Host = host, Port = (ushort)port }],
                     NodeEpoch = nodeEpoch,
+                    // Kafka sends the epoch it had before a clean shutdown; LogStore's nodes keep none, so 0 says "clean".
+                    PreviousBrokerEpoch = cleanShutdown ? 0 : -1,
                 };
                 BrokerRegistrationResponse response = await connection.SendAsync<BrokerRegistrationRequest, BrokerRegistrationResponse>(
                     request, BrokerRegistrationVersion, _options.RequestTimeout, ct).ConfigureAwait(false);

@@ -11,14 +11,37 @@ namespace LogStore.Cluster.Controller;
 /// </summary>
 internal static class ControllerDecisions
 {
+    /// <summary>
+    /// A node (re)starting. An earlier incarnation still unfenced is fenced first: a new one proves it gone, and its
+    /// leaderships must move before the new one, whose log may be shorter, is seen as the same replica. After an unclean
+    /// shutdown (<paramref name="cleanShutdown"/> false) the node leaves the ISR and the eligible leader replicas where
+    /// others hold every committed record (KIP-966). Then it is unfenced and leads what waits for it.
+    /// </summary>
     /// <exception cref="StaleBrokerEpochException">The image holds a higher epoch for the node.</exception>
-    public static List<MetadataRecord> RegisterNode(ClusterImage image, int nodeId, long nodeEpoch, string host, int port)
+    public static List<MetadataRecord> RegisterNode(ClusterImage image, int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(nodeId);
         ArgumentException.ThrowIfNullOrEmpty(host);
-        if (image.Nodes.TryGetValue(nodeId, out var known) && known.NodeEpoch > nodeEpoch)
-            throw new StaleBrokerEpochException(nodeId, nodeEpoch, known.NodeEpoch);
-        var records = new List<MetadataRecord> { new RegisterNodeRecord(nodeId, nodeEpoch, host, port) };
+        var records = new List<MetadataRecord>();
+        if (image.Nodes.TryGetValue(nodeId, out var known))
+        {
+            if (known.NodeEpoch > nodeEpoch)
+                throw new StaleBrokerEpochException(nodeId, nodeEpoch, known.NodeEpoch);
+            if (!known.Fenced && known.NodeEpoch != nodeEpoch)
+                image = ApplyAll(image, Fence(image, [known]), records);
+        }
+        image = ApplyAll(image, [new RegisterNodeRecord(nodeId, nodeEpoch, host, port)], records);
+        if (!cleanShutdown)
+        {
+            foreach (var topic in image.Topics.Values)
+            {
+                for (int p = 0; p < topic.Partitions.Length; p++)
+                {
+                    if (PartitionChangeBuilder.OnUncleanRestart(image, topic.Partitions[p], nodeId, PartitionChangeBuilder.MinIsr(topic)) is { } change)
+                        image = ApplyAll(image, [ChangeRecord(topic, p, change)], records);
+                }
+            }
+        }
         AddUnfencedChanges(image, nodeId, records);
         return records;
     }
@@ -85,7 +108,9 @@ internal static class ControllerDecisions
             if (!state.IsInSync(member) && !image.IsUnfenced(member))
                 throw new IneligibleReplicaException(partition, member, "it is fenced");
         }
-        return [new PartitionChangeRecord(TopicIdOf(image, partition), partition.Partition, leaderId, isr)];
+        var topic = image.Topics[partition.Topic];
+        return [new PartitionChangeRecord(topic.TopicId, partition.Partition, leaderId, isr,
+            PartitionChangeBuilder.NextElr(state, isr, PartitionChangeBuilder.MinIsr(topic)))];
     }
 
     /// <exception cref="UnknownTopicException">No such topic or partition.</exception>
@@ -96,11 +121,12 @@ internal static class ControllerDecisions
         var state = image.GetPartition(partition) ?? throw new UnknownTopicException(partition.Topic, partition.Partition);
         if (preferredLeader is { } wanted && !state.IsReplica(wanted))
             throw new IneligibleReplicaException(partition, wanted, "it is not a replica");
-        var choice = PartitionChangeBuilder.Elect(image, state, preferredLeader, image.Topics[partition.Topic].UncleanLeaderElection)
+        var topic = image.Topics[partition.Topic];
+        var choice = PartitionChangeBuilder.Elect(image, state, preferredLeader, topic.UncleanLeaderElection, PartitionChangeBuilder.MinIsr(topic))
             ?? throw new EligibleLeadersNotAvailableException(partition);
         if (choice.Leader == state.Leader)
             return [];
-        return [new PartitionChangeRecord(TopicIdOf(image, partition), partition.Partition, choice.Leader, choice.Isr)];
+        return [ChangeRecord(topic, partition.Partition, choice)];
     }
 
     /// <summary>Fences <paramref name="expired"/> (nodes whose session ended); their leaderships move to other live ISR
@@ -117,9 +143,9 @@ internal static class ControllerDecisions
             {
                 for (int p = 0; p < topic.Partitions.Length; p++)
                 {
-                    if (PartitionChangeBuilder.OnFenced(image, topic.Partitions[p], node.NodeId) is { } change)
+                    if (PartitionChangeBuilder.OnFenced(image, topic.Partitions[p], node.NodeId, PartitionChangeBuilder.MinIsr(topic)) is { } change)
                     {
-                        var record = new PartitionChangeRecord(topic.TopicId, p, change.Leader, change.Isr);
+                        var record = ChangeRecord(topic, p, change);
                         records.Add(record);
                         image = image.Apply(record);
                     }
@@ -135,11 +161,24 @@ internal static class ControllerDecisions
         {
             for (int p = 0; p < topic.Partitions.Length; p++)
             {
-                if (PartitionChangeBuilder.OnUnfenced(topic.Partitions[p], nodeId) is { } change)
-                    records.Add(new PartitionChangeRecord(topic.TopicId, p, change.Leader, change.Isr));
+                if (PartitionChangeBuilder.OnUnfenced(image, topic.Partitions[p], nodeId, PartitionChangeBuilder.MinIsr(topic)) is { } change)
+                    records.Add(ChangeRecord(topic, p, change));
             }
         }
     }
 
-    private static Guid TopicIdOf(ClusterImage image, TopicPartition partition) => image.Topics[partition.Topic].TopicId;
+    private static PartitionChangeRecord ChangeRecord(TopicRegistration topic, int partition, PartitionChangeBuilder.Change change)
+        => new(topic.TopicId, partition, change.Leader, change.Isr, change.Elr);
+
+    /// <summary>Adds <paramref name="add"/> to <paramref name="records"/> and returns the image after them, so that
+    /// the next decision sees their effect.</summary>
+    private static ClusterImage ApplyAll(ClusterImage image, List<MetadataRecord> add, List<MetadataRecord> records)
+    {
+        foreach (MetadataRecord record in add)
+        {
+            records.Add(record);
+            image = image.Apply(record);
+        }
+        return image;
+    }
 }

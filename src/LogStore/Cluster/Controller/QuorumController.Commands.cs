@@ -7,13 +7,15 @@ namespace LogStore.Cluster.Controller;
 internal sealed partial class QuorumController
 {
     /// <summary>Registers node <paramref name="nodeId"/> (Kafka's BrokerRegistration): a restarted node registers with
-    /// a higher epoch; the node is unfenced, starts a session, and leads the leaderless partitions whose ISR it is in.</summary>
+    /// a higher epoch (its earlier incarnation fenced first; after an unclean shutdown it leaves the ISRs others can
+    /// keep); the node is unfenced, starts a session, and leads the leaderless partitions whose ISR it is in.</summary>
     /// <exception cref="StaleBrokerEpochException">The controller holds a higher epoch for the node.</exception>
-    public async ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken = default)
+    public async ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown = true,
+        CancellationToken cancellationToken = default)
     {
         var image = await ExecuteAsync(image =>
         {
-            var records = ControllerDecisions.RegisterNode(image, nodeId, nodeEpoch, host, port);
+            var records = ControllerDecisions.RegisterNode(image, nodeId, nodeEpoch, host, port, cleanShutdown);
             _heartbeats.Touch(nodeId);
             return records;
         }, cancellationToken).ConfigureAwait(false);

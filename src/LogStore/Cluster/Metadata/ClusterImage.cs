@@ -52,13 +52,13 @@ internal sealed class ClusterImage
             case TopicRecord r when !Topics.ContainsKey(r.Name):
                 return With(Nodes, Topics.Add(r.Name, new TopicRegistration(r.Name, r.TopicId, r.UncleanLeaderElection, [])));
             case PartitionRecord r when FindTopic(r.TopicId) is { } topic && r.Partition <= topic.Partitions.Length:
-                var state = new PartitionRegistration(r.Replicas, r.Leader, r.LeaderEpoch, r.Isr, r.PartitionEpoch);
+                var state = new PartitionRegistration(r.Replicas, r.Leader, r.LeaderEpoch, r.Isr, r.PartitionEpoch, r.Elr);
                 return With(Nodes, Topics.SetItem(topic.Name, r.Partition == topic.Partitions.Length
                     ? topic with { Partitions = topic.Partitions.Add(state) } : topic.WithPartition(r.Partition, state)));
             case TopicConfigRecord r when FindTopic(r.TopicId) is { } topic:
                 return With(Nodes, Topics.SetItem(topic.Name, topic with { Configs = topic.Configs.SetItem(r.Name, r.Value) }));
             case PartitionChangeRecord r when FindTopic(r.TopicId) is { } topic && (uint)r.Partition < (uint)topic.Partitions.Length:
-                return With(Nodes, Topics.SetItem(topic.Name, topic.WithPartition(r.Partition, topic.Partitions[r.Partition].Change(r.Leader, r.Isr))));
+                return With(Nodes, Topics.SetItem(topic.Name, topic.WithPartition(r.Partition, topic.Partitions[r.Partition].Change(r.Leader, r.Isr, r.Elr))));
             default:
                 return this;
         }
@@ -82,7 +82,7 @@ internal sealed class ClusterImage
             for (int p = 0; p < topic.Partitions.Length; p++)
             {
                 var s = topic.Partitions[p];
-                records.Add(new PartitionRecord(topic.TopicId, p, [.. s.Replicas], s.Leader, s.LeaderEpoch, [.. s.Isr], s.PartitionEpoch));
+                records.Add(new PartitionRecord(topic.TopicId, p, [.. s.Replicas], s.Leader, s.LeaderEpoch, [.. s.Isr], s.PartitionEpoch, [.. s.Elr]));
             }
         }
         return records;

@@ -21,11 +21,14 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
     private long _nodeEpoch;
+    // Whether this process's log is all the node had: only the first registration after an unclean start says no.
+    private bool _cleanShutdown;
 
     public BrokerLifecycleManager(int nodeId, string host, int port, IControllerChannel channel, TimeSpan interval, TimeSpan requestTimeout,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, bool cleanShutdown = true)
     {
         (_nodeId, _host, _port, _channel, _interval, _requestTimeout, _time, _logger) = (nodeId, host, port, channel, interval, requestTimeout, time, logger);
+        _cleanShutdown = cleanShutdown;
         // The clock's milliseconds: a restarted node's epoch is above its last incarnation's without storing anything.
         _nodeEpoch = time.GetUtcNow().ToUnixTimeMilliseconds();
     }
@@ -47,8 +50,9 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
                 {
                     if (!registered)
                     {
-                        await _channel.RegisterNodeAsync(_nodeId, NodeEpoch, _host, _port, attempt.Token).ConfigureAwait(false);
+                        await _channel.RegisterNodeAsync(_nodeId, NodeEpoch, _host, _port, _cleanShutdown, attempt.Token).ConfigureAwait(false);
                         registered = true;
+                        _cleanShutdown = true;
                         LogRegistered(_logger, _nodeId, NodeEpoch);
                     }
                     else

@@ -79,7 +79,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
                 ?? Storage.Replication.Fetching.ReplicaFetcherManager.Create(broker, options);
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
-                options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger);
+                options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger, broker.HadCleanShutdown);
             var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger);
             var isrExpiration = new IsrExpirationScheduler(() => LeaderReplicas(broker), brokerOptions.TimeProvider,
                 IsrExpirationScheduler.IntervalFor(options.ReplicaLagTime));

@@ -23,10 +23,10 @@ internal sealed record TopicRecord(string Name, Guid TopicId, bool UncleanLeader
 /// replicas of the topic with the same settings.</summary>
 internal sealed record TopicConfigRecord(Guid TopicId, string Name, string Value) : MetadataRecord;
 
-/// <summary>A partition's whole state: written at creation and in snapshots.</summary>
-internal sealed record PartitionRecord(Guid TopicId, int Partition, int[] Replicas, int Leader, int LeaderEpoch, int[] Isr, int PartitionEpoch)
-    : MetadataRecord;
+/// <summary>A partition's whole state: written at creation and in snapshots (no ELR: none).</summary>
+internal sealed record PartitionRecord(Guid TopicId, int Partition, int[] Replicas, int Leader, int LeaderEpoch, int[] Isr, int PartitionEpoch,
+    int[]? Elr = null) : MetadataRecord;
 
-/// <summary>A partition's new leader and ISR; applying it bumps the partition epoch, and the leader epoch if the
-/// leader changed (Kafka's PartitionChangeRecord).</summary>
-internal sealed record PartitionChangeRecord(Guid TopicId, int Partition, int Leader, int[] Isr) : MetadataRecord;
+/// <summary>A partition's new leader, ISR and eligible leader replicas (null: unchanged); applying it bumps the
+/// partition epoch, and the leader epoch if the leader changed (Kafka's PartitionChangeRecord).</summary>
+internal sealed record PartitionChangeRecord(Guid TopicId, int Partition, int Leader, int[] Isr, int[]? Elr = null) : MetadataRecord;

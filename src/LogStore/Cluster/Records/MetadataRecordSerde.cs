@@ -9,12 +9,15 @@ namespace LogStore.Cluster.Records;
 /// records, each a type byte, a version byte, a 4-byte big-endian payload length and the payload. Integers are
 /// big-endian, strings a 2-byte length and UTF-8, node lists a 2-byte count and 4-byte ids, ids 16 bytes. A reader
 /// refuses an unknown format, type or version with <see cref="CorruptRecordException"/> rather than guess, so an old
-/// node never misapplies a newer controller's entry. Stateless, thread-safe.
+/// node never misapplies a newer controller's entry. Version 1 of the partition records appends the eligible leader
+/// replicas; a record without them is written as version 0, readable by nodes that predate them. Stateless,
+/// thread-safe.
 /// </summary>
 internal static class MetadataRecordSerde
 {
     public const byte FormatVersion = 1;
     private const byte RecordVersion = 0;
+    private const byte ElrVersion = 1;
     private const int HeaderSize = 6;
     private const int MaxStringBytes = 1024;
 
@@ -40,11 +43,12 @@ internal static class MetadataRecordSerde
             if (!reader.TryRead(out byte type) || !reader.TryRead(out byte version) || !reader.TryReadBigEndian(out int length)
                 || length < 0 || reader.Remaining < length)
                 throw Corrupt("truncated record header");
-            if (version != RecordVersion)
+            bool hasElr = version == ElrVersion && (MetadataRecordType)type is MetadataRecordType.Partition or MetadataRecordType.PartitionChange;
+            if (version != RecordVersion && !hasElr)
                 throw Corrupt($"record type {type} has unknown version {version}");
             var payload = new SequenceReader<byte>(reader.UnreadSequence.Slice(0, length));
             reader.Advance(length);
-            records.Add(Read(ref payload, (MetadataRecordType)type));
+            records.Add(Read(ref payload, (MetadataRecordType)type, hasElr));
             if (!payload.End)
                 throw Corrupt($"record type {type} has {payload.Remaining} bytes too many");
         }
@@ -58,6 +62,7 @@ internal static class MetadataRecordSerde
         buffer.GetSpan(HeaderSize)[..HeaderSize].Clear();
         buffer.Advance(HeaderSize);
         MetadataRecordType type;
+        byte version = RecordVersion;
         switch (record)
         {
             case RegisterNodeRecord r:
@@ -80,10 +85,20 @@ internal static class MetadataRecordSerde
                 type = MetadataRecordType.Partition;
                 WriteGuid(buffer, r.TopicId); WriteInt(buffer, r.Partition); WriteNodes(buffer, r.Replicas); WriteInt(buffer, r.Leader);
                 WriteInt(buffer, r.LeaderEpoch); WriteNodes(buffer, r.Isr); WriteInt(buffer, r.PartitionEpoch);
+                if (r.Elr is { Length: > 0 } elr)
+                {
+                    WriteNodes(buffer, elr);
+                    version = ElrVersion;
+                }
                 break;
             case PartitionChangeRecord r:
                 type = MetadataRecordType.PartitionChange;
                 WriteGuid(buffer, r.TopicId); WriteInt(buffer, r.Partition); WriteInt(buffer, r.Leader); WriteNodes(buffer, r.Isr);
+                if (r.Elr is { } changedElr)
+                {
+                    WriteNodes(buffer, changedElr);
+                    version = ElrVersion;
+                }
                 break;
             case TopicConfigRecord r:
                 type = MetadataRecordType.TopicConfig;
@@ -94,19 +109,20 @@ internal static class MetadataRecordSerde
         }
         var written = System.Runtime.InteropServices.MemoryMarshal.AsMemory(buffer.WrittenMemory).Span.Slice(start, HeaderSize);
         written[0] = (byte)type;
-        written[1] = RecordVersion;
+        written[1] = version;
         BinaryPrimitives.WriteInt32BigEndian(written[2..], buffer.WrittenCount - start - HeaderSize);
     }
 
-    private static MetadataRecord Read(ref SequenceReader<byte> r, MetadataRecordType type) => type switch
+    private static MetadataRecord Read(ref SequenceReader<byte> r, MetadataRecordType type, bool hasElr) => type switch
     {
         MetadataRecordType.RegisterNode => new RegisterNodeRecord(ReadInt(ref r), ReadLong(ref r), ReadString(ref r), ReadInt(ref r)),
         MetadataRecordType.FenceNode => new FenceNodeRecord(ReadInt(ref r), ReadLong(ref r)),
         MetadataRecordType.UnfenceNode => new UnfenceNodeRecord(ReadInt(ref r), ReadLong(ref r)),
         MetadataRecordType.Topic => new TopicRecord(ReadString(ref r), ReadGuid(ref r), ReadByte(ref r) != 0),
         MetadataRecordType.Partition => new PartitionRecord(ReadGuid(ref r), ReadInt(ref r), ReadNodes(ref r), ReadInt(ref r), ReadInt(ref r),
-            ReadNodes(ref r), ReadInt(ref r)),
-        MetadataRecordType.PartitionChange => new PartitionChangeRecord(ReadGuid(ref r), ReadInt(ref r), ReadInt(ref r), ReadNodes(ref r)),
+            ReadNodes(ref r), ReadInt(ref r), hasElr ? ReadNodes(ref r) : null),
+        MetadataRecordType.PartitionChange => new PartitionChangeRecord(ReadGuid(ref r), ReadInt(ref r), ReadInt(ref r), ReadNodes(ref r),
+            hasElr ? ReadNodes(ref r) : null),
         MetadataRecordType.TopicConfig => new TopicConfigRecord(ReadGuid(ref r), ReadString(ref r), ReadString(ref r)),
         _ => throw Corrupt($"unknown record type {(byte)type}"),
     };

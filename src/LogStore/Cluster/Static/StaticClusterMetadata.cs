@@ -49,9 +49,9 @@ internal sealed class StaticClusterMetadata : IClusterMetadata
             var topic = _image.Topics[partition.Topic];
             if (preferredLeader is { } wanted && !state.IsReplica(wanted))
                 throw new IneligibleReplicaException(partition, wanted, "it is not a replica");
-            var choice = PartitionChangeBuilder.Elect(_image, state, preferredLeader, topic.UncleanLeaderElection)
+            var choice = PartitionChangeBuilder.Elect(_image, state, preferredLeader, topic.UncleanLeaderElection, PartitionChangeBuilder.MinIsr(topic))
                 ?? throw new EligibleLeadersNotAvailableException(partition);
-            next = _image.Apply(new PartitionChangeRecord(topic.TopicId, partition.Partition, choice.Leader, choice.Isr));
+            next = _image.Apply(new PartitionChangeRecord(topic.TopicId, partition.Partition, choice.Leader, choice.Isr, choice.Elr));
             Volatile.Write(ref _image, next);
         }
         Changed?.Invoke(next);

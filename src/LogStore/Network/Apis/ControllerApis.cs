@@ -31,7 +31,7 @@ internal sealed class ControllerApis(Broker broker)
         try
         {
             NodeRegistration registered = await controller.RegisterNodeAsync(request.BrokerId, request.NodeEpoch, listener.Host, listener.Port,
-                cancellationToken).ConfigureAwait(false);
+                cleanShutdown: request.PreviousBrokerEpoch >= 0, cancellationToken).ConfigureAwait(false);
             response.BrokerEpoch = registered.NodeEpoch;
         }
         catch (Exception e) when (IsRefusal(e))

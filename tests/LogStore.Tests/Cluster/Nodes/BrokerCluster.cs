@@ -100,8 +100,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     /// <summary>Sends each command to whichever node's controller is active, in process.</summary>
     private sealed class DirectControllerChannel(BrokerCluster cluster) : IControllerChannel
     {
-        public async ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken) =>
-            await OnActiveAsync(c => c.RegisterNodeAsync(nodeId, nodeEpoch, host, port, cancellationToken), cancellationToken);
+        public async ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown,
+            CancellationToken cancellationToken) =>
+            await OnActiveAsync(c => c.RegisterNodeAsync(nodeId, nodeEpoch, host, port, cleanShutdown, cancellationToken), cancellationToken);
 
         public async ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) =>
             await OnActiveAsync(async c => { await c.HeartbeatAsync(nodeId, nodeEpoch, cancellationToken); return true; }, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text;
 using LogStore.Network.Client;
+using LogStore.Network.Transport;
 using LogStore.Protocol;
 using LogStore.Tests.TestSupport;
 
@@ -8,8 +9,9 @@ namespace LogStore.Tests.Cluster.Simulation;
 /// <summary>
 /// One seeded history of the replication simulation: three nodes, one partition with three replicas and a min ISR of
 /// two, acks=all producers, and between their requests the faults the seed picks — a node killed or losing power (and
-/// fenced some steps later, as its session would expire), cut off the network and the controller, restarted, time
-/// moving on. Then everything heals, the replicas converge, and <see cref="Check"/> judges what was acknowledged and
+/// fenced some steps later, as its session would expire), cut off the network and the controller, paused as SIGSTOP
+/// pauses a process (its connections hold their bytes; it reaches nobody; resumed, it delivers what queued — a
+/// deposed leader's zombie requests), one connection reset, a node's traffic delayed, restarted, time moving on. Then everything heals, the replicas converge, and <see cref="Check"/> judges what was acknowledged and
 /// read against the final logs. Everything random comes from the seed, printed with every failure.
 /// </summary>
 internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, int steps)
@@ -22,6 +24,10 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
     private readonly Dictionary<long, string> _read = [];
     private readonly Dictionary<int, KafkaClientConnection> _connections = [];
     private readonly int?[] _fenceAtStep = new int?[SimulatedCluster.Size];
+    private readonly bool[] _paused = new bool[SimulatedCluster.Size];
+    private readonly bool[] _delayed = new bool[SimulatedCluster.Size];
+    // Sent to a paused leader: answered, if ever, once it resumes — possibly after it was deposed.
+    private readonly List<(Task<ProduceResponse.PartitionResponse> Produce, int FirstId, int Count, int Leader)> _inFlight = [];
     private int _nextId;
 
     public int Acknowledged => _acknowledged.Sum(a => a.Count);
@@ -32,7 +38,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await using var cluster = new SimulatedCluster(flushBeforeAcknowledge);
+        await using var cluster = new SimulatedCluster(flushBeforeAcknowledge, seed);
         try
         {
             await Task.WhenAll(Enumerable.Range(0, SimulatedCluster.Size).Select(i => cluster.StartAsync(i, cancellationToken)));
@@ -58,6 +64,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
 
     private async Task StepAsync(SimulatedCluster cluster, int step, CancellationToken cancellationToken)
     {
+        Harvest(step.ToString(System.Globalization.CultureInfo.InvariantCulture));
         for (int node = 0; node < SimulatedCluster.Size; node++)
         {
             if (_fenceAtStep[node] == step)
@@ -68,21 +75,23 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         }
         int roll = _random.Next(100);
         int down = SimulatedCluster.Size - cluster.RunningNodes.Count();
-        if (roll < 60 || Faults > steps / 3)
+        if (roll < 55 || Faults > steps / 3)
         {
             await ProduceAsync(cluster, step, cancellationToken);
         }
-        else if (roll < 70 && down == 0)
+        else if (roll < 64 && down == 0)
         {
             int node = _random.Next(SimulatedCluster.Size);
             var failure = _random.Next(3) == 0 ? NodeFailure.PowerLoss : NodeFailure.Kill;
             await cluster.FailAsync(node, failure, _random);
+            if (_paused[node])
+                Resume(cluster, node);   // a paused process killed is a dead one: nothing of it is left to resume
             _fenceAtStep[node] = step + 1 + _random.Next(3);
             Forget(node);
             Faults++;
             _log.Add($"{step}: node {node} {failure}");
         }
-        else if (roll < 78)
+        else if (roll < 70)
         {
             int node = _random.Next(SimulatedCluster.Size);
             if (cluster.IsRunning(node) && !cluster.Controller.IsCutOff(node) && down == 0)
@@ -95,7 +104,42 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
                 _log.Add($"{step}: node {node} cut off");
             }
         }
-        else if (roll < 92)
+        else if (roll < 75)
+        {
+            int node = _random.Next(SimulatedCluster.Size);
+            if (cluster.IsRunning(node) && !cluster.Controller.IsCutOff(node) && down == 0)
+            {
+                // Paused, a process neither heart-beats nor hears the controller; its session expires as a dead one's.
+                cluster.Network.Pause(cluster.HostOf(node));
+                cluster.Controller.SetCutOff(node, true);
+                _paused[node] = true;
+                _fenceAtStep[node] = step + 1 + _random.Next(3);
+                Faults++;
+                _log.Add($"{step}: node {node} paused");
+            }
+        }
+        else if (roll < 79)
+        {
+            InMemoryLink? severed = cluster.Network.Sever(_random);
+            if (severed is not null)
+            {
+                Faults++;
+                _log.Add($"{step}: connection {severed} reset");
+            }
+        }
+        else if (roll < 82)
+        {
+            int node = _random.Next(SimulatedCluster.Size);
+            if (!_delayed[node])
+            {
+                var max = TimeSpan.FromMilliseconds(1 + _random.Next(400));
+                cluster.Network.Delay(cluster.HostOf(node), TimeSpan.Zero, max);
+                _delayed[node] = true;
+                Faults++;
+                _log.Add($"{step}: node {node}'s traffic delayed up to {max.TotalMilliseconds} ms");
+            }
+        }
+        else if (roll < 94)
         {
             await RecoverOneAsync(cluster, step, cancellationToken);
         }
@@ -120,6 +164,13 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
                 _log.Add($"{step}: node {node} restarted");
                 return;
             }
+            if (_paused[node])
+            {
+                Resume(cluster, node);
+                _fenceAtStep[node] = null;
+                _log.Add($"{step}: node {node} resumed");
+                return;
+            }
             if (cluster.Controller.IsCutOff(node))
             {
                 cluster.Network.Heal(cluster.Nodes[node].Endpoint);
@@ -128,7 +179,44 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
                 _log.Add($"{step}: node {node} reconnected");
                 return;
             }
+            if (_delayed[node])
+            {
+                cluster.Network.Delay(cluster.HostOf(node), TimeSpan.Zero, TimeSpan.Zero);
+                _delayed[node] = false;
+                _log.Add($"{step}: node {node}'s traffic on time again");
+                return;
+            }
         }
+    }
+
+    /// <summary>Takes the answers to requests sent to a paused node that came since: an acknowledgment counts like
+    /// any other (the leader that gave it must not lose the records), a failure or refusal leaves the outcome open.</summary>
+    private void Harvest(string step)
+    {
+        for (int i = _inFlight.Count - 1; i >= 0; i--)
+        {
+            var (produce, firstId, count, leader) = _inFlight[i];
+            if (!produce.IsCompleted)
+                continue;
+            _inFlight.RemoveAt(i);
+            if (produce.IsCompletedSuccessfully && produce.Result.ErrorCode == ErrorCode.None)
+            {
+                _acknowledged.Add((produce.Result.BaseOffset, firstId, count));
+                _log.Add($"{step}: ids {firstId}..{firstId + count - 1} acknowledged late at {produce.Result.BaseOffset} by node {leader}");
+            }
+            else
+            {
+                string outcome = produce.IsCompletedSuccessfully ? produce.Result.ErrorCode.ToString() : produce.Exception?.InnerException?.Message ?? "cancelled";
+                _log.Add($"{step}: ids {firstId}.. sent to node {leader} while paused: {outcome}");
+            }
+        }
+    }
+
+    private void Resume(SimulatedCluster cluster, int node)
+    {
+        cluster.Network.Resume(cluster.HostOf(node));
+        cluster.Controller.SetCutOff(node, false);
+        _paused[node] = false;
     }
 
     private async Task ProduceAsync(SimulatedCluster cluster, int step, CancellationToken cancellationToken)
@@ -140,6 +228,16 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         int firstId = _nextId;
         _nextId += count;
         byte[] batch = Batches.Make(firstId, count, valueSize: _random.Next(200));
+        if (_paused[leader])
+        {
+            // A client on a connection opened before the pause: its request queues, its answer waits for the resume.
+            if (_connections.TryGetValue(leader, out KafkaClientConnection? open) && open.IsUsable)
+            {
+                _inFlight.Add((SimulatedCluster.ProduceAsync(open, batch, cancellationToken), firstId, count, leader));
+                _log.Add($"{step}: ids {firstId}..{firstId + count - 1} sent to paused node {leader}");
+            }
+            return;
+        }
         try
         {
             KafkaClientConnection connection = await ConnectionToAsync(cluster, leader, cancellationToken);
@@ -181,6 +279,13 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         {
             if (!cluster.IsRunning(node))
                 await cluster.StartAsync(node, cancellationToken);
+            if (_paused[node])
+                Resume(cluster, node);
+            if (_delayed[node])
+            {
+                cluster.Network.Delay(cluster.HostOf(node), TimeSpan.Zero, TimeSpan.Zero);
+                _delayed[node] = false;
+            }
             if (cluster.Controller.IsCutOff(node))
             {
                 cluster.Network.Heal(cluster.Nodes[node].Endpoint);
@@ -188,6 +293,9 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             }
         }
         _log.Add("end: every node up and connected");
+        foreach (var sent in _inFlight)
+            await DriveAsync(cluster, sent.Produce.ContinueWith(_ => 0, TaskScheduler.Default), cancellationToken);
+        Harvest("end");
         var tp = new TopicPartition(SimulatedCluster.Topic, 0);
         await DriveUntilAsync(cluster, () =>
         {

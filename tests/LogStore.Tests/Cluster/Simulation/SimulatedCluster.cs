@@ -26,17 +26,22 @@ internal sealed class SimulatedCluster : IAsyncDisposable
     private readonly Broker?[] _brokers = new Broker?[Size];
     private readonly bool _flushBeforeAcknowledge;
 
-    public SimulatedCluster(bool flushBeforeAcknowledge)
+    public SimulatedCluster(bool flushBeforeAcknowledge, int seed)
     {
         _flushBeforeAcknowledge = flushBeforeAcknowledge;
+        // Delays run on the simulation's clock, drawn from the history's seed: a delayed chunk moves when time does.
+        Network = new InMemoryNetwork { TimeProvider = Time, Seed = seed };
         Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 39092 + 10 * i)))];
     }
 
-    public InMemoryNetwork Network { get; } = new();
+    public InMemoryNetwork Network { get; }
 
     public SimulatedController Controller { get; } = new();
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddDays(20_000));
+
+    /// <summary>The host name the network knows <paramref name="node"/> by, for its host-wide faults.</summary>
+    public string HostOf(int node) => Network.HostOf(Nodes[node].Endpoint);
 
     public IReadOnlyList<ClusterNode> Nodes { get; }
 

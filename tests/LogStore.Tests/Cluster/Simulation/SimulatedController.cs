@@ -121,8 +121,9 @@ internal sealed class SimulatedController
 
     private sealed class Channel(SimulatedController controller, int nodeId) : IControllerChannel
     {
-        public ValueTask<NodeRegistration> RegisterNodeAsync(int node, long nodeEpoch, string host, int port, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(controller.Decide(nodeId, i => ControllerDecisions.RegisterNode(i, node, nodeEpoch, host, port)).Nodes[node]);
+        public ValueTask<NodeRegistration> RegisterNodeAsync(int node, long nodeEpoch, string host, int port, bool cleanShutdown,
+            CancellationToken cancellationToken) =>
+            ValueTask.FromResult(controller.Decide(nodeId, i => ControllerDecisions.RegisterNode(i, node, nodeEpoch, host, port, cleanShutdown)).Nodes[node]);
 
         public ValueTask HeartbeatAsync(int node, long nodeEpoch, CancellationToken cancellationToken)
         {

@@ -35,7 +35,7 @@ internal sealed class FakeControllerChannel : IControllerChannel
         return new ValueTask<PartitionRegistration>(call.Answer.Task.WaitAsync(cancellationToken));
     }
 
-    public ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, CancellationToken cancellationToken) =>
+    public ValueTask<NodeRegistration> RegisterNodeAsync(int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown, CancellationToken cancellationToken) =>
         throw new NotSupportedException();
 
     public ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) => throw new NotSupportedException();
