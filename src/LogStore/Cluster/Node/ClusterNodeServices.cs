@@ -15,6 +15,13 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     /// too); not a partition directory name, so the store never takes it for one.</summary>
     public const string ControllerDirectoryName = "__cluster_metadata";
 
+    /// <summary>
+    /// Whether this node's log holds everything it acknowledged to a leader: after a clean shutdown, or always when
+    /// followers fsync before their log end counts (<see cref="ReplicationOptions.FlushBeforeAcknowledge"/>). Otherwise
+    /// the controller takes it out of the in-sync replicas others can keep (KIP-966).
+    /// </summary>
+    private static bool CleanForReplication(Broker broker, ReplicationOptions options) => broker.HadCleanShutdown || options.FlushBeforeAcknowledge;
+
     private ClusterNodeServices(ReplicationOptions options, QuorumController? controller, IClusterMetadata metadata, IControllerChannel channel,
         IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher, IsrExpirationScheduler isrExpiration)
     {
@@ -79,7 +86,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
                 ?? Storage.Replication.Fetching.ReplicaFetcherManager.Create(broker, options);
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
-                options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger, broker.HadCleanShutdown);
+                options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger, CleanForReplication(broker, options));
             var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger);
             var isrExpiration = new IsrExpirationScheduler(() => LeaderReplicas(broker), brokerOptions.TimeProvider,
                 IsrExpirationScheduler.IntervalFor(options.ReplicaLagTime));
