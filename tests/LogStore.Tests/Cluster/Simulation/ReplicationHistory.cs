@@ -451,7 +451,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         while (!done())
         {
             if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s: {what}; {Describe()}\n{State(cluster)}");
+                Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s: {what}; {Describe()}\n{State(cluster)}\nlog:\n{cluster.Log.Tail()}");
             await Task.Delay(2, cancellationToken);
             cluster.Time.Advance(TimeSpan.FromMilliseconds(50));
         }

@@ -31,6 +31,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         _flushBeforeAcknowledge = flushBeforeAcknowledge;
         // Delays run on the simulation's clock, drawn from the history's seed: a delayed chunk moves when time does.
         Network = new InMemoryNetwork { TimeProvider = Time, Seed = seed };
+        Log = new SimulationLog(Time);
         Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 39092 + 10 * i)))];
     }
 
@@ -39,6 +40,9 @@ internal sealed class SimulatedCluster : IAsyncDisposable
     public SimulatedController Controller { get; } = new();
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddDays(20_000));
+
+    /// <summary>What the nodes logged, for a failed history's message.</summary>
+    public SimulationLog Log { get; }
 
     /// <summary>The host name the network knows <paramref name="node"/> by, for its host-wide faults.</summary>
     public string HostOf(int node) => Network.HostOf(Nodes[node].Endpoint);
@@ -61,6 +65,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
             DataDirectory = path,
             FileSystem = _files[node]!,
             TimeProvider = Time,
+            LoggerFactory = Log.For(node),
             KafkaListener = new KafkaListenerOptions { Endpoint = Nodes[node].Endpoint, AutoCreateTopics = false },
             KafkaTransport = Network,
             Replication = new ReplicationOptions
