@@ -29,9 +29,10 @@ public sealed class ReplicationOptions
     /// broker.session.timeout.ms is 9 s; a store embedded in an application fails over faster).</summary>
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>When true, a follower fsyncs what it fetched before it fetches again, so a record counts as replicated
-    /// (and <see cref="Acks.All"/> completes) only once it is on every in-sync replica's disk — for those who fear a power
-    /// cut of every node at once. Default false: Kafka's rule, replicated means in every in-sync replica's page cache.</summary>
+    /// <summary>When true, a follower fsyncs what it fetched before it fetches again and a leader's own appends count
+    /// once its group-commit fsync ends, so a record counts as replicated (and <see cref="Acks.All"/> completes) only once
+    /// it is on every in-sync replica's disk — for those who fear a power cut of every node at once. Default false: Kafka's
+    /// rule, replicated means in every in-sync replica's page cache.</summary>
     public bool FlushBeforeAcknowledge { get; init; }
 
     /// <summary>How long a request to another node may take before it fails and is retried on a new connection.

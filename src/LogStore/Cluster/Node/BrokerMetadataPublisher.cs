@@ -20,6 +20,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private readonly IFollowerFetchers _fetchers;
     private readonly IControllerChannel _channel;
     private readonly TimeSpan _replicaLagTime;
+    private readonly bool _flushBeforeAcknowledge;
     private readonly ILogger _logger;
     private readonly Channel<ClusterImage> _images = Channel.CreateBounded<ClusterImage>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -30,9 +31,10 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
 
     public BrokerMetadataPublisher(Broker broker, int nodeId, IClusterMetadata metadata, IFollowerFetchers fetchers, IControllerChannel channel,
-        TimeSpan replicaLagTime, ILogger logger)
+        TimeSpan replicaLagTime, ILogger logger, bool flushBeforeAcknowledge = false)
     {
         (_broker, _nodeId, _metadata, _fetchers, _channel, _replicaLagTime, _logger) = (broker, nodeId, metadata, fetchers, channel, replicaLagTime, logger);
+        _flushBeforeAcknowledge = flushBeforeAcknowledge;
     }
 
     /// <summary>Raised on the publisher's loop after a replica of this node became leader or follower (a new leader epoch
@@ -112,7 +114,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
             if (replica.Role != ReplicaRole.Leader || replica.LeaderEpoch < state.LeaderEpoch)
             {
                 _fetchers.Unfollow(replica);
-                replica.UseController(_channel, _replicaLagTime);
+                replica.UseController(_channel, _replicaLagTime, _flushBeforeAcknowledge);
                 replica.BecomeLeader(state.LeaderEpoch, state.PartitionEpoch, state.Replicas, state.Isr, _nodeId);
                 BecameLeader(_logger, replica.Id, state.LeaderEpoch, string.Join(',', state.Isr));
                 RoleChanged?.Invoke(replica, state);

@@ -16,9 +16,9 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     public const string ControllerDirectoryName = "__cluster_metadata";
 
     /// <summary>
-    /// Whether this node's log holds everything it acknowledged to a leader: after a clean shutdown, or always when
-    /// followers fsync before their log end counts (<see cref="ReplicationOptions.FlushBeforeAcknowledge"/>). Otherwise
-    /// the controller takes it out of the in-sync replicas others can keep (KIP-966).
+    /// Whether this node's log holds every record it counted as replicated: after a clean shutdown, or always when a
+    /// log end counts only once fsynced, a leader's as a follower's (<see cref="ReplicationOptions.FlushBeforeAcknowledge"/>).
+    /// Otherwise the controller takes it out of the in-sync replicas others can keep (KIP-966).
     /// </summary>
     private static bool CleanForReplication(Broker broker, ReplicationOptions options) => broker.HadCleanShutdown || options.FlushBeforeAcknowledge;
 
@@ -87,7 +87,8 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
                 ?? Storage.Replication.Fetching.ReplicaFetcherManager.Create(broker, options);
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
                 options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger, CleanForReplication(broker, options));
-            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger);
+            var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger,
+                options.FlushBeforeAcknowledge);
             var isrExpiration = new IsrExpirationScheduler(() => LeaderReplicas(broker), brokerOptions.TimeProvider,
                 IsrExpirationScheduler.IntervalFor(options.ReplicaLagTime));
             lifecycle.Start();

@@ -27,6 +27,7 @@ internal sealed partial class PartitionReplica
     private long _leaderEpochStartOffset;
     private IControllerChannel? _controller;
     private TimeSpan _replicaLagTime = DefaultReplicaLagTime;
+    private bool _flushBeforeAcknowledge;
 
     /// <summary>The partition's replicas while this node leads them (empty otherwise).</summary>
     public IReadOnlyList<int> Replicas
@@ -74,15 +75,17 @@ internal sealed partial class PartitionReplica
     /// <summary>How long a follower may stay behind before it leaves the ISR (replica.lag.time.max.ms).</summary>
     public TimeSpan ReplicaLagTime => _replicaLagTime;
 
-    /// <summary>Where this leader sends ISR changes and its lag time. Without a controller (a static cluster) an ISR change
-    /// is applied here at once, as the only authority on it.</summary>
-    public void UseController(IControllerChannel? controller, TimeSpan replicaLagTime)
+    /// <summary>Where this leader sends ISR changes, its lag time, and whether its own log end counts toward the high
+    /// watermark only once fsynced (<see cref="ReplicationOptions.FlushBeforeAcknowledge"/>, as its followers' do). Without
+    /// a controller (a static cluster) an ISR change is applied here at once, as the only authority on it.</summary>
+    public void UseController(IControllerChannel? controller, TimeSpan replicaLagTime, bool flushBeforeAcknowledge = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(replicaLagTime, TimeSpan.Zero);
         lock (_roleLock)
         {
             _controller = controller;
             _replicaLagTime = replicaLagTime;
+            _flushBeforeAcknowledge = flushBeforeAcknowledge;
         }
     }
 
@@ -212,11 +215,41 @@ internal sealed partial class PartitionReplica
             throw new NotEnoughReplicasException(Id, isr.Length, min);
     }
 
-    /// <summary>After a leader append with followers: the ISR may be the leader alone, whose log end is then the HW.</summary>
+    /// <summary>After a leader append with followers: the ISR may be the leader alone, whose log end is then the HW. When
+    /// the leader's log end counts only once fsynced, the append's group-commit fsync starts here and the high watermark
+    /// is looked at again when it ends.</summary>
     private void MaybeIncrementHighWatermark()
     {
         if (_replicas.Length == 0)
             return;
+        if (_flushBeforeAcknowledge && Log.RecoveryPoint < Log.LogEndOffset)
+        {
+            ValueTask flush = Log.FlushAsync(Log.LogEndOffset);
+            if (!flush.IsCompletedSuccessfully)
+            {
+                _ = IncrementHighWatermarkAfterAsync(flush);
+                return;
+            }
+        }
+        IncrementHighWatermark();
+    }
+
+    private async Task IncrementHighWatermarkAfterAsync(ValueTask flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StorageException or ObjectDisposedException)
+        {
+            // A failed fsync is final for the log (it says so itself): nothing more is committed, acks=all times out.
+            return;
+        }
+        IncrementHighWatermark();
+    }
+
+    private void IncrementHighWatermark()
+    {
         DateTimeOffset now = Log.Time.GetUtcNow();
         long newHighWatermark;
         lock (_roleLock)
@@ -267,7 +300,7 @@ internal sealed partial class PartitionReplica
         if (_isr.Length < Log.Config.MinInSyncReplicas)
             return -1;
         long leaderEnd = Log.LogEndOffset;
-        long highWatermark = leaderEnd;
+        long highWatermark = _flushBeforeAcknowledge ? Math.Min(leaderEnd, Log.RecoveryPoint) : leaderEnd;
         foreach (FollowerReplicaState follower in _followers)
         {
             // A caught-up follower about to join the ISR is waited for too, so the HW is never past what it holds then.

@@ -42,6 +42,21 @@ public sealed class PartitionReplicaLeaderTests : BrokerFixture
     private DateTimeOffset Now => Time.GetUtcNow();
 
     [Test]
+    public async Task FlushBeforeAcknowledge_TheLeadersOwnRecordsCountOnceFsynced()
+    {
+        PartitionReplica leader = await LeaderAsync(Three, Three);
+        leader.UseController(_controller, Lag, flushBeforeAcknowledge: true);
+        Append(leader, 10);
+
+        leader.UpdateFollowerFetchState(2, 10, 0, Now);
+        leader.UpdateFollowerFetchState(3, 10, 0, Now);
+        await leader.WaitForHighWatermarkAsync(10, TimeSpan.FromMinutes(1)).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.That(leader.Log.RecoveryPoint, Is.GreaterThanOrEqualTo(10),
+            "committed records must be on the leader's disk too: a power cut of every node loses none of them");
+    }
+
+    [Test]
     public async Task HighWatermark_IsTheSmallestLogEndOverTheIsr_AndNeverGoesBack()
     {
         PartitionReplica leader = await LeaderAsync(Three, Three);
