@@ -36,6 +36,10 @@ internal sealed class PeerFuzzFigures
 
     public TimeSpan Elapsed { get; set; }
 
+    /// <summary>The process's CPU time over the run (nodes and peer together): on a shared, loaded machine a better
+    /// measure of the cost than <see cref="Elapsed"/>.</summary>
+    public TimeSpan ProcessorTime { get; set; }
+
     internal void OnGenerated() => Interlocked.Increment(ref _generated);
 
     internal void OnFrame(PeerExpectation expectation)
@@ -56,7 +60,7 @@ internal sealed class PeerFuzzFigures
     internal void OnSkipped(string reason) => Skipped.AddOrUpdate(Generalize(reason), 1, static (_, n) => n + 1);
 
     public override string ToString() =>
-        $"{Generated:N0} hostile sends, {Sent:N0} frames read by the nodes in {Elapsed.TotalSeconds:F1} s ({Generated / Math.Max(0.001, Elapsed.TotalSeconds):N0}/s): " +
+        $"{Generated:N0} hostile sends, {Sent:N0} frames read by the nodes in {Elapsed.TotalSeconds:F1} s ({Generated / Math.Max(0.001, Elapsed.TotalSeconds):N0}/s), {ProcessorTime.TotalSeconds:F1} s of CPU: " +
         $"{Answered:N0} answered, {Silent:N0} unanswered (acks 0), {Closed:N0} closed the connection; {Connections:N0} connections; " +
         $"not sent: {string.Join(", ", Skipped.OrderByDescending(p => p.Value).Select(p => $"{p.Value:N0} {p.Key}"))}";
 
@@ -81,9 +85,11 @@ internal static class HostilePeer
     {
         var figures = new PeerFuzzFigures();
         var clock = Stopwatch.StartNew();
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
         await Task.WhenAll(Enumerable.Range(0, peers).Select(peer => Task.Run(() => RunPeerAsync(network, targets[peer % targets.Count], frames(),
             classifier, sends / peers + (peer < sends % peers ? 1 : 0), seed, peer, figures, cancellationToken), cancellationToken)));
         figures.Elapsed = clock.Elapsed;
+        figures.ProcessorTime = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         return figures;
     }
 
