@@ -37,8 +37,17 @@ public class PeerFuzzTests
         Dictionary<TopicPartition, long> logEnds = before.Logs.Where(l => l.Key.Node == 0).ToDictionary(l => l.Key.Partition, l => l.Value.LogEnd);
         var classifier = new PeerFrameClassifier(image, new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) }.SocketRequestMaxBytes);
 
-        PeerFuzzFigures figures = await HostilePeer.RunAsync(cluster.Network, [.. cluster.Nodes.Select(node => (EndPoint)node.Endpoint)],
-            () => new PeerFrames(image, TopicName, logEnds), classifier, sends, seed, peers: 6, cancellationToken);
+        PeerFuzzFigures figures;
+        try
+        {
+            figures = await HostilePeer.RunAsync(cluster.Network, [.. cluster.Nodes.Select(node => (EndPoint)node.Endpoint)],
+                () => new PeerFrames(image, TopicName, logEnds), classifier, sends, seed, peers: 6, cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The nodes' own account of a broken expectation (a handler's failure) is what names the bug.
+            throw new InvalidOperationException($"{e.Message}\nnode errors:\n{string.Join("\n", cluster.Errors.Entries)}", e);
+        }
         TestContext.Out.WriteLine($"seed {seed}: {figures}");
 
         Assert.That(cluster.Errors.Entries, Is.Empty, $"seed {seed}: a request handler failed");
