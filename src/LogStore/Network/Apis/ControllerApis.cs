@@ -21,9 +21,11 @@ internal sealed class ControllerApis(Broker broker)
             response.ErrorCode = ErrorCode.NotController;
             return response;
         }
-        if (request.Listeners.Count == 0 || request.NodeEpoch < 0)
+        if (request.Listeners.Count == 0 || request.NodeEpoch < 0 || !IsMember(request.BrokerId))
         {
-            // A node must say where it listens and which epoch it claims (LogStore's nodes choose their epochs).
+            // A node must say where it listens and which epoch it claims (LogStore's nodes choose their epochs), and
+            // be one of the configured nodes: the membership is static, so an unknown id is a stranger (found by the
+            // peer fuzzer: it registered, unfenced, and would have been given replicas).
             response.ErrorCode = ErrorCode.InvalidRequest;
             return response;
         }
@@ -159,6 +161,16 @@ internal sealed class ControllerApis(Broker broker)
             // The node's controller stopped (the node is shutting down): it is no controller.
             return null;
         }
+    }
+
+    private bool IsMember(int nodeId)
+    {
+        foreach (ClusterNode node in broker.Options.Replication?.Nodes ?? [])
+        {
+            if (node.NodeId == nodeId)
+                return true;
+        }
+        return false;
     }
 
     private static string? NameOf(ClusterImage image, Guid topicId)

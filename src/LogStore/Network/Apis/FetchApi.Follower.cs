@@ -33,7 +33,9 @@ internal sealed partial class FetchApi
     private FileRegion? ReadForFollower(PartitionReplica replica, int replicaId, FetchRequest.Partition wanted, int maxBytes,
         FetchResponse.PartitionData data, short version)
     {
-        if (replica.Role != ReplicaRole.Leader)
+        // A replica id that is no follower of this leader learns nothing, as in Kafka (found by the peer fuzzer: a
+        // stranger was told where an epoch ended here).
+        if (replica.Role != ReplicaRole.Leader || replica.GetFollowerState(replicaId) is null)
         {
             NotLeader(replica, data, version);
             return null;

@@ -35,8 +35,9 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
         {
             (FetchResponse response, List<FileRegion> reads, int bytes) = Read(context.Topics, request.MaxBytes, byId, replicaId, version);
             TimeSpan remaining = maxWait - time.GetElapsedTime(started);
-            // Nothing to read (a session error, an empty request) is answered at once, as Kafka does.
-            if (context.Topics.Count == 0 || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasError(response))
+            // Nothing to read (a session error, an empty request) is answered at once, as Kafka does; so is a
+            // follower's diverged tail, which it must cut before any record can come.
+            if (context.Topics.Count == 0 || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasErrorOrDivergence(response))
             {
                 context.UpdateAndGenerateResponseData(response, _sessions.NowMs);
                 return (response, RegionsOf(response, reads));
@@ -133,13 +134,13 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
         return reads;
     }
 
-    private static bool HasError(FetchResponse response)
+    private static bool HasErrorOrDivergence(FetchResponse response)
     {
         foreach (FetchResponse.TopicResponse topic in response.Topics)
         {
             foreach (FetchResponse.PartitionData data in topic.Partitions)
             {
-                if (data.ErrorCode != ErrorCode.None)
+                if (data.ErrorCode != ErrorCode.None || data.DivergingEpoch is not null)
                     return true;
             }
         }
@@ -165,9 +166,16 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
                 if (!TryGetPartition(topic, wanted.PartitionIndex, byId, out Partition? partition) || seen.HighWatermark < 0)
                     continue;
                 // Past what was read, not the fetch offset: data below min_bytes is there already and must not end the wait.
-                waits.Add(fromFollower
-                    ? partition.Log.ReadAsync(seen.RecordsFile is null ? wanted.FetchOffset : partition.Log.LogEndOffset, 1, wait, stop.Token).AsTask()
-                    : partition.ReadAsync(Math.Max(wanted.FetchOffset, seen.HighWatermark), 1, wait, stop.Token).AsTask());
+                try
+                {
+                    waits.Add(fromFollower
+                        ? partition.Log.ReadAsync(seen.RecordsFile is null ? wanted.FetchOffset : partition.Log.LogEndOffset, 1, wait, stop.Token).AsTask()
+                        : partition.ReadAsync(Math.Max(wanted.FetchOffset, seen.HighWatermark), 1, wait, stop.Token).AsTask());
+                }
+                catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
+                {
+                    // A read refused at once (an offset past the log end) is nothing to wait for: the next read reports it.
+                }
             }
         }
         if (waits.Count == 0)
