@@ -36,7 +36,7 @@ internal sealed class BenchOptions
     public static RootCommand Command(string[] args, Func<BenchOptions, Task<int>> run)
     {
         var isShort = new Option<bool>("--short") { Description = "Smoke run: small counts, one round, two failovers (under a minute)" };
-        var rounds = new Option<int>("--rounds") { Description = "Measured throughput rounds after the warm-up (default 5)", HelpName = "N" };
+        var rounds = new Option<int>("--rounds") { Description = "Measured throughput rounds after the warm-up (default 3)", HelpName = "N" };
         var records = new Option<long>("--records") { Description = "100 B records per throughput trial (default 1,000,000); 1 KiB trials write a quarter as many", HelpName = "N" };
         var catchUp = new Option<int>("--catchup-mib") { Description = "MiB the follower catches up (default 1024)", HelpName = "MIB" };
         var catchUpRounds = new Option<int>("--catchup-rounds") { Description = "Catch-up rounds (default 2)", HelpName = "N" };
@@ -64,7 +64,7 @@ internal sealed class BenchOptions
             {
                 CommandLine = string.Join(' ', args),
                 Short = s,
-                Rounds = Pick(rounds, 5, 1),
+                Rounds = Pick(rounds, 3, 1),
                 SmallRecords = small,
                 LargeRecords = Math.Max(1, small / 4),
                 CatchUpBytes = Pick(catchUp, 1024, 64) * (1L << 20),
