@@ -46,6 +46,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             using var sendFile = new SendFileMeter();
             using var process = Process.GetCurrentProcess();
             TimeSpan cpu = process.TotalProcessorTime;
+            double runQueue = Sample.RunQueueSecondsNow();
             long start = Stopwatch.GetTimestamp();
             await cluster.StartAsync(follower, cancellationToken);
             double opened = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -65,12 +66,13 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
             process.Refresh();
             double cores = (process.TotalProcessorTime - cpu).TotalSeconds / total;
+            double waiting = (Sample.RunQueueSecondsNow() - runQueue) / total;
             long sent = sendFile.Bytes;
             double copying = total - firstBytes;
-            Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores");
+            Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores, waiting for a core {waiting:0.00}");
             rows.Add([Report.F(bytes / 1e6, "N0"), Report.F(opened, "0.00"), Report.F(firstBytes, "0.00"), Report.F(total, "0.00"),
                 Report.F(bytes / total / 1e6, "0"), Report.F(bytes / copying / 1e6, "0"),
-                $"{Report.F(sent / 1e6, "N0")} ({Report.F(100.0 * sent / bytes, "0")} %)", Report.F(cores, "0.00")]);
+                $"{Report.F(sent / 1e6, "N0")} ({Report.F(100.0 * sent / bytes, "0")} %)", Report.F(cores, "0.00"), Report.F(waiting, "0.00")]);
             await cluster.WaitForInSyncAsync(topic, 3, cancellationToken);
         }
         report.Line($"{options.CatchUpBytes / (1 << 20):N0} MiB of 1 KiB records (16 KiB batches) written to the leader while one follower was closed; times from the follower's Broker.OpenAsync call.");

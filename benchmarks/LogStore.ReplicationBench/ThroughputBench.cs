@@ -47,7 +47,7 @@ internal sealed class ThroughputBench(LoopbackCluster cluster, BenchOptions opti
                         Task.Run(() => ProducerRun.ProduceAsync(p, topic, n / c.Producers, payload, cancellationToken), cancellationToken))));
                     foreach (IProducer<long, byte[]> producer in producers)
                         await producer.DisposeAsync();
-                    Report.Log($"{size,5} B {(warmup ? "warm-up" : $"round {round}"),-8} {c.Name,-28} {n / sample.Seconds,10:N0} rec/s {n * (double)size / sample.Seconds / 1e6,7:0.0} MB/s  CPU {sample.Cores:0.00} cores");
+                    Report.Log($"{size,5} B {(warmup ? "warm-up" : $"round {round}"),-8} {c.Name,-28} {n / sample.Seconds,10:N0} rec/s {n * (double)size / sample.Seconds / 1e6,7:0.0} MB/s  CPU {sample.Cores:0.00} cores, waiting for a core {sample.Waiting:0.00}");
                     if (!warmup)
                         samples[c].Add(sample);
                 }
@@ -57,16 +57,16 @@ internal sealed class ThroughputBench(LoopbackCluster cluster, BenchOptions opti
             {
                 double rate = Rate(c);
                 rows.Add([$"{size} B", c.Name, Report.F(rate, "N0"), Report.F(rate * size / 1e6, "0.0"),
-                    Report.F(Stats.Median(samples[c].Select(s => s.Cores)), "0.00"),
+                    Report.F(Stats.Median(samples[c].Select(s => s.Cores)), "0.00"), Report.F(Stats.Median(samples[c].Select(s => s.Waiting)), "0.00"),
                     string.Join(", ", samples[c].Select(s => Report.F(records / s.Seconds / 1000, "0")))]);
             }
             ratios.Add([$"{size} B", Report.F(Rate(Cases[0]) / Rate(Cases[1]), "0.00"), Report.F(Rate(Cases[0]) / Rate(Cases[2]), "0.00"),
                 Report.F(Rate(Cases[3]) / Rate(Cases[1]), "0.00")]);
         }
         report.Line($"{options.SmallRecords:N0} records of 100 B and {options.LargeRecords:N0} of 1 KiB per trial, {options.Rounds} rounds after a warm-up; median round.");
-        report.Line($"CPU: the process's CPU time over the trial's wall time (all three nodes; the machine has {Environment.ProcessorCount} cores).");
+        report.Line($"CPU: the process's CPU time over the trial's wall time (all three nodes; the machine has {Environment.ProcessorCount} cores). Threads waiting for a core: the process's run-queue wait (schedstat) over the wall time, i.e. how many of its threads were ready but not running, on average.");
         report.Line($"");
-        report.Table(["size", "case", "records/s", "MB/s", "CPU (cores)", "rounds (k rec/s)"], rows);
+        report.Table(["size", "case", "records/s", "MB/s", "CPU (cores)", "threads waiting for a core", "rounds (k rec/s)"], rows);
         report.Table(["size", "acks=all / acks=leader (RF 3)", "RF 3 / RF 1 (acks=all)", "acks=all with 4 producers / acks=leader"], ratios);
     }
 }
