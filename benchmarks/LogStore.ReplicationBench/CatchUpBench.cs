@@ -46,7 +46,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             using var sendFile = new SendFileMeter();
             using var process = Process.GetCurrentProcess();
             TimeSpan cpu = process.TotalProcessorTime;
-            double runQueue = Sample.RunQueueSecondsNow();
+            Dictionary<int, long> runQueue = Sample.RunQueueNow();
             long start = Stopwatch.GetTimestamp();
             await cluster.StartAsync(follower, cancellationToken);
             double opened = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -66,7 +66,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
             process.Refresh();
             double cores = (process.TotalProcessorTime - cpu).TotalSeconds / total;
-            double waiting = (Sample.RunQueueSecondsNow() - runQueue) / total;
+            double waiting = Sample.RunQueueSecondsSince(runQueue) / total;
             long sent = sendFile.Bytes;
             double copying = total - firstBytes;
             Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores, waiting for a core {waiting:0.00}");

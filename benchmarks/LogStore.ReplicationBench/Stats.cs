@@ -21,36 +21,41 @@ internal readonly record struct Sample(double Seconds, double CpuSeconds, double
         GC.Collect();
         using var process = Process.GetCurrentProcess();
         TimeSpan cpu = process.TotalProcessorTime;
-        double runQueue = RunQueueSecondsNow();
+        Dictionary<int, long> runQueue = RunQueueNow();
         long start = Stopwatch.GetTimestamp();
         await body();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         process.Refresh();
-        return new Sample(seconds, (process.TotalProcessorTime - cpu).TotalSeconds, RunQueueSecondsNow() - runQueue);
+        return new Sample(seconds, (process.TotalProcessorTime - cpu).TotalSeconds, RunQueueSecondsSince(runQueue));
     }
 
-    /// <summary>The sum of this process's live threads' run-queue wait (the second field of
-    /// /proc/self/task/*/schedstat, in ns); 0 where there is none. Threads that exit take theirs with them, so a
-    /// difference can only undercount.</summary>
-    public static double RunQueueSecondsNow()
+    /// <summary>The run-queue wait of each live thread of this process (the second field of
+    /// /proc/self/task/TID/schedstat, in ns), by thread id; empty where there is none.</summary>
+    public static Dictionary<int, long> RunQueueNow()
     {
+        var waits = new Dictionary<int, long>();
         if (!OperatingSystem.IsLinux())
-            return 0;
-        long total = 0;
+            return waits;
         foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
         {
             try
             {
                 string[] fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                total += long.Parse(fields[1], CultureInfo.InvariantCulture);
+                waits[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = long.Parse(fields[1], CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
                 // The thread exited between the listing and the read.
             }
         }
-        return total / 1e9;
+        return waits;
     }
+
+    /// <summary>Seconds of run-queue wait since <paramref name="before"/>, over the threads alive now (a thread that
+    /// exited in between takes its wait with it: an undercount, never a negative; a thread id seen again with less wait
+    /// is a new thread, counted whole).</summary>
+    public static double RunQueueSecondsSince(Dictionary<int, long> before) =>
+        RunQueueNow().Sum(t => before.TryGetValue(t.Key, out long then) && then <= t.Value ? t.Value - then : t.Value) / 1e9;
 }
 
 internal static class Stats
