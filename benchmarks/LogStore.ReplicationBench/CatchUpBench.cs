@@ -77,6 +77,6 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
         }
         report.Line($"{options.CatchUpBytes / (1 << 20):N0} MiB of 1 KiB records (16 KiB batches) written to the leader while one follower was closed; times from the follower's Broker.OpenAsync call.");
         report.Line($"");
-        report.Table(["log (MB)", "open done (s)", "first bytes (s)", "caught up (s)", "MB/s from open", "MB/s from first bytes", "sent by sendfile (MB)", "CPU (cores)"], rows);
+        report.Table(["log (MB)", "open done (s)", "first bytes (s)", "caught up (s)", "MB/s from open", "MB/s from first bytes", "sent by sendfile (MB)", "CPU (cores)", "threads waiting for a core"], rows);
     }
 }
