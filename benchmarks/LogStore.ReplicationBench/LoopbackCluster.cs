@@ -92,7 +92,11 @@ internal sealed class LoopbackCluster : IAsyncDisposable
                 await Task.Delay(20, cancellationToken);
             }
         }
-        return await WaitForInSyncAsync(name, replicationFactor, cancellationToken);
+        double created = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        int leader = await WaitForInSyncAsync(name, replicationFactor, cancellationToken);
+        if (Stopwatch.GetElapsedTime(start) > TimeSpan.FromSeconds(1))
+            Report.Log($"topic {name}: created after {created:0.0} s, in sync after {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s");
+        return leader;
     }
 
     /// <summary>Waits until a running node leads partition 0 of <paramref name="topic"/> with
