@@ -2,6 +2,7 @@ using LogStore.Cluster;
 using LogStore.Cluster.Controller;
 using LogStore.Cluster.Metadata;
 using LogStore.Cluster.Node;
+using LogStore.Diagnostics;
 using LogStore.Network.Transport;
 using LogStore.Storage;
 
@@ -35,7 +36,8 @@ public sealed partial class Broker
     internal async ValueTask<Topic> GetOrCreateReplicatedTopicAsync(TopicRegistration registration, CancellationToken cancellationToken)
     {
         if (TryGetTopic(registration.Name, out Topic? existing))
-            return CheckTopicId(existing, registration);
+            return existing.TopicId == Guid.Empty ? await AdoptTopicIdAsync(existing, registration, cancellationToken).ConfigureAwait(false)
+                : CheckTopicId(existing, registration);
         TopicConfig config = TopicConfigProperties.FromProperties(registration.Configs,
             (name, reason) => new StorageException($"The controller's settings of topic '{registration.Name}' are invalid ({name}): {reason}.", DataDirectory));
         ThrowIfDisposed();
@@ -51,6 +53,28 @@ public sealed partial class Broker
         {
             _topicsGate.Release();
         }
+    }
+
+    /// <summary>Writes the controller's id to the partitions of a topic opened without one, then takes it.</summary>
+    private async ValueTask<Topic> AdoptTopicIdAsync(Topic topic, TopicRegistration registration, CancellationToken cancellationToken)
+    {
+        await _topicsGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (topic.TopicId == Guid.Empty)
+            {
+                Partition[] partitions = [.. topic.Partitions];
+                int written = WriteTopicIds(partitions, new Guid?[partitions.Length], registration.TopicId, isolatePartitions: true);
+                topic.AdoptTopicId(registration.TopicId);
+                _topicsById = null;
+                TopicLog.TopicIdAssigned(_logger, topic.Name, KafkaUuid.ToKafkaString(registration.TopicId), written);
+            }
+        }
+        finally
+        {
+            _topicsGate.Release();
+        }
+        return CheckTopicId(topic, registration);
     }
 
     private static Topic CheckTopicId(Topic topic, TopicRegistration registration)

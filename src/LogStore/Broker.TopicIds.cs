@@ -78,6 +78,10 @@ public sealed partial class Broker
         if (_readOnly)
             return topicId;
         bool assigned = topicId == Guid.Empty;
+        // A cluster node's topic is the controller's: one found without an id (its creation cut short by a crash) waits
+        // for the controller's id (AdoptTopicIdAsync) instead of taking a new one that would never match it.
+        if (assigned && !creating && assignedTopicId == Guid.Empty && _options.Replication is not null)
+            return Guid.Empty;
         if (assigned)
             topicId = assignedTopicId != Guid.Empty ? assignedTopicId : KafkaUuid.NewTopicId();
         int written = WriteTopicIds(partitions, held, topicId, isolatePartitions);

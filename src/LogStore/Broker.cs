@@ -454,6 +454,9 @@ public sealed partial class Broker : IAsyncDisposable
 
     internal ILogger Logger => _logger;
 
+    /// <summary>The broker's clock (<see cref="BrokerOptions.TimeProvider"/>).</summary>
+    internal TimeProvider Time => _options.TimeProvider;
+
     /// <summary>Whether the store was last closed cleanly (a crash or a power cut leaves no marker; neither does a new
     /// directory). A cluster node that restarts unclean may lack records it had acknowledged as a follower.</summary>
     internal bool HadCleanShutdown => _hadCleanShutdown;

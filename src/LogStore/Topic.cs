@@ -29,9 +29,14 @@ public sealed class Topic
     /// <c>partition.metadata</c>, and never reused, so a topic deleted and created again under the same name has a new
     /// one. Kafka clients name topics by it (Fetch v13+, Metadata v10+). A store created before topic ids gets them at
     /// its next writable open. <see cref="Guid.Empty"/> (Kafka's zero id, "none") only from a read-only open of a store
-    /// whose partitions hold no id yet. The bytes are Kafka's in big-endian order (<c>new Guid(bytes, bigEndian: true)</c>).
+    /// whose partitions hold no id yet, or on a cluster node until it takes the controller's id for a topic whose
+    /// creation a crash cut short. The bytes are Kafka's in big-endian order (<c>new Guid(bytes, bigEndian: true)</c>).
     /// </summary>
-    public Guid TopicId { get; }
+    public Guid TopicId { get; private set; }
+
+    /// <summary>A cluster node's topic found without an id (a crash while it was being created): the controller's id,
+    /// once its partitions hold it.</summary>
+    internal void AdoptTopicId(Guid topicId) => TopicId = topicId;
 
     /// <summary>The topic's settings, as persisted (<see cref="Broker.AlterTopicConfigAsync"/> replaces them).</summary>
     public TopicConfig Config

@@ -19,6 +19,8 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private readonly IClusterMetadata _metadata;
     private readonly IFollowerFetchers _fetchers;
     private readonly IControllerChannel _channel;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _replicaLagTime;
     private readonly bool _flushBeforeAcknowledge;
     private readonly ILogger _logger;
@@ -29,6 +31,8 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private readonly List<(Func<ClusterImage, bool> Ready, TaskCompletionSource<ClusterImage> Done)> _waiters = [];
     private volatile ClusterImage _applied = ClusterImage.Empty;
     private Task _loop = Task.CompletedTask;
+    // Doubles while applying keeps failing (a lasting fault logs less and less often); back to the first after a success.
+    private TimeSpan _retryBackoff = FirstRetry;
 
     public BrokerMetadataPublisher(Broker broker, int nodeId, IClusterMetadata metadata, IFollowerFetchers fetchers, IControllerChannel channel,
         TimeSpan replicaLagTime, ILogger logger, bool flushBeforeAcknowledge = false)
@@ -79,17 +83,35 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
                 }
                 catch (Exception e) when (e is LogStoreException or IOException or InvalidOperationException or ArgumentException)
                 {
-                    // The next image tries again; a partition that cannot be brought up stays as it was, logged.
+                    // A partition that cannot be brought up stays as it was, logged, and the latest image is tried again
+                    // soon: a quiet cluster may send no new one, and whoever waits for this one would wait forever.
                     ApplyFailed(_logger, image.Offset, e);
+                    _ = RetryLaterAsync(stopping);
                     continue;
                 }
                 _applied = image;
+                _retryBackoff = FirstRetry;
                 CompleteWaiters(image);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
+    }
+
+    private async Task RetryLaterAsync(CancellationToken stopping)
+    {
+        try
+        {
+            TimeSpan backoff = _retryBackoff;
+            _retryBackoff = backoff * 2 < LastRetry ? backoff * 2 : LastRetry;
+            await Task.Delay(backoff, _broker.Time, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        OnChanged(_metadata.Image);
     }
 
     private async ValueTask ApplyAsync(ClusterImage image, CancellationToken cancellationToken)
