@@ -285,6 +285,13 @@ internal sealed partial class PartitionReplica
             _replicas = [.. replicas];
         }
         int[] previousIsr = _isr;
+        foreach (FollowerReplicaState follower in _followers)
+        {
+            // Without this a follower the controller fenced, caught up until it died, froze the high watermark (and
+            // every acks=all producer) for ReplicaLagTime after the ISR had already shrunk without it.
+            if (!isr.Contains(follower.ReplicaId) && Array.IndexOf(previousIsr, follower.ReplicaId) >= 0)
+                follower.MarkOutOfSync();
+        }
         Volatile.Write(ref _isr, [.. isr]);
         _maximalIsr = _isr;
         _pendingIsrChange = null;
