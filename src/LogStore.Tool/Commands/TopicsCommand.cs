@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LogStore.Cluster.Node;
 
 namespace LogStore.Tool.Commands;
 
@@ -77,22 +78,42 @@ internal static class TopicsCommand
     private static Command Describe(CliContext cli)
     {
         Option<string> data = CommonOptions.Data();
+        data.Required = false;
+        var bootstrap = new Option<string>("--bootstrap-server")
+        {
+            Description = "Ask a running node instead (HOST:PORT[,HOST:PORT...], kafka-topics' flag): per partition its leader, leader epoch, replicas, ISR, log start and high watermark.",
+            HelpName = "HOST:PORT",
+        };
         Option<string> topic = CommonOptions.Topic(required: false, description: "The topic to describe; every topic when left out.");
-        var command = new Command("describe", "Show each topic's settings and, per partition, its offsets, segments and size.") { data, topic };
+        var command = new Command("describe", "Show each topic's settings and, per partition, its offsets, segments and size; or a running cluster's leaders, replicas, ISR and high watermarks.")
+        {
+            data, bootstrap, topic,
+        };
+        command.Validators.Add(result =>
+        {
+            bool local = result.GetResult(data) is not null, remote = result.GetResult(bootstrap) is not null;
+            if (local == remote)
+                result.AddError(local ? "--data and --bootstrap-server cannot be combined: describe a data directory or a running node." : "Option '--data' or '--bootstrap-server' is required.");
+        });
         command.SetAction(async (parsed, ct) =>
         {
-            await using Broker broker = await BrokerSession.OpenReadOnlyAsync(parsed.GetRequiredValue(data), ct).ConfigureAwait(false);
+            if (parsed.GetValue(bootstrap) is string servers)
+                return await TopicsDescribeRemote.DescribeAsync(cli.Out, servers, parsed.GetValue(topic), ct).ConfigureAwait(false);
+            string directory = parsed.GetRequiredValue(data);
+            await using Broker broker = await BrokerSession.OpenReadOnlyAsync(directory, ct).ConfigureAwait(false);
             IEnumerable<Topic> topics = parsed.GetValue(topic) is string name
                 ? [BrokerSession.GetTopic(broker, name)]
                 : broker.Topics.OrderBy(t => t.Name, StringComparer.Ordinal);
+            // A cluster node's directory: its replicas' leader epochs and checkpointed high watermarks matter too.
+            bool clusterNode = Directory.Exists(Path.Combine(directory, ClusterNodeServices.ControllerDirectoryName));
             foreach (Topic t in topics)
-                await DescribeTopicAsync(cli.Out, t).ConfigureAwait(false);
+                await DescribeTopicAsync(cli.Out, t, clusterNode).ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
     }
 
-    private static async Task DescribeTopicAsync(TextWriter output, Topic topic)
+    private static async Task DescribeTopicAsync(TextWriter output, Topic topic, bool clusterNode)
     {
         string configs = string.Join(',', TopicConfigSettings.Describe(topic.Config).Select(s => $"{s.Name}={s.Value}"));
         await output.WriteLineAsync(Invariant($"Topic: {topic.Name}\tPartitionCount: {topic.Partitions.Count}\tReplicationFactor: {topic.Config.ReplicationFactor}\tConfigs: {configs}")).ConfigureAwait(false);
@@ -100,13 +121,26 @@ internal static class TopicsCommand
         {
             IReadOnlyList<SegmentInfo> segments = partition.Segments;
             long size = segments.Sum(s => s.SizeInBytes);
-            await output.WriteLineAsync(Invariant($"\tTopic: {topic.Name}\tPartition: {partition.Id.Partition}\tLogStartOffset: {partition.LogStartOffset}\tLogEndOffset: {partition.LogEndOffset}\tSegments: {segments.Count}\tSize: {size}")).ConfigureAwait(false);
+            string replication = clusterNode ? ReplicationColumns(partition) : "";
+            await output.WriteLineAsync(Invariant($"\tTopic: {topic.Name}\tPartition: {partition.Id.Partition}\tLogStartOffset: {partition.LogStartOffset}\tLogEndOffset: {partition.LogEndOffset}{replication}\tSegments: {segments.Count}\tSize: {size}")).ConfigureAwait(false);
             foreach (SegmentInfo segment in segments)
             {
                 string largest = segment.LargestTimestamp < 0 ? "-" : Timestamps.Format(segment.LargestTimestamp);
                 await output.WriteLineAsync(Invariant($"\t\tSegment: {Path.GetFileName(segment.LogPath)}\tBaseOffset: {segment.BaseOffset}\tNextOffset: {segment.NextOffset}\tSize: {segment.SizeInBytes}\tLargestTimestamp: {largest}")).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The replica's latest leader epoch (leader-epoch-checkpoint) and the high watermark of the last
+    /// replication-offset-checkpoint, "-" for none.</summary>
+    private static string ReplicationColumns(Partition partition)
+    {
+        if (partition.IsOffline)
+            return "\tLeaderEpoch: -\tHighWatermarkCheckpoint: -";
+        int latest = partition.Log.LeaderEpochCache.LatestEpoch;
+        string epoch = latest < 0 ? "-" : latest.ToString(CultureInfo.InvariantCulture);
+        string highWatermark = partition.Log.LoadedHighWatermark is long hw ? hw.ToString(CultureInfo.InvariantCulture) : "-";
+        return $"\tLeaderEpoch: {epoch}\tHighWatermarkCheckpoint: {highWatermark}";
     }
 
     private static Command Delete(CliContext cli)

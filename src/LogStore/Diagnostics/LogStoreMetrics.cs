@@ -37,6 +37,10 @@ namespace LogStore.Diagnostics;
 /// the consumer has a group. Consumers are held weakly and dropped when disposed.</description></item>
 /// <item><term><c>logstore.partitions.offline</c></term><description>Observable gauge: 1 for each partition that could not
 /// be opened with its Broker and stands offline (<see cref="PartitionOfflineException"/>); none while all are online.</description></item>
+/// <item><term><c>logstore.partitions.under_replicated</c></term><description>Observable gauge: 1 for each partition this
+/// node leads with fewer in-sync replicas than replicas.</description></item>
+/// <item><term><c>logstore.isr.shrinks</c>, <c>logstore.isr.expands</c>, <c>logstore.follower.lag</c>,
+/// <c>logstore.controller.*</c></term><description>Replication: see <c>LogStoreMetrics.Replication.cs</c>.</description></item>
 /// <item><term><c>logstore.network.sendfile.bytes</c></term><description>Counter of response bytes the Kafka listener
 /// sent straight from segment files (<c>sendfile(2)</c> on Linux), never through a user-space buffer; untagged.</description></item>
 /// </list>
@@ -97,6 +101,13 @@ internal static partial class LogStoreMetrics
     private static readonly Counter<long> SendFileBytes =
         Meter.CreateCounter<long>("logstore.network.sendfile.bytes", "By", "Response bytes sent from segment files by sendfile.");
 
+    // The replication counters (LogStoreMetrics.Replication.cs), here for the same reason.
+    private static readonly Counter<long> IsrShrinks =
+        Meter.CreateCounter<long>("logstore.isr.shrinks", "{change}", "Committed ISR changes that removed replicas, counted on the leader (Kafka's IsrShrinksPerSec).");
+
+    private static readonly Counter<long> IsrExpands =
+        Meter.CreateCounter<long>("logstore.isr.expands", "{change}", "Committed ISR changes that added replicas, counted on the leader (Kafka's IsrExpandsPerSec).");
+
     private static readonly Lock BrokersLock = new();
     private static readonly List<Broker> Brokers = [];
 
@@ -113,6 +124,7 @@ internal static partial class LogStoreMetrics
             "1 for each partition that could not be opened with its Broker (Kafka's OfflinePartitionsCount, per partition).");
         Meter.CreateObservableGauge("logstore.partitions.under_replicated", ObserveUnderReplicatedPartitions, "{partition}",
             "1 for each partition this node leads with fewer in-sync replicas than replicas (Kafka's UnderReplicatedPartitions).");
+        CreateReplicationGauges();
     }
 
     /// <summary>Adds a broker's partitions to <c>logstore.log.size</c>.</summary>

@@ -5,17 +5,23 @@ namespace LogStore.Tests.Diagnostics;
 
 /// <summary>
 /// A <see cref="MeterListener"/> on the "LogStore" meter that keeps the measurements of one topic only (the meter is
-/// process-wide: other tests' brokers may measure meanwhile).
+/// process-wide: other tests' brokers may measure meanwhile), or, with <see cref="ForNodes"/>, the untopiced
+/// measurements of cluster nodes (the controller gauges).
 /// </summary>
 internal sealed class MeterCapture : IDisposable
 {
     private readonly MeterListener _listener;
-    private readonly string _topic;
+    private readonly Func<Dictionary<string, object?>, bool> _keep;
     private readonly List<Measured> _measurements = [];
 
     public MeterCapture(string topic)
+        : this(tags => tags.GetValueOrDefault("logstore.topic") as string == topic)
     {
-        _topic = topic;
+    }
+
+    private MeterCapture(Func<Dictionary<string, object?>, bool> keep)
+    {
+        _keep = keep;
         _listener = new MeterListener
         {
             InstrumentPublished = (instrument, listener) =>
@@ -29,11 +35,15 @@ internal sealed class MeterCapture : IDisposable
         _listener.Start();
     }
 
+    /// <summary>Keeps the measurements tagged with a node id and no topic.</summary>
+    public static MeterCapture ForNodes() =>
+        new(tags => tags.ContainsKey("logstore.node.id") && !tags.ContainsKey("logstore.topic"));
+
     /// <summary>Collects the observable gauges now, after dropping their earlier observations.</summary>
     public void Observe()
     {
         lock (_measurements)
-            _measurements.RemoveAll(m => m.Instrument is "logstore.log.size" or "logstore.segment.count" or "logstore.consumer.lag" or "logstore.partitions.offline");
+            _measurements.RemoveAll(m => m.Observable);
         _listener.RecordObservableInstruments();
     }
 
@@ -52,10 +62,10 @@ internal sealed class MeterCapture : IDisposable
         var copy = new Dictionary<string, object?>();
         foreach (KeyValuePair<string, object?> tag in tags)
             copy[tag.Key] = tag.Value;
-        if (copy.GetValueOrDefault("logstore.topic") as string != _topic)
+        if (!_keep(copy))
             return;
         lock (_measurements)
-            _measurements.Add(new Measured(instrument.Name, value, copy));
+            _measurements.Add(new Measured(instrument.Name, value, copy) { Observable = instrument.IsObservable });
     }
 
     internal sealed record Measured(string Instrument, double Value, Dictionary<string, object?> Tags)
@@ -63,5 +73,10 @@ internal sealed class MeterCapture : IDisposable
         public int Partition => (int)Tags["logstore.partition"]!;
 
         public string? Group => Tags.GetValueOrDefault("logstore.consumer.group") as string;
+
+        public int Node => (int)Tags["logstore.node.id"]!;
+
+        /// <summary>From an observable gauge: replaced by the next <see cref="Observe"/>.</summary>
+        public bool Observable { get; init; }
     }
 }

@@ -32,42 +32,7 @@ public sealed class ServedCluster : IDisposable
 
     public bool IsRunning(int node) => _nodes[node] is { HasExited: false };
 
-    public static ServedCluster Create()
-    {
-        var ports = new List<int>();
-        var held = new List<Socket>();
-        try
-        {
-            // A port and the next one (the controller's), both free; kept bound until all are chosen, so none repeats.
-            for (int attempt = 0; ports.Count < Size && attempt < 200; attempt++)
-            {
-                var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-                held.Add(first);
-                int port = ((IPEndPoint)first.LocalEndPoint!).Port;
-                if (port >= IPEndPoint.MaxPort)
-                    continue;
-                var second = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    second.Bind(new IPEndPoint(IPAddress.Loopback, port + 1));
-                    held.Add(second);
-                    ports.Add(port);
-                }
-                catch (SocketException)
-                {
-                    second.Dispose();
-                }
-            }
-        }
-        finally
-        {
-            foreach (Socket socket in held)
-                socket.Dispose();
-        }
-        Assert.That(ports, Has.Count.EqualTo(Size), "no free port pairs on loopback");
-        return new ServedCluster([.. ports]);
-    }
+    public static ServedCluster Create() => new(LoopbackPorts.PickPairs(Size));
 
     /// <summary>Starts node <paramref name="node"/> and waits for its "Serving" line.</summary>
     public async Task StartAsync(int node, CancellationToken cancellationToken)

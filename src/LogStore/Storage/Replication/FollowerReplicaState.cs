@@ -68,6 +68,13 @@ internal sealed class FollowerReplicaState(int replicaId)
         }
     }
 
+    /// <summary>
+    /// The controller took this follower out of the ISR (a fenced node, or this leader's own shrink): it loses the
+    /// credit of its last catch-up, so it no longer holds the high watermark back as a follower about to rejoin; a fetch
+    /// at the leader's log end earns it again (Kafka's isReplicaIsrEligible keeps a fenced node out the same way).
+    /// </summary>
+    public void MarkOutOfSync() => LastCaughtUpTime = DateTimeOffset.MinValue;
+
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
 
     public override string ToString() =>

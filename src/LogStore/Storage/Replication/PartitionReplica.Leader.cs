@@ -1,4 +1,5 @@
 using LogStore.Cluster;
+using LogStore.Diagnostics;
 
 namespace LogStore.Storage.Replication;
 
@@ -283,10 +284,20 @@ internal sealed partial class PartitionReplica
             _followers = followers;
             _replicas = [.. replicas];
         }
+        int[] previousIsr = _isr;
+        foreach (FollowerReplicaState follower in _followers)
+        {
+            // Without this a follower the controller fenced, caught up until it died, froze the high watermark (and
+            // every acks=all producer) for ReplicaLagTime after the ISR had already shrunk without it.
+            if (!isr.Contains(follower.ReplicaId) && Array.IndexOf(previousIsr, follower.ReplicaId) >= 0)
+                follower.MarkOutOfSync();
+        }
         Volatile.Write(ref _isr, [.. isr]);
         _maximalIsr = _isr;
         _pendingIsrChange = null;
         SetSole(_replicas.Length == 1);
+        // Committed, whoever proposed it (this leader's AlterPartition or the controller fencing a node).
+        LogStoreMetrics.RecordIsrChange(Id, shrank: previousIsr.Any(m => !isr.Contains(m)), expanded: isr.Any(m => Array.IndexOf(previousIsr, m) < 0));
         return true;
     }
 

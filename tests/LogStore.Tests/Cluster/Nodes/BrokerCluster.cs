@@ -21,10 +21,12 @@ internal sealed class BrokerCluster : IAsyncDisposable
     private readonly TempDirectory[] _directories = [new(), new(), new()];
     private readonly Broker?[] _brokers = new Broker?[Size];
     private readonly Func<BrokerCluster, int, Broker, IFollowerFetchers>? _fetchers;
+    private readonly TimeSpan? _replicaLagTime;
 
-    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null)
+    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null)
     {
         _fetchers = fetchers;
+        _replicaLagTime = replicaLagTime;
         Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 29092 + 10 * i)))];
         // A node's Kafka listener and controller are one host, so a network fault hits the whole node.
         foreach (ClusterNode node in Nodes)
@@ -43,9 +45,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public static string Host(int node) => $"node{node}";
 
     public static async Task<BrokerCluster> StartAllAsync(CancellationToken cancellationToken,
-        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null)
+        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null)
     {
-        var cluster = new BrokerCluster(fetchers);
+        var cluster = new BrokerCluster(fetchers, replicaLagTime);
         await Task.WhenAll(Enumerable.Range(0, Size).Select(i => cluster.StartAsync(i, cancellationToken)));
         return cluster;
     }
@@ -65,6 +67,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 ConnectionFactory = Network.For(Nodes[node].Endpoint),
                 ControllerChannelFactory = _ => new DirectControllerChannel(this),
                 FollowerFetchersFactory = _fetchers is null ? null : b => _fetchers(this, node, b),
+                ReplicaLagTime = _replicaLagTime ?? TimeSpan.FromSeconds(30), // the default unless a test shortens it
             },
         }, cancellationToken);
     }

@@ -92,4 +92,30 @@ public class ClusterNodeTests
         meter.Observe();
         Assert.That(meter.Sum("logstore.partitions.under_replicated"), Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task AFollowerTheControllerFenced_NoLongerHoldsBackTheHighWatermark(CancellationToken cancellationToken)
+    {
+        await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken);
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == BrokerCluster.Size && image.Nodes.Values.All(n => !n.Fenced), cancellationToken);
+        await cluster[0].CreateTopicAsync("fenced", new TopicConfig { Partitions = 1, ReplicationFactor = 3 }, cancellationToken);
+        var tp = new TopicPartition("fenced", 0);
+        await cluster.WaitForAllAsync(image => image.Topics.ContainsKey("fenced"), cancellationToken);
+        int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
+        await cluster.StopAsync((leader + 1) % BrokerCluster.Size);
+        await cluster.WaitForAllAsync(image => image.GetPartition(tp)!.Isr.Count == 2, cancellationToken);
+        while (cluster.Replica(leader, tp).InSyncReplicas.Count != 2)
+            await Task.Delay(10, cancellationToken);
+
+        cluster[leader].TryGetTopic("fenced", out Topic? topic);
+        await topic!.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 1)), cancellationToken);
+
+        // The remaining follower fetches every few hundred ms; the stopped one was caught up when it died, and counted
+        // as about to rejoin for the whole ReplicaLagTime (30 s) before the fix.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(10));
+        while (topic.Partitions[0].HighWatermark != 1 && !bound.IsCancellationRequested)
+            await Task.Delay(10, CancellationToken.None);
+        Assert.That(topic.Partitions[0].HighWatermark, Is.EqualTo(1), "committed by the two in-sync replicas");
+    }
 }
