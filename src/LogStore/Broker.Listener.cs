@@ -23,7 +23,8 @@ public sealed partial class Broker
     private static async ValueTask<Broker> StartKafkaListenerAsync(Broker broker, KafkaListenerOptions options, CancellationToken cancellationToken)
     {
         IConnectionListenerFactory transport = broker._options.KafkaTransport ?? new SocketConnectionListenerFactory();
-        var listener = new KafkaListener(options, new KafkaRequestRouter(broker, options), transport, broker._options.TimeProvider, broker._logger);
+        var listener = new KafkaListener(options, new KafkaRequestRouter(broker, options), transport, broker._options.TimeProvider, broker._logger,
+            broker._options.Replication);
         try
         {
             await listener.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -63,6 +63,10 @@ public sealed class BrokerOptions
             Replication.Validate();
             if (KafkaListener is null)
                 throw new ArgumentException("A replicated store needs a Kafka listener: the other nodes fetch through it.", nameof(KafkaListener));
+            // Followers and the controller channel reach a node through its Kafka listener: plaintext there would
+            // leave the fetched records and the controller commands unencrypted, and the peer certificates unchecked.
+            if (Replication.PeerTls is not null && KafkaListener.Tls is null)
+                throw new ArgumentException("Peer TLS needs TLS on the Kafka listener (KafkaListenerOptions.Tls): the other nodes fetch through it.", nameof(KafkaListener));
         }
     }
 }

@@ -39,6 +39,12 @@ public sealed class ReplicationOptions
     /// Default 30 s (request.timeout.ms).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>TLS with mutual certificate authentication between the nodes: the controller's Raft traffic and every
+    /// Kafka-protocol connection a node opens to another, each side proving its node id by its certificate (see
+    /// <see cref="PeerTlsOptions"/>). Requires <see cref="KafkaListenerOptions.Tls"/>. Default null: plaintext between
+    /// nodes (security.inter.broker.protocol=PLAINTEXT).</summary>
+    public PeerTlsOptions? PeerTls { get; init; }
+
     /// <summary>The Raft election timeout range in milliseconds (a leaderless controller quorum elects within it).
     /// Default 300–600 ms.</summary>
     internal (int Lower, int Upper) ElectionTimeout { get; init; } = (300, 600);
@@ -61,6 +67,28 @@ public sealed class ReplicationOptions
     internal IConnectionListenerFactory? ControllerTransport { get; init; }
 
     internal ClusterNode Self => Nodes.First(n => n.NodeId == NodeId);
+
+    private Network.Security.PeerCertificates? _peers;
+    private Dictionary<System.Net.EndPoint, int>? _nodeEndpoints;
+
+    /// <summary>The peer-TLS rules of this node; null without <see cref="PeerTls"/>. Made once (the certificate context
+    /// is not free).</summary>
+    internal Network.Security.PeerCertificates? Peers =>
+        PeerTls is null ? null : _peers ??= new Network.Security.PeerCertificates(PeerTls, Nodes.Select(n => n.NodeId));
+
+    /// <summary>Every node's Kafka and controller endpoints, to the node's id: which node a dialed address must be.</summary>
+    internal IReadOnlyDictionary<System.Net.EndPoint, int> NodeEndpoints => _nodeEndpoints ??= EndpointsToNodes();
+
+    private Dictionary<System.Net.EndPoint, int> EndpointsToNodes()
+    {
+        var endpoints = new Dictionary<System.Net.EndPoint, int>();
+        foreach (ClusterNode node in Nodes)
+        {
+            endpoints[node.Endpoint] = node.NodeId;
+            endpoints[node.ResolvedControllerEndpoint] = node.NodeId;
+        }
+        return endpoints;
+    }
 
     internal void Validate()
     {
@@ -85,5 +113,8 @@ public sealed class ReplicationOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionTimeout, HeartbeatInterval, nameof(SessionTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
+        if (PeerTls is not null && Nodes.Select(n => n.Endpoint).Concat(Nodes.Select(n => n.ResolvedControllerEndpoint)).Distinct().Count() != 2 * Nodes.Count)
+            throw new ArgumentException("Under peer TLS every node's Kafka and controller endpoints must differ: the address dialed names the node.", nameof(Nodes));
+        PeerTls?.Validate(NodeId);
     }
 }

@@ -59,11 +59,23 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 1,
             HelpName = "N",
         };
+        var peerCert = new Option<string?>("--peer-cert")
+        {
+            Description = "TLS with mutual certificates between the nodes: this node's certificate, CN=node-<id>, PEM (with its key, or " +
+                "--peer-key) or PKCS#12 without a password. Needs --peer-ca and --tls-cert.",
+            HelpName = "PATH",
+        };
+        var peerKey = new Option<string?>("--peer-key") { Description = "The PEM private key of --peer-cert, when not in its file.", HelpName = "PATH" };
+        var peerCa = new Option<string?>("--peer-ca")
+        {
+            Description = "PEM certificate(s) of the authority the other nodes' certificates must chain to (the only ones trusted).",
+            HelpName = "PATH",
+        };
         var command = new Command("serve",
             "Run the store as a single-node Kafka broker on --listen until Ctrl+C or SIGTERM; creates the data directory when missing. " +
             "With --tls-cert clients connect over TLS (security.protocol=ssl), with --sasl-users they authenticate (sasl_plaintext, or sasl_ssl with both).")
         {
-            data, listen, tlsCert, tlsKey, tlsClientCa, saslMechanisms, saslUsers, nodeId, peers, controllerOffset,
+            data, listen, tlsCert, tlsKey, tlsClientCa, saslMechanisms, saslUsers, nodeId, peers, controllerOffset, peerCert, peerKey, peerCa,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -71,7 +83,9 @@ internal static class ServeCommand
             IPEndPoint endpoint = ParseEndpoint(parsed.GetRequiredValue(listen));
             KafkaListenerTlsOptions? tls = ServeSecurity.Tls(parsed.GetValue(tlsCert), parsed.GetValue(tlsKey), parsed.GetValue(tlsClientCa));
             KafkaListenerSaslOptions? sasl = ServeSecurity.Sasl(parsed.GetValue(saslMechanisms), parsed.GetValue(saslUsers));
-            ReplicationOptions? replication = ServeCluster.Replication(parsed.GetValue(nodeId), parsed.GetValue(peers), parsed.GetValue(controllerOffset), endpoint);
+            PeerTlsOptions? peerTls = ServeSecurity.PeerTls(parsed.GetValue(peerCert), parsed.GetValue(peerKey), parsed.GetValue(peerCa));
+            ReplicationOptions? replication = ServeCluster.Replication(parsed.GetValue(nodeId), parsed.GetValue(peers), parsed.GetValue(controllerOffset), endpoint,
+                peerTls, listenerTls: tls is not null);
             BrokerSession.RequireStoreOrEmpty(directory);
             Broker broker;
             try
@@ -96,7 +110,8 @@ internal static class ServeCommand
                     (null, not null) => ", SASL",
                     _ => ", TLS and SASL",
                 };
-                string node = replication is null ? "" : $" as node {replication.NodeId} of {replication.Nodes.Count}";
+                string node = replication is null ? ""
+                    : $" as node {replication.NodeId} of {replication.Nodes.Count}{(replication.PeerTls is null ? "" : ", peer TLS")}";
                 await cli.Out.WriteLineAsync($"Serving {Path.GetFullPath(directory)} on {broker.KafkaEndpoint}{security}{node} (Ctrl+C or SIGTERM stops)").ConfigureAwait(false);
                 await cli.Out.FlushAsync(ct).ConfigureAwait(false);
                 try

@@ -20,7 +20,7 @@ internal static class ServeSecurity
                 throw CommandException.Usage($"{(keyPath is not null ? "--tls-key" : "--tls-client-ca")} needs --tls-cert");
             return null;
         }
-        X509Certificate2 certificate = LoadCertificate(certificatePath, keyPath);
+        X509Certificate2 certificate = LoadCertificate(certificatePath, keyPath, "--tls-cert", "--tls-key");
         if (!certificate.HasPrivateKey)
             throw new CommandException($"--tls-cert {certificatePath} has no private key: put it in the same PEM file or give --tls-key");
         X509Certificate2Collection? authorities = null;
@@ -41,6 +41,33 @@ internal static class ServeSecurity
             RequireClientCertificate = authorities is not null,
             TrustedClientCertificateAuthorities = authorities,
         };
+    }
+
+    /// <summary>Peer TLS (<c>--peer-cert</c>, <c>--peer-key</c>, <c>--peer-ca</c>): this node's certificate, named
+    /// <c>CN=node-&lt;id&gt;</c>, and the authorities the other nodes' certificates must chain to. All three files or
+    /// none (the key may sit in the certificate's file).</summary>
+    public static PeerTlsOptions? PeerTls(string? certificatePath, string? keyPath, string? caPath)
+    {
+        if (certificatePath is null || caPath is null)
+        {
+            if (certificatePath is not null)
+                throw CommandException.Usage("--peer-cert needs --peer-ca: the authority the other nodes' certificates must chain to");
+            if (caPath is not null || keyPath is not null)
+                throw CommandException.Usage($"{(caPath is not null ? "--peer-ca" : "--peer-key")} needs --peer-cert");
+            return null;
+        }
+        X509Certificate2 certificate = LoadCertificate(certificatePath, keyPath, "--peer-cert", "--peer-key");
+        if (!certificate.HasPrivateKey)
+            throw new CommandException($"--peer-cert {certificatePath} has no private key: put it in the same PEM file or give --peer-key");
+        var authorities = new X509Certificate2Collection();
+        int count = Read(caPath, "--peer-ca", () =>
+        {
+            authorities.ImportFromPemFile(caPath);
+            return authorities.Count;
+        });
+        if (count == 0)
+            throw new CommandException($"--peer-ca {caPath} holds no PEM certificate");
+        return new PeerTlsOptions { Certificate = certificate, TrustedCertificateAuthorities = authorities };
     }
 
     public static KafkaListenerSaslOptions? Sasl(string? mechanisms, string? usersPath)
@@ -91,11 +118,11 @@ internal static class ServeSecurity
         return users > 0 ? store : throw new CommandException($"--sasl-users {path} names no user");
     }
 
-    private static X509Certificate2 LoadCertificate(string path, string? keyPath)
+    private static X509Certificate2 LoadCertificate(string path, string? keyPath, string certificateFlag, string keyFlag)
     {
-        bool pem = Read(path, "--tls-cert", () => File.ReadAllText(path)).Contains("-----BEGIN", StringComparison.Ordinal);
+        bool pem = Read(path, certificateFlag, () => File.ReadAllText(path)).Contains("-----BEGIN", StringComparison.Ordinal);
         if (!pem && keyPath is not null)
-            throw CommandException.Usage("--tls-key goes with a PEM certificate; a PKCS#12 file holds its key");
+            throw CommandException.Usage($"{keyFlag} goes with a PEM certificate; a PKCS#12 file holds its key");
         try
         {
             return pem
@@ -104,12 +131,12 @@ internal static class ServeSecurity
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            string what = keyPath is null ? $"--tls-cert {path}" : $"--tls-cert {path} with --tls-key {keyPath}";
+            string what = keyPath is null ? $"{certificateFlag} {path}" : $"{certificateFlag} {path} with {keyFlag} {keyPath}";
             throw new CommandException($"{what}: not a certificate and private key LogStore can read ({e.Message})", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CommandException($"--tls-key {keyPath}: cannot read it ({e.Message})", e);
+            throw new CommandException($"{keyFlag} {keyPath}: cannot read it ({e.Message})", e);
         }
     }
 

@@ -63,4 +63,10 @@ internal static partial class NetworkLog
 
     [LoggerMessage(EventId = 5018, Level = LogLevel.Debug, Message = "Connection {ConnectionId} from {Peer} re-authenticated as {User} with SASL {Mechanism}; the session lasts {LifetimeMs} ms")]
     public static partial void SaslReauthenticated(ILogger logger, string connectionId, EndPoint? peer, string user, string mechanism, long lifetimeMs);
+
+    [LoggerMessage(EventId = 5019, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Peer}: {ApiKey} for node {ClaimedNode} refused with CLUSTER_AUTHORIZATION_FAILED: {Reason}")]
+    public static partial void InterNodeRequestRefused(ILogger logger, string connectionId, EndPoint? peer, LogStore.Protocol.ApiKey apiKey, int claimedNode, string reason);
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Connection to node {NodeId} at {Endpoint} refused: {Reason}")]
+    public static partial void PeerRefused(ILogger logger, int nodeId, EndPoint endpoint, string reason);
 }

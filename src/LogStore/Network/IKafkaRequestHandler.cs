@@ -23,6 +23,9 @@ internal sealed record KafkaConnectionInfo(string ConnectionId, System.Net.EndPo
     /// <summary>The address the client connected to (what Metadata tells it to connect to again), when known.</summary>
     public System.Net.EndPoint? LocalEndPoint { get; init; }
 
+    /// <summary>The cluster node this connection's client certificate proved it to be (peer TLS); null otherwise.</summary>
+    public int? PeerNodeId { get; init; }
+
     /// <summary>Set once SASL authentication succeeded on this connection: the principal's user name.</summary>
     public string? AuthenticatedUser { get; set; }
 

@@ -91,7 +91,7 @@ internal sealed class RemoteOffsetClient(Broker broker, GroupCoordinator coordin
                 coordinator.StatusOf(group, out coordinatorId);
                 if (coordinatorId is int id && options.Nodes.FirstOrDefault(n => n.NodeId == id) is { } node)
                 {
-                    IConnectionFactory factory = options.ConnectionFactory ?? new SocketConnectionFactory();
+                    IConnectionFactory factory = Cluster.Node.PeerTransport.Connections(broker, options);
                     await using KafkaClientConnection connection = await KafkaClientConnection.ConnectAsync(factory, node.Endpoint,
                         "logstore-node-" + options.NodeId, 1 << 20, time, deadline.Token).ConfigureAwait(false);
                     TResponse response = await connection.SendAsync<TRequest, TResponse>(request, version, options.RequestTimeout, deadline.Token)

@@ -40,9 +40,10 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
     }
 
     /// <summary>The channel of node <see cref="ReplicationOptions.NodeId"/>: to the nodes' Kafka listeners over
-    /// <see cref="ReplicationOptions.ConnectionFactory"/> (TCP by default), in process while <paramref name="controller"/>
+    /// <paramref name="connections"/> (the node's peer transport), in process while <paramref name="controller"/>
     /// is the active one, with the options' request timeout.</summary>
-    public static RemoteControllerChannel ForNode(ReplicationOptions options, QuorumController controller, TimeProvider timeProvider)
+    public static RemoteControllerChannel ForNode(ReplicationOptions options, QuorumController controller,
+        Microsoft.AspNetCore.Connections.IConnectionFactory connections, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         return new RemoteControllerChannel(new RemoteControllerChannelOptions
@@ -50,7 +51,7 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
             NodeId = options.NodeId,
             KafkaEndpoints = options.Nodes.ToDictionary(n => n.NodeId, n => (EndPoint)n.Endpoint),
             ControllerEndpoints = options.Nodes.ToDictionary(n => n.NodeId, n => (EndPoint)n.ResolvedControllerEndpoint),
-            ConnectionFactory = options.ConnectionFactory ?? new Network.Transport.SocketConnectionFactory(),
+            ConnectionFactory = connections,
             LocalController = controller,
             RequestTimeout = options.RequestTimeout,
             Timeout = options.RequestTimeout * 2,

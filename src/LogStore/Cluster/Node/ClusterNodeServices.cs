@@ -67,8 +67,8 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
                 DataDirectory = Path.Combine(broker.DataDirectory, ControllerDirectoryName),
                 EndPoint = self.ResolvedControllerEndpoint,
                 Voters = [.. options.Nodes.Select(n => n.ResolvedControllerEndpoint)],
-                ListenerFactory = options.ControllerTransport ?? new SocketConnectionListenerFactory(),
-                ConnectionFactory = options.ConnectionFactory ?? new SocketConnectionFactory(),
+                ListenerFactory = PeerTransport.ControllerListener(broker, options),
+                ConnectionFactory = PeerTransport.Connections(broker, options),
                 SessionTimeout = options.SessionTimeout,
                 LowerElectionTimeout = options.ElectionTimeout.Lower,
                 UpperElectionTimeout = options.ElectionTimeout.Upper,
@@ -82,7 +82,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         try
         {
             channel ??= options.ControllerChannelFactory?.Invoke(controller!)
-                ?? Channels.RemoteControllerChannel.ForNode(options, controller!, brokerOptions.TimeProvider);
+                ?? Channels.RemoteControllerChannel.ForNode(options, controller!, PeerTransport.Connections(broker, options), brokerOptions.TimeProvider);
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
                 ?? Storage.Replication.Fetching.ReplicaFetcherManager.Create(broker, options);
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,

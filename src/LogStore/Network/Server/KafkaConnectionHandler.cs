@@ -42,7 +42,8 @@ internal sealed class KafkaConnectionHandler(
         ArgumentNullException.ThrowIfNull(connection);
         EndPoint? peer = connection.RemoteEndPoint;
         bool encrypted = connection.Features.Get<ISslStreamFeature>() is not null || connection.Features.Get<ITlsHandshakeFeature>() is not null;
-        var info = new KafkaConnectionInfo(connection.ConnectionId, peer, encrypted) { LocalEndPoint = connection.LocalEndPoint };
+        var info = new KafkaConnectionInfo(connection.ConnectionId, peer, encrypted) { LocalEndPoint = connection.LocalEndPoint,
+            PeerNodeId = connection.Features.Get<PeerNodeFeature>()?.NodeId };
         NetworkLog.ConnectionAccepted(logger, info.ConnectionId, peer);
         string reason;
         using var channel = new KafkaChannel(this, connection, info);

@@ -31,14 +31,14 @@ internal sealed class KafkaListener : IAsyncDisposable
     private bool _stopped;
 
     public KafkaListener(KafkaListenerOptions options, IKafkaRequestHandler requestHandler, IConnectionListenerFactory transport,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, ReplicationOptions? peers = null)
     {
         _options = options;
         _transport = transport;
         _time = time;
         _logger = logger;
         _handler = new KafkaConnectionHandler(requestHandler, options, time, logger);
-        _tls = options.Tls is { } tls ? new TlsConnectionAdapter(tls, time, logger) : null;
+        _tls = options.Tls is { } tls ? new TlsConnectionAdapter(tls, time, logger, peers?.Peers, peersOnly: false, peers?.NodeId ?? -1) : null;
     }
 
     /// <summary>The bound address, its port resolved; null before <see cref="StartAsync"/>.</summary>

@@ -32,6 +32,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private readonly ControllerApis _controller = new(broker);
 
     private readonly TimeProvider _time = broker.Options.TimeProvider;
+    private readonly bool _peerTls = broker.Options.Replication?.PeerTls is not null;
 
     public async ValueTask<ResponseFrame?> HandleAsync(ReadOnlySequence<byte> request, KafkaConnectionInfo connection, CancellationToken cancellationToken)
     {
@@ -58,6 +59,8 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             throw new KafkaProtocolException($"{header.ApiKey} v{header.ApiVersion} is not served (ApiVersions lists what is).");
         if (TryAuthenticate(header, decoded.Body, connection, out ResponseFrame? sasl))
             return sasl;
+        if (!InterNodeAuthorizer.TryAuthorize(_peerTls, header, decoded.Body!, connection, broker.Logger, out IKafkaResponse? denied))
+            return ResponseEncoder.Encode(header, denied!);
         short version = header.ApiVersion;
         switch (decoded.Body)
         {

@@ -21,12 +21,24 @@ internal sealed class BrokerCluster : IAsyncDisposable
     private readonly TempDirectory[] _directories = [new(), new(), new()];
     private readonly Broker?[] _brokers = new Broker?[Size];
     private readonly Func<BrokerCluster, int, Broker, IFollowerFetchers>? _fetchers;
+<<<<<<< HEAD
     private readonly TimeSpan? _replicaLagTime;
 
     public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null)
     {
         _fetchers = fetchers;
         _replicaLagTime = replicaLagTime;
+=======
+    private readonly Func<int, PeerTlsOptions>? _peerTls;
+
+    /// <param name="fetchers">Replaces each node's fetchers; null: the Kafka-protocol ones.</param>
+    /// <param name="peerTls">Each node's peer TLS; when set, the Kafka listeners run TLS and the nodes reach the
+    /// controller over the Kafka protocol (RemoteControllerChannel), so that every inter-node byte crosses TLS.</param>
+    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, Func<int, PeerTlsOptions>? peerTls = null)
+    {
+        _fetchers = fetchers;
+        _peerTls = peerTls;
+>>>>>>> h/peertls
         Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 29092 + 10 * i)))];
         // A node's Kafka listener and controller are one host, so a network fault hits the whole node.
         foreach (ClusterNode node in Nodes)
@@ -34,6 +46,10 @@ internal sealed class BrokerCluster : IAsyncDisposable
     }
 
     public InMemoryNetwork Network { get; } = new();
+
+    /// <summary>Every node's log entries, when the cluster runs peer TLS (the tests of refusals read them; others keep
+    /// no logs, which would only cost).</summary>
+    public Diagnostics.CapturingLoggerFactory Logs { get; } = new();
 
     public IReadOnlyList<ClusterNode> Nodes { get; }
 
@@ -45,9 +61,15 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public static string Host(int node) => $"node{node}";
 
     public static async Task<BrokerCluster> StartAllAsync(CancellationToken cancellationToken,
+<<<<<<< HEAD
         Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null)
     {
         var cluster = new BrokerCluster(fetchers, replicaLagTime);
+=======
+        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, Func<int, PeerTlsOptions>? peerTls = null)
+    {
+        var cluster = new BrokerCluster(fetchers, peerTls);
+>>>>>>> h/peertls
         await Task.WhenAll(Enumerable.Range(0, Size).Select(i => cluster.StartAsync(i, cancellationToken)));
         return cluster;
     }
@@ -57,15 +79,22 @@ internal sealed class BrokerCluster : IAsyncDisposable
         _brokers[node] = await Broker.OpenAsync(new BrokerOptions
         {
             DataDirectory = _directories[node].Path,
-            KafkaListener = new KafkaListenerOptions { Endpoint = Nodes[node].Endpoint, AutoCreateTopics = false },
+            KafkaListener = new KafkaListenerOptions
+            {
+                Endpoint = Nodes[node].Endpoint,
+                AutoCreateTopics = false,
+                Tls = _peerTls is null ? null : new KafkaListenerTlsOptions { ServerCertificate = LogStore.Tests.Network.TestCertificates.Server },
+            },
             KafkaTransport = Network,
+            LoggerFactory = _peerTls is null ? null : Logs,
             Replication = new ReplicationOptions
             {
                 NodeId = node,
                 Nodes = Nodes,
                 ControllerTransport = Network,
                 ConnectionFactory = Network.For(Nodes[node].Endpoint),
-                ControllerChannelFactory = _ => new DirectControllerChannel(this),
+                ControllerChannelFactory = _peerTls is null ? _ => new DirectControllerChannel(this) : null,
+                PeerTls = _peerTls?.Invoke(node),
                 FollowerFetchersFactory = _fetchers is null ? null : b => _fetchers(this, node, b),
                 ReplicaLagTime = _replicaLagTime ?? TimeSpan.FromSeconds(30), // the default unless a test shortens it
             },

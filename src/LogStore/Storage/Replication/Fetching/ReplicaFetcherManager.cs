@@ -44,7 +44,7 @@ internal sealed class ReplicaFetcherManager : IFollowerFetchers
     /// <summary>
     /// The fetchers of a cluster node: this node's id, <see cref="ReplicationOptions.FlushBeforeAcknowledge"/> as
     /// <see cref="ReplicaFetcherOptions.FlushBeforeFetch"/>, its request timeout, and leaders reached at their
-    /// <see cref="ClusterNode.Endpoint"/> through <see cref="ReplicationOptions.ConnectionFactory"/> (TCP by default).
+    /// <see cref="ClusterNode.Endpoint"/> through the node's peer transport (TCP by default, TLS under peer TLS).
     /// </summary>
     public static ReplicaFetcherManager Create(Broker broker, ReplicationOptions options)
     {
@@ -56,7 +56,7 @@ internal sealed class ReplicaFetcherManager : IFollowerFetchers
             NodeId = options.NodeId,
             FlushBeforeFetch = options.FlushBeforeAcknowledge,
             RequestTimeout = options.RequestTimeout,
-        }, id => endpoints.GetValueOrDefault(id), options.ConnectionFactory ?? new SocketConnectionFactory(), broker.Options.TimeProvider, broker.Logger);
+        }, id => endpoints.GetValueOrDefault(id), Cluster.Node.PeerTransport.Connections(broker, options), broker.Options.TimeProvider, broker.Logger);
     }
 
     /// <summary>Counters over every fetcher of this manager, for the broker's meter.</summary>
