@@ -21,24 +21,19 @@ internal sealed class BrokerCluster : IAsyncDisposable
     private readonly TempDirectory[] _directories = [new(), new(), new()];
     private readonly Broker?[] _brokers = new Broker?[Size];
     private readonly Func<BrokerCluster, int, Broker, IFollowerFetchers>? _fetchers;
-<<<<<<< HEAD
     private readonly TimeSpan? _replicaLagTime;
-
-    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null)
-    {
-        _fetchers = fetchers;
-        _replicaLagTime = replicaLagTime;
-=======
     private readonly Func<int, PeerTlsOptions>? _peerTls;
 
     /// <param name="fetchers">Replaces each node's fetchers; null: the Kafka-protocol ones.</param>
+    /// <param name="replicaLagTime">Each node's replica lag time; null: the default.</param>
     /// <param name="peerTls">Each node's peer TLS; when set, the Kafka listeners run TLS and the nodes reach the
     /// controller over the Kafka protocol (RemoteControllerChannel), so that every inter-node byte crosses TLS.</param>
-    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, Func<int, PeerTlsOptions>? peerTls = null)
+    public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null,
+        Func<int, PeerTlsOptions>? peerTls = null)
     {
         _fetchers = fetchers;
+        _replicaLagTime = replicaLagTime;
         _peerTls = peerTls;
->>>>>>> h/peertls
         Nodes = [.. Enumerable.Range(0, Size).Select(i => new ClusterNode(i, new IPEndPoint(IPAddress.Loopback, 29092 + 10 * i)))];
         // A node's Kafka listener and controller are one host, so a network fault hits the whole node.
         foreach (ClusterNode node in Nodes)
@@ -61,15 +56,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public static string Host(int node) => $"node{node}";
 
     public static async Task<BrokerCluster> StartAllAsync(CancellationToken cancellationToken,
-<<<<<<< HEAD
-        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null)
+        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null, Func<int, PeerTlsOptions>? peerTls = null)
     {
-        var cluster = new BrokerCluster(fetchers, replicaLagTime);
-=======
-        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, Func<int, PeerTlsOptions>? peerTls = null)
-    {
-        var cluster = new BrokerCluster(fetchers, peerTls);
->>>>>>> h/peertls
+        var cluster = new BrokerCluster(fetchers, replicaLagTime, peerTls);
         await Task.WhenAll(Enumerable.Range(0, Size).Select(i => cluster.StartAsync(i, cancellationToken)));
         return cluster;
     }
