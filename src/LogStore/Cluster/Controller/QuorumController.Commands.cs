@@ -71,6 +71,13 @@ internal sealed partial class QuorumController
     /// (or to nobody), each a new leader epoch. Runs on a timer of the <see cref="TimeProvider"/>; public for tests.</summary>
     public async ValueTask FenceExpiredNodesAsync(CancellationToken cancellationToken = default)
     {
-        await ExecuteAsync(image => ControllerDecisions.Fence(image, _heartbeats.Expired(image)), cancellationToken).ConfigureAwait(false);
+        List<NodeRegistration> expired = [];
+        await ExecuteAsync(image =>
+        {
+            expired = _heartbeats.Expired(image);
+            return ControllerDecisions.Fence(image, expired);
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (NodeRegistration node in expired)
+            FencedNode(_logger, node.NodeId, node.NodeEpoch);
     }
 }

@@ -67,6 +67,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
                 DataDirectory = Path.Combine(broker.DataDirectory, ControllerDirectoryName),
                 EndPoint = self.ResolvedControllerEndpoint,
                 Voters = [.. options.Nodes.Select(n => n.ResolvedControllerEndpoint)],
+                VoterNodeIds = options.Nodes.ToDictionary(n => (System.Net.EndPoint)n.ResolvedControllerEndpoint, n => n.NodeId),
                 ListenerFactory = options.ControllerTransport ?? new SocketConnectionListenerFactory(),
                 ConnectionFactory = options.ConnectionFactory ?? new SocketConnectionFactory(),
                 SessionTimeout = options.SessionTimeout,
