@@ -269,6 +269,9 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
     [LoggerMessage(EventId = 7020, Level = LogLevel.Information, Message = "The controller at {EndPoint} is active in term {Term}.")]
     private static partial void BecameActive(ILogger logger, EndPoint endPoint, long term);
 
+    [LoggerMessage(EventId = 7022, Level = LogLevel.Information, Message = "Node {NodeId} (epoch {NodeEpoch}) shuts down: fenced, its leaderships moved.")]
+    private static partial void ShutDownNode(ILogger logger, int nodeId, long nodeEpoch);
+
     [LoggerMessage(EventId = 7021, Level = LogLevel.Information, Message = "Node {NodeId} (epoch {NodeEpoch}) fenced: its session expired.")]
     private static partial void FencedNode(ILogger logger, int nodeId, long nodeEpoch);
 }
