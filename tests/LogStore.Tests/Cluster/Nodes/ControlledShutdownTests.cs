@@ -30,11 +30,12 @@ public sealed class ControlledShutdownTests
         await cluster.WaitForAllAsync(image => image.GetPartition(tp) is { } s && s.Leader != leader && s.Leader >= 0, cancellationToken);
         int next = cluster.Running.First().Controller!.Image.GetPartition(tp)!.Leader;
         var state = cluster[next].Controller!.Image.GetPartition(tp)!;
-        Assert.That(state.Isr, Is.EquivalentTo(Enumerable.Range(0, BrokerCluster.Size).Where(n => n != leader)),
-            "the stopped node left the ISR, so acks=all does not wait for it");
+        Assert.That(state.Isr, Does.Not.Contain(leader), "the stopped node left the ISR, so acks=all does not wait for it");
         Assert.That(cluster[next].Controller!.Image.Nodes[leader].Fenced, Is.True);
 
-        // acks=all (min ISR 2) at the new leader, with the other survivor in sync.
+        // acks=all (min ISR 2) at the new leader, with the other survivor in sync (on a loaded machine it may have left
+        // the ISR for a while, unrelated to the stop: it rejoins once caught up).
+        await cluster.WaitForAllAsync(image => image.GetPartition(tp)!.Isr.Count == BrokerCluster.Size - 1, cancellationToken);
         long offset = await ProduceAsync(cluster[next], "after", cancellationToken);
         Assert.That(offset, Is.EqualTo(1));
     }
