@@ -16,6 +16,10 @@ internal interface IControllerChannel
     /// <summary><see cref="Controller.QuorumController.HeartbeatAsync"/> on the active controller.</summary>
     ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken);
 
+    /// <summary><see cref="Controller.QuorumController.ControlledShutdownAsync"/> on the active controller: a heartbeat
+    /// with WantShutDown; true once the node may stop. A channel without controlled shutdown answers true at once.</summary>
+    ValueTask<bool> ControlledShutdownAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) => ValueTask.FromResult(true);
+
     /// <summary><see cref="Controller.QuorumController.AlterPartitionAsync"/> on the active controller: a leader's ISR change.</summary>
     ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
         IReadOnlyList<int> newIsr, CancellationToken cancellationToken);

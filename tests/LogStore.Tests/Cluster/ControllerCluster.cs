@@ -57,6 +57,8 @@ internal sealed class ControllerCluster : IAsyncDisposable
             DataDirectory = _directories[index].Path,
             EndPoint = Voters[index],
             Voters = Voters,
+            // Combined mode, as on a Broker: voter i is node i + 1 (the ids RegisterNodesAsync uses).
+            VoterNodeIds = Enumerable.Range(0, Size).ToDictionary(i => Voters[i], i => i + 1),
             // With TLS, every peer connection is mutually authenticated (the test certificates).
             ListenerFactory = _tls ? ClientConnectionFactoryTests.TlsListener(Network, NullLoggerFactory.Instance) : Network,
             ConnectionFactory = _tls ? ClientConnectionFactoryTests.TlsClient(Network.For(Voters[index]), TestCertificates.Client) : Network.For(Voters[index]),

@@ -16,6 +16,9 @@ internal sealed class LocalControllerChannel(QuorumController controller) : ICon
     public ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken)
         => controller.HeartbeatAsync(nodeId, nodeEpoch, cancellationToken);
 
+    public ValueTask<bool> ControlledShutdownAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken)
+        => controller.ControlledShutdownAsync(nodeId, nodeEpoch, cancellationToken);
+
     public ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
         IReadOnlyList<int> newIsr, CancellationToken cancellationToken)
         => controller.AlterPartitionAsync(partition, leaderId, leaderEpoch, partitionEpoch, newIsr, cancellationToken);

@@ -76,6 +76,24 @@ internal sealed partial class RemoteControllerChannel
             }, cancellationToken).ConfigureAwait(false);
     }
 
+    public ValueTask<bool> ControlledShutdownAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) =>
+        SendAsync(
+            (controller, ct) => controller.ControlledShutdownAsync(nodeId, nodeEpoch, ct),
+            async (connection, ct) =>
+            {
+                var request = new BrokerHeartbeatRequest
+                {
+                    BrokerId = nodeId,
+                    BrokerEpoch = nodeEpoch,
+                    CurrentMetadataOffset = _metadata?.Image.Offset ?? -1,
+                    WantShutDown = true,
+                };
+                BrokerHeartbeatResponse response = await connection.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(
+                    request, BrokerHeartbeatVersion, _options.RequestTimeout, ct).ConfigureAwait(false);
+                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, connection.RemoteEndPoint));
+                return response.ShouldShutDown;
+            }, cancellationToken);
+
     public ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
         IReadOnlyList<int> newIsr, CancellationToken cancellationToken)
     {

@@ -60,6 +60,34 @@ internal static class ControllerDecisions
         return records;
     }
 
+    /// <summary>A node stopping gracefully (a heartbeat with Kafka's WantShutDown, KIP-631): it is fenced now rather than
+    /// after a silent session, so its leaderships move to other live ISR members and it leaves every ISR while it still
+    /// serves; fenced, it is elected nowhere and added to no ISR until it registers again. Nothing when already fenced.</summary>
+    /// <exception cref="StaleBrokerEpochException">The node is not registered, or with another epoch.</exception>
+    public static List<MetadataRecord> ControlledShutdown(ClusterImage image, int nodeId, long nodeEpoch)
+    {
+        if (!image.Nodes.TryGetValue(nodeId, out var known) || known.NodeEpoch != nodeEpoch)
+            throw new StaleBrokerEpochException(nodeId, nodeEpoch, known?.NodeEpoch);
+        return known.Fenced ? [] : Fence(image, [known]);
+    }
+
+    /// <summary>Whether <paramref name="nodeId"/> has something to hand over before it stops: it is in the ISR of a
+    /// partition together with another unfenced node (which can lead it, or take acks=all writes without it).</summary>
+    public static bool HasSomethingToHandOver(ClusterImage image, int nodeId)
+    {
+        if (!image.IsUnfenced(nodeId))
+            return false;
+        foreach (var topic in image.Topics.Values)
+        {
+            foreach (var partition in topic.Partitions)
+            {
+                if (partition.IsInSync(nodeId) && partition.Isr.Any(other => other != nodeId && image.IsUnfenced(other)))
+                    return true;
+            }
+        }
+        return false;
+    }
+
     /// <exception cref="TopicExistsException">The name is taken.</exception>
     /// <exception cref="InvalidReplicationFactorException">Fewer unfenced nodes than replicas asked for.</exception>
     public static List<MetadataRecord> CreateTopic(ClusterImage image, string name, int partitions, int replicationFactor, bool uncleanLeaderElection,

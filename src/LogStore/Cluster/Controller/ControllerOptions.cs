@@ -19,6 +19,11 @@ internal sealed class ControllerOptions
     /// <summary>Every controller's address, this one's included (Kafka's controller.quorum.voters). Required.</summary>
     public required IReadOnlyList<EndPoint> Voters { get; init; }
 
+    /// <summary>The node id of each voter (by its endpoint in <see cref="Voters"/>), in combined mode where each voter is
+    /// also a node: a new controller then counts the session of the node whose controller it took over from from that
+    /// node's last Raft contact. Default none.</summary>
+    public IReadOnlyDictionary<EndPoint, int> VoterNodeIds { get; init; } = new Dictionary<EndPoint, int>();
+
     /// <summary>Accepts the peers' connections (TCP, TLS or in-memory). Required.</summary>
     public required IConnectionListenerFactory ListenerFactory { get; init; }
 

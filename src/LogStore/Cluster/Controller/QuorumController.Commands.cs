@@ -34,6 +34,23 @@ internal sealed partial class QuorumController
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A node's heartbeat asking to shut down (Kafka's WantShutDown): renews its session and fences it, so its
+    /// leaderships move to other live ISR members. Returns whether it may stop now (it is fenced: it leads nothing).</summary>
+    /// <exception cref="StaleBrokerEpochException">The node is not registered, or with another epoch.</exception>
+    public async ValueTask<bool> ControlledShutdownAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken = default)
+    {
+        var image = await ExecuteAsync(image =>
+        {
+            var records = ControllerDecisions.ControlledShutdown(image, nodeId, nodeEpoch);
+            _heartbeats.Touch(nodeId);
+            return records;
+        }, cancellationToken).ConfigureAwait(false);
+        bool fenced = !image.IsUnfenced(nodeId);
+        if (fenced)
+            ShutDownNode(_logger, nodeId, nodeEpoch);
+        return fenced;
+    }
+
     /// <summary>Creates a topic, its replicas placed round-robin over the unfenced nodes, each partition led by its
     /// first replica with every replica in sync, with <paramref name="configs"/> (Kafka's names) as its settings.</summary>
     /// <exception cref="TopicExistsException">The name is taken.</exception>
@@ -71,6 +88,13 @@ internal sealed partial class QuorumController
     /// (or to nobody), each a new leader epoch. Runs on a timer of the <see cref="TimeProvider"/>; public for tests.</summary>
     public async ValueTask FenceExpiredNodesAsync(CancellationToken cancellationToken = default)
     {
-        await ExecuteAsync(image => ControllerDecisions.Fence(image, _heartbeats.Expired(image)), cancellationToken).ConfigureAwait(false);
+        List<NodeRegistration> expired = [];
+        await ExecuteAsync(image =>
+        {
+            expired = _heartbeats.Expired(image);
+            return ControllerDecisions.Fence(image, expired);
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (NodeRegistration node in expired)
+            FencedNode(_logger, node.NodeId, node.NodeEpoch);
     }
 }

@@ -5,6 +5,8 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using LogStore.Cluster.Metadata;
 using LogStore.Cluster.Records;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LogStore.Cluster.Controller;
 
@@ -26,6 +28,10 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
     private readonly BrokerHeartbeatManager _heartbeats;
     private readonly SemaphoreSlim _commands = new(1, 1);
     private readonly ITimer _sessionTimer;
+    private readonly ILogger _logger;
+    private readonly Lock _leaderLock = new();
+    private EndPoint? _lastLeader;
+    private (EndPoint Leader, long At)? _leaderLost;
     private int _disposed;
 
     private QuorumController(ControllerOptions options, ControllerStateMachine stateMachine, WriteAheadLog wal, RaftCluster raft)
@@ -35,9 +41,11 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
         _wal = wal;
         _raft = raft;
         _heartbeats = new BrokerHeartbeatManager(options.TimeProvider, options.SessionTimeout);
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("LogStore.Controller");
         _raft.LeaderChanged += OnLeaderChanged;
-        var period = options.SessionTimeout / 4;
-        _sessionTimer = options.TimeProvider.CreateTimer(static s => ((QuorumController)s!).OnSessionTimer(), this, period, period);
+        // One-shot, rescheduled at the next session's end after each check (and when this node becomes active).
+        _sessionTimer = options.TimeProvider.CreateTimer(static s => ((QuorumController)s!).OnSessionTimer(), this,
+            options.SessionTimeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Opens the write-ahead log (restoring the latest snapshot, then the entries after it) and joins the
@@ -155,16 +163,71 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
 
     private void OnLeaderChanged(ICluster cluster, IClusterMember? leader)
     {
-        // Sessions are this controller's memory: a new controller gives every node a full session from now.
-        if (leader is { IsRemote: false })
-            _heartbeats.Reset();
+        long now = _options.TimeProvider.GetTimestamp();
+        lock (_leaderLock)
+        {
+            if (leader is null)
+            {
+                // This node's election timer ran out: the leader it knew sent nothing for an election timeout at least.
+                if (_lastLeader is { } lost && _leaderLost is null)
+                    _leaderLost = (lost, now);
+                return;
+            }
+            if (!leader.IsRemote)
+            {
+                // Sessions are this controller's memory: a new controller gives every node a full session from now,
+                // except the node whose controller it replaces. That node's heartbeats went to its own controller,
+                // which was alive (for this node) until its last Raft message, an election timeout before the loss at
+                // least: its session counts from there, as if it had heart-beaten then. A node merely paused (GC, a
+                // loaded machine) keeps the whole session a node that is not a controller has.
+                _heartbeats.Reset();
+                if (_leaderLost is { } loss && !Equals(loss.Leader, _options.EndPoint)
+                    && _options.VoterNodeIds.TryGetValue(loss.Leader, out int formerNodeId))
+                {
+                    long electionTimeout = (long)(_options.LowerElectionTimeout / 1000.0 * _options.TimeProvider.TimestampFrequency);
+                    _heartbeats.Seed(formerNodeId, loss.At - electionTimeout);
+                }
+                BecameActive(_logger, _options.EndPoint, _raft.Term);
+                RescheduleSessionCheck(_heartbeats.UntilNextExpiry(Image));
+            }
+            _lastLeader = leader.EndPoint;
+            _leaderLost = null;
+        }
     }
 
     private void OnSessionTimer()
     {
-        if (Volatile.Read(ref _disposed) != 0 || !IsActive)
+        if (Volatile.Read(ref _disposed) != 0)
             return;
+        if (!IsActive)
+        {
+            // Becoming active reschedules; this is only a safety net.
+            RescheduleSessionCheck(_options.SessionTimeout / 4);
+            return;
+        }
+        // The expiry test runs on the current image first, so that a check finding nothing replicates nothing.
+        if (_heartbeats.Expired(Image).Count == 0)
+        {
+            RescheduleSessionCheck(_heartbeats.UntilNextExpiry(Image));
+            return;
+        }
         _ = FenceExpiredSafelyAsync();
+    }
+
+    private void RescheduleSessionCheck(TimeSpan due)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+            return;
+        // A millisecond past the expiry (never a busy loop); never later than a session timeout.
+        due = TimeSpan.FromTicks(Math.Clamp(due.Ticks, 0, _options.SessionTimeout.Ticks)) + TimeSpan.FromMilliseconds(1);
+        try
+        {
+            _sessionTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopping.
+        }
     }
 
     private async Task FenceExpiredSafelyAsync()
@@ -176,6 +239,10 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
         catch (Exception e) when (e is NotControllerException or ObjectDisposedException or OperationCanceledException)
         {
             // Leadership moved or the controller stops: the next controller checks sessions itself.
+        }
+        finally
+        {
+            RescheduleSessionCheck(IsActive ? _heartbeats.UntilNextExpiry(Image) : _options.SessionTimeout / 4);
         }
     }
 
@@ -198,4 +265,13 @@ internal sealed partial class QuorumController : IClusterMetadata, IAsyncDisposa
         await _stateMachine.DisposeAsync().ConfigureAwait(false);
         _commands.Dispose();
     }
+
+    [LoggerMessage(EventId = 7020, Level = LogLevel.Information, Message = "The controller at {EndPoint} is active in term {Term}.")]
+    private static partial void BecameActive(ILogger logger, EndPoint endPoint, long term);
+
+    [LoggerMessage(EventId = 7022, Level = LogLevel.Information, Message = "Node {NodeId} (epoch {NodeEpoch}) shuts down: fenced, its leaderships moved.")]
+    private static partial void ShutDownNode(ILogger logger, int nodeId, long nodeEpoch);
+
+    [LoggerMessage(EventId = 7021, Level = LogLevel.Information, Message = "Node {NodeId} (epoch {NodeEpoch}) fenced: its session expired.")]
+    private static partial void FencedNode(ILogger logger, int nodeId, long nodeEpoch);
 }

@@ -84,6 +84,54 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Kafka's controlled shutdown (KIP-631): stops the heartbeats, then sends heartbeats with WantShutDown until the
+    /// controller answers that this node may stop (it fenced the node, so the node's leaderships moved to other ISR
+    /// members) or <paramref name="cancellationToken"/> ends the wait. True when the controller agreed; false means
+    /// stopping anyway, as a crash would (the controller then fences the node after a silent session).
+    /// </summary>
+    public async ValueTask<bool> ControlledShutdownAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        TimeSpan retry = TimeSpan.FromTicks(Math.Min(_interval.Ticks, TimeSpan.FromMilliseconds(100).Ticks));
+        while (true)
+        {
+            try
+            {
+                if (await _channel.ControlledShutdownAsync(_nodeId, NodeEpoch, cancellationToken).ConfigureAwait(false))
+                {
+                    ShutDownAllowed(_logger, _nodeId);
+                    return true;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                ShutDownUncontrolled(_logger, _nodeId, "the controller did not move its leaderships in time");
+                return false;
+            }
+            catch (StaleBrokerEpochException e)
+            {
+                // The controller knows another incarnation: this one leads nothing there.
+                ShutDownUncontrolled(_logger, _nodeId, e.Message);
+                return false;
+            }
+            catch (Exception e) when (e is LogStoreException or OperationCanceledException)
+            {
+                ControllerUnreachable(_logger, _nodeId, e.Message);
+            }
+            try
+            {
+                await Task.Delay(retry, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                ShutDownUncontrolled(_logger, _nodeId, "the controller did not move its leaderships in time");
+                return false;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -96,6 +144,12 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Node {NodeId} registers again: {Reason}")]
     private static partial void StaleEpoch(ILogger logger, int nodeId, string reason);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Information, Message = "Node {NodeId} handed its leaderships over; it stops.")]
+    private static partial void ShutDownAllowed(ILogger logger, int nodeId);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "Node {NodeId} stops without a controlled shutdown: {Reason}")]
+    private static partial void ShutDownUncontrolled(ILogger logger, int nodeId, string reason);
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Debug, Message = "Node {NodeId} could not reach the controller, retrying: {Reason}")]
     private static partial void ControllerUnreachable(ILogger logger, int nodeId, string reason);

@@ -80,6 +80,9 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
                 try
                 {
                     await ApplyAsync(image, stopping).ConfigureAwait(false);
+                    // A fetcher kept idle for a leader that later restarted held a broken connection; its first
+                    // request failed and the fetch backoff (1 s) delayed that leader's first acks=all write.
+                    await _fetchers.ShutdownIdleFetchersAsync().ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is LogStoreException or IOException or InvalidOperationException or ArgumentException)
                 {

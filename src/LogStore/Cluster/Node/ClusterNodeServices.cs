@@ -23,13 +23,16 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     private static bool CleanForReplication(Broker broker, ReplicationOptions options) => broker.HadCleanShutdown || options.FlushBeforeAcknowledge;
 
     private ClusterNodeServices(ReplicationOptions options, QuorumController? controller, IClusterMetadata metadata, IControllerChannel channel,
-        IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher, IsrExpirationScheduler isrExpiration)
+        IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher, IsrExpirationScheduler isrExpiration,
+        TimeProvider time)
     {
         _isrExpiration = isrExpiration;
+        _time = time;
         (Options, Controller, Metadata, Channel, Fetchers, Lifecycle, Publisher) = (options, controller, metadata, channel, fetchers, lifecycle, publisher);
     }
 
     private readonly IsrExpirationScheduler _isrExpiration;
+    private readonly TimeProvider _time;
 
     public ReplicationOptions Options { get; }
 
@@ -67,6 +70,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
                 DataDirectory = Path.Combine(broker.DataDirectory, ControllerDirectoryName),
                 EndPoint = self.ResolvedControllerEndpoint,
                 Voters = [.. options.Nodes.Select(n => n.ResolvedControllerEndpoint)],
+                VoterNodeIds = options.Nodes.ToDictionary(n => (System.Net.EndPoint)n.ResolvedControllerEndpoint, n => n.NodeId),
                 ListenerFactory = PeerTransport.ControllerListener(broker, options),
                 ConnectionFactory = PeerTransport.Connections(broker, options),
                 SessionTimeout = options.SessionTimeout,
@@ -94,7 +98,8 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             lifecycle.Start();
             publisher.Start();
             isrExpiration.Start();
-            return new ClusterNodeServices(options, controller, metadata, channel, fetchers, lifecycle, publisher, isrExpiration);
+            return new ClusterNodeServices(options, controller, metadata, channel, fetchers, lifecycle, publisher, isrExpiration,
+                brokerOptions.TimeProvider);
         }
         catch
         {
@@ -105,6 +110,28 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             if (controller is not null)
                 await controller.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Kafka's controlled shutdown: the controller fences this node at its request, moving its leaderships to other ISR
+    /// members, and this node waits until it has applied that image (its replicas follow), so a rolling restart loses no
+    /// write time. Skipped when no other live node shares an ISR with it (the last node standing). Bounded by a session
+    /// timeout: longer is pointless, since the controller fences a node silent that long anyway.
+    /// </summary>
+    private async ValueTask HandOverAsync()
+    {
+        if (!ControllerDecisions.HasSomethingToHandOver(Metadata.Image, NodeId))
+            return;
+        using var bound = new CancellationTokenSource(Options.SessionTimeout, _time);
+        try
+        {
+            if (await Lifecycle.ControlledShutdownAsync(bound.Token).ConfigureAwait(false))
+                await Publisher.WaitForAsync(image => !image.IsUnfenced(NodeId), bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            // Stops as a crash would: the controller fences this node after its session.
         }
     }
 
@@ -121,10 +148,11 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops heart-beating first (the controller then moves this node's leaderships away), then applying images,
-    /// fetching, and the controller voter.</summary>
+    /// <summary>Hands this node's leaderships over first (a controlled shutdown, while the listener still serves), then
+    /// stops heart-beating, applying images, fetching, and the controller voter.</summary>
     public async ValueTask DisposeAsync()
     {
+        await HandOverAsync().ConfigureAwait(false);
         await _isrExpiration.DisposeAsync().ConfigureAwait(false);
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
         if (Channel is IAsyncDisposable channel)

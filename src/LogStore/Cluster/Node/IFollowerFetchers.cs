@@ -12,4 +12,8 @@ internal interface IFollowerFetchers : IAsyncDisposable
 
     /// <summary>Stops fetching <paramref name="replica"/> (it leads now, or nobody does); nothing if it was not fetched.</summary>
     void Unfollow(PartitionReplica replica);
+
+    /// <summary>Stops the fetchers left without partitions (Kafka's shutdownIdleFetcherThreads, after each metadata
+    /// change), so that following a leader again starts from a new connection rather than one its restart broke.</summary>
+    ValueTask ShutdownIdleFetchersAsync() => ValueTask.CompletedTask;
 }

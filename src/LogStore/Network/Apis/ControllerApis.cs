@@ -53,14 +53,16 @@ internal sealed class ControllerApis(Broker broker)
         }
         try
         {
-            await controller.HeartbeatAsync(request.BrokerId, request.BrokerEpoch, cancellationToken).ConfigureAwait(false);
+            // A node that wants to stop is fenced (its leaderships move) and told it may stop once it is (KIP-631).
+            if (request.WantShutDown)
+                response.ShouldShutDown = await controller.ControlledShutdownAsync(request.BrokerId, request.BrokerEpoch, cancellationToken).ConfigureAwait(false);
+            else
+                await controller.HeartbeatAsync(request.BrokerId, request.BrokerEpoch, cancellationToken).ConfigureAwait(false);
             ClusterImage image = controller.Image;
             response.IsFenced = !image.IsUnfenced(request.BrokerId);
             // The node has applied the controller log up to its registration at least; LogStore's nodes apply the
             // log as Raft voters, so there is no separate catch-up to wait for.
             response.IsCaughtUp = true;
-            // No controlled shutdown: a node that wants to stop may stop at once.
-            response.ShouldShutDown = request.WantShutDown;
         }
         catch (Exception e) when (IsRefusal(e))
         {

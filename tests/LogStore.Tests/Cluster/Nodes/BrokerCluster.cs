@@ -128,6 +128,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
         public async ValueTask HeartbeatAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) =>
             await OnActiveAsync(async c => { await c.HeartbeatAsync(nodeId, nodeEpoch, cancellationToken); return true; }, cancellationToken);
 
+        public async ValueTask<bool> ControlledShutdownAsync(int nodeId, long nodeEpoch, CancellationToken cancellationToken) =>
+            await OnActiveAsync(c => c.ControlledShutdownAsync(nodeId, nodeEpoch, cancellationToken), cancellationToken);
+
         public async ValueTask<PartitionRegistration> AlterPartitionAsync(TopicPartition partition, int leaderId, int leaderEpoch, int partitionEpoch,
             IReadOnlyList<int> newIsr, CancellationToken cancellationToken) =>
             await OnActiveAsync(c => c.AlterPartitionAsync(partition, leaderId, leaderEpoch, partitionEpoch, newIsr, cancellationToken), cancellationToken);

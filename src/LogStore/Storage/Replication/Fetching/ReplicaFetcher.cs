@@ -277,17 +277,23 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     private bool IsCurrent(PartitionFetchState state, FetchPhase phase) =>
         _partitions.TryGetValue(state.Id, out PartitionFetchState? current) && ReferenceEquals(current, state) && state.Phase == phase;
 
-    /// <summary>Retries the partition after the backoff. Under the lock.</summary>
+    /// <summary>Retries the partition after the backoff (a short one when the leader has not applied its new epoch
+    /// yet). Under the lock.</summary>
     private void Delay(PartitionFetchState state, ErrorCode error)
     {
         Stats.PartitionError();
-        Backoff(state);
-        ReplicaFetcherLog.PartitionError(_logger, state.Id, LeaderId, error.ToString(), (long)_options.Backoff.TotalMilliseconds);
+        TimeSpan backoff = error == ErrorCode.UnknownLeaderEpoch && _options.UnknownLeaderEpochBackoff < _options.Backoff
+            ? _options.UnknownLeaderEpochBackoff
+            : _options.Backoff;
+        Backoff(state, backoff);
+        ReplicaFetcherLog.PartitionError(_logger, state.Id, LeaderId, error.ToString(), (long)backoff.TotalMilliseconds);
     }
 
     /// <summary>Retries the partition after the backoff, without a log line. Under the lock.</summary>
-    private void Backoff(PartitionFetchState state) =>
-        state.DelayedUntil = _time.GetTimestamp() + (long)(_options.Backoff.TotalSeconds * _time.TimestampFrequency);
+    private void Backoff(PartitionFetchState state) => Backoff(state, _options.Backoff);
+
+    private void Backoff(PartitionFetchState state, TimeSpan backoff) =>
+        state.DelayedUntil = _time.GetTimestamp() + (long)(backoff.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>Idles the partition until its owner re-adds it in a newer epoch. Under the lock.</summary>
     private void Fence(PartitionFetchState state, ErrorCode error)

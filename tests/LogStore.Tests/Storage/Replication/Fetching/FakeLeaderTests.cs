@@ -196,4 +196,51 @@ public sealed class FakeLeaderTests : BrokerFixture
         Assert.That(logs.WithId(6306), Is.Empty);
         Assert.That(manager.GetState(follower.Id)?.Phase, Is.Not.EqualTo(FetchPhase.Failed));
     }
+
+    [Test]
+    public async Task UnknownLeaderEpoch_IsAskedAgainSoon_NotAfterTheWholeBackoff()
+    {
+        // A follower that applied a leader change before its new leader did: the leader answers UNKNOWN_LEADER_EPOCH
+        // once. The next fetch must not wait the fetch backoff (30 s here; 1 s by default, a second of every failover).
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var network = new InMemoryNetwork();
+        var logs = new CapturingLoggerFactory();
+        int fetches = 0;
+        var leader = new ScriptedLeader((header, _) => ResponseEncoder.Encode(header, new FetchResponse
+        {
+            Topics =
+            [
+                new FetchResponse.TopicResponse
+                {
+                    Name = "t",
+                    Partitions =
+                    [
+                        new FetchResponse.PartitionData
+                        {
+                            PartitionIndex = 0,
+                            ErrorCode = Interlocked.Increment(ref fetches) == 1 ? ErrorCode.UnknownLeaderEpoch : ErrorCode.None,
+                            HighWatermark = 0,
+                            Records = ReadOnlySequence<byte>.Empty,
+                        },
+                    ],
+                },
+            ],
+        }));
+        await using KafkaListener listener = await StartAsync(network, leader, logs);
+        await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path });
+        Partition follower = (await broker.CreateTopicAsync("t")).Partitions[0];
+        follower.Replica.BecomeFollower(0, 1);
+        await using var manager = new ReplicaFetcherManager(new ReplicaFetcherOptions
+        {
+            NodeId = 2,
+            MaxWait = TimeSpan.FromMilliseconds(50),
+            Backoff = TimeSpan.FromSeconds(30),
+            RequestTimeout = TimeSpan.FromSeconds(10),
+        }, _ => LeaderEndpoint, network, TimeProvider.System, logs.CreateLogger("LogStore"));
+
+        manager.AddPartitions(1, [new InitialFetchState(follower.Replica, 0)]);
+        await WaitUntilAsync(() => leader.Count(ApiKey.Fetch) >= 2, "the partition was fetched again after UNKNOWN_LEADER_EPOCH", timeout.Token);
+
+        Assert.That(manager.GetState(follower.Id)?.Phase, Is.Not.EqualTo(FetchPhase.Failed));
+    }
 }

@@ -1,0 +1,65 @@
+using LogStore.Cluster.Controller;
+
+namespace LogStore.Tests.Cluster;
+
+/// <summary>
+/// When the controller fences a silent node: at its session's end, not on a coarse period; and after a controller
+/// failover, the node whose controller was replaced has no fresh session (its last Raft contact counts), while every
+/// other node gets a whole one from the new controller. Session time is the cluster's fake clock.
+/// </summary>
+[NonParallelizable]
+public sealed class QuorumControllerSessionTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Session = ControllerCluster.SessionTimeout;
+
+    [Test]
+    public async Task SilentNode_IsFencedAtItsSessionsEnd_WithoutWaitingForAPeriodicCheck()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
+        // Sessions that start off the controller's start, so their end falls between the checks of a periodic timer.
+        cluster.Time.Advance(Session / 8);
+        await cluster.RegisterNodesAsync(timeout.Token);
+        cluster.Time.Advance(Session / 2);
+        await cluster.HeartbeatAsync(timeout.Token, 2, 3);
+
+        // A session after the controllers started (where a check every quarter session would look), then past the end of
+        // node 1's session: the controller's own timer must fence it (nobody calls FenceExpiredNodesAsync).
+        cluster.Time.Advance(Session * 3 / 8);
+        cluster.Time.Advance(Session / 8 + TimeSpan.FromMilliseconds(2));
+        while (!cluster.Running.All(c => c.Image.Nodes[1].Fenced))
+        {
+            Assert.That(timeout.IsCancellationRequested, Is.False, "node 1 was not fenced at its session's end");
+            await Task.Delay(10, CancellationToken.None);
+        }
+        var image = cluster.Running.First().Image;
+        Assert.That(image.Nodes[2].Fenced || image.Nodes[3].Fenced, Is.False, image.Describe());
+    }
+
+    [Test]
+    public async Task NewController_CountsTheFormerControllersSessionFromItsLastContact_AndGivesOthersAWholeOne()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
+        await cluster.RegisterNodesAsync(timeout.Token);
+        QuorumController old = await cluster.WaitForActiveAsync(timeout.Token);
+        int formerNode = cluster.IndexOf(old) + 1;
+        int[] others = [.. Enumerable.Range(1, 3).Where(n => n != formerNode)];
+
+        // The active controller (node formerNode's) crashes; another is elected while the session clock stands still.
+        await cluster.StopAsync(cluster.IndexOf(old));
+        QuorumController next = await cluster.WaitForActiveAsync(timeout.Token);
+        await cluster.HeartbeatAsync(timeout.Token, others);
+
+        // Less than a session after the new controller started, but a session after the former one's last contact
+        // (an election timeout, 300 ms here, before the loss).
+        cluster.Time.Advance(Session - TimeSpan.FromMilliseconds(200));
+        await cluster.OnActiveAsync(c => c.FenceExpiredNodesAsync(timeout.Token), timeout.Token);
+        string text = await cluster.WaitForEqualImagesAsync(timeout.Token);
+
+        var image = next.Image;
+        Assert.That(image.Nodes[formerNode].Fenced, Is.True, $"node {formerNode} (the former controller) kept a fresh session\n{text}");
+        Assert.That(others.Select(n => image.Nodes[n].Fenced), Is.All.False, text);
+    }
+}
