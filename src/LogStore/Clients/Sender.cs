@@ -55,9 +55,10 @@ internal sealed partial class Sender : IAsyncDisposable
     /// <summary>A sender for <paramref name="accumulator"/>'s batches; idempotent when <paramref name="producerIds"/> (the
     /// broker's producer ids) is given.</summary>
     public Sender(RecordAccumulator accumulator, BufferPool pool, ProducerOptions options, TimeProvider time, ILogger logger, DeliveryReporter reporter,
-        ProducerIdManager? producerIds)
+        ProducerIdManager? producerIds, Forwarding.ProduceForwarder? forwarder = null)
     {
         _producerIds = producerIds;
+        _forwarder = forwarder;
         _reporter = reporter;
         _time = time;
         _accumulator = accumulator;
@@ -84,6 +85,8 @@ internal sealed partial class Sender : IAsyncDisposable
         _signal.Set();
         await _loop.ConfigureAwait(false);
         _timer?.Dispose();
+        if (_forwarder is not null)
+            await _forwarder.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task RunAsync()
@@ -150,6 +153,11 @@ internal sealed partial class Sender : IAsyncDisposable
         }
         foreach (ProducerPartition partition in _partitions)
         {
+            if (Forwards(partition))
+            {
+                QueueForwarded(partition);
+                continue;
+            }
             List<ProducerBatch> round = partition.Round;
             for (int start = 0; start < round.Count;)
                 start += AppendChunk(partition, round, start);
@@ -190,6 +198,9 @@ internal sealed partial class Sender : IAsyncDisposable
             }
             partition.RequiredHighWatermark = -1;
         }
+
+        if (_forwarded.Count > 0)
+            await ForwardAsync().ConfigureAwait(false);
 
         foreach (ProducerBatch batch in batches)
         {
