@@ -65,6 +65,27 @@ internal sealed partial class Sender
         _forwarded.Add(forwarded);
     }
 
+    /// <summary>
+    /// The local append of <paramref name="partition"/> found this node no longer its leader (the role moved between the
+    /// round's check and the append; nothing of the chunk was appended): the chunk's batches from <paramref name="from"/>
+    /// on, built and stamped already, go to the forwarder after the ones queued before them, and leave the chunk so
+    /// their builders stay alive until they are settled.
+    /// </summary>
+    private void ForwardRestOfChunk(ProducerPartition partition, int from)
+    {
+        ForwardedPartition? forwarded = _forwarded.Count > 0 && _forwarded[^1].Partition == partition ? _forwarded[^1] : null;
+        if (forwarded is null)
+        {
+            if (!_spareForwarded.TryPop(out forwarded))
+                forwarded = new ForwardedPartition();
+            forwarded.Reset(partition);
+            _forwarded.Add(forwarded);
+        }
+        for (int k = from; k < _chunk.Count; k++)
+            forwarded.Add(_chunk[k], _built[k]);
+        _chunk.RemoveRange(from, _chunk.Count - from);
+    }
+
     /// <summary>Sends the round's forwarded batches until each is settled, then returns their builders to the pool.</summary>
     private async ValueTask ForwardAsync()
     {
@@ -75,7 +96,8 @@ internal sealed partial class Sender
             var seen = forwarder.Image;
             foreach (ForwardedPartition forwarded in _forwarded)
             {
-                if (forwarded.HasNext && _time.GetElapsedTime(forwarded.Head.CreatedTimestamp) >= forwarder.DeliveryTimeout)
+                if (forwarded.HasNext && (_time.GetElapsedTime(forwarded.Head.CreatedTimestamp) >= forwarder.DeliveryTimeout
+                    || (forwarder.IsClosing && forwarded.LastError is not null)))
                     Expire(forwarded, ProduceErrors.DeliveryTimedOut(forwarded.Partition.Id, forwarder.DeliveryTimeout, forwarded.LastError));
             }
             await forwarder.SendAsync(_forwarded).ConfigureAwait(false);

@@ -273,6 +273,12 @@ internal sealed partial class Sender : IAsyncDisposable
                     _results.AsSpan(done), out LogStoreException? failure);
                 error = failure;
             }
+            catch (NotLeaderException) when (_forwarder is not null)
+            {
+                // The leadership moved away since the round began; nothing was appended: the rest go to the new leader.
+                ForwardRestOfChunk(partition, done);
+                break;
+            }
             catch (Exception e)
             {
                 // The log is closed (or worse): nothing more goes in.

@@ -35,9 +35,11 @@ internal sealed class ProduceForwarder : IAsyncDisposable
     private readonly bool _acksAll;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
+    private readonly CancellationToken _closing;
 
-    private ProduceForwarder(ClusterNodeServices cluster, ProducerOptions options, TimeProvider time)
+    private ProduceForwarder(ClusterNodeServices cluster, ProducerOptions options, TimeProvider time, CancellationToken closing)
     {
+        _closing = closing;
         _nodeId = cluster.NodeId;
         _publisher = cluster.Publisher;
         // acks=0 has no response, and the next batch of a partition waits for the one before: the leader's append is
@@ -56,9 +58,13 @@ internal sealed class ProduceForwarder : IAsyncDisposable
 
     /// <summary>A forwarder for a producer of <paramref name="broker"/>; null on a single node, where every partition is led here.</summary>
     public static ProduceForwarder? For(Broker broker, ProducerOptions options) =>
-        broker.ClusterServices is { } cluster ? new ProduceForwarder(cluster, options, broker.Options.TimeProvider) : null;
+        broker.ClusterServices is { } cluster ? new ProduceForwarder(cluster, options, broker.Options.TimeProvider, broker.Closing) : null;
 
     public TimeSpan DeliveryTimeout { get; }
+
+    /// <summary>Whether the broker is closing: its cluster side has stopped, so no new image comes, and a batch that
+    /// failed once is not sent again (the close would otherwise wait out the delivery timeout).</summary>
+    public bool IsClosing => _closing.IsCancellationRequested;
 
     /// <summary>The image this node applied last: a pass's leaders are its leaders.</summary>
     public ClusterImage Image => _publisher.Applied;

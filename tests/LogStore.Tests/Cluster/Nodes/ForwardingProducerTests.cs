@@ -90,6 +90,37 @@ public class ForwardingProducerTests
     }
 
     [Test]
+    public async Task WhenTheLeadershipMovesAwayFromTheProducersNode_TheProducerForwardsTheRest_InOrderAndOnce(CancellationToken cancellationToken)
+    {
+        await using BrokerCluster cluster = await StartWithTopicAsync(cancellationToken);
+        int leader = LeaderOf(cluster);
+        int next = (leader + 1) % BrokerCluster.Size;
+        const int Wave = 300;
+
+        var deliveries = new List<Task<DeliveryResult>>();
+        await using (IProducer<Null, string> producer = cluster[leader].CreateProducer<Null, string>(new ProducerOptions { Acks = Acks.All }))
+        {
+            for (int i = 0; i < Wave; i++)
+                deliveries.Add(producer.ProduceAsync(Orders0, new Message<Null, string> { Value = $"v{i}" }, cancellationToken).AsTask());
+            await Task.WhenAll(deliveries);
+
+            // Records on their way while the controller moves the leadership to another replica, then more after it.
+            for (int i = Wave; i < 2 * Wave; i++)
+                deliveries.Add(producer.ProduceAsync(Orders0, new Message<Null, string> { Value = $"v{i}" }, cancellationToken).AsTask());
+            await ElectAsync(cluster, next, cancellationToken);
+            await cluster.WaitForAllAsync(image => image.GetPartition(Orders0)!.Leader == next, cancellationToken);
+            for (int i = 2 * Wave; i < 3 * Wave; i++)
+                deliveries.Add(producer.ProduceAsync(Orders0, new Message<Null, string> { Value = $"v{i}" }, cancellationToken).AsTask());
+            await Task.WhenAll(deliveries);
+        }
+
+        Assert.That(cluster.Replica(leader, Orders0).Role, Is.EqualTo(ReplicaRole.Follower), "the producer's node follows now");
+        Assert.That(await ValuesAsync(cluster, next), Is.EqualTo(Enumerable.Range(0, 3 * Wave).Select(i => $"v{i}")),
+            "the new leader holds every record once, in the order produced");
+        Assert.That(deliveries.Select(d => d.Result.Offset), Is.EqualTo(Enumerable.Range(0, 3 * Wave).Select(i => (long)i)));
+    }
+
+    [Test]
     public async Task ALeadersRefusal_ReachesTheDeliveryReportTyped_AndTheNextRecordsStillGoIn(CancellationToken cancellationToken)
     {
         await using BrokerCluster cluster = await StartWithTopicAsync(cancellationToken);
@@ -125,6 +156,27 @@ public class ForwardingProducerTests
         // Every node applied the topic, and the leader sees the whole ISR.
         await cluster.WaitForAllAsync(image => image.GetPartition(Orders0) is { Isr.Count: 3 }, cancellationToken);
         return cluster;
+    }
+
+    /// <summary>Has the active controller make <paramref name="node"/> lead <see cref="Orders0"/> (a preferred-leader election).</summary>
+    private static async Task ElectAsync(BrokerCluster cluster, int node, CancellationToken cancellationToken)
+    {
+        // Bounded by the fixture's CancelAfter: a controller is active again within an election timeout.
+        while (true)
+        {
+            if (cluster.Running.Select(b => b.Controller).FirstOrDefault(c => c is { IsActive: true }) is { } active)
+            {
+                try
+                {
+                    await active.ElectLeaderAsync(Orders0, node, cancellationToken);
+                    return;
+                }
+                catch (NotControllerException)
+                {
+                }
+            }
+            await Task.Delay(10, cancellationToken);
+        }
     }
 
     private static int LeaderOf(BrokerCluster cluster) => cluster[0].ClusterServices!.Publisher.Applied.GetPartition(Orders0)!.Leader;
