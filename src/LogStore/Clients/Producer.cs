@@ -47,7 +47,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, time, () => sender!.Wake());
         _accumulator = new RecordAccumulator(broker, _pool, options.BatchSize, time, () => sender!.Wake());
         _sender = sender = new Sender(_accumulator, _pool, options, time, broker.Logger, DeliveryReporter<TKey, TValue>.Instance,
-            options.EnableIdempotence ? broker.ProducerIds : null);
+            options.EnableIdempotence ? broker.ProducerIds : null, Forwarding.ProduceForwarder.For(broker, options));
 
         // Registered before the sender starts, so that a broker disposed meanwhile leaves nothing running.
         _registry = broker.GetService(static _ => new ProducerRegistry());

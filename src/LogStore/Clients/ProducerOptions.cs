@@ -27,6 +27,14 @@ public sealed class ProducerOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// In a cluster, how long after its batch was opened a record may take to be delivered when its partition's leader
+    /// is another node: a batch the leader refuses as no longer its (NOT_LEADER_OR_FOLLOWER), or that a network failure
+    /// stops, is sent again to the leader of the next controller image until then, and then fails with the last error.
+    /// Unused for batches appended on this node. Default 120 s (delivery.timeout.ms).
+    /// </summary>
+    public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>
     /// Whether the producer is idempotent (enable.idempotence, default true as in Kafka's Java client): it takes a producer
     /// id and epoch from the broker (the allocator that answers InitProducerId), and stamps every batch with them and with
     /// its partition's next sequence number, so that the partition appends no batch twice and none out of order. A batch
@@ -46,6 +54,7 @@ public sealed class ProducerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Linger, TimeSpan.Zero, nameof(Linger));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BufferMemory, nameof(BufferMemory));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DeliveryTimeout, TimeSpan.Zero, nameof(DeliveryTimeout));
         if (MaxBlock < TimeSpan.Zero && MaxBlock != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(MaxBlock), MaxBlock, "MaxBlock must be zero or more, or Timeout.InfiniteTimeSpan.");
         if ((uint)Compression > (uint)CompressionType.Zstd)

@@ -76,6 +76,13 @@ internal sealed partial class Sender
             partition.SequenceIdentity = _identity;
             next = 0;
         }
+        else if (partition.SequenceIdentity != _identity)
+        {
+            // The producer took a new epoch after these batches were stamped (another partition's forwarded batch was
+            // refused in the same round): the rest start the new epoch at 0, which the partition accepts.
+            partition.SequenceIdentity = _identity;
+            next = 0;
+        }
         else
         {
             next = built[failed].BaseSequence;

@@ -55,9 +55,10 @@ internal sealed partial class Sender : IAsyncDisposable
     /// <summary>A sender for <paramref name="accumulator"/>'s batches; idempotent when <paramref name="producerIds"/> (the
     /// broker's producer ids) is given.</summary>
     public Sender(RecordAccumulator accumulator, BufferPool pool, ProducerOptions options, TimeProvider time, ILogger logger, DeliveryReporter reporter,
-        ProducerIdManager? producerIds)
+        ProducerIdManager? producerIds, Forwarding.ProduceForwarder? forwarder = null)
     {
         _producerIds = producerIds;
+        _forwarder = forwarder;
         _reporter = reporter;
         _time = time;
         _accumulator = accumulator;
@@ -84,6 +85,8 @@ internal sealed partial class Sender : IAsyncDisposable
         _signal.Set();
         await _loop.ConfigureAwait(false);
         _timer?.Dispose();
+        if (_forwarder is not null)
+            await _forwarder.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task RunAsync()
@@ -150,6 +153,11 @@ internal sealed partial class Sender : IAsyncDisposable
         }
         foreach (ProducerPartition partition in _partitions)
         {
+            if (Forwards(partition))
+            {
+                QueueForwarded(partition);
+                continue;
+            }
             List<ProducerBatch> round = partition.Round;
             for (int start = 0; start < round.Count;)
                 start += AppendChunk(partition, round, start);
@@ -190,6 +198,9 @@ internal sealed partial class Sender : IAsyncDisposable
             }
             partition.RequiredHighWatermark = -1;
         }
+
+        if (_forwarded.Count > 0)
+            await ForwardAsync().ConfigureAwait(false);
 
         foreach (ProducerBatch batch in batches)
         {
@@ -261,6 +272,12 @@ internal sealed partial class Sender : IAsyncDisposable
                 appended = partition.Partition.Replica.AppendAsLeader(built[done..], _minTimestamps.AsSpan(done, built.Length - done),
                     _results.AsSpan(done), out LogStoreException? failure);
                 error = failure;
+            }
+            catch (NotLeaderException) when (_forwarder is not null)
+            {
+                // The leadership moved away since the round began; nothing was appended: the rest go to the new leader.
+                ForwardRestOfChunk(partition, done);
+                break;
             }
             catch (Exception e)
             {

@@ -12,7 +12,8 @@ namespace LogStore.Tests.Cluster.Simulation;
 /// fenced some steps later, as its session would expire), cut off the network and the controller, paused as SIGSTOP
 /// pauses a process (its connections hold their bytes; it reaches nobody; resumed, it delivers what queued — a
 /// deposed leader's zombie requests), one connection reset, a node's traffic delayed, restarted, time moving on. As the
-/// guarantees promise, one crash or power loss at a time: the next waits until that node is back in the ISR. Then
+/// guarantees promise, one crash or power loss at a time (the next waits until that node is back in the ISR) unless
+/// every log end counts only once fsynced, when they may follow each other freely. Then
 /// everything heals, the replicas converge, and <see cref="Check"/> judges what was acknowledged and read against the
 /// final logs. Everything random comes from the seed, printed with every failure.
 /// </summary>
@@ -85,7 +86,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         {
             await ProduceAsync(cluster, step, cancellationToken);
         }
-        else if (roll < 64 && down == 0 && !UncleanFailureInProgress(cluster))
+        else if (roll < 64 && down == 0 && (flushBeforeAcknowledge || !UncleanFailureInProgress(cluster)))
         {
             int node = _random.Next(SimulatedCluster.Size);
             _unclean = node;
