@@ -24,6 +24,10 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
     private readonly int[] _nodes;
     private readonly Dictionary<int, KafkaClientConnection> _connections = [];
     private readonly Lock _connectionsLock = new();
+    /// <summary>Ends the client id of every channel, so a node tells a command forwarded to it as the controller from a
+    /// client's request.</summary>
+    internal const string ClientIdSuffix = "-controller-channel";
+
     private readonly string _clientId;
     private int _disposed;
 
@@ -36,7 +40,7 @@ internal sealed partial class RemoteControllerChannel : IControllerChannel, IAsy
         _activeController = options.ActiveController ?? (() => local?.ActiveController);
         _metadata = options.Metadata ?? local;
         _nodes = [.. options.KafkaEndpoints.Keys.Order()];
-        _clientId = $"logstore-node-{options.NodeId}-controller-channel";
+        _clientId = $"logstore-node-{options.NodeId}{ClientIdSuffix}";
     }
 
     /// <summary>The channel of node <see cref="ReplicationOptions.NodeId"/>: to the nodes' Kafka listeners over

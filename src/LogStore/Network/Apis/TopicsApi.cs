@@ -12,13 +12,24 @@ namespace LogStore.Network.Apis;
 /// </summary>
 internal sealed class TopicsApi(Broker broker)
 {
-    public async ValueTask<CreateTopicsResponse> CreateAsync(CreateTopicsRequest request, CancellationToken cancellationToken)
+    /// <param name="request">The request, one result per topic in its order.</param>
+    /// <param name="forwarded">Sent by another node's controller channel to this node as the active controller: when it
+    /// is not (none elected yet, or leadership moved), NOT_CONTROLLER at once, so the sender tries the right node — never
+    /// forwarded on, where two nodes without a controller would pass it back and forth until the sender timed out.</param>
+    /// <param name="cancellationToken">Ends the wait for the controller.</param>
+    public async ValueTask<CreateTopicsResponse> CreateAsync(CreateTopicsRequest request, bool forwarded, CancellationToken cancellationToken)
     {
         var response = new CreateTopicsResponse();
+        bool notController = forwarded && broker.Controller is { } controller && !IsActive(controller);
         foreach (CreateTopicsRequest.CreatableTopic topic in request.Topics)
         {
             var result = new CreateTopicsResponse.CreatableTopicResult { Name = topic.Name };
             response.Topics.Add(result);
+            if (notController)
+            {
+                result.ErrorCode = ErrorCode.NotController;
+                continue;
+            }
             try
             {
                 TopicConfig config = ConfigOf(topic);
@@ -40,6 +51,18 @@ internal sealed class TopicsApi(Broker broker)
             }
         }
         return response;
+    }
+
+    private static bool IsActive(Cluster.Controller.QuorumController controller)
+    {
+        try
+        {
+            return controller.IsActive;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;   // closing: another node's controller takes over
+        }
     }
 
     private TopicConfig ConfigOf(CreateTopicsRequest.CreatableTopic topic)

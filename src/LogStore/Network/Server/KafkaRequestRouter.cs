@@ -87,7 +87,9 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
             case InitProducerIdRequest initProducerId:
                 return ResponseEncoder.Encode(header, _initProducerId.Handle(initProducerId));
             case CreateTopicsRequest createTopics:
-                return ResponseEncoder.Encode(header, await _topics.CreateAsync(createTopics, cancellationToken).ConfigureAwait(false));
+                return ResponseEncoder.Encode(header, await _topics.CreateAsync(createTopics,
+                    forwarded: header.ClientId?.EndsWith(Cluster.Channels.RemoteControllerChannel.ClientIdSuffix, StringComparison.Ordinal) == true,
+                    cancellationToken).ConfigureAwait(false));
             case DeleteTopicsRequest deleteTopics:
                 return ResponseEncoder.Encode(header, await _topics.DeleteAsync(deleteTopics, cancellationToken).ConfigureAwait(false));
             case DeleteRecordsRequest deleteRecords:
