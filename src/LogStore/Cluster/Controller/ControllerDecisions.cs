@@ -12,10 +12,10 @@ namespace LogStore.Cluster.Controller;
 internal static class ControllerDecisions
 {
     /// <summary>
-    /// A node (re)starting. After an unclean shutdown (<paramref name="cleanShutdown"/> false) an earlier incarnation
-    /// still unfenced is fenced first (the restart proves it gone, and its leaderships must move before the new one,
-    /// whose log may be shorter, is seen as the same replica), and the node leaves the ISR and the eligible leader
-    /// replicas where others hold every committed record (KIP-966). Then it is unfenced and leads what waits for it.
+    /// A node (re)starting. An earlier incarnation still unfenced is fenced first: a new one proves it gone, and its
+    /// leaderships must move before the new one, whose log may be shorter, is seen as the same replica. After an unclean
+    /// shutdown (<paramref name="cleanShutdown"/> false) the node leaves the ISR and the eligible leader replicas where
+    /// others hold every committed record (KIP-966). Then it is unfenced and leads what waits for it.
     /// </summary>
     /// <exception cref="StaleBrokerEpochException">The image holds a higher epoch for the node.</exception>
     public static List<MetadataRecord> RegisterNode(ClusterImage image, int nodeId, long nodeEpoch, string host, int port, bool cleanShutdown)
@@ -27,8 +27,7 @@ internal static class ControllerDecisions
         {
             if (known.NodeEpoch > nodeEpoch)
                 throw new StaleBrokerEpochException(nodeId, nodeEpoch, known.NodeEpoch);
-            // Only after an unclean shutdown: a live process registering again (its log intact) keeps its leaderships.
-            if (!known.Fenced && known.NodeEpoch != nodeEpoch && !cleanShutdown)
+            if (!known.Fenced && known.NodeEpoch != nodeEpoch)
                 image = ApplyAll(image, Fence(image, [known]), records);
         }
         image = ApplyAll(image, [new RegisterNodeRecord(nodeId, nodeEpoch, host, port)], records);

@@ -86,9 +86,6 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 PeerTls = _peerTls?.Invoke(node),
                 FollowerFetchersFactory = _fetchers is null ? null : b => _fetchers(this, node, b),
                 ReplicaLagTime = _replicaLagTime ?? TimeSpan.FromSeconds(30), // the default unless a test shortens it
-                // Tests stop nodes gracefully (fenced at once by the controlled shutdown); a 2 s session would also fence
-                // live nodes whose heartbeats the suite's parallel load delays, moving leaders under tests that pin them.
-                SessionTimeout = TimeSpan.FromSeconds(10),
             },
         }, cancellationToken);
     }

@@ -104,7 +104,6 @@ public class ClusterNodeTests
         int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
         await cluster.StopAsync((leader + 1) % BrokerCluster.Size);
         await cluster.WaitForAllAsync(image => image.GetPartition(tp)!.Isr.Count == 2, cancellationToken);
-        leader = cluster.Running.First().ClusterServices!.Publisher.Applied.GetPartition(tp)!.Leader;   // as it is now
         while (cluster.Replica(leader, tp).InSyncReplicas.Count != 2)
             await Task.Delay(10, cancellationToken);
 
