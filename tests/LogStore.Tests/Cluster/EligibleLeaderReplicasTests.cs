@@ -86,15 +86,23 @@ public sealed class EligibleLeaderReplicasTests
     }
 
     [Test]
-    public void NewIncarnation_OfALeader_IsFencedFirst_SoItsLeadershipMoves()
+    public void UncleanRestart_OfALeader_WithinItsSession_IsFencedFirst_SoItsLeadershipMoves()
     {
         int epoch = State.LeaderEpoch;
 
-        Apply(ControllerDecisions.RegisterNode(_image, 0, 2, "h", 9092, cleanShutdown: true));
+        Apply(ControllerDecisions.RegisterNode(_image, 0, 2, "h", 9092, cleanShutdown: false));
 
         Assert.That((State.Leader, State.LeaderEpoch, State.Isr), Is.EqualTo((1, epoch + 1, (IReadOnlyList<int>)[1, 2])),
             "a restarted leader's log may be shorter than what it acknowledged: it must not lead on at the same epoch");
         Assert.That(_image.IsUnfenced(0), Is.True);
+    }
+
+    [Test]
+    public void ALiveNode_RegisteringAgain_KeepsItsLeadership()
+    {
+        Apply(ControllerDecisions.RegisterNode(_image, 0, 2, "h", 9092, cleanShutdown: true));
+
+        Assert.That((State.Leader, State.LeaderEpoch, State.Isr), Is.EqualTo((0, 0, (IReadOnlyList<int>)[0, 1, 2])));
     }
 
     [Test]

@@ -27,7 +27,8 @@ internal static class ControllerDecisions
         {
             if (known.NodeEpoch > nodeEpoch)
                 throw new StaleBrokerEpochException(nodeId, nodeEpoch, known.NodeEpoch);
-            if (!known.Fenced && known.NodeEpoch != nodeEpoch)
+            // Only after an unclean shutdown: a live process registering again (its log intact) keeps its leaderships.
+            if (!known.Fenced && known.NodeEpoch != nodeEpoch && !cleanShutdown)
                 image = ApplyAll(image, Fence(image, [known]), records);
         }
         image = ApplyAll(image, [new RegisterNodeRecord(nodeId, nodeEpoch, host, port)], records);
