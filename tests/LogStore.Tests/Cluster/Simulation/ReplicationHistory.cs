@@ -192,8 +192,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             }
             if (_delayed[node])
             {
-                cluster.Network.Delay(cluster.HostOf(node), TimeSpan.Zero, TimeSpan.Zero);
-                _delayed[node] = false;
+                ClearDelay(cluster, node);
                 _log.Add($"{step}: node {node}'s traffic on time again");
                 return;
             }
@@ -232,6 +231,12 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             _unclean = null;
         }
         return _unclean is not null;
+    }
+
+    private void ClearDelay(SimulatedCluster cluster, int node)
+    {
+        cluster.Network.Delay(cluster.HostOf(node), TimeSpan.Zero, TimeSpan.Zero);
+        _delayed[node] = false;
     }
 
     private void Resume(SimulatedCluster cluster, int node)
@@ -304,10 +309,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             if (_paused[node])
                 Resume(cluster, node);
             if (_delayed[node])
-            {
-                cluster.Network.Delay(cluster.HostOf(node), TimeSpan.Zero, TimeSpan.Zero);
-                _delayed[node] = false;
-            }
+                ClearDelay(cluster, node);
             if (cluster.Controller.IsCutOff(node))
             {
                 cluster.Network.Heal(cluster.Nodes[node].Endpoint);
