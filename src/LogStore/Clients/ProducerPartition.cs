@@ -25,6 +25,14 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
     /// appended offset + 1), or -1.</summary>
     public long RequiredHighWatermark { get; set; } = -1;
 
+    /// <summary>Sender only, for an idempotent <see cref="Acks.All"/> producer in a cluster: the round's batches appended
+    /// here, in order, with what each was built into, kept until the high watermark passes them, so that those a
+    /// leadership move leaves uncommitted can go to the new leader (Sender.Forwarding.cs).</summary>
+    public List<ProducerBatch> Uncommitted { get; } = [];
+
+    /// <summary>What each of <see cref="Uncommitted"/> was built into.</summary>
+    public List<RecordBatch> UncommittedBuilt { get; } = [];
+
     /// <summary>Sender only: this partition's batches of the current round, in seal order.</summary>
     public List<ProducerBatch> Round { get; } = [];
 

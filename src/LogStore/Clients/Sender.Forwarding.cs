@@ -30,6 +30,9 @@ internal sealed partial class Sender
     private static readonly TimeSpan MaxForwardBackoff = TimeSpan.FromSeconds(1);
 
     private readonly ProduceForwarder? _forwarder;
+    // Whether appended batches keep their builders until committed (ProducerPartition.Uncommitted): only a retry to a
+    // new leader needs them, and only an idempotent producer may send a batch twice.
+    private readonly bool _keepsUncommitted;
     private readonly List<ForwardedPartition> _forwarded = [];
     private readonly Stack<ForwardedPartition> _spareForwarded = new();
 
@@ -84,6 +87,53 @@ internal sealed partial class Sender
         for (int k = from; k < _chunk.Count; k++)
             forwarded.Add(_chunk[k], _built[k]);
         _chunk.RemoveRange(from, _chunk.Count - from);
+    }
+
+    /// <summary>
+    /// The leadership of <paramref name="partition"/> moved while its appended batches waited for the in-sync replicas
+    /// (Kafka's leader answers NOT_LEADER_OR_FOLLOWER and the producer retries). Those below the high watermark are
+    /// committed where they are; the rest may be on the new leader or cut by it, so they go to it before anything the
+    /// round forwards after them, keeping their sequences: it appends each once, or recognises it as one it has.
+    /// </summary>
+    private void ForwardUncommitted(ProducerPartition partition, NotLeaderException error)
+    {
+        long committed = partition.Partition.Replica.HighWatermark;
+        List<ProducerBatch> kept = partition.Uncommitted;
+        int first = 0;
+        while (first < kept.Count && kept[first].BaseOffset + kept[first].Builder!.RecordCount <= committed)
+            first++;
+        int count = kept.Count - first;
+        if (count == 0)
+            return;
+        ForwardedPartition? forwarded = _forwarded.Find(f => f.Partition == partition);
+        if (forwarded is null)
+        {
+            if (!_spareForwarded.TryPop(out forwarded))
+                forwarded = new ForwardedPartition();
+            forwarded.Reset(partition);
+            _forwarded.Add(forwarded);
+        }
+        forwarded.Batches.InsertRange(0, kept.GetRange(first, count));
+        forwarded.Built.InsertRange(0, partition.UncommittedBuilt.GetRange(first, count));
+        forwarded.Uncertain += count;
+        forwarded.MayHaveAppended = true;
+        forwarded.LastError = error;
+        for (int k = first; k < kept.Count; k++)
+        {
+            kept[k].BaseOffset = -1;
+            kept[k].LogAppendTime = null;
+        }
+        kept.RemoveRange(first, count);
+        partition.UncommittedBuilt.RemoveRange(first, count);
+    }
+
+    /// <summary>Returns the builders of <paramref name="partition"/>'s committed (or failed) batches to the pool.</summary>
+    private void ReleaseUncommitted(ProducerPartition partition)
+    {
+        foreach (ProducerBatch batch in partition.Uncommitted)
+            _pool.Deallocate(batch.TakeBuilder(), batch.Cost, batch.Reusable && batch.Error is null);
+        partition.Uncommitted.Clear();
+        partition.UncommittedBuilt.Clear();
     }
 
     /// <summary>Sends the round's forwarded batches until each is settled, then returns their builders to the pool.</summary>
@@ -169,7 +219,7 @@ internal sealed partial class Sender
     {
         forwarded.Next++;
         forwarded.LastError = null;
-        forwarded.MayHaveAppended = false;
+        forwarded.MayHaveAppended = forwarded.Next < forwarded.Uncertain;
     }
 
     /// <summary>The head batch was refused with nothing appended: it fails, and (idempotent) the batches after it are
@@ -197,6 +247,7 @@ internal sealed partial class Sender
         for (; forwarded.HasNext; forwarded.Next++)
             FailForwarded(forwarded.Head, error);
         forwarded.MayHaveAppended = false;
+        forwarded.Uncertain = 0;
         if (_producerIds is null)
             return;
         if (unknown)

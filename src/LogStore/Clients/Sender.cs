@@ -19,8 +19,10 @@ namespace LogStore.Clients;
 /// polls. Waking and sleeping allocate nothing.</para>
 /// <para>Batches are built and appended in seal order, so a partition's records reach the log in the order they were
 /// batched, and an idempotent producer's sequences (stamped at the build) follow that order (see Sender.Idempotence.cs).
-/// A failed append is not retried. Delivery callbacks run on this task, outside every lock (as Kafka runs them on its I/O thread): a slow
-/// callback slows the producer, and one that throws is logged without stopping anything.</para>
+/// A failed append is not retried; in a cluster, an idempotent producer's batches that a leadership move leaves
+/// uncommitted go to the new leader (Sender.Forwarding.cs). Delivery callbacks run on this task, outside every lock (as
+/// Kafka runs them on its I/O thread): a slow callback slows the producer, and one that throws is logged without
+/// stopping anything.</para>
 /// </remarks>
 internal sealed partial class Sender : IAsyncDisposable
 {
@@ -67,6 +69,7 @@ internal sealed partial class Sender : IAsyncDisposable
         _acksAll = options.Acks == Acks.All;
         _requestTimeout = options.RequestTimeout;
         _logger = logger;
+        _keepsUncommitted = forwarder is not null && _acksAll && producerIds is not null;
     }
 
     /// <summary>Wakes the loop; cheap and lock-free, callable from any thread and under any lock.</summary>
@@ -166,9 +169,14 @@ internal sealed partial class Sender : IAsyncDisposable
                 _toFlush.Add(partition);
             // Alone, the high watermark is the log end, past every append already: nothing to wait for.
             if (_acksAll && partition.RequiredHighWatermark > partition.Partition.Replica.HighWatermark)
+            {
                 _toReplicate.Add(partition);
+            }
             else
+            {
                 partition.RequiredHighWatermark = -1;
+                ReleaseUncommitted(partition);
+            }
         }
         _partitions.Clear();
 
@@ -192,11 +200,16 @@ internal sealed partial class Sender : IAsyncDisposable
             {
                 await partition.Partition.Replica.WaitForHighWatermarkAsync(partition.RequiredHighWatermark, _requestTimeout).ConfigureAwait(false);
             }
+            catch (NotLeaderException e) when (partition.Uncommitted.Count > 0)
+            {
+                ForwardUncommitted(partition, e);
+            }
             catch (Exception e)
             {
                 partition.FlushError ??= ProduceException.Wrap(partition.Id, e);
             }
             partition.RequiredHighWatermark = -1;
+            ReleaseUncommitted(partition);
         }
 
         if (_forwarded.Count > 0)
@@ -310,8 +323,19 @@ internal sealed partial class Sender : IAsyncDisposable
             }
         }
 
-        foreach (ProducerBatch batch in _chunk)
-            _pool.Deallocate(batch.TakeBuilder(), batch.Cost, batch.Reusable && batch.Error is null);
+        for (int k = 0; k < _chunk.Count; k++)
+        {
+            ProducerBatch batch = _chunk[k];
+            if (_keepsUncommitted && batch.Error is null)
+            {
+                partition.Uncommitted.Add(batch);
+                partition.UncommittedBuilt.Add(_built[k]);
+            }
+            else
+            {
+                _pool.Deallocate(batch.TakeBuilder(), batch.Cost, batch.Reusable && batch.Error is null);
+            }
+        }
         _chunk.Clear();
         _built.Clear();
         return taken;

@@ -29,7 +29,10 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
     {
     }
 
-    internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
+    internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
+    {
+        public DateTime At { get; } = DateTime.UtcNow;
+    }
 
     private sealed class Logger(CapturingLoggerFactory factory, string category) : ILogger
     {

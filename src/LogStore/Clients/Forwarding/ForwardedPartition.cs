@@ -36,6 +36,10 @@ internal sealed class ForwardedPartition
     /// leader's duplicate check, never a renumbering, can make a later send safe.</summary>
     public bool MayHaveAppended { get; set; }
 
+    /// <summary>How many of the first <see cref="Batches"/> were appended by this node while it led and may be on the
+    /// new leader already: each starts as <see cref="MayHaveAppended"/>.</summary>
+    public int Uncertain { get; set; }
+
     /// <summary>The current attempt's result, set by its request task.</summary>
     public ForwardAttempt Attempt { get; set; }
 
@@ -47,6 +51,7 @@ internal sealed class ForwardedPartition
         Next = 0;
         LastError = null;
         MayHaveAppended = false;
+        Uncertain = 0;
         Attempt = default;
     }
 

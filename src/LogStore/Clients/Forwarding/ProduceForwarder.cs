@@ -221,6 +221,11 @@ internal sealed class ProduceForwarder : IAsyncDisposable
             if (_acksAll)
                 await replica.WaitForHighWatermarkAsync(appended.LastOffset + 1, _requestTimeout).ConfigureAwait(false);
         }
+        catch (NotLeaderException e)
+        {
+            // The leadership moved again before the batch committed: the next leader has it or not, and recognises it.
+            return new ForwardAttempt(ForwardOutcome.Retry, e, -1, null, Sent: true);
+        }
         catch (Exception e)
         {
             return new ForwardAttempt(ForwardOutcome.AppendedButFailed, ProduceException.Wrap(target.Id, e), appended.BaseOffset, appended.LogAppendTime,

@@ -20,6 +20,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
 
     private readonly TempDirectory[] _directories = [new(), new(), new()];
     private readonly Broker?[] _brokers = new Broker?[Size];
+    // Each node's controller from its start until its broker is disposed: a stopping node's controller may still be
+    // the active one, and its own controlled shutdown and the others' heartbeats must reach it meanwhile.
+    private readonly QuorumController?[] _controllers = new QuorumController?[Size];
     private readonly Func<BrokerCluster, int, Broker, IFollowerFetchers>? _fetchers;
     private readonly TimeSpan? _replicaLagTime;
     private readonly Func<int, PeerTlsOptions>? _peerTls;
@@ -48,6 +51,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
 
     public IReadOnlyList<ClusterNode> Nodes { get; }
 
+    // Debugging aid: every node logs, and the entries are appended to this file when the cluster is disposed.
+    private static readonly string? DumpLogsTo = Environment.GetEnvironmentVariable("LOGSTORE_CLUSTER_LOG");
+
     public Broker this[int node] => _brokers[node] ?? throw new InvalidOperationException($"Node {node} is stopped.");
 
     public IEnumerable<Broker> Running => _brokers.Where(b => b is not null)!;
@@ -75,14 +81,14 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 Tls = _peerTls is null ? null : new KafkaListenerTlsOptions { ServerCertificate = LogStore.Tests.Network.TestCertificates.Server },
             },
             KafkaTransport = Network,
-            LoggerFactory = _peerTls is null ? null : Logs,
+            LoggerFactory = _peerTls is null && DumpLogsTo is null ? null : Logs,
             Replication = new ReplicationOptions
             {
                 NodeId = node,
                 Nodes = Nodes,
                 ControllerTransport = Network,
                 ConnectionFactory = Network.For(Nodes[node].Endpoint),
-                ControllerChannelFactory = _peerTls is null ? _ => new DirectControllerChannel(this) : null,
+                ControllerChannelFactory = _peerTls is null ? controller => Serve(node, controller) : null,
                 PeerTls = _peerTls?.Invoke(node),
                 FollowerFetchersFactory = _fetchers is null ? null : b => _fetchers(this, node, b),
                 ReplicaLagTime = _replicaLagTime ?? TimeSpan.FromSeconds(30), // the default unless a test shortens it
@@ -97,6 +103,30 @@ internal sealed class BrokerCluster : IAsyncDisposable
         _brokers[node] = null;
         if (broker is not null)
             await broker.DisposeAsync();
+        Volatile.Write(ref _controllers[node], null);
+    }
+
+    private QuorumController? ActiveController()
+    {
+        for (int node = 0; node < Size; node++)
+        {
+            try
+            {
+                if (Volatile.Read(ref _controllers[node]) is { IsActive: true } active)
+                    return active;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Its broker is being disposed.
+            }
+        }
+        return null;
+    }
+
+    private DirectControllerChannel Serve(int node, QuorumController controller)
+    {
+        Volatile.Write(ref _controllers[node], controller);
+        return new DirectControllerChannel(this);
     }
 
     /// <summary>Waits until every running node applied an image satisfying <paramref name="ready"/>.</summary>
@@ -116,6 +146,12 @@ internal sealed class BrokerCluster : IAsyncDisposable
             await StopAsync(i);
         foreach (TempDirectory directory in _directories)
             directory.Dispose();
+        if (DumpLogsTo is not null)
+        {
+            var lines = new List<string> { $"==== {TestContext.CurrentContext.Test.FullName} {TestContext.CurrentContext.Result.Outcome.Status}" };
+            lines.AddRange(Logs.Entries.Select(e => $"{e.At:HH:mm:ss.fff} {e.Category} {e.Level} {e.EventId.Id} {e.Message} {e.Exception?.GetType().Name}"));
+            File.AppendAllLines(DumpLogsTo, lines);
+        }
     }
 
     /// <summary>Sends each command to whichever node's controller is active, in process.</summary>
@@ -143,7 +179,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
         {
             while (true)
             {
-                QuorumController? active = cluster.Running.Select(b => b.Controller).FirstOrDefault(c => c is { IsActive: true });
+                QuorumController? active = cluster.ActiveController();
                 if (active is not null)
                 {
                     try
