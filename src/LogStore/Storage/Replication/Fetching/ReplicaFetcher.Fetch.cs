@@ -109,7 +109,6 @@ internal sealed partial class ReplicaFetcher
         {
             case ErrorCode.None:
                 break;
-            case ErrorCode.NotLeaderOrFollower:
             case ErrorCode.FencedLeaderEpoch:
                 Fence(state, data.ErrorCode);
                 return;

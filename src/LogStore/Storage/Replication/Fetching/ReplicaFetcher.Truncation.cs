@@ -73,12 +73,12 @@ internal sealed partial class ReplicaFetcher
             case ErrorCode.None:
                 ApplyEpochAnswer(state, askedEpoch, answer.LeaderEpoch, answer.EndOffset);
                 break;
-            case ErrorCode.NotLeaderOrFollower:
             case ErrorCode.FencedLeaderEpoch:
                 Fence(state, answer.ErrorCode);
                 break;
             default:
-                // UNKNOWN_LEADER_EPOCH (the leader has not learnt the epoch yet), a storage error, an unknown partition.
+                // UNKNOWN_LEADER_EPOCH or NOT_LEADER_OR_FOLLOWER (the leader has not applied the image naming it yet), a
+                // storage error, an unknown partition.
                 Delay(state, answer.ErrorCode);
                 break;
         }

@@ -277,12 +277,12 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     private bool IsCurrent(PartitionFetchState state, FetchPhase phase) =>
         _partitions.TryGetValue(state.Id, out PartitionFetchState? current) && ReferenceEquals(current, state) && state.Phase == phase;
 
-    /// <summary>Retries the partition after the backoff (a short one when the leader has not applied its new epoch
-    /// yet). Under the lock.</summary>
+    /// <summary>Retries the partition after the backoff (a short one when the leader has not applied the image naming
+    /// it yet: Kafka, too, retries NOT_LEADER_OR_FOLLOWER rather than waiting for a new assignment). Under the lock.</summary>
     private void Delay(PartitionFetchState state, ErrorCode error)
     {
         Stats.PartitionError();
-        TimeSpan backoff = error == ErrorCode.UnknownLeaderEpoch && _options.UnknownLeaderEpochBackoff < _options.Backoff
+        TimeSpan backoff = error is ErrorCode.UnknownLeaderEpoch or ErrorCode.NotLeaderOrFollower && _options.UnknownLeaderEpochBackoff < _options.Backoff
             ? _options.UnknownLeaderEpochBackoff
             : _options.Backoff;
         Backoff(state, backoff);

@@ -24,9 +24,10 @@ internal sealed class ReplicaFetcherOptions
     /// retriable error. Default 1 s (<c>replica.fetch.backoff.ms</c>).</summary>
     public TimeSpan Backoff { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The pause before asking again a leader that answered UNKNOWN_LEADER_EPOCH (capped at <see cref="Backoff"/>).
-    /// After a leader change every node applies the same committed image, the follower often a few milliseconds before
-    /// the new leader: waiting a whole <see cref="Backoff"/> there held each failover's first acks=all write a second.
+    /// <summary>The pause before asking again a leader that answered UNKNOWN_LEADER_EPOCH or NOT_LEADER_OR_FOLLOWER (capped
+    /// at <see cref="Backoff"/>). After a leader change every node applies the same committed image, the follower often a
+    /// few milliseconds before the new leader: waiting a whole <see cref="Backoff"/> there held each failover's first
+    /// acks=all write a second.
     /// Default 50 ms.</summary>
     public TimeSpan UnknownLeaderEpochBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 

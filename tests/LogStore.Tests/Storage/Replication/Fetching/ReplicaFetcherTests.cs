@@ -103,6 +103,28 @@ public sealed class ReplicaFetcherTests
     }
 
     [Test]
+    public async Task ALeaderThatHasNotAppliedItsLeadership_IsAskedAgain_WithoutANewAssignment()
+    {
+        await using ReplicationPair pair = await ReplicationPair.StartAsync();
+        (Partition leader, Partition follower) = await pair.CreateTopicAsync("t", SmallSegments);
+        ReplicationPair.Lead(leader, 4);
+        await AppendAsync(leader, 3);
+        // The follower applies the image naming the leader in epoch 5 before the leader does, which holds a replica
+        // without a leader in that epoch (as a partition just created is on every node until its image comes).
+        leader.Replica.BecomeFollower(5, null);
+
+        pair.Follow(follower, 5);
+        await pair.WaitUntilAsync(() => pair.Logs.WithId(6308).Any(e => e.Message.Contains("NotLeaderOrFollower")),
+            "the leader answered NOT_LEADER_OR_FOLLOWER");
+        ReplicationPair.Lead(leader, 5);
+
+        // Kafka's fetcher retries that answer after a backoff; one that idled until reassigned never fetched again.
+        await pair.CaughtUpAsync(leader, follower);
+        ReplicationPair.AssertSameSegments(leader, follower);
+        Assert.That(pair.Logs.WithId(6307), Is.Empty, "never idled as fenced");
+    }
+
+    [Test]
     public async Task StaleLeaderEpoch_IsFencedUntilReaddedInTheLeadersEpoch()
     {
         await using ReplicationPair pair = await ReplicationPair.StartAsync();
