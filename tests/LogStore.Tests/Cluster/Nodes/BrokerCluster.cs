@@ -148,7 +148,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
             directory.Dispose();
         if (DumpLogsTo is not null)
         {
-            var lines = new List<string> { $"==== {TestContext.CurrentContext.Test.FullName} {TestContext.CurrentContext.Result.Outcome.Status}" };
+            var lines = new List<string> { $"==== {TestContext.CurrentContext.Test.FullName}" };
             lines.AddRange(Logs.Entries.Select(e => $"{e.At:HH:mm:ss.fff} {e.Category} {e.Level} {e.EventId.Id} {e.Message} {e.Exception?.GetType().Name}"));
             File.AppendAllLines(DumpLogsTo, lines);
         }
