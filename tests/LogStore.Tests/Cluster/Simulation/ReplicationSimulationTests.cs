@@ -8,7 +8,7 @@ namespace LogStore.Tests.Cluster.Simulation;
 [NonParallelizable]
 public class ReplicationSimulationTests
 {
-    private static int Histories => int.TryParse(Environment.GetEnvironmentVariable("LOGSTORE_SIMULATION_HISTORIES"), out int n) ? n : 12;
+    private static int Histories => int.TryParse(Environment.GetEnvironmentVariable("LOGSTORE_SIMULATION_HISTORIES"), out int n) ? n : 8;
 
     private static int FirstSeed => int.TryParse(Environment.GetEnvironmentVariable("LOGSTORE_SIMULATION_SEED"), out int s) ? s : 1;
 

@@ -141,7 +141,7 @@ public sealed class ConfluentSaslTests : BrokerFixture
         var failed = new TaskCompletionSource<Kafka.Error>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig(Config(bootstrap, protocol, mechanism, password: "looking-glass"))
         {
-            MessageTimeoutMs = 5000,
+            MessageTimeoutMs = 2500, // the refusal comes within milliseconds; the produce fails at this timeout
         }).SetErrorHandler((_, error) =>
         {
             if (error.Code is Kafka.ErrorCode.SaslAuthenticationFailed or Kafka.ErrorCode.Local_Authentication)
@@ -164,7 +164,7 @@ public sealed class ConfluentSaslTests : BrokerFixture
         string bootstrap = await OpenBrokerAsync(tls: false);
         using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig(Config(bootstrap, Kafka.SecurityProtocol.Plaintext))
         {
-            MessageTimeoutMs = 5000,
+            MessageTimeoutMs = 2500, // the refusal comes within milliseconds; the produce fails at this timeout
         }).Build();
 
         var refused = Assert.ThrowsAsync<Kafka.ProduceException<string, string>>(
@@ -181,7 +181,7 @@ public sealed class ConfluentSaslTests : BrokerFixture
         string bootstrap = await OpenBrokerAsync(tls: true);
         using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig(Config(bootstrap, Kafka.SecurityProtocol.SaslSsl, clientCertificate: false))
         {
-            MessageTimeoutMs = 5000,
+            MessageTimeoutMs = 2500, // the refusal comes within milliseconds; the produce fails at this timeout
         }).Build();
 
         var refused = Assert.ThrowsAsync<Kafka.ProduceException<string, string>>(
@@ -198,7 +198,7 @@ public sealed class ConfluentSaslTests : BrokerFixture
         string bootstrap = await OpenBrokerAsync(tls: true);
         using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig(Config(bootstrap, Kafka.SecurityProtocol.Plaintext))
         {
-            MessageTimeoutMs = 5000,
+            MessageTimeoutMs = 2500, // the refusal comes within milliseconds; the produce fails at this timeout
         }).Build();
 
         var refused = Assert.ThrowsAsync<Kafka.ProduceException<string, string>>(
