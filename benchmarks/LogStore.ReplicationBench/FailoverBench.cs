@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace LogStore.ReplicationBench;
 
 /// <summary>
-/// Failover in process: the partition leader's Broker is closed (DisposeAsync, not awaited: today a close sends no
-/// word to the controller, so the controller learns of it only when the node's session times out, as after a crash)
-/// and the clock runs until a surviving node acknowledges an acks=all write (RF 3, min ISR 2). The closed node then
+/// Failover in process: the partition leader's Broker is closed (DisposeAsync, not awaited: a close is a controlled
+/// shutdown, which hands the leaderships over before the node stops) and the clock runs until a surviving node
+/// acknowledges an acks=all write (RF 3, min ISR 2). The closed node then
 /// opens again and rejoins the in-sync replicas before the next round. A real SIGKILL of a process is the kill test's
 /// (RESULTS.md "Replication, first figures").
 /// </summary>

@@ -30,6 +30,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private readonly Lock _waitersLock = new();
     private readonly List<(Func<ClusterImage, bool> Ready, TaskCompletionSource<ClusterImage> Done)> _waiters = [];
     private volatile ClusterImage _applied = ClusterImage.Empty;
+    private volatile ClusterImage _eligibility = ClusterImage.Empty;
     private Task _loop = Task.CompletedTask;
     // Doubles while applying keeps failing (a lasting fault logs less and less often); back to the first after a success.
     private TimeSpan _retryBackoff = FirstRetry;
@@ -48,6 +49,10 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
 
     /// <summary>The last image this node's replicas were brought to.</summary>
     public ClusterImage Applied => _applied;
+
+    /// <summary>Kafka's isReplicaIsrEligible for this node's leaders: a node the image being applied (or the last one)
+    /// knows as fenced may not join an ISR, nor hold a high watermark back as about to join.</summary>
+    private bool IsrEligible(int nodeId) => !(_eligibility.Nodes.TryGetValue(nodeId, out NodeRegistration? node) && node.Fenced);
 
     public void Start()
     {
@@ -119,6 +124,7 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
 
     private async ValueTask ApplyAsync(ClusterImage image, CancellationToken cancellationToken)
     {
+        _eligibility = image;
         foreach (TopicRegistration registration in image.Topics.Values)
         {
             Topic topic = await _broker.GetOrCreateReplicatedTopicAsync(registration, cancellationToken).ConfigureAwait(false);
@@ -139,15 +145,15 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
             if (replica.Role != ReplicaRole.Leader || replica.LeaderEpoch < state.LeaderEpoch)
             {
                 _fetchers.Unfollow(replica);
-                replica.UseController(_channel, _replicaLagTime, _flushBeforeAcknowledge);
+                replica.UseController(_channel, _replicaLagTime, _flushBeforeAcknowledge, IsrEligible);
                 replica.BecomeLeader(state.LeaderEpoch, state.PartitionEpoch, state.Replicas, state.Isr, _nodeId);
                 BecameLeader(_logger, replica.Id, state.LeaderEpoch, string.Join(',', state.Isr));
                 RoleChanged?.Invoke(replica, state);
             }
-            else
+            else if (!replica.ApplyPartitionState(state.LeaderEpoch, state.PartitionEpoch, state.Replicas, state.Isr))
             {
-                // The same leadership, a later state: an ISR change this leader (or the controller's fencing) made.
-                replica.ApplyPartitionState(state.LeaderEpoch, state.PartitionEpoch, state.Replicas, state.Isr);
+                // The same state: a node fenced or unfenced elsewhere may still change who the high watermark waits for.
+                replica.OnIsrEligibilityChanged();
             }
         }
         else if (state.IsReplica(_nodeId))

@@ -63,6 +63,9 @@ internal sealed partial class PartitionReplica
     {
         if (_pendingIsrChange is not null || Array.IndexOf(_isr, follower.ReplicaId) >= 0)
             return null;
+        // A fenced node's expansion would be refused by the controller (Kafka's canAddReplicaToIsr asks first, too).
+        if (_isrEligible is { } eligible && !eligible(follower.ReplicaId))
+            return null;
         long end = follower.LogEndOffset;
         if (end < HighWatermark || end < _leaderEpochStartOffset)
             return null;

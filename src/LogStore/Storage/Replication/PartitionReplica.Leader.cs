@@ -29,6 +29,7 @@ internal sealed partial class PartitionReplica
     private IControllerChannel? _controller;
     private TimeSpan _replicaLagTime = DefaultReplicaLagTime;
     private bool _flushBeforeAcknowledge;
+    private Func<int, bool>? _isrEligible;
 
     /// <summary>The partition's replicas while this node leads them (empty otherwise).</summary>
     public IReadOnlyList<int> Replicas
@@ -78,8 +79,11 @@ internal sealed partial class PartitionReplica
 
     /// <summary>Where this leader sends ISR changes, its lag time, and whether its own log end counts toward the high
     /// watermark only once fsynced (<see cref="ReplicationOptions.FlushBeforeAcknowledge"/>, as its followers' do). Without
-    /// a controller (a static cluster) an ISR change is applied here at once, as the only authority on it.</summary>
-    public void UseController(IControllerChannel? controller, TimeSpan replicaLagTime, bool flushBeforeAcknowledge = false)
+    /// a controller (a static cluster) an ISR change is applied here at once, as the only authority on it.
+    /// <paramref name="isrEligible"/> tells whether a node may join an ISR now (Kafka's isReplicaIsrEligible: unfenced in
+    /// the latest image); null: every replica may.</summary>
+    public void UseController(IControllerChannel? controller, TimeSpan replicaLagTime, bool flushBeforeAcknowledge = false,
+        Func<int, bool>? isrEligible = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(replicaLagTime, TimeSpan.Zero);
         lock (_roleLock)
@@ -87,7 +91,16 @@ internal sealed partial class PartitionReplica
             _controller = controller;
             _replicaLagTime = replicaLagTime;
             _flushBeforeAcknowledge = flushBeforeAcknowledge;
+            _isrEligible = isrEligible;
         }
+    }
+
+    /// <summary>Looks at the high watermark again after the nodes' eligibility changed (a node fenced or unfenced in a
+    /// new image that left this partition's state alone): a fenced follower stops holding it back.</summary>
+    public void OnIsrEligibilityChanged()
+    {
+        if (Role == ReplicaRole.Leader)
+            IncrementHighWatermark();
     }
 
     /// <summary>
@@ -314,9 +327,12 @@ internal sealed partial class PartitionReplica
         long highWatermark = _flushBeforeAcknowledge ? Math.Min(leaderEnd, Log.RecoveryPoint) : leaderEnd;
         foreach (FollowerReplicaState follower in _followers)
         {
-            // A caught-up follower about to join the ISR is waited for too, so the HW is never past what it holds then.
+            // A caught-up follower about to join the ISR is waited for too, so the HW is never past what it holds then;
+            // one that cannot join (fenced: stopped, or stopping after a controlled shutdown that fetched once on its
+            // way out) is not, or it would hold every acks=all write for the lag time (Kafka's shouldWaitForReplicaToJoinIsr).
             if (follower.LogEndOffset < highWatermark
-                && (Array.IndexOf(_maximalIsr, follower.ReplicaId) >= 0 || follower.IsCaughtUp(leaderEnd, now, _replicaLagTime)))
+                && (Array.IndexOf(_maximalIsr, follower.ReplicaId) >= 0
+                    || (follower.IsCaughtUp(leaderEnd, now, _replicaLagTime) && (_isrEligible?.Invoke(follower.ReplicaId) ?? true))))
                 highWatermark = follower.LogEndOffset;
         }
         return highWatermark;

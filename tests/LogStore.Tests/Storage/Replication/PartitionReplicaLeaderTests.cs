@@ -132,6 +132,23 @@ public sealed class PartitionReplicaLeaderTests : BrokerFixture
     }
 
     [Test]
+    public async Task AFencedFollower_CaughtUpOnItsWayOut_NeitherHoldsTheHighWatermark_NorIsProposed()
+    {
+        PartitionReplica leader = await LeaderAsync(Three, [1, 2]);
+        // Node 3 is fenced (it stops after a controlled shutdown) but fetched once at the log end on its way out.
+        leader.UseController(_controller, Lag, isrEligible: node => node != 3);
+        Append(leader, 10);
+        leader.UpdateFollowerFetchState(2, 10, 0, Now);
+        leader.UpdateFollowerFetchState(3, 10, 0, Now);
+        Append(leader, 5);
+
+        leader.UpdateFollowerFetchState(2, 15, 0, Now);
+
+        Assert.That(leader.HighWatermark, Is.EqualTo(15), "an eligible follower caught up at 10 would hold it there for the lag time");
+        Assert.That(_controller.Calls, Is.Empty, "a fenced node is not proposed for the ISR");
+    }
+
+    [Test]
     public async Task FollowerBehindTheHighWatermark_IsNotProposed()
     {
         PartitionReplica leader = await LeaderAsync(Three, [1, 2]);
