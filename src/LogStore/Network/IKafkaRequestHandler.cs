@@ -23,6 +23,10 @@ internal sealed record KafkaConnectionInfo(string ConnectionId, System.Net.EndPo
     /// <summary>The address the client connected to (what Metadata tells it to connect to again), when known.</summary>
     public System.Net.EndPoint? LocalEndPoint { get; init; }
 
+    /// <summary>Cancelled when the listener asks the connection to close (it stops): a parked long poll then answers with
+    /// what it has rather than holding the shutdown for its max wait.</summary>
+    public CancellationToken Closing { get; init; }
+
     /// <summary>The cluster node this connection's client certificate proved it to be (peer TLS); null otherwise.</summary>
     public int? PeerNodeId { get; init; }
 

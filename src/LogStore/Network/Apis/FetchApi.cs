@@ -23,8 +23,10 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
     internal FetchManager Sessions => _sessions;
 
     /// <summary>The response and the file regions its records are: the response frame they are encoded into owns them
-    /// (disposing it releases them); if it is never encoded, dispose their leases.</summary>
-    public async ValueTask<(FetchResponse Response, List<FileRegion> Reads)> HandleAsync(FetchRequest request, short version, CancellationToken cancellationToken)
+    /// (disposing it releases them); if it is never encoded, dispose their leases. <paramref name="closing"/> is cancelled
+    /// when the connection is to close (the listener stops): a long poll ends then, answered as at its max wait.</summary>
+    public async ValueTask<(FetchResponse Response, List<FileRegion> Reads)> HandleAsync(FetchRequest request, short version, CancellationToken cancellationToken,
+        CancellationToken closing = default)
     {
         FetchContext context = _sessions.NewContext(request, version);
         bool byId = version >= 13;
@@ -37,14 +39,15 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
             TimeSpan remaining = maxWait - time.GetElapsedTime(started);
             // Nothing to read (a session error, an empty request) is answered at once, as Kafka does; so is a
             // follower's diverged tail, which it must cut before any record can come.
-            if (context.Topics.Count == 0 || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || HasErrorOrDivergence(response))
+            if (context.Topics.Count == 0 || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || closing.IsCancellationRequested
+                || HasErrorOrDivergence(response))
             {
                 context.UpdateAndGenerateResponseData(response, _sessions.NowMs);
                 return (response, RegionsOf(response, reads));
             }
             foreach (FileRegion read in reads)
                 read.Lease?.Dispose();
-            await WaitForAppendAsync(context.Topics, response, byId, replicaId >= 0, remaining, cancellationToken).ConfigureAwait(false);
+            await WaitForAppendAsync(context.Topics, response, byId, replicaId >= 0, remaining, cancellationToken, closing).ConfigureAwait(false);
         }
     }
 
@@ -152,9 +155,9 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
     /// (on a single node the log end), for a follower past its fetch offset. Past what the read saw, not what is there now:
     /// what moved in between must end the wait, not be waited past.</summary>
     private async ValueTask WaitForAppendAsync(IReadOnlyList<FetchRequest.Topic> topics, FetchResponse read, bool byId, bool fromFollower,
-        TimeSpan wait, CancellationToken cancellationToken)
+        TimeSpan wait, CancellationToken cancellationToken, CancellationToken closing)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing);
         var waits = new List<Task<FetchResult>>();
         for (int t = 0; t < topics.Count; t++)
         {
@@ -180,7 +183,14 @@ internal sealed partial class FetchApi(Broker broker, TimeProvider time)
         }
         if (waits.Count == 0)
         {
-            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(wait, time, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Closing: answered at once by the caller.
+            }
             return;
         }
         await Task.WhenAny(waits).ConfigureAwait(false);

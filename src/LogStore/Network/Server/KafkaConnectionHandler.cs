@@ -43,7 +43,8 @@ internal sealed class KafkaConnectionHandler(
         EndPoint? peer = connection.RemoteEndPoint;
         bool encrypted = connection.Features.Get<ISslStreamFeature>() is not null || connection.Features.Get<ITlsHandshakeFeature>() is not null;
         var info = new KafkaConnectionInfo(connection.ConnectionId, peer, encrypted) { LocalEndPoint = connection.LocalEndPoint,
-            PeerNodeId = connection.Features.Get<PeerNodeFeature>()?.NodeId };
+            PeerNodeId = connection.Features.Get<PeerNodeFeature>()?.NodeId,
+            Closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default };
         NetworkLog.ConnectionAccepted(logger, info.ConnectionId, peer);
         string reason;
         using var channel = new KafkaChannel(this, connection, info);

@@ -72,7 +72,7 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
                 return await _produce.HandleAsync(produce, cancellationToken).ConfigureAwait(false) is { } produced
                     ? ResponseEncoder.Encode(header, produced) : null;
             case FetchRequest fetch:
-                (FetchResponse fetched, List<FileRegion> regions) = await _fetch.HandleAsync(fetch, version, cancellationToken).ConfigureAwait(false);
+                (FetchResponse fetched, List<FileRegion> regions) = await _fetch.HandleAsync(fetch, version, cancellationToken, connection.Closing).ConfigureAwait(false);
                 try
                 {
                     // From here the frame owns the regions: disposing it (once sent) releases their segments.

@@ -86,6 +86,26 @@ public sealed class FetchApiTests : BrokerFixture
         [.. response.Topics.SelectMany(t => t.Partitions).Select(p => (p.PartitionIndex, p.Records?.Length ?? 0, p.HighWatermark))];
 
     [Test]
+    public async Task ALongPoll_WhenTheBrokerCloses_IsAnsweredWithWhatThereIs_AndTheCloseDoesNotWaitItsMaxWait()
+    {
+        Topic topic = await TopicWithRecordsAsync("events", 3);
+        await using KafkaWireClient client = await ConnectAsync();
+        FetchRequest request = Fetch(topic, 0, -1, (0, 3));
+        request.MaxWaitMs = 600_000;   // past the test's bound: only the close can end it
+        Task<FetchResponse> parked = SendAsync(client, request, 16, Token);
+        // Parked once the broker holds the request: a second connection's answer comes after the first was read.
+        await using (KafkaWireClient other = await ConnectAsync())
+            await other.SendAsync<ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsRequest(), 3, Token);
+        Assert.That(parked.IsCompleted, Is.False, "nothing past offset 3 to answer with");
+
+        // Its listener waits up to 30 s for requests in flight before aborting their connections.
+        await _broker.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), Token);
+
+        FetchResponse response = await parked.WaitAsync(Token);
+        Assert.That(Answered(response), Is.EqualTo(new[] { (0, 0L, 3L) }), "empty, as at the max wait");
+    }
+
+    [Test]
     public async Task ApiVersions_AdvertisesFetchV16()
     {
         await using KafkaWireClient client = await ConnectAsync();
