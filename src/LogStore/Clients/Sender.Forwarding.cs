@@ -44,19 +44,12 @@ internal sealed partial class Sender
     /// <summary>Builds and stamps <paramref name="partition"/>'s batches of the round, in seal order, for the forwarder.</summary>
     private void QueueForwarded(ProducerPartition partition)
     {
-        if (!_spareForwarded.TryPop(out ForwardedPartition? forwarded))
-            forwarded = new ForwardedPartition();
-        forwarded.Reset(partition);
+        ForwardedPartition forwarded = ForwardedFor(partition);
         foreach (ProducerBatch batch in partition.Round)
         {
             try
             {
-                int sequence = _producerIds is null ? 0 : Stamp(partition, batch.Builder!);
-                RecordBatch built = batch.Builder!.Build();
-                if (_producerIds is not null)
-                    Advance(partition, sequence, batch.Builder!.RecordCount);
-                batch.Reusable = _pool.KeepsPoolableFootprint(built);
-                forwarded.Add(batch, built);
+                forwarded.Add(batch, Build(partition, batch));
             }
             catch (Exception e)
             {
@@ -65,7 +58,21 @@ internal sealed partial class Sender
             }
         }
         partition.Round.Clear();
+    }
+
+    /// <summary>This round's forwarded entry of <paramref name="partition"/>, added (from the spares) if it has none.</summary>
+    private ForwardedPartition ForwardedFor(ProducerPartition partition)
+    {
+        foreach (ForwardedPartition known in _forwarded)
+        {
+            if (known.Partition == partition)
+                return known;
+        }
+        if (!_spareForwarded.TryPop(out ForwardedPartition? forwarded))
+            forwarded = new ForwardedPartition();
+        forwarded.Reset(partition);
         _forwarded.Add(forwarded);
+        return forwarded;
     }
 
     /// <summary>
@@ -76,14 +83,7 @@ internal sealed partial class Sender
     /// </summary>
     private void ForwardRestOfChunk(ProducerPartition partition, int from)
     {
-        ForwardedPartition? forwarded = _forwarded.Count > 0 && _forwarded[^1].Partition == partition ? _forwarded[^1] : null;
-        if (forwarded is null)
-        {
-            if (!_spareForwarded.TryPop(out forwarded))
-                forwarded = new ForwardedPartition();
-            forwarded.Reset(partition);
-            _forwarded.Add(forwarded);
-        }
+        ForwardedPartition forwarded = ForwardedFor(partition);
         for (int k = from; k < _chunk.Count; k++)
             forwarded.Add(_chunk[k], _built[k]);
         _chunk.RemoveRange(from, _chunk.Count - from);
@@ -105,14 +105,7 @@ internal sealed partial class Sender
         int count = kept.Count - first;
         if (count == 0)
             return;
-        ForwardedPartition? forwarded = _forwarded.Find(f => f.Partition == partition);
-        if (forwarded is null)
-        {
-            if (!_spareForwarded.TryPop(out forwarded))
-                forwarded = new ForwardedPartition();
-            forwarded.Reset(partition);
-            _forwarded.Add(forwarded);
-        }
+        ForwardedPartition forwarded = ForwardedFor(partition);
         forwarded.Batches.InsertRange(0, kept.GetRange(first, count));
         forwarded.Built.InsertRange(0, partition.UncommittedBuilt.GetRange(first, count));
         forwarded.Uncertain += count;

@@ -258,11 +258,7 @@ internal sealed partial class Sender : IAsyncDisposable
             ProducerBatch batch = round[start + taken++];
             try
             {
-                int sequence = _producerIds is null ? 0 : Stamp(partition, batch.Builder!);
-                RecordBatch sealedBatch = batch.Builder!.Build();
-                if (_producerIds is not null)
-                    Advance(partition, sequence, batch.Builder!.RecordCount);
-                batch.Reusable = _pool.KeepsPoolableFootprint(sealedBatch);
+                RecordBatch sealedBatch = Build(partition, batch);
                 bytes += sealedBatch.SizeInBytes;
                 _minTimestamps[_built.Count] = batch.Builder!.MinTimestamp;
                 _chunk.Add(batch);
@@ -339,6 +335,18 @@ internal sealed partial class Sender : IAsyncDisposable
         _chunk.Clear();
         _built.Clear();
         return taken;
+    }
+
+    /// <summary>Builds <paramref name="batch"/> (stamped with the partition's next sequence when idempotent) and notes
+    /// whether its builder can go back to the pool for reuse.</summary>
+    private RecordBatch Build(ProducerPartition partition, ProducerBatch batch)
+    {
+        int sequence = _producerIds is null ? 0 : Stamp(partition, batch.Builder!);
+        RecordBatch built = batch.Builder!.Build();
+        if (_producerIds is not null)
+            Advance(partition, sequence, batch.Builder!.RecordCount);
+        batch.Reusable = _pool.KeepsPoolableFootprint(built);
+        return built;
     }
 
     private static NotEnoughReplicasException? NotEnoughReplicas(ProducerPartition partition)

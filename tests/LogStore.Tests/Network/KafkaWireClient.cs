@@ -15,19 +15,26 @@ internal sealed class KafkaWireClient(TestClient client) : IAsyncDisposable
         where TResponse : IKafkaMessage<TResponse>
     {
         var header = new RequestHeader { ApiKey = TRequest.ApiKey, ApiVersion = version, CorrelationId = ++_correlationId, ClientId = "wire-test" };
+        await client.SendAsync(Frame(header, request), cancellationToken);
+        byte[] response = await client.ReadResponseAsync(cancellationToken);
+        TResponse body = ResponseDecoder.Read<TResponse>(new ReadOnlySequence<byte>(response), version, header.ResponseHeaderIsFlexible, out int correlationId);
+        Assert.That(correlationId, Is.EqualTo(header.CorrelationId));
+        return body;
+    }
+
+    /// <summary>The whole frame of <paramref name="request"/>: size prefix, <paramref name="header"/>, body at the header's version.</summary>
+    public static byte[] Frame<TRequest>(RequestHeader header, TRequest request)
+        where TRequest : IKafkaMessage<TRequest>
+    {
         var output = new ArrayBufferWriter<byte>();
         output.GetSpan(4);
         output.Advance(4);
         var writer = new KafkaWriter(output);
         header.Write(ref writer);
-        request.Write(ref writer, version);
+        request.Write(ref writer, header.ApiVersion);
         byte[] frame = output.WrittenSpan.ToArray();
         BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - 4);
-        await client.SendAsync(frame, cancellationToken);
-        byte[] response = await client.ReadResponseAsync(cancellationToken);
-        TResponse body = ResponseDecoder.Read<TResponse>(new ReadOnlySequence<byte>(response), version, header.ResponseHeaderIsFlexible, out int correlationId);
-        Assert.That(correlationId, Is.EqualTo(header.CorrelationId));
-        return body;
+        return frame;
     }
 
     public ValueTask DisposeAsync() => client.DisposeAsync();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using LogStore.Cluster.Metadata;
 using LogStore.Protocol;
 using LogStore.Tests.TestSupport;
@@ -216,14 +215,6 @@ internal sealed class PeerFrames(ClusterImage image, string topic, IReadOnlyDict
         {
             ApiKey = T.ApiKey, ApiVersion = version, CorrelationId = ++_correlationId, ClientId = random.Next(4) == 0 ? null : "peer-fuzz",
         };
-        var output = new ArrayBufferWriter<byte>();
-        output.GetSpan(4);
-        output.Advance(4);
-        var writer = new KafkaWriter(output);
-        header.Write(ref writer);
-        request.Write(ref writer, version);
-        byte[] frame = output.WrittenSpan.ToArray();
-        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - 4);
-        return frame;
+        return Network.KafkaWireClient.Frame(header, request);
     }
 }

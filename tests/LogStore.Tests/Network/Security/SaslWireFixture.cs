@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -59,14 +58,8 @@ public abstract class SaslWireFixture : BrokerFixture
 
     internal async Task SendAsync<T>(short version, T body) where T : IKafkaMessage<T>
     {
-        var output = new ArrayBufferWriter<byte>();
-        output.Write(new byte[4]);
-        var writer = new KafkaWriter(output);
-        new RequestHeader { ApiKey = T.ApiKey, ApiVersion = version, CorrelationId = ++_correlationId, ClientId = "raw" }.Write(ref writer);
-        body.Write(ref writer, version);
-        byte[] frame = output.WrittenSpan.ToArray();
-        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - 4);
-        await Client.SendAsync(frame, Timeout.Token);
+        var header = new RequestHeader { ApiKey = T.ApiKey, ApiVersion = version, CorrelationId = ++_correlationId, ClientId = "raw" };
+        await Client.SendAsync(KafkaWireClient.Frame(header, body), Timeout.Token);
     }
 
     /// <summary>Reads the next response, checking it answers the last request.</summary>
