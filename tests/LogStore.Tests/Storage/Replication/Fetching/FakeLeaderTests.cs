@@ -57,6 +57,10 @@ public sealed class FakeLeaderTests : BrokerFixture
     }, _ => LeaderEndpoint, network, TimeProvider.System, logs.CreateLogger("LogStore"));
 
     /// <summary>A leader's batch: 5 records at <paramref name="baseOffset"/> in epoch 0.</summary>
+    /// <summary>A response of the scripted leader: <paramref name="data"/> as topic t's only partition.</summary>
+    private static FetchResponse OnePartition(FetchResponse.PartitionData data) =>
+        new() { Topics = [new FetchResponse.TopicResponse { Name = "t", Partitions = [data] }] };
+
     private static byte[] LeaderBatch(long baseOffset)
     {
         byte[] bytes = Batches.Make((int)baseOffset, 5);
@@ -121,26 +125,13 @@ public sealed class FakeLeaderTests : BrokerFixture
         byte[] bad = LeaderBatch(5);
         bad[^1] ^= 0x5a;   // in the last record: the CRC no longer matches
         byte[] records = [.. good, .. bad, .. LeaderBatch(10)];
-        var leader = new ScriptedLeader((header, request) => ResponseEncoder.Encode(header, new FetchResponse
+        var leader = new ScriptedLeader((header, request) => ResponseEncoder.Encode(header, OnePartition(new FetchResponse.PartitionData
         {
-            Topics =
-            [
-                new FetchResponse.TopicResponse
-                {
-                    Name = "t",
-                    Partitions =
-                    [
-                        new FetchResponse.PartitionData
-                        {
-                            PartitionIndex = 0,
-                            HighWatermark = 15,
-                            LogStartOffset = 0,
-                            Records = request.Topics[0].Partitions[0].FetchOffset == 0 ? new ReadOnlySequence<byte>(records) : ReadOnlySequence<byte>.Empty,
-                        },
-                    ],
-                },
-            ],
-        }));
+            PartitionIndex = 0,
+            HighWatermark = 15,
+            LogStartOffset = 0,
+            Records = request.Topics[0].Partitions[0].FetchOffset == 0 ? new ReadOnlySequence<byte>(records) : ReadOnlySequence<byte>.Empty,
+        })));
         await using KafkaListener listener = await StartAsync(network, leader, logs);
         await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path });
         Partition follower = (await broker.CreateTopicAsync("t")).Partitions[0];
@@ -162,27 +153,14 @@ public sealed class FakeLeaderTests : BrokerFixture
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var network = new InMemoryNetwork();
         var logs = new CapturingLoggerFactory();
-        var leader = new ScriptedLeader((header, _) => ResponseEncoder.Encode(header, new FetchResponse
+        var leader = new ScriptedLeader((header, _) => ResponseEncoder.Encode(header, OnePartition(new FetchResponse.PartitionData
         {
-            Topics =
-            [
-                new FetchResponse.TopicResponse
-                {
-                    Name = "t",
-                    Partitions =
-                    [
-                        new FetchResponse.PartitionData
-                        {
-                            PartitionIndex = 0,
-                            ErrorCode = ErrorCode.OffsetOutOfRange,
-                            HighWatermark = 10,
-                            LogStartOffset = 1_000_000,
-                            Records = ReadOnlySequence<byte>.Empty,
-                        },
-                    ],
-                },
-            ],
-        }));
+            PartitionIndex = 0,
+            ErrorCode = ErrorCode.OffsetOutOfRange,
+            HighWatermark = 10,
+            LogStartOffset = 1_000_000,
+            Records = ReadOnlySequence<byte>.Empty,
+        })));
         await using KafkaListener listener = await StartAsync(network, leader, logs);
         await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path });
         Partition follower = (await broker.CreateTopicAsync("t")).Partitions[0];
@@ -206,26 +184,13 @@ public sealed class FakeLeaderTests : BrokerFixture
         var network = new InMemoryNetwork();
         var logs = new CapturingLoggerFactory();
         int fetches = 0;
-        var leader = new ScriptedLeader((header, _) => ResponseEncoder.Encode(header, new FetchResponse
+        var leader = new ScriptedLeader((header, _) => ResponseEncoder.Encode(header, OnePartition(new FetchResponse.PartitionData
         {
-            Topics =
-            [
-                new FetchResponse.TopicResponse
-                {
-                    Name = "t",
-                    Partitions =
-                    [
-                        new FetchResponse.PartitionData
-                        {
-                            PartitionIndex = 0,
-                            ErrorCode = Interlocked.Increment(ref fetches) == 1 ? ErrorCode.UnknownLeaderEpoch : ErrorCode.None,
-                            HighWatermark = 0,
-                            Records = ReadOnlySequence<byte>.Empty,
-                        },
-                    ],
-                },
-            ],
-        }));
+            PartitionIndex = 0,
+            ErrorCode = Interlocked.Increment(ref fetches) == 1 ? ErrorCode.UnknownLeaderEpoch : ErrorCode.None,
+            HighWatermark = 0,
+            Records = ReadOnlySequence<byte>.Empty,
+        })));
         await using KafkaListener listener = await StartAsync(network, leader, logs);
         await using Broker broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path });
         Partition follower = (await broker.CreateTopicAsync("t")).Partitions[0];
