@@ -26,6 +26,7 @@ internal sealed partial class InMemoryNetwork : IConnectionListenerFactory, ICon
     private readonly SortedDictionary<long, InMemoryRelayedConnection> _links = new();
     private long _lastLinkId;
     private int _heldChunks;
+    private long _relayedChunks;
 
     /// <summary>The clock of <see cref="Delay(string, TimeSpan, TimeSpan)"/>'s delays (a FakeTimeProvider in tests).
     /// Default <see cref="TimeProvider.System"/>.</summary>
@@ -36,6 +37,9 @@ internal sealed partial class InMemoryNetwork : IConnectionListenerFactory, ICon
 
     /// <summary>Chunks read from a sender and not yet relayed because of a delay or a pause: bytes in flight.</summary>
     public int HeldChunks => Volatile.Read(ref _heldChunks);
+
+    /// <summary>Chunks relayed so far over every link: a simulation's sign that its nodes are still talking.</summary>
+    public long RelayedChunks => Interlocked.Read(ref _relayedChunks);
 
     /// <summary>The open connections, by id (connect order).</summary>
     public IReadOnlyList<InMemoryLink> Links
@@ -107,6 +111,8 @@ internal sealed partial class InMemoryNetwork : IConnectionListenerFactory, ICon
     }
 
     internal void OnHeld(int change) => Interlocked.Add(ref _heldChunks, change);
+
+    internal void OnRelayed() => Interlocked.Increment(ref _relayedChunks);
 
     private string HostOfLocked(EndPoint endpoint) => _hostOf.TryGetValue(endpoint, out string? host) ? host : endpoint.ToString()!;
 

@@ -121,6 +121,7 @@ internal sealed class InMemoryRelayedConnection : TransportConnection
                 foreach (ReadOnlyMemory<byte> segment in buffer)
                     to.Write(segment.Span);
                 from.AdvanceTo(buffer.End);
+                _network.OnRelayed();
                 FlushResult flushed = await to.FlushAsync(cancellationToken).ConfigureAwait(false);
                 if (read.IsCompleted || flushed.IsCompleted)
                     break;

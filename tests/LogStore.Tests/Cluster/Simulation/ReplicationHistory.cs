@@ -254,7 +254,8 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         int count = 1 + _random.Next(20);
         int firstId = _nextId;
         _nextId += count;
-        byte[] batch = Batches.Make(firstId, count, valueSize: _random.Next(200));
+        // Stamped by the simulation's clock, as a producer stamps them: retention measures age on that clock.
+        byte[] batch = Batches.Make(firstId, count, cluster.Time.GetUtcNow().ToUnixTimeMilliseconds(), _random.Next(200));
         if (_paused[leader])
         {
             // A client on a connection opened before the pause: its request queues, its answer waits for the resume.
@@ -422,17 +423,13 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             _ = connection.DisposeAsync().AsTask();
     }
 
-    /// <summary>Moves the fake clock on in small steps until <paramref name="task"/> completes (a request waiting for the
+    /// <summary>Moves the fake clock on until <paramref name="task"/> completes (a request waiting for the
     /// ISR to shrink, a timeout), bounded in real time.</summary>
     private static async Task<T> DriveAsync<T>(SimulatedCluster cluster, Task<T> task, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + ConvergeTimeout;
         while (!task.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            await Task.WhenAny(task, Task.Delay(2, cancellationToken));
-            if (!task.IsCompleted)
-                cluster.Time.Advance(TimeSpan.FromMilliseconds(50));
-        }
+            await cluster.TickAsync(task, cancellationToken);
         return await task;
     }
 
@@ -455,8 +452,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         {
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s: {what}; {Describe()}\n{State(cluster)}\nlog:\n{cluster.Log.Tail()}");
-            await Task.Delay(2, cancellationToken);
-            cluster.Time.Advance(TimeSpan.FromMilliseconds(50));
+            await cluster.TickAsync(null, cancellationToken);
         }
     }
 }

@@ -5,7 +5,6 @@ using LogStore.Network.Transport;
 using LogStore.Protocol;
 using LogStore.Tests.Reliability;
 using LogStore.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LogStore.Tests.Cluster.Simulation;
 
@@ -20,6 +19,9 @@ internal sealed class SimulatedCluster : IAsyncDisposable
 {
     public const int Size = 3;
     public const string Topic = "sim";
+
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxJump = TimeSpan.FromSeconds(5);
 
     private readonly TempDirectory?[] _directories = new TempDirectory?[Size];
     private readonly PowerLossFileSystem?[] _files = new PowerLossFileSystem?[Size];
@@ -39,7 +41,7 @@ internal sealed class SimulatedCluster : IAsyncDisposable
 
     public SimulatedController Controller { get; } = new();
 
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddDays(20_000));
+    public SimulationClock Time { get; } = new(DateTimeOffset.UnixEpoch.AddDays(20_000));
 
     /// <summary>What the nodes logged, for a failed history's message.</summary>
     public SimulationLog Log { get; }
@@ -123,11 +125,26 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         Task closing = broker.DisposeAsync().AsTask();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!closing.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            await Task.WhenAny(closing, Task.Delay(2));
-            Time.Advance(TimeSpan.FromMilliseconds(50));
-        }
+            await TickAsync(closing, CancellationToken.None);
         await closing;
+    }
+
+    /// <summary>
+    /// Lets the nodes run for a moment of real time (less if <paramref name="done"/> completes), then moves the clock:
+    /// by <see cref="Step"/> while messages flow, straight to the next timer (at most <see cref="MaxJump"/> ahead) once
+    /// the network is quiet, so a history spends its real time on work rather than on waiting for timeouts.
+    /// </summary>
+    public async Task TickAsync(Task? done, CancellationToken cancellationToken)
+    {
+        long relayed = Network.RelayedChunks;
+        Task moment = Task.Delay(1, cancellationToken);
+        await (done is null ? moment : Task.WhenAny(done, moment));
+        if (done is { IsCompleted: true })
+            return;
+        TimeSpan step = Step;
+        if (Network.RelayedChunks == relayed && Time.NextDue is { } due)
+            step = TimeSpan.FromTicks(Math.Clamp((due - Time.GetUtcNow()).Ticks, Step.Ticks, MaxJump.Ticks));
+        Time.Advance(step);
     }
 
     private static void CopyDirectory(string from, string to)
@@ -139,11 +156,14 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         {
             if (Path.GetFileName(file) == ".lock")
                 continue;
+            // The node runs on while it is copied: a directory may appear after the walk above, or a file go away.
+            string copy = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             try
             {
-                File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+                File.Copy(file, copy);
             }
-            catch (FileNotFoundException)
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 // Deleted while copying: a crash then would not have it either.
             }
