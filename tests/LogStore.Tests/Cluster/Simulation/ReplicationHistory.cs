@@ -158,7 +158,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
             _log.Add($"{step}: time +{by.TotalMilliseconds} ms");
         }
         if (_random.Next(4) == 0)
-            await ConsumeAsync(cluster, cancellationToken);
+            await ConsumeAsync(cluster, step, cancellationToken);
         string partition = $"{cluster.Controller.Image.GetPartition(new TopicPartition(SimulatedCluster.Topic, 0))}";
         if (partition != _lastPartition)
             _log.Add($"{step}: controller: {_lastPartition = partition}");
@@ -289,7 +289,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
     }
 
     /// <summary>A consumer of the leader's committed records: what it reads must never be lost afterwards.</summary>
-    private async Task ConsumeAsync(SimulatedCluster cluster, CancellationToken cancellationToken)
+    private async Task ConsumeAsync(SimulatedCluster cluster, int step, CancellationToken cancellationToken)
     {
         int leader = cluster.Controller.Image.GetPartition(new TopicPartition(SimulatedCluster.Topic, 0))?.Leader ?? -1;
         if (leader < 0 || !cluster.IsRunning(leader) || !cluster[leader].TryGetTopic(SimulatedCluster.Topic, out Topic? topic))
@@ -297,8 +297,11 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         Partition partition = topic.Partitions[0];
         if (partition.IsOffline)
             return;
-        foreach ((long offset, string key, _, _) in await ReadCommittedAsync(partition, cancellationToken))
+        var read = await ReadCommittedAsync(partition, cancellationToken);
+        foreach ((long offset, string key, _, _) in read)
             _read[offset] = key;
+        if (read.Count > 0)
+            _log.Add($"{step}: a consumer read offsets {read[0].Offset}..{read[^1].Offset} from node {leader} ({partition.Replica})");
     }
 
     private async Task HealAsync(SimulatedCluster cluster, CancellationToken cancellationToken)
