@@ -20,14 +20,15 @@ internal sealed partial class PartitionReplica
     private volatile bool _sole;
     private int? _leaderId;
 
-    /// <summary>Wraps <paramref name="log"/>, with the high watermark it checkpointed (clamped to the log), or its log end
-    /// when it has none (a store from before the checkpoint, a new log).</summary>
+    /// <summary>Wraps <paramref name="log"/>, with the high watermark it checkpointed (clamped to the log). Without one
+    /// (a new log, a checkpoint a power loss took) a replica of a cluster starts at the log start, as Kafka's does: its
+    /// tail may never have been committed, and the leader's fetches or the ISR move it on. A sole leader's is its log end.</summary>
     public PartitionReplica(PartitionLog log, ReplicaRole role = ReplicaRole.Leader)
     {
         Log = log;
         _role = role;
         _sole = role == ReplicaRole.Leader;
-        long highWatermark = log.LoadedHighWatermark ?? log.LogEndOffset;
+        long highWatermark = log.LoadedHighWatermark ?? (_sole ? log.LogEndOffset : log.LogStartOffset);
         _highWatermark = Math.Clamp(highWatermark, log.LogStartOffset, log.LogEndOffset);
         if (!_sole)
             log.OnHighWatermark(_highWatermark);

@@ -165,6 +165,26 @@ public sealed class PartitionReplicaTests : BrokerFixture
     }
 
     [Test]
+    public async Task WithoutAHighWatermarkCheckpoint_AClusterReplicaStartsAtTheLogStart_NotAtItsUncommittedLogEnd()
+    {
+        await using (Broker broker = await OpenAsync())
+        {
+            PartitionReplica replica = (await PartitionAsync(broker)).Replica;
+            replica.BecomeFollower(1, leaderId: 1);
+            replica.AppendAsFollower([LeaderBatch(0, 2, 1), LeaderBatch(2, 3, 1)], 2, new AppendResult[2], out _);
+        }
+        // As a power loss that kept the log but not the checkpoint leaves it: records 2..4 were never committed.
+        File.Delete(Dir.Combine("replication-offset-checkpoint"));
+
+        await using (Broker broker = await OpenAsync())
+        {
+            var log = (await PartitionAsync(broker)).Log;
+            Assert.That(new PartitionReplica(log, ReplicaRole.None).HighWatermark, Is.Zero, "a consumer must not read the uncommitted tail");
+            Assert.That(new PartitionReplica(log, ReplicaRole.Leader).HighWatermark, Is.EqualTo(5), "alone, everything in the log is committed");
+        }
+    }
+
+    [Test]
     public async Task ThePartitionAndTheBroker_GoThroughTheReplica()
     {
         await using Broker broker = await OpenAsync();
