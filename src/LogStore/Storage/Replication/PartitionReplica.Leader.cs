@@ -154,6 +154,9 @@ internal sealed partial class PartitionReplica
             }
         }
         AdvanceHighWatermark(newHighWatermark);
+        // When its log end counts only once fsynced, a new leader holding records it never fsynced (taken as a follower,
+        // or recovered after a crash) fsyncs them now: no append may come to do it, and the high watermark would wait.
+        MaybeIncrementHighWatermark();
         OnReplicationStateChanged();
     }
 

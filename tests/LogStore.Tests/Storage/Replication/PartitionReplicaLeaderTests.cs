@@ -57,6 +57,28 @@ public sealed class PartitionReplicaLeaderTests : BrokerFixture
     }
 
     [Test]
+    public async Task FlushBeforeAcknowledge_ANewLeaderFsyncsTheRecordsItHoldsUnflushed_SoItsHighWatermarkCanMove()
+    {
+        // Records this replica took as a follower (or recovered after a crash) and never fsynced; then it leads, and no
+        // producer appends: without an fsync of its own its log end would hold the high watermark at 0 for good.
+        PartitionReplica replica = (await _broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0].Replica;
+        replica.Log.Config = new TopicConfig { ReplicationFactor = 3, MinInSyncReplicas = 2 };
+        replica.BecomeFollower(1, leaderId: 2);
+        byte[] bytes = Batches.Make(0, 10);
+        RecordBatch.SetPartitionLeaderEpoch(bytes, 1);
+        replica.AppendAsFollower([Batches.Batch(bytes)], 0, new AppendResult[1], out _);
+        Assume.That(replica.Log.RecoveryPoint, Is.LessThan(10));
+
+        replica.UseController(_controller, Lag, flushBeforeAcknowledge: true);
+        replica.BecomeLeader(leaderEpoch: 2, partitionEpoch: 4, Three, Three, localNodeId: 1);
+        replica.UpdateFollowerFetchState(2, 10, 0, Now);
+        replica.UpdateFollowerFetchState(3, 10, 0, Now);
+
+        await replica.WaitForHighWatermarkAsync(10, TimeSpan.FromMinutes(1)).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(replica.Log.RecoveryPoint, Is.GreaterThanOrEqualTo(10));
+    }
+
+    [Test]
     public async Task HighWatermark_IsTheSmallestLogEndOverTheIsr_AndNeverGoesBack()
     {
         PartitionReplica leader = await LeaderAsync(Three, Three);
