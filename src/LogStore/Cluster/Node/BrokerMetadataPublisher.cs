@@ -34,12 +34,34 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     // Doubles while applying keeps failing (a lasting fault logs less and less often); back to the first after a success.
     private TimeSpan _retryBackoff = FirstRetry;
+    private readonly Func<long>? _registeredEpoch;
+    private bool _caughtUp;
 
+    /// <summary>A publisher for this node; with <paramref name="registeredEpoch"/> (the epoch of this process's
+    /// registration) it applies no image before one that holds that registration (see <see cref="CaughtUp"/>).</summary>
     public BrokerMetadataPublisher(Broker broker, int nodeId, IClusterMetadata metadata, IFollowerFetchers fetchers, IControllerChannel channel,
-        TimeSpan replicaLagTime, ILogger logger, bool flushBeforeAcknowledge = false)
+        TimeSpan replicaLagTime, ILogger logger, bool flushBeforeAcknowledge = false, Func<long>? registeredEpoch = null)
     {
         (_broker, _nodeId, _metadata, _fetchers, _channel, _replicaLagTime, _logger) = (broker, nodeId, metadata, fetchers, channel, replicaLagTime, logger);
         _flushBeforeAcknowledge = flushBeforeAcknowledge;
+        _registeredEpoch = registeredEpoch;
+        _caughtUp = registeredEpoch is null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="image"/> may be applied: any, once one holding this process's registration was (Kafka
+    /// publishes a broker's metadata only after its initial catch-up with the quorum). Before that, an image is what an
+    /// earlier incarnation knew (replayed from its metadata log, or the current one of a controller this node cannot
+    /// reach): a node restarted after losing its log's tail would lead from it, take writes at offsets others hold
+    /// acknowledged, and have the followers truncate to it. The image with the registration already reflects the
+    /// controller's answer to an unclean restart (KIP-966: out of the ISR, no leadership).
+    /// </summary>
+    private bool CaughtUp(ClusterImage image)
+    {
+        if (!_caughtUp && _registeredEpoch is { } registered
+            && image.Nodes.TryGetValue(_nodeId, out NodeRegistration? node) && node.NodeEpoch >= registered())
+            _caughtUp = true;
+        return _caughtUp;
     }
 
     /// <summary>Raised on the publisher's loop after a replica of this node became leader or follower (a new leader epoch
@@ -82,6 +104,8 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
         {
             await foreach (ClusterImage image in _images.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
             {
+                if (!CaughtUp(image))
+                    continue;
                 try
                 {
                     await ApplyAsync(image, stopping).ConfigureAwait(false);

@@ -92,7 +92,7 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
                 options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger, CleanForReplication(broker, options));
             var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger,
-                options.FlushBeforeAcknowledge);
+                options.FlushBeforeAcknowledge, () => lifecycle.NodeEpoch);
             var isrExpiration = new IsrExpirationScheduler(() => LeaderReplicas(broker), brokerOptions.TimeProvider,
                 IsrExpirationScheduler.IntervalFor(options.ReplicaLagTime));
             lifecycle.Start();
