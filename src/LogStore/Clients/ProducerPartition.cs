@@ -18,15 +18,12 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
     /// <summary>The batch records are appended to, or null.</summary>
     public ProducerBatch? Open { get; set; }
 
-    /// <summary>Sender only: the error of the current round's fsync or wait for the in-sync replicas.</summary>
-    public LogStoreException? FlushError { get; set; }
-
     /// <summary>Sender only: the high watermark the current round's appends need for <see cref="Acks.All"/> (the last
     /// appended offset + 1), or -1.</summary>
     public long RequiredHighWatermark { get; set; } = -1;
 
-    /// <summary>Sender only, for an idempotent <see cref="Acks.All"/> producer in a cluster: the round's batches appended
-    /// here, in order, with what each was built into, kept until the high watermark passes them, so that those a
+    /// <summary>Sender only, for an idempotent <see cref="Acks.All"/> producer in a cluster: the batches appended here
+    /// (by every round in flight), in order, with what each was built into, kept until the high watermark passes them, so that those a
     /// leadership move leaves uncommitted can go to the new leader (Sender.Forwarding.cs).</summary>
     public List<ProducerBatch> Uncommitted { get; } = [];
 

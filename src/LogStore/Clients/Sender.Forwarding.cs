@@ -120,13 +120,19 @@ internal sealed partial class Sender
         partition.UncommittedBuilt.RemoveRange(first, count);
     }
 
-    /// <summary>Returns the builders of <paramref name="partition"/>'s committed (or failed) batches to the pool.</summary>
-    private void ReleaseUncommitted(ProducerPartition partition)
+    /// <summary>Returns the builders of <paramref name="partition"/>'s kept batches below <paramref name="upTo"/>
+    /// (committed, or failed with their round) to the pool; later rounds' batches stay kept.</summary>
+    private void ReleaseCommitted(ProducerPartition partition, long upTo)
     {
-        foreach (ProducerBatch batch in partition.Uncommitted)
+        List<ProducerBatch> kept = partition.Uncommitted;
+        int count = 0;
+        while (count < kept.Count && kept[count].BaseOffset < upTo)
+        {
+            ProducerBatch batch = kept[count++];
             _pool.Deallocate(batch.TakeBuilder(), batch.Cost, batch.Reusable && batch.Error is null);
-        partition.Uncommitted.Clear();
-        partition.UncommittedBuilt.Clear();
+        }
+        kept.RemoveRange(0, count);
+        partition.UncommittedBuilt.RemoveRange(0, count);
     }
 
     /// <summary>Sends the round's forwarded batches until each is settled, then returns their builders to the pool.</summary>

@@ -11,7 +11,8 @@ namespace LogStore.Clients;
 /// Kafka's Sender: the one background task of a producer. It seals batches whose linger has passed, builds each sealed
 /// batch (compressing it as a whole), appends it to its partition, returns its buffer to the pool, makes it durable when
 /// <see cref="Acks.All"/> and the topic's flush policy ask for it, waits with <see cref="Acks.All"/> for the in-sync
-/// replicas to hold it (the high watermark; at once on a single node), and completes its deliveries.
+/// replicas to hold it (the high watermark; at once on a single node) while it appends the next rounds, and completes
+/// its deliveries in order.
 /// </summary>
 /// <remarks>
 /// <para>It sleeps on a signal, woken by a sealed batch, a first open batch, a waiter for memory, a flush or the close,
@@ -35,7 +36,8 @@ internal sealed partial class Sender : IAsyncDisposable
     private const long MaxChunkBytes = 1 << 20;
 
     private readonly Signal _signal = new();
-    private readonly List<ProducerBatch> _batches = [];
+    // The drained batches of the next round; a round takes the list and leaves a spare one (Sender.Rounds.cs).
+    private List<ProducerBatch> _batches = [];
     private readonly List<ProducerPartition> _toFlush = [];
     private readonly List<ProducerPartition> _toReplicate = [];
     private readonly List<ProducerPartition> _partitions = [];
@@ -98,16 +100,20 @@ internal sealed partial class Sender : IAsyncDisposable
         {
             try
             {
-                bool closing = _accumulator.IsClosed;
-                _accumulator.SealExpired(_linger, all: closing || _pool.HasWaiters);
-                _accumulator.DrainSealed(_batches);
-                if (_batches.Count > 0)
+                await CompleteRoundsAsync().ConfigureAwait(false);
+                if (!InFlightFull)
                 {
-                    await SendAsync().ConfigureAwait(false);
-                    continue;
+                    bool closing = _accumulator.IsClosed;
+                    _accumulator.SealExpired(_linger, all: closing || _pool.HasWaiters);
+                    _accumulator.DrainSealed(_batches);
+                    if (_batches.Count > 0)
+                    {
+                        await SendAsync().ConfigureAwait(false);
+                        continue;
+                    }
+                    if (closing && _inFlight.Count == 0 && !_accumulator.HasWaitingAppends && _accumulator.IsDrained)
+                        return;
                 }
-                if (closing && !_accumulator.HasWaitingAppends && _accumulator.IsDrained)
-                    return;
             }
             catch (Exception e)
             {
@@ -116,7 +122,9 @@ internal sealed partial class Sender : IAsyncDisposable
                 _batches.Clear();
             }
 
-            ArmLingerTimer();
+            // With every round slot taken only a wait's end (which signals) lets the loop on: no linger timer then.
+            if (!InFlightFull)
+                ArmLingerTimer();
             await _signal.WaitAsync().ConfigureAwait(false);
         }
     }
@@ -143,12 +151,13 @@ internal sealed partial class Sender : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends the drained batches, each partition's in seal order, fsyncs where due, then delivers.</summary>
+    /// <summary>Appends the drained batches, each partition's in seal order, and fsyncs where due; then delivers them, or
+    /// leaves the round in flight while its appends wait for the in-sync replicas (Sender.Rounds.cs).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]   // a round that fsyncs suspends: no box per round
     private async ValueTask SendAsync()
     {
-        List<ProducerBatch> batches = _batches;
-        foreach (ProducerBatch batch in batches)
+        Round round = StartRound();
+        foreach (ProducerBatch batch in round.Batches)
         {
             if (batch.Partition.Round.Count == 0)
                 _partitions.Add(batch.Partition);
@@ -161,24 +170,24 @@ internal sealed partial class Sender : IAsyncDisposable
                 QueueForwarded(partition);
                 continue;
             }
-            List<ProducerBatch> round = partition.Round;
-            for (int start = 0; start < round.Count;)
-                start += AppendChunk(partition, round, start);
-            round.Clear();
+            List<ProducerBatch> batches = partition.Round;
+            for (int start = 0; start < batches.Count;)
+                start += AppendChunk(partition, batches, start);
+            batches.Clear();
             if (_acksAll && partition.Topic.FlushOnAck)
                 _toFlush.Add(partition);
-            // Alone, the high watermark is the log end, past every append already: nothing to wait for.
-            if (_acksAll && partition.RequiredHighWatermark > partition.Partition.Replica.HighWatermark)
+            if (NeedsReplicas(partition))
             {
                 _toReplicate.Add(partition);
             }
             else
             {
                 partition.RequiredHighWatermark = -1;
-                ReleaseUncommitted(partition);
+                ReleaseCommitted(partition, long.MaxValue);
             }
         }
         _partitions.Clear();
+        round.Forwards = _forwarded.Count > 0;
 
         // One fsync per partition per round, however many of its batches the round appended.
         foreach (ProducerPartition partition in _toFlush)
@@ -189,50 +198,29 @@ internal sealed partial class Sender : IAsyncDisposable
             }
             catch (Exception e)
             {
-                partition.FlushError = ProduceException.Wrap(partition.Id, e);
+                FailAppended(round, partition, ProduceException.Wrap(partition.Id, e));
             }
         }
+        _toFlush.Clear();
 
         // One wait per partition per round, for its last batch: the ones before it commit no later.
         foreach (ProducerPartition partition in _toReplicate)
         {
-            try
-            {
-                await partition.Partition.Replica.WaitForHighWatermarkAsync(partition.RequiredHighWatermark, _requestTimeout).ConfigureAwait(false);
-            }
-            catch (NotLeaderException e) when (partition.Uncommitted.Count > 0)
-            {
-                ForwardUncommitted(partition, e);
-            }
-            catch (Exception e)
-            {
-                partition.FlushError ??= ProduceException.Wrap(partition.Id, e);
-            }
+            WaitForReplicas(round, partition, partition.RequiredHighWatermark);
             partition.RequiredHighWatermark = -1;
-            ReleaseUncommitted(partition);
         }
-
-        if (_forwarded.Count > 0)
-            await ForwardAsync().ConfigureAwait(false);
-
-        foreach (ProducerBatch batch in batches)
-        {
-            if (batch.Error is null && batch.Partition.FlushError is { } flushError)
-                batch.Error = flushError;
-            batch.Deliver(_logger, _reporter);
-        }
-        foreach (ProducerPartition partition in _toFlush)
-            partition.FlushError = null;
-        foreach (ProducerPartition partition in _toReplicate)
-            partition.FlushError = null;
-        _toFlush.Clear();
         _toReplicate.Clear();
 
-        int count = batches.Count;
-        foreach (ProducerBatch batch in batches)
-            _accumulator.Recycle(batch);
-        batches.Clear();
-        _accumulator.MarkDone(count);
+        if (_inFlight.Count == 0 && round.Partitions.Count == 0 && !round.Forwards)
+        {
+            Deliver(round);
+            return;
+        }
+        _inFlight.Enqueue(round);
+        if (round.Forwards)
+            await CompleteAllAsync().ConfigureAwait(false);
+        else
+            await CompleteRoundsAsync().ConfigureAwait(false);
     }
 
     /// <summary>

@@ -13,6 +13,16 @@ internal sealed partial class PartitionReplica
     private readonly List<HighWatermarkWaiter> _waiters = [];
     private TaskCompletionSource? _highWatermarkMoved;
 
+    /// <summary>How many acks=All writes wait for the high watermark (Kafka's produce purgatory size).</summary>
+    public int WaitingWrites
+    {
+        get
+        {
+            lock (_waitersLock)
+                return _waiters.Count;
+        }
+    }
+
     /// <summary>
     /// Completes once the high watermark reaches <paramref name="requiredOffset"/> (an acks=All write's last offset + 1).
     /// At once when it is there already (always, on a single node).

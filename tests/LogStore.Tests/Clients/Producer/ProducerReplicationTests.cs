@@ -6,7 +6,7 @@ namespace LogStore.Tests.Clients.Producer;
 /// The in-process producer on a leader with a follower: an <see cref="Acks.All"/> delivery completes once the high
 /// watermark passes its batch, fails with <see cref="NotEnoughReplicasException"/> before anything is appended when the
 /// ISR is short, and with <see cref="ReplicationTimeoutException"/> after <see cref="ProducerOptions.RequestTimeout"/>;
-/// <see cref="Acks.Leader"/> does not wait.
+/// <see cref="Acks.Leader"/> does not wait. Rounds go on while earlier ones wait, and deliver in order.
 /// </summary>
 [TestFixture]
 public sealed class ProducerReplicationTests : ProducerFixture
@@ -32,6 +32,20 @@ public sealed class ProducerReplicationTests : ProducerFixture
         }
     }
 
+    /// <summary>Waits (bounded) until <paramref name="writes"/> acks=all writes wait for the high watermark: the sender
+    /// registers each wait on its own task after the append.</summary>
+    private static async Task UntilWaitingAsync(PartitionReplica replica, int writes)
+    {
+        for (int poll = 0; replica.WaitingWrites < writes; poll++)
+        {
+            Assert.That(poll, Is.LessThan(MaxPolls), $"never {writes} writes waiting for the high watermark");
+            await Task.Delay(1);
+        }
+    }
+
+    /// <summary>The follower holds the whole log: whatever still waits completes, so a failed test's producer closes.</summary>
+    private void CatchUp(PartitionReplica leader) => leader.UpdateFollowerFetchState(2, leader.LogEndOffset, 0, Time.GetUtcNow());
+
     private static Message<string, string> Value(string value) => new() { Value = value };
 
     [Test]
@@ -49,6 +63,68 @@ public sealed class ProducerReplicationTests : ProducerFixture
 
         DeliveryResult result = await delivery.AsTask().WaitAsync(Guard);
         Assert.That(result.Offset, Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task AcksAll_AppendsTheNextRounds_WhileTheFirstWaitsForTheFollower_AndDeliversInOrder()
+    {
+        await using Broker broker = await Open();
+        PartitionReplica leader = await LeaderAsync(broker, [1, 2]);
+        await using IProducer<string, string> producer = broker.CreateProducer<string, string>(new ProducerOptions { Linger = TimeSpan.Zero });
+
+        try
+        {
+            Task<DeliveryResult> first = producer.ProduceAsync("t", Value("a")).AsTask();
+            await UntilWaitingAsync(leader, writes: 1);
+            Task<DeliveryResult> second = producer.ProduceAsync("t", Value("b")).AsTask();
+            await UntilWaitingAsync(leader, writes: 2);
+            Assert.That((first.IsCompleted, second.IsCompleted), Is.EqualTo((false, false)), "appended, not replicated");
+
+            leader.UpdateFollowerFetchState(2, 1, 0, Time.GetUtcNow());
+            Assert.That((await first.WaitAsync(Guard)).Offset, Is.EqualTo(0));
+            Assert.That(second.IsCompleted, Is.False, "the follower holds only the first round");
+
+            leader.UpdateFollowerFetchState(2, 2, 0, Time.GetUtcNow());
+            Assert.That((await second.WaitAsync(Guard)).Offset, Is.EqualTo(1));
+        }
+        finally
+        {
+            CatchUp(leader);
+        }
+    }
+
+    [Test]
+    public async Task AcksAll_ARoundThatTimesOut_Fails_AndTheRoundAppendedAfterItIsDeliveredOnceReplicated()
+    {
+        await using Broker broker = await Open();
+        PartitionReplica leader = await LeaderAsync(broker, [1, 2]);
+        await using IProducer<string, string> producer = broker.CreateProducer<string, string>(new ProducerOptions
+        {
+            Linger = TimeSpan.Zero,
+            RequestTimeout = TimeSpan.FromSeconds(5),
+        });
+
+        try
+        {
+            Task<DeliveryResult> first = producer.ProduceAsync("t", Value("a")).AsTask();
+            await UntilWaitingAsync(leader, writes: 1);
+            Time.Advance(TimeSpan.FromSeconds(3));
+            Task<DeliveryResult> second = producer.ProduceAsync("t", Value("b")).AsTask();
+            await UntilWaitingAsync(leader, writes: 2);
+            Time.Advance(TimeSpan.FromSeconds(2.5));
+            Assert.That(leader.WaitingWrites, Is.EqualTo(1), "the first round's wait timed out");
+            Assert.That(first.IsCompleted, Is.False, "rounds complete in order, after the ones in flight behind a failure settle");
+
+            leader.UpdateFollowerFetchState(2, 2, 0, Time.GetUtcNow());
+
+            var e = Assert.ThrowsAsync<ReplicationTimeoutException>(async () => await first.WaitAsync(Guard))!;
+            Assert.That(e.RequiredOffset, Is.EqualTo(1));
+            Assert.That((await second.WaitAsync(Guard)).Offset, Is.EqualTo(1));
+        }
+        finally
+        {
+            CatchUp(leader);
+        }
     }
 
     [Test]
