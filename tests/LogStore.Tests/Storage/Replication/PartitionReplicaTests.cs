@@ -146,15 +146,19 @@ public sealed class PartitionReplicaTests : BrokerFixture
         Assert.That(replica.HighWatermark, Is.EqualTo(4));
     }
 
+    /// <summary>A follower's log of 5 records with the leader's high watermark at 2, and the broker closed.</summary>
+    private async Task FollowFiveRecordsTwoCommittedAsync()
+    {
+        await using Broker broker = await OpenAsync();
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
+        replica.BecomeFollower(1, leaderId: 1);
+        replica.AppendAsFollower([LeaderBatch(0, 2, 1), LeaderBatch(2, 3, 1)], 2, new AppendResult[2], out _);
+    }
+
     [Test]
     public async Task TheHighWatermark_IsCheckpointed_AndLoadedAtReopen()
     {
-        await using (Broker broker = await OpenAsync())
-        {
-            PartitionReplica replica = (await PartitionAsync(broker)).Replica;
-            replica.BecomeFollower(1, leaderId: 1);
-            replica.AppendAsFollower([LeaderBatch(0, 2, 1), LeaderBatch(2, 3, 1)], 2, new AppendResult[2], out _);
-        }
+        await FollowFiveRecordsTwoCommittedAsync();
 
         Assert.That(File.ReadAllText(Dir.Combine("replication-offset-checkpoint")), Does.Contain("t 0 2"));
         await using (Broker broker = await OpenAsync())
@@ -167,12 +171,7 @@ public sealed class PartitionReplicaTests : BrokerFixture
     [Test]
     public async Task WithoutAHighWatermarkCheckpoint_AClusterReplicaStartsAtTheLogStart_NotAtItsUncommittedLogEnd()
     {
-        await using (Broker broker = await OpenAsync())
-        {
-            PartitionReplica replica = (await PartitionAsync(broker)).Replica;
-            replica.BecomeFollower(1, leaderId: 1);
-            replica.AppendAsFollower([LeaderBatch(0, 2, 1), LeaderBatch(2, 3, 1)], 2, new AppendResult[2], out _);
-        }
+        await FollowFiveRecordsTwoCommittedAsync();
         // As a power loss that kept the log but not the checkpoint leaves it: records 2..4 were never committed.
         File.Delete(Dir.Combine("replication-offset-checkpoint"));
 
