@@ -23,8 +23,8 @@ internal sealed class ProducerPartition(ProducerTopic topic, Partition partition
     public long RequiredHighWatermark { get; set; } = -1;
 
     /// <summary>Sender only, for an idempotent <see cref="Acks.All"/> producer in a cluster: the batches appended here
-    /// (by every round in flight), in order, with what each was built into, kept until the high watermark passes them, so that those a
-    /// leadership move leaves uncommitted can go to the new leader (Sender.Forwarding.cs).</summary>
+    /// (by every round in flight), in order, with what each was built into, kept until the high watermark passes them,
+    /// so that those a leadership move leaves uncommitted can go to the new leader (Sender.Forwarding.cs).</summary>
     public List<ProducerBatch> Uncommitted { get; } = [];
 
     /// <summary>What each of <see cref="Uncommitted"/> was built into.</summary>

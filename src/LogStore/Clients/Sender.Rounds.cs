@@ -106,8 +106,8 @@ internal sealed partial class Sender
     }
 
     /// <summary>
-    /// Waits for every round in flight, then settles them in order: a failed fsync or wait fails the partition's
-    /// batches of that round; a lost leadership sends the partition's uncommitted batches (of every round) to the new
+    /// Waits for every round in flight, then settles them in order: a failed wait fails the partition's batches of that
+    /// round; a lost leadership sends the partition's uncommitted batches (of every round) to the new
     /// leader, before the batches forwarded after them; then every round is delivered.
     /// </summary>
     private async ValueTask CompleteAllAsync()
