@@ -129,7 +129,10 @@ public sealed class ClusterKillTests
         consumer.Assign(new K.TopicPartitionOffset(Topic, 0, K.Offset.Beginning));
         long maxOffset = acknowledged.Keys.Max();
         var found = new Dictionary<long, string>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        // Reading back takes time in proportion (the 200-kill soak acknowledges about 33 million records): a fixed bound
+        // would report records past where the reader got to as lost.
+        TimeSpan limit = TimeSpan.FromSeconds(120 + acknowledged.Count / 20_000);
+        var deadline = DateTime.UtcNow + limit;
         while (!found.ContainsKey(maxOffset) && DateTime.UtcNow < deadline)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -137,7 +140,9 @@ public sealed class ClusterKillTests
             if (result is { IsPartitionEOF: false, Message: not null })
                 found[result.Offset.Value] = result.Message.Value;
         }
-        foreach ((long offset, string id) in acknowledged)
+        Assert.That(found.ContainsKey(maxOffset), Is.True,
+            $"the last acknowledged offset {maxOffset} was not read back within {limit.TotalSeconds} s ({found.Count} records read)");
+        foreach ((long offset, string id) in acknowledged.OrderBy(a => a.Key))
             Assert.That(found.GetValueOrDefault(offset), Is.EqualTo(id), $"acknowledged record {id} is not at offset {offset}");
         await Task.CompletedTask;
     }
