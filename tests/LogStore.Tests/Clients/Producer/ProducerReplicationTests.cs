@@ -43,6 +43,16 @@ public sealed class ProducerReplicationTests : ProducerFixture
         }
     }
 
+    /// <summary>Moves the clock by <paramref name="by"/> in 50 ms steps, letting the sender's task run between them.</summary>
+    private async Task AdvanceInStepsAsync(TimeSpan by)
+    {
+        for (TimeSpan moved = TimeSpan.Zero; moved < by; moved += TimeSpan.FromMilliseconds(50))
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(1);
+        }
+    }
+
     /// <summary>The follower holds the whole log: whatever still waits completes, so a failed test's producer closes.</summary>
     private void CatchUp(PartitionReplica leader) => leader.UpdateFollowerFetchState(2, leader.LogEndOffset, 0, Time.GetUtcNow());
 
@@ -106,12 +116,14 @@ public sealed class ProducerReplicationTests : ProducerFixture
 
         try
         {
+            // The sender arms each wait's timer just after registering it, on its own task: the clock moves in small
+            // steps, so each timer starts within a step of its registration (first due near 5 s, second near 8 s).
             Task<DeliveryResult> first = producer.ProduceAsync("t", Value("a")).AsTask();
             await UntilWaitingAsync(leader, writes: 1);
-            Time.Advance(TimeSpan.FromSeconds(3));
+            await AdvanceInStepsAsync(TimeSpan.FromSeconds(3));
             Task<DeliveryResult> second = producer.ProduceAsync("t", Value("b")).AsTask();
             await UntilWaitingAsync(leader, writes: 2);
-            Time.Advance(TimeSpan.FromSeconds(2.5));
+            await AdvanceInStepsAsync(TimeSpan.FromSeconds(2.5));
             Assert.That(leader.WaitingWrites, Is.EqualTo(1), "the first round's wait timed out");
             Assert.That(first.IsCompleted, Is.False, "rounds complete in order, after the ones in flight behind a failure settle");
 
