@@ -430,9 +430,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
     /// ISR to shrink, a timeout), bounded in real time.</summary>
     private static async Task<T> DriveAsync<T>(SimulatedCluster cluster, Task<T> task, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + ConvergeTimeout;
-        while (!task.IsCompleted && DateTime.UtcNow < deadline)
-            await cluster.TickAsync(task, cancellationToken);
+        await cluster.TickUntilAsync(() => task.IsCompleted, ConvergeTimeout, cancellationToken, task);
         return await task;
     }
 
@@ -450,12 +448,7 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
 
     private async Task DriveUntilAsync(SimulatedCluster cluster, Func<bool> done, string what, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + ConvergeTimeout;
-        while (!done())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s: {what}; {Describe()}\n{State(cluster)}\nlog:\n{cluster.Log.Tail()}");
-            await cluster.TickAsync(null, cancellationToken);
-        }
+        if (!await cluster.TickUntilAsync(done, ConvergeTimeout, cancellationToken))
+            Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s: {what}; {Describe()}\n{State(cluster)}\nlog:\n{cluster.Log.Tail()}");
     }
 }

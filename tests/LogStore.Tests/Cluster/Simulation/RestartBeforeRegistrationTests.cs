@@ -50,13 +50,6 @@ public class RestartBeforeRegistrationTests
     private static ReplicaRole? Role(SimulatedCluster cluster, int node) =>
         cluster[node].TryGetTopic(SimulatedCluster.Topic, out Topic? topic) ? topic.Partitions[0].Replica.Role : null;
 
-    private static async Task UntilAsync(SimulatedCluster cluster, Func<bool> done, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!done())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"not reached within {Bound.TotalSeconds} s\n{cluster.Log.Tail()}");
-            await cluster.TickAsync(null, cancellationToken);
-        }
-    }
+    private static async Task UntilAsync(SimulatedCluster cluster, Func<bool> done, CancellationToken cancellationToken) =>
+        Assert.That(await cluster.TickUntilAsync(done, Bound, cancellationToken), Is.True, $"not reached within {Bound.TotalSeconds} s\n{cluster.Log.Tail()}");
 }

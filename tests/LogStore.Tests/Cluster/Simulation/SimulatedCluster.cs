@@ -123,10 +123,22 @@ internal sealed class SimulatedCluster : IAsyncDisposable
     private async Task CloseAsync(Broker broker)
     {
         Task closing = broker.DisposeAsync().AsTask();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!closing.IsCompleted && DateTime.UtcNow < deadline)
-            await TickAsync(closing, CancellationToken.None);
+        await TickUntilAsync(() => closing.IsCompleted, TimeSpan.FromSeconds(60), CancellationToken.None, closing);
         await closing;
+    }
+
+    /// <summary>Ticks (<see cref="TickAsync"/>) until <paramref name="done"/> holds or <paramref name="bound"/> of real
+    /// time has passed; returns whether it holds. <paramref name="awaited"/>, when given, ends each tick's real wait early.</summary>
+    public async Task<bool> TickUntilAsync(Func<bool> done, TimeSpan bound, CancellationToken cancellationToken, Task? awaited = null)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        while (!done())
+        {
+            if (DateTime.UtcNow > deadline)
+                return false;
+            await TickAsync(awaited, cancellationToken);
+        }
+        return true;
     }
 
     /// <summary>
