@@ -127,14 +127,20 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
         request.Write(ref writer, header.ApiVersion);
     }
 
-    /// <summary>The next frame's bytes without its size prefix; the size is checked before the array is allocated.</summary>
+    /// <summary>
+    /// The next frame's bytes without its size prefix; the size is checked before the array is allocated. The bytes are
+    /// taken out of the pipe as they arrive: a frame may be larger than the transport buffers before it pauses the
+    /// socket (a follower's fetch response holds up to ten 1 MiB batches), and waiting for all of it would wait forever.
+    /// </summary>
     private async ValueTask<byte[]> ReadFrameAsync(CancellationToken cancellationToken)
     {
+        byte[]? frame = null;
+        int filled = 0;
         while (true)
         {
             ReadResult result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            if (buffer.Length >= 4)
+            if (frame is null && buffer.Length >= 4)
             {
                 int size = ReadSize(buffer);
                 if (size < 4 || size > _maxResponseBytes)
@@ -142,20 +148,24 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
                     _input.AdvanceTo(buffer.Start);
                     throw new KafkaProtocolException($"response size {size} is outside 4..{_maxResponseBytes}");
                 }
-                if (buffer.Length >= 4L + size)
-                {
-                    byte[] frame = GC.AllocateUninitializedArray<byte>(size);
-                    buffer.Slice(4, size).CopyTo(frame);
-                    _input.AdvanceTo(buffer.GetPosition(4L + size));
+                frame = GC.AllocateUninitializedArray<byte>(size);
+                buffer = buffer.Slice(4);
+            }
+            if (frame is not null)
+            {
+                int take = (int)Math.Min(buffer.Length, frame.Length - filled);
+                buffer.Slice(0, take).CopyTo(frame.AsSpan(filled));
+                filled += take;
+                _input.AdvanceTo(buffer.GetPosition(take));
+                if (filled == frame.Length)
                     return frame;
-                }
+            }
+            else
+            {
+                _input.AdvanceTo(buffer.Start, buffer.End);
             }
             if (result.IsCompleted || result.IsCanceled)
-            {
-                _input.AdvanceTo(buffer.End);
                 throw new IOException("the peer closed the connection");
-            }
-            _input.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
