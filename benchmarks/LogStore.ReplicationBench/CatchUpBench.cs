@@ -47,6 +47,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             using var process = Process.GetCurrentProcess();
             TimeSpan cpu = process.TotalProcessorTime;
             Dictionary<int, long> runQueue = Sample.RunQueueNow();
+            int gen2 = GC.CollectionCount(2), gen0 = GC.CollectionCount(0);
             long start = Stopwatch.GetTimestamp();
             await cluster.StartAsync(follower, cancellationToken);
             double opened = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -69,7 +70,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             double waiting = Sample.RunQueueSecondsSince(runQueue) / total;
             long sent = sendFile.Bytes;
             double copying = total - firstBytes;
-            Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores, waiting for a core {waiting:0.00}");
+            Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores, waiting for a core {waiting:0.00}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}");
             rows.Add([Report.F(bytes / 1e6, "N0"), Report.F(opened, "0.00"), Report.F(firstBytes, "0.00"), Report.F(total, "0.00"),
                 Report.F(bytes / total / 1e6, "0"), Report.F(bytes / copying / 1e6, "0"),
                 $"{Report.F(sent / 1e6, "N0")} ({Report.F(100.0 * sent / bytes, "0")} %)", Report.F(cores, "0.00"), Report.F(waiting, "0.00")]);

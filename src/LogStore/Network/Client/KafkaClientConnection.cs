@@ -68,6 +68,24 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
     /// peer answered with bytes that are not the response (the connection is closed).</exception>
     public async ValueTask<TResponse> SendAsync<TRequest, TResponse>(TRequest request, short version, TimeSpan timeout, CancellationToken cancellationToken)
         where TRequest : IKafkaMessage<TRequest>
+        where TResponse : IKafkaMessage<TResponse> =>
+        (await ExchangeAsync<TRequest, TResponse>(request, version, timeout, pooled: false, cancellationToken).ConfigureAwait(false)).Response;
+
+    /// <summary>
+    /// <see cref="SendAsync{TRequest, TResponse}"/> for a large response read once: its bytes (record sets included) are a
+    /// pooled buffer, valid until the lease is disposed. A follower's fetch takes a megabyte or more per response;
+    /// a new array each time fills the large object heap and costs a full collection every few fetches.
+    /// </summary>
+    /// <exception cref="NetworkException">As for <see cref="SendAsync{TRequest, TResponse}"/>.</exception>
+    public ValueTask<LeasedResponse<TResponse>> SendLeasedAsync<TRequest, TResponse>(TRequest request, short version, TimeSpan timeout,
+        CancellationToken cancellationToken)
+        where TRequest : IKafkaMessage<TRequest>
+        where TResponse : IKafkaMessage<TResponse> =>
+        ExchangeAsync<TRequest, TResponse>(request, version, timeout, pooled: true, cancellationToken);
+
+    private async ValueTask<LeasedResponse<TResponse>> ExchangeAsync<TRequest, TResponse>(TRequest request, short version, TimeSpan timeout,
+        bool pooled, CancellationToken cancellationToken)
+        where TRequest : IKafkaMessage<TRequest>
         where TResponse : IKafkaMessage<TResponse>
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -77,17 +95,20 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
             var header = new RequestHeader { ApiKey = TRequest.ApiKey, ApiVersion = version, CorrelationId = ++_correlationId, ClientId = _clientId };
             using var timer = new CancellationTokenSource(timeout, _timeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+            byte[]? frame = null;
             try
             {
                 await WriteRequestAsync(header, request, linked.Token).ConfigureAwait(false);
-                byte[] frame = await ReadFrameAsync(linked.Token).ConfigureAwait(false);
-                TResponse response = ResponseDecoder.Read<TResponse>(new ReadOnlySequence<byte>(frame), version, header.ResponseHeaderIsFlexible, out int correlationId);
+                (frame, int size) = await ReadFrameAsync(pooled, linked.Token).ConfigureAwait(false);
+                TResponse response = ResponseDecoder.Read<TResponse>(new ReadOnlySequence<byte>(frame, 0, size), version, header.ResponseHeaderIsFlexible,
+                    out int correlationId);
                 if (correlationId != header.CorrelationId)
                     throw new KafkaProtocolException($"correlation id {correlationId} answers no request (expected {header.CorrelationId})");
-                return response;
+                return new LeasedResponse<TResponse>(response, pooled ? frame : null);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                ReturnPooled(pooled, frame);
                 // A request whose response never came (or came garbled) leaves the stream at an unknown place.
                 string reason = timer.IsCancellationRequested ? $"no response within {timeout.TotalMilliseconds:0} ms" : e.Message;
                 var failure = new NetworkException($"{TRequest.ApiKey} v{version} to {RemoteEndPoint}: {reason}", e);
@@ -96,6 +117,7 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
             }
             catch
             {
+                ReturnPooled(pooled, frame);
                 Break(new OperationCanceledException("A request was cancelled mid-way."));
                 throw;
             }
@@ -104,6 +126,12 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    private static void ReturnPooled(bool pooled, byte[]? frame)
+    {
+        if (pooled && frame is not null)
+            ArrayPool<byte>.Shared.Return(frame);
     }
 
     private async ValueTask WriteRequestAsync<TRequest>(RequestHeader header, TRequest request, CancellationToken cancellationToken)
@@ -132,10 +160,10 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
     /// taken out of the pipe as they arrive: a frame may be larger than the transport buffers before it pauses the
     /// socket (a follower's fetch response holds up to ten 1 MiB batches), and waiting for all of it would wait forever.
     /// </summary>
-    private async ValueTask<byte[]> ReadFrameAsync(CancellationToken cancellationToken)
+    private async ValueTask<(byte[] Frame, int Size)> ReadFrameAsync(bool pooled, CancellationToken cancellationToken)
     {
         byte[]? frame = null;
-        int filled = 0;
+        int length = 0, filled = 0;
         while (true)
         {
             ReadResult result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -148,24 +176,28 @@ internal sealed class KafkaClientConnection : IAsyncDisposable
                     _input.AdvanceTo(buffer.Start);
                     throw new KafkaProtocolException($"response size {size} is outside 4..{_maxResponseBytes}");
                 }
-                frame = GC.AllocateUninitializedArray<byte>(size);
+                frame = pooled ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+                length = size;
                 buffer = buffer.Slice(4);
             }
             if (frame is not null)
             {
-                int take = (int)Math.Min(buffer.Length, frame.Length - filled);
+                int take = (int)Math.Min(buffer.Length, length - filled);
                 buffer.Slice(0, take).CopyTo(frame.AsSpan(filled));
                 filled += take;
                 _input.AdvanceTo(buffer.GetPosition(take));
-                if (filled == frame.Length)
-                    return frame;
+                if (filled == length)
+                    return (frame, length);
             }
             else
             {
                 _input.AdvanceTo(buffer.Start, buffer.End);
             }
             if (result.IsCompleted || result.IsCanceled)
+            {
+                ReturnPooled(pooled, frame);
                 throw new IOException("the peer closed the connection");
+            }
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class KafkaClientConnectionTests
         server.Start();
         var records = new byte[3 << 20];
         new Random(20261206).NextBytes(records);
-        Task serving = AnswerOneFetchAsync(server, records, timeout.Token);
+        Task serving = AnswerOneFetchAsync(server, records, expectRead: true, timeout.Token);
         var transport = new SocketConnectionFactory(new SocketConnectionListenerFactory { MaxReadBufferSize = 64 << 10 });
 
         await using KafkaClientConnection connection = await KafkaClientConnection.ConnectAsync(transport, server.LocalEndpoint, "test",
@@ -41,7 +41,7 @@ public sealed class KafkaClientConnectionTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var server = new TcpListener(IPAddress.Loopback, 0);
         server.Start();
-        Task serving = AnswerOneFetchAsync(server, new byte[2 << 20], timeout.Token);
+        Task serving = AnswerOneFetchAsync(server, new byte[2 << 20], expectRead: false, timeout.Token);
 
         await using KafkaClientConnection connection = await KafkaClientConnection.ConnectAsync(new SocketConnectionFactory(), server.LocalEndpoint,
             "test", 1 << 20, TimeProvider.System, timeout.Token);
@@ -53,7 +53,7 @@ public sealed class KafkaClientConnectionTests
     }
 
     /// <summary>Reads one request frame and answers it with a Fetch v12 response carrying <paramref name="records"/>.</summary>
-    private static async Task AnswerOneFetchAsync(TcpListener server, byte[] records, CancellationToken cancellationToken)
+    private static async Task AnswerOneFetchAsync(TcpListener server, byte[] records, bool expectRead, CancellationToken cancellationToken)
     {
         using Socket peer = await server.AcceptSocketAsync(cancellationToken);
         await using var stream = new NetworkStream(peer);
@@ -68,8 +68,15 @@ public sealed class KafkaClientConnectionTests
         body.Topics.Add(topic);
         using ResponseFrame frame = ResponseEncoder.Encode(correlationId, flexibleHeader: true, body, 12);
         BinaryPrimitives.WriteInt32BigEndian(size, (int)frame.Length);
-        await stream.WriteAsync(size, cancellationToken);
-        foreach (ResponseFramePart part in frame.Parts)
-            await stream.WriteAsync(part.Bytes, cancellationToken);
+        try
+        {
+            await stream.WriteAsync(size, cancellationToken);
+            foreach (ResponseFramePart part in frame.Parts)
+                await stream.WriteAsync(part.Bytes, cancellationToken);
+        }
+        catch (IOException) when (!expectRead)
+        {
+            // The client refused the frame by its size and closed.
+        }
     }
 }

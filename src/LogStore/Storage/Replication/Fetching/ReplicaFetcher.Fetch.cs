@@ -56,8 +56,10 @@ internal sealed partial class ReplicaFetcher
         }
         if (sent.Count == 0)
             return;
-        FetchResponse response = await connection.SendAsync<FetchRequest, FetchResponse>(request, version, _options.RequestTimeout + _options.MaxWait,
-            cancellationToken).ConfigureAwait(false);
+        // The records are a pooled buffer until the lease ends: appended (copied into the log) under the lock, never kept.
+        using LeasedResponse<FetchResponse> leased = await connection.SendLeasedAsync<FetchRequest, FetchResponse>(request, version,
+            _options.RequestTimeout + _options.MaxWait, cancellationToken).ConfigureAwait(false);
+        FetchResponse response = leased.Response;
         lock (_lock)
         {
             foreach (FetchResponse.TopicResponse topic in response.Topics)
