@@ -19,7 +19,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
         for (int round = 1; round <= options.CatchUpRounds; round++)
         {
             string topic = $"catchup-{round}";
-            int leader = await cluster.CreateTopicAsync(topic, 3, 1, cancellationToken);
+            int leader = await cluster.CreateTopicAsync(topic, new TopicConfig { Partitions = 1, ReplicationFactor = 3, MinInSyncReplicas = 1 }, cancellationToken);
             int follower = (leader + 1) % LoopbackCluster.Size;
             await cluster.StopAsync(follower);
 

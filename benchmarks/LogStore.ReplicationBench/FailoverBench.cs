@@ -19,7 +19,7 @@ internal sealed class FailoverBench(LoopbackCluster cluster, BenchOptions option
         report.Heading("Failover in process");
         const string topic = "failover";
         var partition = new TopicPartition(topic, 0);
-        await cluster.CreateTopicAsync(topic, 3, 2, cancellationToken);
+        await cluster.CreateTopicAsync(topic, new TopicConfig { Partitions = 1, ReplicationFactor = 3, MinInSyncReplicas = 2 }, cancellationToken);
         var times = new List<double>();
         var closes = new List<double>();
         for (int round = 1; round <= options.Failovers; round++)

@@ -46,7 +46,7 @@ internal sealed class LatencyBench(LoopbackCluster cluster, BenchOptions options
     {
         string topic = $"latency-{_topics++}";
         var partition = new TopicPartition(topic, 0);
-        int leader = await cluster.CreateTopicAsync(topic, 3, 2, cancellationToken);
+        int leader = await cluster.CreateTopicAsync(topic, new TopicConfig { Partitions = 1, ReplicationFactor = 3, MinInSyncReplicas = 2 }, cancellationToken);
         await using IProducer<long, byte[]> producer = cluster[leader].CreateProducer(
             new ProducerOptions { Acks = Acks.All, Linger = TimeSpan.Zero }, Serializers.Int64, Serializers.ByteArray);
         var payload = new byte[100];
@@ -68,7 +68,7 @@ internal sealed class LatencyBench(LoopbackCluster cluster, BenchOptions options
     {
         string topic = $"latency-{_topics++}";
         var partition = new TopicPartition(topic, 0);
-        int leader = await cluster.CreateTopicAsync(topic, 3, 2, cancellationToken);
+        int leader = await cluster.CreateTopicAsync(topic, new TopicConfig { Partitions = 1, ReplicationFactor = 3, MinInSyncReplicas = 2 }, cancellationToken);
         int total = options.Rate * options.LatencySeconds;
         long[] scheduled = new long[total];
         double[] latencies = new double[total];

@@ -22,7 +22,7 @@ internal static class Program
         try
         {
             long opening = Stopwatch.GetTimestamp();
-            await using (LoopbackCluster cluster = await LoopbackCluster.StartAsync(root, limit.Token))
+            await using (LoopbackCluster cluster = await LoopbackCluster.StartAsync(root, limit.Token, line => Report.Log($"{line}")))
             {
                 Report.Log($"three nodes open in {Stopwatch.GetElapsedTime(opening).TotalSeconds:0.0} s");
                 if (options.Benches.Contains("throughput"))

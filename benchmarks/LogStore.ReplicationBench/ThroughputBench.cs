@@ -41,7 +41,7 @@ internal sealed class ThroughputBench(LoopbackCluster cluster, BenchOptions opti
                 {
                     Case c = Cases[(k + round) % Cases.Length];
                     string topic = $"throughput-{_topics++}";
-                    int leader = await cluster.CreateTopicAsync(topic, c.ReplicationFactor, Math.Min(2, c.ReplicationFactor), cancellationToken);
+                    int leader = await cluster.CreateTopicAsync(topic, new TopicConfig { Partitions = 1, ReplicationFactor = c.ReplicationFactor, MinInSyncReplicas = Math.Min(2, c.ReplicationFactor) }, cancellationToken);
                     IProducer<long, byte[]>[] producers = [.. Enumerable.Range(0, c.Producers).Select(_ => ProducerRun.Create(cluster[leader], c.Acks))];
                     Sample sample = await Sample.MeasureAsync(() => Task.WhenAll(producers.Select(p =>
                         Task.Run(() => ProducerRun.ProduceAsync(p, topic, n / c.Producers, payload, cancellationToken), cancellationToken))));

@@ -1,3 +1,4 @@
+using LogStore.Tests.TestSupport;
 using LogStore.Tool.Tests.TestSupport;
 
 namespace LogStore.Tool.Tests;
@@ -11,7 +12,8 @@ public sealed class TopicsDescribeFailoverTests
     [Test]
     public async Task AfterTheLeaderStops_DescribeShowsTheNewLeaderAndEpoch_AndTheOldLeadersDirectoryItsCheckpoints(CancellationToken cancellationToken)
     {
-        await using LoopbackCluster cluster = await LoopbackCluster.StartAsync(cancellationToken);
+        using var data = new TempDirectory();
+        await using LoopbackCluster cluster = await LoopbackCluster.StartAsync(data.Path, cancellationToken);
         await cluster.CreateTopicAsync("orders", partitions: 1, cancellationToken);
         await cluster.AppendAsync("orders", 0, 4, cancellationToken);
         int oldLeader = cluster.Leader("orders", 0).Leader!.Value;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LogStore.Tests.TestSupport;
 using LogStore.Tool.Tests.TestSupport;
 
 namespace LogStore.Tool.Tests;
@@ -8,13 +9,14 @@ namespace LogStore.Tool.Tests;
 [TestFixture]
 public sealed class TopicsDescribeRemoteTests : ToolTestBase
 {
+    private readonly TempDirectory _data = new();
     private LoopbackCluster _cluster = null!;
 
     [OneTimeSetUp]
     public async Task StartCluster()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        _cluster = await LoopbackCluster.StartAsync(timeout.Token);
+        _cluster = await LoopbackCluster.StartAsync(_data.Path, timeout.Token);
         await _cluster.CreateTopicAsync("orders", partitions: 2, timeout.Token);
         await _cluster.AppendAsync("orders", 0, 5, timeout.Token);
         await _cluster.AppendAsync("orders", 1, 3, timeout.Token);
@@ -23,7 +25,11 @@ public sealed class TopicsDescribeRemoteTests : ToolTestBase
     }
 
     [OneTimeTearDown]
-    public async Task StopCluster() => await _cluster.DisposeAsync();
+    public async Task StopCluster()
+    {
+        await _cluster.DisposeAsync();
+        _data.Dispose();
+    }
 
     [Test]
     public async Task Describe_PrintsTheTopicLine_AndOneLinePerPartition()
