@@ -15,6 +15,11 @@ namespace LogStore.Diagnostics;
 /// <item><term><c>logstore.follower.lag</c></term><description>Observable gauge, per partition this node follows: the
 /// leader's high watermark less the local log end at the last fetch, never negative (Kafka's fetcher ConsumerLag),
 /// tagged <c>logstore.node.id</c> too.</description></item>
+/// <item><term><c>logstore.follower.fetched.bytes</c>, <c>logstore.follower.fetch.duration</c>,
+/// <c>logstore.follower.apply.duration</c></term><description>A counter and histograms per fetch of a follower, tagged
+/// <c>logstore.node.id</c> and <c>logstore.leader.id</c>: the record bytes fetched (Kafka's fetcher BytesPerSec), the
+/// time from sending the request to the whole answer (network, the leader's read and its wait for data), and the time
+/// the follower took to append them.</description></item>
 /// <item><term><c>logstore.controller.active</c></term><description>Observable gauge, per node: 1 while its controller is
 /// the active one (the Raft leader), else 0 (Kafka's ActiveControllerCount).</description></item>
 /// <item><term><c>logstore.controller.metadata.offset</c>, <c>logstore.controller.epoch</c></term><description>Observable
@@ -27,6 +32,7 @@ namespace LogStore.Diagnostics;
 internal static partial class LogStoreMetrics
 {
     private const string NodeTag = "logstore.node.id";
+    private const string LeaderTag = "logstore.leader.id";
 
     private static void CreateReplicationGauges()
     {
@@ -47,6 +53,18 @@ internal static partial class LogStoreMetrics
             IsrShrinks.Add(1, Tags(tp));
         if (expanded && IsrExpands.Enabled)
             IsrExpands.Add(1, Tags(tp));
+    }
+
+    /// <summary>Measures one fetch of node <paramref name="nodeId"/>'s fetcher from leader <paramref name="leaderId"/>:
+    /// the record bytes it brought, the wait for the answer, and the time to apply it.</summary>
+    public static void RecordFollowerFetch(int nodeId, int leaderId, long bytes, TimeSpan fetch, TimeSpan apply)
+    {
+        if (!FollowerFetchDuration.Enabled && !FollowerApplyDuration.Enabled && !FollowerFetchedBytes.Enabled)
+            return;
+        var tags = new TagList { { NodeTag, nodeId }, { LeaderTag, leaderId } };
+        FollowerFetchedBytes.Add(bytes, tags);
+        FollowerFetchDuration.Record(fetch.TotalSeconds, tags);
+        FollowerApplyDuration.Record(apply.TotalSeconds, tags);
     }
 
     /// <summary>Reads each followed partition's lag, a volatile field its fetcher writes, from the collecting thread.</summary>

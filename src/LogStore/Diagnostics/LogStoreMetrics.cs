@@ -108,6 +108,15 @@ internal static partial class LogStoreMetrics
     private static readonly Counter<long> IsrExpands =
         Meter.CreateCounter<long>("logstore.isr.expands", "{change}", "Committed ISR changes that added replicas, counted on the leader (Kafka's IsrExpandsPerSec).");
 
+    private static readonly Counter<long> FollowerFetchedBytes =
+        Meter.CreateCounter<long>("logstore.follower.fetched.bytes", "By", "Record bytes a follower fetched from its leaders (Kafka's fetcher BytesPerSec).");
+
+    private static readonly Histogram<double> FollowerFetchDuration = Meter.CreateHistogram("logstore.follower.fetch.duration", "s",
+        "A follower's fetch, from sending the request to the leader's whole answer (Kafka's fetcher request latency).", tags: null, DurationAdvice);
+
+    private static readonly Histogram<double> FollowerApplyDuration = Meter.CreateHistogram("logstore.follower.apply.duration", "s",
+        "A follower applying a fetch's answer: its batches checked and appended, the high watermark taken.", tags: null, DurationAdvice);
+
     private static readonly Lock BrokersLock = new();
     private static readonly List<Broker> Brokers = [];
 

@@ -66,6 +66,34 @@ public class ReplicationMetricsTests
     }
 
     [Test]
+    public async Task EachFollowerFetch_CountsItsBytes_AndItsFetchAndApplyTimes(CancellationToken cancellationToken)
+    {
+        await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken);
+        (TopicPartition tp, int leader) = await CreateReplicatedTopicAsync(cluster, "fetched", cancellationToken);
+        using var meter = MeterCapture.ForNodes();
+
+        Assert.That(cluster[leader].TryGetTopic("fetched", out Topic? topic), Is.True);
+        Partition partition = topic!.Partitions[0];
+        for (int i = 0; i < Backlog; i++)
+            await partition.AppendAsync(Batches.Batch(Batches.Make(i, 1)), cancellationToken);
+        // Past the last record only once both followers fetched it all and reported it in their next fetch.
+        while (partition.HighWatermark != Backlog)
+            await Task.Delay(10, cancellationToken);
+
+        long logBytes = partition.Segments.Sum(s => s.SizeInBytes);
+        foreach (int follower in Enumerable.Range(0, BrokerCluster.Size).Where(n => n != leader))
+        {
+            List<MeterCapture.Measured> fetched = [.. meter.Of("logstore.follower.fetched.bytes").Where(m => m.Node == follower)];
+            Assert.That(fetched.Sum(m => m.Value), Is.EqualTo(logBytes), $"node {follower} fetched the whole log once");
+            Assert.That(fetched.Select(m => m.Tags["logstore.leader.id"]).Distinct(), Is.EqualTo(new object[] { leader }));
+            Assert.That(meter.Of("logstore.follower.fetch.duration").Count(m => m.Node == follower), Is.EqualTo(fetched.Count), "one per fetch");
+            double[] applied = [.. meter.Of("logstore.follower.apply.duration").Where(m => m.Node == follower).Select(m => m.Value)];
+            Assert.That(applied, Has.Length.EqualTo(fetched.Count).And.All.GreaterThanOrEqualTo(0));
+        }
+        Assert.That(meter.Of("logstore.follower.fetched.bytes").Where(m => m.Node == leader), Is.Empty, "the leader fetches nothing");
+    }
+
+    [Test]
     public async Task TheControllerGauges_NameOneActiveController_AndTheMetadataOffsetAndEpoch(CancellationToken cancellationToken)
     {
         await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using LogStore.Diagnostics;
 using LogStore.Network.Client;
 using LogStore.Protocol;
 
@@ -56,10 +57,13 @@ internal sealed partial class ReplicaFetcher
         }
         if (sent.Count == 0)
             return;
+        long sending = _time.GetTimestamp();
         // The records are a pooled buffer until the lease ends: appended (copied into the log) under the lock, never kept.
         using LeasedResponse<FetchResponse> leased = await connection.SendLeasedAsync<FetchRequest, FetchResponse>(request, version,
             _options.RequestTimeout + _options.MaxWait, cancellationToken).ConfigureAwait(false);
         FetchResponse response = leased.Response;
+        long answered = _time.GetTimestamp();
+        long bytes = 0;
         lock (_lock)
         {
             foreach (FetchResponse.TopicResponse topic in response.Topics)
@@ -71,6 +75,7 @@ internal sealed partial class ReplicaFetcher
                 {
                     if (!sent.Remove(new TopicPartition(name, data.PartitionIndex), out var entry) || !IsCurrent(entry.State, FetchPhase.Fetching))
                         continue;
+                    bytes += data.Records?.Length ?? 0;
                     if (response.ErrorCode != ErrorCode.None)
                         Delay(entry.State, response.ErrorCode);
                     else
@@ -83,6 +88,7 @@ internal sealed partial class ReplicaFetcher
                     Delay(state, response.ErrorCode);
             }
         }
+        LogStoreMetrics.RecordFollowerFetch(_options.NodeId, LeaderId, bytes, _time.GetElapsedTime(sending, answered), _time.GetElapsedTime(answered));
     }
 
     private FetchRequest NewFetchRequest(short version)
