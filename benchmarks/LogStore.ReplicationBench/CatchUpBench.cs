@@ -44,6 +44,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             Report.Log($"catch-up round {round}: {bytes / 1e6:0} MB on node {leader} (node {other} caught up after {Stopwatch.GetElapsedTime(waitStart).TotalSeconds:0.0} s), node {follower} starts");
 
             using var sendFile = new SendFileMeter();
+            using var followers = new FollowerMeter();
             using var process = Process.GetCurrentProcess();
             TimeSpan cpu = process.TotalProcessorTime;
             Dictionary<int, long> runQueue = Sample.RunQueueNow();
@@ -70,7 +71,7 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             double waiting = Sample.RunQueueSecondsSince(runQueue) / total;
             long sent = sendFile.Bytes;
             double copying = total - firstBytes;
-            Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores, waiting for a core {waiting:0.00}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}");
+            Report.Log($"catch-up round {round}: {total:0.00} s, {bytes / total / 1e6:0} MB/s from open, {bytes / copying / 1e6:0} MB/s from first bytes, sendfile {sent / 1e6:0} MB, CPU {cores:0.00} cores, waiting for a core {waiting:0.00}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}; {followers.Summary()}");
             rows.Add([Report.F(bytes / 1e6, "N0"), Report.F(opened, "0.00"), Report.F(firstBytes, "0.00"), Report.F(total, "0.00"),
                 Report.F(bytes / total / 1e6, "0"), Report.F(bytes / copying / 1e6, "0"),
                 $"{Report.F(sent / 1e6, "N0")} ({Report.F(100.0 * sent / bytes, "0")} %)", Report.F(cores, "0.00"), Report.F(waiting, "0.00")]);

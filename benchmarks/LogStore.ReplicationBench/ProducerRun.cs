@@ -13,6 +13,17 @@ internal static class ProducerRun
     public static IProducer<long, byte[]> Create(Broker leader, Acks acks) =>
         leader.CreateProducer(new ProducerOptions { Acks = acks }, Serializers.Int64, Serializers.ByteArray);
 
+    /// <summary>
+    /// Writes one record with acks=all and waits for it: once it is acknowledged every follower fetches the new
+    /// partition. A follower's fetch parked at the leader for other partitions (up to its 500 ms max wait) learns of a
+    /// new one only with the next request, so without this a trial of a few seconds timed that start too.
+    /// </summary>
+    public static async Task PrimeAsync(Broker leader, string topic, CancellationToken cancellationToken)
+    {
+        await using IProducer<long, byte[]> producer = Create(leader, Acks.All);
+        await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<long, byte[]> { Key = -1, Value = [] }, cancellationToken);
+    }
+
     public static async Task ProduceAsync(IProducer<long, byte[]> producer, string topic, long records, byte[] payload, CancellationToken cancellationToken)
     {
         var partition = new TopicPartition(topic, 0);

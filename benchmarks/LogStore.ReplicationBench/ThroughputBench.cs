@@ -42,12 +42,14 @@ internal sealed class ThroughputBench(LoopbackCluster cluster, BenchOptions opti
                     Case c = Cases[(k + round) % Cases.Length];
                     string topic = $"throughput-{_topics++}";
                     int leader = await cluster.CreateTopicAsync(topic, new TopicConfig { Partitions = 1, ReplicationFactor = c.ReplicationFactor, MinInSyncReplicas = Math.Min(2, c.ReplicationFactor) }, cancellationToken);
+                    await ProducerRun.PrimeAsync(cluster[leader], topic, cancellationToken);
                     IProducer<long, byte[]>[] producers = [.. Enumerable.Range(0, c.Producers).Select(_ => ProducerRun.Create(cluster[leader], c.Acks))];
+                    using var followers = new FollowerMeter();
                     Sample sample = await Sample.MeasureAsync(() => Task.WhenAll(producers.Select(p =>
                         Task.Run(() => ProducerRun.ProduceAsync(p, topic, n / c.Producers, payload, cancellationToken), cancellationToken))));
                     foreach (IProducer<long, byte[]> producer in producers)
                         await producer.DisposeAsync();
-                    Report.Log($"{size,5} B {(warmup ? "warm-up" : $"round {round}"),-8} {c.Name,-28} {n / sample.Seconds,10:N0} rec/s {n * (double)size / sample.Seconds / 1e6,7:0.0} MB/s  CPU {sample.Cores:0.00} cores, waiting for a core {sample.Waiting:0.00}");
+                    Report.Log($"{size,5} B {(warmup ? "warm-up" : $"round {round}"),-8} {c.Name,-28} {n / sample.Seconds,10:N0} rec/s {n * (double)size / sample.Seconds / 1e6,7:0.0} MB/s  CPU {sample.Cores:0.00} cores, waiting for a core {sample.Waiting:0.00}; {followers.Summary()}");
                     if (!warmup)
                         samples[c].Add(sample);
                 }
