@@ -49,6 +49,7 @@ internal sealed class ThroughputBench(LoopbackCluster cluster, BenchOptions opti
                         Task.Run(() => ProducerRun.ProduceAsync(p, topic, n / c.Producers, payload, cancellationToken), cancellationToken))));
                     foreach (IProducer<long, byte[]> producer in producers)
                         await producer.DisposeAsync();
+                    await cluster.WaitForReplicasAsync(topic, cancellationToken);
                     Report.Log($"{size,5} B {(warmup ? "warm-up" : $"round {round}"),-8} {c.Name,-28} {n / sample.Seconds,10:N0} rec/s {n * (double)size / sample.Seconds / 1e6,7:0.0} MB/s  CPU {sample.Cores:0.00} cores, waiting for a core {sample.Waiting:0.00}; {followers.Summary()}");
                     if (!warmup)
                         samples[c].Add(sample);

@@ -144,6 +144,20 @@ internal sealed class LoopbackCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until every running replica of <paramref name="topic"/>'s partition 0 holds the leader's whole log
+    /// (what acks=leader left the followers to fetch), so that the next measurement does not share the machine with it.</summary>
+    public async Task WaitForReplicasAsync(string topic, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Partition leader = Leader(topic, 0);
+        long end = leader.LogEndOffset;
+        while (leader.Replicas.Any(n => Replica(n, topic) is { } replica && replica.LogEndOffset < end))
+        {
+            ThrowIfPast(start, $"The replicas of {topic} did not reach offset {end}");
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+
     /// <summary>The local replica of <paramref name="topic"/>'s partition on <paramref name="node"/>, once the node
     /// applied the topic's metadata; null before, or when the node is stopped.</summary>
     public Partition? Replica(int node, string topic, int partition = 0) =>
