@@ -119,6 +119,7 @@ internal sealed partial class PartitionReplica
             throw new ArgumentException($"{Id}: node {localNodeId} leads, so it must be a replica and in the ISR (replicas [{string.Join(',', replicas)}], ISR [{string.Join(',', isr)}]).");
         DateTimeOffset now = Log.Time.GetUtcNow();
         long newHighWatermark;
+        lock (_appendLock)
         lock (_roleLock)
         {
             if (_role == ReplicaRole.Leader && _replicas.Length > 0 && leaderEpoch == Log.LeaderEpoch && localNodeId == _localNodeId)

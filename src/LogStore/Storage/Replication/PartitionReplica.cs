@@ -13,6 +13,10 @@ namespace LogStore.Storage.Replication;
 internal sealed partial class PartitionReplica
 {
     private readonly Lock _roleLock = new();
+    // Held by a leader append across its role check and the append, and by every role change around the whole change
+    // (Kafka's leaderIsrUpdateLock): a demotion sets the new epoch before the role, so an append in between would stamp
+    // the next leader's epoch on a batch that leader never wrote. Taken before _roleLock, never after.
+    private readonly Lock _appendLock = new();
     private long _highWatermark;
     private volatile ReplicaRole _role;
     // A leader without followers (a single node): the high watermark is the log end, read from the log itself, so a
@@ -70,6 +74,7 @@ internal sealed partial class PartitionReplica
     /// <exception cref="ArgumentOutOfRangeException">An epoch below the current one.</exception>
     public void BecomeLeader(int leaderEpoch, bool sole = true)
     {
+        lock (_appendLock)
         lock (_roleLock)
         {
             Log.LeaderEpoch = leaderEpoch;
@@ -86,6 +91,7 @@ internal sealed partial class PartitionReplica
     /// <exception cref="ArgumentOutOfRangeException">An epoch below the current one.</exception>
     public void BecomeFollower(int leaderEpoch, int? leaderId)
     {
+        lock (_appendLock)
         lock (_roleLock)
         {
             Log.LeaderEpoch = leaderEpoch;
@@ -107,11 +113,15 @@ internal sealed partial class PartitionReplica
     public int AppendAsLeader(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
         out LogStoreException? error)
     {
-        if (_role != ReplicaRole.Leader)
-            throw NotLeader();
+        int appended;
+        lock (_appendLock)
+        {
+            if (_role != ReplicaRole.Leader)
+                throw NotLeader();
+            appended = Log.Append(batches, builtMinTimestamps, results, out error);
+        }
         // Alone, a record is committed once in the log (HighWatermark reads the log end); with followers the ISR moves it,
         // and an ISR of the leader alone moves it here.
-        int appended = Log.Append(batches, builtMinTimestamps, results, out error);
         if (!_sole)
             MaybeIncrementHighWatermark();
         return appended;

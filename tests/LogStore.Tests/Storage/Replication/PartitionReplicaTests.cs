@@ -44,6 +44,44 @@ public sealed class PartitionReplicaTests : BrokerFixture
     }
 
     [Test]
+    public async Task LeaderAppendsRacingADemotion_AllCarryTheOldEpoch_NoneTheNewLeaders()
+    {
+        // A demotion sets the new epoch, then the follower role. A deposed leader's append that passed the role check in
+        // between was stamped with the new leader's epoch: a batch the new leader never wrote, which truncation by epoch
+        // would keep as the new leader's. Kafka holds the leader lock across the check and the append; so does LogStore.
+        await using Broker broker = await OpenAsync();
+        PartitionReplica replica = (await PartitionAsync(broker)).Replica;
+        for (int round = 0; round < 20; round++)
+        {
+            int epoch = 2 * round + 1;
+            replica.BecomeLeader(epoch);
+            long start = replica.LogEndOffset;
+            Task appending = Task.Run(() =>
+            {
+                for (int i = 0; i < 1_000_000; i++)
+                {
+                    try
+                    {
+                        replica.AppendAsLeader(Batches.Batch(Batches.Make(i, 1)));
+                    }
+                    catch (NotLeaderException)
+                    {
+                        return;
+                    }
+                }
+            });
+            while (replica.LogEndOffset == start && !appending.IsCompleted)
+                await Task.Yield();
+
+            replica.BecomeFollower(epoch + 1, leaderId: 2);
+            await appending;
+
+            Assert.That(replica.Log.LeaderEpochCache.LatestEpoch, Is.EqualTo(epoch),
+                $"round {round}: no batch of epoch {epoch + 1} (the new leader's) was appended here");
+        }
+    }
+
+    [Test]
     public async Task LeaderAppend_StampsTheLeaderEpoch_AndMovesTheHighWatermarkToTheLogEnd()
     {
         await using Broker broker = await OpenAsync();
