@@ -434,21 +434,14 @@ internal sealed class ReplicationHistory(int seed, bool flushBeforeAcknowledge, 
         return await task;
     }
 
-    /// <summary>The controller's view of the partition and each running replica's own, for a failure message.</summary>
-    private static string State(SimulatedCluster cluster)
-    {
-        var text = new StringBuilder($"controller: {cluster.Controller.Image.GetPartition(new TopicPartition(SimulatedCluster.Topic, 0))}");
-        foreach (int node in cluster.RunningNodes)
-        {
-            text.Append($"\nnode {node}: {(cluster.Controller.Image.Nodes.TryGetValue(node, out var n) ? n.ToString() : "unregistered")}, ")
-                .Append(cluster[node].TryGetTopic(SimulatedCluster.Topic, out Topic? topic) ? topic.Partitions[0].Replica.ToString() : "no replica");
-        }
-        return text.ToString();
-    }
-
     private async Task DriveUntilAsync(SimulatedCluster cluster, Func<bool> done, string what, CancellationToken cancellationToken)
     {
+        // Each tick moves the clock at least a step: little simulated time means a starved run, much means a stuck one.
+        DateTimeOffset from = cluster.Time.GetUtcNow();
         if (!await cluster.TickUntilAsync(done, ConvergeTimeout, cancellationToken))
-            Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s: {what}; {Describe()}\n{State(cluster)}\nlog:\n{cluster.Log.Tail()}");
+        {
+            Assert.Fail($"not reached within {ConvergeTimeout.TotalSeconds} s (the clock moved {(cluster.Time.GetUtcNow() - from).TotalSeconds:F1} s " +
+                $"from {from:HH:mm:ss.fff}): {what}; {Describe()}\n{cluster.DescribeState()}\nlog:\n{cluster.Log.Tail()}");
+        }
     }
 }

@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Net;
+using System.Text;
 using LogStore.Network.Client;
 using LogStore.Network.Transport;
 using LogStore.Protocol;
+using LogStore.Storage.Replication;
+using LogStore.Storage.Replication.Fetching;
 using LogStore.Tests.Reliability;
 using LogStore.Tests.TestSupport;
 
@@ -157,6 +160,42 @@ internal sealed class SimulatedCluster : IAsyncDisposable
         if (Network.RelayedChunks == relayed && Time.NextDue is { } due)
             step = TimeSpan.FromTicks(Math.Clamp((due - Time.GetUtcNow()).Ticks, Step.Ticks, MaxJump.Ticks));
         Time.Advance(step);
+    }
+
+    /// <summary>For a failure message: the controller's view of the partition and each running node's own — the image it
+    /// applied, its fetch state, or as leader its ISR, pending change and what each follower's fetches told it — so that a
+    /// history that does not converge says which part stopped.</summary>
+    public string DescribeState()
+    {
+        var text = new StringBuilder($"controller: {Controller.Image.GetPartition(new TopicPartition(Topic, 0))} (image {Controller.Image.Offset})");
+        foreach (int node in RunningNodes)
+        {
+            Broker broker = this[node];
+            text.Append($"\nnode {node}: {(Controller.Image.Nodes.TryGetValue(node, out var n) ? n.ToString() : "unregistered")}, ");
+            if (!broker.TryGetTopic(Topic, out Topic? topic))
+            {
+                text.Append("no replica");
+                continue;
+            }
+            PartitionReplica replica = topic.Partitions[0].Replica;
+            text.Append(replica);
+            if (broker.ClusterServices is { } services)
+            {
+                text.Append($"\n  applied image {services.Publisher.Applied.Offset}, node epoch {services.Lifecycle.NodeEpoch}, log end {replica.LogEndOffset}");
+                if (services.Fetchers is ReplicaFetcherManager fetchers && fetchers.GetState(replica.Id) is { } fetch)
+                    text.Append($", fetching {fetch}");
+            }
+            if (replica.Role != ReplicaRole.Leader)
+                continue;
+            text.Append($"\n  isr [{string.Join(',', replica.InSyncReplicas)}], maximal [{string.Join(',', replica.MaximalIsr)}], ")
+                .Append($"partition epoch {replica.PartitionEpoch}, pending {replica.PendingIsrChange?.ToString() ?? "none"}");
+            foreach (int follower in replica.Replicas)
+            {
+                if (replica.GetFollowerState(follower) is { } f)
+                    text.Append($"\n  follower {follower}: log end {f.LogEndOffset}, last caught up {f.LastCaughtUpTime:HH:mm:ss.fff}, last fetch {f.LastFetchTime:HH:mm:ss.fff}");
+            }
+        }
+        return text.ToString();
     }
 
     private static void CopyDirectory(string from, string to)
