@@ -68,8 +68,10 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
                     StaleEpoch(_logger, _nodeId, e.Message);
                     continue;
                 }
-                catch (Exception e) when (!stopping.IsCancellationRequested && e is LogStoreException or OperationCanceledException)
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
+                    // Any failure, not only the expected ones: a loop that ended here would stop the heartbeats for good,
+                    // and the controller would keep this node fenced, out of every ISR, while it runs.
                     ControllerUnreachable(_logger, _nodeId, e.Message);
                 }
             }

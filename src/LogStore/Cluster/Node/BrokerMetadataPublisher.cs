@@ -113,10 +113,11 @@ internal sealed partial class BrokerMetadataPublisher : IAsyncDisposable
                     // request failed and the fetch backoff (1 s) delayed that leader's first acks=all write.
                     await _fetchers.ShutdownIdleFetchersAsync().ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is LogStoreException or IOException or InvalidOperationException or ArgumentException)
+                catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
                 {
                     // A partition that cannot be brought up stays as it was, logged, and the latest image is tried again
-                    // soon: a quiet cluster may send no new one, and whoever waits for this one would wait forever.
+                    // soon: a quiet cluster may send no new one, and whoever waits for this one would wait forever. Any
+                    // failure, not only the expected ones: a loop that ended here would apply no image again.
                     ApplyFailed(_logger, image.Offset, e);
                     _ = RetryLaterAsync(stopping);
                     continue;
