@@ -108,7 +108,9 @@ internal sealed class CompareOptions
             // --quick scales the counts down; an explicit --records still wins.
             options.Records = parsed.GetResult(records) is null ? (isQuick ? 200_000 : 10_000_000) : parsed.GetValue(records);
             options.Rounds = isQuick ? 1 : parsed.GetValue(rounds);
-            options.RandomLogs = isQuick ? [20_000, 400_000] : parsed.GetValue(randomLogs) ?? [1_000_000, 50_000_000];
+            // GetResult, not GetValue ?? default: the custom parser also runs when the option is absent and returns an
+            // empty list, which ran workload 6 on no log at all.
+            options.RandomLogs = isQuick ? [20_000, 400_000] : parsed.GetResult(randomLogs) is null ? [1_000_000, 50_000_000] : parsed.GetValue(randomLogs)!;
             options.Lookups = isQuick ? 5_000 : parsed.GetResult(lookups) is null ? 100_000 : parsed.GetValue(lookups);
             options.Segments = isQuick ? 300 : parsed.GetResult(segments) is null ? 10_000 : parsed.GetValue(segments);
             options.LargeRecords = Math.Max(1, options.Records / 5);

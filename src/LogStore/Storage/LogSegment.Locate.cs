@@ -15,7 +15,7 @@ internal sealed partial class LogSegment
     {
         _followed?.EnsureScanned();
         int limit = Log.SizeInBytes;
-        (Indexing.OffsetPosition start, Indexing.OffsetPosition next) = LookupIndexWithNext(offset);
+        (Indexing.OffsetPosition start, Indexing.OffsetPosition next, _) = LookupIndexWithNext(offset);
         var chain = new BatchChain(BaseOffset, _denseOffsets, start, next);
         Span<byte> header = stackalloc byte[PeekSize];
         int position = start.Position;

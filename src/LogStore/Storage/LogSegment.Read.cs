@@ -49,28 +49,56 @@ internal sealed partial class LogSegment
     {
         _followed?.EnsureScanned();
         int limit = Log.SizeInBytes;
-        (OffsetPosition start, OffsetPosition next) = LookupIndexWithNext(offset);
-        int position = start.Position;
-        if (position >= limit)
+        (OffsetPosition start, OffsetPosition next, OffsetPosition afterNext) = LookupIndexWithNext(offset);
+        if (start.Position >= limit)
             return null;
+        FetchResult? result;
+        if (start.Position > 0 && start.Offset < offset && next.Position < limit)
+        {
+            // The entry's own batch ends at start.Offset, below the target, so the target is in the batch at the next
+            // entry, or in one between the two that got no entry. With batches larger than the index interval (the
+            // producer's 16 KiB against 4 KiB) it is always the first: that batch is read alone, its size bounded by the
+            // entry after it, with no read of the header before it. The chain starts at the next entry instead (its
+            // batch must end at that entry's offset), and the batch must start above this entry's offset.
+            var jump = new BatchChain(BaseOffset, _denseOffsets, next, afterNext);
+            int size = afterNext.Position < limit ? afterNext.Position - next.Position : next.Position - start.Position;
+            if (TryReadFrom(tp, offset, maxBytes, highWatermark, logStartOffset, limit, next.Position, size, ref jump, start.Offset, out result))
+                return result;
+        }
+
         var chain = new BatchChain(BaseOffset, _denseOffsets, start, next);
+        int position = start.Position;
         int steppedOver = 0;
         if (start.Position > 0 && start.Offset < offset)
         {
-            // The entry's own batch ends at start.Offset, below the target, so only its header is read (for the chain)
-            // rather than a window that would be thrown away: with batches larger than the index interval (the
-            // producer's 16 KiB against 4 KiB) it is a whole batch before the one wanted.
+            // The target lies in a batch between the two entries: only the entry's own batch's header is read (for the
+            // chain), rather than a window that would be thrown away.
             steppedOver = StepOverEntryBatch(position, limit, highWatermark, ref chain);
             position += steppedOver;
             if (position >= limit || steppedOver == 0)
                 return null;
         }
+        // Landing on the next index entry, the batch there is the one wanted: it is read whole at once, guessing it is
+        // as large as the one stepped over.
+        TryReadFrom(tp, offset, maxBytes, highWatermark, logStartOffset, limit, position, position == next.Position ? steppedOver : 0,
+            ref chain, previousEntryOffset: -1, out result);
+        return result;
+    }
 
+    /// <summary>
+    /// Reads from <paramref name="position"/> (where a batch starts) the batches <see cref="Read"/> returns, walking the
+    /// headers along <paramref name="chain"/> to the one that holds <paramref name="offset"/>. <paramref name="sizeHint"/>
+    /// is the expected size of the batch there (0 when unknown). With <paramref name="previousEntryOffset"/> (not -1),
+    /// the first batch must start above it and is the only one looked at: false when it starts past the offset (the
+    /// caller then scans from the entry before).
+    /// </summary>
+    private bool TryReadFrom(TopicPartition tp, long offset, int maxBytes, long highWatermark, long logStartOffset, int limit,
+        int position, int sizeHint, ref BatchChain chain, long previousEntryOffset, out FetchResult? result)
+    {
+        result = null;
         // maxBytes alone (not plus the index interval): a pooled 1 MiB fetch then rents 1 MiB, not the next power of
-        // two; when the target batch lies past the window, the scan below refills from there. Landing on the next
-        // index entry, the batch there is the one wanted (it ends at or past the target): it is read whole at once,
-        // guessing it is as large as the one stepped over.
-        int window = (int)Math.Min(limit - position, Math.Max(Math.Max(maxBytes, 4096), position == next.Position ? steppedOver : 0));
+        // two; when the target batch lies past the window, the scan below refills from there.
+        int window = (int)Math.Min(limit - position, Math.Max(Math.Max(maxBytes, 4096), sizeHint));
         byte[] buffer = ArrayPool<byte>.Shared.Rent(window);
         try
         {
@@ -86,7 +114,7 @@ internal sealed partial class LogSegment
                     if (position + cursor > limit)
                         throw Corrupt(position + cursor, "a batch length points past the end of the segment");
                     ArrayPool<byte>.Shared.Return(buffer);
-                    return null;
+                    return true;
                 }
                 if (filled - cursor < PeekSize)
                 {
@@ -99,10 +127,20 @@ internal sealed partial class LogSegment
                 int size = PeekBatch(buffer.AsSpan(cursor, PeekSize), position + cursor, out long baseOffset, out lastOffset);
                 if (chain.Check(position + cursor, baseOffset, lastOffset) is { } broken)
                     throw Corrupt(position + cursor, broken);
+                if (previousEntryOffset >= 0)
+                {
+                    if (baseOffset <= previousEntryOffset)
+                        throw Corrupt(position, $"the batch at the index entry for offset {lastOffset} starts at offset {baseOffset}, not above the entry before it ({previousEntryOffset})");
+                    if (baseOffset > offset)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return false;
+                    }
+                }
                 if (lastOffset >= highWatermark)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    return null;
+                    return true;
                 }
                 if (lastOffset >= offset)
                     break;
@@ -147,7 +185,8 @@ internal sealed partial class LogSegment
                 count = 1;
             }
             (end, count) = Verify(buffer, first, end, position);
-            return new FetchResult(tp, buffer, first, end - first, count, highWatermark, logStartOffset);
+            result = new FetchResult(tp, buffer, first, end - first, count, highWatermark, logStartOffset);
+            return true;
         }
         catch
         {
@@ -200,8 +239,8 @@ internal sealed partial class LogSegment
         return null;
     }
 
-    /// <summary><see cref="LookupIndex"/> plus the entry after the one found (<see cref="BatchChain"/>).</summary>
-    private (OffsetPosition Start, OffsetPosition Next) LookupIndexWithNext(long offset)
+    /// <summary><see cref="LookupIndex"/> plus the two entries after the one found (<see cref="BatchChain"/>).</summary>
+    private (OffsetPosition Start, OffsetPosition Next, OffsetPosition AfterNext) LookupIndexWithNext(long offset)
     {
         if (_followed is not null)
             return _followed.LookupWithNext(offset);

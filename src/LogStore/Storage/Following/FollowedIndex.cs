@@ -81,8 +81,8 @@ internal sealed class FollowedIndex
     }
 
     /// <summary>The entry to scan from for <paramref name="offset"/> and the one after it, as
-    /// <see cref="OffsetIndex.Lookup(long, out OffsetPosition)"/> gives them.</summary>
-    public (OffsetPosition Start, OffsetPosition Next) LookupWithNext(long offset)
+    /// <see cref="OffsetIndex.Lookup(long, out OffsetPosition, out OffsetPosition)"/> gives them (with the entry after those).</summary>
+    public (OffsetPosition Start, OffsetPosition Next, OffsetPosition AfterNext) LookupWithNext(long offset)
     {
         OffsetPosition[] entries;
         int count;
@@ -106,7 +106,8 @@ internal sealed class FollowedIndex
             }
         }
         OffsetPosition next = found + 1 < count ? entries[found + 1] : OffsetPosition.None;
-        return (found < 0 ? new OffsetPosition(_baseOffset, 0) : entries[found], next);
+        OffsetPosition afterNext = found + 2 < count ? entries[found + 2] : OffsetPosition.None;
+        return (found < 0 ? new OffsetPosition(_baseOffset, 0) : entries[found], next, afterNext);
     }
 
     private void CatchUp()

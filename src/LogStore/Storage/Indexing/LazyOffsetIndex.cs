@@ -15,9 +15,9 @@ internal sealed class LazyOffsetIndex : LazyIndex<OffsetIndex>
     /// <summary>See <see cref="OffsetIndex.Lookup(long)"/>.</summary>
     public OffsetPosition Lookup(long targetOffset) => Use(targetOffset, static (index, target) => index.Lookup(target));
 
-    /// <summary>See <see cref="OffsetIndex.Lookup(long, out OffsetPosition)"/>.</summary>
-    public (OffsetPosition Start, OffsetPosition Next) LookupWithNext(long targetOffset) =>
-        Use(targetOffset, static (index, target) => (index.Lookup(target, out OffsetPosition next), next));
+    /// <summary>See <see cref="OffsetIndex.Lookup(long, out OffsetPosition, out OffsetPosition)"/>.</summary>
+    public (OffsetPosition Start, OffsetPosition Next, OffsetPosition AfterNext) LookupWithNext(long targetOffset) =>
+        Use(targetOffset, static (index, target) => (index.Lookup(target, out OffsetPosition next, out OffsetPosition afterNext), next, afterNext));
 
     /// <summary>See <see cref="OffsetIndex.Entry"/>.</summary>
     public OffsetPosition Entry(int n) => Use(n, static (index, slot) => index.Entry(slot));

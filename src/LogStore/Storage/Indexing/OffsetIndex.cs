@@ -104,12 +104,21 @@ internal sealed unsafe class OffsetIndex : IndexFile
     /// (<see cref="long.MaxValue"/>, <see cref="int.MaxValue"/>) when there is none): a read scanning from the first must
     /// land exactly on the second, which is how it knows that no batch length sent it past records.
     /// </summary>
-    public OffsetPosition Lookup(long targetOffset, out OffsetPosition next)
+    public OffsetPosition Lookup(long targetOffset, out OffsetPosition next) => Lookup(targetOffset, out next, out _);
+
+    /// <summary>
+    /// <see cref="Lookup(long, out OffsetPosition)"/>, plus the entry after <paramref name="next"/> in
+    /// <paramref name="afterNext"/> (or <see cref="OffsetPosition.None"/>): when every batch has an entry, the two
+    /// positions bound the batch at <paramref name="next"/>, which a read can then take in one piece.
+    /// </summary>
+    public OffsetPosition Lookup(long targetOffset, out OffsetPosition next, out OffsetPosition afterNext)
     {
         lock (Sync)
         {
             int slot = LargestLowerBoundSlot(targetOffset);
-            next = slot + 1 < Entries ? Read(slot + 1) : OffsetPosition.None;
+            int entries = Entries;
+            next = slot + 1 < entries ? Read(slot + 1) : OffsetPosition.None;
+            afterNext = slot + 2 < entries ? Read(slot + 2) : OffsetPosition.None;
             return slot < 0 ? new OffsetPosition(BaseOffset, 0) : Read(slot);
         }
     }
