@@ -68,7 +68,8 @@ internal static class LogStoreReads
     }
 
     /// <summary>One record by offset: a fetch of the batch holding it (maxBytes 1: one batch), found by the offset
-    /// index, CRC-checked, then decoded up to the record. Returns its value length.</summary>
+    /// index, CRC-checked, then the record found with RecordEnumerator.MoveTo (the records before it stepped over by
+    /// their lengths). Returns its value length.</summary>
     public static int ReadAt(Partition partition, long offset)
     {
         using FetchResult fetch = partition.ReadAsync(offset, 1).GetAwaiter().GetResult();
@@ -76,11 +77,9 @@ internal static class LogStoreReads
         {
             if (batch.LastOffset < offset)
                 continue;
-            foreach (Record record in batch)
-            {
-                if (record.Offset == offset)
-                    return record.Value.Length;
-            }
+            using RecordEnumerator records = batch.GetEnumerator();
+            if (records.MoveTo(offset) && records.Current.Offset == offset)
+                return records.Current.Value.Length;
         }
         throw new InvalidOperationException($"Offset {offset} was not in the fetch.");
     }

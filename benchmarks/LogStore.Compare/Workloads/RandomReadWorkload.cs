@@ -101,7 +101,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
         using LogStoreStore store = LogStoreStore.Create("w6-ls");
         store.AppendDurably(_value, records);
         Partition partition = store.Partition();
-        return Measure(SystemNames.LogStore, $"Partition.ReadAsync(offset, maxBytes 1): offset index lookup, the {Payload.BatchBytes / 1024} KiB batch read and CRC-checked, decoded to the record",
+        return Measure(SystemNames.LogStore, $"Partition.ReadAsync(offset, maxBytes 1): offset index lookup, the {Payload.BatchBytes / 1024} KiB batch read and CRC-checked, the record found by RecordEnumerator.MoveTo (the records before it stepped over by length)",
             measured, warmup, offset => LogStoreReads.ReadAt(partition, offset));
     }
 

@@ -66,6 +66,35 @@ internal struct RecordCursor
         return true;
     }
 
+    /// <summary>
+    /// Moves past the records below <paramref name="offset"/> reading only each one's length and offset delta, not
+    /// its key, value and headers: a read by offset lands in the middle of a batch, and decoding every record before
+    /// it cost more than the lookup. The record it stops at is left for <see cref="MoveNext"/>, which decodes and checks
+    /// it in full; so is any record whose length or offset delta is wrong, which MoveNext then reports.
+    /// </summary>
+    public void SkipTo(ReadOnlySpan<byte> records, long offset)
+    {
+        int position = Position;
+        while (_remaining > 0)
+        {
+            int p = position;
+            int bodyLength = VarInt.ReadVarInt(records, ref p);
+            if (bodyLength <= 0 || bodyLength > records.Length - p)
+                break;
+            // The body: attributes int8, timestampDelta varlong, offsetDelta varint, then what is skipped.
+            ReadOnlySpan<byte> body = records.Slice(p, bodyLength);
+            int b = 1;
+            VarInt.ReadVarLong(body, ref b);
+            int delta = VarInt.ReadVarInt(body, ref b);
+            if (delta <= _previousOffsetDelta || delta > _lastOffsetDelta || _baseOffset + delta >= offset)
+                break;
+            _previousOffsetDelta = delta;
+            _remaining--;
+            position = p + bodyLength;
+        }
+        Position = position;
+    }
+
     // Out of line, so that MoveNext carries no interpolated-string locals (see RecordReader).
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
