@@ -155,7 +155,7 @@ public sealed class PartitionTests : BrokerFixture
     }
 
     [Test]
-    public async Task ReadAsync_TheIndexedBatchSteppedOverHasADamagedLength_ThrowsCorruptRecord()
+    public async Task ReadAsync_AnIndexedBatchHasADamagedLength_ItsReadsThrowCorruptRecord_TheNextBatchReadsIntact()
     {
         byte[] third = Batches.Make(4, 2, valueSize: 500);
         int thirdPosition;
@@ -170,8 +170,10 @@ public sealed class PartitionTests : BrokerFixture
             logPath = p.Segments[0].LogPath;
             thirdPosition = (int)(new FileInfo(logPath).Length - 2 * third.Length);
         }
-        // The batch at offsets 2..3 is indexed; a read of offset 4 starts at its entry and steps over it. Lengthening it
-        // by one batch sends the step past offsets 4..5, which only the chain of offsets can notice (no CRC covers it).
+        // The batch at offsets 2..3 is indexed. Lengthening it by one batch (no CRC covers the length) would send a scan
+        // stepping over it past offsets 4..5, which only the chain of offsets can notice. A read of offset 4 no longer
+        // steps over it: it takes the batch at the next index entry, whose offsets the entry confirms, and gets it
+        // intact. A read of the damaged batch itself reports the damage.
         int secondPosition = thirdPosition - third.Length;
         using (FileStream file = File.Open(logPath, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -185,7 +187,12 @@ public sealed class PartitionTests : BrokerFixture
 
         await using Broker reopened = await Open();
         Partition q = reopened.TryGetTopic("t", out Topic? topic) ? topic.Partitions[0] : throw new AssertionException("topic t is gone");
-        Assert.That(async () => (await q.ReadAsync(4, 1)).Dispose(), Throws.InstanceOf<CorruptRecordException>());
+        Assert.That(async () => (await q.ReadAsync(3, 1)).Dispose(), Throws.InstanceOf<CorruptRecordException>());
+        Assert.That(async () => (await q.ReadAsync(2, 64 * 1024)).Dispose(), Throws.InstanceOf<CorruptRecordException>());
+        using FetchResult intact = await q.ReadAsync(4, 1);
+        foreach (RecordBatch batch in intact)
+            Assert.That((batch.BaseOffset, batch.LastOffset, batch.IsValid), Is.EqualTo((4L, 5L, true)));
+        Assert.That(intact.BatchCount, Is.EqualTo(1));
     }
 
     [Test]
