@@ -164,18 +164,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
         double seconds = Stopwatch.GetElapsedTime(total).TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         threadAllocated = GC.GetAllocatedBytesForCurrentThread() - threadAllocated;
-        return new SystemResult
-        {
-            System = system,
-            Method = method,
-            Records = measured.Length,
-            PayloadBytes = (long)measured.Length * size,
-            Seconds = seconds,
-            AllocatedBytes = allocated,
-            ThreadAllocatedBytes = threadAllocated,
-            RoundSeconds = [seconds],
-            Latency = Compare.Latency.FromTicks(ticks),
-        };
+        return Result(system, method, ticks, seconds, allocated, threadAllocated);
     }
 
     /// <summary><see cref="Measure"/> for a read awaited in an async loop.</summary>
@@ -195,18 +184,22 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
         }
         double seconds = Stopwatch.GetElapsedTime(total).TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        return new SystemResult
-        {
-            System = system,
-            Method = method,
-            Records = measured.Length,
-            PayloadBytes = (long)measured.Length * size,
-            Seconds = seconds,
-            AllocatedBytes = allocated,
-            RoundSeconds = [seconds],
-            Latency = Compare.Latency.FromTicks(ticks),
-        };
+        // An awaited read may continue on another thread: no per-thread allocation figure.
+        return Result(system, method, ticks, seconds, allocated, threadAllocated: 0);
     }
+
+    private SystemResult Result(string system, string method, long[] ticks, double seconds, long allocated, long threadAllocated) => new()
+    {
+        System = system,
+        Method = method,
+        Records = ticks.Length,
+        PayloadBytes = (long)ticks.Length * size,
+        Seconds = seconds,
+        AllocatedBytes = allocated,
+        ThreadAllocatedBytes = threadAllocated,
+        RoundSeconds = [seconds],
+        Latency = Compare.Latency.FromTicks(ticks),
+    };
 
     private void Check(int length)
     {
