@@ -100,16 +100,10 @@ internal sealed unsafe class OffsetIndex : IndexFile
     }
 
     /// <summary>
-    /// <see cref="Lookup(long)"/>, plus the entry after the one found in <paramref name="next"/> (or
-    /// (<see cref="long.MaxValue"/>, <see cref="int.MaxValue"/>) when there is none): a read scanning from the first must
-    /// land exactly on the second, which is how it knows that no batch length sent it past records.
-    /// </summary>
-    public OffsetPosition Lookup(long targetOffset, out OffsetPosition next) => Lookup(targetOffset, out next, out _);
-
-    /// <summary>
-    /// <see cref="Lookup(long, out OffsetPosition)"/>, plus the entry after <paramref name="next"/> in
-    /// <paramref name="afterNext"/> (or <see cref="OffsetPosition.None"/>): when every batch has an entry, the two
-    /// positions bound the batch at <paramref name="next"/>, which a read can then take in one piece.
+    /// <see cref="Lookup(long)"/>, plus the entry after the one found in <paramref name="next"/> and the one after that in
+    /// <paramref name="afterNext"/> (each <see cref="OffsetPosition.None"/> when there is none). A read scanning from the
+    /// first must land exactly on the second, which is how it knows that no batch length sent it past records; when every
+    /// batch has an entry, the second and third bound the batch at the second, which a read can then take in one piece.
     /// </summary>
     public OffsetPosition Lookup(long targetOffset, out OffsetPosition next, out OffsetPosition afterNext)
     {

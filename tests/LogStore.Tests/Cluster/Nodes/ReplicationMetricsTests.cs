@@ -36,12 +36,7 @@ public class ReplicationMetricsTests
         int follower = (leader + 1) % BrokerCluster.Size;
         await cluster.StopAsync(follower);
         await WaitForLeaderIsrAsync(cluster, leader, tp, 2, cancellationToken);
-        Assert.That(cluster[leader].TryGetTopic("catch-up", out Topic? topic), Is.True);
-        Partition partition = topic!.Partitions[0];
-        for (int i = 0; i < Backlog; i++)
-            await partition.AppendAsync(Batches.Batch(Batches.Make(i, 1)), cancellationToken);
-        while (partition.HighWatermark != Backlog)
-            await Task.Delay(10, cancellationToken);
+        Partition partition = await AppendBacklogAsync(cluster, leader, "catch-up", cancellationToken);
         using var meter = new MeterCapture("catch-up");
         meter.Observe();
         Assert.That(meter.Of("logstore.follower.lag").Where(m => m.Node == follower), Is.Empty, "a stopped node follows nothing");
@@ -72,13 +67,7 @@ public class ReplicationMetricsTests
         (TopicPartition tp, int leader) = await CreateReplicatedTopicAsync(cluster, "fetched", cancellationToken);
         using var meter = MeterCapture.ForNodes();
 
-        Assert.That(cluster[leader].TryGetTopic("fetched", out Topic? topic), Is.True);
-        Partition partition = topic!.Partitions[0];
-        for (int i = 0; i < Backlog; i++)
-            await partition.AppendAsync(Batches.Batch(Batches.Make(i, 1)), cancellationToken);
-        // Past the last record only once both followers fetched it all and reported it in their next fetch.
-        while (partition.HighWatermark != Backlog)
-            await Task.Delay(10, cancellationToken);
+        Partition partition = await AppendBacklogAsync(cluster, leader, "fetched", cancellationToken);
 
         long logBytes = partition.Segments.Sum(s => s.SizeInBytes);
         foreach (int follower in Enumerable.Range(0, BrokerCluster.Size).Where(n => n != leader))
@@ -122,6 +111,19 @@ public class ReplicationMetricsTests
         await cluster.WaitForAllAsync(image => image.Topics.ContainsKey(name), cancellationToken);
         var tp = new TopicPartition(name, 0);
         return (tp, cluster[0].Controller!.Image.GetPartition(tp)!.Leader);
+    }
+
+    /// <summary>Appends <see cref="Backlog"/> one-record batches on the leader and waits for the high watermark to pass
+    /// them: only once the in-sync followers fetched them all and reported it in their next fetch.</summary>
+    private static async Task<Partition> AppendBacklogAsync(BrokerCluster cluster, int leader, string topic, CancellationToken cancellationToken)
+    {
+        Assert.That(cluster[leader].TryGetTopic(topic, out Topic? found), Is.True);
+        Partition partition = found!.Partitions[0];
+        for (int i = 0; i < Backlog; i++)
+            await partition.AppendAsync(Batches.Batch(Batches.Make(i, 1)), cancellationToken);
+        while (partition.HighWatermark != Backlog)
+            await Task.Delay(10, cancellationToken);
+        return partition;
     }
 
     /// <summary>Waits until the controller committed an ISR of <paramref name="size"/> and the leader applied it.</summary>
