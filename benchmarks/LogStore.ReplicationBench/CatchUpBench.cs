@@ -37,6 +37,10 @@ internal sealed class CatchUpBench(LoopbackCluster cluster, BenchOptions options
             long waitStart = Stopwatch.GetTimestamp();
             while ((cluster.Replica(other, topic)?.LogEndOffset ?? 0) < target)
             {
+                // With acks=leader, a leadership that moved may have taken the records counted above with it: say so
+                // rather than wait for an offset that no replica will reach.
+                if (leading.Leader is int now && now != leader)
+                    throw new InvalidOperationException($"The leadership of {topic} moved from node {leader} to node {now} during the write.");
                 if (Stopwatch.GetElapsedTime(waitStart) > Limit)
                     throw new TimeoutException($"Node {other} did not catch up on {topic} in {Limit.TotalMinutes} min.");
                 await Task.Delay(5, cancellationToken);

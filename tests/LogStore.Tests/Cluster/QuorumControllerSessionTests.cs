@@ -5,7 +5,8 @@ namespace LogStore.Tests.Cluster;
 /// <summary>
 /// When the controller fences a silent node: at its session's end, not on a coarse period; and after a controller
 /// failover, the node whose controller was replaced has no fresh session (its last Raft contact counts), while every
-/// other node gets a whole one from the new controller. Session time is the cluster's fake clock.
+/// other node gets a whole one from the new controller; and a heartbeat renews a session while the controller is busy
+/// committing another command. Session time is the cluster's fake clock.
 /// </summary>
 [NonParallelizable]
 public sealed class QuorumControllerSessionTests
@@ -61,5 +62,58 @@ public sealed class QuorumControllerSessionTests
         var image = next.Image;
         Assert.That(image.Nodes[formerNode].Fenced, Is.True, $"node {formerNode} (the former controller) kept a fresh session\n{text}");
         Assert.That(others.Select(n => image.Nodes[n].Fenced), Is.All.False, text);
+    }
+    [Test]
+    public async Task RoutineHeartbeat_RenewsTheSession_WhileACommandHoldsTheQueue()
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        await using var cluster = await ControllerCluster.StartAllAsync(timeout.Token);
+        await cluster.RegisterNodesAsync(timeout.Token);
+        QuorumController active = await cluster.WaitForActiveAsync(timeout.Token);
+
+        // A command that holds the controller's queue, as one waiting for a slow fsync of the metadata log does.
+        using var release = new ManualResetEventSlim();
+        var held = new HeldConfigs(release);
+        Task command = Task.Run(() => active.CreateTopicAsync("held", 1, 1, configs: held).AsTask(), CancellationToken.None);
+        try
+        {
+            await held.Entered.Task.WaitAsync(timeout.Token);
+            cluster.Time.Advance(Session * 3 / 4);
+            await active.HeartbeatAsync(2, 1, timeout.Token).AsTask().WaitAsync(timeout.Token);
+            await active.HeartbeatAsync(3, 1, timeout.Token).AsTask().WaitAsync(timeout.Token);
+            // Past node 1's session (registered, then silent); a quarter session left for nodes 2 and 3.
+            cluster.Time.Advance(Session / 2);
+        }
+        finally
+        {
+            release.Set();
+        }
+        await command.WaitAsync(timeout.Token);
+        while (!active.Image.Nodes[1].Fenced)
+        {
+            Assert.That(timeout.IsCancellationRequested, Is.False, "node 1 was not fenced");
+            await Task.Delay(10, CancellationToken.None);
+        }
+        var image = active.Image;
+        Assert.That(image.Nodes[2].Fenced || image.Nodes[3].Fenced, Is.False, image.Describe());
+    }
+
+    /// <summary>Topic settings whose enumeration, inside the controller's command, waits for <paramref name="release"/>.</summary>
+    private sealed class HeldConfigs(ManualResetEventSlim release) : IReadOnlyList<(string Name, string Value)>
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count => 0;
+
+        public (string Name, string Value) this[int index] => throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<(string Name, string Value)> GetEnumerator()
+        {
+            Entered.TrySetResult();
+            release.Wait(Bound);
+            yield break;
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -23,14 +23,16 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
     private static bool CleanForReplication(Broker broker, ReplicationOptions options) => broker.HadCleanShutdown || options.FlushBeforeAcknowledge;
 
     private ClusterNodeServices(ReplicationOptions options, QuorumController? controller, IClusterMetadata metadata, IControllerChannel channel,
-        IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher, IsrExpirationScheduler isrExpiration,
-        TimeProvider time)
+        IControllerChannel heartbeatChannel, IFollowerFetchers fetchers, BrokerLifecycleManager lifecycle, BrokerMetadataPublisher publisher,
+        IsrExpirationScheduler isrExpiration, TimeProvider time)
     {
+        _heartbeatChannel = heartbeatChannel;
         _isrExpiration = isrExpiration;
         _time = time;
         (Options, Controller, Metadata, Channel, Fetchers, Lifecycle, Publisher) = (options, controller, metadata, channel, fetchers, lifecycle, publisher);
     }
 
+    private readonly IControllerChannel _heartbeatChannel;
     private readonly IsrExpirationScheduler _isrExpiration;
     private readonly TimeProvider _time;
 
@@ -83,13 +85,18 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         }
         IFollowerFetchers? fetchers = null;
         BrokerLifecycleManager? lifecycle = null;
+        IControllerChannel? heartbeatChannel = null;
         try
         {
-            channel ??= options.ControllerChannelFactory?.Invoke(controller!)
-                ?? Channels.RemoteControllerChannel.ForNode(options, controller!, PeerTransport.Connections(broker, options), brokerOptions.TimeProvider);
+            bool ownChannels = channel is null && options.ControllerChannelFactory is null;
+            channel ??= options.ControllerChannelFactory?.Invoke(controller!) ?? NewChannel(broker, options, controller!);
+            // Heartbeats get a connection of their own (Kafka's separate heartbeat channel): on the shared one, with one
+            // request in flight, a heartbeat waited behind an AlterPartition or CreateTopics that the controller was
+            // slow to commit (its log's fsync behind a disk full of dirty pages), and the node's session ran out.
+            heartbeatChannel = ownChannels ? NewChannel(broker, options, controller!) : channel;
             fetchers = options.FollowerFetchersFactory?.Invoke(broker)
                 ?? Storage.Replication.Fetching.ReplicaFetcherManager.Create(broker, options);
-            lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, channel,
+            lifecycle = new BrokerLifecycleManager(options.NodeId, self.Endpoint.Address.ToString(), self.Endpoint.Port, heartbeatChannel,
                 options.HeartbeatInterval, options.RequestTimeout, brokerOptions.TimeProvider, broker.Logger, CleanForReplication(broker, options));
             var publisher = new BrokerMetadataPublisher(broker, options.NodeId, metadata, fetchers, channel, options.ReplicaLagTime, broker.Logger,
                 options.FlushBeforeAcknowledge, () => lifecycle.NodeEpoch);
@@ -98,13 +105,15 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
             lifecycle.Start();
             publisher.Start();
             isrExpiration.Start();
-            return new ClusterNodeServices(options, controller, metadata, channel, fetchers, lifecycle, publisher, isrExpiration,
-                brokerOptions.TimeProvider);
+            return new ClusterNodeServices(options, controller, metadata, channel, heartbeatChannel, fetchers, lifecycle, publisher,
+                isrExpiration, brokerOptions.TimeProvider);
         }
         catch
         {
             if (lifecycle is not null)
                 await lifecycle.DisposeAsync().ConfigureAwait(false);
+            if (heartbeatChannel != channel && heartbeatChannel is IAsyncDisposable ownHeartbeatChannel)
+                await ownHeartbeatChannel.DisposeAsync().ConfigureAwait(false);
             if (fetchers is not null)
                 await fetchers.DisposeAsync().ConfigureAwait(false);
             if (controller is not null)
@@ -135,6 +144,9 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         }
     }
 
+    private static Channels.RemoteControllerChannel NewChannel(Broker broker, ReplicationOptions options, QuorumController controller) =>
+        Channels.RemoteControllerChannel.ForNode(options, controller, PeerTransport.Connections(broker, options), broker.Options.TimeProvider);
+
     /// <summary>This node's replicas that lead: the ones whose followers the ISR expiration checks.</summary>
     private static IEnumerable<PartitionReplica> LeaderReplicas(Broker broker)
     {
@@ -155,6 +167,8 @@ internal sealed class ClusterNodeServices : IAsyncDisposable
         await HandOverAsync().ConfigureAwait(false);
         await _isrExpiration.DisposeAsync().ConfigureAwait(false);
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
+        if (_heartbeatChannel != Channel && _heartbeatChannel is IAsyncDisposable heartbeatChannel)
+            await heartbeatChannel.DisposeAsync().ConfigureAwait(false);
         if (Channel is IAsyncDisposable channel)
             await channel.DisposeAsync().ConfigureAwait(false);
         await Publisher.DisposeAsync().ConfigureAwait(false);
