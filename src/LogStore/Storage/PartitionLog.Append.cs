@@ -91,8 +91,13 @@ internal sealed partial class PartitionLog
                     {
                         if (_producerState.Check(Id, batch, out bool duplicate, out long firstBase, out long firstLast) is { } refused)
                         {
-                            error = refused;
-                            break;
+                            duplicate = refused is OutOfOrderSequenceException && _producerState.PrecedesKept(batch, out long kept, out int gap)
+                                && FindAppendedBatch(batch, kept, gap, out firstBase, out firstLast);
+                            if (!duplicate)
+                            {
+                                error = refused;
+                                break;
+                            }
                         }
                         if (duplicate)
                         {

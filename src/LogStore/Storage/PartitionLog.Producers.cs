@@ -68,9 +68,42 @@ internal sealed partial class PartitionLog
         ProducerStateLog.Loaded(_logger, Id, _producerState.Count, snapshotOffset, from, end);
     }
 
-    /// <summary>Feeds the producer batches in [<paramref name="from"/>, <paramref name="end"/>) to the state, in log order.
-    /// Damage ends a segment's replay where it starts (what lies past it was never acknowledged, or is reported by reads).</summary>
-    private void ReplayProducerBatches(LogSegment[] segments, long from, long end)
+    /// <summary>Feeds the producer batches in [<paramref name="from"/>, <paramref name="end"/>) to the state, in log order.</summary>
+    private void ReplayProducerBatches(LogSegment[] segments, long from, long end) =>
+        ScanProducerBatches(segments, from, end, batch =>
+        {
+            _producerState.Replay(batch);
+            return true;
+        });
+
+    /// <summary>
+    /// Finds the batch that <paramref name="retry"/> repeats, appended before <paramref name="before"/> (the oldest batch
+    /// of its producer the state keeps, <paramref name="sequenceGap"/> sequences after it): a retry sent to a new leader
+    /// by a producer that had more batches in flight than the state keeps. The producer's records lie at least the gap
+    /// before; other producers' batches may sit between, so the scan starts a bounded multiple of it further back.
+    /// Under the write lock.
+    /// </summary>
+    private bool FindAppendedBatch(RecordBatch retry, long before, int sequenceGap, out long baseOffset, out long lastOffset)
+    {
+        const long SearchFactor = 16, SearchSlack = 1 << 16;
+        long from = Math.Max(_logStartOffset, before - (sequenceGap * SearchFactor + SearchSlack));
+        (long producerId, short epoch, int sequence, int delta) = (retry.ProducerId, retry.ProducerEpoch, retry.BaseSequence, retry.LastOffsetDelta);
+        long foundBase = -1, foundLast = -1;
+        ScanProducerBatches(_segments.Snapshot, from, before, batch =>
+        {
+            if (batch.ProducerId != producerId || batch.ProducerEpoch != epoch || batch.BaseSequence != sequence || batch.LastOffsetDelta != delta)
+                return true;
+            (foundBase, foundLast) = (batch.BaseOffset, batch.LastOffset);
+            return false;
+        });
+        (baseOffset, lastOffset) = (foundBase, foundLast);
+        return foundBase >= 0;
+    }
+
+    /// <summary>Visits the producer batches in [<paramref name="from"/>, <paramref name="end"/>) in log order until
+    /// <paramref name="visit"/> returns false. Damage ends a segment's scan where it starts (what lies past it was never
+    /// acknowledged, or is reported by reads).</summary>
+    private static void ScanProducerBatches(LogSegment[] segments, long from, long end, Func<RecordBatch, bool> visit)
     {
         if (from >= end)
             return;
@@ -89,8 +122,8 @@ internal sealed partial class PartitionLog
                     RecordBatch batch = scanner.Current;
                     if (batch.BaseOffset >= end)
                         break;
-                    if (batch.LastOffset >= from && batch.ProducerId >= 0)
-                        _producerState.Replay(batch);
+                    if (batch.LastOffset >= from && batch.ProducerId >= 0 && !visit(batch))
+                        return;
                 }
             }
             finally

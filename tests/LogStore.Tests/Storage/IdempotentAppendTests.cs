@@ -5,7 +5,8 @@ namespace LogStore.Tests.Storage;
 
 /// <summary>
 /// Batches of an idempotent producer (a producer id and sequences, as Kafka clients send with enable.idempotence): a
-/// retry of an appended batch is not appended twice, also after the broker reopens; a gap in sequences and an old epoch
+/// retry of an appended batch is not appended twice, also after the broker reopens or when older than the batches the
+/// producer state keeps; a gap in sequences and an old epoch
 /// are refused with typed errors and append nothing.
 /// </summary>
 public sealed class IdempotentAppendTests : BrokerFixture
@@ -71,5 +72,32 @@ public sealed class IdempotentAppendTests : BrokerFixture
         Assert.That(gap!.ProducerId, Is.EqualTo(ProducerId));
         Assert.That(fenced!.Message, Does.Contain("fenced"));
         Assert.That(newEpoch.BaseOffset, Is.EqualTo(2), "nothing of the refused batches was appended");
+    }
+    [Test]
+    public async Task ARetry_OlderThanTheFiveBatchesKept_IsFoundInTheLog_AndNotAppendedAgain()
+    {
+        await using Broker broker = await Open();
+        Partition p = (await broker.CreateTopicAsync("t")).Partitions[0];
+        var offsets = new List<AppendResult>();
+        for (int i = 0; i < 12; i++)
+        {
+            offsets.Add(await p.AppendAsync(Batch(2 * i, 2)));
+            // Another producer's records between this one's (a client without idempotence).
+            using var other = new RecordBatchBuilder();
+            other.Append(Batches.BaseTime, null, Encoding.UTF8.GetBytes($"other{i}"));
+            await p.AppendAsync(RecordBatch.Parse(other.Build().Memory.ToArray()));
+        }
+        long end = p.LogEndOffset;
+
+        // Batches 2 and 6 of 12: out of the state's last five, as a producer with more batches in flight than that
+        // sends them again to a new leader.
+        AppendResult retry = await p.AppendAsync(Batch(4, 2));
+        AppendResult later = await p.AppendAsync(Batch(12, 2));
+        // Sequences of the log that are not a batch this producer sent: refused, as they were before.
+        Assert.ThrowsAsync<OutOfOrderSequenceException>(async () => await p.AppendAsync(Batch(5, 2)));
+
+        Assert.That((retry.BaseOffset, retry.LastOffset), Is.EqualTo((offsets[2].BaseOffset, offsets[2].LastOffset)));
+        Assert.That((later.BaseOffset, later.LastOffset), Is.EqualTo((offsets[6].BaseOffset, offsets[6].LastOffset)));
+        Assert.That(p.LogEndOffset, Is.EqualTo(end), "a retry appended nothing");
     }
 }

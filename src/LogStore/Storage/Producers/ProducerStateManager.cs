@@ -94,6 +94,27 @@ internal sealed class ProducerStateManager
         return first == expected ? null : new OutOfOrderSequenceException(partition, producerId, expected, first);
     }
 
+    /// <summary>
+    /// Whether <paramref name="batch"/> (refused by <see cref="Check"/> as out of order) repeats sequences of its epoch
+    /// older than the batches kept: sequences are appended in order, once each, so it is a retry of a batch appended
+    /// before them — what a producer with more than five batches in flight sends again to a new leader. Gives the
+    /// base offset of the oldest batch kept and how many sequences lie between the two.
+    /// </summary>
+    public bool PrecedesKept(RecordBatch batch, out long keptBaseOffset, out int sequenceGap)
+    {
+        keptBaseOffset = -1;
+        sequenceGap = 0;
+        if (!_producers.TryGetValue(batch.ProducerId, out ProducerEntry? entry) || entry.Epoch != batch.ProducerEpoch || entry.Batches.Count == 0)
+            return false;
+        BatchMetadata oldest = entry.Batches[0];
+        long gap = (oldest.FirstSequence - (long)batch.BaseSequence + int.MaxValue + 1) % ((long)int.MaxValue + 1);
+        // Behind by less than half the sequence space, and the whole batch before the oldest kept one.
+        if (gap == 0 || gap >= 1L << 30 || gap <= batch.LastOffsetDelta)
+            return false;
+        (keptBaseOffset, sequenceGap) = (oldest.BaseOffset, (int)gap);
+        return true;
+    }
+
     /// <summary>Records an appended batch of an idempotent producer, at <paramref name="baseOffset"/>.</summary>
     public void OnAppended(RecordBatch batch, long baseOffset) =>
         Update(batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, LastSequence(batch), baseOffset,
