@@ -15,6 +15,7 @@ internal static class ChartRenderer
         (N.FileStream, "FileStream (ceiling)", Color.FromHex("#9e9e9e")),
         (N.LogStore, "LogStore (partition)", Color.FromHex("#1565c0")),
         (N.LogStoreProducer, "LogStore (producer)", Color.FromHex("#64b5f6")),
+        (N.LogStoreProducerKeyed, "LogStore (producer, keyed)", Color.FromHex("#42a5f5")),
         (N.LogStoreConsumer, "LogStore (consumer)", Color.FromHex("#90caf9")),
         (N.LogStoreConsumerViews, "LogStore (consumer, views)", Color.FromHex("#bbdefb")),
         (N.FasterLog, "FasterLog (4 MiB pages, 64 MiB memory)", Color.FromHex("#ef6c00")),
@@ -29,7 +30,7 @@ internal static class ChartRenderer
 
         Grouped(multiplot.GetPlot(0), "Durable appends: MB/s of payload (higher is better)", "MB/s",
             [.. report.Workloads.Where(w => w.Id is "1" or "2" or "4" or "5")],
-            [N.FileStream, N.LogStore, N.LogStoreProducer, N.FasterLog, N.Sqlite],
+            [N.FileStream, N.LogStore, N.LogStoreProducer, N.LogStoreProducerKeyed, N.FasterLog, N.Sqlite],
             w => ShortTitle(w.Id), s => s.MegabytesPerSecond);
         WorkloadResult[] read = [.. report.Workloads.Where(w => w.Id == "3")];
         double copyCeiling = read.SelectMany(w => w.Systems).Where(s => s.System == N.FileStream).Select(s => s.RecordsPerSecond / 1e6).FirstOrDefault();

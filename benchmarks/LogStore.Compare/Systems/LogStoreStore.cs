@@ -37,13 +37,13 @@ internal sealed class LogStoreStore : IDisposable
 
     /// <summary>A producer as an application creates it: default options (16 KiB batches, 5 ms linger, 32 MiB buffer
     /// memory, acks=all, sticky partitioning of null keys), byte[] values, null keys.</summary>
-    public IProducer<Null, byte[]> CreateProducer() => Broker.CreateProducer<Null, byte[]>();
+    public IProducer<TKey, byte[]> CreateProducer<TKey>() => Broker.CreateProducer<TKey, byte[]>();
 
     /// <summary>A trial of one producer (<see cref="CreateProducer"/>): <paramref name="produce"/>, then the producer's
     /// flush and Broker.FlushAsync (durable); cleanup disposes the producer and this store.</summary>
-    public Trial ProducerTrial(Action<IProducer<Null, byte[]>> produce)
+    public Trial ProducerTrial<TKey>(Action<IProducer<TKey, byte[]>> produce)
     {
-        IProducer<Null, byte[]> producer = CreateProducer();
+        IProducer<TKey, byte[]> producer = CreateProducer<TKey>();
         return new Trial(() =>
         {
             produce(producer);

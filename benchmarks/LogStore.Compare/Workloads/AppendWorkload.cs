@@ -30,15 +30,19 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
             LogStoreStore store = LogStoreStore.Create($"w{number}-ls");
             return new Trial(() => store.AppendDurably(_value, n), store.Dispose);
         }),
-        new(SystemNames.LogStoreProducer, "IProducer.Produce (default options) per record, producer FlushAsync, Broker.FlushAsync", n =>
-        {
-            var message = new Message<Null, byte[]> { Value = _value };
-            return LogStoreStore.Create($"w{number}-lp").ProducerTrial(producer =>
+        // What users write: a new message per record, keys typed (null here, a long in the keyed row).
+        new(SystemNames.LogStoreProducer, "IProducer<byte[], byte[]>.Produce (default options), a new Message per record (key null), producer FlushAsync, Broker.FlushAsync", n =>
+            LogStoreStore.Create($"w{number}-lp").ProducerTrial<byte[]>(producer =>
             {
                 for (long i = n; i > 0; i--)
-                    producer.Produce(LogStoreStore.TopicName, message);
-            });
-        }),
+                    producer.Produce(LogStoreStore.TopicName, new Message<byte[], byte[]> { Value = _value });
+            })),
+        new(SystemNames.LogStoreProducerKeyed, "the same with IProducer<long, byte[]> and Key = the record's number (8 more bytes a record)", n =>
+            LogStoreStore.Create($"w{number}-lk").ProducerTrial<long>(producer =>
+            {
+                for (long i = n; i > 0; i--)
+                    producer.Produce(LogStoreStore.TopicName, new Message<long, byte[]> { Key = i, Value = _value });
+            })),
         new(SystemNames.FasterLog, "Enqueue(span) per record, then CommitAsync", n =>
         {
             FasterLogHarness log = FasterLogHarness.Create(Scratch.NewDirectory($"w{number}-fl"));

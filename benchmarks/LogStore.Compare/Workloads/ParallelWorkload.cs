@@ -92,13 +92,12 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
                 store.Flush();
             }, store.Dispose);
         }),
-        new(SystemNames.LogStoreProducer, "one IProducer, Produce from 2 threads (sticky partitioner spreads batches), flush, Broker.FlushAsync", n =>
+        new(SystemNames.LogStoreProducer, "one IProducer, Produce from 2 threads, a new Message per record (sticky partitioner spreads batches), flush, Broker.FlushAsync", n =>
         {
-            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial(producer => WriterThreads.Run(Threads, t =>
+            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial<byte[]>(producer => WriterThreads.Run(Threads, t =>
             {
-                var message = new Message<Null, byte[]> { Value = _value };
                 for (long i = n / Threads + (t < n % Threads ? 1 : 0); i > 0; i--)
-                    producer.Produce(LogStoreStore.TopicName, message);
+                    producer.Produce(LogStoreStore.TopicName, new Message<byte[], byte[]> { Value = _value });
             }));
         }),
         new(SystemNames.FasterLog, "4 FasterLogs, each thread enqueueing a batch's worth of records into each of its 2 in turn, then 4 commits", n =>

@@ -42,6 +42,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         TimeProvider time = broker.Options.TimeProvider;
         _clock = new ProducerClock(time);
         _valueIsRaw = ReferenceEquals(valueSerializer, Serializers.ByteArray) || ReferenceEquals(valueSerializer, Serializers.ReadOnlyMemory);
+        _rawKey = RawKeyOf(keySerializer);
         _acks = options.Acks;
         Sender? sender = null;
         _pool = new BufferPool(options.BufferMemory, options.BatchSize, options.Compression, options.MaxBlock, time, () => sender!.Wake());
@@ -120,7 +121,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         PooledBufferWriter? scratch = null;
         try
         {
-            ProducerRecord record = TrySerializeRaw(message, out timestamp, out ProducerRecord raw)
+            Span<byte> keyBuffer = stackalloc byte[RawKeyBytes];
+            ProducerRecord record = TrySerializeRaw(message, keyBuffer, out timestamp, out ProducerRecord raw)
                 ? raw
                 : Serialize(target.Name, message, scratch = RecordAccumulator.RentScratch(), out timestamp);
             ProducerPartition partition = ChoosePartition(target, explicitPartition, in record, out bool sticky);
@@ -165,13 +167,16 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     /// <summary>
-    /// Wraps a record with a null key and a raw (byte array or memory) value without copying it: the value's bytes are
-    /// the caller's, valid for the synchronous append only. False for any other record, which goes through
+    /// Wraps a record with a raw (byte array or memory) value without copying it: the value's bytes are the caller's,
+    /// valid for the synchronous append only; its key is null or one a built-in serializer writes as it is or into
+    /// <paramref name="keyBuffer"/> (<see cref="TryWriteKey"/>). False for any other record, which goes through
     /// <see cref="Serialize"/>.
     /// </summary>
-    private bool TrySerializeRaw(Message<TKey, TValue> message, out long timestamp, out ProducerRecord record)
+    private bool TrySerializeRaw(Message<TKey, TValue> message, Span<byte> keyBuffer, out long timestamp, out ProducerRecord record)
     {
-        if (!_valueIsRaw || !s_keyCanBeNull || message.Key is not null)
+        bool keyIsNull = s_keyCanBeNull && message.Key is null;
+        ReadOnlySpan<byte> key = default;
+        if (!_valueIsRaw || (!keyIsNull && !TryWriteKey(message.Key, keyBuffer, out key)))
         {
             timestamp = 0;
             record = default;
@@ -201,7 +206,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             return false;
         }
         timestamp = Now(message);
-        record = ProducerRecord.Create(timestamp, default, true, bytes, valueIsNull, message.Headers);
+        record = ProducerRecord.Create(timestamp, key, keyIsNull, bytes, valueIsNull, message.Headers);
         return true;
     }
 
