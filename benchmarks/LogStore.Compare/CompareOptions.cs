@@ -30,7 +30,13 @@ internal sealed class CompareOptions
 
     public int Segments { get; private set; } = 10_000;
 
-    public SortedSet<int> Workloads { get; private init; } = [1, 2, 3, 4, 5, 6, 7];
+    /// <summary>Workload 8's writer rates, records/s.</summary>
+    public int[] LatencyRates { get; private set; } = [100_000];
+
+    /// <summary>Workload 8's measured seconds per system and rate (after a warm-up second).</summary>
+    public double LatencySeconds { get; private set; } = 5;
+
+    public SortedSet<int> Workloads { get; private init; } = [1, 2, 3, 4, 5, 6, 7, 8];
 
     public string DataRoot { get; private init; } = "/tmp";
 
@@ -61,10 +67,10 @@ internal sealed class CompareOptions
         var size = Positive(new Option<int>("--size") { Description = "Record size of workloads 1, 3, 4, 5", DefaultValueFactory = _ => 100, HelpName = "BYTES" });
         var workloads = new Option<int[]>("--workloads")
         {
-            Description = "Which workloads (default 1-7): 1 append 100 B, 2 append 1 KiB, 3 read back, 4 append + fsync every 1 MiB, " +
-                "5 4 partitions / 2 writer threads, 6 random reads by offset, 7 open 10,000 segments",
+            Description = "Which workloads (default 1-8): 1 append 100 B, 2 append 1 KiB, 3 read back, 4 append + fsync every 1 MiB, " +
+                "5 4 partitions / 2 writer threads, 6 random reads by offset, 7 open 10,000 segments, 8 end-to-end latency",
             HelpName = "LIST",
-            CustomParser = r => [.. CommaList(r).Select(w => w is >= 1 and <= 7 ? (int)w : Fail<int>(r, $"There is no workload {w} (1-7)."))],
+            CustomParser = r => [.. CommaList(r).Select(w => w is >= 1 and <= 8 ? (int)w : Fail<int>(r, $"There is no workload {w} (1-8)."))],
         };
         var rounds = Positive(new Option<int>("--rounds") { Description = "Measured rounds after the warm-up round", DefaultValueFactory = _ => 3, HelpName = "N" });
         var systems = new Option<string[]>("--systems")
@@ -75,6 +81,8 @@ internal sealed class CompareOptions
         };
         var randomLogs = new Option<long[]>("--random-logs") { Description = "Log sizes for workload 6 (default 1000000,50000000)", HelpName = "LIST", CustomParser = r => [.. CommaList(r)] };
         var lookups = Positive(new Option<int>("--lookups") { Description = "Random reads per log size (default 100,000)", HelpName = "N" });
+        var latencyRates = new Option<long[]>("--latency-rates") { Description = "Writer rates of workload 8, records/s (default 100000)", HelpName = "LIST", CustomParser = r => [.. CommaList(r)] };
+        var latencySeconds = Positive(new Option<int>("--latency-seconds") { Description = "Measured seconds per system and rate in workload 8 (default 5)", HelpName = "N" });
         var segments = Positive(new Option<int>("--segments") { Description = "Segments for workload 7 (default 10,000)", HelpName = "N" });
         var batchBytes = Positive(new Option<int>("--batch-bytes")
         {
@@ -88,7 +96,7 @@ internal sealed class CompareOptions
 
         var root = new RootCommand("LogStore.Compare: LogStore vs FasterLog vs SQLite vs a raw FileStream, interleaved in one process run.")
         {
-            quick, records, size, workloads, rounds, systems, randomLogs, lookups, segments, batchBytes, dir, output, chartFile,
+            quick, records, size, workloads, rounds, systems, randomLogs, lookups, latencyRates, latencySeconds, segments, batchBytes, dir, output, chartFile,
         };
         root.SetAction(parsed =>
         {
@@ -98,7 +106,7 @@ internal sealed class CompareOptions
                 CommandLine = string.Join(' ', args),
                 Quick = isQuick,
                 Size = parsed.GetValue(size),
-                Workloads = parsed.GetResult(workloads) is null ? [1, 2, 3, 4, 5, 6, 7] : [.. parsed.GetValue(workloads)!],
+                Workloads = parsed.GetResult(workloads) is null ? [1, 2, 3, 4, 5, 6, 7, 8] : [.. parsed.GetValue(workloads)!],
                 Systems = parsed.GetValue(systems) ?? [],
                 BatchBytes = parsed.GetValue(batchBytes),
                 DataRoot = parsed.GetValue(dir)!,
@@ -112,6 +120,8 @@ internal sealed class CompareOptions
             // empty list, which ran workload 6 on no log at all.
             options.RandomLogs = isQuick ? [20_000, 400_000] : parsed.GetResult(randomLogs) is null ? [1_000_000, 50_000_000] : parsed.GetValue(randomLogs)!;
             options.Lookups = isQuick ? 5_000 : parsed.GetResult(lookups) is null ? 100_000 : parsed.GetValue(lookups);
+            options.LatencyRates = isQuick ? [10_000] : parsed.GetResult(latencyRates) is null ? [100_000] : [.. parsed.GetValue(latencyRates)!.Select(r => (int)r)];
+            options.LatencySeconds = isQuick ? 1 : parsed.GetResult(latencySeconds) is null ? 5 : parsed.GetValue(latencySeconds);
             options.Segments = isQuick ? 300 : parsed.GetResult(segments) is null ? 10_000 : parsed.GetValue(segments);
             options.LargeRecords = Math.Max(1, options.Records / 5);
             run(options);

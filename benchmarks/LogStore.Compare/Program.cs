@@ -96,6 +96,7 @@ internal static class Program
             new ParallelWorkload(o.Records, o.Size, runner),
             new RandomReadWorkload(o, o.Size),
             new OpenWorkload(o.Segments),
+            new LatencyWorkload(o),
         };
         return [.. all.Where(w => o.Workloads.Contains(w.Number))];
     }

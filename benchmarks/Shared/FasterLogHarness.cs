@@ -31,8 +31,9 @@ internal sealed class FasterLogHarness : IDisposable
 
     public FasterLog Log { get; }
 
-    /// <summary>A FasterLog in <paramref name="directory"/>, an empty directory the harness deletes when disposed.</summary>
-    public static FasterLogHarness Create(string directory)
+    /// <summary>A FasterLog in <paramref name="directory"/>, an empty directory the harness deletes when disposed;
+    /// <paramref name="autoRefreshSafeTail"/> shows each entry to uncommitted scans as it is enqueued.</summary>
+    public static FasterLogHarness Create(string directory, bool autoRefreshSafeTail = false)
     {
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "hlog.log"), deleteOnClose: true);
         var settings = new FasterLogSettings
@@ -41,6 +42,7 @@ internal sealed class FasterLogHarness : IDisposable
             PageSizeBits = 22,
             MemorySizeBits = 26,
             LogCommitDir = Path.Combine(directory, "commits"),
+            AutoRefreshSafeTailAddress = autoRefreshSafeTail,
         };
         return new FasterLogHarness(directory, device, settings, new FasterLog(settings));
     }

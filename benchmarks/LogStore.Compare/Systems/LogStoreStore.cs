@@ -22,11 +22,12 @@ internal sealed class LogStoreStore : IDisposable
 
     public Topic Topic { get; }
 
-    public static LogStoreStore Create(string name, int partitions = 1)
+    public static LogStoreStore Create(string name, int partitions = 1, long? flushMessages = null)
     {
         string directory = Scratch.NewDirectory(name);
         Broker broker = Broker.OpenAsync(new BrokerOptions { DataDirectory = directory }).AsTask().GetAwaiter().GetResult();
-        Topic topic = broker.CreateTopicAsync(TopicName, new TopicConfig { Partitions = partitions, RetentionTime = null }).AsTask().GetAwaiter().GetResult();
+        var config = new TopicConfig { Partitions = partitions, RetentionTime = null, FlushMessages = flushMessages };
+        Topic topic = broker.CreateTopicAsync(TopicName, config).AsTask().GetAwaiter().GetResult();
         return new LogStoreStore(directory, broker, topic);
     }
 

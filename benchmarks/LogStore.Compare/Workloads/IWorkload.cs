@@ -23,7 +23,11 @@ internal static class SystemNames
     public const string LogStoreConsumer = "LogStore (consumer)";
     public const string LogStoreConsumerViews = "LogStore (consumer, views)";
     public const string LogStoreInlineFsync = "LogStore (inline fsync)";
+    public const string LogStoreLatency = "LogStore (acks=leader)";
+    public const string LogStoreLatencyNoLinger = "LogStore (acks=leader, linger 0)";
+    public const string LogStoreLatencyDurable = "LogStore (acks=all, fsync)";
     public const string FasterLog = "FasterLog";
+    public const string FasterLogDurable = "FasterLog (commit)";
     public const string Sqlite = "SQLite";
     public const string FileStream = "FileStream";
     public const string FileStreamWriteBehind = "FileStream + write-behind";
