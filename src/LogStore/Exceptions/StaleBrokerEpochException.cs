@@ -8,8 +8,11 @@ public sealed class StaleBrokerEpochException : LogStoreException
     public StaleBrokerEpochException(int nodeId, long nodeEpoch, long? currentEpoch)
         : base(currentEpoch is { } current
             ? $"Node {nodeId} sent epoch {nodeEpoch}, but the controller holds epoch {current} for it; register again."
-            : $"Node {nodeId} is not registered with the controller; register it first.") => NodeId = nodeId;
+            : $"Node {nodeId} is not registered with the controller; register it first.") => (NodeId, CurrentEpoch) = (nodeId, currentEpoch);
 
     /// <summary>The node's id.</summary>
     public int NodeId { get; }
+
+    /// <summary>The epoch the controller holds for the node, when known: a registration must carry a higher one.</summary>
+    public long? CurrentEpoch { get; }
 }

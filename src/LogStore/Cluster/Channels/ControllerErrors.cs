@@ -11,9 +11,11 @@ namespace LogStore.Cluster.Channels;
 /// </summary>
 internal static class ControllerErrors
 {
-    public static LogStoreException ForNode(ErrorCode error, int nodeId, long nodeEpoch, EndPoint? from) => error switch
+    /// <summary>A refusal of a node's registration or heartbeat; <paramref name="knownEpoch"/> is the node's epoch in this
+    /// node's copy of the metadata (the wire error carries none), passed on when above the refused one.</summary>
+    public static LogStoreException ForNode(ErrorCode error, int nodeId, long nodeEpoch, long? knownEpoch, EndPoint? from) => error switch
     {
-        ErrorCode.StaleBrokerEpoch => new StaleBrokerEpochException(nodeId, nodeEpoch, null),
+        ErrorCode.StaleBrokerEpoch => new StaleBrokerEpochException(nodeId, nodeEpoch, knownEpoch > nodeEpoch ? knownEpoch : null),
         _ => Unexpected(error, null, from),
     };
 

@@ -41,10 +41,13 @@ internal sealed partial class RemoteControllerChannel
                 };
                 BrokerRegistrationResponse response = await connection.SendAsync<BrokerRegistrationRequest, BrokerRegistrationResponse>(
                     request, BrokerRegistrationVersion, _options.RequestTimeout, ct).ConfigureAwait(false);
-                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, connection.RemoteEndPoint));
+                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, KnownEpoch(nodeId), connection.RemoteEndPoint));
                 return Registered(new NodeRegistration(nodeId, response.BrokerEpoch, host, port, Fenced: false));
             }, cancellationToken);
     }
+
+    /// <summary>The epoch this node's metadata holds for <paramref name="nodeId"/>, if any.</summary>
+    private long? KnownEpoch(int nodeId) => _metadata?.Image.Nodes.TryGetValue(nodeId, out var known) == true ? known.NodeEpoch : null;
 
     private NodeRegistration Registered(NodeRegistration registration)
     {
@@ -71,7 +74,7 @@ internal sealed partial class RemoteControllerChannel
                 };
                 BrokerHeartbeatResponse response = await connection.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(
                     request, BrokerHeartbeatVersion, _options.RequestTimeout, ct).ConfigureAwait(false);
-                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, connection.RemoteEndPoint));
+                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, KnownEpoch(nodeId), connection.RemoteEndPoint));
                 return true;
             }, cancellationToken).ConfigureAwait(false);
     }
@@ -90,7 +93,7 @@ internal sealed partial class RemoteControllerChannel
                 };
                 BrokerHeartbeatResponse response = await connection.SendAsync<BrokerHeartbeatRequest, BrokerHeartbeatResponse>(
                     request, BrokerHeartbeatVersion, _options.RequestTimeout, ct).ConfigureAwait(false);
-                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, connection.RemoteEndPoint));
+                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, nodeId, nodeEpoch, KnownEpoch(nodeId), connection.RemoteEndPoint));
                 return response.ShouldShutDown;
             }, cancellationToken);
 
@@ -120,7 +123,7 @@ internal sealed partial class RemoteControllerChannel
                 };
                 AlterPartitionResponse response = await connection.SendAsync<AlterPartitionRequest, AlterPartitionResponse>(
                     request, version, _options.RequestTimeout, ct).ConfigureAwait(false);
-                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, leaderId, request.BrokerEpoch, connection.RemoteEndPoint));
+                ThrowIfError(response.ErrorCode, e => ControllerErrors.ForNode(e, leaderId, request.BrokerEpoch, KnownEpoch(leaderId), connection.RemoteEndPoint));
                 if (response.Topics is not [{ Partitions: [var result] }] || result.PartitionIndex != partition.Partition)
                     throw new NetworkException($"The controller at {connection.RemoteEndPoint} answered AlterPartition of {partition} with other partitions.");
                 ThrowIfError(result.ErrorCode, e => ControllerErrors.ForPartition(e, partition, leaderId, request.BrokerEpoch, newIsr,

@@ -64,7 +64,10 @@ internal sealed partial class BrokerLifecycleManager : IAsyncDisposable
                 {
                     // The controller holds another incarnation's epoch: register again, above it.
                     registered = false;
-                    Interlocked.Exchange(ref _nodeEpoch, Math.Max(NodeEpoch + 1, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+                    // Above the controller's when it is known: a clock that went back since the last incarnation (a
+                    // restored VM, an NTP step) would otherwise climb to it one refused registration at a time.
+                    long next = Math.Max(Math.Max(NodeEpoch + 1, _time.GetUtcNow().ToUnixTimeMilliseconds()), (e.CurrentEpoch ?? -1) + 1);
+                    Interlocked.Exchange(ref _nodeEpoch, next);
                     StaleEpoch(_logger, _nodeId, e.Message);
                     continue;
                 }
