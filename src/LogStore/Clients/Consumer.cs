@@ -99,7 +99,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public event Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked;
 
     /// <summary>The consumer's group membership, for tests: null unless subscribed.</summary>
-    internal GroupMember? Member => _member;
+    internal IGroupMembership? Member => _member;
 
     /// <summary>
     /// Consumes <paramref name="partitions"/> from the offsets given, outside group management, replacing any earlier

@@ -99,7 +99,7 @@ internal sealed partial class ConsumerGroup
         }
     }
 
-    private static IPartitionAssignor AssignorFor(PartitionAssignmentStrategy strategy) => strategy switch
+    internal static IPartitionAssignor AssignorFor(PartitionAssignmentStrategy strategy) => strategy switch
     {
         PartitionAssignmentStrategy.RoundRobin => RoundRobinAssignor.Instance,
         PartitionAssignmentStrategy.CooperativeSticky => CooperativeStickyAssignor.Instance,

@@ -19,6 +19,7 @@ internal sealed class GroupCoordinator : IAsyncDisposable
 {
     private readonly Dictionary<string, ConsumerGroup> _groups = new(StringComparer.Ordinal);
     private readonly Lazy<OffsetStore> _offsets;
+    private readonly Lazy<CoordinatorChannel> _channel;
     private readonly Lazy<RemoteOffsetClient> _remote;
     private int _memberSequence;
     private volatile bool _disposed;
@@ -28,7 +29,8 @@ internal sealed class GroupCoordinator : IAsyncDisposable
     {
         Broker = broker;
         _offsets = new Lazy<OffsetStore>(() => new OffsetStore(broker), LazyThreadSafetyMode.ExecutionAndPublication);
-        _remote = new Lazy<RemoteOffsetClient>(() => new RemoteOffsetClient(broker, this), LazyThreadSafetyMode.ExecutionAndPublication);
+        _channel = new Lazy<CoordinatorChannel>(() => new CoordinatorChannel(broker, this), LazyThreadSafetyMode.ExecutionAndPublication);
+        _remote = new Lazy<RemoteOffsetClient>(() => new RemoteOffsetClient(_channel.Value), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The broker.</summary>
@@ -55,6 +57,26 @@ internal sealed class GroupCoordinator : IAsyncDisposable
             if (!_groups.TryGetValue(groupId, out ConsumerGroup? group))
                 _groups[groupId] = group = new ConsumerGroup(this, groupId);
             return group;
+        }
+    }
+
+    /// <summary>
+    /// Makes an in-process consumer a member of <paramref name="groupId"/>: of the group here when this node
+    /// coordinates it (always on a single node), else at its coordinator over the Kafka protocol, as a Kafka client
+    /// joins (<see cref="RemoteGroupMember"/>).
+    /// </summary>
+    /// <exception cref="InconsistentGroupProtocolException">The group's members use another assignment strategy.</exception>
+    /// <exception cref="NotCoordinatorException">In a cluster, no coordinator answered in time.</exception>
+    /// <exception cref="NetworkException">The coordinator could not be reached.</exception>
+    public IGroupMembership Join(string groupId, string[] topics, ConsumerOptions options, PollSignal signal)
+    {
+        try
+        {
+            return GetGroup(groupId).Join(topics, options, signal);
+        }
+        catch (NotCoordinatorException) when (Broker.Options.Replication is not null)
+        {
+            return RemoteGroupMember.Join(_channel.Value, groupId, topics, options, signal);
         }
     }
 
