@@ -144,32 +144,53 @@ internal sealed partial class RemoteGroupMember
 
     /// <summary>
     /// Decodes the assignment SyncGroup returned and keeps the partitions the member can consume (subscribed topics,
-    /// partitions this node holds), each once, sorted. False when the bytes are not an assignment.
+    /// partitions this node holds), each once, sorted. False (logged) when the bytes are not an assignment.
     /// </summary>
     private bool TryReadAssignment(byte[] bytes, string memberId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<TopicPartition>? assigned)
     {
+        if (!TryReadAssignment(bytes, _topics, HoldsPartition, out assigned, out List<TopicPartition> skipped, out Exception? error))
+        {
+            GroupLog.MalformedAssignment(Broker.Logger, GroupId, memberId, error);
+            return false;
+        }
+        foreach (TopicPartition tp in skipped)
+            GroupLog.AssignedPartitionSkipped(Broker.Logger, GroupId, memberId, tp);
+        return true;
+    }
+
+    private bool HoldsPartition(TopicPartition tp) =>
+        Broker.TryGetTopic(tp.Topic, out Topic? topic) && (uint)tp.Partition < (uint)topic.Partitions.Count;
+
+    /// <summary>
+    /// The partitions of a ConsumerProtocolAssignment that a member subscribed to <paramref name="topics"/> can consume
+    /// (<paramref name="holds"/>), each once, sorted, and those it cannot (<paramref name="skipped"/>); false with the
+    /// <paramref name="error"/> when the bytes are not an assignment. No bytes at all is an empty assignment, as
+    /// Kafka's leaders send it.
+    /// </summary>
+    internal static bool TryReadAssignment(byte[] bytes, string[] topics, Func<TopicPartition, bool> holds,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<TopicPartition>? assigned, out List<TopicPartition> skipped,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Exception? error)
+    {
         assigned = null;
+        skipped = [];
+        error = null;
         List<TopicPartition> partitions;
         try
         {
-            // An empty assignment may come as no bytes at all, as Kafka's leaders send it.
             partitions = bytes.Length == 0 ? [] : ConsumerProtocolAssignment.Read(bytes).AssignedPartitions;
         }
         catch (Exception e) when (e is KafkaProtocolException or ArgumentException)
         {
-            GroupLog.MalformedAssignment(Broker.Logger, GroupId, memberId, e);
+            error = e;
             return false;
         }
         var seen = new HashSet<TopicPartition>();
         assigned = [];
         foreach (TopicPartition tp in partitions)
         {
-            if (Array.IndexOf(_topics, tp.Topic) < 0 || !Broker.TryGetTopic(tp.Topic, out Topic? topic) || (uint)tp.Partition >= (uint)topic.Partitions.Count)
-            {
-                GroupLog.AssignedPartitionSkipped(Broker.Logger, GroupId, memberId, tp);
-                continue;
-            }
-            if (seen.Add(tp))
+            if (Array.IndexOf(topics, tp.Topic) < 0 || !holds(tp))
+                skipped.Add(tp);
+            else if (seen.Add(tp))
                 assigned.Add(tp);
         }
         assigned.Sort(AssignorSupport.PartitionOrder);

@@ -11,7 +11,7 @@ namespace LogStore.Tests.Cluster.Nodes;
 /// </summary>
 [TestFixture]
 [CancelAfter(120_000)]
-public class RemoteGroupMemberTests
+public partial class RemoteGroupMemberTests
 {
     // GroupCoordinationTests.FindCoordinatorAsync looks for this group's coordinator.
     private const string Group = "billing";
@@ -53,6 +53,34 @@ public class RemoteGroupMemberTests
             Assert.That(values, Is.EquivalentTo(AllValues()), "every record read once, by one of the two");
             Assert.That(a.Records.Select(r => r.TopicPartition).Distinct(), Is.SubsetOf(a.Assignment));
             Assert.That(b.Records.Select(r => r.TopicPartition).Distinct(), Is.SubsetOf(b.Assignment));
+        });
+    }
+
+    [TestCase(PartitionAssignmentStrategy.Range, 4)]
+    [TestCase(PartitionAssignmentStrategy.CooperativeSticky, 2)]
+    public async Task WhenAMemberJoinsAtTheCoordinator_ARemoteMemberHandsOverPartitions_AsItsProtocolSays(PartitionAssignmentStrategy strategy,
+        int revoked, CancellationToken cancellationToken)
+    {
+        await using BrokerCluster cluster = await StartAsync(cancellationToken);
+        int coordinator = (await GroupCoordinationTests.FindCoordinatorAsync(cluster, 0, cancellationToken)).NodeId;
+        await using IConsumer<string, string> remote = cluster[(coordinator + 1) % BrokerCluster.Size].CreateConsumer<string, string>(Options(strategy));
+        await using IConsumer<string, string> local = cluster[coordinator].CreateConsumer<string, string>(Options(strategy));
+        var b = new Reader(remote);
+        var a = new Reader(local);
+        await Task.Run(() => remote.Subscribe([TopicName]), cancellationToken);
+        await Reader.RunAllAsync([b], () => b.Assignment.Length == PartitionCount, cancellationToken);
+        TopicPartition[] before = b.Assignment;
+
+        local.Subscribe([TopicName]);
+        await Reader.RunAllAsync([a, b], () => a.Assignment.Length == 2 && b.Assignment.Length == 2, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Assignment.Intersect(b.Assignment), Is.Empty);
+            Assert.That(b.Assignment, Is.SubsetOf(before));
+            // Eager: everything back before the rejoin; cooperative: only what moves to the new member.
+            Assert.That(b.Revoked, Is.EqualTo(revoked), "partitions the remote member revoked");
+            Assert.That(b.Assigned, Is.EqualTo(PartitionCount - 2 + revoked), "partitions assigned to it over both generations");
         });
     }
 
@@ -175,11 +203,13 @@ public class RemoteGroupMemberTests
     {
         private readonly IConsumer<string, string> _consumer;
         private int _revoked;
+        private int _assigned;
 
         public Reader(IConsumer<string, string> consumer)
         {
             _consumer = consumer;
             consumer.PartitionsRevoked += partitions => Interlocked.Add(ref _revoked, partitions.Count);
+            consumer.PartitionsAssigned += partitions => Interlocked.Add(ref _assigned, partitions.Count);
         }
 
         public ConcurrentQueue<ConsumeResult<string, string>> Records { get; } = new();
@@ -189,6 +219,8 @@ public class RemoteGroupMemberTests
         public volatile string MemberId = "";
 
         public int Revoked => Volatile.Read(ref _revoked);
+
+        public int Assigned => Volatile.Read(ref _assigned);
 
         /// <summary>Polls every reader on its own task until <paramref name="done"/>.</summary>
         public static Task RunAllAsync(Reader[] readers, Func<bool> done, CancellationToken cancellationToken) =>
