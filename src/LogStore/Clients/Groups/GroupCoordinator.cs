@@ -13,7 +13,8 @@ namespace LogStore.Clients.Groups;
 /// In a cluster this node coordinates only the groups whose <c>__consumer_offsets</c> partition it leads (see
 /// <see cref="OffsetStore"/>'s ownership): it follows the metadata publisher's role changes, loading a partition's
 /// groups when it becomes its leader and unloading them (every member removed, in-process members told to rejoin)
-/// when it stops. Requests for other groups get <see cref="NotCoordinatorException"/> or NOT_COORDINATOR.
+/// when it stops. Network requests for other groups get NOT_COORDINATOR; in-process consumers reach those groups'
+/// coordinators over the Kafka protocol (<see cref="Join"/>, <see cref="GetCommitted"/>, <see cref="CommitStandalone"/>).
 /// </remarks>
 internal sealed class GroupCoordinator : IAsyncDisposable
 {

@@ -1,8 +1,9 @@
 namespace LogStore.Clients.Groups;
 
 /// <summary>
-/// One consumer's membership of a <see cref="ConsumerGroup"/>, from join until it leaves or is evicted (a consumer
-/// that rejoins gets a new member): an in-process consumer, or a client over the network (<see cref="Remote"/>).
+/// One consumer's membership of a <see cref="ConsumerGroup"/> of this node, from join until it leaves or is evicted (a
+/// consumer that rejoins gets a new member): an in-process consumer (which sees it as its
+/// <see cref="IGroupMembership"/>), or a client over the network (<see cref="Remote"/>).
 /// The mutable state belongs to the group and is read and written under its lock.
 /// </summary>
 internal sealed class GroupMember : IGroupMembership, IDisposable

@@ -134,6 +134,50 @@ public partial class RemoteGroupMemberTests
         Assert.That(targets.Keys, Is.EquivalentTo(new[] { a.MemberId }), "the one that left is no member any more");
     }
 
+    [Test]
+    public async Task Subscribe_WithAnotherStrategyThanTheGroupsMembers_ThrowsInconsistentGroupProtocol(CancellationToken cancellationToken)
+    {
+        await using BrokerCluster cluster = await StartAsync(cancellationToken);
+        int coordinator = (await GroupCoordinationTests.FindCoordinatorAsync(cluster, 0, cancellationToken)).NodeId;
+        await using IConsumer<string, string> local = cluster[coordinator].CreateConsumer<string, string>(Options(PartitionAssignmentStrategy.Range));
+        await using IConsumer<string, string> remote = cluster[(coordinator + 1) % BrokerCluster.Size].CreateConsumer<string, string>(
+            Options(PartitionAssignmentStrategy.RoundRobin));
+        local.Subscribe([TopicName]);
+
+        var e = await Task.Run(() => Assert.Throws<InconsistentGroupProtocolException>(() => remote.Subscribe([TopicName])), cancellationToken);
+
+        Assert.That(e!.GroupId, Is.EqualTo(Group));
+        Assert.That(remote.Assignment, Is.Empty);
+        Assert.That(GroupCoordinator.For(cluster[coordinator]).TryGetGroup(Group)!.Snapshot().Targets, Has.Count.EqualTo(1), "it joined nothing");
+    }
+
+    [Test]
+    public async Task ARemoteMemberThatStopsPolling_LeavesAfterItsSessionTimeout_AndRejoinsWhenItPollsAgain(CancellationToken cancellationToken)
+    {
+        await using BrokerCluster cluster = await StartAsync(cancellationToken);
+        int coordinator = (await GroupCoordinationTests.FindCoordinatorAsync(cluster, 0, cancellationToken)).NodeId;
+        await using IConsumer<string, string> local = cluster[coordinator].CreateConsumer<string, string>(Options());
+        // Shorter than the coordinator's minimum session (6 s): the member's own poll check keeps the consumer's setting.
+        await using IConsumer<string, string> remote = cluster[(coordinator + 1) % BrokerCluster.Size].CreateConsumer<string, string>(
+            new ConsumerOptions
+            {
+                GroupId = Group, EnableAutoCommit = false, SessionTimeout = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+            });
+        var a = new Reader(local);
+        var b = new Reader(remote);
+        local.Subscribe([TopicName]);
+        await Task.Run(() => remote.Subscribe([TopicName]), cancellationToken);
+        await Reader.RunAllAsync([a, b], () => a.Assignment.Length == 2 && b.Assignment.Length == 2, cancellationToken);
+        string before = b.MemberId;
+
+        // Only the member at the coordinator polls now.
+        await Reader.RunAllAsync([a], () => a.Assignment.Length == PartitionCount, cancellationToken);
+        Assert.That(GroupCoordinator.For(cluster[coordinator]).TryGetGroup(Group)!.Snapshot().Targets.Keys, Does.Not.Contain(before));
+
+        await Reader.RunAllAsync([a, b], () => a.Assignment.Length == 2 && b.Assignment.Length == 2 && b.MemberId != before, cancellationToken);
+        Assert.That(b.Revoked, Is.EqualTo(2), "its next poll revoked what it held before it rejoined");
+    }
+
     [TestCase(false, TestName = "{m}(the new coordinator is another node)")]
     [TestCase(true, TestName = "{m}(the new coordinator is the member's node)")]
     public async Task WhenTheCoordinatorStops_ARemoteMember_RejoinsAtTheNewCoordinator(bool membersNodeCoordinatesNext, CancellationToken cancellationToken)
