@@ -40,7 +40,10 @@ internal sealed partial class RemoteGroupMember
                     Lose(reason);
                     return;
                 }
-                if (await BeatAsync().ConfigureAwait(false) is not { } error)
+                // A heartbeat that gets no answer is given at most what is left of the session, so the loss is on time.
+                TimeSpan left = SessionTimeout - time.GetElapsedTime(lastAnswer);
+                TimeSpan timeout = TimeSpan.FromTicks(Math.Clamp(left.Ticks, _options.HeartbeatInterval.Ticks, OffsetStore.CommitTimeout.Ticks));
+                if (await BeatAsync(timeout).ConfigureAwait(false) is not { } error)
                 {
                     if (time.GetElapsedTime(lastAnswer) >= SessionTimeout)
                     {
@@ -74,7 +77,7 @@ internal sealed partial class RemoteGroupMember
 
     /// <summary>One Heartbeat: the coordinator's answer, or null when none came or it is about an older generation
     /// (a JoinGroup of the consumer's thread started meanwhile, so the answer says nothing about the new one).</summary>
-    private async ValueTask<ErrorCode?> BeatAsync()
+    private async ValueTask<ErrorCode?> BeatAsync(TimeSpan timeout)
     {
         string memberId;
         int generation;
@@ -92,7 +95,7 @@ internal sealed partial class RemoteGroupMember
         {
             var request = new HeartbeatRequest { GroupId = GroupId, GenerationId = generation, MemberId = memberId };
             HeartbeatResponse response = await _channel.SendAsync<HeartbeatRequest, HeartbeatResponse>(GroupId, request, HeartbeatVersion,
-                static r => r.ErrorCode, OffsetStore.CommitTimeout, _stop.Token).ConfigureAwait(false);
+                static r => r.ErrorCode, timeout, _stop.Token).ConfigureAwait(false);
             error = response.ErrorCode;
         }
         catch (Exception e) when (e is NotCoordinatorException or NetworkException)

@@ -128,7 +128,9 @@ public partial class RemoteGroupMemberTests
         Assert.That(a.Assignment.Intersect(b.Assignment), Is.Empty);
 
         await Task.Run(async () => await second.DisposeAsync(), cancellationToken);
+        long left = System.Diagnostics.Stopwatch.GetTimestamp();
         await Reader.RunAllAsync([a], () => a.Assignment.Length == PartitionCount, cancellationToken);
+        TestContext.Out.WriteLine($"the other held every partition {System.Diagnostics.Stopwatch.GetElapsedTime(left).TotalMilliseconds:0} ms after the leave");
 
         Dictionary<string, List<TopicPartition>> targets = GroupCoordinator.For(cluster[coordinator]).TryGetGroup(Group)!.Snapshot().Targets;
         Assert.That(targets.Keys, Is.EquivalentTo(new[] { a.MemberId }), "the one that left is no member any more");
@@ -195,7 +197,10 @@ public partial class RemoteGroupMemberTests
         string before = reader.MemberId;
 
         await cluster.StopAsync(coordinator);
+        long stopped = System.Diagnostics.Stopwatch.GetTimestamp();
         await Reader.RunAllAsync([reader], () => reader.MemberId != before && reader.Assignment.Length == PartitionCount, cancellationToken);
+        TestContext.Out.WriteLine($"node {coordinator} stopped; the member on node {other} held every partition again " +
+            $"{System.Diagnostics.Stopwatch.GetElapsedTime(stopped).TotalMilliseconds:0} ms later");
 
         await cluster.WaitForAllAsync(image => image.GetPartition(offsets) is { Leader: >= 0 } s && s.Leader != coordinator, cancellationToken);
         int successor = cluster[other].ClusterServices!.Publisher.Applied.GetPartition(offsets)!.Leader;
@@ -204,6 +209,70 @@ public partial class RemoteGroupMemberTests
         Assert.That(successor == other, Is.EqualTo(membersNodeCoordinatesNext));
         Assert.That(((Consumer<string, string>)consumer).Member, membersNodeCoordinatesNext ? Is.InstanceOf<GroupMember>() : Is.InstanceOf<RemoteGroupMember>());
         Assert.That(reader.Revoked, Is.EqualTo(PartitionCount), "the lost membership revoked its partitions before the rejoin");
+    }
+
+    [Test]
+    public async Task ARemoteMemberCutOffFromItsCoordinator_LosesItsPartitions_AndRejoinsOnceTheNetworkHeals(CancellationToken cancellationToken)
+    {
+        await using BrokerCluster cluster = await StartAsync(cancellationToken);
+        int coordinator = (await GroupCoordinationTests.FindCoordinatorAsync(cluster, 0, cancellationToken)).NodeId;
+        int other = (coordinator + 1) % BrokerCluster.Size;
+        // The coordinator's shortest session: heartbeats that go unanswered that long end the membership.
+        await using IConsumer<string, string> consumer = cluster[other].CreateConsumer<string, string>(new ConsumerOptions
+        {
+            GroupId = Group, EnableAutoCommit = false, SessionTimeout = TimeSpan.FromSeconds(6), HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+        });
+        await Task.Run(() => consumer.Subscribe([TopicName]), cancellationToken);
+        var reader = new Reader(consumer);
+        await Reader.RunAllAsync([reader], () => reader.Assignment.Length == PartitionCount, cancellationToken);
+        string before = reader.MemberId;
+
+        cluster.Network.Partition([BrokerCluster.Host(other)], [BrokerCluster.Host(coordinator)]);
+        long cut = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Each poll is bounded: once the membership is lost, one fails with the reason, its partitions revoked.
+        Exception failure = await Task.Run(() => PollUntilFailureAsync(consumer, cancellationToken), cancellationToken);
+        double failedAfter = System.Diagnostics.Stopwatch.GetElapsedTime(cut).TotalMilliseconds;
+        Assert.That(failure, Is.InstanceOf<NetworkException>().Or.InstanceOf<NotCoordinatorException>());
+        Assert.That(consumer.Assignment, Is.Empty);
+        Assert.That(reader.Revoked, Is.EqualTo(PartitionCount));
+
+        cluster.Network.HealPartitions();
+        long healed = System.Diagnostics.Stopwatch.GetTimestamp();
+        await Task.Run(() => PollUntilAssignedAsync(consumer, before, cancellationToken), cancellationToken);
+        TestContext.Out.WriteLine($"cut off: the poll failed {failedAfter:0} ms later; healed: every partition back " +
+            $"{System.Diagnostics.Stopwatch.GetElapsedTime(healed).TotalMilliseconds:0} ms later");
+        Assert.That(GroupCoordinator.For(cluster[coordinator]).TryGetGroup(Group)!.Snapshot().Targets.Keys,
+            Is.EquivalentTo(new[] { ((Consumer<string, string>)consumer).Member!.MemberId }));
+    }
+
+    private static async Task<Exception> PollUntilFailureAsync(IConsumer<string, string> consumer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await consumer.ConsumeAsync(TimeSpan.FromMilliseconds(50), cancellationToken);
+            }
+            catch (LogStoreException e)
+            {
+                return e;
+            }
+        }
+    }
+
+    private static async Task PollUntilAssignedAsync(IConsumer<string, string> consumer, string before, CancellationToken cancellationToken)
+    {
+        while (consumer.Assignment.Count != PartitionCount || ((Consumer<string, string>)consumer).Member?.MemberId is null or "" || ((Consumer<string, string>)consumer).Member!.MemberId == before)
+        {
+            try
+            {
+                await consumer.ConsumeAsync(TimeSpan.FromMilliseconds(50), cancellationToken);
+            }
+            catch (Exception e) when (e is NetworkException or NotCoordinatorException)
+            {
+                // A rejoin begun before the heal may still fail; the next poll tries again.
+            }
+        }
     }
 
     private static ConsumerOptions Options(PartitionAssignmentStrategy strategy = PartitionAssignmentStrategy.Range) => new()
