@@ -5,8 +5,7 @@ namespace LogStore.Clients;
 
 internal sealed partial class Consumer<TKey, TValue>
 {
-    private ConsumerGroup? _group;
-    private GroupMember? _member;
+    private IGroupMembership? _member;
     private string[] _subscription = [];
 
     /// <summary>
@@ -16,6 +15,8 @@ internal sealed partial class Consumer<TKey, TValue>
     /// <exception cref="InvalidOperationException">No GroupId, or partitions assigned by hand.</exception>
     /// <exception cref="InconsistentGroupProtocolException">The group's members use another assignment strategy.</exception>
     /// <exception cref="UnknownTopicException">A topic does not exist.</exception>
+    /// <exception cref="NotCoordinatorException">In a cluster, the group's coordinator on another node did not answer in time.</exception>
+    /// <exception cref="NetworkException">In a cluster, the group's coordinator on another node could not be reached.</exception>
     public void Subscribe(IEnumerable<string> topics)
     {
         ArgumentNullException.ThrowIfNull(topics);
@@ -46,14 +47,14 @@ internal sealed partial class Consumer<TKey, TValue>
             if (!subscription.AsSpan().SequenceEqual(_subscription))
             {
                 _subscription = subscription;
-                member.Group.UpdateSubscription(member, subscription);
+                member.UpdateSubscription(subscription);
             }
         }
         else
         {
             _subscription = subscription;
-            _group ??= GroupCoordinator.For(_broker).GetGroup(group);
-            _member = _group.Join(subscription, _options, _signal);
+            // Here when this node coordinates the group, else at its coordinator over the Kafka protocol.
+            _member = GroupCoordinator.For(_broker).Join(group, subscription, _options, _signal);
         }
         _mode = AssignmentMode.Subscribed;
     }
@@ -125,9 +126,9 @@ internal sealed partial class Consumer<TKey, TValue>
             return;
         if (_mode == AssignmentMode.Subscribed)
         {
-            GroupMember member = _member ?? throw new CommitFailedException(_options.GroupId!, "(none)", 0,
+            IGroupMembership member = _member ?? throw new CommitFailedException(_options.GroupId!, "(none)", 0,
                 "the consumer is between memberships (it was evicted and has not rejoined yet).");
-            member.Group.Commit(member, offsets);
+            member.Commit(offsets);
         }
         else
         {
@@ -175,6 +176,9 @@ internal sealed partial class Consumer<TKey, TValue>
         int bits = _signal.Take(PollSignal.AutoCommitDue);
         if (bits != 0)
             AutoCommit(null);
+        // A rejoin that failed (no coordinator answered in time) is tried again at each poll.
+        if (_mode == AssignmentMode.Subscribed && _member is null)
+            _member = GroupCoordinator.For(_broker).Join(_options.GroupId!, _subscription, _options, _signal);
         // A rejoin after an eviction raises the signal again; two rounds cover it, more waits for the next poll.
         for (int round = 0; round < 2 && _signal.Take(PollSignal.GroupChanged) != 0; round++)
         {
@@ -189,20 +193,19 @@ internal sealed partial class Consumer<TKey, TValue>
     /// must go, then take the free partitions of the new target and raise PartitionsAssigned. Handler exceptions are
     /// rethrown after the step is complete, so the group never waits on a half-done hand-over.
     /// </summary>
-    private void SyncGroup(GroupMember member)
+    private void SyncGroup(IGroupMembership member)
     {
-        ConsumerGroup group = member.Group;
         ExceptionDispatchInfo? handlerError = null;
-        if (group.BeginSync(member, out List<TopicPartition> revoke))
+        if (member.BeginSync(out List<TopicPartition> revoke))
         {
             List<TopicPartition> lost = [.. Assignment];
             _fetcher.Clear();
             _member = null;
             if (lost.Count > 0)
                 handlerError = Raise(PartitionsRevoked, lost);
-            // Through the coordinator: in a cluster the group may have moved to another node (NotCoordinatorException).
-            _group = GroupCoordinator.For(_broker).GetGroup(group.GroupId);
-            _member = _group.Join(_subscription, _options, _signal);
+            // Through the coordinator: in a cluster the group may have moved to another node, which is then joined over
+            // the Kafka protocol (NotCoordinatorException when none answers in time; the next poll tries again).
+            _member = GroupCoordinator.For(_broker).Join(member.GroupId, _subscription, _options, _signal);
             handlerError?.Throw();
             return;
         }
@@ -212,9 +215,9 @@ internal sealed partial class Consumer<TKey, TValue>
             handlerError = Raise(PartitionsRevoked, revoke);
             foreach (TopicPartition tp in revoke)
                 _fetcher.Remove(tp);
-            group.Release(member, revoke);
+            member.Release(revoke);
         }
-        List<TopicPartition> taken = group.TakeAssigned(member);
+        List<TopicPartition> taken = member.TakeAssigned();
         if (taken.Count > 0)
         {
             foreach (TopicPartition tp in taken)
@@ -230,7 +233,7 @@ internal sealed partial class Consumer<TKey, TValue>
     /// <summary>Auto-commits, raises PartitionsRevoked for everything owned, and leaves the group.</summary>
     private void LeaveGroup()
     {
-        GroupMember? member = _member;
+        IGroupMembership? member = _member;
         if (member is null)
             return;
         ExceptionDispatchInfo? handlerError = null;
@@ -244,7 +247,7 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         _member = null;
         _fetcher.Clear();
-        member.Group.Leave(member);
+        member.Leave();
         handlerError?.Throw();
     }
 

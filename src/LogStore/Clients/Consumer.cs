@@ -6,7 +6,8 @@ namespace LogStore.Clients;
 /// <summary>
 /// The consumer behind <see cref="Broker.CreateConsumer{TKey, TValue}"/>: partitions assigned by hand
 /// (<see cref="Assign"/>) or by its group (<see cref="Subscribe"/>), records fetched and decoded lazily by a
-/// <see cref="Fetcher"/>, positions committed to the broker's <see cref="OffsetStore"/>.
+/// <see cref="Fetcher"/>, positions committed to the broker's <see cref="OffsetStore"/> (in a cluster, to the group
+/// coordinator's, over the Kafka protocol when another node coordinates the group: see <see cref="RemoteGroupMember"/>).
 /// </summary>
 /// <remarks>
 /// <para>Not thread-safe, as Kafka's consumer: one logical reader calls it. Its group, its heartbeat and its
@@ -99,7 +100,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public event Action<IReadOnlyList<TopicPartition>>? PartitionsRevoked;
 
     /// <summary>The consumer's group membership, for tests: null unless subscribed.</summary>
-    internal GroupMember? Member => _member;
+    internal IGroupMembership? Member => _member;
 
     /// <summary>
     /// Consumes <paramref name="partitions"/> from the offsets given, outside group management, replacing any earlier

@@ -60,8 +60,8 @@ internal sealed partial class ConsumerGroup
 
     /// <summary>
     /// This node stopped coordinating the group (its offsets partition moved): every member is removed as an evicted
-    /// one is, so an in-process consumer raises PartitionsRevoked and rejoins at its next poll (through the coordinator,
-    /// which refuses with <see cref="NotCoordinatorException"/> here), and a network member's next request gets
+    /// one is, so an in-process consumer raises PartitionsRevoked and rejoins at its next poll (at the group's new
+    /// coordinator, over the Kafka protocol when that is another node), and a network member's next request gets
     /// NOT_COORDINATOR. The group takes no member any more.
     /// </summary>
     public void Unload()
@@ -99,7 +99,7 @@ internal sealed partial class ConsumerGroup
         }
     }
 
-    private static IPartitionAssignor AssignorFor(PartitionAssignmentStrategy strategy) => strategy switch
+    internal static IPartitionAssignor AssignorFor(PartitionAssignmentStrategy strategy) => strategy switch
     {
         PartitionAssignmentStrategy.RoundRobin => RoundRobinAssignor.Instance,
         PartitionAssignmentStrategy.CooperativeSticky => CooperativeStickyAssignor.Instance,

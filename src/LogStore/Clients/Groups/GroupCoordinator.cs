@@ -13,12 +13,14 @@ namespace LogStore.Clients.Groups;
 /// In a cluster this node coordinates only the groups whose <c>__consumer_offsets</c> partition it leads (see
 /// <see cref="OffsetStore"/>'s ownership): it follows the metadata publisher's role changes, loading a partition's
 /// groups when it becomes its leader and unloading them (every member removed, in-process members told to rejoin)
-/// when it stops. Requests for other groups get <see cref="NotCoordinatorException"/> or NOT_COORDINATOR.
+/// when it stops. Network requests for other groups get NOT_COORDINATOR; in-process consumers reach those groups'
+/// coordinators over the Kafka protocol (<see cref="Join"/>, <see cref="GetCommitted"/>, <see cref="CommitStandalone"/>).
 /// </remarks>
 internal sealed class GroupCoordinator : IAsyncDisposable
 {
     private readonly Dictionary<string, ConsumerGroup> _groups = new(StringComparer.Ordinal);
     private readonly Lazy<OffsetStore> _offsets;
+    private readonly Lazy<CoordinatorChannel> _channel;
     private readonly Lazy<RemoteOffsetClient> _remote;
     private int _memberSequence;
     private volatile bool _disposed;
@@ -28,7 +30,8 @@ internal sealed class GroupCoordinator : IAsyncDisposable
     {
         Broker = broker;
         _offsets = new Lazy<OffsetStore>(() => new OffsetStore(broker), LazyThreadSafetyMode.ExecutionAndPublication);
-        _remote = new Lazy<RemoteOffsetClient>(() => new RemoteOffsetClient(broker, this), LazyThreadSafetyMode.ExecutionAndPublication);
+        _channel = new Lazy<CoordinatorChannel>(() => new CoordinatorChannel(broker, this), LazyThreadSafetyMode.ExecutionAndPublication);
+        _remote = new Lazy<RemoteOffsetClient>(() => new RemoteOffsetClient(_channel.Value), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The broker.</summary>
@@ -55,6 +58,26 @@ internal sealed class GroupCoordinator : IAsyncDisposable
             if (!_groups.TryGetValue(groupId, out ConsumerGroup? group))
                 _groups[groupId] = group = new ConsumerGroup(this, groupId);
             return group;
+        }
+    }
+
+    /// <summary>
+    /// Makes an in-process consumer a member of <paramref name="groupId"/>: of the group here when this node
+    /// coordinates it (always on a single node), else at its coordinator over the Kafka protocol, as a Kafka client
+    /// joins (<see cref="RemoteGroupMember"/>).
+    /// </summary>
+    /// <exception cref="InconsistentGroupProtocolException">The group's members use another assignment strategy.</exception>
+    /// <exception cref="NotCoordinatorException">In a cluster, no coordinator answered in time.</exception>
+    /// <exception cref="NetworkException">The coordinator could not be reached.</exception>
+    public IGroupMembership Join(string groupId, string[] topics, ConsumerOptions options, PollSignal signal)
+    {
+        try
+        {
+            return GetGroup(groupId).Join(topics, options, signal);
+        }
+        catch (NotCoordinatorException) when (Broker.Options.Replication is not null)
+        {
+            return RemoteGroupMember.Join(_channel.Value, groupId, topics, options, signal);
         }
     }
 

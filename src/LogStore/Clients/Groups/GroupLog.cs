@@ -52,4 +52,22 @@ internal static partial class GroupLog
 
     [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "This node no longer coordinates the groups of {Partition}: {Groups} group(s) unloaded")]
     public static partial void PartitionUnloaded(ILogger logger, TopicPartition partition, int groups);
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Member {MemberId} joined group {GroupId} at its coordinator on another node in generation {Generation}")]
+    public static partial void RemoteMemberJoined(ILogger logger, string groupId, string memberId, int generation);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Warning, Message = "Member {MemberId} of group {GroupId} lost its membership at the coordinator on another node: {Reason}. The consumer rejoins at its next poll")]
+    public static partial void RemoteMemberLost(ILogger logger, string groupId, string memberId, string reason);
+
+    [LoggerMessage(EventId = 3032, Level = LogLevel.Warning, Message = "The coordinator of group {GroupId} sent member {MemberId} an assignment that does not parse; the member rejoins")]
+    public static partial void MalformedAssignment(ILogger logger, string groupId, string memberId, Exception exception);
+
+    [LoggerMessage(EventId = 3033, Level = LogLevel.Warning, Message = "The coordinator of group {GroupId} assigned {Partition} to member {MemberId}, which does not subscribe to its topic or whose node does not hold it; skipped")]
+    public static partial void AssignedPartitionSkipped(ILogger logger, string groupId, string memberId, TopicPartition partition);
+
+    [LoggerMessage(EventId = 3034, Level = LogLevel.Debug, Message = "A heartbeat of member {MemberId} of group {GroupId} got no answer; the next one tries again")]
+    public static partial void HeartbeatFailed(ILogger logger, string groupId, string memberId, Exception exception);
+
+    [LoggerMessage(EventId = 3035, Level = LogLevel.Warning, Message = "Member {MemberId} could not leave group {GroupId} at its coordinator; the coordinator evicts it after its session timeout")]
+    public static partial void LeaveFailed(ILogger logger, string groupId, string memberId, Exception exception);
 }

@@ -1,11 +1,12 @@
 namespace LogStore.Clients.Groups;
 
 /// <summary>
-/// One consumer's membership of a <see cref="ConsumerGroup"/>, from join until it leaves or is evicted (a consumer
-/// that rejoins gets a new member): an in-process consumer, or a client over the network (<see cref="Remote"/>).
+/// One consumer's membership of a <see cref="ConsumerGroup"/> of this node, from join until it leaves or is evicted (a
+/// consumer that rejoins gets a new member): an in-process consumer (which sees it as its
+/// <see cref="IGroupMembership"/>), or a client over the network (<see cref="Remote"/>).
 /// The mutable state belongs to the group and is read and written under its lock.
 /// </summary>
-internal sealed class GroupMember : IDisposable
+internal sealed class GroupMember : IGroupMembership, IDisposable
 {
     private ITimer? _heartbeat;
 
@@ -66,6 +67,20 @@ internal sealed class GroupMember : IDisposable
             member.Group.CheckLiveness(member);
         }, this, interval, interval);
     }
+
+    string IGroupMembership.GroupId => Group.GroupId;
+
+    void IGroupMembership.UpdateSubscription(string[] topics) => Group.UpdateSubscription(this, topics);
+
+    bool IGroupMembership.BeginSync(out List<TopicPartition> revoke) => Group.BeginSync(this, out revoke);
+
+    void IGroupMembership.Release(IReadOnlyList<TopicPartition> partitions) => Group.Release(this, partitions);
+
+    List<TopicPartition> IGroupMembership.TakeAssigned() => Group.TakeAssigned(this);
+
+    void IGroupMembership.Commit(IReadOnlyList<(TopicPartition Partition, long? Offset)> offsets) => Group.Commit(this, offsets);
+
+    void IGroupMembership.Leave() => Group.Leave(this);
 
     /// <summary>Stops the liveness check.</summary>
     public void Dispose() => Interlocked.Exchange(ref _heartbeat, null)?.Dispose();

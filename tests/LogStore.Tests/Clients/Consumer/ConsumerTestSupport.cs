@@ -76,7 +76,7 @@ internal static class ConsumerTestSupport
         Dictionary<string, List<TopicPartition>> targets = group.Snapshot().Targets;
         foreach (IConsumer<string, string> consumer in consumers)
         {
-            GroupMember? member = ((Consumer<string, string>)consumer).Member;
+            IGroupMembership? member = ((Consumer<string, string>)consumer).Member;
             if (member is null)
                 continue;
             if (!targets.TryGetValue(member.MemberId, out List<TopicPartition>? target)

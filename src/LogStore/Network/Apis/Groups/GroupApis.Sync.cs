@@ -7,7 +7,7 @@ internal sealed partial class GroupApis
 {
     /// <summary>Kafka clients give SyncGroup a request timeout near the session timeout (librdkafka: session + 3 s,
     /// the Java client: request.timeout.ms, 30 s): an eager member's wait stays well inside both.</summary>
-    private static readonly TimeSpan MaxSyncWait = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan MaxSyncWait = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// SyncGroup: the member's assignment, encoded as a ConsumerProtocolAssignment in the version of its subscription.
