@@ -21,6 +21,7 @@ internal static class SystemNames
     public const string LogStoreProducer = "LogStore (producer)";
     public const string LogStoreConsumer = "LogStore (consumer)";
     public const string LogStoreConsumerViews = "LogStore (consumer, views)";
+    public const string LogStoreConsumerLent = "LogStore (consumer, lent batches)";
     public const string LogStoreInlineFsync = "LogStore (inline fsync)";
     public const string FasterLog = "FasterLog";
     public const string Sqlite = "SQLite";
