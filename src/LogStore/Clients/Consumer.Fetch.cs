@@ -143,10 +143,13 @@ internal sealed partial class Consumer<TKey, TValue>
             throw new InvalidOperationException(
                 "This consumer has no partitions: call Assign, or Subscribe with a GroupId, before consuming.");
         }
-        foreach (Fetcher.PartitionState state in _fetcher.Partitions)
+        // Indexed: a foreach over the IReadOnlyList would box an enumerator on every slow-path poll (one per turn of a
+        // partition, so once per batch of the lending consumer).
+        IReadOnlyList<Fetcher.PartitionState> partitions = _fetcher.Partitions;
+        for (int i = 0; i < partitions.Count; i++)
         {
-            if (state.Position == Fetcher.UnknownPosition)
-                ResolvePosition(state);
+            if (partitions[i].Position == Fetcher.UnknownPosition)
+                ResolvePosition(partitions[i]);
         }
     }
 
