@@ -76,11 +76,16 @@ public sealed class ConsumedBatchTests
     {
         var records = new List<Lent>();
         int batches = 0;
-        while (await consumer.ConsumeBatchAsync(TimeSpan.Zero) is { } batch)
+        while (true)
         {
+            // The shape IConsumer.ConsumeBatchAsync's documentation shows: a using of the nullable batch.
             List<Lent> lent;
-            using (batch)
-                lent = Read(batch);
+            using (ConsumedBatch? batch = await consumer.ConsumeBatchAsync(TimeSpan.Zero))
+            {
+                if (batch is not { } lending)
+                    break;
+                lent = Read(lending);
+            }
             seen?.Invoke(lent);
             records.AddRange(lent);
             batches++;
