@@ -18,6 +18,7 @@ internal static class ChartRenderer
         (N.LogStoreProducerKeyed, "LogStore (producer, keyed)", Color.FromHex("#42a5f5")),
         (N.LogStoreConsumer, "LogStore (consumer)", Color.FromHex("#90caf9")),
         (N.LogStoreConsumerViews, "LogStore (consumer, views)", Color.FromHex("#bbdefb")),
+        (N.LogStoreConsumerLent, "LogStore (consumer, lent batches)", Color.FromHex("#0d47a1")),
         (N.FasterLog, "FasterLog (4 MiB pages, 64 MiB memory)", Color.FromHex("#ef6c00")),
         (N.Sqlite, "SQLite", Color.FromHex("#2e7d32")),
     ];
@@ -37,7 +38,7 @@ internal static class ChartRenderer
         // The raw page-cache copy (no decoding) is an order of magnitude above every log: named in the title, not drawn.
         Grouped(multiplot.GetPlot(1), $"Read everything back: M records/s (higher is better; raw copy {copyCeiling:0} M/s)", "M records/s",
             read,
-            [N.LogStore, N.LogStoreConsumer, N.LogStoreConsumerViews, N.FasterLog, N.Sqlite],
+            [N.LogStore, N.LogStoreConsumer, N.LogStoreConsumerViews, N.LogStoreConsumerLent, N.FasterLog, N.Sqlite],
             w => ShortTitle(w.Id), s => s.RecordsPerSecond / 1e6);
         Grouped(multiplot.GetPlot(2), "Random read by offset: p99 latency, us (lower is better)", "p99 (us)",
             [.. report.Workloads.Where(w => w.Id.StartsWith("6@", StringComparison.Ordinal))],

@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 
 namespace LogStore.Compare.Systems;
 
-/// <summary>LogStore's two read paths: fetches decoded as spans (the partition path) and a consumer handing out
-/// <see cref="Message{TKey, TValue}"/> objects (the client path), plus a read of one record by offset.</summary>
+/// <summary>LogStore's read paths: fetches decoded as spans (the partition path), a consumer handing out
+/// <see cref="Message{TKey, TValue}"/> objects or lending records as spans (the client paths), plus a read of one
+/// record by offset.</summary>
 internal static class LogStoreReads
 {
     /// <summary>Kafka's max.partition.fetch.bytes: what one ReadAsync asks for.</summary>
@@ -24,6 +25,37 @@ internal static class LogStoreReads
     /// fetched bytes instead of a byte[] (copies where records average 512 B or more).</summary>
     public static long ConsumeAllAsViews(Broker broker, Topic topic, long records) =>
         Consume<ReadOnlyMemory<byte>, MemoryLength>(broker, topic, records, Deserializers.ReadOnlyMemory);
+
+    /// <summary>The lending consumer: an <see cref="IConsumer{TKey, TValue}"/> (no group) assigned every partition from
+    /// offset 0, <see cref="IConsumer{TKey, TValue}.ConsumeBatchAsync"/> until <paramref name="records"/> are seen, each
+    /// record's value a span into the fetch whose length is summed (what the FasterLog row does with
+    /// <c>UnsafeGetNext</c>'s length); each batch disposed before the next call.</summary>
+    public static long ConsumeAllLent(Broker broker, Topic topic, long records)
+    {
+        IConsumer<Null, byte[]> consumer = broker.CreateConsumer(new ConsumerOptions(), Deserializers.Null, Deserializers.ByteArray);
+        try
+        {
+            consumer.Assign(topic.Partitions.Select(p => new TopicPartitionOffset(p.Id, 0)));
+            long valueBytes = 0;
+            long seen = 0;
+            while (seen < records)
+            {
+                ValueTask<ConsumedBatch?> next = consumer.ConsumeBatchAsync(TimeSpan.FromSeconds(10));
+                using ConsumedBatch batch = (next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult())
+                    ?? throw new InvalidOperationException($"No record after {seen} of {records}.");
+                foreach (ConsumedRecord record in batch)
+                {
+                    valueBytes += record.Value.Length;
+                    seen++;
+                }
+            }
+            return valueBytes;
+        }
+        finally
+        {
+            consumer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
 
     // A struct type argument, not a delegate: the JIT compiles the loop per value type with the length inlined, so the
     // harness adds no call per record to what the consumer costs.

@@ -22,6 +22,7 @@ internal static class SystemNames
     public const string LogStoreProducerKeyed = "LogStore (producer, keyed)";
     public const string LogStoreConsumer = "LogStore (consumer)";
     public const string LogStoreConsumerViews = "LogStore (consumer, views)";
+    public const string LogStoreConsumerLent = "LogStore (consumer, lent batches)";
     public const string LogStoreInlineFsync = "LogStore (inline fsync)";
     public const string LogStoreLatency = "LogStore (acks=leader)";
     public const string LogStoreLatencyNoLinger = "LogStore (acks=leader, linger 0)";

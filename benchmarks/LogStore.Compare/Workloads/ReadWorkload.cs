@@ -20,7 +20,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
 
     public int Steps => BuildSteps + runner.Steps(Readers);
 
-    private static readonly string[] Readers = [SystemNames.FileStream, SystemNames.LogStore, SystemNames.LogStoreConsumer, SystemNames.LogStoreConsumerViews, SystemNames.FasterLog, SystemNames.Sqlite];
+    private static readonly string[] Readers = [SystemNames.FileStream, SystemNames.LogStore, SystemNames.LogStoreConsumer, SystemNames.LogStoreConsumerViews, SystemNames.LogStoreConsumerLent, SystemNames.FasterLog, SystemNames.Sqlite];
 
     public void Run(ProgressSink progress, Action<WorkloadResult> completed)
     {
@@ -63,6 +63,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
                 new(SystemNames.LogStore, "Partition.ReadAsync of 1 MiB fetches, every record decoded as spans (no copy)", Reading(() => LogStoreReads.ReadAllAsSpans(ls.Partition()), expected)),
                 new(SystemNames.LogStoreConsumer, "IConsumer.ConsumeAsync per record: ConsumeResult + Message + byte[] value", Reading(() => LogStoreReads.ConsumeAll(ls.Broker, ls.Topic, records), expected)),
                 new(SystemNames.LogStoreConsumerViews, "the same with Deserializers.ReadOnlyMemory: ConsumeResult + Message, the value a view of the fetch", Reading(() => LogStoreReads.ConsumeAllAsViews(ls.Broker, ls.Topic, records), expected)),
+                new(SystemNames.LogStoreConsumerLent, "IConsumer.ConsumeBatchAsync: records lent as spans into the fetch, each value's length summed (the FasterLog row's work)", Reading(() => LogStoreReads.ConsumeAllLent(ls.Broker, ls.Topic, records), expected)),
                 new(SystemNames.FasterLog, "Scan iterator, UnsafeGetNext/UnsafeRelease (a pointer into its page, no copy)", Reading(fl.ScanAll, expected)),
                 new(SystemNames.Sqlite, "SELECT value ORDER BY id, GetBytes into one buffer", Reading(sq.ReadAll, expected)),
             ];

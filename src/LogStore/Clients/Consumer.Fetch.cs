@@ -43,11 +43,7 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private async ValueTask<ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout is zero or more, or Timeout.InfiniteTimeSpan.");
-        Interlocked.Increment(ref _activePolls);
-        long started = _time.GetTimestamp();
-        _signal.InPoll = true;
+        long started = EnterPoll(timeout);
         // Made when the poll first has to wait: most slow-path polls (a partition's turn is over, a fetch ran out)
         // find a record at once, and linking two tokens costs two callback registrations.
         CancellationTokenSource? wait = null;
@@ -60,46 +56,61 @@ internal sealed partial class Consumer<TKey, TValue>
                 cancellationToken.ThrowIfCancellationRequested();
                 if (TryConsumeNow(out ConsumeResult<TKey, TValue>? result))
                     return result;
-                TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - _time.GetElapsedTime(started);
+                TimeSpan remaining = Remaining(timeout, started);
                 if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
                     return null;
-                try
-                {
-                    wait ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
-                    await _fetcher.WaitForDataAsync(remaining, _signal.WaitAsync(), wait.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // Only disposal cancels the wait otherwise: report that, whichever step of the wait it reached.
-                    ThrowIfDisposed();
-                    throw;
-                }
+                wait ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+                await WaitForDataAsync(remaining, wait.Token, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             wait?.Dispose();
-            _signal.InPoll = false;
-            _signal.PollCount++;
-            if (Interlocked.Decrement(ref _activePolls) == 0)
-                Volatile.Read(ref _pollsDrained)?.TrySetResult();
+            ExitPoll();
+        }
+    }
+
+    /// <summary>Checks a poll's timeout and marks the consumer as polling (for its group's liveness and for
+    /// DisposeAsync, which waits for polls to leave); returns the start time.</summary>
+    private long EnterPoll(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout is zero or more, or Timeout.InfiniteTimeSpan.");
+        Interlocked.Increment(ref _activePolls);
+        _signal.InPoll = true;
+        return _time.GetTimestamp();
+    }
+
+    private void ExitPoll()
+    {
+        _signal.InPoll = false;
+        _signal.PollCount++;
+        if (Interlocked.Decrement(ref _activePolls) == 0)
+            Volatile.Read(ref _pollsDrained)?.TrySetResult();
+    }
+
+    private TimeSpan Remaining(TimeSpan timeout, long started) =>
+        timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - _time.GetElapsedTime(started);
+
+    /// <summary>Long-polls the partitions (and the group's signal) for up to <paramref name="remaining"/>.</summary>
+    private async ValueTask WaitForDataAsync(TimeSpan remaining, CancellationToken wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _fetcher.WaitForDataAsync(remaining, _signal.WaitAsync(), wait).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Only disposal cancels the wait otherwise: report that, whichever step of the wait it reached.
+            ThrowIfDisposed();
+            throw;
         }
     }
 
     /// <summary>Does the pending group work, resolves unknown positions, and takes a record if one is there.</summary>
     private bool TryConsumeNow(out ConsumeResult<TKey, TValue>? result)
     {
-        HandleSignals();
-        if (_mode == AssignmentMode.None)
-        {
-            throw new InvalidOperationException(
-                "This consumer has no partitions: call Assign, or Subscribe with a GroupId, before consuming.");
-        }
-        foreach (Fetcher.PartitionState state in _fetcher.Partitions)
-        {
-            if (state.Position == Fetcher.UnknownPosition)
-                ResolvePosition(state);
-        }
+        PreparePoll();
         while (true)
         {
             try
@@ -120,6 +131,25 @@ internal sealed partial class Consumer<TKey, TValue>
             {
                 throw new UnknownTopicException(topic);
             }
+        }
+    }
+
+    /// <summary>The start of every slow-path poll: the pending group work, then the positions not known yet.</summary>
+    private void PreparePoll()
+    {
+        HandleSignals();
+        if (_mode == AssignmentMode.None)
+        {
+            throw new InvalidOperationException(
+                "This consumer has no partitions: call Assign, or Subscribe with a GroupId, before consuming.");
+        }
+        // Indexed: a foreach over the IReadOnlyList would box an enumerator on every slow-path poll (one per turn of a
+        // partition, so once per batch of the lending consumer).
+        IReadOnlyList<Fetcher.PartitionState> partitions = _fetcher.Partitions;
+        for (int i = 0; i < partitions.Count; i++)
+        {
+            if (partitions[i].Position == Fetcher.UnknownPosition)
+                ResolvePosition(partitions[i]);
         }
     }
 

@@ -61,7 +61,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyIsNull = ReferenceEquals(keyDeserializer, Deserializers.Null);
         _keyNeverThrows = Deserializers.NeverThrows(keyDeserializer);
         _valueNeverThrows = Deserializers.NeverThrows(valueDeserializer);
-        _fetcher = new Fetcher(options, _time, shareBuffers: _keyIsShared || _valueIsShared);
+        _fetcher = new Fetcher(options, _time, shareBuffers: _keyIsShared || _valueIsShared, _signal);
         LogStoreMetrics.TrackConsumer(_fetcher, options.GroupId);
         if (options.GroupId is not null && options.EnableAutoCommit)
         {

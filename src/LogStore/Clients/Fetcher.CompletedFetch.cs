@@ -30,6 +30,12 @@ internal sealed partial class Fetcher
         private RecordCursor _cursor;
         private bool _inBatch;
         private readonly ShareMode _share;
+        // While a ConsumedBatch lends records of this fetch, the decompressed buffers of the batches it walks past stay
+        // here rather than going back to the pool: earlier records of the lease point into them.
+        private bool _holding;
+        private List<PooledBufferWriter>? _held;
+        // Set when the consumer closes while a batch is lent: the buffers go to the garbage collector, not the pool.
+        private bool _abandoned;
 
         /// <param name="result">The fetch.</param>
         /// <param name="share">Whether keys and values are handed out as memory that outlives the fetch, and how: views
@@ -68,6 +74,62 @@ internal sealed partial class Fetcher
             if (_inBatch && _cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out record) && record.Offset >= position)
                 return true;
             return TryNextSlow(position, out record);
+        }
+
+        /// <summary>
+        /// Whether the fetch holds a record at or after <paramref name="position"/>, leaving it to be returned by the
+        /// next <see cref="TryNext"/> (batches and records below the position are passed over, as there).
+        /// </summary>
+        /// <exception cref="CorruptRecordException">A batch or record is malformed, or a compressed block is damaged.</exception>
+        public bool HasNext(long position)
+        {
+            while (true)
+            {
+                if (_inBatch)
+                {
+                    // The cursor is a plain struct: a copy taken before reading the record puts the reader back.
+                    RecordCursor before = _cursor;
+                    if (_cursor.MoveNext(new ReadOnlySpan<byte>(_records, _recordsStart, _recordsLength), out Record record))
+                    {
+                        if (record.Offset >= position)
+                        {
+                            _cursor = before;
+                            return true;
+                        }
+                        continue;
+                    }
+                    EndBatch();
+                }
+                if (!StartBatch(position))
+                    return false;
+            }
+        }
+
+        /// <summary>Keeps the decompressed buffers of the batches read from now on until <see cref="ReleaseHeld"/>.</summary>
+        public void Hold() => _holding = true;
+
+        /// <summary>Returns the buffers kept since <see cref="Hold"/> (the current batch's stays until the reader leaves it).</summary>
+        public void ReleaseHeld()
+        {
+            _holding = false;
+            if (_held is not { } held)
+                return;
+            if (!_abandoned)
+            {
+                foreach (PooledBufferWriter buffer in held)
+                    buffer.Dispose();
+            }
+            held.Clear();
+        }
+
+        /// <summary>
+        /// Leaves every buffer of this fetch to the garbage collector instead of the pool: the consumer is closing while a
+        /// batch lends from it, possibly on another thread that still reads it, and no other reader may get those bytes.
+        /// </summary>
+        public void Abandon()
+        {
+            _abandoned = true;
+            _result.Abandon();
         }
 
         private bool TryNextSlow(long position, out Record record)
@@ -143,8 +205,12 @@ internal sealed partial class Fetcher
             _recordsLength = 0;
             PooledBufferWriter? decompressed = _decompressed;
             _decompressed = null;
-            if (_share != ShareMode.FetchBuffer)
-                decompressed?.Dispose();
+            if (decompressed is null || _share == ShareMode.FetchBuffer || _abandoned)
+                return;
+            if (_holding)
+                (_held ??= []).Add(decompressed);
+            else
+                decompressed.Dispose();
         }
 
         /// <summary>The offset after the last batch, and the first batch's base offset.</summary>
@@ -167,7 +233,9 @@ internal sealed partial class Fetcher
         /// <summary>Returns the buffers.</summary>
         public void Dispose()
         {
+            _holding = false;
             EndBatch();
+            ReleaseHeld();
             _nextBatch = int.MaxValue;
             if (_share == ShareMode.FetchBuffer)
                 _result.Abandon();

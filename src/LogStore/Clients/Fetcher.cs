@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LogStore.Clients.Groups;
 
 namespace LogStore.Clients;
 
@@ -39,6 +40,8 @@ internal sealed partial class Fetcher : IDisposable
     private readonly int _maxPollRecords;
     private readonly bool _shareBuffers;
     private readonly TimeProvider _time;
+    // The consumer's: a lent batch stops early when group work is pending (Fetcher.Lend.cs).
+    private readonly PollSignal _signal;
     private readonly Dictionary<TopicPartition, PartitionState> _byId = [];
     private readonly List<ReadAhead> _orphans = [];
     private PartitionState[] _partitions = [];
@@ -47,8 +50,9 @@ internal sealed partial class Fetcher : IDisposable
     private int _quota;
     private long _bufferedBytes;
 
-    public Fetcher(ConsumerOptions options, TimeProvider time, bool shareBuffers = false)
+    public Fetcher(ConsumerOptions options, TimeProvider time, bool shareBuffers = false, PollSignal? signal = null)
     {
+        _signal = signal ?? new PollSignal();
         _shareBuffers = shareBuffers;
         _maxPartitionFetchBytes = options.MaxPartitionFetchBytes;
         _fetchMaxBytes = options.FetchMaxBytes;
@@ -155,12 +159,26 @@ internal sealed partial class Fetcher : IDisposable
     /// <summary>
     /// The next record of any partition, round-robin from the one after the last drained: from its buffered fetch, its
     /// finished read-ahead, or a synchronous read when the log has data past its fetch offset. False when no partition
-    /// has a record now. Partitions whose position is unknown are skipped.
+    /// has a record now. Partitions whose position is unknown are skipped. Ends a lease (<see cref="EndLend"/>): the
+    /// fetch it lends from may be finished here.
     /// </summary>
     /// <exception cref="OffsetOutOfRangeException">A partition's fetch offset left the log's range; the caller resets it.</exception>
     /// <exception cref="CorruptRecordException">Damaged data; the partition's buffers are dropped, so the next poll reads it again.</exception>
-    public bool TryNextSlow([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PartitionState? state, out Record record)
+    public bool TryNextSlow([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PartitionState? state, out Record record) =>
+        TrySelect(take: true, out state, out record);
+
+    /// <summary>
+    /// As <see cref="TryNextSlow"/>, but leaves the record where it is: true when a partition (now the current one, its
+    /// turn begun) has a record at its position in its fetch, which <see cref="TryNext"/> returns next.
+    /// </summary>
+    /// <exception cref="OffsetOutOfRangeException">A partition's fetch offset left the log's range; the caller resets it.</exception>
+    /// <exception cref="CorruptRecordException">Damaged data; the partition's buffers are dropped, so the next poll reads it again.</exception>
+    public bool TrySelectSlow([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PartitionState? state) =>
+        TrySelect(take: false, out state, out _);
+
+    private bool TrySelect(bool take, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PartitionState? state, out Record record)
     {
+        EndLend();
         SweepOrphans();
         PartitionState[] partitions = _partitions;
         int n = partitions.Length;
@@ -180,7 +198,13 @@ internal sealed partial class Fetcher : IDisposable
             {
                 while (p.Fetch is not null || TryStartFetch(p))
                 {
-                    if (p.Fetch!.TryNext(p.Position, out record))
+                    if (!take && p.Fetch!.HasNext(p.Position))
+                    {
+                        state = p;
+                        record = default;
+                        return true;
+                    }
+                    if (take && p.Fetch!.TryNext(p.Position, out record))
                     {
                         _quota--;
                         p.Position = record.Offset + 1;
@@ -267,6 +291,8 @@ internal sealed partial class Fetcher : IDisposable
     /// <summary>Drops what was fetched for <paramref name="p"/>; its read-ahead, if any, is disposed when it completes.</summary>
     private void Drop(PartitionState p)
     {
+        if (p == _lent)
+            EndLend();
         if (p.Fetch is { } fetch)
         {
             _bufferedBytes -= fetch.SizeInBytes;
@@ -294,9 +320,10 @@ internal sealed partial class Fetcher : IDisposable
     }
 
     /// <summary>Drops everything; read-aheads still running are waited for (each is one bounded read) and their
-    /// results disposed.</summary>
+    /// results disposed. A fetch lent to a batch is left to the garbage collector (see <see cref="CompletedFetch.Abandon"/>).</summary>
     public void Dispose()
     {
+        _lentFetch?.Abandon();
         Clear();
         foreach (ReadAhead orphan in _orphans)
         {

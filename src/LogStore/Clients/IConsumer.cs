@@ -33,6 +33,27 @@ public interface IConsumer<TKey, TValue> : IAsyncDisposable
     /// moved past that record, so the next call goes on with the following one.</remarks>
     ValueTask<ConsumeResult<TKey, TValue>?> ConsumeAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Lends the next records of one partition without copying them: keys, values and headers are spans into the
+    /// consumer's fetched (and decompressed) buffers, readable until the batch is disposed or the consumer is called
+    /// again; enumerating allocates nothing and moves the partition's position past each record as it is returned, so
+    /// commits, auto-commit and rebalances work as with <see cref="ConsumeAsync"/>. Waits up to
+    /// <paramref name="timeout"/> for a record; null when none came. See <see cref="ConsumedBatch"/> for the contract.
+    /// </summary>
+    /// <example><code>
+    /// using ConsumedBatch? batch = await consumer.ConsumeBatchAsync(TimeSpan.FromSeconds(1), cancellationToken);
+    /// if (batch is { } records)
+    ///     foreach (ConsumedRecord record in records)
+    ///         Handle(record.Offset, record.Key, record.Value);
+    /// </code></example>
+    /// <remarks>Records pass the same CRC checks as <see cref="ConsumeAsync"/>'s: a damaged batch throws
+    /// <see cref="CorruptRecordException"/> and none of its records is lent. Keys and values are raw bytes: the
+    /// consumer's deserializers are not used. The default implementation, for implementations outside LogStore, throws
+    /// <see cref="NotSupportedException"/>; <see cref="Broker.CreateConsumer{TKey, TValue}"/>'s consumer implements it.</remarks>
+    /// <exception cref="NotSupportedException">This implementation does not lend records.</exception>
+    ValueTask<ConsumedBatch?> ConsumeBatchAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not lend records; use ConsumeAsync.");
+
     /// <summary>Every record, as it arrives, until cancelled.</summary>
     IAsyncEnumerable<ConsumeResult<TKey, TValue>> ConsumeAllAsync(CancellationToken cancellationToken = default);
 

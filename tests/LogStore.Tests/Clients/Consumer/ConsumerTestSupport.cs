@@ -71,7 +71,7 @@ internal static class ConsumerTestSupport
         return targeted == owners.Count;
     }
 
-    private static bool AllMatchTargets(ConsumerGroup group, IConsumer<string, string>[] consumers)
+    public static bool AllMatchTargets(ConsumerGroup group, IConsumer<string, string>[] consumers)
     {
         Dictionary<string, List<TopicPartition>> targets = group.Snapshot().Targets;
         foreach (IConsumer<string, string> consumer in consumers)
