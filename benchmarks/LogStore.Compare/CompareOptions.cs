@@ -33,7 +33,7 @@ internal sealed class CompareOptions
     /// <summary>Workload 8's writer rates, records/s.</summary>
     public int[] LatencyRates { get; private set; } = [100_000];
 
-    /// <summary>Workload 8's measured seconds per system and rate (after a warm-up second).</summary>
+    /// <summary>Workload 8's measured seconds per system and rate (after three warm-up seconds).</summary>
     public double LatencySeconds { get; private set; } = 5;
 
     public SortedSet<int> Workloads { get; private init; } = [1, 2, 3, 4, 5, 6, 7, 8];

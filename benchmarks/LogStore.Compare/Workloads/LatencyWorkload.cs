@@ -22,7 +22,7 @@ namespace LogStore.Compare.Workloads;
 internal sealed class LatencyWorkload(CompareOptions options) : IWorkload
 {
     private const int Size = 100;
-    private const double WarmupSeconds = 1;
+    private const double WarmupSeconds = 3;
     private static readonly TimeSpan ReaderDeadline = TimeSpan.FromSeconds(60);
 
     public int Number => 8;
