@@ -1,7 +1,6 @@
 using System.Text;
 using LogStore.Clients.Groups;
 using LogStore.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 using static LogStore.Tests.Clients.ConsumerTestSupport;
 
 namespace LogStore.Tests.Clients;
@@ -12,26 +11,15 @@ namespace LogStore.Tests.Clients;
 /// the batch, and damaged data is never lent.
 /// </summary>
 [TestFixture]
-public sealed class ConsumedBatchTests
+public sealed class ConsumedBatchTests : BrokerFixture
 {
-    private TempDirectory _dir = null!;
-    private FakeTimeProvider _time = null!;
     private Broker _broker = null!;
 
     [SetUp]
-    public async Task SetUp()
-    {
-        _dir = new TempDirectory();
-        _time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Batches.BaseTime));
-        _broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = _dir.Path, TimeProvider = _time });
-    }
+    public async Task OpenBroker() => _broker = await Broker.OpenAsync(new BrokerOptions { DataDirectory = Dir.Path, TimeProvider = Time });
 
     [TearDown]
-    public async Task TearDown()
-    {
-        await _broker.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task CloseBroker() => await _broker.DisposeAsync();
 
     private sealed record Lent(TopicPartition Partition, long Offset, string? Key, string? Value, long Timestamp, string Headers);
 
@@ -307,7 +295,7 @@ public sealed class ConsumedBatchTests
         ValueTask<ConsumedBatch?> waiting = consumer.ConsumeBatchAsync(TimeSpan.FromSeconds(1));
         for (int i = 0; i < 100 && !waiting.IsCompleted; i++)
         {
-            _time.Advance(TimeSpan.FromMilliseconds(100));
+            Time.Advance(TimeSpan.FromMilliseconds(100));
             await Task.Delay(10);
         }
         Assert.That(await waiting, Is.Null);
