@@ -171,6 +171,25 @@ public class PeerTlsTests
             Throws.ArgumentException.With.Message.Contains("does not chain to the trusted authorities"));
     }
 
+    [Test]
+    public void SaslOnTheListenerOfAReplicatedStore_IsRefusedAtOpen()
+    {
+        // The nodes reach each other through their listeners without SASL: with it required, no node would ever follow.
+        using var directory = new TempDirectory();
+        var users = new SaslCredentialStore();
+        users.AddUser("alice", "secret");
+        var nodes = new[] { new ClusterNode(0, new IPEndPoint(IPAddress.Loopback, 49092)), new ClusterNode(1, new IPEndPoint(IPAddress.Loopback, 49102)) };
+        var options = new BrokerOptions
+        {
+            DataDirectory = directory.Path,
+            KafkaListener = new KafkaListenerOptions { Endpoint = nodes[0].Endpoint, Sasl = new KafkaListenerSaslOptions { Credentials = users } },
+            Replication = new ReplicationOptions { NodeId = 0, Nodes = nodes },
+        };
+
+        Assert.That(async () => await Broker.OpenAsync(options), Throws.ArgumentException.With.Message.Contains("SASL on the Kafka listener of a replicated store"));
+        Assert.That(Directory.EnumerateFileSystemEntries(directory.Path), Is.Empty, "refused before anything was written");
+    }
+
     [TestCase("CN=node-3", 3)]
     [TestCase("CN=node-0", 0)]
     [TestCase("CN=node-03", null)]
