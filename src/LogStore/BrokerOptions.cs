@@ -67,11 +67,12 @@ public sealed class BrokerOptions
             // leave the fetched records and the controller commands unencrypted, and the peer certificates unchecked.
             if (Replication.PeerTls is not null && KafkaListener.Tls is null)
                 throw new ArgumentException("Peer TLS needs TLS on the Kafka listener (KafkaListenerOptions.Tls): the other nodes fetch through it.", nameof(KafkaListener));
-            // The nodes do not authenticate to each other's listeners with SASL: with it required there, every follower
-            // fetch, forwarded write and controller command would be refused and the cluster would never form.
-            if (KafkaListener.Sasl is not null)
-                throw new ArgumentException("SASL on the Kafka listener of a replicated store is not supported yet: the other nodes fetch through "
-                    + "that listener and do not authenticate with SASL. Authenticate the nodes with ReplicationOptions.PeerTls instead.", nameof(KafkaListener));
+            // The nodes authenticate to each other's listeners by their peer certificates, never with SASL: with SASL
+            // required there and no peer TLS, every follower fetch, forwarded write and controller command would be
+            // refused and the cluster would never form.
+            if (KafkaListener.Sasl is not null && Replication.PeerTls is null)
+                throw new ArgumentException("SASL on the Kafka listener of a replicated store needs ReplicationOptions.PeerTls: the other nodes fetch "
+                    + "through that listener and authenticate by their peer certificates, not with SASL.", nameof(KafkaListener));
         }
     }
 }

@@ -139,7 +139,9 @@ internal sealed class KafkaRequestRouter(Broker broker, KafkaListenerOptions opt
     private bool TryAuthenticate(RequestHeader header, object? body, KafkaConnectionInfo connection, out ResponseFrame? response)
     {
         response = null;
-        if (options.Sasl is not { } sasl)
+        // A node of the cluster proved by its peer certificate (mutual TLS) is authenticated already, as Kafka takes an
+        // SSL principal: the nodes fetch, forward writes and reach the controller without SASL.
+        if (options.Sasl is not { } sasl || connection.PeerNodeId is not null)
             return false;
         if (connection.Sasl is null)
         {

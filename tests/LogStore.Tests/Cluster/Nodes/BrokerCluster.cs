@@ -26,14 +26,17 @@ internal sealed class BrokerCluster : IAsyncDisposable
     private readonly Func<BrokerCluster, int, Broker, IFollowerFetchers>? _fetchers;
     private readonly TimeSpan? _replicaLagTime;
     private readonly Func<int, PeerTlsOptions>? _peerTls;
+    private readonly KafkaListenerSaslOptions? _listenerSasl;
 
     /// <param name="fetchers">Replaces each node's fetchers; null: the Kafka-protocol ones.</param>
     /// <param name="replicaLagTime">Each node's replica lag time; null: the default.</param>
     /// <param name="peerTls">Each node's peer TLS; when set, the Kafka listeners run TLS and the nodes reach the
     /// controller over the Kafka protocol (RemoteControllerChannel), so that every inter-node byte crosses TLS.</param>
+    /// <param name="listenerSasl">SASL required on every node's Kafka listener (with <paramref name="peerTls"/>).</param>
     public BrokerCluster(Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null,
-        Func<int, PeerTlsOptions>? peerTls = null)
+        Func<int, PeerTlsOptions>? peerTls = null, KafkaListenerSaslOptions? listenerSasl = null)
     {
+        _listenerSasl = listenerSasl;
         _fetchers = fetchers;
         _replicaLagTime = replicaLagTime;
         _peerTls = peerTls;
@@ -62,9 +65,10 @@ internal sealed class BrokerCluster : IAsyncDisposable
     public static string Host(int node) => $"node{node}";
 
     public static async Task<BrokerCluster> StartAllAsync(CancellationToken cancellationToken,
-        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null, Func<int, PeerTlsOptions>? peerTls = null)
+        Func<BrokerCluster, int, Broker, IFollowerFetchers>? fetchers = null, TimeSpan? replicaLagTime = null, Func<int, PeerTlsOptions>? peerTls = null,
+        KafkaListenerSaslOptions? listenerSasl = null)
     {
-        var cluster = new BrokerCluster(fetchers, replicaLagTime, peerTls);
+        var cluster = new BrokerCluster(fetchers, replicaLagTime, peerTls, listenerSasl);
         await Task.WhenAll(Enumerable.Range(0, Size).Select(i => cluster.StartAsync(i, cancellationToken)));
         return cluster;
     }
@@ -79,6 +83,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
                 Endpoint = Nodes[node].Endpoint,
                 AutoCreateTopics = false,
                 Tls = _peerTls is null ? null : new KafkaListenerTlsOptions { ServerCertificate = LogStore.Tests.Network.TestCertificates.Server },
+                Sasl = _listenerSasl,
             },
             KafkaTransport = Network,
             LoggerFactory = _peerTls is null && DumpLogsTo is null ? null : Logs,

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Connections;
 namespace LogStore.Tests.Cluster.Nodes;
 
 /// <summary>Peer TLS (<see cref="PeerTlsOptions"/>): three nodes replicate with every inter-node connection under
-/// mutual TLS, and a peer with an untrusted certificate, none, or another node's id is refused on the Raft link and on
+/// mutual TLS, also when their listeners require SASL of clients (a node is authenticated by its certificate), and a peer with an untrusted certificate, none, or another node's id is refused on the Raft link and on
 /// the inter-node Kafka APIs, logged.</summary>
 [TestFixture]
 [CancelAfter(60_000)]
@@ -172,22 +172,49 @@ public class PeerTlsTests
     }
 
     [Test]
-    public void SaslOnTheListenerOfAReplicatedStore_IsRefusedAtOpen()
+    public void SaslOnTheListenerOfAReplicatedStore_WithoutPeerTls_IsRefusedAtOpen()
     {
-        // The nodes reach each other through their listeners without SASL: with it required, no node would ever follow.
+        // The nodes reach each other through their listeners without SASL: with it required and no peer certificates
+        // to authenticate them, no node would ever follow.
         using var directory = new TempDirectory();
-        var users = new SaslCredentialStore();
-        users.AddUser("alice", "secret");
         var nodes = new[] { new ClusterNode(0, new IPEndPoint(IPAddress.Loopback, 49092)), new ClusterNode(1, new IPEndPoint(IPAddress.Loopback, 49102)) };
         var options = new BrokerOptions
         {
             DataDirectory = directory.Path,
-            KafkaListener = new KafkaListenerOptions { Endpoint = nodes[0].Endpoint, Sasl = new KafkaListenerSaslOptions { Credentials = users } },
+            KafkaListener = new KafkaListenerOptions { Endpoint = nodes[0].Endpoint, Sasl = Sasl() },
             Replication = new ReplicationOptions { NodeId = 0, Nodes = nodes },
         };
 
-        Assert.That(async () => await Broker.OpenAsync(options), Throws.ArgumentException.With.Message.Contains("SASL on the Kafka listener of a replicated store"));
+        Assert.That(async () => await Broker.OpenAsync(options), Throws.ArgumentException.With.Message.Contains("needs ReplicationOptions.PeerTls"));
         Assert.That(Directory.EnumerateFileSystemEntries(directory.Path), Is.Empty, "refused before anything was written");
+    }
+
+    [Test]
+    public async Task WithSaslOnTheListeners_TheNodesReplicateByTheirCertificates_AndAClientMustStillAuthenticate(CancellationToken cancellationToken)
+    {
+        await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken, peerTls: PeerTestCertificates.Options, listenerSasl: Sasl());
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == BrokerCluster.Size && image.Nodes.Values.All(n => !n.Fenced), cancellationToken);
+        await cluster[1].CreateTopicAsync("secure", new TopicConfig { Partitions = 1, ReplicationFactor = 3 }, cancellationToken);
+        var tp = new TopicPartition("secure", 0);
+        await cluster.WaitForAllAsync(image => image.GetPartition(tp) is { Leader: >= 0 }, cancellationToken);
+        int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
+        cluster[leader].TryGetTopic("secure", out Topic? topic);
+        await topic!.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 5)), cancellationToken);
+        await cluster.Replica(leader, tp).WaitForHighWatermarkAsync(5, TimeSpan.FromSeconds(30), cancellationToken);
+        for (int node = 0; node < BrokerCluster.Size; node++)
+            Assert.That(cluster.Replica(node, tp).LogEndOffset, Is.EqualTo(5), $"node {node} holds the records");
+
+        // A client with TLS but no peer certificate and no SASL gets nothing but the handshake's APIs: its fetch closes
+        // the connection.
+        await using KafkaClientConnection client = await ConnectKafkaAsync(cluster, leader, null, cancellationToken);
+        Assert.That(async () => await FetchAsync(client, replicaId: -1, cancellationToken), Throws.InstanceOf<NetworkException>());
+    }
+
+    private static KafkaListenerSaslOptions Sasl()
+    {
+        var users = new SaslCredentialStore();
+        users.AddUser("alice", "secret");
+        return new KafkaListenerSaslOptions { Credentials = users };
     }
 
     [TestCase("CN=node-3", 3)]
