@@ -308,14 +308,7 @@ public sealed class ConsumedBatchTests : BrokerFixture
         await Append(p, 0, 5);
         await Append(p, 5, 5);
         await p.FlushAsync();
-        long firstBatchSize = Batches.Make(0, 5).Length;
-        using (var file = new FileStream(p.Segments[0].LogPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
-        {
-            file.Position = firstBatchSize - 3; // inside the last record of the first batch: the CRC no longer matches
-            int b = file.ReadByte();
-            file.Position--;
-            file.WriteByte((byte)(b ^ 0xFF));
-        }
+        CorruptFirstBatchOfFive(p);
         await using IConsumer<string, string> consumer = Create();
         consumer.Assign([new TopicPartitionOffset(p.Id, 0)]);
 

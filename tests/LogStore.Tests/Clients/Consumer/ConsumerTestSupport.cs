@@ -9,6 +9,18 @@ namespace LogStore.Tests.Clients;
 /// consumers drained without waiting, groups pumped until their hand-over is complete.</summary>
 internal static class ConsumerTestSupport
 {
+    /// <summary>Flips a byte inside the last record of <paramref name="partition"/>'s first batch, one of 5 records
+    /// (<see cref="Append"/>), on disk: its CRC no longer matches.</summary>
+    public static void CorruptFirstBatchOfFive(Partition partition)
+    {
+        long firstBatchSize = Batches.Make(0, 5).Length;
+        using var file = new FileStream(partition.Segments[0].LogPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        file.Position = firstBatchSize - 3;
+        int b = file.ReadByte();
+        file.Position--;
+        file.WriteByte((byte)(b ^ 0xFF));
+    }
+
     /// <summary>Appends one batch of <paramref name="count"/> records "k{id}"/"v{id}" and returns its base offset.</summary>
     public static async Task<long> Append(Partition partition, int firstId, int count, CompressionType compression = CompressionType.None, long timestamp = Batches.BaseTime)
     {

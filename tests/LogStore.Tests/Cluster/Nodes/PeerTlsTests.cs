@@ -26,19 +26,7 @@ public class PeerTlsTests
     public async Task ThreeNodes_RegisterAndReplicate_OverPeerTls(CancellationToken cancellationToken)
     {
         await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken, peerTls: PeerTestCertificates.Options);
-        await cluster.WaitForAllAsync(image => image.Nodes.Count == BrokerCluster.Size && image.Nodes.Values.All(n => !n.Fenced), cancellationToken);
-        await cluster[1].CreateTopicAsync("secure", new TopicConfig { Partitions = 1, ReplicationFactor = 3 }, cancellationToken);
-        var tp = new TopicPartition("secure", 0);
-        await cluster.WaitForAllAsync(image => image.GetPartition(tp) is { Leader: >= 0 }, cancellationToken);
-        int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
-
-        cluster[leader].TryGetTopic("secure", out Topic? topic);
-        await topic!.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 5)), cancellationToken);
-        // The high watermark passes the records only once both followers fetched them, over TLS.
-        await cluster.Replica(leader, tp).WaitForHighWatermarkAsync(5, TimeSpan.FromSeconds(30), cancellationToken);
-
-        for (int node = 0; node < BrokerCluster.Size; node++)
-            Assert.That(cluster.Replica(node, tp).LogEndOffset, Is.EqualTo(5), $"node {node} holds the records");
+        await ReplicateFiveRecordsAsync(cluster, cancellationToken);
         Assert.That(cluster.Logs.Entries.Where(e => e.EventId.Id is TlsRefused or InterNodeRefused or PeerRefused).Select(e => e.Message),
             Is.Empty, "no peer was refused");
     }
@@ -193,21 +181,31 @@ public class PeerTlsTests
     public async Task WithSaslOnTheListeners_TheNodesReplicateByTheirCertificates_AndAClientMustStillAuthenticate(CancellationToken cancellationToken)
     {
         await using var cluster = await BrokerCluster.StartAllAsync(cancellationToken, peerTls: PeerTestCertificates.Options, listenerSasl: Sasl());
-        await cluster.WaitForAllAsync(image => image.Nodes.Count == BrokerCluster.Size && image.Nodes.Values.All(n => !n.Fenced), cancellationToken);
-        await cluster[1].CreateTopicAsync("secure", new TopicConfig { Partitions = 1, ReplicationFactor = 3 }, cancellationToken);
-        var tp = new TopicPartition("secure", 0);
-        await cluster.WaitForAllAsync(image => image.GetPartition(tp) is { Leader: >= 0 }, cancellationToken);
-        int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
-        cluster[leader].TryGetTopic("secure", out Topic? topic);
-        await topic!.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 5)), cancellationToken);
-        await cluster.Replica(leader, tp).WaitForHighWatermarkAsync(5, TimeSpan.FromSeconds(30), cancellationToken);
-        for (int node = 0; node < BrokerCluster.Size; node++)
-            Assert.That(cluster.Replica(node, tp).LogEndOffset, Is.EqualTo(5), $"node {node} holds the records");
+        int leader = await ReplicateFiveRecordsAsync(cluster, cancellationToken);
 
         // A client with TLS but no peer certificate and no SASL gets nothing but the handshake's APIs: its fetch closes
         // the connection.
         await using KafkaClientConnection client = await ConnectKafkaAsync(cluster, leader, null, cancellationToken);
         Assert.That(async () => await FetchAsync(client, replicaId: -1, cancellationToken), Throws.InstanceOf<NetworkException>());
+    }
+
+    /// <summary>Creates a topic of three replicas once every node is registered, appends 5 records on its leader and
+    /// checks that every node holds them; returns the leader.</summary>
+    private static async Task<int> ReplicateFiveRecordsAsync(BrokerCluster cluster, CancellationToken cancellationToken)
+    {
+        await cluster.WaitForAllAsync(image => image.Nodes.Count == BrokerCluster.Size && image.Nodes.Values.All(n => !n.Fenced), cancellationToken);
+        await cluster[1].CreateTopicAsync("secure", new TopicConfig { Partitions = 1, ReplicationFactor = 3 }, cancellationToken);
+        var tp = new TopicPartition("secure", 0);
+        await cluster.WaitForAllAsync(image => image.GetPartition(tp) is { Leader: >= 0 }, cancellationToken);
+        int leader = cluster[0].Controller!.Image.GetPartition(tp)!.Leader;
+
+        cluster[leader].TryGetTopic("secure", out Topic? topic);
+        await topic!.Partitions[0].AppendAsync(Batches.Batch(Batches.Make(0, 5)), cancellationToken);
+        // The high watermark passes the records only once both followers fetched them, over TLS.
+        await cluster.Replica(leader, tp).WaitForHighWatermarkAsync(5, TimeSpan.FromSeconds(30), cancellationToken);
+        for (int node = 0; node < BrokerCluster.Size; node++)
+            Assert.That(cluster.Replica(node, tp).LogEndOffset, Is.EqualTo(5), $"node {node} holds the records");
+        return leader;
     }
 
     private static KafkaListenerSaslOptions Sasl()
