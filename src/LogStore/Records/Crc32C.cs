@@ -14,10 +14,11 @@ namespace LogStore.Records;
 /// instruction (SSE4.2 on x64, CRC32 on Arm64) and falls back to a table elsewhere. Inputs of at
 /// least three blocks run three independent CRC streams at once: the instruction has a latency of
 /// three cycles but a throughput of one per cycle, so one stream leaves two thirds of the unit idle.
-/// The three partial CRCs are then joined with a precomputed "shift by one block" operator.
+/// The three partial CRCs are then joined with a precomputed "shift by one block" operator. Where the CPU
+/// multiplies 512-bit vectors carry-less (AVX-512 VPCLMULQDQ), longer inputs are folded instead (Crc32C.Folding.cs).
 /// Stateless and thread-safe.
 /// </remarks>
-internal static class Crc32C
+internal static partial class Crc32C
 {
     /// <summary>Bytes per stream in one interleaved round (three streams, so 3 × this per round).</summary>
     private const int BlockSize = 256;
@@ -45,7 +46,12 @@ internal static class Crc32C
         nuint length = (nuint)data.Length;
         nuint i = 0;
 
-        if (length >= 3 * BlockSize)
+        if (CanFold && length >= FoldThreshold)
+        {
+            i = length & ~(nuint)(FoldBlock - 1);
+            register = Fold(register, ref start, i);
+        }
+        else if (length >= 3 * BlockSize)
         {
             uint[] shift = s_shift;
             nuint rounds = length / (3 * BlockSize);

@@ -25,8 +25,15 @@ public sealed class Crc32CTests
     [TestCase(768)]
     [TestCase(769)]
     [TestCase(1536)]
+    [TestCase(255)] // below, at and around the 256 bytes where four 64-byte accumulators start folding
+    [TestCase(256)]
+    [TestCase(257)]
+    [TestCase(320)]
+    [TestCase(511)]
+    [TestCase(512)]
+    [TestCase(16_384 + 61)] // a producer's batch: whole 256-byte rounds, a 64-byte block, a tail
     [TestCase(100_000)]
-    public void Compute_AroundInterleavingThresholds_MatchesBitwiseReference(int length)
+    public void Compute_AroundInterleavingAndFoldingThresholds_MatchesBitwiseReference(int length)
     {
         byte[] data = new byte[length];
         new Random(length).NextBytes(data);
