@@ -174,6 +174,10 @@ internal static class KafkaListenerBenchmark
             GroupId = "bench",
             EnableAutoCommit = false,
             IsolationLevel = Kafka.IsolationLevel.ReadUncommitted,
+            // librdkafka stops fetching for fetch.queue.backoff.ms (default 1 s) whenever its local queue passes
+            // queued.min.messages; a broker that answers faster than the application consumes fills it in tens of
+            // milliseconds, and the 1 s pauses, not the broker, then set the rate (its documentation advises lowering it).
+            FetchQueueBackoffMs = 10,
         }).Build();
         var partition = new Kafka.TopicPartition("bench", 0);
         long end = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(30)).High.Value;
