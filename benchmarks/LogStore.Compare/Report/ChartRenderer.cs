@@ -20,6 +20,7 @@ internal static class ChartRenderer
         (N.LogStoreConsumerViews, "LogStore (consumer, views)", Color.FromHex("#bbdefb")),
         (N.LogStoreConsumerLent, "LogStore (consumer, lent batches)", Color.FromHex("#0d47a1")),
         (N.FasterLog, "FasterLog (4 MiB pages, 64 MiB memory)", Color.FromHex("#ef6c00")),
+        (N.FasterLogAwait, "FasterLog, ReadAsync awaited", Color.FromHex("#ffb74d")),
         (N.Sqlite, "SQLite", Color.FromHex("#2e7d32")),
     ];
 
@@ -42,7 +43,7 @@ internal static class ChartRenderer
             w => ShortTitle(w.Id), s => s.RecordsPerSecond / 1e6);
         Grouped(multiplot.GetPlot(2), "Random read by offset: p99 latency, us (lower is better)", "p99 (us)",
             [.. report.Workloads.Where(w => w.Id.StartsWith("6@", StringComparison.Ordinal))],
-            [N.FileStream, N.LogStore, N.FasterLog, N.Sqlite],
+            [N.FileStream, N.LogStore, N.FasterLog, N.FasterLogAwait, N.Sqlite],
             w => ShortTitle(w.Id), s => s.Latency?.P99Us ?? 0);
         Open(multiplot.GetPlot(3), report.Workloads.FirstOrDefault(w => w.Id == "7"));
 

@@ -1,60 +1,78 @@
 using System.Globalization;
+using N = LogStore.Compare.Workloads.SystemNames;
 
 namespace LogStore.Compare;
 
 /// <summary>
-/// Issue 6's targets, checked against one run's figures (ratios within the run). A target whose figures were not
-/// measured (a workload left out) is reported with Met = null.
+/// The aims (issue 16's, where it replaced issue 6's), checked against one run's figures (ratios within the run). An
+/// aim whose figures were not measured (a workload or system left out) is reported with Met = null.
 /// </summary>
 internal static class Targets
 {
-    private const string LogStore = Workloads.SystemNames.LogStore;
-    private const string FasterLog = Workloads.SystemNames.FasterLog;
-    private const string Sqlite = Workloads.SystemNames.Sqlite;
-
     public static List<TargetVerdict> Evaluate(IReadOnlyList<WorkloadResult> results)
     {
         var verdicts = new List<TargetVerdict>();
         WorkloadResult? W(string id) => results.FirstOrDefault(r => r.Id == id);
+        void NotMeasured(string target) => verdicts.Add(new TargetVerdict(target, "not measured", null));
 
-        void Ratio(string target, string id, string other, double aim, string otherLabel)
+        void Ratio(string id, string system, string other, double aim, string what)
         {
-            SystemResult? ls = W(id)?.Find(LogStore), o = W(id)?.Find(other);
-            if (ls is null || o is null || o.RecordsPerSecond <= 0)
+            string target = F($"{what}: {system} >= {aim:0.0#}x {other}");
+            SystemResult? ours = W(id)?.Find(system), theirs = W(id)?.Find(other);
+            if (ours is null || theirs is null || theirs.RecordsPerSecond <= 0)
             {
-                verdicts.Add(new TargetVerdict(target, "not measured", null));
+                NotMeasured(target);
                 return;
             }
-            double ratio = ls.RecordsPerSecond / o.RecordsPerSecond;
-            verdicts.Add(new TargetVerdict(target, F($"{ratio:0.00}x ({Rate(ls.RecordsPerSecond)} vs {Rate(o.RecordsPerSecond)} {otherLabel})"), ratio >= aim));
+            double ratio = ours.RecordsPerSecond / theirs.RecordsPerSecond;
+            verdicts.Add(new TargetVerdict(target, F($"{ratio:0.00}x ({Rate(ours.RecordsPerSecond)} vs {Rate(theirs.RecordsPerSecond)})"), ratio >= aim));
         }
 
-        void Ceiling(string target, string id, double aim)
+        void Ceiling(string id, string system, double aim, string what)
         {
+            string target = F($"{what}: {system} >= {aim:P0} of the FileStream ceiling (MB/s of payload)");
             WorkloadResult? w = W(id);
-            SystemResult? ls = w?.Find(LogStore);
-            SystemResult? ceiling = w?.Systems.Where(s => s.System.StartsWith(Workloads.SystemNames.FileStream, StringComparison.Ordinal))
+            SystemResult? ours = w?.Find(system);
+            SystemResult? ceiling = w?.Systems.Where(s => s.System.StartsWith(N.FileStream, StringComparison.Ordinal))
                 .MaxBy(s => s.MegabytesPerSecond);
-            if (ls is null || ceiling is null)
+            if (ours is null || ceiling is null)
             {
-                verdicts.Add(new TargetVerdict(target, "not measured", null));
+                NotMeasured(target);
                 return;
             }
-            double share = ls.MegabytesPerSecond / ceiling.MegabytesPerSecond;
-            verdicts.Add(new TargetVerdict(target, F($"{share:P0} ({ls.MegabytesPerSecond:N0} vs {ceiling.MegabytesPerSecond:N0} MB/s, {ceiling.System})"), share >= aim));
+            double share = ours.MegabytesPerSecond / ceiling.MegabytesPerSecond;
+            verdicts.Add(new TargetVerdict(target, F($"{share:P0} ({ours.MegabytesPerSecond:N0} vs {ceiling.MegabytesPerSecond:N0} MB/s, {ceiling.System})"), share >= aim));
         }
 
-        Ratio("Append 100 B >= 1.0x FasterLog (records/s)", "1", FasterLog, 1.0, "FasterLog");
-        Ceiling("Append 100 B >= 85% of the FileStream ceiling (MB/s of payload)", "1", 0.85);
-        Ratio("Append 1 KiB >= 1.5x FasterLog", "2", FasterLog, 1.5, "FasterLog");
-        Ceiling("Append 1 KiB >= 90% of the FileStream ceiling", "2", 0.90);
-        Ratio("Read back >= 2x FasterLog's scan (records/s, spans)", "3", FasterLog, 2.0, "FasterLog");
-        Ratio("fsync every 1 MiB >= 1.0x FasterLog committing every 1 MiB", "4", FasterLog, 1.0, "FasterLog");
-        Ratio("Append 100 B >= 20x SQLite", "1", Sqlite, 20, "SQLite");
-        Ratio("Append 1 KiB >= 20x SQLite", "2", Sqlite, 20, "SQLite");
+        void LatencyAim(string id, string system, string percentile, Func<Latency, double> pick, double aimUs, string what)
+        {
+            string target = F($"{what}: {system} {percentile} <= {aimUs / 1000:0.#} ms");
+            if (W(id)?.Find(system)?.Latency is not Latency latency)
+            {
+                NotMeasured(target);
+                return;
+            }
+            double us = pick(latency);
+            verdicts.Add(new TargetVerdict(target, F($"{us / 1000:0.00} ms"), us <= aimUs));
+        }
+
+        Ratio("1", N.LogStoreProducer, N.FasterLog, 1.2, "Append 100 B");
+        Ratio("1", N.LogStoreProducerKeyed, N.FasterLog, 1.2, "Append 100 B");
+        Ceiling("1", N.LogStoreProducer, 0.85, "Append 100 B");
+        Ratio("2", N.LogStoreProducer, N.FasterLog, 2.0, "Append 1 KiB");
+        Ratio("2", N.LogStoreProducerKeyed, N.FasterLog, 2.0, "Append 1 KiB");
+        Ceiling("2", N.LogStoreProducer, 0.85, "Append 1 KiB");
+        Ratio("3", N.LogStoreConsumerLent, N.FasterLog, 1.5, "Read back 100 B");
+        Ratio("3", N.LogStoreConsumer, N.FasterLog, 1.0, "Read back 100 B");
+        Ratio("4", N.LogStore, N.FasterLog, 1.2, "fsync every 1 MiB");
+        Ratio("5", N.LogStoreProducer, N.FasterLog, 1.2, "4 partitions");
+        Ratio("1", N.LogStore, N.Sqlite, 20, "Append 100 B");
+        Ratio("2", N.LogStore, N.Sqlite, 20, "Append 1 KiB");
 
         WorkloadResult[] random = [.. results.Where(r => r.Id.StartsWith("6@", StringComparison.Ordinal))];
-        if (random.Length >= 2 && random[0].Find(LogStore)?.Latency is Latency small && random[^1].Find(LogStore)?.Latency is Latency large)
+        foreach (WorkloadResult w in random)
+            Ratio(w.Id, N.LogStore, N.FasterLogAwait, 1.5, F($"Random reads, log of {w.Id[2..]}"));
+        if (random.Length >= 2 && random[0].Find(N.LogStore)?.Latency is Latency small && random[^1].Find(N.LogStore)?.Latency is Latency large)
         {
             double growth = large.P99Us / small.P99Us;
             verdicts.Add(new TargetVerdict(F($"Random read p99 grows < 2x from {random[0].Id[2..]} to {random[^1].Id[2..]} records"),
@@ -62,13 +80,20 @@ internal static class Targets
         }
         else
         {
-            verdicts.Add(new TargetVerdict("Random read p99 grows < 2x from 1 M to 50 M records", "not measured", null));
+            NotMeasured("Random read p99 grows < 2x from 1 M to 50 M records");
         }
 
-        SystemResult? open = W("7")?.Find(LogStore);
+        SystemResult? open = W("7")?.Find(N.LogStore);
         verdicts.Add(open is null
             ? new TargetVerdict("Open of 10,000 segments < 200 ms", "not measured", null)
             : new TargetVerdict(F($"Open of {open.Records:N0} segments < 200 ms"), F($"{open.Seconds * 1000:0.0} ms (median; {open.RoundSeconds.Min() * 1000:0.0}-{open.RoundSeconds.Max() * 1000:0.0} ms)"), open.Seconds < 0.2));
+
+        // End-to-end latency at 100 K records/s: non-durable with linger 0 (Kafka's advice for latency), durable with an
+        // fsync before a record can be read.
+        const string Latency100K = "8@100000";
+        LatencyAim(Latency100K, N.LogStoreLatencyNoLinger, "p99", l => l.P99Us, 1_000, "Latency at 100 K/s");
+        LatencyAim(Latency100K, N.LogStoreLatencyNoLinger, "p99.9", l => l.P999Us, 5_000, "Latency at 100 K/s");
+        LatencyAim(Latency100K, N.LogStoreLatencyDurable, "p99", l => l.P99Us, 3_000, "Latency at 100 K/s");
         return verdicts;
     }
 

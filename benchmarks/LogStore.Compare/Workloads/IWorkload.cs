@@ -29,6 +29,7 @@ internal static class SystemNames
     public const string LogStoreLatencyDurable = "LogStore (acks=all, fsync)";
     public const string FasterLog = "FasterLog";
     public const string FasterLogDurable = "FasterLog (commit)";
+    public const string FasterLogAwait = "FasterLog (await)";
     public const string Sqlite = "SQLite";
     public const string FileStream = "FileStream";
     public const string FileStreamWriteBehind = "FileStream + write-behind";

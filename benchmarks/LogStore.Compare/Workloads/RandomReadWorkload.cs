@@ -128,7 +128,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
         int estimated = size + 4;
         SystemResult blocking = Measure(SystemNames.FasterLog, "FasterLog.ReadAsync(logical address from Enqueue): a byte[] per read",
             measuredAddresses, warmupAddresses, address => log.ReadAt(address, estimated));
-        SystemResult awaited = MeasureAsync(SystemNames.FasterLog + " (await)", "FasterLog.ReadAsync(logical address) awaited in an async loop",
+        SystemResult awaited = MeasureAsync(SystemNames.FasterLogAwait, "FasterLog.ReadAsync(logical address) awaited in an async loop",
             measuredAddresses, warmupAddresses, async address => (await faster.ReadAsync(address, estimated)).Item2).GetAwaiter().GetResult();
         return [blocking, awaited];
     }
