@@ -27,53 +27,18 @@ internal sealed partial class Consumer<TKey, TValue>
             : ConsumeBatchSlowAsync(timeout, cancellationToken);
     }
 
-    private async ValueTask<ConsumedBatch?> ConsumeBatchSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        long started = EnterPoll(timeout);
-        CancellationTokenSource? wait = null;
-        try
-        {
-            while (true)
-            {
-                ThrowIfDisposed();
-                cancellationToken.ThrowIfCancellationRequested();
-                if (TryLendNow() is { } batch)
-                    return batch;
-                TimeSpan remaining = Remaining(timeout, started);
-                if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
-                    return null;
-                wait ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
-                await WaitForDataAsync(remaining, wait.Token, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            wait?.Dispose();
-            ExitPoll();
-        }
-    }
+    private ValueTask<ConsumedBatch?> ConsumeBatchSlowAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        PollSlowAsync<ConsumedBatch?, TakeBatch>(timeout, cancellationToken);
 
-    /// <summary>Does the pending group work, resolves unknown positions, and lends the next partition's records if
-    /// one has any (end-of-partition events are not reported here).</summary>
-    private ConsumedBatch? TryLendNow()
+    /// <summary>Lends the next partition's records if one has any (end-of-partition events are not reported here).</summary>
+    private readonly struct TakeBatch : IPollTake<ConsumedBatch?>
     {
-        PreparePoll();
-        while (true)
+        public static bool TryTake(Consumer<TKey, TValue> consumer, out ConsumedBatch? result)
         {
-            try
-            {
-                return _fetcher.TrySelectSlow(out Fetcher.PartitionState? state)
-                    ? new ConsumedBatch(_fetcher, _fetcher.BeginLend(state))
-                    : null;
-            }
-            catch (OffsetOutOfRangeException e) when (_fetcher.TryGet(e.TopicPartition, out Fetcher.PartitionState? state))
-            {
-                Reset(state, e.Offset);
-            }
-            catch (ObjectDisposedException) when (!IsBrokerDisposed() && FindDeletedTopic() is string topic)
-            {
-                throw new UnknownTopicException(topic);
-            }
+            result = consumer._fetcher.TrySelectSlow(out Fetcher.PartitionState? state)
+                ? new ConsumedBatch(consumer._fetcher, consumer._fetcher.BeginLend(state))
+                : null;
+            return result is not null;
         }
     }
 }

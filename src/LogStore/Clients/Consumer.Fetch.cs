@@ -41,7 +41,35 @@ internal sealed partial class Consumer<TKey, TValue>
             : null;
     }
 
-    private async ValueTask<ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    private ValueTask<ConsumeResult<TKey, TValue>?> ConsumeSlowAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        PollSlowAsync<ConsumeResult<TKey, TValue>?, TakeRecord>(timeout, cancellationToken);
+
+    /// <summary>What one turn of a slow-path poll takes once the group work is done (<see cref="TakeNow"/>): a record
+    /// or an end-of-partition event for ConsumeAsync, a lent batch for ConsumeBatchAsync; false when nothing is there.
+    /// A struct type argument, so that the shared poll loop makes no delegate call.</summary>
+    private interface IPollTake<TResult>
+    {
+        static abstract bool TryTake(Consumer<TKey, TValue> consumer, out TResult result);
+    }
+
+    private readonly struct TakeRecord : IPollTake<ConsumeResult<TKey, TValue>?>
+    {
+        public static bool TryTake(Consumer<TKey, TValue> consumer, out ConsumeResult<TKey, TValue>? result)
+        {
+            if (consumer._fetcher.TryNextSlow(out Fetcher.PartitionState? state, out Record record))
+            {
+                result = consumer.CreateResult(state, in record);
+                return true;
+            }
+            result = consumer._options.EnablePartitionEof ? consumer.NextEndOfPartition() : null;
+            return result is not null;
+        }
+    }
+
+    /// <summary>The slow path of both consume forms: takes what is there, else waits for data or group work, until
+    /// the timeout; null when nothing came.</summary>
+    private async ValueTask<TResult> PollSlowAsync<TResult, TTake>(TimeSpan timeout, CancellationToken cancellationToken)
+        where TTake : struct, IPollTake<TResult>
     {
         long started = EnterPoll(timeout);
         // Made when the poll first has to wait: most slow-path polls (a partition's turn is over, a fetch ran out)
@@ -49,16 +77,15 @@ internal sealed partial class Consumer<TKey, TValue>
         CancellationTokenSource? wait = null;
         try
         {
-            ThrowIfDisposed();
             while (true)
             {
                 ThrowIfDisposed();
                 cancellationToken.ThrowIfCancellationRequested();
-                if (TryConsumeNow(out ConsumeResult<TKey, TValue>? result))
-                    return result;
+                if (TakeNow<TResult, TTake>(out TResult taken))
+                    return taken;
                 TimeSpan remaining = Remaining(timeout, started);
                 if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
-                    return null;
+                    return default!;
                 wait ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
                 await WaitForDataAsync(remaining, wait.Token, cancellationToken).ConfigureAwait(false);
             }
@@ -107,21 +134,17 @@ internal sealed partial class Consumer<TKey, TValue>
         }
     }
 
-    /// <summary>Does the pending group work, resolves unknown positions, and takes a record if one is there.</summary>
-    private bool TryConsumeNow(out ConsumeResult<TKey, TValue>? result)
+    /// <summary>Does the pending group work, resolves unknown positions, and takes what is there (see
+    /// <see cref="IPollTake{TResult}"/>): a position out of range is reset by the reset policy and tried again.</summary>
+    private bool TakeNow<TResult, TTake>(out TResult result)
+        where TTake : struct, IPollTake<TResult>
     {
         PreparePoll();
         while (true)
         {
             try
             {
-                if (_fetcher.TryNextSlow(out Fetcher.PartitionState? state, out Record record))
-                {
-                    result = CreateResult(state, in record);
-                    return true;
-                }
-                result = _options.EnablePartitionEof ? NextEndOfPartition() : null;
-                return result is not null;
+                return TTake.TryTake(this, out result);
             }
             catch (OffsetOutOfRangeException e) when (_fetcher.TryGet(e.TopicPartition, out Fetcher.PartitionState? state))
             {
