@@ -45,7 +45,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
 
             progress.Status($"{label}: FileStream");
             if (options.Includes(SystemNames.FileStream))
-                result.Systems.Add(FileStream(records, measured, warmup));
+                result.Systems.AddRange(FileStream(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: LogStore");
             if (options.Includes(SystemNames.LogStore))
@@ -77,7 +77,9 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
         return offsets;
     }
 
-    private SystemResult FileStream(long records, long[] measured, long[] warmup)
+    /// <summary>Two floors: a pread of the record alone (what a log with fixed-size records and no checksum pays), and a
+    /// pread of the batch-sized block around it (what any read that checks a batch's CRC pays before anything else).</summary>
+    private SystemResult[] FileStream(long records, long[] measured, long[] warmup)
     {
         string directory = Scratch.NewDirectory("w6-fs");
         try
@@ -90,8 +92,18 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
             }
             using SafeFileHandle handle = File.OpenHandle(path);
             var buffer = new byte[size];
-            return Measure(SystemNames.FileStream, "pread of the record at offset x size (fixed-size records: no index at all)",
+            SystemResult record = Measure(SystemNames.FileStream, "pread of the record at offset x size (fixed-size records: no index at all)",
                 measured, warmup, offset => RandomAccess.Read(handle, buffer, offset * size));
+            int blockBytes = Payload.BatchBytes;
+            var block = new byte[blockBytes];
+            long fileBytes = records * size;
+            SystemResult batch = Measure(SystemNames.BatchSizedPread, $"pread of the {blockBytes / 1024} KiB block holding the record (a batch's read, no CRC, no index)",
+                measured, warmup, offset =>
+                {
+                    long start = Math.Min(offset * size / blockBytes * blockBytes, Math.Max(0, fileBytes - blockBytes));
+                    return RandomAccess.Read(handle, block, start) > 0 ? size : 0;
+                });
+            return [record, batch];
         }
         finally
         {
