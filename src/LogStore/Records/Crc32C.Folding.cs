@@ -24,12 +24,22 @@ internal static partial class Crc32C
 
     private static bool CanFold => Pclmulqdq.V512.IsSupported && BitConverter.IsLittleEndian;
 
-    // Per 128-bit lane: the low qword multiplies the lane's low half (its earlier, higher-degree bits), the high qword
-    // its high half. Folding by four blocks in the main loop, by one block to join the accumulators, and the last
-    // vector's lanes by three, two and one lanes onto the fourth.
-    private static readonly Vector512<ulong> s_foldFourBlocks = Lanes(4 * FoldBlock * 8, 4 * FoldBlock * 8, 4 * FoldBlock * 8, 4 * FoldBlock * 8);
-    private static readonly Vector512<ulong> s_foldOneBlock = Lanes(FoldBlock * 8, FoldBlock * 8, FoldBlock * 8, FoldBlock * 8);
-    private static readonly Vector512<ulong> s_foldLanes = Lanes(384, 256, 128, 0);
+    /// <summary>
+    /// The fold constants, in a class of their own so that they are computed on the first fold, not with
+    /// <see cref="Crc32C"/> (a process without VPCLMULQDQ never pays for them). Per 128-bit lane: the low qword
+    /// multiplies the lane's low half (its earlier, higher-degree bits), the high qword its high half.
+    /// </summary>
+    private static class FoldConstants
+    {
+        /// <summary>The main loop: each accumulator moves four blocks on.</summary>
+        public static readonly Vector512<ulong> FourBlocks = Lanes(4 * FoldBlock * 8, 4 * FoldBlock * 8, 4 * FoldBlock * 8, 4 * FoldBlock * 8);
+
+        /// <summary>Joining the accumulators, and the blocks after the main loop: one block on.</summary>
+        public static readonly Vector512<ulong> OneBlock = Lanes(FoldBlock * 8, FoldBlock * 8, FoldBlock * 8, FoldBlock * 8);
+
+        /// <summary>The last vector's lanes moved three, two and one lanes on, onto the fourth.</summary>
+        public static readonly Vector512<ulong> LastLanes = Lanes(384, 256, 128, 0);
+    }
 
     /// <summary>Feeds the first <paramref name="length"/> bytes (a multiple of <see cref="FoldBlock"/>, at least
     /// <see cref="FoldThreshold"/>) to the raw register.</summary>
@@ -41,7 +51,7 @@ internal static partial class Crc32C
         Vector512<ulong> x2 = Load(ref start, 2 * FoldBlock);
         Vector512<ulong> x3 = Load(ref start, 3 * FoldBlock);
         nuint i = 4 * FoldBlock;
-        Vector512<ulong> k = s_foldFourBlocks;
+        Vector512<ulong> k = FoldConstants.FourBlocks;
         for (; i + (4 * FoldBlock) <= length; i += 4 * FoldBlock)
         {
             x0 = FoldInto(x0, k, Load(ref start, i));
@@ -50,7 +60,7 @@ internal static partial class Crc32C
             x3 = FoldInto(x3, k, Load(ref start, i + (3 * FoldBlock)));
         }
 
-        k = s_foldOneBlock;
+        k = FoldConstants.OneBlock;
         x1 = FoldInto(x0, k, x1);
         x2 = FoldInto(x1, k, x2);
         x3 = FoldInto(x2, k, x3);
@@ -59,8 +69,8 @@ internal static partial class Crc32C
             x3 = FoldInto(x3, k, Load(ref start, i));
         }
 
-        Vector512<ulong> lanes = Pclmulqdq.V512.CarrylessMultiply(x3, s_foldLanes, 0x00)
-            ^ Pclmulqdq.V512.CarrylessMultiply(x3, s_foldLanes, 0x11);
+        Vector512<ulong> lanes = Pclmulqdq.V512.CarrylessMultiply(x3, FoldConstants.LastLanes, 0x00)
+            ^ Pclmulqdq.V512.CarrylessMultiply(x3, FoldConstants.LastLanes, 0x11);
         Vector128<ulong> last = lanes.GetLower().GetLower() ^ lanes.GetLower().GetUpper() ^ lanes.GetUpper().GetLower()
             ^ x3.GetUpper().GetUpper();
         // CRC(last) from a zero register: last is congruent to everything folded into it.

@@ -63,6 +63,7 @@ public sealed class QuorumControllerSessionTests
         Assert.That(image.Nodes[formerNode].Fenced, Is.True, $"node {formerNode} (the former controller) kept a fresh session\n{text}");
         Assert.That(others.Select(n => image.Nodes[n].Fenced), Is.All.False, text);
     }
+
     [Test]
     public async Task RoutineHeartbeat_RenewsTheSession_WhileACommandHoldsTheQueue()
     {
