@@ -15,7 +15,8 @@ public static class Program
     /// <c>restart</c> the restart-time benchmark (see <see cref="RestartBenchmark"/>; <c>restart-child</c> is its
     /// killed child), or <c>many-partitions</c> the many-partitions benchmark (see <see cref="ManyPartitionsBenchmark"/>;
     /// <c>many-partitions-child</c> is its killed child), or <c>kafka-listener</c> Confluent.Kafka against the listener
-    /// (see <see cref="KafkaListenerBenchmark"/>).</summary>
+    /// (see <see cref="KafkaListenerBenchmark"/>), or <c>page-cache</c> what the size of a write does to
+    /// later reads (see <see cref="PageCacheBenchmark"/>).</summary>
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "restart")
@@ -28,6 +29,8 @@ public static class Program
             return ManyPartitionsBenchmark.Child(args[1..]);
         if (args.Length > 0 && args[0] == "kafka-listener")
             return KafkaListenerBenchmark.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "page-cache")
+            return PageCacheBenchmark.Run(args[1..]);
         BenchmarkSwitcher switcher = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
         if (args.Contains(CiJob.Flag))
             switcher.Run([.. args.Where(a => a != CiJob.Flag)], CiJob.Config);

@@ -36,6 +36,7 @@ internal static class SystemNames
     public const string FileStreamInlineFsync = "FileStream (inline fsync)";
     // Not prefixed FileStream: it is a floor of the read path, not a ceiling the chart would pick as the FileStream bar.
     public const string BatchSizedPread = "pread of a batch-sized block";
+    public const string SegmentPread = "pread of the batch in LogStore's segment";
 }
 
 /// <summary>Runs two writer threads (dedicated threads, not pool work items) and rethrows the first failure.</summary>

@@ -48,8 +48,8 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
                 result.Systems.AddRange(FileStream(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: LogStore");
-            if (options.Includes(SystemNames.LogStore))
-                result.Systems.Add(LogStore(records, measured, warmup));
+            if (options.Includes(SystemNames.LogStore) || options.Includes(SystemNames.SegmentPread))
+                result.Systems.AddRange(LogStore(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: FasterLog");
             if (options.Includes(SystemNames.FasterLog))
@@ -111,13 +111,62 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
         }
     }
 
-    private SystemResult LogStore(long records, long[] measured, long[] warmup)
+    private SystemResult[] LogStore(long records, long[] measured, long[] warmup)
     {
         using LogStoreStore store = LogStoreStore.Create("w6-ls");
         store.AppendDurably(_value, records);
-        Partition partition = store.Partition();
-        return Measure(SystemNames.LogStore, $"Partition.ReadAsync(offset, maxBytes 1): offset index lookup, the {Payload.BatchBytes / 1024} KiB batch read and CRC-checked, the record found by RecordEnumerator.MoveTo (the records before it stepped over by length)",
-            measured, warmup, offset => LogStoreReads.ReadAt(partition, offset));
+        var results = new List<SystemResult>();
+        if (options.Includes(SystemNames.LogStore))
+        {
+            Partition partition = store.Partition();
+            results.Add(Measure(SystemNames.LogStore, $"Partition.ReadAsync(offset, maxBytes 1): offset index lookup, the {Payload.BatchBytes / 1024} KiB batch read and CRC-checked, the record found by RecordEnumerator.MoveTo (the records before it stepped over by length)",
+                measured, warmup, offset => LogStoreReads.ReadAt(partition, offset)));
+        }
+        if (options.Includes(SystemNames.SegmentPread))
+            results.Add(SegmentPread(store, measured, warmup));
+        return [.. results];
+    }
+
+    /// <summary>
+    /// The floor of LogStore's read on its own files: a pread of the batch holding each sampled record, at a position
+    /// computed from the fixed batch size (no index, no CRC). Beside the batch-sized pread of the FileStream file (written
+    /// in 1 MiB pieces) it shows what the page cache's layout costs: the kernel keeps what one write brought in as folios
+    /// no larger than that write, and LogStore wrote one 16 KiB batch per call here (see the page-cache benchmark).
+    /// </summary>
+    private SystemResult SegmentPread(LogStoreStore store, long[] measured, long[] warmup)
+    {
+        string partitionDirectory = Path.Combine(store.Directory, $"{LogStoreStore.TopicName}-0");
+        (long BaseOffset, SafeFileHandle Handle)[] segments = [.. System.IO.Directory.GetFiles(partitionDirectory, "*.log")
+            .Select(path => (long.Parse(Path.GetFileNameWithoutExtension(path), CultureInfo.InvariantCulture), File.OpenHandle(path)))
+            .OrderBy(segment => segment.Item1)];
+        try
+        {
+            // Every batch holds the same records (one size of record), so every batch has the first one's size on disk:
+            // its batchLength field (big-endian, after the 8-byte base offset) plus the 12 bytes before that field's end.
+            int recordsPerBatch = Payload.RecordsPerBatch(size);
+            var header = new byte[12];
+            RandomAccess.Read(segments[0].Handle, header, 0);
+            int batchBytes = 12 + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8));
+            var block = new byte[batchBytes];
+            return Measure(SystemNames.SegmentPread, $"pread of the {batchBytes:N0} B batch holding the record in LogStore's .log (no index, no CRC)",
+                measured, warmup, offset =>
+                {
+                    int segment = segments.Length - 1;
+                    while (segments[segment].BaseOffset > offset)
+                        segment--;
+                    long batchIndex = (offset - segments[segment].BaseOffset) / recordsPerBatch;
+                    // The last batch of the log may hold fewer records: a shorter read. The base offset read back
+                    // checks the arithmetic.
+                    int read = RandomAccess.Read(segments[segment].Handle, block, batchIndex * batchBytes);
+                    long baseOffset = segments[segment].BaseOffset + batchIndex * recordsPerBatch;
+                    return read > 8 && System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(block) == baseOffset ? size : 0;
+                });
+        }
+        finally
+        {
+            foreach ((_, SafeFileHandle handle) in segments)
+                handle.Dispose();
+        }
     }
 
     private SystemResult[] FasterLog(long records, long[] measured, long[] warmup)
