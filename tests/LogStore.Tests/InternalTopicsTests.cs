@@ -101,7 +101,9 @@ public sealed class InternalTopicsTests : BrokerFixture
         long end = partition.LogEndOffset;
 
         var e = Assert.ThrowsAsync<InvalidTopicException>(async () => await partition.AppendAsync(Batches.Batch(Batches.Make(0, 1))));
+        var many = Assert.ThrowsAsync<InvalidTopicException>(async () => await partition.AppendAsync(new[] { Batches.Batch(Batches.Make(0, 1)) }));
 
+        Assert.That(many!.IsInternalTopic, Is.True);
         Assert.That(e!.Topic, Is.EqualTo(InternalTopics.ConsumerOffsets));
         Assert.That(e.Message, Does.Contain("Cannot append to internal topic"));
         Assert.That(partition.LogEndOffset, Is.EqualTo(end));

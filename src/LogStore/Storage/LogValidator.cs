@@ -13,7 +13,7 @@ namespace LogStore.Storage;
 /// <remarks>
 /// <para>Cost, per batch: a batch this process has just built comes with its smallest record timestamp (its builder
 /// tracked it, and the producer refused negative timestamps record by record) and an exact maxTimestamp, so only the
-/// header is read. A batch from elsewhere (<see cref="Partition.AppendAsync"/>) has each record's length and timestamp
+/// header is read. A batch from elsewhere (<see cref="Partition.AppendAsync(RecordBatch, CancellationToken)"/>) has each record's length and timestamp
 /// read (no other field), and a compressed one is decompressed for it, as Kafka's broker does; its maxTimestamp must
 /// equal its largest record timestamp, since retention and the time index trust it.</para>
 /// <para>The clock is read only when a bound needs it. The after bound is checked first against

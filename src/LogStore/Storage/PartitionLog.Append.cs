@@ -41,13 +41,24 @@ internal sealed partial class PartitionLog
     /// <param name="error">The failure of <c>batches[returned count]</c>, or null when all were appended.</param>
     public int Append(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
         out LogStoreException? error) =>
-        Append(batches, builtMinTimestamps, results, asFollower: false, out error);
+        Append(batches, builtMinTimestamps, results, validateAllFirst: false, out error);
+
+    /// <summary>
+    /// <see cref="Append(ReadOnlySpan{RecordBatch}, ReadOnlySpan{long}, Span{AppendResult}, out LogStoreException?)"/>
+    /// that, with <paramref name="validateAllFirst"/>, validates every batch (size, magic, CRC, offsets, timestamps)
+    /// before any is staged: one refused leaves the log as it was, returns 0 and sets <paramref name="error"/> to its
+    /// failure, whichever batch it was (Kafka validates a produce request's records for a partition as a whole). The
+    /// producer-state checks of idempotent batches and the writes still happen batch by batch.
+    /// </summary>
+    public int Append(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
+        bool validateAllFirst, out LogStoreException? error) =>
+        Append(batches, builtMinTimestamps, results, asFollower: false, validateAllFirst, out error);
 
     /// <summary>The append of a leader (offsets and epoch assigned here) or, with <paramref name="asFollower"/>, of a
     /// follower: each batch keeps the leader's offsets, epoch and timestamps and must start at the log end (see
     /// <see cref="AppendAsFollower(RecordBatch)"/>).</summary>
     private int Append(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
-        bool asFollower, out LogStoreException? error)
+        bool asFollower, bool validateAllFirst, out LogStoreException? error)
     {
         error = null;
         int appended = 0;
@@ -59,6 +70,12 @@ internal sealed partial class PartitionLog
             ThrowIfTruncationUnfinished();
             LoadProducerStateFor(batches);
             var clock = new AppendClock(_time);
+            if (validateAllFirst && FirstInvalid(batches, builtMinTimestamps, ref clock) is { } firstInvalid)
+            {
+                error = firstInvalid;
+                LogStoreMetrics.RecordAppend(Id, [], _time, started);
+                return 0;
+            }
             LogSegment segment = _segments.Active!;
             long next = _logEndOffset;
             // Since the last write: the batches staged, and those accepted (staged, or retries answered from the state).
@@ -80,8 +97,7 @@ internal sealed partial class PartitionLog
                             break;
                         }
                     }
-                    else if ((Invalid(batch, verifyCrc: builtMin is null)
-                        ?? LogValidator.ValidateTimestamps(batch, builtMin, Id, Config, ref clock, ref _clockFloorMs)) is { } invalid)
+                    else if (!validateAllFirst && Invalid(batch, builtMin, ref clock) is { } invalid)
                     {
                         error = invalid;
                         break;
@@ -180,6 +196,22 @@ internal sealed partial class PartitionLog
     }
 
     /// <summary>Why <paramref name="batch"/> cannot be appended (Kafka's LogValidator), or null.</summary>
+    /// <summary>A leader's checks of one batch: its format (<see cref="Invalid(RecordBatch, bool)"/>, the CRC unless the
+    /// batch was built here) and its timestamps.</summary>
+    private LogStoreException? Invalid(RecordBatch batch, long? builtMin, ref AppendClock clock) =>
+        Invalid(batch, verifyCrc: builtMin is null) ?? LogValidator.ValidateTimestamps(batch, builtMin, Id, Config, ref clock, ref _clockFloorMs);
+
+    /// <summary>The failure of the first of <paramref name="batches"/> that a leader refuses, or null.</summary>
+    private LogStoreException? FirstInvalid(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, ref AppendClock clock)
+    {
+        for (int i = 0; i < batches.Length; i++)
+        {
+            if (Invalid(batches[i], builtMinTimestamps.IsEmpty ? null : builtMinTimestamps[i], ref clock) is { } invalid)
+                return invalid;
+        }
+        return null;
+    }
+
     private LogStoreException? Invalid(RecordBatch batch, bool verifyCrc)
     {
         if (batch.Memory.Length < RecordBatch.HeaderSize)

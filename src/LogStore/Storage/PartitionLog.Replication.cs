@@ -34,7 +34,7 @@ internal sealed partial class PartitionLog
     /// </summary>
     /// <returns>How many batches were appended before <paramref name="error"/>, the failure of the next one.</returns>
     public int AppendAsFollower(ReadOnlySpan<RecordBatch> batches, Span<AppendResult> results, out LogStoreException? error) =>
-        Append(batches, builtMinTimestamps: default, results, asFollower: true, out error);
+        Append(batches, builtMinTimestamps: default, results, asFollower: true, validateAllFirst: false, out error);
 
     /// <summary><see cref="AppendAsFollower(ReadOnlySpan{RecordBatch}, Span{AppendResult}, out LogStoreException?)"/> of one batch; throws its failure.</summary>
     public AppendResult AppendAsFollower(RecordBatch batch)

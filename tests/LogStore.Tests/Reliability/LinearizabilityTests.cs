@@ -7,7 +7,7 @@ namespace LogStore.Tests.Reliability;
 
 /// <summary>
 /// Issue 5's concurrency check, linearizability-style: producers (<see cref="IProducer{TKey, TValue}"/> and
-/// <see cref="Partition.AppendAsync"/>) and consumers (manually assigned, group-subscribed, and raw
+/// <see cref="Partition.AppendAsync(RecordBatch, CancellationToken)"/>) and consumers (manually assigned, group-subscribed, and raw
 /// <see cref="Partition.ReadAsync"/> followers) work on the same partitions of a topic with tiny segments, while
 /// segments roll and retention deletes them. Every acknowledged append and every observed (offset, value) is recorded,
 /// and afterwards each partition must have exactly one history that explains them all (see
@@ -70,7 +70,7 @@ internal static class LinearizabilityRun
     private const string Topic = "history";
     private const int Partitions = 3;
 
-    /// <summary>Runs 2 <see cref="IProducer{TKey, TValue}"/> producers and 2 <see cref="Partition.AppendAsync"/>
+    /// <summary>Runs 2 <see cref="IProducer{TKey, TValue}"/> producers and 2 <see cref="Partition.AppendAsync(RecordBatch, CancellationToken)"/>
     /// appenders of <paramref name="recordsPerProducer"/> records each (spread over the partitions), against 2 assigned
     /// consumers, 1 group member and 2 raw readers per partition, and a retention loop; then checks the histories.</summary>
     public static async Task<LinearizabilityFigures> RunAsync(int recordsPerProducer, int seed, CancellationToken cancellationToken = default)

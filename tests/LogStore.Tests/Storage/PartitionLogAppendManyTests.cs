@@ -3,7 +3,8 @@ using LogStore.Tests.TestSupport;
 
 namespace LogStore.Tests.Storage;
 
-/// <summary>The producer's path into the log: many batches per call, written with one gathered write per segment.</summary>
+/// <summary>Many batches per call, written with one gathered write per segment: the producer's path into the log, and
+/// <see cref="Partition.AppendAsync(ReadOnlyMemory{RecordBatch}, CancellationToken)"/>.</summary>
 [TestFixture]
 public sealed class PartitionLogAppendManyTests : BrokerFixture
 {
@@ -98,6 +99,65 @@ public sealed class PartitionLogAppendManyTests : BrokerFixture
 
             byte[] shortBatch = Batches.Make(0, 1)[..20];
             Assert.Throws<CorruptRecordException>(() => p.Log.Append(RecordBatch.Parse(shortBatch)));
+            Assert.That(p.LogEndOffset, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task AppendAsyncMany_OneAppend_ResultSpansAll_AcrossRolls_SameLayoutAsOneAtATime()
+    {
+        RecordBatch[] batches = MakeBatches(12, 5, valueSize: 100);
+        var config = new TopicConfig { SegmentBytes = batches[0].SizeInBytes * 5 };
+        (Broker broker, Partition p) = await Open(config);
+        await using (broker)
+        {
+            await p.AppendAsync(Batches.Batch(Batches.Make(0, 5, valueSize: 100)));
+
+            AppendResult result = await p.AppendAsync(MakeBatches(12, 5, valueSize: 100).AsMemory(1));
+
+            Assert.That((result.BaseOffset, result.LastOffset, result.LogStartOffset), Is.EqualTo((5L, 59L, 0L)));
+            Assert.That(p.LogEndOffset, Is.EqualTo(60));
+            await AssertAllRecords(p, 60);
+            Partition single = (await broker.CreateTopicAsync("single", config)).Partitions[0];
+            foreach (RecordBatch batch in MakeBatches(12, 5, valueSize: 100))
+                await single.AppendAsync(batch);
+            Assert.That(p.Segments.Select(s => (s.BaseOffset, s.SizeInBytes)), Is.EqualTo(single.Segments.Select(s => (s.BaseOffset, s.SizeInBytes))));
+        }
+    }
+
+    [Test]
+    public async Task AppendAsyncMany_ARefusedBatchAnywhere_AppendsNothing_TheRestAppendableAfter()
+    {
+        var config = new TopicConfig { MaxMessageBytes = 1000 };
+        (Broker broker, Partition p) = await Open(config);
+        await using (broker)
+        {
+            byte[] damaged = Batches.Make(4, 2);
+            damaged[^1] ^= 0x40;
+            RecordBatch[] tooLarge = [.. MakeBatches(2, 2), Batches.Batch(Batches.Make(4, 2, valueSize: 4000))];
+            RecordBatch[] corrupt = [.. MakeBatches(2, 2), Batches.Batch(damaged), Batches.Batch(Batches.Make(6, 2))];
+
+            Assert.ThrowsAsync<RecordTooLargeException>(async () => await p.AppendAsync(tooLarge));
+            Assert.ThrowsAsync<CorruptRecordException>(async () => await p.AppendAsync(corrupt));
+
+            Assert.That(p.LogEndOffset, Is.Zero, "every batch is validated before any is written");
+            Assert.That(p.Segments.Single().SizeInBytes, Is.Zero);
+            AppendResult result = await p.AppendAsync(MakeBatches(3, 2));
+            Assert.That((result.BaseOffset, result.LastOffset), Is.EqualTo((0L, 5L)));
+            await AssertAllRecords(p, 6);
+        }
+    }
+
+    [Test]
+    public async Task AppendAsyncMany_NoBatch_Throws_Cancelled_AppendsNothing()
+    {
+        (Broker broker, Partition p) = await Open(new TopicConfig());
+        await using (broker)
+        {
+            Assert.Throws<ArgumentException>(() => p.AppendAsync(ReadOnlyMemory<RecordBatch>.Empty));
+            using var cancelled = new CancellationTokenSource();
+            cancelled.Cancel();
+            Assert.ThrowsAsync<TaskCanceledException>(async () => await p.AppendAsync(MakeBatches(2, 1), cancelled.Token));
             Assert.That(p.LogEndOffset, Is.Zero);
         }
     }

@@ -8,7 +8,8 @@ namespace LogStore.Network.Apis;
 
 /// <summary>
 /// Produce: each partition's record batches are validated and appended as an in-process append is (CRC, size,
-/// timestamps, offsets assigned here), so a network producer can put nothing in a log that an in-process one could not.
+/// timestamps, offsets assigned here), so a network producer can put nothing in a log that an in-process one could not;
+/// they go in as one append, every one validated before any is written, as Kafka appends a request's records.
 /// Only the leader appends (NOT_LEADER_OR_FOLLOWER with the leader it knows otherwise). acks 0 is answered not at all,
 /// acks 1 after the leader's append, acks -1 once the high watermark passes every appended batch (Kafka's delayed
 /// produce, bounded by the request's timeout: REQUEST_TIMED_OUT after it), and refused before anything is appended
@@ -106,6 +107,7 @@ internal sealed class ProduceApi(Broker broker)
         // append writes the assigned offsets into it, which the frame allows while the request is handled), else a copy.
         int length = checked((int)records.Length);
         byte[]? copy = null;
+        RecordBatch[]? batches = null;
         try
         {
             Memory<byte> bytes;
@@ -122,22 +124,23 @@ internal sealed class ProduceApi(Broker broker)
             // KIP-966: refused before anything is appended, so a retry cannot duplicate.
             if (acksAll)
                 replica.ThrowIfNotEnoughReplicas();
-            int position = 0;
-            bool first = true;
-            while (position < length)
+            // The partition's batches go in as one append, as Kafka appends a request's records: every one validated
+            // before any is written, then one write.
+            int count = 0;
+            for (int position = 0; position < length; count++)
+                position += BatchSize(bytes.Span[position..]);
+            batches = ArrayPool<RecordBatch>.Shared.Rent(count);
+            for (int i = 0, position = 0; i < count; i++)
             {
                 int size = BatchSize(bytes.Span[position..]);
-                AppendResult appended = partition.AppendAsync(RecordBatch.Parse(bytes.Slice(position, size))).GetAwaiter().GetResult();
-                if (first)
-                {
-                    result.BaseOffset = appended.BaseOffset;
-                    result.LogAppendTimeMs = appended.LogAppendTime?.ToUnixTimeMilliseconds() ?? -1;
-                    first = false;
-                }
-                result.LogStartOffset = appended.LogStartOffset;
-                requiredOffset = appended.LastOffset + 1;
+                batches[i] = RecordBatch.Parse(bytes.Slice(position, size));
                 position += size;
             }
+            AppendResult appended = partition.AppendAsync(batches.AsMemory(0, count)).GetAwaiter().GetResult();
+            result.BaseOffset = appended.BaseOffset;
+            result.LogAppendTimeMs = appended.LogAppendTime?.ToUnixTimeMilliseconds() ?? -1;
+            result.LogStartOffset = appended.LogStartOffset;
+            requiredOffset = appended.LastOffset + 1;
         }
         catch (Exception e) when (e is LogStoreException or ObjectDisposedException)
         {
@@ -148,6 +151,8 @@ internal sealed class ProduceApi(Broker broker)
         }
         finally
         {
+            if (batches is not null)
+                ArrayPool<RecordBatch>.Shared.Return(batches, clearArray: true);
             if (copy is not null)
                 ArrayPool<byte>.Shared.Return(copy);
         }

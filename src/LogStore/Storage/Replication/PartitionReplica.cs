@@ -111,14 +111,24 @@ internal sealed partial class PartitionReplica
     /// </summary>
     /// <exception cref="NotLeaderException">This node does not lead the partition.</exception>
     public int AppendAsLeader(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
-        out LogStoreException? error)
+        out LogStoreException? error) =>
+        AppendAsLeader(batches, builtMinTimestamps, results, validateAllFirst: false, out error);
+
+    /// <summary>An application's batches appended on the leader in one call, every one validated before any is written
+    /// (<see cref="Partition.AppendAsync(ReadOnlyMemory{RecordBatch}, CancellationToken)"/>).</summary>
+    /// <exception cref="NotLeaderException">This node does not lead the partition.</exception>
+    public int AppendAllAsLeader(ReadOnlySpan<RecordBatch> batches, Span<AppendResult> results, out LogStoreException? error) =>
+        AppendAsLeader(batches, builtMinTimestamps: default, results, validateAllFirst: true, out error);
+
+    private int AppendAsLeader(ReadOnlySpan<RecordBatch> batches, ReadOnlySpan<long> builtMinTimestamps, Span<AppendResult> results,
+        bool validateAllFirst, out LogStoreException? error)
     {
         int appended;
         lock (_appendLock)
         {
             if (_role != ReplicaRole.Leader)
                 throw NotLeader();
-            appended = Log.Append(batches, builtMinTimestamps, results, out error);
+            appended = Log.Append(batches, builtMinTimestamps, results, validateAllFirst, out error);
         }
         // Alone, a record is committed once in the log (HighWatermark reads the log end); with followers the ISR moves it,
         // and an ISR of the leader alone moves it here.
