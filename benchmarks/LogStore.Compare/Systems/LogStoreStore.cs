@@ -57,10 +57,11 @@ internal sealed class LogStoreStore : IDisposable
         });
     }
 
-    /// <summary>Appends <paramref name="records"/> values through <see cref="PartitionWriter"/> and fsyncs.</summary>
-    public void AppendDurably(byte[] value, long records)
+    /// <summary>Appends <paramref name="records"/> values through <see cref="PartitionWriter"/> (its batches gathered
+    /// into appends of up to <paramref name="gatherBytes"/>, when given) and fsyncs.</summary>
+    public void AppendDurably(byte[] value, long records, int gatherBytes = 0)
     {
-        using var writer = new PartitionWriter(Partition(), value.Length);
+        using var writer = new PartitionWriter(Partition(), value.Length, gatherBytes);
         for (long i = records; i > 0; i--)
             writer.Append(value);
         writer.Seal();

@@ -30,6 +30,11 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
             LogStoreStore store = LogStoreStore.Create($"w{number}-ls");
             return new Trial(() => store.AppendDurably(_value, n), store.Dispose);
         }),
+        new(SystemNames.LogStoreGathered, $"the same, the batches gathered into 1 MiB and appended together (Partition.AppendAsync of many: one write(2))", n =>
+        {
+            LogStoreStore store = LogStoreStore.Create($"w{number}-lg");
+            return new Trial(() => store.AppendDurably(_value, n, Payload.MiB), store.Dispose);
+        }),
         // What users write: a new message per record, keys typed (null here, a long in the keyed row).
         new(SystemNames.LogStoreProducer, "IProducer<byte[], byte[]>.Produce (default options), a new Message per record (key null), producer FlushAsync, Broker.FlushAsync", n =>
             LogStoreStore.Create($"w{number}-lp").ProducerTrial<byte[]>(producer =>

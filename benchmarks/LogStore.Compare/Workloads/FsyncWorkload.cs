@@ -37,6 +37,7 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
         new(SystemNames.FileStreamInlineFsync, "1 MiB write(2)s, fsync after each", RawFileTrial(pipelined: false)),
         new(SystemNames.LogStore, "PartitionWriter; every 1 MiB Task.Run(Partition.FlushAsync), waiting for the previous one, appending on", LogStoreTrial(pipelined: true)),
         new(SystemNames.LogStoreInlineFsync, "PartitionWriter; every 1 MiB await Partition.FlushAsync (the writer stops)", LogStoreTrial(pipelined: false)),
+        new(SystemNames.LogStoreGathered, "the pipelined LogStore row with each MiB's batches appended together (Partition.AppendAsync of many: one write(2))", LogStoreTrial(pipelined: true, gathered: true)),
         new(SystemNames.FasterLog, "Enqueue per record; every 1 MiB CommitAsync started (waiting for the previous one), enqueueing on", n =>
         {
             FasterLogHarness log = FasterLogHarness.Create(Scratch.NewDirectory("w4-fl"));
@@ -65,13 +66,14 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
         }),
     ];
 
-    private Func<long, ITrial> LogStoreTrial(bool pipelined) => n =>
+    private Func<long, ITrial> LogStoreTrial(bool pipelined, bool gathered = false) => n =>
     {
-        LogStoreStore store = LogStoreStore.Create(pipelined ? "w4-ls" : "w4-li");
+        LogStoreStore store = LogStoreStore.Create(gathered ? "w4-lg" : pipelined ? "w4-ls" : "w4-li");
         return new Trial(() =>
         {
             Partition partition = store.Partition();
-            using var writer = new PartitionWriter(partition, size);
+            // Gathered: room for more than the cadence, so that each MiB goes out in one append just before its flush.
+            using var writer = new PartitionWriter(partition, size, gathered ? 2 * Payload.MiB : 0);
             Task? pending = null;
             long sinceFlush = 0;
             for (long i = n; i > 0; i--)
@@ -82,6 +84,8 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
                 if (!batchAppended || sinceFlush < _recordsPerMiB)
                     continue;
                 sinceFlush = 0;
+                if (gathered)
+                    writer.Seal();
                 if (pipelined)
                 {
                     pending?.GetAwaiter().GetResult();

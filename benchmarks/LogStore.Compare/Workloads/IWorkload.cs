@@ -19,6 +19,7 @@ internal static class SystemNames
 {
     public const string LogStore = "LogStore (partition)";
     public const string LogStoreProducer = "LogStore (producer)";
+    public const string LogStoreGathered = "LogStore (partition, 1 MiB appends)";
     public const string LogStoreProducerKeyed = "LogStore (producer, keyed)";
     public const string LogStoreConsumer = "LogStore (consumer)";
     public const string LogStoreConsumerViews = "LogStore (consumer, views)";
