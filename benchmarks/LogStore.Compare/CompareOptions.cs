@@ -42,6 +42,9 @@ internal sealed class CompareOptions
 
     public int BatchBytes { get; private init; } = 16 * 1024;
 
+    /// <summary>--bulk-load: the LogStore logs that workloads 3 and 6 read are written with 1 MiB appends (0: a batch per append).</summary>
+    public int LoadAppendBytes { get; private init; }
+
     /// <summary>--systems: name fragments; empty means every system.</summary>
     public string[] Systems { get; private init; } = [];
 
@@ -90,13 +93,17 @@ internal sealed class CompareOptions
             DefaultValueFactory = _ => 16 * 1024,
             HelpName = "N",
         });
+        var bulkLoad = new Option<bool>("--bulk-load")
+        {
+            Description = "Write the LogStore logs that workloads 3 and 6 read with 1 MiB appends (Partition.AppendAsync of many) instead of a batch per append: the page cache then holds them in large pieces",
+        };
         var dir = new Option<string>("--dir") { Description = "Where the data directories go (the real disk, not tmpfs)", DefaultValueFactory = _ => "/tmp", HelpName = "PATH" };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON (and the Markdown tables beside it, FILE.md)", HelpName = "FILE" };
         var chartFile = new Option<string?>("--chart") { Description = "Render a PNG bar chart of the results", HelpName = "FILE" };
 
         var root = new RootCommand("LogStore.Compare: LogStore vs FasterLog vs SQLite vs a raw FileStream, interleaved in one process run.")
         {
-            quick, records, size, workloads, rounds, systems, randomLogs, lookups, latencyRates, latencySeconds, segments, batchBytes, dir, output, chartFile,
+            quick, records, size, workloads, rounds, systems, randomLogs, lookups, latencyRates, latencySeconds, segments, batchBytes, bulkLoad, dir, output, chartFile,
         };
         root.SetAction(parsed =>
         {
@@ -109,6 +116,7 @@ internal sealed class CompareOptions
                 Workloads = parsed.GetResult(workloads) is null ? [1, 2, 3, 4, 5, 6, 7, 8] : [.. parsed.GetValue(workloads)!],
                 Systems = parsed.GetValue(systems) ?? [],
                 BatchBytes = parsed.GetValue(batchBytes),
+                LoadAppendBytes = parsed.GetValue(bulkLoad) ? 1 << 20 : 0,
                 DataRoot = parsed.GetValue(dir)!,
                 Out = parsed.GetValue(output),
                 Chart = parsed.GetValue(chartFile),

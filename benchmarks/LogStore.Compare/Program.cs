@@ -97,7 +97,7 @@ internal static class Program
         {
             new AppendWorkload(1, o.Records, o.Size, runner),
             new AppendWorkload(2, o.LargeRecords, o.LargeSize, runner),
-            new ReadWorkload(o.Records, o.Size, runner),
+            new ReadWorkload(o.Records, o.Size, o.LoadAppendBytes, runner),
             new FsyncWorkload(o.Records, o.Size, runner),
             new ParallelWorkload(o.Records, o.Size, runner),
             new RandomReadWorkload(o, o.Size),

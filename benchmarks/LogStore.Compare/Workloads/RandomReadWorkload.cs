@@ -114,7 +114,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
     private SystemResult[] LogStore(long records, long[] measured, long[] warmup)
     {
         using LogStoreStore store = LogStoreStore.Create("w6-ls");
-        store.AppendDurably(_value, records);
+        store.AppendDurably(_value, records, options.LoadAppendBytes);
         var results = new List<SystemResult>();
         if (options.Includes(SystemNames.LogStore))
         {

@@ -8,7 +8,7 @@ namespace LogStore.Compare.Workloads;
 /// every round reads them all, from the OS page cache (the warm-up round brings them in). Every read is checked to
 /// return all the value bytes.
 /// </summary>
-internal sealed class ReadWorkload(long records, int size, RoundRunner runner) : IWorkload
+internal sealed class ReadWorkload(long records, int size, int loadAppendBytes, RoundRunner runner) : IWorkload
 {
     private const int BuildSteps = 4;
 
@@ -41,7 +41,7 @@ internal sealed class ReadWorkload(long records, int size, RoundRunner runner) :
             progress.Step();
             progress.Status($"W3 {Title}: writing the data (LogStore)");
             logStore = LogStoreStore.Create("w3-ls");
-            logStore.AppendDurably(_value, records);
+            logStore.AppendDurably(_value, records, loadAppendBytes);
             progress.Step();
             progress.Status($"W3 {Title}: writing the data (FasterLog)");
             faster = FasterLogHarness.Create(Scratch.NewDirectory("w3-fl"));
