@@ -1,5 +1,3 @@
-using System.Net;
-using LogStore.Network.Transport;
 using LogStore.Protocol;
 using LogStore.Storage.Replication;
 using LogStore.Tests.TestSupport;
@@ -13,24 +11,14 @@ namespace LogStore.Tests.Network.Apis;
 /// </summary>
 [TestFixture]
 [CancelAfter(30_000)]
-public sealed class HostileFollowerFetchTests : BrokerFixture
+public sealed class HostileFollowerFetchTests : InMemoryListenerFixture
 {
     private const int LeaderEpoch = 3;
-    private Broker _broker = null!;
-    private InMemoryConnectionListenerFactory _transport = null!;
 
     [SetUp]
-    public async Task OpenBroker()
+    public async Task LeadTopic()
     {
-        _transport = new InMemoryConnectionListenerFactory();
-        _broker = await Broker.OpenAsync(new BrokerOptions
-        {
-            DataDirectory = Dir.Path,
-            TimeProvider = Time,
-            KafkaTransport = _transport,
-            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
-        });
-        PartitionReplica replica = (await _broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0].Replica;
+        PartitionReplica replica = (await Broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0].Replica;
         replica.Log.Config = new TopicConfig { ReplicationFactor = 2 };
         replica.UseController(null, TimeSpan.FromSeconds(30));
         replica.BecomeLeader(1, 1, [1, 2], [1, 2], localNodeId: 1);
@@ -39,9 +27,6 @@ public sealed class HostileFollowerFetchTests : BrokerFixture
         replica.AppendAsLeader(Batches.Batch(Batches.Make(3, 2)));
     }
 
-    [TearDown]
-    public async Task CloseBroker() => await _broker.DisposeAsync();
-
     // Found with seed 7: Fetch v16 from replica 3 (no replica of the partition), last fetched epoch 1, fetch offset
     // 16777219, max wait 2 ms: answered a diverging epoch to a stranger, then waited past the log end and closed the
     // connection with an OffsetOutOfRangeException logged as a failed handler.
@@ -49,7 +34,7 @@ public sealed class HostileFollowerFetchTests : BrokerFixture
     [TestCase(int.MaxValue)]
     public async Task AFetchFromAReplicaIdThatIsNoReplica_IsNotLeaderOrFollower_AtOnce(int strangerId, CancellationToken cancellationToken)
     {
-        await using KafkaWireClient client = new(new TestClient(await _transport.ConnectAsync(cancellationToken)));
+        await using KafkaWireClient client = new(new TestClient(await Transport.ConnectAsync(cancellationToken)));
 
         FetchResponse.PartitionData data = await FetchAsync(client, Fetch(strangerId, fetchOffset: 16_777_219, lastFetchedEpoch: LeaderEpoch + 1), cancellationToken);
 
@@ -63,7 +48,7 @@ public sealed class HostileFollowerFetchTests : BrokerFixture
     [Test]
     public async Task AFollowerWithADivergedTail_LearnsWhereItsEpochEnded_AtOnce_EvenPastTheLogEnd(CancellationToken cancellationToken)
     {
-        await using KafkaWireClient client = new(new TestClient(await _transport.ConnectAsync(cancellationToken)));
+        await using KafkaWireClient client = new(new TestClient(await Transport.ConnectAsync(cancellationToken)));
 
         // The follower holds offsets up to 9 of an epoch 2 this leader never had.
         FetchResponse.PartitionData data = await FetchAsync(client, Fetch(2, fetchOffset: 10, lastFetchedEpoch: 2), cancellationToken);
@@ -95,7 +80,7 @@ public sealed class HostileFollowerFetchTests : BrokerFixture
 
     private async Task<FetchResponse.PartitionData> FetchAsync(KafkaWireClient client, FetchRequest request, CancellationToken cancellationToken)
     {
-        request.Topics[0].TopicId = _broker.TryGetTopic("t", out Topic? topic) ? topic.TopicId : Guid.Empty;
+        request.Topics[0].TopicId = Broker.TryGetTopic("t", out Topic? topic) ? topic.TopicId : Guid.Empty;
         FetchResponse response = await client.SendAsync<FetchRequest, FetchResponse>(request, 16, cancellationToken);
         return response.Topics.Single().Partitions.Single();
     }

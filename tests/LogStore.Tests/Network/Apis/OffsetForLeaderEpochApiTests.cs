@@ -1,5 +1,3 @@
-using System.Net;
-using LogStore.Network.Transport;
 using LogStore.Protocol;
 using LogStore.Tests.TestSupport;
 
@@ -10,36 +8,12 @@ namespace LogStore.Tests.Network.Apis;
 /// as raw requests over the in-memory transport to a broker's listener.
 /// </summary>
 [TestFixture]
-public sealed class OffsetForLeaderEpochApiTests : BrokerFixture
+public sealed class OffsetForLeaderEpochApiTests : InMemoryListenerFixture
 {
-    private Broker _broker = null!;
-    private InMemoryConnectionListenerFactory _transport = null!;
-    private CancellationTokenSource _timeout = null!;
-
-    [SetUp]
-    public async Task OpenBroker()
-    {
-        _timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _transport = new InMemoryConnectionListenerFactory();
-        _broker = await Broker.OpenAsync(new BrokerOptions
-        {
-            DataDirectory = Dir.Path,
-            KafkaTransport = _transport,
-            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
-        });
-    }
-
-    [TearDown]
-    public async Task CloseBroker()
-    {
-        await _broker.DisposeAsync();
-        _timeout.Dispose();
-    }
-
     /// <summary>Topic "t": epoch 0 for offsets 0–3, epoch 2 for 4–5, epoch 5 from 6 to the log end 8.</summary>
     private async Task<Partition> ThreeEpochsAsync()
     {
-        Partition p = (await _broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
+        Partition p = (await Broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
         foreach (int epoch in new[] { 0, 0, 2, 5 })
         {
             p.Log.LeaderEpoch = epoch;
@@ -51,13 +25,13 @@ public sealed class OffsetForLeaderEpochApiTests : BrokerFixture
     private async Task<OffsetForLeaderEpochResponse.EpochEndOffset> AskAsync(short version, int leaderEpoch, int currentLeaderEpoch = -1,
         string topic = "t")
     {
-        await using var client = new KafkaWireClient(new TestClient(await _transport.ConnectAsync(_timeout.Token)));
+        await using var client = await ConnectAsync();
         var request = new OffsetForLeaderEpochRequest
         {
             ReplicaId = -1,
             Topics = [new() { Name = topic, Partitions = [new() { PartitionIndex = 0, LeaderEpoch = leaderEpoch, CurrentLeaderEpoch = currentLeaderEpoch }] }],
         };
-        OffsetForLeaderEpochResponse response = await client.SendAsync<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(request, version, _timeout.Token);
+        OffsetForLeaderEpochResponse response = await client.SendAsync<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(request, version, Token);
         return response.Topics.Single().Partitions.Single();
     }
 
@@ -97,13 +71,13 @@ public sealed class OffsetForLeaderEpochApiTests : BrokerFixture
     public async Task ListOffsetsAndMetadata_CarryTheCurrentEpoch()
     {
         await ThreeEpochsAsync();
-        await using var client = new KafkaWireClient(new TestClient(await _transport.ConnectAsync(_timeout.Token)));
+        await using var client = await ConnectAsync();
 
         ListOffsetsResponse offsets = await client.SendAsync<ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsRequest
         {
             Topics = [new() { Name = "t", Partitions = [new() { PartitionIndex = 0, Timestamp = ListOffsetsRequest.LatestTimestamp }] }],
-        }, 7, _timeout.Token);
-        MetadataResponse metadata = await client.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = null }, 12, _timeout.Token);
+        }, 7, Token);
+        MetadataResponse metadata = await client.SendAsync<MetadataRequest, MetadataResponse>(new MetadataRequest { Topics = null }, 12, Token);
 
         ListOffsetsResponse.PartitionResponse latest = offsets.Topics.Single().Partitions.Single();
         Assert.That((latest.Offset, latest.LeaderEpoch), Is.EqualTo((8L, 5)));

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Net;
-using LogStore.Network.Transport;
 using LogStore.Protocol;
 using LogStore.Tests.TestSupport;
 
@@ -12,35 +10,12 @@ namespace LogStore.Tests.Network.Apis;
 /// as one append and the response gives the first one's base offset.
 /// </summary>
 [TestFixture]
-public sealed class ProduceApiTests : BrokerFixture
+public sealed class ProduceApiTests : InMemoryListenerFixture
 {
-    private Broker _broker = null!;
-    private InMemoryConnectionListenerFactory _transport = null!;
-    private CancellationTokenSource _timeout = null!;
     private Partition _partition = null!;
 
     [SetUp]
-    public async Task OpenBroker()
-    {
-        _timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _transport = new InMemoryConnectionListenerFactory();
-        _broker = await Broker.OpenAsync(new BrokerOptions
-        {
-            DataDirectory = Dir.Path,
-            TimeProvider = Time,
-            KafkaTransport = _transport,
-            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
-        });
-        _partition = (await _broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
-    }
-
-    [TearDown]
-    public async Task CloseBroker()
-    {
-        await _broker.DisposeAsync();
-        _timeout.Dispose();
-    }
-
+    public async Task CreateTopic() => _partition = (await Broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
 
     private async Task<ProduceResponse.PartitionResponse> ProduceAsync(params byte[][] batches)
     {
@@ -50,8 +25,8 @@ public sealed class ProduceApiTests : BrokerFixture
             TimeoutMs = 30_000,
             Topics = [new ProduceRequest.TopicData { Name = "t", Partitions = [new ProduceRequest.PartitionData { Index = 0, Records = new ReadOnlySequence<byte>([.. batches.SelectMany(b => b)]) }] }],
         };
-        var client = new KafkaWireClient(new TestClient(await _transport.ConnectAsync(_timeout.Token)));
-        ProduceResponse response = await client.SendAsync<ProduceRequest, ProduceResponse>(request, 9, _timeout.Token);
+        await using KafkaWireClient client = await ConnectAsync();
+        ProduceResponse response = await client.SendAsync<ProduceRequest, ProduceResponse>(request, 9, Token);
         return response.Topics.Single().Partitions.Single();
     }
 

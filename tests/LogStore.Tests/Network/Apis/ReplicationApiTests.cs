@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Net;
-using LogStore.Network.Transport;
 using LogStore.Protocol;
 using LogStore.Storage.Replication;
 using LogStore.Tests.TestSupport;
@@ -14,42 +12,14 @@ namespace LogStore.Tests.Network.Apis;
 /// with NOT_ENOUGH_REPLICAS when the ISR is short or NOT_LEADER_OR_FOLLOWER on a follower.
 /// </summary>
 [TestFixture]
-public sealed class ReplicationApiTests : BrokerFixture
+public sealed class ReplicationApiTests : InMemoryListenerFixture
 {
     private const int LeaderEpoch = 3;
-    private Broker _broker = null!;
-    private InMemoryConnectionListenerFactory _transport = null!;
-    private CancellationTokenSource _timeout = null!;
-
-    private CancellationToken Token => _timeout.Token;
-
-    [SetUp]
-    public async Task OpenBroker()
-    {
-        _timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        _transport = new InMemoryConnectionListenerFactory();
-        _broker = await Broker.OpenAsync(new BrokerOptions
-        {
-            DataDirectory = Dir.Path,
-            TimeProvider = Time,
-            KafkaTransport = _transport,
-            KafkaListener = new KafkaListenerOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0) },
-        });
-    }
-
-    [TearDown]
-    public async Task CloseBroker()
-    {
-        await _broker.DisposeAsync();
-        _timeout.Dispose();
-    }
-
-    private async Task<KafkaWireClient> ConnectAsync() => new(new TestClient(await _transport.ConnectAsync(Token)));
 
     /// <summary>Topic "t" led by node 1 with follower 2 (no controller: ISR changes apply locally).</summary>
     private async Task<PartitionReplica> LeaderAsync(int[] isr, int minInSyncReplicas = 1)
     {
-        Partition partition = (await _broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
+        Partition partition = (await Broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
         PartitionReplica replica = partition.Replica;
         replica.Log.Config = new TopicConfig { ReplicationFactor = 2, MinInSyncReplicas = minInSyncReplicas };
         replica.UseController(null, TimeSpan.FromSeconds(30));
@@ -70,7 +40,7 @@ public sealed class ReplicationApiTests : BrokerFixture
             new FetchRequest.Topic
             {
                 Name = "t",
-                TopicId = _broker.TryGetTopic("t", out Topic? topic) ? topic.TopicId : Guid.Empty,
+                TopicId = Broker.TryGetTopic("t", out Topic? topic) ? topic.TopicId : Guid.Empty,
                 Partitions = [new FetchRequest.Partition
                 {
                     PartitionIndex = 0, FetchOffset = offset, CurrentLeaderEpoch = currentLeaderEpoch, LastFetchedEpoch = lastFetchedEpoch,
@@ -162,7 +132,7 @@ public sealed class ReplicationApiTests : BrokerFixture
     [Test]
     public async Task FollowerFetch_WithADivergingLastFetchedEpoch_GetsWhereThatEpochEndedHere()
     {
-        Partition partition = (await _broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
+        Partition partition = (await Broker.CreateTopicAsync("t", new TopicConfig())).Partitions[0];
         PartitionReplica leader = partition.Replica;
         leader.BecomeLeader(1, 1, [1, 2], [1, 2], 1);
         leader.AppendAsLeader(Batches.Batch(Batches.Make(0, 3)));
@@ -244,7 +214,7 @@ public sealed class ReplicationApiTests : BrokerFixture
     [Test]
     public async Task ProduceAcksAll_OnASingleNode_IsAnsweredAtOnce()
     {
-        await _broker.CreateTopicAsync("t", new TopicConfig());
+        await Broker.CreateTopicAsync("t", new TopicConfig());
         await using KafkaWireClient client = await ConnectAsync();
 
         ProduceResponse.PartitionResponse result = (await ProduceAsync(client, Produce(-1, 4, timeoutMs: 0))).Topics.Single().Partitions.Single();
