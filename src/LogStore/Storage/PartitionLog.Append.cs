@@ -195,7 +195,6 @@ internal sealed partial class PartitionLog
         Volatile.Write(ref _logEndOffset, end);
     }
 
-    /// <summary>Why <paramref name="batch"/> cannot be appended (Kafka's LogValidator), or null.</summary>
     /// <summary>A leader's checks of one batch: its format (<see cref="Invalid(RecordBatch, bool)"/>, the CRC unless the
     /// batch was built here) and its timestamps.</summary>
     private LogStoreException? Invalid(RecordBatch batch, long? builtMin, ref AppendClock clock) =>
@@ -212,6 +211,7 @@ internal sealed partial class PartitionLog
         return null;
     }
 
+    /// <summary>Why <paramref name="batch"/> cannot be appended (Kafka's LogValidator), or null.</summary>
     private LogStoreException? Invalid(RecordBatch batch, bool verifyCrc)
     {
         if (batch.Memory.Length < RecordBatch.HeaderSize)
