@@ -36,7 +36,7 @@ internal static class ResultTable
         }
         AnsiConsole.Write(table);
 
-        var targets = new Table().Border(TableBorder.Rounded).Title("Issue 6 targets");
+        var targets = new Table().Border(TableBorder.Rounded).Title("Targets: issue 16's aims and issue 6's");
         targets.AddColumn("Target");
         targets.AddColumn("Measured");
         targets.AddColumn("Verdict");
