@@ -1,4 +1,5 @@
 using System.Buffers;
+using LogStore.Records;
 using LogStore.Storage;
 using LogStore.Storage.Replication;
 
@@ -133,7 +134,8 @@ public sealed class Partition
     /// epoch stops the append there, after the batches before it (retrying the whole call then appends none of them
     /// twice). A disk failure can likewise leave the batches before it appended: <see cref="LogEndOffset"/> says where the
     /// log ends.</remarks>
-    /// <exception cref="ArgumentException"><paramref name="batches"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="batches"/> is empty, or two of them share bytes (the same batch
+    /// twice, or overlapping slices of one buffer): each batch's offsets are written into its buffer.</exception>
     /// <exception cref="RecordTooLargeException">A batch exceeds <see cref="TopicConfig.MaxMessageBytes"/>; nothing was appended.</exception>
     /// <exception cref="CorruptRecordException">A batch is not a valid RecordBatch v2 (length, magic, CRC, offsets); nothing was appended.</exception>
     /// <exception cref="ObjectDisposedException">The broker was disposed or the topic deleted.</exception>
@@ -145,6 +147,8 @@ public sealed class Partition
     {
         if (batches.IsEmpty)
             throw new ArgumentException("At least one batch is needed.", nameof(batches));
+        if (SharedBytes.Any(batches.Span))
+            throw new ArgumentException("Two of the batches share bytes; each needs its own, since the append writes its offsets into it.", nameof(batches));
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<AppendResult>(cancellationToken);
         if (_isInternal)

@@ -162,6 +162,30 @@ public sealed class PartitionLogAppendManyTests : BrokerFixture
         }
     }
 
+    [Test]
+    public async Task AppendAsyncMany_BatchesSharingBytes_Refused_AdjacentSlicesOfOneBufferAppended()
+    {
+        byte[] first = Batches.Make(0, 2);
+        byte[] second = Batches.Make(2, 3);
+        byte[] buffer = [.. first, .. second];
+        RecordBatch a = RecordBatch.Parse(buffer.AsMemory(0, first.Length));
+        RecordBatch b = RecordBatch.Parse(buffer.AsMemory(first.Length));
+        // The same bytes as b, parsed a second time: another RecordBatch value over them.
+        RecordBatch bAgain = RecordBatch.Parse(buffer.AsMemory(first.Length, second.Length));
+        (Broker broker, Partition p) = await Open(new TopicConfig());
+        await using (broker)
+        {
+            Assert.Throws<ArgumentException>(() => p.AppendAsync(new[] { a, b, a }));
+            Assert.Throws<ArgumentException>(() => p.AppendAsync(new[] { b, a, bAgain }));
+            Assert.That(p.LogEndOffset, Is.Zero);
+
+            AppendResult appended = await p.AppendAsync(new[] { a, b });
+
+            Assert.That((appended.BaseOffset, appended.LastOffset), Is.EqualTo((0L, 4L)));
+            await AssertAllRecords(p, 5);
+        }
+    }
+
     private static async Task AssertAllRecords(Partition p, int count)
     {
         var all = await Batches.ReadAll(p);
