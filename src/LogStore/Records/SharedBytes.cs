@@ -13,37 +13,37 @@ namespace LogStore.Records;
 /// </summary>
 internal static class SharedBytes
 {
-    private readonly record struct Region(int OwnerHash, object? Owner, int Start, int End, int Index);
+    private readonly record struct Region(int ArrayHash, byte[] Array, int Start, int End, int Index);
 
     /// <summary>True when two of <paramref name="batches"/> have a byte in common.</summary>
     public static bool Any(ReadOnlySpan<RecordBatch> batches)
     {
         if (batches.Length < 2)
             return false;
-        Region[] regions = ArrayPool<Region>.Shared.Rent(batches.Length);
+        Region[] rented = ArrayPool<Region>.Shared.Rent(batches.Length);
         try
         {
+            int count = 0;
             for (int i = 0; i < batches.Length; i++)
             {
-                regions[i] = RegionOf(batches[i].Memory, i);
-                // Memory that is no array's may still be over an array (a manager wrapping one): compared with every
-                // other batch by its bytes.
-                if (regions[i].Owner is null && OverlapsAnother(batches, i))
+                if (MemoryMarshal.TryGetArray(batches[i].Memory, out ArraySegment<byte> segment))
+                    rented[count++] = new Region(RuntimeHelpers.GetHashCode(segment.Array!), segment.Array!, segment.Offset, segment.Offset + segment.Count, i);
+                else if (OverlapsAnother(batches, i))
                     return true;
             }
-            Span<Region> sorted = regions.AsSpan(0, batches.Length);
+            Span<Region> regions = rented.AsSpan(0, count);
             // Batches laid out one after the other in one buffer (a bulk writer's, a request's) are in order already.
             bool inOrder = true;
-            for (int i = 1; i < sorted.Length && inOrder; i++)
-                inOrder = Compare(sorted[i - 1], sorted[i]) <= 0;
+            for (int i = 1; i < regions.Length && inOrder; i++)
+                inOrder = Compare(regions[i - 1], regions[i]) <= 0;
             if (!inOrder)
-                sorted.Sort(static (a, b) => Compare(a, b));
-            for (int runStart = 0; runStart < sorted.Length;)
+                regions.Sort(static (a, b) => Compare(a, b));
+            for (int runStart = 0; runStart < regions.Length;)
             {
                 int runEnd = runStart + 1;
-                while (runEnd < sorted.Length && sorted[runEnd].OwnerHash == sorted[runStart].OwnerHash)
+                while (runEnd < regions.Length && regions[runEnd].ArrayHash == regions[runStart].ArrayHash)
                     runEnd++;
-                if (Overlap(sorted[runStart..runEnd], batches))
+                if (Overlap(regions[runStart..runEnd], batches))
                     return true;
                 runStart = runEnd;
             }
@@ -51,20 +51,20 @@ internal static class SharedBytes
         }
         finally
         {
-            ArrayPool<Region>.Shared.Return(regions, clearArray: true);
+            ArrayPool<Region>.Shared.Return(rented, clearArray: true);
         }
     }
 
-    private static int Compare(Region a, Region b) => a.OwnerHash != b.OwnerHash ? a.OwnerHash.CompareTo(b.OwnerHash) : a.Start.CompareTo(b.Start);
+    private static int Compare(Region a, Region b) => a.ArrayHash != b.ArrayHash ? a.ArrayHash.CompareTo(b.ArrayHash) : a.Start.CompareTo(b.Start);
 
-    /// <summary>Within regions of one owner hash: neighbours by start when they have one array (the usual case), every
-    /// pair by their spans otherwise (arrays whose hashes collide).</summary>
+    /// <summary>Within regions of one array hash: neighbours by start when they have one array (the usual case), every
+    /// pair otherwise (arrays whose hashes collide).</summary>
     private static bool Overlap(ReadOnlySpan<Region> run, ReadOnlySpan<RecordBatch> batches)
     {
-        bool oneOwner = true;
+        bool oneArray = true;
         foreach (Region region in run)
-            oneOwner &= region.Owner is not null && ReferenceEquals(region.Owner, run[0].Owner);
-        if (oneOwner)
+            oneArray &= ReferenceEquals(region.Array, run[0].Array);
+        if (oneArray)
         {
             for (int i = 1; i < run.Length; i++)
             {
@@ -84,6 +84,7 @@ internal static class SharedBytes
         return false;
     }
 
+    /// <summary>Whether batch <paramref name="index"/> shares a byte with any other, compared by their spans.</summary>
     private static bool OverlapsAnother(ReadOnlySpan<RecordBatch> batches, int index)
     {
         ReadOnlySpan<byte> bytes = batches[index].Memory.Span;
@@ -93,13 +94,5 @@ internal static class SharedBytes
                 return true;
         }
         return false;
-    }
-
-    private static Region RegionOf(ReadOnlyMemory<byte> memory, int index)
-    {
-        if (MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
-            return new Region(RuntimeHelpers.GetHashCode(segment.Array!), segment.Array, segment.Offset, segment.Offset + segment.Count, index);
-        // Not an array's: no owner (compared with every batch, see Any), empty, so it meets nothing in the sorted pass.
-        return new Region(0, null, 0, 0, index);
     }
 }
