@@ -28,6 +28,7 @@ public sealed class LogCleanerTests : RetentionFixture
     {
         foreach ((string? key, string? value) record in records)
             await p.AppendAsync(Keyed(Now, record));
+        await Settle(p);
     }
 
     /// <summary>What compaction must keep: below the active segment, the last record of each key there; the active

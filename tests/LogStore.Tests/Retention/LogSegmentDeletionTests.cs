@@ -13,6 +13,7 @@ public sealed class LogSegmentDeletionTests : RetentionFixture
         Partition p = (await broker.CreateTopicAsync("t", new TopicConfig { SegmentBytes = 300 })).Partitions[0];
         for (int i = 0; i < batches; i++)
             await p.AppendAsync(Batches.Batch(Batches.Make(i * 4, 4)));
+        await Settle(p);
         return (broker, p);
     }
 

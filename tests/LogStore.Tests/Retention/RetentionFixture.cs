@@ -17,6 +17,10 @@ public abstract class RetentionFixture : BrokerFixture
 
     internal static LogCleaner CleanerOf(Broker broker) => broker.Retention.Cleaner;
 
+    /// <summary>Flushes <paramref name="partition"/>, so that no roll's background flush is still to run: one that ran
+    /// during a test's deletion would hold the segment, and its files would go when the flush let go, not at once.</summary>
+    internal static Task Settle(Partition partition) => partition.FlushAsync().AsTask();
+
     /// <summary>A batch of records (key, value); a null value is a tombstone, a null key a keyless record.</summary>
     internal static RecordBatch Keyed(long timestamp, CompressionType compression, params (string? Key, string? Value)[] records)
     {

@@ -15,6 +15,7 @@ public sealed class RetentionManagerTests : RetentionFixture
         Partition p = topic.Partitions[0];
         for (int i = 0; i < batches; i++)
             await p.AppendAsync(Batches.Batch(Batches.Make(i * 4, 4, Batches.BaseTime + i * 60_000L)));
+        await Settle(p);
         return p;
     }
 
