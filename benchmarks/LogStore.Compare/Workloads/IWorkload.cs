@@ -38,6 +38,7 @@ internal static class SystemNames
     // Not prefixed FileStream: it is a floor of the read path, not a ceiling the chart would pick as the FileStream bar.
     public const string BatchSizedPread = "pread of a batch-sized block";
     public const string SegmentPread = "pread of the batch in LogStore's segment";
+    public const string SegmentMapped = "mapped batch in LogStore's segment, CRC";
 }
 
 /// <summary>Runs two writer threads (dedicated threads, not pool work items) and rethrows the first failure.</summary>

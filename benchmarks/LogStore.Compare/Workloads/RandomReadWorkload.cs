@@ -48,7 +48,7 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
                 result.Systems.AddRange(FileStream(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: LogStore");
-            if (options.Includes(SystemNames.LogStore) || options.Includes(SystemNames.SegmentPread))
+            if (options.Includes(SystemNames.LogStore) || options.Includes(SystemNames.SegmentPread) || options.Includes(SystemNames.SegmentMapped))
                 result.Systems.AddRange(LogStore(records, measured, warmup));
             progress.Step();
             progress.Status($"{label}: FasterLog");
@@ -122,52 +122,37 @@ internal sealed class RandomReadWorkload(CompareOptions options, int size) : IWo
             results.Add(Measure(SystemNames.LogStore, $"Partition.ReadAsync(offset, maxBytes 1): offset index lookup, the {Payload.BatchBytes / 1024} KiB batch read and CRC-checked, the record found by RecordEnumerator.MoveTo (the records before it stepped over by length)",
                 measured, warmup, offset => LogStoreReads.ReadAt(partition, offset)));
         }
-        if (options.Includes(SystemNames.SegmentPread))
-            results.Add(SegmentPread(store, measured, warmup));
+        if (options.Includes(SystemNames.SegmentPread) || options.Includes(SystemNames.SegmentMapped))
+            results.AddRange(SegmentFloors(store, measured, warmup));
         return [.. results];
     }
 
     /// <summary>
-    /// The floor of LogStore's read on its own files: a pread of the batch holding each sampled record, at a position
-    /// computed from the fixed batch size (no index, no CRC). Beside the batch-sized pread of the FileStream file (written
-    /// in 1 MiB pieces) it shows what the page cache's layout costs: the kernel keeps what one write brought in as folios
-    /// no larger than that write, and LogStore wrote one 16 KiB batch per call here (see the page-cache benchmark).
+    /// The floors of LogStore's read on its own files (<see cref="SegmentFloors"/>). Beside the batch-sized pread of the
+    /// FileStream file (written in 1 MiB pieces) the pread shows what the page cache's layout costs: the kernel keeps what
+    /// one write brought in as folios no larger than that write (see the page-cache benchmark); the mapped read shows
+    /// what reading rolled segments in place would leave of it.
     /// </summary>
-    private SystemResult SegmentPread(LogStoreStore store, long[] measured, long[] warmup)
+    private SystemResult[] SegmentFloors(LogStoreStore store, long[] measured, long[] warmup)
     {
-        string partitionDirectory = Path.Combine(store.Directory, $"{LogStoreStore.TopicName}-0");
-        (long BaseOffset, SafeFileHandle Handle)[] segments = [.. System.IO.Directory.GetFiles(partitionDirectory, "*.log")
-            .Select(path => (long.Parse(Path.GetFileNameWithoutExtension(path), CultureInfo.InvariantCulture), File.OpenHandle(path)))
-            .OrderBy(segment => segment.Item1)];
-        try
+        using var floors = new SegmentFloors(Path.Combine(store.Directory, $"{LogStoreStore.TopicName}-0"), Payload.RecordsPerBatch(size));
+        var results = new List<SystemResult>();
+        if (options.Includes(SystemNames.SegmentPread))
         {
-            // Every batch holds the same records (one size of record), so every batch has the first one's size on disk:
-            // its batchLength field (big-endian, after the 8-byte base offset) plus the 12 bytes before that field's end.
-            int recordsPerBatch = Payload.RecordsPerBatch(size);
-            var header = new byte[12];
-            RandomAccess.Read(segments[0].Handle, header, 0);
-            int batchBytes = 12 + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8));
-            var block = new byte[batchBytes];
-            return Measure(SystemNames.SegmentPread, $"pread of the {batchBytes:N0} B batch holding the record in LogStore's .log (no index, no CRC)",
-                measured, warmup, offset =>
-                {
-                    int segment = segments.Length - 1;
-                    while (segments[segment].BaseOffset > offset)
-                        segment--;
-                    long batchIndex = (offset - segments[segment].BaseOffset) / recordsPerBatch;
-                    // The last batch of the log may hold fewer records: a shorter read. The base offset read back
-                    // checks the arithmetic.
-                    int read = RandomAccess.Read(segments[segment].Handle, block, batchIndex * batchBytes);
-                    long baseOffset = segments[segment].BaseOffset + batchIndex * recordsPerBatch;
-                    return read > 8 && System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(block) == baseOffset ? size : 0;
-                });
+            results.Add(Measure(SystemNames.SegmentPread, $"pread of the {floors.BatchBytes:N0} B batch holding the record in LogStore's .log (no index, no CRC)",
+                measured, warmup, Checked(floors, floors.Pread())));
         }
-        finally
+        if (options.Includes(SystemNames.SegmentMapped))
         {
-            foreach ((_, SafeFileHandle handle) in segments)
-                handle.Dispose();
+            results.Add(Measure(SystemNames.SegmentMapped, $"the {floors.BatchBytes:N0} B batch holding the record read in place through a mapping of LogStore's .log, CRC-checked (no index)",
+                measured, warmup, Checked(floors, floors.Mapped())));
         }
+        return [.. results];
     }
+
+    /// <summary>A floor's read as a record read: the batch's base offset read back checks the arithmetic.</summary>
+    private Func<long, int> Checked(SegmentFloors floors, Func<long, long> read) =>
+        offset => read(offset) == floors.BatchBaseOffset(offset) ? size : 0;
 
     private SystemResult[] FasterLog(long records, long[] measured, long[] warmup)
     {
