@@ -17,6 +17,7 @@ internal sealed class SegmentFloors : IDisposable
     private readonly (long BaseOffset, string Path)[] _segments;
     private readonly int _recordsPerBatch;
     private readonly int _batchBytes;
+    private readonly List<IDisposable> _disposables = [];
 
     public SegmentFloors(string partitionDirectory, int recordsPerBatch)
     {
@@ -85,8 +86,6 @@ internal sealed class SegmentFloors : IDisposable
         (int segment, long position) = Locate(offset);
         return _segments[segment].BaseOffset + position / _batchBytes * _recordsPerBatch;
     }
-
-    private readonly List<IDisposable> _disposables = [];
 
     public void Dispose()
     {
