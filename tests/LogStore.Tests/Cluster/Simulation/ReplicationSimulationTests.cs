@@ -10,7 +10,7 @@ namespace LogStore.Tests.Cluster.Simulation;
 [NonParallelizable]
 public class ReplicationSimulationTests
 {
-    private static int Histories => int.TryParse(Environment.GetEnvironmentVariable("LOGSTORE_SIMULATION_HISTORIES"), out int n) ? n : 250;
+    private static int Histories => int.TryParse(Environment.GetEnvironmentVariable("LOGSTORE_SIMULATION_HISTORIES"), out int n) ? n : 500;
 
     private static int FirstSeed => int.TryParse(Environment.GetEnvironmentVariable("LOGSTORE_SIMULATION_SEED"), out int s) ? s : 1;
 
