@@ -35,24 +35,25 @@ internal sealed class SegmentFloors : IDisposable
 
     public int BatchBytes => _batchBytes;
 
-    /// <summary>A reader by pread into one reused buffer; returns the batch's base offset read back (the arithmetic's check).</summary>
-    public Func<long, long> Pread()
+    /// <summary>A reader by pread into one reused buffer; true when the batch read back starts at the offset the
+    /// arithmetic expects.</summary>
+    public Func<long, bool> Pread()
     {
         SafeFileHandle[] handles = [.. _segments.Select(s => File.OpenHandle(s.Path))];
         _disposables.AddRange(handles);
         var block = new byte[_batchBytes];
         return offset =>
         {
-            (int segment, long position) = Locate(offset);
+            (int segment, long position, long baseOffset) = Locate(offset);
             // The last batch of the log may hold fewer records: a shorter read.
             int read = RandomAccess.Read(handles[segment], block, position);
-            return read > 8 ? BinaryPrimitives.ReadInt64BigEndian(block) : -1;
+            return read > 8 && BinaryPrimitives.ReadInt64BigEndian(block) == baseOffset;
         };
     }
 
-    /// <summary>A reader through a read-only mapping of each segment, the batch's CRC checked in place; returns its
-    /// base offset, or -1 when the CRC does not match.</summary>
-    public Func<long, long> Mapped()
+    /// <summary>A reader through a read-only mapping of each segment, the batch's CRC checked in place; true when the
+    /// CRC matches and the batch starts at the offset the arithmetic expects.</summary>
+    public Func<long, bool> Mapped()
     {
         var views = new MappedSegment[_segments.Length];
         for (int i = 0; i < views.Length; i++)
@@ -62,29 +63,22 @@ internal sealed class SegmentFloors : IDisposable
         }
         return offset =>
         {
-            (int segment, long position) = Locate(offset);
+            (int segment, long position, long baseOffset) = Locate(offset);
             MappedSegment view = views[segment];
             int length = (int)Math.Min(_batchBytes, view.Length - position);
             RecordBatch batch = RecordBatch.Parse(view.Memory.Slice((int)position, length));
-            return batch.IsValid ? batch.BaseOffset : -1;
+            return batch.IsValid && batch.BaseOffset == baseOffset;
         };
     }
 
-    /// <summary>The batch of an offset: its segment, and its position there.</summary>
-    private (int Segment, long Position) Locate(long offset)
+    /// <summary>The batch of an offset: its segment, its position there, and the base offset it must have.</summary>
+    private (int Segment, long Position, long BaseOffset) Locate(long offset)
     {
         int segment = _segments.Length - 1;
         while (_segments[segment].BaseOffset > offset)
             segment--;
         long batchIndex = (offset - _segments[segment].BaseOffset) / _recordsPerBatch;
-        return (segment, batchIndex * _batchBytes);
-    }
-
-    /// <summary>The base offset of the batch holding <paramref name="offset"/>, to check what a floor read back.</summary>
-    public long BatchBaseOffset(long offset)
-    {
-        (int segment, long position) = Locate(offset);
-        return _segments[segment].BaseOffset + position / _batchBytes * _recordsPerBatch;
+        return (segment, batchIndex * _batchBytes, _segments[segment].BaseOffset + batchIndex * _recordsPerBatch);
     }
 
     public void Dispose()
