@@ -6,25 +6,28 @@ using Kafka = Confluent.Kafka;
 namespace LogStore.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/LogStore.Benchmarks -- kafka-listener [records] [valueBytes] [rounds]</c>:
+/// <c>dotnet run -c Release --project benchmarks/LogStore.Benchmarks -- kafka-listener [records] [valueBytes] [rounds] [producers]</c>:
 /// a Confluent.Kafka producer (acks=all, linger 5 ms, a new message per record) into LogStore's listener and into
 /// librdkafka's in-memory mock cluster (the client's ceiling on this machine), then a Confluent consumer reading the
 /// partition back from the listener, beside LogStore's in-process producer and consumer; interleaved, after a warm-up
-/// round, median of the rounds. The listener's store writes to disk (a temp directory).
+/// round, median of the rounds (with <c>producers</c>, the two Confluent producer rows only). The listener's store writes
+/// to disk (a temp directory).
 /// </summary>
 internal static class KafkaListenerBenchmark
 {
     /// <summary>A timed phase: records per second, and the process's CPU time per record (client and server share
-    /// the process and the machine's cores, so CPU per record says who pays for what).</summary>
-    private readonly record struct Rate(double PerSecond, double CpuMicrosPerRecord);
+    /// the process and the machine's cores, so CPU per record says who pays for what), split by thread where the
+    /// system says (<see cref="ThreadCpu"/>).</summary>
+    private readonly record struct Rate(double PerSecond, double CpuMicrosPerRecord, ThreadCpu.Split Split = default);
 
     /// <summary>Times <paramref name="records"/> records from now until <see cref="Stop"/>.</summary>
-    private readonly struct Clock(long start, TimeSpan cpu)
+    private readonly struct Clock(long start, TimeSpan cpu, ThreadCpu.Split threads)
     {
-        public static Clock Start() => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime);
+        public static Clock Start() => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime, ThreadCpu.Read());
 
         public Rate Stop(int records) => new(records / Stopwatch.GetElapsedTime(start).TotalSeconds,
-            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / records);
+            (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / records,
+            (ThreadCpu.Read() - threads) / records);
 
         public TimeSpan Elapsed => Stopwatch.GetElapsedTime(start);
     }
@@ -34,6 +37,8 @@ internal static class KafkaListenerBenchmark
         int records = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         int valueBytes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
         int rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+        // "producers": only the two Confluent producer rows (for a profile of the listener's write path).
+        bool producersOnly = args.Length > 3 && args[3] == "producers";
         byte[] value = new byte[valueBytes];
         Random.Shared.NextBytes(value);
         var results = new Dictionary<string, List<Rate>>();
@@ -43,7 +48,8 @@ internal static class KafkaListenerBenchmark
             using (MockCluster mock = MockCluster.Start())
             {
                 Record(results, warmUp, "Confluent producer → mock cluster", Produce(ProducerConfig(mock.Bootstrap), records, value));
-                Record(results, warmUp, "Confluent consumer ← mock cluster", Consume(mock.Bootstrap));
+                if (!producersOnly)
+                    Record(results, warmUp, "Confluent consumer ← mock cluster", Consume(mock.Bootstrap));
             }
             string dir = Path.Combine(Path.GetTempPath(), "logstore-listener-bench-" + Guid.NewGuid().ToString("N"));
             try
@@ -57,6 +63,8 @@ internal static class KafkaListenerBenchmark
                     (results.TryGetValue(FirstAnswer, out List<Rate>? list) ? list : results[FirstAnswer] = []).Add(new Rate(firstAnswerMs, 0));
                 string bootstrap = broker.KafkaEndpoint!.ToString();
                 Record(results, warmUp, "Confluent producer → LogStore listener", Produce(ProducerConfig(bootstrap), records, value));
+                if (producersOnly)
+                    continue;
                 Record(results, warmUp, "Confluent consumer ← LogStore listener", Consume(bootstrap));
                 Record(results, warmUp, "LogStore in-process producer", ProduceInProcess(broker, records, value).GetAwaiter().GetResult());
                 Record(results, warmUp, "LogStore in-process consumer", ConsumeInProcess(broker, records).GetAwaiter().GetResult());
@@ -66,16 +74,18 @@ internal static class KafkaListenerBenchmark
                 Directory.Delete(dir, recursive: true);
             }
         }
-        Console.WriteLine($"| workload ({records:N0} records of {valueBytes} B, median of {rounds} rounds) | records/s | MB/s | process CPU per record |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine($"| workload ({records:N0} records of {valueBytes} B, median of {rounds} rounds) | records/s | MB/s | process CPU per record | {ThreadCpu.Split.Header} |");
+        Console.WriteLine("|---|---|---|---|---|");
         foreach ((string name, List<Rate> rates) in results)
         {
             if (name == FirstAnswer)
                 continue;
             Rate median = Median(rates);
-            Console.WriteLine($"| {name} | {median.PerSecond / 1e6:F2} M/s | {median.PerSecond * valueBytes / 1e6:F0} | {median.CpuMicrosPerRecord:F2} µs |");
+            Console.WriteLine($"| {name} | {median.PerSecond / 1e6:F2} M/s | {median.PerSecond * valueBytes / 1e6:F0} | {median.CpuMicrosPerRecord:F2} µs | {median.Split} |");
         }
-        Console.WriteLine($"listener / mock cluster, producer: {Ratio(results, "producer"):F2}x, consumer: {Ratio(results, "consumer"):F2}x");
+        Console.WriteLine(producersOnly
+            ? $"listener / mock cluster, producer: {Ratio(results, "producer"):F2}x"
+            : $"listener / mock cluster, producer: {Ratio(results, "producer"):F2}x, consumer: {Ratio(results, "consumer"):F2}x");
         Console.WriteLine($"Broker.OpenAsync with a listener to its first ApiVersions answer (warm process): {Median(results[FirstAnswer]).PerSecond:F1} ms");
         return 0;
     }
@@ -105,7 +115,7 @@ internal static class KafkaListenerBenchmark
 
     private static void Record(Dictionary<string, List<Rate>> results, bool warmUp, string name, Rate rate)
     {
-        Console.Error.WriteLine($"{(warmUp ? "warm-up " : "")}{name}: {rate.PerSecond / 1e6:F2} M records/s, {rate.CpuMicrosPerRecord:F2} µs CPU per record");
+        Console.Error.WriteLine($"{(warmUp ? "warm-up " : "")}{name}: {rate.PerSecond / 1e6:F2} M records/s, {rate.CpuMicrosPerRecord:F2} µs CPU per record ({rate.Split})");
         if (!warmUp)
             (results.TryGetValue(name, out List<Rate>? list) ? list : results[name] = []).Add(rate);
     }

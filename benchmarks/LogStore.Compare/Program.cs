@@ -44,12 +44,14 @@ internal static class Program
             Machine = MachineInfo.Detect(options.DataRoot),
             Started = DateTimeOffset.Now,
             LoadAtStart = MachineInfo.LoadAverage(),
+            LimitsAtStart = MachineLimits.Measure(options.DataRoot, LimitBytes(options)),
             Quick = options.Quick,
             Rounds = options.Rounds,
             Settings = Settings(options),
         };
         AnsiConsole.MarkupLine($"[bold]LogStore.Compare[/] {Markup.Escape(report.Command)}");
         AnsiConsole.MarkupLine(Markup.Escape(report.Machine.ToString()));
+        AnsiConsole.MarkupLine(Markup.Escape($"Limits at the start: {report.LimitsAtStart}"));
 
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -76,8 +78,10 @@ internal static class Program
 
         report.Finished = DateTimeOffset.Now;
         report.LoadAtEnd = MachineInfo.LoadAverage();
+        report.LimitsAtEnd = MachineLimits.Measure(options.DataRoot, LimitBytes(options));
         report.Targets = Targets.Evaluate(report.Workloads);
         ResultTable.Write(report);
+        AnsiConsole.MarkupLine(Markup.Escape($"Limits at the end: {report.LimitsAtEnd}"));
         AnsiConsole.MarkupLine(Markup.Escape($"Run took {(report.Finished - report.Started).TotalMinutes:0.0} min."));
         if (options.Out is not null)
         {
@@ -90,6 +94,9 @@ internal static class Program
             AnsiConsole.MarkupLine($"Chart written to [bold]{Markup.Escape(options.Chart)}[/].");
         }
     }
+
+    /// <summary>What dd writes to measure the disk: 1 GiB (64 MiB in a --quick smoke run).</summary>
+    private static long LimitBytes(CompareOptions o) => o.Quick ? 64L << 20 : 1L << 30;
 
     private static List<IWorkload> Workloads(CompareOptions o, RoundRunner runner)
     {

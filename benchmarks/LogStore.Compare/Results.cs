@@ -83,6 +83,11 @@ internal sealed class RunReport
 
     public string? LoadAtEnd { get; set; }
 
+    /// <summary>The machine's limits measured before the first workload and after the last.</summary>
+    public MachineLimits? LimitsAtStart { get; init; }
+
+    public MachineLimits? LimitsAtEnd { get; set; }
+
     public bool Quick { get; init; }
 
     public int Rounds { get; init; }

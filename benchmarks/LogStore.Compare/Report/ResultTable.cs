@@ -58,6 +58,7 @@ internal static class ResultTable
         md.AppendLine();
         md.AppendLine($"- Machine: {report.Machine}");
         md.AppendLine($"- Load average (1/5/15 min) at the start: {report.LoadAtStart ?? "unknown"}; at the end: {report.LoadAtEnd ?? "unknown"}");
+        md.AppendLine($"- Limits measured in the run, at the start: {report.LimitsAtStart?.ToString() ?? "not measured"}; at the end: {report.LimitsAtEnd?.ToString() ?? "not measured"}");
         md.AppendLine();
         md.AppendLine("| " + string.Join(" | ", Headers) + " |");
         md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---:|", Headers.Length - 2)));
