@@ -6,7 +6,9 @@ namespace LogStore.Compare;
 /// Runs a throughput workload's systems interleaved: a warm-up round (a tenth of the records, not counted), then
 /// <see cref="CompareOptions.Rounds"/> rounds in which every system runs once, the order rotated each round so that
 /// no system always follows the same neighbour (a neighbour's deleted files or writeback can slow the next run).
-/// Each system's figure is the median of its rounds, so all systems see the same machine noise.
+/// Each system's figure is the median of its rounds, so all systems see the same machine noise. Every system's
+/// per-record driver loop, run once a round, is marked <c>MethodImplOptions.AggressiveOptimization</c>: tiered PGO
+/// otherwise ran such a loop in its instrumented tier through the first measured rounds, and a round measured the JIT.
 /// </summary>
 internal sealed class RoundRunner(CompareOptions options)
 {

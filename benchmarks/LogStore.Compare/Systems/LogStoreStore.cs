@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace LogStore.Compare.Systems;
 
 /// <summary>
@@ -59,6 +60,7 @@ internal sealed class LogStoreStore : IDisposable
 
     /// <summary>Appends <paramref name="records"/> values through <see cref="PartitionWriter"/> (its batches gathered
     /// into appends of up to <paramref name="gatherBytes"/>, when given) and fsyncs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AppendDurably(byte[] value, long records, int gatherBytes = 0)
     {
         using var writer = new PartitionWriter(Partition(), value.Length, gatherBytes);

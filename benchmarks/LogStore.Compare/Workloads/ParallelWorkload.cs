@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
@@ -66,7 +67,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
             LogStoreStore store = LogStoreStore.Create("w5-ls", Partitions);
             return new Trial(() =>
             {
-                WriterThreads.Run(Threads, t =>
+                WriterThreads.Run(Threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
                 {
                     using var first = new PartitionWriter(store.Partition(t), size);
                     using var second = new PartitionWriter(store.Partition(t + Threads), size);
@@ -94,7 +95,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
         }),
         new(SystemNames.LogStoreProducer, "one IProducer, Produce from 2 threads, a new Message per record (sticky partitioner spreads batches), flush, Broker.FlushAsync", n =>
         {
-            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial<byte[]>(producer => WriterThreads.Run(Threads, t =>
+            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial<byte[]>(producer => WriterThreads.Run(Threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
             {
                 for (long i = n / Threads + (t < n % Threads ? 1 : 0); i > 0; i--)
                     producer.Produce(LogStoreStore.TopicName, new Message<byte[], byte[]> { Value = _value });
@@ -105,7 +106,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
             FasterLogHarness[] logs = [.. Enumerable.Range(0, Partitions).Select(p => FasterLogHarness.Create(Scratch.NewDirectory($"w5-fl{p}")))];
             return new Trial(() =>
             {
-                WriterThreads.Run(Threads, t =>
+                WriterThreads.Run(Threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
                 {
                     FASTER.core.FasterLog[] mine = [logs[t].Log, logs[t + Threads].Log];
                     long[] left = [Share(n, t), Share(n, t + Threads)];
