@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FASTER.core;
 
 namespace LogStore.BenchmarkShared;
@@ -49,7 +48,6 @@ internal sealed class FasterLogHarness : IDisposable
     }
 
     /// <summary>Enqueue(span) of every record, then CommitAsync, waiting for it (durable).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AppendDurably(byte[] value, long records)
     {
         FasterLog log = Log;
@@ -62,7 +60,6 @@ internal sealed class FasterLogHarness : IDisposable
     public void Commit() => Log.CommitAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Scans every entry with UnsafeGetNext (a pointer into FasterLog's page frame, no copy); returns the bytes seen.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe long ScanAll()
     {
         long valueBytes = 0;
@@ -93,7 +90,6 @@ internal sealed class FasterLogHarness : IDisposable
     }
 
     /// <summary>Scans every entry with GetNext, which copies each into a new byte[]; returns the bytes seen.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long ScanAllCopying()
     {
         long valueBytes = 0;

@@ -30,7 +30,6 @@ internal static class LogStoreReads
     /// offset 0, <see cref="IConsumer{TKey, TValue}.ConsumeBatchAsync"/> until <paramref name="records"/> are seen, each
     /// record's value a span into the fetch whose length is summed (what the FasterLog row does with
     /// <c>UnsafeGetNext</c>'s length); each batch disposed before the next call.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long ConsumeAllLent(Broker broker, Topic topic, long records)
     {
         IConsumer<Null, byte[]> consumer = broker.CreateConsumer(new ConsumerOptions(), Deserializers.Null, Deserializers.ByteArray);
@@ -75,7 +74,6 @@ internal static class LogStoreReads
         public static int Of(ReadOnlyMemory<byte> value) => value.Length;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Consume<TValue, TLength>(Broker broker, Topic topic, long records, IDeserializer<TValue> values)
         where TLength : struct, IValueLength<TValue>
     {

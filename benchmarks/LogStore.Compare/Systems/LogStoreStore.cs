@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 namespace LogStore.Compare.Systems;
 
 /// <summary>
@@ -60,7 +59,6 @@ internal sealed class LogStoreStore : IDisposable
 
     /// <summary>Appends <paramref name="records"/> values through <see cref="PartitionWriter"/> (its batches gathered
     /// into appends of up to <paramref name="gatherBytes"/>, when given) and fsyncs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AppendDurably(byte[] value, long records, int gatherBytes = 0)
     {
         using var writer = new PartitionWriter(Partition(), value.Length, gatherBytes);

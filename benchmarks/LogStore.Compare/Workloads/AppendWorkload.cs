@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
@@ -38,13 +37,13 @@ internal sealed class AppendWorkload(int number, long records, int size, RoundRu
         }),
         // What users write: a new message per record, keys typed (null here, a long in the keyed row).
         new(SystemNames.LogStoreProducer, "IProducer<byte[], byte[]>.Produce (default options), a new Message per record (key null), producer FlushAsync, Broker.FlushAsync", n =>
-            LogStoreStore.Create($"w{number}-lp").ProducerTrial<byte[]>([MethodImpl(MethodImplOptions.AggressiveOptimization)] (producer) =>
+            LogStoreStore.Create($"w{number}-lp").ProducerTrial<byte[]>(producer =>
             {
                 for (long i = n; i > 0; i--)
                     producer.Produce(LogStoreStore.TopicName, new Message<byte[], byte[]> { Value = _value });
             })),
         new(SystemNames.LogStoreProducerKeyed, "the same with IProducer<long, byte[]> and Key = the record's number (8 more bytes a record)", n =>
-            LogStoreStore.Create($"w{number}-lk").ProducerTrial<long>([MethodImpl(MethodImplOptions.AggressiveOptimization)] (producer) =>
+            LogStoreStore.Create($"w{number}-lk").ProducerTrial<long>(producer =>
             {
                 for (long i = n; i > 0; i--)
                     producer.Produce(LogStoreStore.TopicName, new Message<long, byte[]> { Key = i, Value = _value });

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
@@ -42,7 +41,7 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
         new(SystemNames.FasterLog, "Enqueue per record; every 1 MiB CommitAsync started (waiting for the previous one), enqueueing on", n =>
         {
             FasterLogHarness log = FasterLogHarness.Create(Scratch.NewDirectory("w4-fl"));
-            return new Trial([MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+            return new Trial(() =>
             {
                 FASTER.core.FasterLog faster = log.Log;
                 Task? pending = null;
@@ -70,7 +69,7 @@ internal sealed class FsyncWorkload(long records, int size, RoundRunner runner) 
     private Func<long, ITrial> LogStoreTrial(bool pipelined, bool gathered = false) => n =>
     {
         LogStoreStore store = LogStoreStore.Create(gathered ? "w4-lg" : pipelined ? "w4-ls" : "w4-li");
-        return new Trial([MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+        return new Trial(() =>
         {
             Partition partition = store.Partition();
             // Gathered: room for more than the cadence, so that each MiB goes out in one append just before its flush.

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LogStore.BenchmarkShared;
 using LogStore.Compare.Systems;
 
@@ -67,7 +66,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
             LogStoreStore store = LogStoreStore.Create("w5-ls", Partitions);
             return new Trial(() =>
             {
-                WriterThreads.Run(Threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
+                WriterThreads.Run(Threads, t =>
                 {
                     using var first = new PartitionWriter(store.Partition(t), size);
                     using var second = new PartitionWriter(store.Partition(t + Threads), size);
@@ -95,7 +94,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
         }),
         new(SystemNames.LogStoreProducer, "one IProducer, Produce from 2 threads, a new Message per record (sticky partitioner spreads batches), flush, Broker.FlushAsync", n =>
         {
-            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial<byte[]>(producer => WriterThreads.Run(Threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
+            return LogStoreStore.Create("w5-lp", Partitions).ProducerTrial<byte[]>(producer => WriterThreads.Run(Threads, t =>
             {
                 for (long i = n / Threads + (t < n % Threads ? 1 : 0); i > 0; i--)
                     producer.Produce(LogStoreStore.TopicName, new Message<byte[], byte[]> { Value = _value });
@@ -106,7 +105,7 @@ internal sealed class ParallelWorkload(long records, int size, RoundRunner runne
             FasterLogHarness[] logs = [.. Enumerable.Range(0, Partitions).Select(p => FasterLogHarness.Create(Scratch.NewDirectory($"w5-fl{p}")))];
             return new Trial(() =>
             {
-                WriterThreads.Run(Threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
+                WriterThreads.Run(Threads, t =>
                 {
                     FASTER.core.FasterLog[] mine = [logs[t].Log, logs[t + Threads].Log];
                     long[] left = [Share(n, t), Share(n, t + Threads)];
