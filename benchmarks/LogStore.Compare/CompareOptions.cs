@@ -59,7 +59,12 @@ internal sealed class CompareOptions
     /// <summary>The arguments as given, for the report.</summary>
     public string CommandLine { get; private init; } = "";
 
-    /// <summary>Records of the warm-up round: a tenth, enough for the JIT's tier-1 code and the disk's first writes.</summary>
+    /// <summary>Warm-up rounds before the measured ones. Each system's driver loop runs once a round, and tiered PGO kept
+    /// such a loop in its instrumented tier for its second and third calls: with one warm-up round those were measured
+    /// rounds (RESULTS.md, 2026-12-07).</summary>
+    public int WarmupRounds => Quick ? 1 : 3;
+
+    /// <summary>Records of a warm-up round: a tenth, enough for the JIT's tier-1 code and the disk's first writes.</summary>
     public long WarmupRecords(long records) => Math.Min(records, Math.Max(records / 10, 10_000));
 
     /// <summary>The root command: <paramref name="run"/> with the parsed options, or the chart and markdown commands.</summary>
@@ -75,7 +80,7 @@ internal sealed class CompareOptions
             HelpName = "LIST",
             CustomParser = r => [.. CommaList(r).Select(w => w is >= 1 and <= 8 ? (int)w : Fail<int>(r, $"There is no workload {w} (1-8)."))],
         };
-        var rounds = Positive(new Option<int>("--rounds") { Description = "Measured rounds after the warm-up round", DefaultValueFactory = _ => 3, HelpName = "N" });
+        var rounds = Positive(new Option<int>("--rounds") { Description = "Measured rounds after the warm-up rounds (three; one with --quick)", DefaultValueFactory = _ => 3, HelpName = "N" });
         var systems = new Option<string[]>("--systems")
         {
             Description = "Only the systems whose names contain one of these words, e.g. LogStore,FasterLog (the ratios need the LogStore row)",

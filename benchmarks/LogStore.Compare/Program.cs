@@ -47,6 +47,7 @@ internal static class Program
             LimitsAtStart = MachineLimits.Measure(options.DataRoot, LimitBytes(options)),
             Quick = options.Quick,
             Rounds = options.Rounds,
+            WarmupRounds = options.WarmupRounds,
             Settings = Settings(options),
         };
         AnsiConsole.MarkupLine($"[bold]LogStore.Compare[/] {Markup.Escape(report.Command)}");
@@ -123,7 +124,7 @@ internal static class Program
         ["SQLite"] = SqliteStore.Settings,
         ["FileStream"] = "FileStream(bufferSize: 0), the payload only in 1 MiB write(2)s, Flush(flushToDisk: true) at the end; " +
             "'+ write-behind' also calls sync_file_range(SYNC_FILE_RANGE_WRITE) on each finished 8 MiB",
-        ["Run"] = $"one process; per workload a warm-up round ({(o.Quick ? "a tenth of the records" : "a tenth of the records")}), then {o.Rounds} measured round(s), " +
+        ["Run"] = $"one process; per workload {o.WarmupRounds} warm-up round(s) of a tenth of the records, then {o.Rounds} measured round(s), " +
             "the systems' order rotated each round; figures are the median round; every append workload ends durable (fsync/commit) for every system; " +
             "MB/s counts user payload (records x value size); allocation is GC.GetTotalAllocatedBytes(precise) over the run (all threads)",
     };

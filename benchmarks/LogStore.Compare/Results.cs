@@ -92,6 +92,9 @@ internal sealed class RunReport
 
     public int Rounds { get; init; }
 
+    /// <summary>Warm-up rounds before them (one in runs before 2026-12-07, whose files lack it).</summary>
+    public int WarmupRounds { get; init; } = 1;
+
     /// <summary>Each system's settings, named once (FasterLog's page and memory sizes, SQLite's pragmas, …).</summary>
     public Dictionary<string, string> Settings { get; init; } = [];
 

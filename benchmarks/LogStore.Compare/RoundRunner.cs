@@ -3,20 +3,17 @@ using System.Globalization;
 namespace LogStore.Compare;
 
 /// <summary>
-/// Runs a throughput workload's systems interleaved: warm-up rounds (a tenth of the records each, not counted), then
+/// Runs a throughput workload's systems interleaved: <see cref="CompareOptions.WarmupRounds"/> warm-up rounds (a tenth
+/// of the records each, not counted), then
 /// <see cref="CompareOptions.Rounds"/> rounds in which every system runs once, the order rotated each round so that
 /// no system always follows the same neighbour (a neighbour's deleted files or writeback can slow the next run).
 /// Each system's figure is the median of its rounds, so all systems see the same machine noise.
 /// </summary>
 internal sealed class RoundRunner(CompareOptions options)
 {
-    /// <summary>Each system's driver loop runs once a round, and tiered PGO keeps such a loop in its instrumented tier
-    /// for its second and third calls: with one warm-up round those were measured rounds (RESULTS.md, 2026-12-07).</summary>
-    private int WarmupRounds => options.Quick ? 1 : 3;
-
     public int Steps(IEnumerable<Contestant> contestants) => Steps(contestants.Select(c => c.System));
 
-    public int Steps(IEnumerable<string> systems) => systems.Count(options.Includes) * (options.Rounds + WarmupRounds);
+    public int Steps(IEnumerable<string> systems) => systems.Count(options.Includes) * (options.Rounds + options.WarmupRounds);
 
     public WorkloadResult Run(ProgressSink progress, string id, string title, string baseline, IReadOnlyList<Contestant> contestants,
         long records, int recordSize, long? warmupRecords = null)
@@ -24,7 +21,7 @@ internal sealed class RoundRunner(CompareOptions options)
         contestants = [.. contestants.Where(c => options.Includes(c.System))];
         long warm = warmupRecords ?? options.WarmupRecords(records);
         var samples = contestants.ToDictionary(c => c.System, _ => new List<Sample>());
-        for (int round = 1 - WarmupRounds; round <= options.Rounds; round++)
+        for (int round = 1 - options.WarmupRounds; round <= options.Rounds; round++)
         {
             bool warmup = round <= 0;
             for (int k = 0; k < contestants.Count; k++)

@@ -18,7 +18,7 @@ internal static class ResultTable
             settings.AddRow(Markup.Escape(system), Markup.Escape(value));
         AnsiConsole.Write(settings);
 
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Results: median of {report.Rounds} round(s) after a warm-up round"));
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Results: median of {report.Rounds} round(s) after {report.WarmupRounds} warm-up round(s)"));
         foreach (string header in Headers)
             table.AddColumn(new TableColumn(header).RightAligned());
         table.Columns[0].LeftAligned();
@@ -50,7 +50,7 @@ internal static class ResultTable
     {
         var md = new StringBuilder();
         string took = report.Finished > report.Started ? F($"{(report.Finished - report.Started).TotalMinutes:0.0} min") : "still running";
-        md.AppendLine(F($"Run of {report.Started:yyyy-MM-dd HH:mm zzz}, {took}, {report.Rounds} measured round(s) after a warm-up round{(report.Quick ? " (--quick: a smoke run, not results)" : "")}."));
+        md.AppendLine(F($"Run of {report.Started:yyyy-MM-dd HH:mm zzz}, {took}, {report.Rounds} measured round(s) after {report.WarmupRounds} warm-up round(s){(report.Quick ? " (--quick: a smoke run, not results)" : "")}."));
         md.AppendLine();
         md.AppendLine("```");
         md.AppendLine(report.Command);
