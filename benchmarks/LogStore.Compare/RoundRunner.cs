@@ -4,10 +4,10 @@ namespace LogStore.Compare;
 
 /// <summary>
 /// Runs a throughput workload's systems interleaved: <see cref="CompareOptions.WarmupRounds"/> warm-up rounds (a tenth
-/// of the records each, not counted), then
-/// <see cref="CompareOptions.Rounds"/> rounds in which every system runs once, the order rotated each round so that
-/// no system always follows the same neighbour (a neighbour's deleted files or writeback can slow the next run).
-/// Each system's figure is the median of its rounds, so all systems see the same machine noise.
+/// of the records each, not counted), then <see cref="CompareOptions.Rounds"/> rounds in which every system runs once,
+/// the order rotated each round so that no system always follows the same neighbour (a neighbour's deleted files or
+/// writeback can slow the next run). Each system's figure is the median of its rounds, so all systems see the same
+/// machine noise.
 /// </summary>
 internal sealed class RoundRunner(CompareOptions options)
 {
@@ -26,7 +26,7 @@ internal sealed class RoundRunner(CompareOptions options)
             bool warmup = round <= 0;
             for (int k = 0; k < contestants.Count; k++)
             {
-                Contestant contestant = contestants[((k + round) % contestants.Count + contestants.Count) % contestants.Count];
+                Contestant contestant = contestants[(k + round + options.WarmupRounds) % contestants.Count];
                 progress.Status($"W{id} {title}: {(warmup ? "warm-up" : $"round {round}/{options.Rounds}")}, {contestant.System}");
                 Sample sample;
                 using (ITrial trial = contestant.Prepare(warmup ? warm : records))
